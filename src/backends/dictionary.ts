@@ -1,0 +1,138 @@
+/**
+ * The in-process backend (oslo.cache's `oslo_cache.dict`): a `Map` with an optional time to live and
+ * an optional LRU bound. Values are stored by reference, never serialized or cloned, so a hit costs a
+ * map lookup.
+ *
+ * @module
+ */
+import { NO_VALUE, CacheBackend, type BackendArguments, type BackendResult, type CachedValue, type Mapping } from '../api.js';
+import { ArgumentReader } from '../arguments.js';
+import { systemClock, type Clock } from '../clock.js';
+import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../validate.js';
+
+/** Arguments of {@link DictionaryBackend} (snake_case names are accepted too). */
+export interface DictionaryBackendArguments {
+  /**
+   * Seconds (or a duration string) an entry lives after it is set; `0` (the default) keeps entries
+   * until deleted or evicted. Expired entries are misses.
+   */
+  expirationTime?: number | string;
+  /** Largest number of entries; past it the least recently used entry is evicted. Default: no bound. */
+  maxEntries?: number;
+  /** Time source in epoch milliseconds (tests inject a manual clock). Default `Date.now`. */
+  clock?: Clock;
+}
+
+/** An entry with an expiry, used only when `expirationTime > 0` so unbounded caches pay nothing. */
+interface ExpiringEntry {
+  value: CachedValue;
+  expiresAt: number;
+}
+
+/**
+ * In-process backend with oslo's semantics: argument `expiration_time` (default 0 = never expire),
+ * expired entries read as misses. Unlike oslo, which scans the whole dict on every set, a set is O(1)
+ * amortised: every entry gets the same time to live, so the map's insertion order is also expiry
+ * order, and expired entries are removed from the front. Registry names: `oslo_cache.dict`,
+ * `dictionary`; `dogpile.cache.memory` is this backend without expiry.
+ */
+export class DictionaryBackend extends CacheBackend {
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #clock: Clock;
+  readonly #entries = new Map<string, CachedValue | ExpiringEntry>();
+
+  constructor(args: BackendArguments = {}) {
+    super();
+    const reader = new ArgumentReader('DictionaryBackend', args);
+    this.#ttlMs = reader.seconds('expirationTime', 0) * 1000;
+    this.#maxEntries = reader.number('maxEntries', Infinity, { min: 1, integer: reader.has('maxEntries') });
+    this.#clock = reader.func<Clock>('clock') ?? systemClock;
+    reader.finish();
+  }
+
+  /** Number of entries held, expired ones not yet removed included. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async get(key: string): Promise<BackendResult> {
+    assertKey(key);
+    return this.#read(key);
+  }
+
+  #read(key: string): BackendResult {
+    const stored = this.#entries.get(key);
+    if (stored === undefined) return NO_VALUE;
+    let value: CachedValue;
+    if (this.#ttlMs > 0) {
+      const entry = stored as ExpiringEntry;
+      if (this.#clock() >= entry.expiresAt) {
+        this.#entries.delete(key);
+        return NO_VALUE;
+      }
+      value = entry.value;
+    } else {
+      value = stored as CachedValue;
+    }
+    if (this.#maxEntries !== Infinity) {
+      // Move to the back: the map's order is the eviction order.
+      this.#entries.delete(key);
+      this.#entries.set(key, stored);
+    }
+    return value;
+  }
+
+  async getMulti(keys: readonly string[]): Promise<BackendResult[]> {
+    assertKeys(keys);
+    return keys.map((key) => this.#read(key));
+  }
+
+  async set(key: string, value: CachedValue): Promise<void> {
+    assertKey(key);
+    assertCachedValue(value);
+    this.#write(key, value, this.#clock());
+  }
+
+  async setMulti(mapping: Mapping<CachedValue>): Promise<void> {
+    const entries = mappingEntries(mapping);
+    for (const [key, value] of entries) assertCachedValue(value, `mapping["${key}"]`);
+    const now = this.#clock();
+    for (const [key, value] of entries) this.#write(key, value, now);
+  }
+
+  #write(key: string, value: CachedValue, now: number): void {
+    // Delete first so an overwritten key moves to the back, keeping insertion order = expiry order.
+    this.#entries.delete(key);
+    this.#entries.set(key, this.#ttlMs > 0 ? { value, expiresAt: now + this.#ttlMs } : value);
+    if (this.#ttlMs > 0) this.#expireFront(now);
+    if (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
+  }
+
+  /** Removes expired entries from the front; stops at the first live one (amortised O(1) per set). */
+  #expireFront(now: number): void {
+    for (const [key, stored] of this.#entries) {
+      if ((stored as ExpiringEntry).expiresAt > now) return;
+      this.#entries.delete(key);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertKey(key);
+    this.#entries.delete(key);
+  }
+
+  async deleteMulti(keys: readonly string[]): Promise<void> {
+    assertKeys(keys);
+    for (const key of keys) this.#entries.delete(key);
+  }
+
+  /** Removes every entry. */
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  override async close(): Promise<void> {
+    this.#entries.clear();
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The backend that stores nothing (dogpile's `dogpile.cache.null`): what oslo configures when
+ * `[cache] enabled` is false, so every get-or-create calls its creator.
+ *
+ * @module
+ */
+import { NO_VALUE, CacheBackend, type BackendArguments, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../api.js';
+import { ArgumentReader } from '../arguments.js';
+import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../validate.js';
+
+/** A mutex that never blocks: with nothing cached there is nothing to protect. */
+const NULL_MUTEX: CacheMutex = Object.freeze({
+  acquire: async () => true,
+  release: async () => {},
+  locked: async () => false,
+});
+
+/** Every get is a miss; sets and deletes are accepted (and validated) but store nothing. */
+export class NullBackend extends CacheBackend {
+  constructor(args: BackendArguments = {}) {
+    super();
+    new ArgumentReader('NullBackend', args).finish();
+  }
+
+  async get(key: string): Promise<BackendResult> {
+    assertKey(key);
+    return NO_VALUE;
+  }
+
+  async getMulti(keys: readonly string[]): Promise<BackendResult[]> {
+    assertKeys(keys);
+    return keys.map(() => NO_VALUE);
+  }
+
+  async set(key: string, value: CachedValue): Promise<void> {
+    assertKey(key);
+    assertCachedValue(value);
+  }
+
+  async setMulti(mapping: Mapping<CachedValue>): Promise<void> {
+    for (const [key, value] of mappingEntries(mapping)) assertCachedValue(value, `mapping["${key}"]`);
+  }
+
+  async delete(key: string): Promise<void> {
+    assertKey(key);
+  }
+
+  async deleteMulti(keys: readonly string[]): Promise<void> {
+    assertKeys(keys);
+  }
+
+  override getMutex(_key: string): CacheMutex {
+    return NULL_MUTEX;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Time sources. Every component that reads the time takes a {@link Clock}, so tests move time
+ * forward by hand instead of sleeping.
+ *
+ * @module
+ */
+
+/** Returns the current time in epoch milliseconds, like `Date.now`. */
+export type Clock = () => number;
+
+/** The real clock. */
+export const systemClock: Clock = Date.now;
+
+/**
+ * A clock that moves only when told: for tests of expiry and invalidation.
+ * `const clock = manualClock(); clock.advance(1500)`.
+ */
+export interface ManualClock extends Clock {
+  /** Moves the time forward by `ms` milliseconds. */
+  advance(ms: number): void;
+  /** Sets the time to `ms` epoch milliseconds. */
+  set(ms: number): void;
+}
+
+/** Creates a {@link ManualClock} starting at `startMs` (default: a fixed instant, 2026-01-01). */
+export function manualClock(startMs = Date.UTC(2026, 0, 1)): ManualClock {
+  let now = startMs;
+  const clock = (() => now) as ManualClock;
+  clock.advance = (ms) => {
+    now += ms;
+  };
+  clock.set = (ms) => {
+    now = ms;
+  };
+  return clock;
+}

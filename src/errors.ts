@@ -1,0 +1,130 @@
+/**
+ * The error hierarchy. Every error the library throws on purpose extends {@link DogpileCacheError}
+ * and carries a stable `code` and, where a driver or user callback failed underneath, a `cause`.
+ *
+ * Both the ESM and the CommonJS build may be loaded in one process (a CommonJS dependency beside ESM
+ * code), which gives every class two identities. `instanceof` and {@link isDogpileCacheError} check a
+ * brand shared through `Symbol.for` instead of the prototype chain, so an error thrown by one build is
+ * recognised by the other.
+ *
+ * @module
+ */
+
+const BRAND: unique symbol = Symbol.for('dogpile-cache.error-codes') as never;
+
+/** Options accepted by every error constructor. */
+export interface DogpileCacheErrorOptions {
+  /** The underlying failure (a driver error, a user callback's throw). */
+  cause?: unknown;
+}
+
+/** Base class of every error thrown by dogpile-cache. */
+export class DogpileCacheError extends Error {
+  /** Stable machine-readable code of this class, e.g. `"ERR_DOGPILE_VALIDATION"`. */
+  static readonly code: string = 'ERR_DOGPILE_CACHE';
+
+  /** Stable machine-readable code, the same as the class's static `code`. */
+  readonly code: string;
+
+  declare readonly [BRAND]: readonly string[];
+
+  constructor(message: string, options?: DogpileCacheErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    const ctor = new.target as typeof DogpileCacheError;
+    this.name = ctor.name;
+    this.code = ctor.code;
+    Object.defineProperty(this, BRAND, { value: brandCodes(ctor), enumerable: false });
+  }
+
+  /** Cross-build `instanceof`: true when `value` was thrown as this class or a subclass, by either build. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, this.code);
+  }
+}
+
+function brandCodes(ctor: typeof DogpileCacheError): readonly string[] {
+  const codes: string[] = [];
+  for (let c: unknown = ctor; typeof c === 'function' && 'code' in c; c = Object.getPrototypeOf(c)) {
+    codes.push((c as typeof DogpileCacheError).code);
+  }
+  return Object.freeze(codes);
+}
+
+function hasBrand(value: unknown, code: string): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const codes = (value as { [BRAND]?: unknown })[BRAND];
+  return Array.isArray(codes) && codes.includes(code);
+}
+
+/**
+ * True when `value` is an error thrown by dogpile-cache (from either the ESM or the CommonJS build);
+ * with `code`, true only for that class or its subclasses.
+ */
+export function isDogpileCacheError(value: unknown, code?: string): value is DogpileCacheError {
+  return hasBrand(value, code ?? DogpileCacheError.code);
+}
+
+/** `configure()` was called on a region that already has a backend; pass `replaceExistingBackend: true`. */
+export class RegionAlreadyConfiguredError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_REGION_ALREADY_CONFIGURED';
+}
+
+/** The region was used before `configure()` gave it a backend. */
+export class RegionNotConfiguredError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_REGION_NOT_CONFIGURED';
+}
+
+/** An argument of a public call has the wrong type or value; the message names the argument and the fix. */
+export class ValidationError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_VALIDATION';
+}
+
+/** No backend is registered under the requested name; see `registerBackend`. */
+export class PluginNotFoundError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_PLUGIN_NOT_FOUND';
+}
+
+/** A backend or region configuration is incomplete or contradictory (oslo's `ConfigurationError`). */
+export class ConfigurationError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_CONFIGURATION';
+}
+
+/** A backend's optional driver package is not installed; the message names the npm package. */
+export class MissingDependencyError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_MISSING_DEPENDENCY';
+  /** The npm package to install. */
+  readonly packageName: string;
+  constructor(packageName: string, backendName: string, options?: DogpileCacheErrorOptions) {
+    super(
+      `The ${backendName} backend needs the "${packageName}" package, which is not installed. ` +
+        `Install it with: npm install ${packageName}`,
+      options,
+    );
+    this.packageName = packageName;
+  }
+}
+
+/** No pooled connection became free within `pool_connection_get_timeout` (oslo's `QueueEmpty`). */
+export class QueueEmptyError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_QUEUE_EMPTY';
+}
+
+/** The cache server is down, unreachable, or did not answer within its timeout. */
+export class BackendUnavailableError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_BACKEND_UNAVAILABLE';
+}
+
+/** A value is larger than the backend can store (e.g. memcached's item size limit). */
+export class ValueTooLargeError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_VALUE_TOO_LARGE';
+}
+
+/** A value could not be serialized for storage, or stored bytes could not be read back. */
+export class SerializationError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_SERIALIZATION';
+}
+
+/** A lock could not be acquired, or was lost, within its `lockTimeout`. */
+export class LockTimeoutError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_LOCK_TIMEOUT';
+}

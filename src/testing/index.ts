@@ -1,0 +1,8 @@
+/**
+ * `dogpile-cache/testing`: the shared backend conformance suite and a manual clock, for testing
+ * backends (ours and third parties') and applications' regions.
+ *
+ * @module
+ */
+export { runBackendConformance, type BackendCapabilities, type BackendFactory, type TestRunner } from './conformance.js';
+export { manualClock, type ManualClock } from '../clock.js';

@@ -1,0 +1,62 @@
+/**
+ * Argument checks shared by every public entry point, so that each failure is a
+ * {@link ValidationError} naming the argument and the fix, and nothing is stored half-way.
+ *
+ * @module
+ */
+import type { CachedValue, Mapping } from './api.js';
+import { ValidationError } from './errors.js';
+
+/** Short, safe description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') {
+    return value.length > 40 ? `a string of length ${value.length}` : JSON.stringify(value);
+  }
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : `an object (${value.constructor?.name ?? 'null prototype'})`;
+  if (typeof value === 'function') return 'a function';
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Throws unless `key` is a non-empty, well-formed string. */
+export function assertKey(key: unknown, name = 'key'): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0 || !key.isWellFormed()) {
+    throw new ValidationError(badKeyMessage(key, name));
+  }
+}
+
+function badKeyMessage(key: unknown, name: string): string {
+  if (typeof key !== 'string') return `${name} must be a string; got ${describe(key)}. Convert it with String() or use a key generator.`;
+  if (key.length === 0) return `${name} must be a non-empty string; got "".`;
+  return `${name} contains a lone UTF-16 surrogate, which no store can encode faithfully; use key.toWellFormed() or hash the key.`;
+}
+
+/** Throws unless `keys` is an array of valid keys. */
+export function assertKeys(keys: unknown, name = 'keys'): asserts keys is readonly string[] {
+  if (!Array.isArray(keys)) throw new ValidationError(`${name} must be an array of strings; got ${describe(keys)}.`);
+  for (let i = 0; i < keys.length; i++) assertKey(keys[i], `${name}[${i}]`);
+}
+
+/** Throws unless `value` is a {@link CachedValue}: `{ payload, metadata: { ct: number, v: number } }`. */
+export function assertCachedValue(value: unknown, name = 'value'): asserts value is CachedValue {
+  if (typeof value === 'object' && value !== null && 'payload' in value) {
+    const metadata = (value as { metadata?: unknown }).metadata as { ct?: unknown; v?: unknown } | undefined;
+    if (typeof metadata === 'object' && metadata !== null && Number.isFinite(metadata.ct) && typeof metadata.v === 'number') return;
+  }
+  throw new ValidationError(
+    `${name} must be a CachedValue { payload, metadata: { ct, v } }; got ${describe(value)}. ` +
+      'Backends store CachedValues; use makeCachedValue(payload) or a CacheRegion, which wraps values for you.',
+  );
+}
+
+/**
+ * The entries of a `Map` or plain-object mapping, with every key checked. Never mutates `mapping`.
+ */
+export function mappingEntries<V>(mapping: Mapping<V>, name = 'mapping'): [string, V][] {
+  let entries: [string, V][];
+  if (mapping instanceof Map) entries = [...mapping.entries()];
+  else if (typeof mapping === 'object' && mapping !== null && !Array.isArray(mapping)) entries = Object.entries(mapping);
+  else throw new ValidationError(`${name} must be a Map or a plain object of key -> value; got ${describe(mapping)}.`);
+  for (const [key] of entries) assertKey(key, `a key of ${name}`);
+  return entries;
+}

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  BackendUnavailableError,
+  DogpileCacheError,
+  MissingDependencyError,
+  NO_VALUE,
+  ValidationError,
+  isDogpileCacheError,
+  isNoValue,
+  makeCachedValue,
+  toSeconds,
+} from '../../src/index.js';
+
+describe('NO_VALUE', () => {
+  it('is one frozen value whose string form is dogpile HEAD\'s', () => {
+    assert.equal(String(NO_VALUE), 'NoValue.NO_VALUE');
+    assert.ok(Object.isFrozen(NO_VALUE));
+    assert.ok(isNoValue(NO_VALUE));
+    for (const value of [null, undefined, '', 0, false, {}]) assert.equal(isNoValue(value), false);
+  });
+});
+
+describe('errors', () => {
+  it('carry a code, a name, a cause, and match instanceof across the hierarchy', () => {
+    const cause = new Error('socket closed');
+    const error = new BackendUnavailableError('memcached 127.0.0.1:1 is down', { cause });
+    assert.equal(error.code, 'ERR_DOGPILE_BACKEND_UNAVAILABLE');
+    assert.equal(error.name, 'BackendUnavailableError');
+    assert.equal(error.cause, cause);
+    assert.ok(error instanceof BackendUnavailableError);
+    assert.ok(error instanceof DogpileCacheError);
+    assert.ok(error instanceof Error);
+    assert.equal(error instanceof ValidationError, false);
+    assert.ok(isDogpileCacheError(error));
+    assert.ok(isDogpileCacheError(error, BackendUnavailableError.code));
+    assert.equal(isDogpileCacheError(new Error('x')), false);
+  });
+
+  it('MissingDependencyError names the package and the install command', () => {
+    const error = new MissingDependencyError('memjs', 'PooledMemcachedBackend');
+    assert.equal(error.packageName, 'memjs');
+    assert.match(error.message, /npm install memjs/);
+  });
+});
+
+describe('durations', () => {
+  it('reads seconds and unit strings', () => {
+    assert.equal(toSeconds(5, 'x'), 5);
+    assert.equal(toSeconds(0.5, 'x'), 0.5);
+    assert.equal(toSeconds('250ms', 'x'), 0.25);
+    assert.equal(toSeconds('30s', 'x'), 30);
+    assert.equal(toSeconds('10m', 'x'), 600);
+    assert.equal(toSeconds('2h', 'x'), 7200);
+    assert.equal(toSeconds('1d', 'x'), 86400);
+    assert.equal(toSeconds('600', 'x'), 600);
+    assert.equal(toSeconds(-1, 'x', { allowMinusOne: true }), -1);
+  });
+
+  it('rejects NaN, negatives, infinities and words, naming the argument', () => {
+    for (const bad of [NaN, -5, -1, Infinity, 'forever', 'one hour', '', null, {}]) {
+      assert.throws(
+        () => toSeconds(bad, 'expirationTime'),
+        (e: Error) => e instanceof ValidationError && e.message.startsWith('expirationTime must be'),
+        String(bad),
+      );
+    }
+  });
+});
+
+describe('makeCachedValue', () => {
+  it('stores creation time in epoch seconds and version 2', () => {
+    assert.deepEqual(makeCachedValue('p', 1_500), { payload: 'p', metadata: { ct: 1.5, v: 2 } });
+  });
+});
