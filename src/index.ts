@@ -52,3 +52,12 @@ export {
 export { ArgumentReader } from './arguments.js';
 export { DictionaryBackend, type DictionaryBackendArguments } from './backends/dictionary.js';
 export { NullBackend } from './backends/null.js';
+export { MemoryBackend } from './backends/dictionary.js';
+export { CacheRegion, makeRegion, type CacheRegionOptions, type ConfigureOptions, type GetOptions, type GetOrCreateOptions, type RegionStats, type AsyncCreationRunner, type BackendErrorPolicy, type FunctionKeyGeneratorFactory, type FunctionMultiKeyGeneratorFactory } from './region.js';
+export { type CacheOnArgumentsOptions, type CacheMultiOnArgumentsOptions, type CachedFunction, type CachedMultiFunction, type ExpirationOption, type Memoizer, type MultiMemoizer } from './memoize.js';
+export { ProxyBackend, type ProxyClass } from './proxy.js';
+export { DefaultInvalidationStrategy, type RegionInvalidationStrategy } from './invalidation.js';
+export { registerBackend, registeredBackends, type BackendLoader } from './registry.js';
+export { CHANNEL_NAMES, type RegionEventMap, type RegionEventName } from './events.js';
+export { coerceStringConf } from './config.js';
+export { dogpileLock, NEED_REGENERATION, type DogpileLockOptions, type ValueAndCreated } from './lock.js';

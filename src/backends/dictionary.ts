@@ -136,3 +136,15 @@ export class DictionaryBackend extends CacheBackend {
     this.#entries.clear();
   }
 }
+
+/**
+ * dogpile's `dogpile.cache.memory`: a {@link DictionaryBackend} whose entries never expire on their
+ * own (the region's expiration time still applies). Its `cache_dict` argument is not supported:
+ * the map is private.
+ */
+export class MemoryBackend extends DictionaryBackend {
+  constructor(args: BackendArguments = {}) {
+    const { expiration_time: _snake, expirationTime: _camel, cache_dict: _dict, cacheDict: _dict2, ...rest } = args;
+    super(rest);
+  }
+}

@@ -6,3 +6,4 @@
  */
 export { runBackendConformance, type BackendCapabilities, type BackendFactory, type TestRunner } from './conformance.js';
 export { manualClock, type ManualClock } from '../clock.js';
+export { runRegionConformance, type RegionFactory, type RegionFactoryOptions } from './region-conformance.js';

@@ -1,0 +1,64 @@
+/**
+ * Region invalidation strategies (dogpile's `RegionInvalidationStrategy`). The default one is local
+ * to the region object (and so to the process), as in dogpile; plug in your own to share
+ * invalidation across processes (e.g. a timestamp kept in the cache itself).
+ *
+ * @module
+ */
+import { systemClock, type Clock } from './clock.js';
+
+/**
+ * Decides which values an `invalidate()` call made stale. Timestamps are epoch seconds, as stored in
+ * `CachedValue.metadata.ct`.
+ */
+export interface RegionInvalidationStrategy {
+  /** Marks every value created before now as invalid; `hard` false means "soft" (stale, served while one caller regenerates). */
+  invalidate(hard?: boolean): void;
+  /** True when a value created at `createdAt` was invalidated by a hard invalidation. */
+  isHardInvalidated(createdAt: number): boolean;
+  /** True when a value created at `createdAt` was invalidated by a soft invalidation. */
+  isSoftInvalidated(createdAt: number): boolean;
+  /** True when a value created at `createdAt` was invalidated either way. */
+  isInvalidated(createdAt: number): boolean;
+  /** True when the last invalidation was soft. */
+  wasSoftInvalidated(): boolean;
+  /** True when the last invalidation was hard. */
+  wasHardInvalidated(): boolean;
+}
+
+/** dogpile's `DefaultInvalidationStrategy`: the last invalidation's time and mode, kept in memory. */
+export class DefaultInvalidationStrategy implements RegionInvalidationStrategy {
+  #hard: boolean | null = null;
+  #invalidatedAt: number | null = null;
+  readonly #clock: Clock;
+
+  /** @param clock time source in epoch milliseconds (default `Date.now`). */
+  constructor(clock: Clock = systemClock) {
+    this.#clock = clock;
+  }
+
+  invalidate(hard = true): void {
+    this.#hard = hard;
+    this.#invalidatedAt = this.#clock() / 1000;
+  }
+
+  isInvalidated(createdAt: number): boolean {
+    return this.#invalidatedAt !== null && createdAt < this.#invalidatedAt;
+  }
+
+  wasHardInvalidated(): boolean {
+    return this.#hard === true;
+  }
+
+  wasSoftInvalidated(): boolean {
+    return this.#hard === false;
+  }
+
+  isHardInvalidated(createdAt: number): boolean {
+    return this.wasHardInvalidated() && this.isInvalidated(createdAt);
+  }
+
+  isSoftInvalidated(createdAt: number): boolean {
+    return this.wasSoftInvalidated() && this.isInvalidated(createdAt);
+  }
+}

@@ -1,0 +1,746 @@
+/**
+ * `CacheRegion` (dogpile.cache's `region.py`): what applications call. A region owns a backend, an
+ * expiration time, a key mangler, an optional serializer and an invalidation strategy, and runs
+ * get-or-create under the dogpile lock.
+ *
+ * @module
+ */
+import {
+  CacheBackend,
+  VALUE_VERSION,
+  makeCachedValue,
+  type BackendArguments,
+  type BackendClass,
+  type BytesBackend,
+  type CacheMutex,
+  type CachedValue,
+  type Mapping,
+} from './api.js';
+import { DeferredBackend } from './backends/deferred.js';
+import { systemClock, type Clock } from './clock.js';
+import { coerceStringConf } from './config.js';
+import { toSeconds, type Duration } from './duration.js';
+import {
+  ConfigurationError,
+  RegionAlreadyConfiguredError,
+  RegionNotConfiguredError,
+  SerializationError,
+  ValidationError,
+  isDogpileCacheError,
+} from './errors.js';
+import { RegionEvents, type RegionEventMap, type RegionEventName } from './events.js';
+import { DefaultInvalidationStrategy, type RegionInvalidationStrategy } from './invalidation.js';
+import {
+  functionKeyGenerator as defaultFunctionKeyGenerator,
+  functionMultiKeyGenerator as defaultFunctionMultiKeyGenerator,
+  type FunctionKeyGenerator,
+  type FunctionMultiKeyGenerator,
+  type KeyMangler,
+  type ToStr,
+} from './keys.js';
+import { KeyedMutexes, LayeredMutex, NEED_REGENERATION, acquireUnlessAborted, dogpileLock, raceAbort, type ValueAndCreated } from './lock.js';
+import { cacheMultiOnArguments, cacheOnArguments, type CacheMultiOnArgumentsOptions, type CacheOnArgumentsOptions } from './memoize.js';
+import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
+import { ProxyBackend, toProxyInstance, type ProxyClass } from './proxy.js';
+import { isBackendClass, loadBackend } from './registry.js';
+import { buildSerialized, parseSerialized, resolveSerializer, type Serializer } from './serializers.js';
+import { assertKey, assertKeys, describe, mappingEntries } from './validate.js';
+
+/** Makes the key generator of a decorated function (dogpile's `function_key_generator` signature). */
+export type FunctionKeyGeneratorFactory = (namespace: string | undefined, fn: { name: string }, toStr?: ToStr) => FunctionKeyGenerator;
+/** Makes the multi key generator of a decorated function. */
+export type FunctionMultiKeyGeneratorFactory = (
+  namespace: string | undefined,
+  fn: { name: string },
+  toStr?: ToStr,
+) => FunctionMultiKeyGenerator;
+
+/**
+ * Regenerates a stale value in the background (dogpile's `async_creation_runner`). It receives the
+ * region, the (unmangled) key, the creator and the held mutex; it must store the new value (e.g.
+ * `region.set(key, await creator())`) and release the mutex when done, even on failure.
+ */
+export type AsyncCreationRunner = (region: CacheRegion, key: string, creator: () => Promise<unknown>, mutex: CacheMutex) => void | Promise<void>;
+
+/** What to do when the backend fails (server down, timeout). */
+export type BackendErrorPolicy = 'throw' | 'miss';
+
+/** Options of {@link CacheRegion}. */
+export interface CacheRegionOptions {
+  /** A name, shown in events. */
+  name?: string;
+  /** Makes key generators for `cacheOnArguments` (default: {@link defaultFunctionKeyGenerator}). */
+  functionKeyGenerator?: FunctionKeyGeneratorFactory;
+  /** Makes key generators for `cacheMultiOnArguments`. */
+  functionMultiKeyGenerator?: FunctionMultiKeyGeneratorFactory;
+  /** Turns keys into backend keys; when unset, the backend's recommended mangler is adopted. */
+  keyMangler?: KeyMangler | null;
+  /**
+   * Stores values as dogpile bytes `JSON(metadata)|serializer(payload)`: `"json"` (Python
+   * compatible), `"v8"`, or your own. When unset, the backend's recommended serializer is adopted.
+   */
+  serializer?: Serializer | 'json' | 'v8';
+  /**
+   * Serves stale values while regenerating in the background: `"background"` for the built-in runner
+   * (it honours `shouldCacheFn` and reports failures as events), or your own runner.
+   */
+  asyncCreationRunner?: AsyncCreationRunner | 'background';
+  /**
+   * `"throw"` (default) rejects when the backend fails; `"miss"` treats a failed read as a miss and a
+   * failed write as done, counting and emitting each error, so the app keeps serving from creators.
+   * Bad input (validation, values too large or unserializable) always throws.
+   */
+  onBackendError?: BackendErrorPolicy;
+  /** Time source in epoch milliseconds (tests inject a manual clock). */
+  clock?: Clock;
+}
+
+/** Options of {@link CacheRegion.configure}. */
+export interface ConfigureOptions {
+  /** Seconds (or a duration string) a value stays fresh; `null`/absent never expires; `-1` never expires in get-or-create. */
+  expirationTime?: Duration | null;
+  /** The backend's arguments (snake_case or camelCase). Never modified. */
+  arguments?: BackendArguments;
+  /** Proxies to wrap the backend in; the first is the outermost. */
+  wrap?: readonly (ProxyBackend | ProxyClass)[];
+  /** Replace a backend configured before instead of throwing {@link RegionAlreadyConfiguredError}. */
+  replaceExistingBackend?: boolean;
+  /** A custom invalidation strategy. */
+  regionInvalidator?: RegionInvalidationStrategy;
+}
+
+/** Options of `get`, `getMulti` and `getValueMetadata`. */
+export interface GetOptions {
+  /** Overrides the region's expiration time for this call only (not stored). */
+  expirationTime?: Duration | null;
+  /** Returns the value whatever its age or invalidation. */
+  ignoreExpiration?: boolean;
+}
+
+/** Options of `getOrCreate` and `getOrCreateMulti`. */
+export interface GetOrCreateOptions<T = unknown> {
+  /** Overrides the region's expiration time for this call only (not stored with the value). */
+  expirationTime?: Duration | null;
+  /** Decides whether a created value is stored; a rejected value is still returned. */
+  shouldCacheFn?: (value: T) => boolean;
+  /** Stops waiting (for the lock or the creator) and rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Counters since the region was created. */
+export interface RegionStats {
+  hits: number;
+  misses: number;
+  creates: number;
+  staleServed: number;
+  lockWaits: number;
+  errors: number;
+}
+
+type Timed<T> = ValueAndCreated<T> | typeof NEED_REGENERATION;
+
+const SOFT_NEEDS_EXPIRATION = 'Non-None expiration time required for soft invalidation: give the region (or this call) an expirationTime, or use a hard invalidate().';
+
+/**
+ * A cache region: get-or-create with the dogpile lock over a backend. Create one per kind of data,
+ * `configure()` it once, then call `getOrCreate`, `get`, `set`, or decorate functions with
+ * `cacheOnArguments()`.
+ *
+ * ```ts
+ * const region = new CacheRegion().configure('oslo_cache.dict', { expirationTime: '10m' });
+ * const user = await region.getOrCreate(`user:${id}`, () => db.loadUser(id));
+ * ```
+ */
+export class CacheRegion {
+  /** The region's name, if given. */
+  readonly name: string | undefined;
+  /** Makes key generators for `cacheOnArguments`. */
+  readonly functionKeyGenerator: FunctionKeyGeneratorFactory;
+  /** Makes key generators for `cacheMultiOnArguments`. */
+  readonly functionMultiKeyGenerator: FunctionMultiKeyGeneratorFactory;
+  /** Turns keys into backend keys (oslo sets it to the sha1 mangler after configuring). */
+  keyMangler: KeyMangler | null;
+  /** The serializer in use; `null` stores `CachedValue` objects as they are. */
+  serializer: Serializer | null;
+  /** Seconds a value stays fresh; `null` never expires; `-1` never expires in get-or-create. */
+  expirationTime: number | null = null;
+  /** The invalidation strategy. */
+  regionInvalidator: RegionInvalidationStrategy;
+
+  readonly #userKeyMangler: boolean;
+  readonly #userSerializer: boolean;
+  readonly #asyncRunner: AsyncCreationRunner | 'background' | undefined;
+  readonly #onBackendError: BackendErrorPolicy;
+  readonly #clock: Clock;
+  readonly #events = new RegionEvents();
+  readonly #mutexes = new KeyedMutexes();
+  readonly #stats: RegionStats = { hits: 0, misses: 0, creates: 0, staleServed: 0, lockWaits: 0, errors: 0 };
+  #backend: CacheBackend | undefined;
+  #actualBackend: CacheBackend | undefined;
+
+  constructor(options: CacheRegionOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new ValidationError(`CacheRegion options must be an object; got ${describe(options)}.`);
+    this.name = optionalString(options.name, 'name');
+    this.functionKeyGenerator = optionalFunction(options.functionKeyGenerator, 'functionKeyGenerator') ?? defaultFunctionKeyGenerator;
+    this.functionMultiKeyGenerator =
+      optionalFunction(options.functionMultiKeyGenerator, 'functionMultiKeyGenerator') ?? defaultFunctionMultiKeyGenerator;
+    this.keyMangler = optionalFunction(options.keyMangler ?? undefined, 'keyMangler') ?? null;
+    this.#userKeyMangler = this.keyMangler !== null;
+    this.serializer = options.serializer === undefined ? null : resolveSerializer(options.serializer);
+    this.#userSerializer = this.serializer !== null;
+    const runner = options.asyncCreationRunner;
+    if (runner !== undefined && runner !== 'background' && typeof runner !== 'function') {
+      throw new ValidationError(`asyncCreationRunner must be "background" or a function; got ${describe(runner)}.`);
+    }
+    this.#asyncRunner = runner;
+    const policy = options.onBackendError ?? 'throw';
+    if (policy !== 'throw' && policy !== 'miss') throw new ValidationError(`onBackendError must be "throw" or "miss"; got ${describe(policy)}.`);
+    this.#onBackendError = policy;
+    this.#clock = optionalFunction(options.clock, 'clock') ?? systemClock;
+    this.regionInvalidator = new DefaultInvalidationStrategy(this.#clock);
+  }
+
+  // ---------------------------------------------------------------- configuration
+
+  /**
+   * Gives the region its backend: a registered name (`"oslo_cache.dict"`, `"oslo_cache.memcache_pool"`,
+   * …), a backend class, or a backend instance. Returns the region.
+   * @throws {RegionAlreadyConfiguredError} when configured before, unless `replaceExistingBackend`.
+   * @throws {PluginNotFoundError} for an unknown backend name.
+   * @throws {ValidationError} for a bad expiration time or backend argument.
+   */
+  configure(backend: string | CacheBackend | BackendClass, options: ConfigureOptions = {}): this {
+    return this.#configure(backend, options, (Backend) => new Backend(options.arguments ?? {}));
+  }
+
+  /**
+   * Configures from a flat dictionary, as dogpile's `configure_from_config`: `<prefix>backend`,
+   * `<prefix>expiration_time`, `<prefix>arguments.*`, `<prefix>wrap`, `<prefix>replace_existing_backend`.
+   * String values are typed first (`"600"` → 600, `"true"` → true, `"None"` → null).
+   */
+  configureFromConfig(config: Readonly<Record<string, unknown>>, prefix: string): this {
+    if (typeof config !== 'object' || config === null) throw new ValidationError(`config must be an object; got ${describe(config)}.`);
+    if (typeof prefix !== 'string') throw new ValidationError(`prefix must be a string such as "cache.redis."; got ${describe(prefix)}.`);
+    const typed = coerceStringConf(config);
+    const backend = typed[`${prefix}backend`];
+    if (typeof backend !== 'string') throw new ConfigurationError(`config has no "${prefix}backend" naming the backend to use.`);
+    const argumentPrefix = `${prefix}arguments.`;
+    const options: ConfigureOptions = {
+      expirationTime: typed[`${prefix}expiration_time`] as Duration | null,
+      replaceExistingBackend: typed[`${prefix}replace_existing_backend`] === true,
+    };
+    const wrap = typed[`${prefix}wrap`];
+    if (wrap !== undefined && wrap !== null) options.wrap = wrap as ConfigureOptions['wrap'] & object;
+    return this.#configure(backend, options, (Backend) => Backend.fromConfigDict(typed, argumentPrefix), () => argumentsUnder(typed, argumentPrefix));
+  }
+
+  #configure(
+    backend: string | CacheBackend | BackendClass,
+    options: ConfigureOptions,
+    construct: (Backend: BackendClass) => CacheBackend,
+    deferredArgs: () => BackendArguments = () => options.arguments ?? {},
+  ): this {
+    if (typeof options !== 'object' || options === null) throw new ValidationError(`configure options must be an object; got ${describe(options)}.`);
+    if (this.#backend !== undefined && options.replaceExistingBackend !== true) {
+      throw new RegionAlreadyConfiguredError(
+        `This region is already configured with backend: ${this.#backend.constructor.name}. Specify replaceExistingBackend: true to replace.`,
+      );
+    }
+    const expirationTime =
+      options.expirationTime === undefined || options.expirationTime === null
+        ? null
+        : toSeconds(options.expirationTime, 'expirationTime', { allowMinusOne: true });
+    let instance: CacheBackend;
+    if (backend instanceof CacheBackend) instance = backend;
+    else if (isBackendClass(backend)) instance = construct(backend);
+    else if (typeof backend === 'string') {
+      const loaded = loadBackend(backend);
+      instance = loaded instanceof Promise ? new DeferredBackend(loaded, deferredArgs()) : construct(loaded);
+    } else {
+      throw new ValidationError(`backend must be a registered name, a CacheBackend class or instance; got ${describe(backend)}.`);
+    }
+    const wrap = options.wrap ?? [];
+    if (!Array.isArray(wrap)) throw new ValidationError(`wrap must be an array of ProxyBackend classes or instances; got ${describe(wrap)}.`);
+    const proxies = wrap.map(toProxyInstance);
+    const invalidator = options.regionInvalidator;
+    if (invalidator !== undefined && typeof invalidator?.isInvalidated !== 'function') {
+      throw new ValidationError('regionInvalidator must implement RegionInvalidationStrategy (invalidate, isInvalidated, …).');
+    }
+
+    // Everything is checked: now change state, so a failed configure() leaves the region as it was.
+    this.expirationTime = expirationTime;
+    if (!this.#userKeyMangler) this.keyMangler = instance.keyMangler ?? null;
+    if (!this.#userSerializer) this.serializer = instance.serializer ?? null;
+    this.#backend = instance;
+    this.#actualBackend = undefined;
+    for (const proxy of proxies.reverse()) this.#backend = proxy.wrap(this.#backend);
+    if (invalidator !== undefined) this.regionInvalidator = invalidator;
+    return this;
+  }
+
+  /** True once `configure()` has given the region a backend. */
+  get isConfigured(): boolean {
+    return this.#backend !== undefined;
+  }
+
+  /** The backend (the outermost proxy when wrapped). @throws {RegionNotConfiguredError} before `configure()`. */
+  get backend(): CacheBackend {
+    if (this.#backend === undefined) throw new RegionNotConfiguredError('No backend is configured on this region; call region.configure(...) first.');
+    return this.#backend;
+  }
+
+  /** The backend under all proxies. */
+  get actualBackend(): CacheBackend {
+    if (this.#actualBackend === undefined) {
+      let backend = this.backend;
+      while (backend instanceof ProxyBackend) backend = backend.proxied;
+      this.#actualBackend = backend;
+    }
+    return this.#actualBackend;
+  }
+
+  /** Wraps the backend in a proxy (a class is instantiated with no arguments). Returns the region. */
+  wrap(proxy: ProxyBackend | ProxyClass): this {
+    this.#backend = toProxyInstance(proxy).wrap(this.backend);
+    return this;
+  }
+
+  /** Closes the backend (connections, timers). */
+  async close(): Promise<void> {
+    await this.#backend?.close();
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * The value for `key`, or {@link NO_VALUE} when absent, expired (by the region's or this call's
+   * expiration time) or invalidated.
+   */
+  async get<T = unknown>(key: string, options?: GetOptions): Promise<T | NoValue> {
+    const backendKey = this.#backendKey(key);
+    const value = this.#unexpired(await this.#read(backendKey), options);
+    if (isNoValue(value)) {
+      this.#miss(key);
+      return NO_VALUE;
+    }
+    this.#hit(key);
+    return value.payload as T;
+  }
+
+  /** Values for `keys`, aligned with them ({@link NO_VALUE} for each miss). */
+  async getMulti<T = unknown>(keys: readonly string[], options?: GetOptions): Promise<(T | NoValue)[]> {
+    assertKeys(keys);
+    if (keys.length === 0) return [];
+    const values = await this.#readMulti(keys.map((key) => this.#backendKey(key)));
+    return values.map((raw, i) => {
+      const value = this.#unexpired(raw, options);
+      if (isNoValue(value)) {
+        this.#miss(keys[i] as string);
+        return NO_VALUE;
+      }
+      this.#hit(keys[i] as string);
+      return value.payload as T;
+    });
+  }
+
+  /** Like `get`, but returns the whole {@link CachedValue} (payload and metadata), or `null`. */
+  async getValueMetadata<T = unknown>(key: string, options?: GetOptions): Promise<CachedValue<T> | null> {
+    const value = this.#unexpired(await this.#read(this.#backendKey(key)), options);
+    return isNoValue(value) ? null : (value as CachedValue<T>);
+  }
+
+  #unexpired(value: CachedValue | NoValue, options: GetOptions | undefined): CachedValue | NoValue {
+    if (isNoValue(value) || options?.ignoreExpiration === true) return value;
+    const override = options?.expirationTime;
+    const expiration =
+      override === undefined || override === null ? this.expirationTime : toSeconds(override, 'expirationTime', { allowMinusOne: true });
+    const createdAt = value.metadata.ct;
+    // dogpile treats -1 as "always expired" in get() (a bug: it means "never" everywhere else).
+    if (expiration !== null && expiration !== -1 && this.#clock() / 1000 - createdAt > expiration) return NO_VALUE;
+    if (this.regionInvalidator.isInvalidated(createdAt)) return NO_VALUE;
+    return value;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** Stores `value` under `key`, created now. */
+  async set(key: string, value: unknown): Promise<void> {
+    await this.#write(this.#backendKey(key), makeCachedValue(value, this.#clock()));
+  }
+
+  /** Stores every entry of `mapping` with one shared creation time; never mutates `mapping`. */
+  async setMulti(mapping: Mapping<unknown>): Promise<void> {
+    const entries = mappingEntries(mapping);
+    if (entries.length === 0) return;
+    const now = this.#clock();
+    await this.#writeMulti(new Map(entries.map(([key, value]) => [this.#backendKey(key), makeCachedValue(value, now)])));
+  }
+
+  /** Removes `key`; absent keys are fine. */
+  async delete(key: string): Promise<void> {
+    const backendKey = this.#backendKey(key);
+    await this.#guard('delete', () => this.backend.delete(backendKey), undefined);
+  }
+
+  /** Removes `keys`; absent keys are fine. */
+  async deleteMulti(keys: readonly string[]): Promise<void> {
+    assertKeys(keys);
+    if (keys.length === 0) return;
+    const backendKeys = keys.map((key) => this.#backendKey(key));
+    await this.#guard('deleteMulti', () => this.backend.deleteMulti(backendKeys), undefined);
+  }
+
+  // ---------------------------------------------------------------- get-or-create
+
+  /**
+   * Returns the value for `key`, creating it with `creator` when absent, expired or invalidated — with
+   * one creator per key at a time (the dogpile lock): a stale value is served to concurrent callers
+   * while one regenerates; with no value, they all wait for that one and then read its result.
+   * A creator's error is propagated, the lock released, and nothing cached.
+   */
+  async getOrCreate<T>(key: string, creator: () => T | Promise<T>, options: GetOrCreateOptions<T> = {}): Promise<T> {
+    const backendKey = this.#backendKey(key);
+    if (typeof creator !== 'function') throw new ValidationError(`creator must be a function returning the value; got ${describe(creator)}.`);
+    const expiration = this.#createExpiration(options.expirationTime);
+    const initial = this.#timed<T>(await this.#read(backendKey), expiration);
+    // The hot path: a fresh value takes no lock and allocates nothing more.
+    if (initial !== NEED_REGENERATION && (expiration === null || this.#clock() / 1000 - initial[1] <= expiration)) {
+      this.#hit(key);
+      return initial[0];
+    }
+    this.#miss(key);
+    const { shouldCacheFn, signal } = options;
+    return dogpileLock<T>({
+      mutex: this.#mutex(backendKey),
+      initial,
+      expireTime: expiration,
+      now: () => this.#clock() / 1000,
+      valueAndCreated: async () => this.#timed<T>(await this.#read(backendKey), expiration),
+      creator: async () => {
+        const payload = await this.#runCreator([key], () => raceAbort(Promise.resolve().then(creator), signal));
+        const value = makeCachedValue(payload, this.#clock());
+        if (expiration === null && this.regionInvalidator.wasSoftInvalidated()) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
+        if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#write(backendKey, value);
+        return [payload, value.metadata.ct] as const;
+      },
+      asyncCreator: this.#asyncRunner === undefined ? undefined : (mutex) => this.#regenerateInBackground(key, backendKey, creator, shouldCacheFn, mutex),
+      signal,
+      onWait: () => this.#stats.lockWaits++,
+      onStale: () => this.#stale(key),
+    });
+  }
+
+  /**
+   * `getOrCreate` for many keys: one backend read for all, one `creator(...keysToCreate)` call with
+   * the keys that need a value (unique, sorted, unmangled), results in the caller's order with
+   * duplicates kept. The creator must return one value per key it was given, in that order.
+   */
+  async getOrCreateMulti<T>(
+    keys: readonly string[],
+    creator: (...keys: string[]) => T[] | Promise<T[]>,
+    options: GetOrCreateOptions<T> = {},
+  ): Promise<T[]> {
+    assertKeys(keys);
+    if (typeof creator !== 'function') throw new ValidationError(`creator must be a function of the keys to create; got ${describe(creator)}.`);
+    if (keys.length === 0) return [];
+    const expiration = this.#createExpiration(options.expirationTime);
+    const { shouldCacheFn, signal } = options;
+    const uniqueKeys = [...new Set(keys)].sort();
+    const backendKeyOf = new Map(uniqueKeys.map((key) => [key, this.#backendKey(key)]));
+    const read = await this.#readMulti(uniqueKeys.map((key) => backendKeyOf.get(key) as string));
+    const values = new Map<string, CachedValue | NoValue>(uniqueKeys.map((key, i) => [key, read[i] ?? NO_VALUE]));
+    const held = new Map<string, CacheMutex>();
+    try {
+      for (const key of uniqueKeys) {
+        const state = this.#multiState(values.get(key) ?? NO_VALUE, expiration);
+        if (state === 'fresh') {
+          this.#hit(key);
+          continue;
+        }
+        this.#miss(key);
+        const mutex = this.#mutex(backendKeyOf.get(key) as string);
+        if (state === 'stale') {
+          if (await mutex.acquire(false)) held.set(key, mutex);
+          else this.#stale(key);
+          continue;
+        }
+        this.#stats.lockWaits++;
+        await acquireUnlessAborted(mutex, signal);
+        // Someone may have created it while we waited (dogpile re-creates it anyway; we re-read).
+        const reread = await this.#read(backendKeyOf.get(key) as string);
+        if (this.#multiState(reread, expiration) === 'fresh') {
+          values.set(key, reread);
+          await mutex.release();
+        } else held.set(key, mutex);
+      }
+      if (held.size > 0) {
+        const keysToCreate = [...held.keys()].sort();
+        const created = await this.#runCreator(keysToCreate, () => raceAbort(Promise.resolve().then(() => creator(...keysToCreate)), signal));
+        if (!Array.isArray(created) || created.length !== keysToCreate.length) {
+          throw new ValidationError(
+            `getOrCreateMulti creator must return an array of ${keysToCreate.length} value(s), one per key it was given, in order; ` +
+              `got ${Array.isArray(created) ? `${created.length} value(s)` : describe(created)}. Nothing was cached.`,
+          );
+        }
+        if (expiration === null && this.regionInvalidator.wasSoftInvalidated()) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
+        const now = this.#clock();
+        const toStore = new Map<string, CachedValue>();
+        keysToCreate.forEach((key, i) => {
+          const value = makeCachedValue(created[i] as T, now);
+          values.set(key, value);
+          if (shouldCacheFn === undefined || shouldCacheFn(value.payload)) toStore.set(backendKeyOf.get(key) as string, value);
+        });
+        if (toStore.size > 0) await this.#writeMulti(toStore);
+      }
+      return keys.map((key) => (values.get(key) as CachedValue<T>).payload);
+    } finally {
+      for (const mutex of held.values()) await mutex.release();
+    }
+  }
+
+  #multiState(value: CachedValue | NoValue, expiration: number | null): 'fresh' | 'stale' | 'missing' {
+    const timed = this.#timed(value, expiration);
+    if (timed === NEED_REGENERATION) return 'missing';
+    return expiration !== null && this.#clock() / 1000 - timed[1] > expiration ? 'stale' : 'fresh';
+  }
+
+  /** Effective expiration for get-or-create: the call's or the region's; -1 means never. */
+  #createExpiration(override: Duration | null | undefined): number | null {
+    const expiration = override === undefined || override === null ? this.expirationTime : toSeconds(override, 'expirationTime', { allowMinusOne: true });
+    return expiration === -1 ? null : expiration;
+  }
+
+  /** The value and its creation time as the lock sees them, or NEED_REGENERATION (dogpile's `_is_cache_miss`). */
+  #timed<T>(value: CachedValue | NoValue, expiration: number | null): Timed<T> {
+    if (isNoValue(value) || value.metadata.v !== VALUE_VERSION) return NEED_REGENERATION;
+    let createdAt = value.metadata.ct;
+    if (this.regionInvalidator.isHardInvalidated(createdAt)) return NEED_REGENERATION;
+    if (this.regionInvalidator.isSoftInvalidated(createdAt)) {
+      if (expiration === null) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
+      createdAt = this.#clock() / 1000 - expiration - 0.0001; // forces "expired": served stale while regenerating
+    }
+    return [value.payload as T, createdAt];
+  }
+
+  async #runCreator<T>(keys: readonly string[], run: () => Promise<T>): Promise<T> {
+    this.#stats.creates++;
+    const started = performance.now();
+    try {
+      const value = await run();
+      if (this.#events.wanted('create')) this.#events.emit('create', { region: this.name, keys, durationMs: performance.now() - started });
+      return value;
+    } catch (error) {
+      if (this.#events.wanted('create')) this.#events.emit('create', { region: this.name, keys, durationMs: performance.now() - started, error });
+      throw error;
+    }
+  }
+
+  #regenerateInBackground<T>(
+    key: string,
+    backendKey: string,
+    creator: () => T | Promise<T>,
+    shouldCacheFn: ((value: T) => boolean) | undefined,
+    mutex: CacheMutex,
+  ): void {
+    const runner = this.#asyncRunner;
+    const report = (error: unknown): void => this.#backendError('asyncCreationRunner', error);
+    if (typeof runner === 'function') {
+      try {
+        Promise.resolve(runner(this, key, async () => creator(), mutex)).catch(report);
+      } catch (error) {
+        report(error);
+      }
+      return;
+    }
+    void (async () => {
+      try {
+        const payload = await this.#runCreator([key], async () => creator());
+        if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#write(backendKey, makeCachedValue(payload, this.#clock()));
+      } catch (error) {
+        report(error);
+      } finally {
+        await mutex.release().catch(report);
+      }
+    })();
+  }
+
+  // ---------------------------------------------------------------- locks, invalidation, stats, events
+
+  #mutex(backendKey: string): CacheMutex {
+    const local = this.#mutexes.get(backendKey);
+    const remote = this.backend.getMutex(backendKey);
+    return remote === null ? local : new LayeredMutex(local, remote);
+  }
+
+  /** True while a creator holds the lock for `key` (the key is mangled first, unlike in dogpile). */
+  async keyIsLocked(key: string): Promise<boolean> {
+    const backendKey = this.#backendKey(key);
+    if (this.#mutexes.isLocked(backendKey)) return true;
+    const remote = this.backend.getMutex(backendKey);
+    return remote === null ? false : remote.locked();
+  }
+
+  /**
+   * Invalidates every value created before now. Hard (default): reads miss and get-or-create
+   * regenerates, every caller waiting. Soft: reads miss, and get-or-create treats values as expired,
+   * serving them while one caller regenerates (needs an expiration time). Local to this region object.
+   */
+  invalidate(hard = true): void {
+    if (typeof hard !== 'boolean') throw new ValidationError(`hard must be true or false; got ${describe(hard)}.`);
+    this.regionInvalidator.invalidate(hard);
+    if (this.#events.wanted('invalidate')) this.#events.emit('invalidate', { region: this.name, hard });
+  }
+
+  /** A copy of the region's counters. */
+  stats(): RegionStats {
+    return { ...this.#stats };
+  }
+
+  /** Listens to a region event (also published on `node:diagnostics_channel`); returns an unsubscribe function. */
+  on<E extends RegionEventName>(event: E, listener: (event: RegionEventMap[E]) => void): () => void {
+    if (typeof listener !== 'function') throw new ValidationError(`listener must be a function; got ${describe(listener)}.`);
+    return this.#events.on(event, listener);
+  }
+
+  /** Removes a listener added with {@link on}. */
+  off<E extends RegionEventName>(event: E, listener: (event: RegionEventMap[E]) => void): void {
+    this.#events.off(event, listener);
+  }
+
+  #hit(key: string): void {
+    this.#stats.hits++;
+    if (this.#events.wanted('hit')) this.#events.emit('hit', { region: this.name, key });
+  }
+
+  #miss(key: string): void {
+    this.#stats.misses++;
+    if (this.#events.wanted('miss')) this.#events.emit('miss', { region: this.name, key });
+  }
+
+  #stale(key: string): void {
+    this.#stats.staleServed++;
+    if (this.#events.wanted('stale')) this.#events.emit('stale', { region: this.name, key });
+  }
+
+  #backendError(operation: string, error: unknown): void {
+    this.#stats.errors++;
+    if (this.#events.wanted('error')) this.#events.emit('error', { region: this.name, operation, error });
+  }
+
+  // ---------------------------------------------------------------- memoization
+
+  /**
+   * Memoizes a function (or, as `@region.cacheOnArguments()`, a class method) on its arguments:
+   * the key is `"<namespace or function name>|<args joined by a space>"`. The result carries
+   * `.set(value, ...args)`, `.get(...args)`, `.invalidate(...args)`, `.refresh(...args)`, `.original`.
+   */
+  cacheOnArguments(options: CacheOnArgumentsOptions = {}): ReturnType<typeof cacheOnArguments> {
+    return cacheOnArguments(this, options);
+  }
+
+  /**
+   * Memoizes a function whose arguments are each one key (`fn(...ids)` returning one value per id),
+   * creating only the missing ones in one call. `asDict: true` for functions returning an object keyed
+   * by argument.
+   */
+  cacheMultiOnArguments(options: CacheMultiOnArgumentsOptions = {}): ReturnType<typeof cacheMultiOnArguments> {
+    return cacheMultiOnArguments(this, options);
+  }
+
+  // ---------------------------------------------------------------- backend access
+
+  #backendKey(key: string): string {
+    assertKey(key);
+    if (this.keyMangler === null) return key;
+    const mangled = this.keyMangler(key);
+    assertKey(mangled, 'the key mangler result');
+    return mangled;
+  }
+
+  /** Runs a backend call under the region's error policy. */
+  async #guard<R>(operation: string, call: () => Promise<R>, onMiss: R): Promise<R> {
+    try {
+      return await call();
+    } catch (error) {
+      // Bad input is the caller's to fix: never turned into a miss.
+      if (isDogpileCacheError(error, ValidationError.code) || isDogpileCacheError(error, SerializationError.code) || isDogpileCacheError(error, 'ERR_DOGPILE_VALUE_TOO_LARGE')) {
+        throw error;
+      }
+      this.#backendError(operation, error);
+      if (this.#onBackendError === 'miss') return onMiss;
+      throw error;
+    }
+  }
+
+  async #read(backendKey: string): Promise<CachedValue | NoValue> {
+    const serializer = this.serializer;
+    if (serializer === null) {
+      if (this.#onBackendError === 'throw') {
+        try {
+          return await this.backend.get(backendKey);
+        } catch (error) {
+          this.#backendError('get', error);
+          throw error;
+        }
+      }
+      return this.#guard('get', () => this.backend.get(backendKey), NO_VALUE);
+    }
+    const bytes = await this.#guard('get', () => (this.backend as BytesBackend).getSerialized(backendKey), NO_VALUE);
+    return this.#parse(bytes, serializer);
+  }
+
+  async #readMulti(backendKeys: string[]): Promise<(CachedValue | NoValue)[]> {
+    const serializer = this.serializer;
+    const missAll = backendKeys.map(() => NO_VALUE);
+    if (serializer === null) return this.#guard('getMulti', () => this.backend.getMulti(backendKeys), missAll);
+    const raw = await this.#guard('getMulti', () => (this.backend as BytesBackend).getSerializedMulti(backendKeys), missAll);
+    return raw.map((bytes) => this.#parse(bytes, serializer));
+  }
+
+  /** Unreadable bytes (another serializer, corruption) are a miss, so the value is regenerated. */
+  #parse(bytes: Buffer | NoValue, serializer: Serializer): CachedValue | NoValue {
+    try {
+      return parseSerialized(bytes, serializer);
+    } catch (error) {
+      this.#backendError('deserialize', error);
+      return NO_VALUE;
+    }
+  }
+
+  async #write(backendKey: string, value: CachedValue): Promise<void> {
+    const serializer = this.serializer;
+    if (serializer === null) return this.#guard('set', () => this.backend.set(backendKey, value), undefined);
+    const bytes = buildSerialized(value, serializer);
+    return this.#guard('set', () => (this.backend as BytesBackend).setSerialized(backendKey, bytes), undefined);
+  }
+
+  async #writeMulti(values: Map<string, CachedValue>): Promise<void> {
+    const serializer = this.serializer;
+    if (serializer === null) return this.#guard('setMulti', () => this.backend.setMulti(values), undefined);
+    const bytes = new Map([...values].map(([key, value]) => [key, buildSerialized(value, serializer)]));
+    return this.#guard('setMulti', () => (this.backend as BytesBackend).setSerializedMulti(bytes), undefined);
+  }
+}
+
+/** Creates a {@link CacheRegion} (dogpile's `make_region`). */
+export function makeRegion(options?: CacheRegionOptions): CacheRegion {
+  return new CacheRegion(options);
+}
+
+function argumentsUnder(config: Readonly<Record<string, unknown>>, prefix: string): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(config)) if (name.startsWith(prefix)) args[name.slice(prefix.length)] = value;
+  return args;
+}
+
+function optionalString(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new ValidationError(`${name} must be a string; got ${describe(value)}.`);
+  return value;
+}
+
+function optionalFunction<F>(value: F | undefined, name: string): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new ValidationError(`${name} must be a function; got ${describe(value)}.`);
+  return value;
+}

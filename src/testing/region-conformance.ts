@@ -1,0 +1,456 @@
+/**
+ * The region contract as a test suite (ports of dogpile's `test_region.py`, `test_decorator.py` and
+ * the generic backend suite's region tests), run against any backend: the region's clock is a manual
+ * one, so expiry and invalidation are tested without sleeping, whatever the backend.
+ *
+ * @module
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { manualClock, type ManualClock } from '../clock.js';
+import type { Duration } from '../duration.js';
+import { ConfigurationError, ValidationError } from '../errors.js';
+import { NO_VALUE } from '../no-value.js';
+import type { CacheRegion, CacheRegionOptions } from '../region.js';
+import type { TestRunner } from './conformance.js';
+
+/** What the suite asks of a backend under test. */
+export interface RegionFactoryOptions {
+  /** Options for the new region (the suite passes a manual clock and sometimes a runner). */
+  region: CacheRegionOptions;
+  /** The expiration time to configure (`null`: none). */
+  expirationTime: Duration | null;
+}
+
+/** Creates a configured region over the backend under test. The suite closes it after each test. */
+export type RegionFactory = (options: RegionFactoryOptions) => CacheRegion | Promise<CacheRegion>;
+
+/** A promise with its resolve function, to hold a creator open. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Registers the region contract tests under `describe(name)`. */
+export function runRegionConformance(name: string, makeRegion: RegionFactory, runner: TestRunner): void {
+  const { describe, it } = runner;
+  const run = randomUUID().slice(0, 8);
+  let counter = 0;
+  const key = (label = 'k'): string => `region-${run}-${label}-${counter++}`;
+
+  async function withRegion(
+    test: (region: CacheRegion, clock: ManualClock) => Promise<void>,
+    expirationTime: Duration | null = null,
+    options: CacheRegionOptions = {},
+  ): Promise<void> {
+    const clock = manualClock();
+    const region = await makeRegion({ region: { clock, ...options }, expirationTime });
+    try {
+      await test(region, clock);
+    } finally {
+      await region.close();
+    }
+  }
+
+  describe(`${name} region conformance`, () => {
+    it('set/get round-trips values; a missing key is NO_VALUE; null, "" and 0 are values', () =>
+      withRegion(async (region) => {
+        const k = key();
+        assert.equal(await region.get(k), NO_VALUE);
+        await region.set(k, { a: [1, 'two'] });
+        assert.deepEqual(await region.get(k), { a: [1, 'two'] });
+        for (const value of [null, '', 0, false]) {
+          await region.set(k, value);
+          assert.equal(await region.get(k), value);
+        }
+      }));
+
+    it('getOrCreate calls the creator once, then serves the stored value', () =>
+      withRegion(async (region) => {
+        const k = key();
+        let calls = 0;
+        const creator = async (): Promise<string> => `value ${++calls}`;
+        assert.equal(await region.getOrCreate(k, creator), 'value 1');
+        assert.equal(await region.getOrCreate(k, creator), 'value 1');
+        assert.equal(calls, 1);
+        assert.equal(await region.get(k), 'value 1');
+      }));
+
+    it('expiry: get misses, ignoreExpiration reads, -1 keeps, default regenerates', () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        let calls = 0;
+        const creator = (): string => `some value ${++calls}`;
+        assert.equal(await region.getOrCreate(k, creator), 'some value 1');
+        clock.advance(2000);
+        assert.equal(await region.get(k), NO_VALUE);
+        assert.equal(await region.get(k, { ignoreExpiration: true }), 'some value 1');
+        assert.equal(await region.getOrCreate(k, creator, { expirationTime: -1 }), 'some value 1');
+        assert.equal(await region.getOrCreate(k, creator), 'some value 2');
+      }, 1));
+
+    it('a per-call expiration on get overrides the region and is not stored', () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        await region.set(k, 'v');
+        clock.advance(3000);
+        assert.equal(await region.get(k), 'v');
+        assert.equal(await region.get(k, { expirationTime: 2 }), NO_VALUE);
+        assert.equal(await region.get(k, { expirationTime: '5s' }), 'v');
+        assert.equal(await region.get(k), 'v', 'the override did not stick');
+      }, 10));
+
+    it('a per-call expiration on getOrCreate regenerates earlier; plain get still sees the value', () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        let calls = 0;
+        await region.getOrCreate(k, () => ++calls, { expirationTime: 1 });
+        clock.advance(2000);
+        assert.equal(await region.getOrCreate(k, () => ++calls, { expirationTime: 1 }), 2);
+        clock.advance(2000);
+        assert.equal(await region.get(k), 2);
+      }, 5));
+
+    it('expiration 0 is always stale: every getOrCreate regenerates', () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        let calls = 0;
+        await region.getOrCreate(k, () => ++calls);
+        clock.advance(1);
+        assert.equal(await region.getOrCreate(k, () => ++calls), 2);
+      }, 0));
+
+    it('-1 as the region expiration never expires, in get too (dogpile always misses there: fixed)', () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        await region.getOrCreate(k, () => 'kept');
+        clock.advance(86_400_000);
+        assert.equal(await region.getOrCreate(k, () => 'new'), 'kept');
+        assert.equal(await region.get(k), 'kept');
+      }, -1));
+
+    it('hard invalidation: get misses; getOrCreate regenerates once, then caches', () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        let calls = 0;
+        await region.getOrCreate(k, () => ++calls);
+        clock.advance(10);
+        region.invalidate();
+        assert.equal(await region.get(k), NO_VALUE);
+        assert.equal(await region.get(k, { ignoreExpiration: true }), 1);
+        clock.advance(10);
+        assert.equal(await region.getOrCreate(k, () => ++calls), 2);
+        assert.equal(await region.getOrCreate(k, () => ++calls), 2);
+      }, 100));
+
+    it('soft invalidation: get misses; getOrCreate regenerates', () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        let calls = 0;
+        await region.getOrCreate(k, () => ++calls);
+        clock.advance(10);
+        region.invalidate(false);
+        assert.equal(await region.get(k), NO_VALUE);
+        clock.advance(10);
+        assert.equal(await region.getOrCreate(k, () => ++calls), 2);
+        assert.equal(await region.getOrCreate(k, () => ++calls), 2);
+      }, 100));
+
+    it('soft invalidation without an expiration time is an error, on the first and second call', () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        region.invalidate(false);
+        await assert.rejects(region.getOrCreate(k, () => 1), (e: Error) => e instanceof ConfigurationError && /expiration time required/.test(e.message));
+        await region.set(k, 1);
+        clock.advance(10);
+        region.invalidate(false);
+        await assert.rejects(region.getOrCreate(k, () => 2), ConfigurationError);
+        await assert.rejects(region.getOrCreateMulti([k], () => [2]), ConfigurationError);
+      }, null));
+
+    it('shouldCacheFn: a rejected value is returned but the previous one stays cached', () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        await region.getOrCreate(k, () => 1);
+        clock.advance(2000);
+        const got = await region.getOrCreate(k, () => 2, { shouldCacheFn: (v) => v !== 2 });
+        assert.equal(got, 2);
+        assert.equal(await region.get(k, { ignoreExpiration: true }), 1);
+      }, 1));
+
+    it('getOrCreateMulti: one creator call with the sorted unique missing keys; caller order and duplicates kept', () =>
+      withRegion(async (region) => {
+        const [a, b, c] = [key('a'), key('b'), key('c')];
+        await region.set(b, 'cached b');
+        const calls: string[][] = [];
+        const result = await region.getOrCreateMulti([c, b, a, c], async (...keys) => {
+          calls.push(keys);
+          return keys.map((k) => `new ${k}`);
+        });
+        assert.deepEqual(calls, [[a, c].sort()]);
+        assert.deepEqual(result, [`new ${c}`, 'cached b', `new ${a}`, `new ${c}`]);
+        assert.deepEqual(await region.getMulti([a, b, c]), [`new ${a}`, 'cached b', `new ${c}`]);
+      }));
+
+    it('getOrCreateMulti: expired keys are recreated, fresh ones are not', () =>
+      withRegion(async (region, clock) => {
+        const [k1, k2] = [key(), key()];
+        let counter = 0;
+        const creator = (...keys: string[]): number[] => keys.map(() => ++counter);
+        assert.deepEqual(await region.getOrCreateMulti([k1, k2], creator), k1 < k2 ? [1, 2] : [2, 1]);
+        clock.advance(2000);
+        await region.set(k2, 'fresh');
+        assert.deepEqual(await region.getOrCreateMulti([k1, k2], creator), [3, 'fresh']);
+      }, 1));
+
+    it('getOrCreateMulti: a creator returning the wrong number of values is a ValidationError; nothing cached', () =>
+      withRegion(async (region) => {
+        const [k1, k2] = [key(), key()];
+        await assert.rejects(region.getOrCreateMulti([k1, k2], () => ['only one']), (e: Error) => e instanceof ValidationError && /2 value/.test(e.message));
+        assert.deepEqual(await region.getMulti([k1, k2]), [NO_VALUE, NO_VALUE]);
+        assert.equal(await region.keyIsLocked(k1), false);
+        assert.deepEqual(await region.getOrCreateMulti([k1, k2], (...keys) => keys.map(() => 'ok')), ['ok', 'ok']);
+      }));
+
+    it('getOrCreateMulti with shouldCacheFn rejecting nulls returns them uncached', () =>
+      withRegion(async (region) => {
+        const keys = [key(), key(), key()];
+        const result = await region.getOrCreateMulti(keys, (...ks) => ks.map(() => null), { shouldCacheFn: (v) => v !== null });
+        assert.deepEqual(result, [null, null, null]);
+        assert.deepEqual(await region.getMulti(keys), [NO_VALUE, NO_VALUE, NO_VALUE]);
+      }));
+
+    it('multi operations: set, get, delete; empty inputs do nothing', () =>
+      withRegion(async (region) => {
+        const [k1, k2, k3] = [key(), key(), key()];
+        await region.setMulti({ [k1]: 1, [k2]: 'two', [k3]: null });
+        assert.deepEqual(await region.getMulti([k3, k1, key('missing'), k2]), [null, 1, NO_VALUE, 'two']);
+        await region.deleteMulti([k1, k2, key('never')]);
+        assert.deepEqual(await region.getMulti([k1, k2, k3]), [NO_VALUE, NO_VALUE, null]);
+        await region.delete(k3);
+        await region.delete(k3);
+        assert.equal(await region.get(k3), NO_VALUE);
+        assert.deepEqual(await region.getMulti([]), []);
+        await region.setMulti({});
+        await region.deleteMulti([]);
+        assert.deepEqual(await region.getOrCreateMulti([], () => []), []);
+      }));
+
+    it('a creator that throws: the error propagates, the lock is released, nothing is cached', () =>
+      withRegion(async (region) => {
+        const k = key();
+        await assert.rejects(region.getOrCreate(k, () => { throw new Error('boom'); }), /boom/);
+        await assert.rejects(region.getOrCreate(k, () => Promise.reject(new Error('async boom'))), /async boom/);
+        assert.equal(await region.keyIsLocked(k), false);
+        assert.equal(await region.get(k), NO_VALUE);
+        assert.equal(await region.getOrCreate(k, () => 'recovered'), 'recovered');
+      }));
+
+    it('getValueMetadata returns payload and creation time; null when missing or expired', () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        const createdAt = clock() / 1000;
+        await region.set(k, 'v');
+        clock.advance(5000);
+        const meta = await region.getValueMetadata(k);
+        assert.ok(meta);
+        assert.equal(meta.payload, 'v');
+        assert.ok(Math.abs(meta.metadata.ct - createdAt) < 1e-3);
+        assert.equal(meta.metadata.v, 2);
+        assert.equal(await region.getValueMetadata(key('missing')), null);
+        assert.equal(await region.getValueMetadata(k, { expirationTime: 4 }), null);
+        assert.ok(await region.getValueMetadata(k, { expirationTime: 4, ignoreExpiration: true }));
+      }));
+
+    it('keyIsLocked is true only while a creator runs, and checking does not lock', () =>
+      withRegion(async (region) => {
+        const k = key();
+        assert.equal(await region.keyIsLocked(k), false);
+        assert.equal(await region.keyIsLocked(k), false);
+        const gate = deferred<string>();
+        const pending = region.getOrCreate(k, () => gate.promise);
+        await tick();
+        assert.equal(await region.keyIsLocked(k), true);
+        gate.resolve('done');
+        assert.equal(await pending, 'done');
+        assert.equal(await region.keyIsLocked(k), false);
+      }));
+
+    it('200 concurrent getOrCreate on a cold key: exactly one creator call, everyone gets its value', () =>
+      withRegion(async (region) => {
+        const k = key();
+        let calls = 0;
+        const gate = deferred<void>();
+        const callers = Array.from({ length: 200 }, () =>
+          region.getOrCreate(k, async () => {
+            calls++;
+            await gate.promise;
+            return 'the one value';
+          }),
+        );
+        await tick();
+        gate.resolve();
+        const results = await Promise.all(callers);
+        assert.equal(calls, 1);
+        assert.ok(results.every((r) => r === 'the one value'));
+      }));
+
+    it('a stale value is served at once to concurrent callers while one regenerates', () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        await region.getOrCreate(k, () => 'old');
+        clock.advance(2000);
+        const gate = deferred<void>();
+        let calls = 0;
+        const regenerating = region.getOrCreate(k, async () => {
+          calls++;
+          await gate.promise;
+          return 'new';
+        });
+        await tick();
+        const others = await Promise.all(Array.from({ length: 20 }, () => region.getOrCreate(k, () => 'never called')));
+        assert.ok(others.every((v) => v === 'old'), 'others get the stale value without waiting');
+        gate.resolve();
+        assert.equal(await regenerating, 'new');
+        assert.equal(calls, 1);
+        assert.ok(region.stats().staleServed >= 20);
+        assert.equal(await region.getOrCreate(k, () => 'never'), 'new');
+      }, 1));
+
+    it('background refresh serves the stale value and stores the new one', () =>
+      withRegion(
+        async (region, clock) => {
+          const k = key();
+          await region.getOrCreate(k, () => 'old');
+          clock.advance(2000);
+          const gate = deferred<void>();
+          const got = await region.getOrCreate(k, async () => {
+            await gate.promise;
+            return 'new';
+          });
+          assert.equal(got, 'old', 'the caller is not kept waiting');
+          assert.equal(await region.keyIsLocked(k), true, 'the runner holds the lock');
+          gate.resolve();
+          for (let i = 0; i < 100 && (await region.keyIsLocked(k)); i++) await tick();
+          assert.equal(await region.keyIsLocked(k), false, 'the runner released the lock');
+          assert.equal(await region.get(k), 'new');
+        },
+        1,
+        { asyncCreationRunner: 'background' },
+      ));
+
+    it('an aborted signal rejects a never-settling creator and frees the key for the next caller', () =>
+      withRegion(async (region) => {
+        const k = key();
+        const controller = new AbortController();
+        const stuck = region.getOrCreate(k, () => new Promise<string>(() => {}), { signal: controller.signal });
+        await tick();
+        controller.abort(new Error('gave up'));
+        await assert.rejects(stuck, /gave up/);
+        assert.equal(await region.keyIsLocked(k), false);
+        assert.equal(await region.getOrCreate(k, () => 'next'), 'next');
+      }));
+
+    it('an aborted signal stops a caller waiting for the lock', () =>
+      withRegion(async (region) => {
+        const k = key();
+        const gate = deferred<string>();
+        const first = region.getOrCreate(k, () => gate.promise);
+        await tick();
+        const controller = new AbortController();
+        const waiter = region.getOrCreate(k, () => 'unused', { signal: controller.signal });
+        await tick();
+        controller.abort(new Error('waited too long'));
+        await assert.rejects(waiter, /waited too long/);
+        gate.resolve('first');
+        assert.equal(await first, 'first');
+        assert.equal(await region.keyIsLocked(k), false);
+      }));
+
+    it('cacheOnArguments memoizes per arguments, with set/get/invalidate/refresh/original', () =>
+      withRegion(async (region) => {
+        const ns = key('ns');
+        let calls = 0;
+        async function add(a: number, b: number): Promise<number> {
+          calls++;
+          return a + b + calls * 1000;
+        }
+        const cached = region.cacheOnArguments({ namespace: ns })(add);
+        const first = await cached(1, 2);
+        assert.equal(await cached(1, 2), first);
+        assert.notEqual(await cached(2, 1), first);
+        assert.equal(calls, 2);
+        assert.equal(await region.get(`${ns}|1 2`), first, 'the key is "<namespace>|<args joined by a space>"');
+        await cached.invalidate(1, 2);
+        assert.notEqual(await cached(1, 2), first);
+        await cached.set(42, 5, 5);
+        assert.equal(await cached(5, 5), 42);
+        assert.equal(await cached.get(5, 5), 42);
+        assert.equal(await cached.get(9, 9), NO_VALUE);
+        const refreshed = await cached.refresh(5, 5);
+        assert.equal(await cached(5, 5), refreshed);
+        assert.equal(cached.original, add);
+      }));
+
+    it('cacheOnArguments: an expiration function is evaluated on each call (0 = recompute every call)', () =>
+      withRegion(async (region, clock) => {
+        let calls = 0;
+        let expiration: number | null = 0;
+        const cached = region.cacheOnArguments({ namespace: key('exp'), expirationTime: () => expiration })(() => ++calls);
+        await cached();
+        clock.advance(1);
+        await cached();
+        assert.equal(calls, 2);
+        expiration = null; // back to the region's default (60 s)
+        clock.advance(1);
+        await cached();
+        await cached();
+        assert.equal(calls, 2);
+      }, 60));
+
+    it('cacheMultiOnArguments creates only missing keys, in one call; asDict omits what the function left out', () =>
+      withRegion(async (region) => {
+        const ns = key('multi');
+        const seen: number[][] = [];
+        const square = region.cacheMultiOnArguments({ namespace: ns })(async (...ids: number[]) => {
+          seen.push(ids);
+          return ids.map((id) => id * id);
+        });
+        assert.deepEqual(await square(2, 3), [4, 9]);
+        assert.deepEqual(await square(3, 4, 2), [9, 16, 4]);
+        assert.deepEqual(seen, [[2, 3], [4]]);
+        await square.invalidate(2);
+        await square.set({ 7: 18, 10: 15 });
+        assert.deepEqual(await square(2, 7, 10), [4, 18, 15]);
+        assert.deepEqual(await square.get(7, 99), [18, NO_VALUE]);
+
+        const lookup = region.cacheMultiOnArguments({ namespace: key('dict'), asDict: true })(async (...names: string[]) =>
+          Object.fromEntries(names.filter((n) => n !== 'ghost').map((n) => [n, n.toUpperCase()])),
+        );
+        assert.deepEqual(await lookup('a', 'ghost', 'b'), { a: 'A', b: 'B' });
+        assert.deepEqual(await lookup('a', 'b'), { a: 'A', b: 'B' });
+      }));
+
+    it('a creator may call getOrCreate for another key (no deadlock)', () =>
+      withRegion(async (region) => {
+        const [foo, bar] = [key('foo'), key('bar')];
+        const value = await region.getOrCreate(foo, async () => `foo${await region.getOrCreate(bar, () => 'bar')}`);
+        assert.equal(value, 'foobar');
+      }));
+
+    it('stats count hits, misses and creates', () =>
+      withRegion(async (region) => {
+        const k = key();
+        await region.getOrCreate(k, () => 1);
+        await region.getOrCreate(k, () => 1);
+        await region.get(key('missing'));
+        const stats = region.stats();
+        assert.equal(stats.creates, 1);
+        assert.equal(stats.hits, 1);
+        assert.equal(stats.misses, 2);
+      }));
+  });
+}
