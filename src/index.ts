@@ -61,3 +61,16 @@ export { registerBackend, registeredBackends, type BackendLoader } from './regis
 export { CHANNEL_NAMES, type RegionEventMap, type RegionEventName } from './events.js';
 export { coerceStringConf } from './config.js';
 export { dogpileLock, NEED_REGENERATION, type DogpileLockOptions, type ValueAndCreated } from './lock.js';
+export {
+  createRegion,
+  configureCacheRegion,
+  getMemoizationDecorator,
+  loadOsloConfig,
+  buildCacheConfig,
+  registerProxy,
+  DebugProxy,
+  CacheIsolatingProxy,
+  OSLO_CACHE_OPTIONS,
+  type OsloConf,
+  type OsloMemoizer,
+} from './oslo/index.js';

@@ -27,9 +27,9 @@ function isBytesBackend(backend: CacheBackend): backend is BytesBackend {
 /** The test functions the suite registers on (node:test's `describe`, `it`, `before`, `after` fit). */
 export interface TestRunner {
   describe(name: string, fn: () => void): unknown;
-  it(name: string, fn: () => unknown): unknown;
-  before(fn: () => unknown): unknown;
-  after(fn: () => unknown): unknown;
+  it(name: string, fn: () => void | Promise<void>): unknown;
+  before(fn: () => void | Promise<void>): unknown;
+  after(fn: () => void | Promise<void>): unknown;
 }
 
 /** What a backend can do, so the suite tests what applies instead of skipping silently. */

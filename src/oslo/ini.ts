@@ -1,0 +1,54 @@
+/**
+ * Reads an oslo.config INI file (such as a keystone.conf) into the plain object the oslo layer
+ * takes: `{ cache: {...}, [group]: {...} }`, typed with oslo's option types and defaults.
+ *
+ * @module
+ */
+import { ValidationError } from '../errors.js';
+import { OSLO_CACHE_OPTIONS, OSLO_GROUP_OPTIONS, typeGroup } from './options.js';
+
+/** An oslo configuration: the `[cache]` group plus any caching groups (`[identity]`, …). */
+export interface OsloConf {
+  cache: Record<string, unknown>;
+  [group: string]: Record<string, unknown>;
+}
+
+/**
+ * Parses oslo.config INI text. `#`/`;` comment lines, `key = value` or `key: value`, indented
+ * continuation lines, and repeated keys (each `backend_argument` line adds one) are understood.
+ * The `[cache]` group gets every oslo option with its default; other groups get `caching` (true) and
+ * `cache_time` (null) typed, the rest as strings.
+ * @throws {ValidationError} for a line that is none of these.
+ */
+export function loadOsloConfig(text: string): OsloConf {
+  if (typeof text !== 'string') throw new ValidationError('loadOsloConfig takes the INI text as a string (read the file first).');
+  const groups = new Map<string, Map<string, string[]>>();
+  let section: Map<string, string[]> | undefined;
+  let last: string[] | undefined;
+  text.split(/\r?\n/).forEach((line, index) => {
+    if (/^\s*([#;].*)?$/.test(line)) return;
+    const header = /^\[([^\]]+)\]\s*$/.exec(line);
+    if (header) {
+      const name = (header[1] as string).trim();
+      section = groups.get(name) ?? new Map();
+      groups.set(name, section);
+      last = undefined;
+      return;
+    }
+    if (/^\s/.test(line) && last !== undefined) {
+      last[last.length - 1] += `\n${line.trim()}`;
+      return;
+    }
+    const pair = /^([^=:\s]+)\s*[=:]\s?(.*)$/.exec(line);
+    if (!pair || section === undefined) throw new ValidationError(`Line ${index + 1} of the oslo config is not "[section]" or "name = value": ${line.trim()}`);
+    const values = section.get(pair[1] as string) ?? [];
+    values.push((pair[2] as string).trim());
+    section.set(pair[1] as string, values);
+    last = values;
+  });
+  const raw = (name: string): Record<string, unknown> =>
+    Object.fromEntries([...(groups.get(name) ?? new Map<string, string[]>())].map(([key, values]) => [key, values.length > 1 ? values : values[0]]));
+  const conf: OsloConf = { cache: typeGroup('cache', raw('cache'), OSLO_CACHE_OPTIONS) };
+  for (const name of groups.keys()) if (name !== 'cache') conf[name] = typeGroup(name, raw(name), OSLO_GROUP_OPTIONS);
+  return conf;
+}
