@@ -61,7 +61,7 @@ export class RegionEvents {
 
   /** True when publishing `event` reaches anyone (check before building the event object). */
   wanted(event: RegionEventName): boolean {
-    return channels[event].hasSubscribers || (this.#listeners.get(event)?.size ?? 0) > 0;
+    return channels[event].hasSubscribers || (this.#listeners.size > 0 && (this.#listeners.get(event)?.size ?? 0) > 0);
   }
 
   /**

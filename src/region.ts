@@ -177,6 +177,8 @@ export class CacheRegion {
   readonly #stats: RegionStats = { hits: 0, misses: 0, creates: 0, staleServed: 0, lockWaits: 0, errors: 0 };
   #backend: CacheBackend | undefined;
   #actualBackend: CacheBackend | undefined;
+  /** The backend's synchronous read, when it has one and no proxy stands between (the in-memory hot path). */
+  #readSync: ((key: string) => CachedValue | NoValue) | null = null;
 
   constructor(options: CacheRegionOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new ValidationError(`CacheRegion options must be an object; got ${describe(options)}.`);
@@ -274,6 +276,7 @@ export class CacheRegion {
     this.#backend = instance;
     this.#actualBackend = undefined;
     for (const proxy of proxies.reverse()) this.#backend = proxy.wrap(this.#backend);
+    this.#readSync = syncReader(this.#backend);
     if (invalidator !== undefined) this.regionInvalidator = invalidator;
     return this;
   }
@@ -302,6 +305,7 @@ export class CacheRegion {
   /** Wraps the backend in a proxy (a class is instantiated with no arguments). Returns the region. */
   wrap(proxy: ProxyBackend | ProxyClass): this {
     this.#backend = toProxyInstance(proxy).wrap(this.backend);
+    this.#readSync = null;
     return this;
   }
 
@@ -318,7 +322,8 @@ export class CacheRegion {
    */
   async get<T = unknown>(key: string, options?: GetOptions): Promise<T | NoValue> {
     const backendKey = this.#backendKey(key);
-    const value = this.#unexpired(await this.#read(backendKey), options);
+    const readSync = this.serializer === null ? this.#readSync : null;
+    const value = this.#unexpired(readSync !== null ? readSync(backendKey) : await this.#read(backendKey), options);
     if (isNoValue(value)) {
       this.#miss(key);
       return NO_VALUE;
@@ -398,18 +403,34 @@ export class CacheRegion {
    * while one regenerates; with no value, they all wait for that one and then read its result.
    * A creator's error is propagated, the lock released, and nothing cached.
    */
-  async getOrCreate<T>(key: string, creator: () => T | Promise<T>, options: GetOrCreateOptions<T> = {}): Promise<T> {
+  async getOrCreate<T>(key: string, creator: () => T | Promise<T>, options?: GetOrCreateOptions<T>): Promise<T> {
     const backendKey = this.#backendKey(key);
     if (typeof creator !== 'function') throw new ValidationError(`creator must be a function returning the value; got ${describe(creator)}.`);
-    const expiration = this.#createExpiration(options.expirationTime);
-    const initial = this.#timed<T>(await this.#read(backendKey), expiration);
-    // The hot path: a fresh value takes no lock and allocates nothing more.
-    if (initial !== NEED_REGENERATION && (expiration === null || this.#clock() / 1000 - initial[1] <= expiration)) {
-      this.#hit(key);
-      return initial[0];
+    const expiration = this.#createExpiration(options?.expirationTime);
+    const readSync = this.serializer === null ? this.#readSync : null;
+    const value = readSync !== null ? readSync(backendKey) : await this.#read(backendKey);
+    // The hot path: a fresh, valid value takes no lock and allocates nothing.
+    if (!isNoValue(value) && value.metadata.v === VALUE_VERSION) {
+      const createdAt = value.metadata.ct;
+      if (!this.regionInvalidator.isInvalidated(createdAt) && (expiration === null || this.#clock() / 1000 - createdAt <= expiration)) {
+        this.#hit(key);
+        return value.payload as T;
+      }
     }
+    return this.#lockedGetOrCreate(key, backendKey, creator, expiration, this.#timed<T>(value, expiration), options);
+  }
+
+  async #lockedGetOrCreate<T>(
+    key: string,
+    backendKey: string,
+    creator: () => T | Promise<T>,
+    expiration: number | null,
+    initial: Timed<T>,
+    options: GetOrCreateOptions<T> | undefined,
+  ): Promise<T> {
     this.#miss(key);
-    const { shouldCacheFn, signal } = options;
+    const shouldCacheFn = options?.shouldCacheFn;
+    const signal = options?.signal;
     return dogpileLock<T>({
       mutex: this.#mutex(backendKey),
       initial,
@@ -725,6 +746,12 @@ export class CacheRegion {
 /** Creates a {@link CacheRegion} (dogpile's `make_region`). */
 export function makeRegion(options?: CacheRegionOptions): CacheRegion {
   return new CacheRegion(options);
+}
+
+/** A backend's own synchronous read (see `DictionaryBackend.getSync`), or null. */
+function syncReader(backend: CacheBackend): ((key: string) => CachedValue | NoValue) | null {
+  const getSync = (backend as { getSync?: unknown }).getSync;
+  return typeof getSync === 'function' ? (getSync.bind(backend) as (key: string) => CachedValue | NoValue) : null;
 }
 
 function argumentsUnder(config: Readonly<Record<string, unknown>>, prefix: string): Record<string, unknown> {

@@ -41,6 +41,11 @@ export class DictionaryBackend extends CacheBackend {
   readonly #maxEntries: number;
   readonly #clock: Clock;
   readonly #entries = new Map<string, CachedValue | ExpiringEntry>();
+  // Persistent cursors over the map's insertion order. A fresh iterator per call would walk past every
+  // deleted slot V8 keeps at the front of the map (quadratic at a million entries); these skip each once.
+  #evictCursor: Iterator<string> | undefined;
+  #sweepCursor: Iterator<[string, CachedValue | ExpiringEntry]> | undefined;
+  #sweepFront: [string, CachedValue | ExpiringEntry] | undefined;
 
   constructor(args: BackendArguments = {}) {
     super();
@@ -57,6 +62,15 @@ export class DictionaryBackend extends CacheBackend {
   }
 
   async get(key: string): Promise<BackendResult> {
+    assertKey(key);
+    return this.#read(key);
+  }
+
+  /**
+   * A synchronous `get`, for callers that want no promise on an in-memory hit: a region whose backend
+   * is this one (unwrapped, no serializer) reads through it.
+   */
+  getSync(key: string): BackendResult {
     assertKey(key);
     return this.#read(key);
   }
@@ -106,15 +120,50 @@ export class DictionaryBackend extends CacheBackend {
     this.#entries.delete(key);
     this.#entries.set(key, this.#ttlMs > 0 ? { value, expiresAt: now + this.#ttlMs } : value);
     if (this.#ttlMs > 0) this.#expireFront(now);
-    if (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
+    if (this.#entries.size > this.#maxEntries) this.#evictOldest();
   }
 
   /** Removes expired entries from the front; stops at the first live one (amortised O(1) per set). */
   #expireFront(now: number): void {
-    for (const [key, stored] of this.#entries) {
-      if ((stored as ExpiringEntry).expiresAt > now) return;
+    for (;;) {
+      const front = this.#sweepFront ?? this.#nextForSweep();
+      if (front === undefined) return;
+      const [key, stored] = front;
+      // The remembered front may since have been deleted or overwritten (moved to the back).
+      if (this.#entries.get(key) !== stored) {
+        this.#sweepFront = undefined;
+        continue;
+      }
+      if ((stored as ExpiringEntry).expiresAt > now) {
+        this.#sweepFront = front;
+        return;
+      }
       this.#entries.delete(key);
+      this.#sweepFront = undefined;
     }
+  }
+
+  #nextForSweep(): [string, CachedValue | ExpiringEntry] | undefined {
+    this.#sweepCursor ??= this.#entries.entries();
+    let next = this.#sweepCursor.next();
+    if (next.done === true) {
+      // A finished iterator stays finished: start over from the (now compacted) front.
+      this.#sweepCursor = this.#entries.entries();
+      next = this.#sweepCursor.next();
+      if (next.done === true) return undefined;
+    }
+    return next.value;
+  }
+
+  /** Deletes the least recently used entry: the oldest in insertion order, since reads move entries to the back. */
+  #evictOldest(): void {
+    this.#evictCursor ??= this.#entries.keys();
+    let next = this.#evictCursor.next();
+    if (next.done === true) {
+      this.#evictCursor = this.#entries.keys();
+      next = this.#evictCursor.next();
+    }
+    if (next.done !== true) this.#entries.delete(next.value);
   }
 
   async delete(key: string): Promise<void> {
@@ -130,10 +179,11 @@ export class DictionaryBackend extends CacheBackend {
   /** Removes every entry. */
   clear(): void {
     this.#entries.clear();
+    this.#evictCursor = this.#sweepCursor = this.#sweepFront = undefined;
   }
 
   override async close(): Promise<void> {
-    this.#entries.clear();
+    this.clear();
   }
 }
 
