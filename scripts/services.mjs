@@ -121,7 +121,8 @@ const SERVICES = Object.fromEntries(
 
 // One group per environment variable: setting the variable means "use my server", so the group is skipped.
 const GROUPS = [
-  { env: 'MEMCACHED_SERVERS', members: ['memcached-1', 'memcached-2', 'memcached-3'], tools: ['memcached'] },
+  // saslpasswd2 (sasl2-bin): the memcached suite starts its own SASL-protected server and needs it to create a login.
+  { env: 'MEMCACHED_SERVERS', members: ['memcached-1', 'memcached-2', 'memcached-3'], tools: ['memcached', 'saslpasswd2'] },
   { env: 'ETCD_ENDPOINTS', members: ['etcd-single'], tools: ['etcd'] },
   { env: 'ETCD_CLUSTER_ENDPOINTS', members: ['etcd-1', 'etcd-2', 'etcd-3'], tools: ['etcd', 'etcdctl'] },
   { env: 'MONGODB_URL', members: ['ferretdb'], tools: ['ferretdb'] },
@@ -522,7 +523,7 @@ function etcdctl(endpoints, args) {
 // ---------------------------------------------------------------------------------------------------------------
 // Installation
 
-const APT_PACKAGES = { memcached: 'memcached', etcd: 'etcd-server', etcdctl: 'etcd-client' };
+const APT_PACKAGES = { memcached: 'memcached', etcd: 'etcd-server', etcdctl: 'etcd-client', saslpasswd2: 'sasl2-bin' };
 let goBinDirCache;
 
 function toolPath(tool) {

@@ -115,7 +115,8 @@ async function enterCreate<T>(
 export function acquireUnlessAborted(mutex: CacheMutex, signal: AbortSignal | undefined): Promise<boolean> {
   if (signal === undefined) return mutex.acquire(true);
   signal.throwIfAborted();
-  const acquiring = mutex.acquire(true);
+  // A LayeredMutex takes the signal too, so a caller who gave up never contends on the server.
+  const acquiring = (mutex.acquire as (wait: boolean, signal?: AbortSignal) => Promise<boolean>).call(mutex, true, signal);
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
       reject(signal.reason);
@@ -240,8 +241,13 @@ export class LayeredMutex implements CacheMutex {
     this.#remote = remote;
   }
 
-  async acquire(wait = true): Promise<boolean> {
+  /** With `signal`: a caller that gave up while queued locally releases the local lock without taking the remote one. */
+  async acquire(wait = true, signal?: AbortSignal): Promise<boolean> {
     if (!(await this.#local.acquire(wait))) return false;
+    if (signal?.aborted === true) {
+      await this.#local.release();
+      return false;
+    }
     try {
       if (await this.#remote.acquire(wait)) return true;
     } catch (error) {

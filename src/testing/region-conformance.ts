@@ -32,7 +32,17 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   return { promise, resolve };
 }
 
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` every 10 ms for up to `ms` (remote backends answer over the network). */
+async function eventually(condition: () => Promise<boolean>, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await sleep(10);
+  }
+  return condition();
+}
 
 /** Registers the region contract tests under `describe(name)`. */
 export function runRegionConformance(name: string, makeRegion: RegionFactory, runner: TestRunner): void {
@@ -271,8 +281,12 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
         assert.equal(await region.keyIsLocked(k), false);
         assert.equal(await region.keyIsLocked(k), false);
         const gate = deferred<string>();
-        const pending = region.getOrCreate(k, () => gate.promise);
-        await tick();
+        const started = deferred<void>();
+        const pending = region.getOrCreate(k, () => {
+          started.resolve();
+          return gate.promise;
+        });
+        await started.promise;
         assert.equal(await region.keyIsLocked(k), true);
         gate.resolve('done');
         assert.equal(await pending, 'done');
@@ -291,7 +305,7 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
             return 'the one value';
           }),
         );
-        await tick();
+        await sleep(20);
         gate.resolve();
         const results = await Promise.all(callers);
         assert.equal(calls, 1);
@@ -304,13 +318,15 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
         await region.getOrCreate(k, () => 'old');
         clock.advance(2000);
         const gate = deferred<void>();
+        const started = deferred<void>();
         let calls = 0;
         const regenerating = region.getOrCreate(k, async () => {
           calls++;
+          started.resolve();
           await gate.promise;
           return 'new';
         });
-        await tick();
+        await started.promise;
         const others = await Promise.all(Array.from({ length: 20 }, () => region.getOrCreate(k, () => 'never called')));
         assert.ok(others.every((v) => v === 'old'), 'others get the stale value without waiting');
         gate.resolve();
@@ -334,9 +350,8 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
           assert.equal(got, 'old', 'the caller is not kept waiting');
           assert.equal(await region.keyIsLocked(k), true, 'the runner holds the lock');
           gate.resolve();
-          for (let i = 0; i < 100 && (await region.keyIsLocked(k)); i++) await tick();
-          assert.equal(await region.keyIsLocked(k), false, 'the runner released the lock');
-          assert.equal(await region.get(k), 'new');
+          assert.ok(await eventually(async () => !(await region.keyIsLocked(k))), 'the runner released the lock');
+          assert.ok(await eventually(async () => (await region.get(k)) === 'new'), 'the runner stored the new value');
         },
         1,
         { asyncCreationRunner: 'background' },
@@ -346,8 +361,16 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
       withRegion(async (region) => {
         const k = key();
         const controller = new AbortController();
-        const stuck = region.getOrCreate(k, () => new Promise<string>(() => {}), { signal: controller.signal });
-        await tick();
+        const started = deferred<void>();
+        const stuck = region.getOrCreate(
+          k,
+          () => {
+            started.resolve();
+            return new Promise<string>(() => {});
+          },
+          { signal: controller.signal },
+        );
+        await started.promise;
         controller.abort(new Error('gave up'));
         await assert.rejects(stuck, /gave up/);
         assert.equal(await region.keyIsLocked(k), false);
@@ -358,16 +381,20 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
       withRegion(async (region) => {
         const k = key();
         const gate = deferred<string>();
-        const first = region.getOrCreate(k, () => gate.promise);
-        await tick();
+        const started = deferred<void>();
+        const first = region.getOrCreate(k, () => {
+          started.resolve();
+          return gate.promise;
+        });
+        await started.promise;
         const controller = new AbortController();
         const waiter = region.getOrCreate(k, () => 'unused', { signal: controller.signal });
-        await tick();
+        await sleep(20);
         controller.abort(new Error('waited too long'));
         await assert.rejects(waiter, /waited too long/);
         gate.resolve('first');
         assert.equal(await first, 'first');
-        assert.equal(await region.keyIsLocked(k), false);
+        assert.ok(await eventually(async () => !(await region.keyIsLocked(k))), 'the abandoned wait left the key unlocked');
       }));
 
     it('cacheOnArguments memoizes per arguments, with set/get/invalidate/refresh/original', () =>

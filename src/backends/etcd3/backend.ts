@@ -1,0 +1,202 @@
+/**
+ * The etcd3 backend (oslo.cache's `oslo_cache.etcd3gw`), over gRPC with the `etcd3` client.
+ *
+ * @module
+ */
+import type { Etcd3, IRequestOp } from 'etcd3';
+import { CacheBackend, type BackendArguments, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../../api.js';
+import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../../validate.js';
+import { decodeOsloValue, encodeOsloValue } from './codec.js';
+import { Etcd3Connection, type CallOptions } from './connection.js';
+import { LeaseBuckets } from './leases.js';
+import { Locks, Etcd3Mutex } from './lock.js';
+import { readSettings, type Etcd3Settings } from './options.js';
+
+/**
+ * A cache backend on etcd v3 (registry names `etcd3`, `oslo_cache.etcd3gw`).
+ *
+ * - Values are stored as oslo's etcd3gw backend stores them, the JSON array
+ *   `[payload, {"ct": …, "v": 2}]`, so oslo regions and ours share entries. It is therefore a plain
+ *   {@link CacheBackend}, not a BytesBackend: it keeps JSON values, not dogpile's `meta|payload` bytes.
+ * - `getMulti`, `setMulti` and `deleteMulti` are one transaction per `maxTxnOps` keys (128).
+ * - Entries expire on the server only with `leaseTtl` (or `osloCompatLease`); a lease is shared by the
+ *   writes of a time window (at most `leaseMaxKeys` of them), never granted per write.
+ * - Every request has a deadline (`timeout`, 30 s); past it, or with every endpoint down, a call
+ *   rejects with `BackendUnavailableError`.
+ * - With `distributedLock: true`, `getMutex` returns an {@link Etcd3Mutex} on a per-backend session lease.
+ *
+ * Nothing connects until the first call; the `etcd3` package is loaded then (a missing package is a
+ * `MissingDependencyError`). Arguments are described by `Etcd3BackendArguments`.
+ */
+export class Etcd3Backend extends CacheBackend {
+  readonly #settings: Etcd3Settings;
+  readonly #connection: Etcd3Connection;
+  readonly #leases: LeaseBuckets | null;
+  readonly #locks: Locks | null;
+  #closing: Promise<void> | null = null;
+
+  /** Validates `args` (throws `ValidationError`); does not connect. */
+  constructor(args: BackendArguments = {}) {
+    super();
+    this.#settings = readSettings(args);
+    this.#connection = new Etcd3Connection(this.#settings);
+    const { leaseTtl, leaseWindowMs, leaseMaxKeys, clock, distributedLock, lockTtl, namespace } = this.#settings;
+    this.#leases = leaseTtl === null ? null : new LeaseBuckets(this.#connection, leaseTtl, leaseWindowMs, leaseMaxKeys, clock);
+    this.#locks = distributedLock ? new Locks(this.#connection, lockTtl, namespace) : null;
+  }
+
+  /**
+   * The underlying `etcd3` client, created on first use. For diagnostics and for what this backend
+   * does not wrap; do not close it (call {@link close}).
+   */
+  getClient(): Promise<Etcd3> {
+    return this.#connection.client();
+  }
+
+  #key(key: string): Buffer {
+    const { namespace } = this.#settings;
+    const bytes = Buffer.from(key, 'utf8');
+    return namespace.length === 0 ? bytes : Buffer.concat([namespace, bytes]);
+  }
+
+  async get(key: string): Promise<BackendResult> {
+    assertKey(key);
+    const response = await this.#connection.call('get', (client, options) => client.kv.range({ key: this.#key(key) }, options));
+    return decodeOsloValue(response.kvs[0]?.value, key);
+  }
+
+  async getMulti(keys: readonly string[]): Promise<BackendResult[]> {
+    assertKeys(keys);
+    const unique = [...new Set(keys)];
+    const found = new Map<string, BackendResult>();
+    await Promise.all(
+      this.#chunks(unique, () => 0).map(async (chunk) => {
+        if (chunk.length === 1) {
+          const key = chunk[0] as string;
+          found.set(key, await this.get(key));
+          return;
+        }
+        const ops: IRequestOp[] = chunk.map((key) => ({ request_range: { key: this.#key(key) } }));
+        const response = await this.#connection.call('getMulti', (client, options) => client.kv.txn({ success: ops }, options));
+        chunk.forEach((key, i) => found.set(key, decodeOsloValue(response.responses[i]?.response_range.kvs[0]?.value, key)));
+      }),
+    );
+    return keys.map((key) => found.get(key) as BackendResult);
+  }
+
+  async set(key: string, value: CachedValue): Promise<void> {
+    assertKey(key);
+    assertCachedValue(value);
+    const bytes = encodeOsloValue(value);
+    await this.#write('set', 1, (client, options, lease) => client.kv.put({ key: this.#key(key), value: bytes, ...lease }, options));
+  }
+
+  async setMulti(mapping: Mapping<CachedValue>): Promise<void> {
+    const entries = mappingEntries(mapping);
+    for (const [key, value] of entries) assertCachedValue(value, `mapping["${key}"]`);
+    // Encode everything first: a payload JSON cannot hold must fail before anything is written.
+    const encoded = new Map(entries.map(([key, value]) => [key, encodeOsloValue(value)]));
+    const size = (key: string): number => Buffer.byteLength(key) + (encoded.get(key) as Buffer).length;
+    await Promise.all(
+      this.#chunks([...encoded.keys()], size).map((chunk) =>
+        this.#write('setMulti', chunk.length, (client, options, lease) => {
+          const puts = chunk.map((key) => ({ key: this.#key(key), value: encoded.get(key) as Buffer, ...lease }));
+          if (puts.length === 1) return client.kv.put(puts[0] as (typeof puts)[0], options);
+          return client.kv.txn({ success: puts.map((put) => ({ request_put: put })) }, options);
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Runs a write with the current TTL lease (if any). When etcd says the lease is gone (revoked,
+   * or expired while the cluster was unreachable), the lease is dropped, a new one granted and the
+   * write retried once, so a lost lease never breaks later writes.
+   */
+  async #write(
+    what: string,
+    keys: number,
+    fn: (client: Etcd3, options: CallOptions, lease: { lease?: string }) => Promise<unknown>,
+  ): Promise<void> {
+    const leases = this.#leases;
+    if (leases === null) {
+      await this.#connection.call(what, (client, options) => fn(client, options, {}));
+      return;
+    }
+    const lease = await leases.current(keys);
+    try {
+      await this.#connection.call(what, (client, options) => fn(client, options, { lease }));
+    } catch (error) {
+      if (!(await this.#connection.isLeaseNotFound(error))) throw error;
+      leases.invalidate(lease);
+      const fresh = await leases.current(keys);
+      await this.#connection.call(what, (client, options) => fn(client, options, { lease: fresh }));
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertKey(key);
+    await this.#connection.call('delete', (client, options) => client.kv.deleteRange({ key: this.#key(key) }, options));
+  }
+
+  async deleteMulti(keys: readonly string[]): Promise<void> {
+    assertKeys(keys);
+    await Promise.all(
+      this.#chunks([...new Set(keys)], () => 0).map((chunk) => {
+        if (chunk.length === 1) return this.delete(chunk[0] as string);
+        const ops: IRequestOp[] = chunk.map((key) => ({ request_delete_range: { key: this.#key(key) } }));
+        return this.#connection.call('deleteMulti', (client, options) => client.kv.txn({ success: ops }, options));
+      }),
+    );
+  }
+
+  /**
+   * Splits keys into transactions of at most `maxTxnOps` operations and (for writes, where `size`
+   * gives each entry's bytes) about 1 MiB, under etcd's default request limits. Each chunk is
+   * atomic; a multi-operation over several chunks is not.
+   */
+  #chunks(keys: string[], size: (key: string) => number): string[][] {
+    const { maxTxnOps, maxTxnBytes } = this.#settings;
+    const chunks: string[][] = [];
+    let chunk: string[] = [];
+    let bytes = 0;
+    for (const key of keys) {
+      const entryBytes = size(key);
+      if (chunk.length >= maxTxnOps || (chunk.length > 0 && bytes + entryBytes > maxTxnBytes)) {
+        chunks.push(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(key);
+      bytes += entryBytes;
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    return chunks;
+  }
+
+  /**
+   * With `distributedLock: true`, an etcd lock for `key` (see {@link Etcd3Mutex}); otherwise null, so
+   * the region uses its in-process lock.
+   */
+  override getMutex(key: string): CacheMutex | null {
+    assertKey(key);
+    return this.#locks === null ? null : new Etcd3Mutex(this.#locks, key);
+  }
+
+  /**
+   * Releases held locks (revokes the lock session), cancels lock waits and keepalives, revokes the
+   * TTL leases when `revokeLeasesOnClose` is set, and closes the client. Idempotent.
+   */
+  override close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await Promise.allSettled([
+      this.#locks?.close(),
+      this.#settings.revokeLeasesOnClose ? this.#leases?.revokeAll() : undefined,
+    ]);
+    await this.#connection.close();
+  }
+}

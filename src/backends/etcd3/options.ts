@@ -1,0 +1,241 @@
+/**
+ * The Etcd3Backend's arguments: reads them (snake_case or camelCase) into one resolved, validated
+ * settings object. Nothing here talks to etcd.
+ *
+ * @module
+ */
+import type { BackendArguments } from '../../api.js';
+import { ArgumentReader } from '../../arguments.js';
+import { systemClock, type Clock } from '../../clock.js';
+import { ValidationError } from '../../errors.js';
+import { describe } from '../../validate.js';
+
+/** oslo's `Etcd3gwCacheBackend.DEFAULT_HOST`. */
+export const DEFAULT_HOST = 'localhost';
+/** oslo's `Etcd3gwCacheBackend.DEFAULT_PORT`. */
+export const DEFAULT_PORT = 2379;
+/** oslo's `Etcd3gwCacheBackend.DEFAULT_TIMEOUT`, seconds. */
+export const DEFAULT_TIMEOUT = 30;
+/** Default session lease TTL of the distributed lock, seconds. */
+export const DEFAULT_LOCK_TIMEOUT = 30;
+/** Most writes attached to one TTL lease (Kubernetes caps its shared leases at 1000 objects too). */
+export const DEFAULT_LEASE_MAX_KEYS = 1000;
+/** etcd's default `--max-txn-ops`. */
+export const DEFAULT_MAX_TXN_OPS = 128;
+/**
+ * Bytes of keys and values per write transaction before a multi-write is split. etcd's default
+ * `--max-request-bytes` is 1.5 MiB; this leaves room for the request's own overhead.
+ */
+export const DEFAULT_MAX_TXN_BYTES = 1024 * 1024;
+
+/** A TLS file: a path to a PEM file, or its contents. */
+export type PemSource = string | Buffer;
+
+/** Arguments of {@link Etcd3Backend}; every name is also accepted in snake_case (`lease_ttl`, `ca_cert`, …). */
+export interface Etcd3BackendArguments {
+  /** etcd host (oslo `host`). Default `"localhost"`. Ignored when `hosts`/`endpoints` is given. */
+  host?: string;
+  /** etcd client port (oslo `port`). Default `2379`. */
+  port?: number | string;
+  /**
+   * Cluster endpoints, as a list or a comma-separated string of `"http://h:p"`, `"https://h:p"` or
+   * `"h:p"` (which takes `protocol`). Overrides `host`/`port`. `endpoints` is the same option.
+   */
+  hosts?: string | readonly string[];
+  /** Same as `hosts`. */
+  endpoints?: string | readonly string[];
+  /** `"http"` (default) or `"https"`, for `host`/`port` and endpoints given without a scheme (etcd3gw's `protocol`). */
+  protocol?: string;
+  /**
+   * Deadline of every request, seconds or a duration string (oslo `timeout`). Default 30. A request
+   * that has no answer by then, retries included, fails with `BackendUnavailableError`. Must be > 0.
+   */
+  timeout?: number | string;
+  /** Prefix put before every key (raw bytes, no separator added). Default none, as oslo. */
+  namespace?: string;
+  /**
+   * Lifetime of an entry on the server, seconds or a duration string: entries are attached to a
+   * shared lease and live between `leaseTtl` and `leaseTtl + leaseWindow` seconds. Default: no lease,
+   * entries stay until deleted (the region's expiration time still applies on read).
+   */
+  leaseTtl?: number | string | null;
+  /**
+   * Seconds one TTL lease is reused for writes before a new one is granted. Default: a tenth of
+   * `leaseTtl`, at least 1 s.
+   */
+  leaseWindow?: number | string;
+  /**
+   * Most writes attached to one TTL lease; past it a new lease is granted even within the window.
+   * Default 1000 (etcd's put cost grows with the keys on its lease).
+   */
+  leaseMaxKeys?: number | string;
+  /** oslo's behaviour: entries expire after `timeout` seconds (`leaseTtl = timeout`). Default false. */
+  osloCompatLease?: boolean | string;
+  /**
+   * Revoke the TTL leases this backend granted on `close()`, which deletes every entry it wrote
+   * that has not expired yet. Default false: entries outlive the process until their TTL.
+   */
+  revokeLeasesOnClose?: boolean | string;
+  /** Largest number of operations per transaction (etcd's `--max-txn-ops`). Default 128. */
+  maxTxnOps?: number | string;
+  /** CA certificate (path or PEM) to verify the server; turns TLS on (etcd3gw's `ca_cert`). */
+  caCert?: PemSource;
+  /** Client certificate chain (path or PEM) for mutual TLS (etcd3gw's `cert_cert`). Needs `caCert` and `certKey`. */
+  certCert?: PemSource;
+  /** Client private key (path or PEM) for mutual TLS (etcd3gw's `cert_key`). */
+  certKey?: PemSource;
+  /** etcd user for password authentication. */
+  username?: string;
+  /** Password of `username`. */
+  password?: string;
+  /** `getMutex(key)` returns an etcd lock, so one creator per key holds across processes. Default false. */
+  distributedLock?: boolean | string;
+  /**
+   * TTL of the lock session lease, seconds or a duration string. Default 30. A holder that crashes
+   * or loses etcd blocks others for at most this long.
+   */
+  lockTimeout?: number | string;
+  /** Time source for the lease windows, epoch milliseconds (tests inject a manual clock). Default `Date.now`. */
+  clock?: Clock;
+}
+
+/** TLS material as given: each item is still a path or PEM contents. */
+export interface TlsSources {
+  caCert: PemSource;
+  certCert?: PemSource;
+  certKey?: PemSource;
+}
+
+/** Resolved settings. */
+export interface Etcd3Settings {
+  /** Endpoints with their scheme, e.g. `http://127.0.0.1:2379`. */
+  endpoints: string[];
+  timeoutMs: number;
+  /** Key prefix (may be empty). */
+  namespace: Buffer;
+  /** Entry TTL in whole seconds, or null for no lease. */
+  leaseTtl: number | null;
+  /** How long one TTL lease is reused, ms. */
+  leaseWindowMs: number;
+  /** Most writes per TTL lease. */
+  leaseMaxKeys: number;
+  revokeLeasesOnClose: boolean;
+  maxTxnOps: number;
+  maxTxnBytes: number;
+  tls: TlsSources | null;
+  auth: { username: string; password: string } | null;
+  distributedLock: boolean;
+  /** Session lease TTL in whole seconds. */
+  lockTtl: number;
+  clock: Clock;
+}
+
+const NAME = 'Etcd3Backend';
+
+/** Reads and validates the backend arguments; throws {@link ValidationError} naming the bad one. */
+export function readSettings(args: BackendArguments): Etcd3Settings {
+  const reader = new ArgumentReader(NAME, args);
+  const protocol = reader.string('protocol', 'http').toLowerCase();
+  if (protocol !== 'http' && protocol !== 'https') {
+    throw new ValidationError(`${NAME} argument protocol must be "http" or "https"; got ${describe(protocol)}.`);
+  }
+  const endpoints = readEndpoints(reader, protocol);
+
+  const timeout = reader.seconds('timeout', DEFAULT_TIMEOUT);
+  if (timeout <= 0) {
+    throw new ValidationError(
+      `${NAME} argument timeout must be more than 0 seconds (it is every request's deadline); got ${timeout}. ` +
+        'For entries that never expire, leave lease_ttl unset (the default).',
+    );
+  }
+  const osloCompat = reader.boolean('osloCompatLease', false);
+  const leaseSeconds = reader.seconds('leaseTtl', osloCompat ? timeout : null);
+  const leaseTtl = leaseSeconds === null || leaseSeconds === 0 ? null : Math.ceil(leaseSeconds);
+  const defaultWindow = leaseTtl === null ? 1 : Math.max(1, Math.ceil(leaseTtl / 10));
+  const leaseWindow = reader.seconds('leaseWindow', defaultWindow);
+  if (leaseWindow <= 0) throw new ValidationError(`${NAME} argument lease_window must be more than 0 seconds; got ${leaseWindow}.`);
+
+  const lockTimeout = reader.seconds('lockTimeout', DEFAULT_LOCK_TIMEOUT);
+  if (lockTimeout < 1) {
+    throw new ValidationError(`${NAME} argument lock_timeout must be at least 1 second (an etcd lease TTL); got ${lockTimeout}.`);
+  }
+
+  const settings: Etcd3Settings = {
+    endpoints,
+    timeoutMs: timeout * 1000,
+    namespace: Buffer.from(reader.string('namespace', ''), 'utf8'),
+    leaseTtl,
+    leaseWindowMs: leaseWindow * 1000,
+    leaseMaxKeys: reader.number('leaseMaxKeys', DEFAULT_LEASE_MAX_KEYS, { min: 1, integer: true }),
+    revokeLeasesOnClose: reader.boolean('revokeLeasesOnClose', false),
+    maxTxnOps: reader.number('maxTxnOps', DEFAULT_MAX_TXN_OPS, { min: 1, integer: true }),
+    maxTxnBytes: DEFAULT_MAX_TXN_BYTES,
+    tls: readTls(reader),
+    auth: readAuth(reader),
+    distributedLock: reader.boolean('distributedLock', false),
+    lockTtl: Math.ceil(lockTimeout),
+    clock: reader.func<Clock>('clock') ?? systemClock,
+  };
+  reader.finish();
+  return settings;
+}
+
+function readEndpoints(reader: ArgumentReader, protocol: string): string[] {
+  if (reader.has('hosts') && reader.has('endpoints')) {
+    throw new ValidationError(`${NAME} arguments hosts and endpoints are the same option; pass one.`);
+  }
+  const name = reader.has('endpoints') ? 'endpoints' : 'hosts';
+  if (reader.has(name)) {
+    // host/port are read (and validated) even when unused, so they are not reported as unknown.
+    reader.string('host');
+    readPort(reader);
+    return reader.stringList(name, []).map((endpoint) => withScheme(endpoint, protocol, name));
+  }
+  const host = reader.string('host', DEFAULT_HOST);
+  if (host.trim() === '') throw new ValidationError(`${NAME} argument host must be a host name or address; got "".`);
+  return [withScheme(`${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${readPort(reader)}`, protocol, 'host')];
+}
+
+function readPort(reader: ArgumentReader): number {
+  const port = reader.number('port', DEFAULT_PORT, { min: 1, integer: true });
+  if (port > 65535) throw new ValidationError(`${NAME} argument port must be an integer from 1 to 65535; got ${port}.`);
+  return port;
+}
+
+function withScheme(endpoint: string, protocol: string, name: string): string {
+  const trimmed = endpoint.trim();
+  if (/^https?:\/\/[^/]+\/?$/i.test(trimmed)) return trimmed.replace(/\/$/, '');
+  if (/^[^/:]+:\d+$/.test(trimmed) || /^\[[0-9a-f:.]+\]:\d+$/i.test(trimmed)) return `${protocol}://${trimmed}`;
+  throw new ValidationError(`${NAME} argument ${name} must hold endpoints like "http://10.0.0.1:2379" or "10.0.0.1:2379"; got ${describe(endpoint)}.`);
+}
+
+function readPem(reader: ArgumentReader, name: string): PemSource | undefined {
+  const value = reader.raw(name);
+  if (value === undefined || value === null) return undefined;
+  if ((typeof value === 'string' && value.trim() !== '') || Buffer.isBuffer(value)) return value;
+  throw new ValidationError(`${NAME} argument ${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} must be a file path or PEM contents (string or Buffer); got ${describe(value)}.`);
+}
+
+function readTls(reader: ArgumentReader): TlsSources | null {
+  const caCert = readPem(reader, 'caCert');
+  const certCert = readPem(reader, 'certCert');
+  const certKey = readPem(reader, 'certKey');
+  if ((certCert === undefined) !== (certKey === undefined)) {
+    throw new ValidationError(`${NAME} arguments cert_cert and cert_key go together (client certificate and its key); pass both or neither.`);
+  }
+  if (caCert === undefined) {
+    if (certCert !== undefined) throw new ValidationError(`${NAME} arguments cert_cert and cert_key need ca_cert (the CA that signed the server's certificate).`);
+    return null;
+  }
+  return { caCert, ...(certCert === undefined ? {} : { certCert }), ...(certKey === undefined ? {} : { certKey }) };
+}
+
+function readAuth(reader: ArgumentReader): { username: string; password: string } | null {
+  const username = reader.string('username');
+  const password = reader.string('password');
+  if (username === undefined && password === undefined) return null;
+  if (username === undefined || password === undefined || username === '') {
+    throw new ValidationError(`${NAME} arguments username and password go together; pass both (or neither for no authentication).`);
+  }
+  return { username, password };
+}

@@ -1,0 +1,348 @@
+/**
+ * `PooledMemcachedBackend`: oslo.cache's `oslo_cache.memcache_pool` on memjs and generic-pool.
+ * This module routes keys to servers and translates the backend contract into memcached requests;
+ * connections live in pool.ts, frames in protocol.ts, the ring in ring.ts, the lock in lock.ts.
+ *
+ * @module
+ */
+import { BytesBackend, NO_VALUE, type BackendArguments, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
+import { BackendUnavailableError, ValidationError, ValueTooLargeError } from '../../errors.js';
+import { MEMCACHED_MAX_KEY_BYTES, memcachedSafeMangler } from '../../keys.js';
+import { assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
+import type { Connection } from './connection.js';
+import { loadMemcachedDrivers } from './drivers.js';
+import { MemcachedLock, type LockStore } from './lock.js';
+import { readSettings, type MemcachedSettings, type PooledMemcachedBackendArguments } from './options.js';
+import { ServerPool, isNeverSent, type ServerPoolStats } from './pool.js';
+import { ITEM_OVERHEAD_BYTES, MAX_RELATIVE_EXPTIME, Opcode, toExptime } from './protocol.js';
+import { HashRing } from './ring.js';
+
+// Spaces and control characters end a key in memcached's text protocol, so text-protocol clients
+// (python-memcached, oslo) could never address such an item.
+const UNSAFE_KEY = /[\x00-\x20\x7f]/;
+// Requests in flight on every shared connection of a server before another connection is opened.
+const GROW_AT_PENDING = 128;
+
+/**
+ * A memcached backend for the dogpile byte format: keys spread over the servers by a ketama-style
+ * consistent-hash ring, shared pipelined connections pooled by generic-pool, a real multi-get (one
+ * pipelined batch per server), dead servers skipped for `dead_retry`, and an optional distributed
+ * lock. Registry names `oslo_cache.memcache_pool` and `memcached`.
+ *
+ * Importing this module loads no driver: memjs and generic-pool are imported on the first
+ * operation, which rejects with `MissingDependencyError` naming the package when one is missing.
+ * Nothing connects in the constructor. Call {@link close} when done: open connections keep the
+ * process alive.
+ *
+ * Operations reject with `BackendUnavailableError` when a server fails or does not answer within
+ * `socket_timeout` (or all servers are dead), `QueueEmptyError` when no connection could be had
+ * within `pool_connection_get_timeout`, `ValueTooLargeError` for an item over the server's item
+ * size, and `ValidationError` for a key memcached cannot hold (over 250 UTF-8 bytes, or with spaces
+ * or control characters: the region's default mangler, {@link keyMangler}, hashes those).
+ *
+ * @example
+ * ```ts
+ * const backend = new PooledMemcachedBackend({ url: '10.0.0.1:11211,10.0.0.2:11211', distributed_lock: true, lock_timeout: 30 });
+ * const region = makeRegion().configure(backend, { expirationTime: 600 });
+ * ```
+ */
+export class PooledMemcachedBackend extends BytesBackend {
+  /** Keys memcached cannot hold (over 250 bytes, spaces, control characters) become `"sha1:" + sha1(key)`; the region adopts it. */
+  override keyMangler: (key: string) => string = memcachedSafeMangler;
+
+  readonly #settings: MemcachedSettings;
+  readonly #ring: HashRing;
+  readonly #closeSignal = new AbortController();
+  readonly #lockStore: LockStore;
+  #servers: ServerPool[] | undefined;
+  #loading: Promise<ServerPool[]> | undefined;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Reads and checks `args` (see {@link PooledMemcachedBackendArguments}; snake_case or camelCase).
+   * Throws `ConfigurationError` without `url` (or with TLS, which memjs lacks, or half a SASL
+   * login) and `ValidationError` for an argument of the wrong type or range. Does not connect.
+   */
+  constructor(args: PooledMemcachedBackendArguments | BackendArguments = {}) {
+    super();
+    this.#settings = readSettings(args as BackendArguments);
+    this.#ring = new HashRing(this.#settings.servers.map((server) => server.name));
+    this.#lockStore = {
+      add: (key, value, ttlSeconds) => this.#run(key, (c) => c.store(Opcode.ADD, key, value, toExptime(ttlSeconds, Date.now()))),
+      getWithCas: (key) => this.#run(key, (c) => c.getWithCas(key)),
+      deleteIfUnchanged: (key, cas) => this.#run(key, (c) => c.delete(key, cas)),
+      exists: (key) => this.#run(key, (c) => c.get(key)).then((value) => value !== null),
+      closed: this.#closeSignal.signal,
+    };
+  }
+
+  /** The servers as `"host:port"`, in the order given. */
+  get servers(): readonly string[] {
+    return this.#ring.nodes;
+  }
+
+  /** The server (`"host:port"`) that holds `key` while every server is alive. */
+  serverFor(key: string): string {
+    return this.#ring.nodes[this.#ring.nodeFor(key)] as string;
+  }
+
+  /** A snapshot of each server's health and connections (empty before the first operation). */
+  poolStats(): ServerPoolStats[] {
+    return (this.#servers ?? []).map((server) => server.stats());
+  }
+
+  async getSerialized(key: string): Promise<Buffer | NoValue> {
+    this.#checkKey(key);
+    return (await this.#run(key, (c) => c.get(key))) ?? NO_VALUE;
+  }
+
+  async getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
+    this.#checkKeys(keys);
+    if (keys.length === 0) return [];
+    const found = new Map<string, Buffer>();
+    await this.#each([...new Set(keys)], (c, group) => c.getBatch(group, found));
+    return keys.map((key) => found.get(key) ?? NO_VALUE);
+  }
+
+  async setSerialized(key: string, value: Buffer): Promise<void> {
+    this.#checkKey(key);
+    this.#checkValue(key, value);
+    const exptime = this.#exptime();
+    await this.#run(key, (c) => c.store(Opcode.SET, key, value, exptime));
+  }
+
+  async setSerializedMulti(mapping: Mapping<Buffer>): Promise<void> {
+    const values = new Map<string, Uint8Array>();
+    for (const [key, value] of mappingEntries(mapping)) {
+      this.#checkKey(key);
+      this.#checkValue(key, value);
+      values.set(key, value);
+    }
+    if (values.size === 0) return;
+    const exptime = this.#exptime();
+    await this.#each([...values.keys()], (c, group) =>
+      c.storeBatch(group.map((key) => [key, values.get(key) as Uint8Array] as const), exptime),
+    );
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#checkKey(key);
+    await this.#run(key, (c) => c.delete(key));
+  }
+
+  async deleteMulti(keys: readonly string[]): Promise<void> {
+    this.#checkKeys(keys);
+    if (keys.length === 0) return;
+    await this.#each([...new Set(keys)], (c, group) => c.deleteBatch(group));
+  }
+
+  /**
+   * With `distributed_lock`, a lock on the item `"_lock" + key` (hashed like any key when it is too
+   * long for memcached) that expires after `lock_timeout`; otherwise null, and the region uses its
+   * in-process lock. Guarantees and limits: docs/backends/memcached.md, "The distributed lock".
+   */
+  override getMutex(key: string): CacheMutex | null {
+    if (!this.#settings.distributedLock) return null;
+    assertKey(key);
+    return new MemcachedLock(this.#lockStore, memcachedSafeMangler(`_lock${key}`), this.#settings.lockTimeoutSeconds);
+  }
+
+  /**
+   * Lets requests in flight finish (each within `socket_timeout`), then closes every connection and
+   * timer; waiting lock acquires reject. Later operations reject with `BackendUnavailableError`.
+   * Idempotent.
+   */
+  override close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closeSignal.abort();
+    const servers = this.#loading === undefined ? undefined : await this.#loading.catch(() => undefined);
+    await Promise.all((servers ?? []).map((server) => server.close()));
+  }
+
+  #checkKey(key: string): void {
+    assertKey(key);
+    if (key.length * 3 <= MEMCACHED_MAX_KEY_BYTES && !UNSAFE_KEY.test(key)) return;
+    const bytes = Buffer.byteLength(key, 'utf8');
+    if (bytes > MEMCACHED_MAX_KEY_BYTES || UNSAFE_KEY.test(key)) {
+      throw new ValidationError(
+        `memcached cannot hold the key ${describe(key)} (${bytes} UTF-8 bytes${UNSAFE_KEY.test(key) ? ', with spaces or control characters' : ''}); ` +
+          'keys must be at most 250 bytes without spaces or control characters. Keep the region\'s default key mangler ' +
+          '(this backend\'s keyMangler, memcachedSafeMangler) or use sha1MangleKey.',
+      );
+    }
+  }
+
+  #checkKeys(keys: readonly string[]): void {
+    if (!Array.isArray(keys)) assertKeys(keys); // throws the ValidationError
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (typeof key !== 'string') assertKey(key, `keys[${i}]`);
+      this.#checkKey(key as string);
+    }
+  }
+
+  #checkValue(key: string, value: unknown): asserts value is Uint8Array {
+    if (!(value instanceof Uint8Array)) {
+      throw new ValidationError(`The value for ${describe(key)} must be a Buffer (the serialized bytes); got ${describe(value)}.`);
+    }
+    const item = value.length + Buffer.byteLength(key, 'utf8') + ITEM_OVERHEAD_BYTES;
+    if (item > this.#settings.maxItemBytes) {
+      throw new ValueTooLargeError(
+        `The value for ${describe(key)} is ${value.length} bytes; with its key and memcached's ${ITEM_OVERHEAD_BYTES}-byte item header ` +
+          `that is ${item} bytes, over the servers' item size limit of ${this.#settings.maxItemBytes} (server_max_value_length, memcached -I).`,
+      );
+    }
+  }
+
+  /** memcached's exptime for `memcached_expire_time`, now. */
+  #exptime(): number {
+    const seconds = this.#settings.expireSeconds;
+    return seconds <= MAX_RELATIVE_EXPTIME ? toExptime(seconds, 0) : toExptime(seconds, Date.now());
+  }
+
+  #load(): Promise<ServerPool[]> {
+    if (this.#servers !== undefined) return Promise.resolve(this.#servers);
+    if (this.#loading === undefined) {
+      const loading = loadMemcachedDrivers().then(({ memjs, genericPool }) => {
+        if (this.#closing !== undefined) throw this.#closedError();
+        const settings = this.#settings;
+        this.#servers = settings.servers.map(
+          (address) =>
+            new ServerPool(memjs, genericPool, {
+              address,
+              maxSize: settings.poolMaxsize,
+              unusedTimeoutMs: settings.poolUnusedTimeoutMs,
+              getTimeoutMs: settings.poolConnectionGetTimeoutMs,
+              deadRetryMs: settings.deadRetryMs,
+              socketTimeoutMs: settings.socketTimeoutMs,
+              username: settings.username,
+              password: settings.password,
+              growAtPending: GROW_AT_PENDING,
+            }),
+        );
+        return this.#servers;
+      });
+      this.#loading = loading;
+      // A failed import (MissingDependencyError) is reported to every caller, and retried by the next.
+      loading.catch(() => {
+        if (this.#loading === loading) this.#loading = undefined;
+      });
+    }
+    return this.#loading;
+  }
+
+  /** The live server for `key`: its owner on the ring, or the next live one. Throws when all are dead. */
+  #route(servers: readonly ServerPool[], key: string): ServerPool {
+    const owner = servers[this.#ring.nodeFor(key)] as ServerPool;
+    if (owner.isAlive()) return owner;
+    const next = this.#ring.findNode(key, (index) => (servers[index] as ServerPool).isAlive());
+    if (next < 0) {
+      throw new BackendUnavailableError(
+        `Every memcached server (${this.#ring.nodes.join(', ')}) failed within the last dead_retry ` +
+          `(${this.#settings.deadRetryMs / 1000} s) and is skipped until then; failing at once rather than waiting on them.`,
+      );
+    }
+    return servers[next] as ServerPool;
+  }
+
+  /**
+   * Runs a one-key request on the server for `key`. The common case (a shared connection is ready)
+   * sends without waiting; otherwise a connection is opened, and when that fails the request goes
+   * to the next live server (it was never sent, so even an ADD can move).
+   */
+  #run<T>(key: string, request: (connection: Connection) => Promise<T>): Promise<T> {
+    const servers = this.#servers;
+    if (servers !== undefined) {
+      let connection: Connection | undefined;
+      try {
+        connection = this.#route(servers, key).ready();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (connection !== undefined) return request(connection);
+    }
+    return this.#runOpening(key, request);
+  }
+
+  async #runOpening<T>(key: string, request: (connection: Connection) => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) throw this.#closedError();
+    const servers = await this.#load();
+    let failure: unknown;
+    for (let attempt = 0; attempt <= servers.length; attempt++) {
+      let server: ServerPool;
+      try {
+        server = this.#route(servers, key);
+      } catch (error) {
+        throw failure ?? error; // the last live server's own failure says more than "all are dead"
+      }
+      let connection: Connection;
+      try {
+        connection = await server.connection();
+      } catch (error) {
+        if (!isNeverSent(error)) throw error;
+        failure = error;
+        continue;
+      }
+      return request(connection);
+    }
+    throw failure;
+  }
+
+  /** Runs `request` once per server with that server's share of `keys` (one pipelined batch each), in parallel. */
+  async #each(keys: readonly string[], request: (connection: Connection, keys: string[]) => Promise<void>): Promise<void> {
+    if (this.#closing !== undefined) throw this.#closedError();
+    const servers = this.#servers ?? (await this.#load());
+    await this.#eachGroup(servers, keys, request, 0);
+  }
+
+  async #eachGroup(
+    servers: readonly ServerPool[],
+    keys: readonly string[],
+    request: (connection: Connection, keys: string[]) => Promise<void>,
+    depth: number,
+    failure?: unknown,
+  ): Promise<void> {
+    let groups: Map<ServerPool, string[]>;
+    try {
+      groups = this.#group(servers, keys);
+    } catch (error) {
+      throw failure ?? error; // the last live server's own failure says more than "all are dead"
+    }
+    await Promise.all(
+      Array.from(groups, async ([server, group]) => {
+        let connection = server.ready();
+        if (connection === undefined) {
+          try {
+            connection = await server.connection();
+          } catch (error) {
+            // Never sent: the dead server's keys go to the next live servers.
+            if (!isNeverSent(error) || depth >= servers.length) throw error;
+            return this.#eachGroup(servers, group, request, depth + 1, error);
+          }
+        }
+        return request(connection, group);
+      }),
+    );
+  }
+
+  /** `keys` by the live server that holds them; throws when every server is dead. */
+  #group(servers: readonly ServerPool[], keys: readonly string[]): Map<ServerPool, string[]> {
+    if (servers.length === 1) return new Map([[this.#route(servers, keys[0] as string), [...keys]]]);
+    const groups = new Map<ServerPool, string[]>();
+    for (const key of keys) {
+      const server = this.#route(servers, key);
+      const group = groups.get(server);
+      if (group === undefined) groups.set(server, [key]);
+      else group.push(key);
+    }
+    return groups;
+  }
+
+  #closedError(): BackendUnavailableError {
+    return new BackendUnavailableError('The PooledMemcachedBackend was closed.');
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The arguments of the memcached backend (oslo.cache's `memcache_pool` plus dogpile's memcached
+ * arguments), read and checked once, in the backend's constructor.
+ *
+ * @module
+ */
+import type { BackendArguments } from '../../api.js';
+import { ArgumentReader } from '../../arguments.js';
+import type { Duration } from '../../duration.js';
+import { ConfigurationError, ValidationError } from '../../errors.js';
+import { describe } from '../../validate.js';
+
+/**
+ * Arguments of `PooledMemcachedBackend`. Each is accepted under its oslo/dogpile snake_case name
+ * (`pool_maxsize`) or this camelCase name; durations are seconds or strings such as `"500ms"`.
+ * Unknown arguments are ignored (oslo passes memcache options such as `pool_flush_on_reconnect`
+ * to every backend), with a debug log.
+ */
+export interface PooledMemcachedBackendArguments {
+  /**
+   * The servers: `"host1:port1,host2:port2"` or a list of `"host:port"` (port default 11211;
+   * IPv6 as `"[::1]:11211"`; oslo's `"inet:"`/`"inet6:"` prefixes are accepted). Required.
+   * Keys are spread over them by a consistent-hash ring of these names, so every client sharing
+   * the servers should list them spelled the same way.
+   */
+  url?: string | readonly string[];
+  /** Most connections per server (`pool_maxsize`), default 10. Connections are shared by concurrent requests. */
+  poolMaxsize?: number;
+  /** Seconds an unused connection is kept before it is closed (`pool_unused_timeout`), default 60. */
+  poolUnusedTimeout?: Duration;
+  /**
+   * Seconds to wait for a usable connection (`pool_connection_get_timeout`), default 10; past it an
+   * operation fails with `QueueEmptyError`. Connections are shared, so this bounds establishing one.
+   */
+  poolConnectionGetTimeout?: Duration;
+  /** Seconds a server that failed is skipped, its keys going to the next server (`dead_retry`), default 300. */
+  deadRetry?: Duration;
+  /** Seconds to wait for a connection or a reply before the server counts as down (`socket_timeout`), default 3. */
+  socketTimeout?: Duration;
+  /** Server-side time to live of every entry written, seconds; 0 (default) = none (`memcached_expire_time`). */
+  memcachedExpireTime?: Duration;
+  /** Return a cross-process lock from `getMutex` (`distributed_lock`), default false. */
+  distributedLock?: boolean;
+  /**
+   * Seconds after which a lock expires on the server even if its holder never releases it
+   * (`lock_timeout`); 0 (default, as dogpile) = never, so a crashed holder leaves the key locked
+   * until someone deletes `"_lock" + key`. Set it above your slowest creator, e.g. 30.
+   */
+  lockTimeout?: Duration;
+  /** SASL PLAIN user name; with `password`, every connection authenticates. */
+  username?: string;
+  /** SASL PLAIN password. */
+  password?: string;
+  /** oslo's switch for SASL: true requires `username` and `password`; false ignores them. Default: SASL when both are given. */
+  saslEnabled?: boolean;
+  /**
+   * The servers' item size limit in bytes (memcached `-I`), default 1048576. A value whose item
+   * (value + key + 59 bytes of memcached's item header) exceeds it is a `ValueTooLargeError` before
+   * anything is sent.
+   */
+  serverMaxValueLength?: number;
+}
+
+/** One server, parsed from `url`. */
+export interface ServerAddress {
+  host: string;
+  port: number;
+  /** `"host:port"` (`"[v6]:port"`): the name hashed on the ring. */
+  name: string;
+}
+
+/** The checked settings, in the units the backend uses. */
+export interface MemcachedSettings {
+  servers: ServerAddress[];
+  poolMaxsize: number;
+  poolUnusedTimeoutMs: number;
+  poolConnectionGetTimeoutMs: number;
+  deadRetryMs: number;
+  socketTimeoutMs: number;
+  expireSeconds: number;
+  distributedLock: boolean;
+  lockTimeoutSeconds: number;
+  username: string | undefined;
+  password: string | undefined;
+  maxItemBytes: number;
+}
+
+const BACKEND = 'PooledMemcachedBackend';
+const DEFAULT_PORT = 11211;
+
+/** Parses one `url` entry; throws `ValidationError` for anything but `host[:port]`. */
+export function parseServer(entry: string): ServerAddress {
+  const text = entry.trim().replace(/^inet6?:/, '');
+  let host: string;
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) {
+    host = bracketed[1] as string;
+    portText = bracketed[2];
+  } else {
+    if (text.startsWith('unix:') || text.startsWith('/')) {
+      throw new ValidationError(`${BACKEND} argument url: unix sockets are not supported (memjs connects over TCP); got ${describe(entry)}.`);
+    }
+    const colon = text.lastIndexOf(':');
+    if (colon >= 0 && text.indexOf(':') !== colon) {
+      throw new ValidationError(`${BACKEND} argument url: write an IPv6 address in brackets, e.g. "[::1]:11211"; got ${describe(entry)}.`);
+    }
+    host = colon >= 0 ? text.slice(0, colon) : text;
+    portText = colon >= 0 ? text.slice(colon + 1) : undefined;
+  }
+  const port = portText === undefined ? DEFAULT_PORT : /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (host.length === 0 || /[\s/]/.test(host) || !(port >= 1 && port <= 65535)) {
+    throw new ValidationError(`${BACKEND} argument url: each server must be "host:port" (port 1-65535), e.g. "10.0.0.1:11211"; got ${describe(entry)}.`);
+  }
+  return { host, port, name: `${host.includes(':') ? `[${host}]` : host}:${port}` };
+}
+
+function positiveMs(reader: ArgumentReader, name: string, fallbackSeconds: number): number {
+  const seconds = reader.seconds(name, fallbackSeconds);
+  if (seconds <= 0) {
+    throw new ValidationError(`${BACKEND} argument ${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} must be more than 0 seconds; got ${describe(seconds)}.`);
+  }
+  return Math.max(1, Math.round(seconds * 1000));
+}
+
+/** Reads and checks the backend's arguments; throws `ValidationError` or `ConfigurationError`. */
+export function readSettings(args: BackendArguments): MemcachedSettings {
+  const reader = new ArgumentReader(BACKEND, args);
+  if (!reader.has('url')) {
+    throw new ConfigurationError(`${BACKEND} needs the url argument: the memcached servers, e.g. { url: "127.0.0.1:11211" } or a list of "host:port".`);
+  }
+  const servers = reader.stringList('url', []).map(parseServer);
+  const seen = new Set<string>();
+  for (const server of servers) {
+    if (seen.has(server.name)) throw new ValidationError(`${BACKEND} argument url lists ${server.name} twice; list each server once.`);
+    seen.add(server.name);
+  }
+
+  let username = reader.string('username');
+  let password = reader.string('password');
+  const saslEnabled = reader.has('saslEnabled') ? reader.boolean('saslEnabled', false) : undefined;
+  if (saslEnabled === true && (username === undefined || password === undefined)) {
+    throw new ConfigurationError('username and password should be configured to use SASL authentication.');
+  }
+  if (saslEnabled === false) {
+    username = undefined;
+    password = undefined;
+  }
+  if ((username === undefined) !== (password === undefined)) {
+    throw new ConfigurationError(`${BACKEND}: SASL needs both username and password; only ${username === undefined ? 'password' : 'username'} was given.`);
+  }
+  if (reader.boolean('tlsEnabled', false) || (reader.raw('tlsContext') ?? null) !== null) {
+    throw new ConfigurationError(`${BACKEND} cannot use TLS: memjs has no TLS support. Reach memcached through a TLS proxy (e.g. stunnel) or a private network.`);
+  }
+
+  const settings: MemcachedSettings = {
+    servers,
+    poolMaxsize: reader.number('poolMaxsize', 10, { min: 1, integer: true }),
+    poolUnusedTimeoutMs: positiveMs(reader, 'poolUnusedTimeout', 60),
+    poolConnectionGetTimeoutMs: positiveMs(reader, 'poolConnectionGetTimeout', 10),
+    deadRetryMs: Math.round(reader.seconds('deadRetry', 300) * 1000),
+    socketTimeoutMs: positiveMs(reader, 'socketTimeout', 3),
+    expireSeconds: reader.seconds('memcachedExpireTime', 0),
+    distributedLock: reader.boolean('distributedLock', false),
+    lockTimeoutSeconds: reader.seconds('lockTimeout', 0),
+    username,
+    password,
+    maxItemBytes: reader.number('serverMaxValueLength', 1_048_576, { min: 1024, integer: true }),
+  };
+  reader.finish();
+  return settings;
+}
