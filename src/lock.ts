@@ -41,6 +41,12 @@ export interface DogpileLockOptions<T> {
   onStale?: (() => void) | undefined;
   /** Stops waiting for the mutex (rejects with the signal's reason). */
   signal?: AbortSignal | undefined;
+  /**
+   * Re-read after taking the mutex for a stale value, and use the value if it is fresh by then.
+   * dogpile does not (one read per entry): in one process the window is tiny. With a cross-process
+   * mutex it is a network round trip wide, and a slower process would regenerate a second time.
+   */
+  recheckAfterAcquire?: boolean | undefined;
 }
 
 const NOT_REGENERATED: unique symbol = Symbol('NOT_REGENERATED');
@@ -88,6 +94,14 @@ async function enterCreate<T>(
   }
   let handedOff = false;
   try {
+    if (haveValue && options.recheckAfterAcquire === true) {
+      const reread = await options.valueAndCreated();
+      if (reread === NEED_REGENERATION) haveValue = false;
+      else {
+        [value, createdAt] = reread;
+        if (!isExpired(options, createdAt)) return [value, createdAt];
+      }
+    }
     if (!haveValue) {
       const reread = await options.valueAndCreated();
       if (reread !== NEED_REGENERATION) {

@@ -174,6 +174,8 @@ export class CacheRegion {
   readonly #clock: Clock;
   readonly #events = new RegionEvents();
   readonly #mutexes = new KeyedMutexes();
+  /** get-or-create attempts in flight for keys that had no value, shared by concurrent callers in this process. */
+  readonly #flights = new Map<string, { promise: Promise<unknown>; signal: AbortSignal | undefined }>();
   readonly #stats: RegionStats = { hits: 0, misses: 0, creates: 0, staleServed: 0, lockWaits: 0, errors: 0 };
   #backend: CacheBackend | undefined;
   #actualBackend: CacheBackend | undefined;
@@ -420,7 +422,46 @@ export class CacheRegion {
     return this.#lockedGetOrCreate(key, backendKey, creator, expiration, this.#timed<T>(value, expiration), options);
   }
 
+  /**
+   * With no value, every caller would wait for the one creator and then re-read, one at a time. Callers
+   * in this process instead share one attempt, and its outcome (value or error): only one of them goes
+   * through the lock, which matters when the lock and the re-read are round trips to a server.
+   */
   async #lockedGetOrCreate<T>(
+    key: string,
+    backendKey: string,
+    creator: () => T | Promise<T>,
+    expiration: number | null,
+    initial: Timed<T>,
+    options: GetOrCreateOptions<T> | undefined,
+  ): Promise<T> {
+    if (initial !== NEED_REGENERATION) return this.#runDogpileLock(key, backendKey, creator, expiration, initial, options);
+    const signal = options?.signal;
+    const flight = this.#flights.get(backendKey);
+    if (flight !== undefined) {
+      this.#miss(key);
+      this.#stats.lockWaits++;
+      try {
+        return (await raceAbort(flight.promise, signal)) as T;
+      } catch (error) {
+        // The leading caller gave up (its own signal): that is not our failure; try again ourselves.
+        if (flight.signal?.aborted === true && error === flight.signal.reason && signal?.aborted !== true) {
+          return this.getOrCreate(key, creator, options);
+        }
+        throw error;
+      }
+    }
+    const promise = this.#runDogpileLock(key, backendKey, creator, expiration, initial, options);
+    const entry = { promise, signal };
+    this.#flights.set(backendKey, entry);
+    const forget = (): void => {
+      if (this.#flights.get(backendKey) === entry) this.#flights.delete(backendKey);
+    };
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  async #runDogpileLock<T>(
     key: string,
     backendKey: string,
     creator: () => T | Promise<T>,
@@ -431,8 +472,10 @@ export class CacheRegion {
     this.#miss(key);
     const shouldCacheFn = options?.shouldCacheFn;
     const signal = options?.signal;
+    const mutex = this.#mutex(backendKey);
     return dogpileLock<T>({
-      mutex: this.#mutex(backendKey),
+      mutex,
+      recheckAfterAcquire: mutex instanceof LayeredMutex,
       initial,
       expireTime: expiration,
       now: () => this.#clock() / 1000,
