@@ -1,0 +1,343 @@
+/**
+ * `MongoBackend`: oslo.cache's `oslo_cache.mongo` for the Node.js driver. One document per entry
+ * (`{ _id: key, value, meta, doc_date }`), one command per multi-operation (two for `setMulti` on
+ * FerretDB), exact expiry on every read, an optional cross-process lock, and lazy, retried, shared
+ * connections.
+ *
+ * @module
+ */
+import { channel } from 'node:diagnostics_channel';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Collection, Document, MongoClient, MongoClientOptions, ReadPreference } from 'mongodb';
+import { NO_VALUE, CacheBackend, type BackendArguments, type BackendResult, type CachedValue, type CacheMutex, type Mapping } from '../../api.js';
+import { loadDriver } from '../../driver.js';
+import { BackendUnavailableError, ConfigurationError, isDogpileCacheError } from '../../errors.js';
+import { debug } from '../../log.js';
+import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../../validate.js';
+import { leaseClient, type ClientLease } from './client-cache.js';
+import { mapDriverError } from './errors.js';
+import { ensureTtlIndex, expiryDate, isLive, Sweeper, type MongoBackendWarning, type SweepTarget, type TtlIndexOutcome } from './expiry.js';
+import { MongoMutex, type LockDocument, type LockStore } from './lock.js';
+import { parseMongoArguments, type MongoSettings } from './options.js';
+import { decodeEntry, encodeEntry } from './transform.js';
+import { detectServer, keyBatches, replaceMany, type KeyedDocument, type ServerKind } from './writes.js';
+
+type MongoDriver = typeof import('mongodb');
+
+/**
+ * Name of the `node:diagnostics_channel` channel on which every {@link MongoBackendWarning} is
+ * published (in addition to the `on_warning` argument).
+ */
+export const MONGO_WARNING_CHANNEL = 'dogpile-cache:mongo:warning';
+
+const warningChannel = channel(MONGO_WARNING_CHANNEL);
+
+interface Connection {
+  readonly lease: ClientLease;
+  readonly server: ServerKind;
+  readonly cache: Collection<KeyedDocument>;
+  readonly locks: Collection<LockDocument> | null;
+  readonly sweeper: Sweeper | null;
+}
+
+function closedError(): BackendUnavailableError {
+  return new BackendUnavailableError('MongoBackend is closed; create a new backend to use MongoDB again.');
+}
+
+async function readTlsFile(path: string, argument: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new ConfigurationError(`MongoBackend argument ${argument}: cannot read "${path}".`, { cause: error });
+  }
+}
+
+/** Creates (does not connect) the client, reading the TLS files named by the ssl_* arguments. */
+async function createClient(driver: MongoDriver, settings: MongoSettings): Promise<MongoClient> {
+  const options: MongoClientOptions = { ...settings.clientOptions };
+  const files = settings.tlsFiles;
+  if (files !== null) {
+    if (files.ca !== undefined) options.ca = await readTlsFile(files.ca, 'ssl_ca_certs');
+    if (files.cert !== undefined) options.cert = await readTlsFile(files.cert, 'ssl_certfile');
+    if (files.key !== undefined) options.key = await readTlsFile(files.key, 'ssl_keyfile');
+  }
+  try {
+    return new driver.MongoClient(settings.uri, options);
+  } catch (error) {
+    throw new ConfigurationError(`MongoBackend: the driver rejected the connection settings (${String((error as Error).message)}).`, { cause: error });
+  }
+}
+
+function readPreferenceOf(driver: MongoDriver, settings: MongoSettings): ReadPreference | undefined {
+  const pref = settings.readPreference;
+  if (pref === null) return undefined;
+  return new driver.ReadPreference(pref.mode, pref.tags, pref.maxStalenessSeconds === undefined ? {} : { maxStalenessSeconds: pref.maxStalenessSeconds });
+}
+
+/**
+ * MongoDB backend (registry names `mongo`, `oslo_cache.mongo`), a port of oslo.cache's
+ * `MongoCacheBackend` that fixes its bugs: entries expire exactly at `mongo_ttl_seconds` (oslo's TTL
+ * index kept them about twice as long, and MongoDB's TTL monitor lags up to a minute, so every read
+ * checks `doc_date`), multi-operations take one command, and PyMongo-2-only APIs are gone.
+ *
+ * Arguments: see `MongoBackendArguments` (`db_hosts`, `db_name` and `cache_collection` are
+ * required; a missing one is a `ConfigurationError`). Nothing connects in the constructor: the first
+ * operation does, and a failed connect rejects every waiting call with `BackendUnavailableError`
+ * (within `server_selection_timeout`, default 5 s) and is retried by the next call. Backends with the
+ * same connection settings share one `MongoClient`; `close()` releases it (the last one closes it).
+ *
+ * Values are stored as BSON and keep their types (see docs/backends/mongo.md); a value BSON would
+ * change is rejected with `SerializationError`, a document over 16 MB with `ValueTooLargeError`.
+ */
+export class MongoBackend extends CacheBackend {
+  readonly #settings: MongoSettings;
+  readonly #abort = new AbortController();
+  readonly #warned = new Set<MongoBackendWarning['code']>();
+  readonly #lockStore: LockStore;
+  #connection: Connection | null = null;
+  #connecting: Promise<Connection> | null = null;
+  #closing: Promise<void> | null = null;
+  #inflight = 0;
+  #drained: (() => void) | null = null;
+
+  /**
+   * Checks the arguments (throws `ConfigurationError` or `ValidationError`); does not connect and
+   * does not load the driver.
+   */
+  constructor(args: BackendArguments = {}) {
+    super();
+    this.#settings = parseMongoArguments(args);
+    const settings = this.#settings;
+    this.#lockStore = {
+      clock: settings.clock,
+      timeoutMs: settings.lockTimeoutMs,
+      run: (operation, fn) => this.#run(operation, [], (connection) => fn(connection.locks as Collection<LockDocument>)),
+      sleep: (ms) => sleep(ms, undefined, { signal: this.#abort.signal }).catch(() => Promise.reject(closedError())),
+    };
+  }
+
+  /**
+   * The connected, shared `MongoClient` (connecting first if needed), for diagnostics and command
+   * monitoring. Do not close it: call {@link close}.
+   */
+  async getClient(): Promise<MongoClient> {
+    return this.#run('getClient', [], async (connection) => connection.lease.client);
+  }
+
+  async get(key: string): Promise<BackendResult> {
+    assertKey(key);
+    return this.#run('get', [key], async ({ cache }) => {
+      const doc = await cache.findOne({ _id: key }, this.#settings.readOptions);
+      return doc !== null && isLive(doc, this.#settings.clock()) ? decodeEntry(doc, this.#settings.transform) : NO_VALUE;
+    });
+  }
+
+  async getMulti(keys: readonly string[]): Promise<BackendResult[]> {
+    assertKeys(keys);
+    if (keys.length === 0) return [];
+    const unique = [...new Set(keys)];
+    return this.#run('getMulti', unique, async ({ cache }) => {
+      const found = new Map<string, BackendResult>();
+      for (const batch of keyBatches(unique)) {
+        // At most one document per key: with limit = batchSize = keys the server closes the cursor in its
+        // first reply (the default first batch of 101, or an open cursor, would cost a getMore round trip).
+        const options = { ...this.#settings.readOptions, limit: batch.length, batchSize: batch.length };
+        const docs = await cache.find({ _id: { $in: batch } }, options).toArray();
+        const now = this.#settings.clock();
+        for (const doc of docs) if (isLive(doc, now)) found.set(doc._id, decodeEntry(doc, this.#settings.transform));
+      }
+      return keys.map((key) => found.get(key) ?? NO_VALUE);
+    });
+  }
+
+  async set(key: string, value: CachedValue): Promise<void> {
+    assertKey(key);
+    assertCachedValue(value);
+    const doc = encodeEntry(key, value, expiryDate(this.#settings.clock(), this.#settings.ttlMs), this.#settings.transform);
+    await this.#run('set', [key], ({ cache }) => cache.replaceOne({ _id: key }, doc, { ...this.#settings.writeOptions, upsert: true }));
+  }
+
+  async setMulti(mapping: Mapping<CachedValue>): Promise<void> {
+    const entries = mappingEntries(mapping);
+    for (const [key, value] of entries) assertCachedValue(value, `mapping["${key}"]`);
+    if (entries.length === 0) return;
+    const docDate = expiryDate(this.#settings.clock(), this.#settings.ttlMs);
+    const keys = entries.map(([key]) => key);
+    // Encode (and check) everything before the first write: a bad value stores nothing.
+    const docs = entries.map(([key, value]) => encodeEntry(key, value, docDate, this.#settings.transform) as KeyedDocument);
+    await this.#run('setMulti', keys, ({ cache, server }) => replaceMany(cache, keys, docs, this.#settings.writeOptions, server));
+  }
+
+  async delete(key: string): Promise<void> {
+    assertKey(key);
+    await this.#run('delete', [key], ({ cache }) => cache.deleteOne({ _id: key }, this.#settings.writeOptions));
+  }
+
+  async deleteMulti(keys: readonly string[]): Promise<void> {
+    assertKeys(keys);
+    if (keys.length === 0) return;
+    const unique = [...new Set(keys)];
+    await this.#run('deleteMulti', unique, async ({ cache }) => {
+      for (const batch of keyBatches(unique)) await cache.deleteMany({ _id: { $in: batch } }, this.#settings.writeOptions);
+    });
+  }
+
+  /**
+   * With `distributed_lock: true`, a lock document in `<cache_collection>_locks` that holds across
+   * processes and machines (see `MongoMutex`); otherwise `null`, and the region uses its in-process
+   * lock (dogpile's default for memcached, kept here).
+   */
+  override getMutex(key: string): CacheMutex | null {
+    if (!this.#settings.lockEnabled) return null;
+    assertKey(key);
+    return new MongoMutex(key, this.#lockStore);
+  }
+
+  /**
+   * Stops the sweep timer, rejects waiting lock acquisitions, waits for operations in flight and
+   * releases the shared client (closing it if no other backend uses it). Idempotent; later calls
+   * reject with `BackendUnavailableError`.
+   */
+  override close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#abort.abort();
+    const connection = this.#connection ?? (await this.#connecting?.catch(() => null)) ?? null;
+    if (this.#inflight > 0) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+      });
+    }
+    this.#connection = null;
+    if (connection === null) return;
+    await connection.sweeper?.stop();
+    await connection.lease.release();
+  }
+
+  /** Runs one operation on the connection (connecting first), mapping driver errors. */
+  async #run<T>(operation: string, keys: readonly string[], fn: (connection: Connection) => Promise<T>): Promise<T> {
+    if (this.#closing !== null) throw closedError();
+    const connection = this.#connection ?? (await this.#connect());
+    if (this.#closing !== null) throw closedError();
+    this.#inflight += 1;
+    try {
+      return await fn(connection);
+    } catch (error) {
+      throw mapDriverError(error, operation, keys);
+    } finally {
+      this.#inflight -= 1;
+      if (this.#inflight === 0) this.#drained?.();
+    }
+  }
+
+  /** Connects once; concurrent callers share the attempt, and a failed attempt is retried by the next call. */
+  #connect(): Promise<Connection> {
+    this.#connecting ??= this.#open().then(
+      (connection) => {
+        this.#connection = connection;
+        return connection;
+      },
+      (error: unknown) => {
+        this.#connecting = null;
+        throw error;
+      },
+    );
+    return this.#connecting;
+  }
+
+  async #open(): Promise<Connection> {
+    const settings = this.#settings;
+    const driver = await loadDriver<MongoDriver>('mongodb', 'MongoBackend');
+    let lease: ClientLease;
+    try {
+      lease = await leaseClient(settings.clientKey, () => createClient(driver, settings));
+    } catch (error) {
+      throw this.#connectError(error);
+    }
+    try {
+      const db = lease.client.db(settings.dbName);
+      const readPreference = readPreferenceOf(driver, settings);
+      const cache = db.collection<KeyedDocument>(settings.collectionName, {
+        // BSON options that keep JS types: undefined as in JSON, Binary → Buffer, int64 → bigint.
+        ignoreUndefined: true,
+        promoteBuffers: true,
+        useBigInt64: true,
+        ...(settings.writeConcern === null ? {} : { writeConcern: settings.writeConcern }),
+        ...(readPreference === undefined ? {} : { readPreference }),
+        ...(settings.readConcernLevel === null ? {} : { readConcern: { level: settings.readConcernLevel } }),
+      });
+      // Locks need acknowledged writes (a w:0 insert cannot report the duplicate key) and primary reads.
+      const lockWriteConcern = settings.writeConcern?.w === 0 ? { ...settings.writeConcern, w: 1 } : settings.writeConcern;
+      const locks = settings.lockEnabled
+        ? db.collection<LockDocument>(settings.lockCollectionName, { readPreference: 'primary', ...(lockWriteConcern === null ? {} : { writeConcern: lockWriteConcern }) })
+        : null;
+      const isUnavailable = (error: unknown): boolean => mapDriverError(error, 'connect') instanceof BackendUnavailableError;
+      const [server, sweeper] = await Promise.all([detectServer(db, isUnavailable), this.#setUpExpiry(cache, locks, isUnavailable)]);
+      return { lease, server, cache, locks, sweeper };
+    } catch (error) {
+      await lease.release();
+      throw this.#connectError(error);
+    }
+  }
+
+  /** A failed connect or setup: configuration problems and a missing driver as they are, everything else "unavailable". */
+  #connectError(error: unknown): unknown {
+    // Ours already say what happened: ConfigurationError (TLS files), MissingDependencyError (no driver).
+    if (isDogpileCacheError(error)) return error;
+    const names = ['MongoParseError', 'MongoInvalidArgumentError', 'MongoMissingCredentialsError', 'MongoMissingDependencyError'];
+    if (typeof error === 'object' && error !== null && names.includes((error as Error).name)) {
+      return new ConfigurationError(`MongoBackend: the driver rejected the connection settings (${(error as Error).message}).`, { cause: error });
+    }
+    const mapped = mapDriverError(error, 'connect');
+    if (mapped instanceof BackendUnavailableError) return mapped;
+    const message = typeof error === 'object' && error !== null ? String((error as Error).message) : String(error);
+    return new BackendUnavailableError(`MongoBackend could not connect to ${this.#settings.dbName} (${message}).`, { cause: error });
+  }
+
+  /**
+   * Asks for the TTL indexes (cache entries when `mongo_ttl_seconds` is on, locks when enabled) and
+   * starts a sweep for each collection that could not get one (FerretDB). Runs once per connection.
+   */
+  async #setUpExpiry(
+    cache: Collection<KeyedDocument>,
+    locks: Collection<LockDocument> | null,
+    isUnavailable: (error: unknown) => boolean,
+  ): Promise<Sweeper | null> {
+    const settings = this.#settings;
+    const wanted: SweepTarget[] = [];
+    if (settings.ttlMs !== null) wanted.push({ collection: cache as unknown as Collection<Document>, field: 'doc_date' });
+    if (locks !== null) wanted.push({ collection: locks as unknown as Collection<Document>, field: 'expiresAt' });
+    if (wanted.length === 0) return null;
+    const outcomes: TtlIndexOutcome[] = await Promise.all(
+      wanted.map((target) => ensureTtlIndex(target.collection, target.field, isUnavailable, (w) => this.#warn(w))),
+    );
+    const targets = wanted.filter((_, i) => outcomes[i] === 'unsupported' || outcomes[i] === 'failed');
+    if (targets.length === 0 || settings.sweepIntervalMs <= 0) return null;
+    return new Sweeper(targets, settings.sweepIntervalMs, settings.clock, (error, target) => {
+      debug('MongoBackend sweep of %s failed: %s', target.collection.namespace, String(error));
+      this.#warn({
+        code: 'sweep-failed',
+        message: `Deleting expired documents from ${target.collection.namespace} failed; retrying every sweep_interval.`,
+        namespace: target.collection.namespace,
+        cause: error,
+      });
+    });
+  }
+
+  /** Reports a warning once per backend and code: debug log, diagnostics channel, `on_warning`. */
+  #warn(warning: MongoBackendWarning): void {
+    if (this.#warned.has(warning.code)) return;
+    this.#warned.add(warning.code);
+    debug('MongoBackend warning %s: %s', warning.code, warning.message);
+    if (warningChannel.hasSubscribers) warningChannel.publish(warning);
+    try {
+      this.#settings.onWarning?.(warning);
+    } catch (error) {
+      debug('MongoBackend on_warning listener threw: %s', String(error));
+    }
+  }
+}

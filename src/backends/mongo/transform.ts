@@ -1,0 +1,127 @@
+/**
+ * The stored document shape and the value-transform hook that replaces oslo's `son_manipulator`.
+ *
+ * oslo's `BaseTransform` (a PyMongo 2 SONManipulator) turned a `CachedValue` into the fields `value`
+ * and `meta` on the way in and back into a `CachedValue` on the way out. PyMongo 3 and 4 removed
+ * manipulators, which is one of the reasons oslo dropped its Mongo backend. Here the same job is a
+ * plain hook called by the backend itself on every document it writes and reads.
+ *
+ * @module
+ */
+import { NO_VALUE, type BackendResult, type CachedValue, type CachedValueMetadata } from '../../api.js';
+import { ConfigurationError, SerializationError } from '../../errors.js';
+import { debug } from '../../log.js';
+import { describe } from '../../validate.js';
+import { assertStorable } from './storable.js';
+
+/**
+ * One cache entry as stored: `{ _id: key, value: payload, meta: metadata, doc_date: expiry }`.
+ * `value` is absent when the payload is `undefined` (BSON has no `undefined`; an absent field reads
+ * back as `undefined`). `doc_date` is the instant the entry expires (9999-12-31 when it never does).
+ */
+export interface MongoCacheDocument {
+  _id: string;
+  value?: unknown;
+  meta: CachedValueMetadata;
+  doc_date: Date;
+  [field: string]: unknown;
+}
+
+/**
+ * A value-transform hook (oslo's `son_manipulator`): converts documents on their way to and from
+ * MongoDB, e.g. to store class instances, `Map`s or `Set`s that BSON cannot represent.
+ * `transformIncoming` receives the document about to be written and returns the document to write
+ * (it must keep `_id` and `doc_date`, and must not mutate the payload it was given: that object is the
+ * caller's). `transformOutgoing` receives a stored document and returns one in the
+ * {@link MongoCacheDocument} shape. A throw from either is a {@link SerializationError}.
+ */
+export interface MongoDocumentTransform {
+  transformIncoming(doc: MongoCacheDocument): Record<string, unknown>;
+  transformOutgoing(doc: Record<string, unknown>): MongoCacheDocument;
+}
+
+/** oslo's default manipulator, accepted by name as "the default transform". */
+const OSLO_BASE_TRANSFORM = 'oslo_cache.backends.mongo.BaseTransform';
+
+/** The class form of a transform: instantiated once, with no arguments. */
+export type MongoDocumentTransformClass = new () => MongoDocumentTransform;
+
+/**
+ * Checks a `son_manipulator` argument: a {@link MongoDocumentTransform} object, a class building one,
+ * or nothing / oslo's `"oslo_cache.backends.mongo.BaseTransform"` (the default: payload and metadata
+ * stored as `value` and `meta` unchanged). Other class paths are a {@link ConfigurationError}.
+ */
+export function resolveTransform(value: unknown): MongoDocumentTransform | null {
+  // oslo's own default, named in a config file, is our default.
+  if (value === undefined || value === null || value === '' || value === OSLO_BASE_TRANSFORM) return null;
+  let candidate: unknown = value;
+  if (typeof value === 'function') {
+    try {
+      candidate = new (value as MongoDocumentTransformClass)();
+    } catch (error) {
+      throw new ConfigurationError('MongoBackend argument son_manipulator: constructing the transform class failed.', { cause: error });
+    }
+  }
+  const t = candidate as Partial<MongoDocumentTransform> | null;
+  if (typeof t !== 'object' || t === null || typeof t.transformIncoming !== 'function' || typeof t.transformOutgoing !== 'function') {
+    throw new ConfigurationError(
+      'MongoBackend argument son_manipulator must be an object (or a class) with transformIncoming(doc) and ' +
+        `transformOutgoing(doc) methods; got ${describe(value)}. oslo's dotted class paths are not supported: import the class and pass it.`,
+    );
+  }
+  return t as MongoDocumentTransform;
+}
+
+/**
+ * Builds the document to write for `key`, runs the transform and checks that BSON stores every value
+ * faithfully. Throws a {@link SerializationError} otherwise; nothing is written.
+ */
+export function encodeEntry(
+  key: string,
+  value: CachedValue,
+  docDate: Date,
+  transform: MongoDocumentTransform | null,
+): Record<string, unknown> {
+  const doc: MongoCacheDocument =
+    value.payload === undefined
+      ? { _id: key, meta: value.metadata, doc_date: docDate }
+      : { _id: key, value: value.payload, meta: value.metadata, doc_date: docDate };
+  let out: Record<string, unknown> = doc;
+  if (transform !== null) {
+    try {
+      out = transform.transformIncoming(doc);
+    } catch (error) {
+      throw new SerializationError(`MongoBackend: son_manipulator.transformIncoming failed for key "${key}".`, { cause: error });
+    }
+    if (typeof out !== 'object' || out === null || out._id !== key) {
+      throw new SerializationError(`MongoBackend: son_manipulator.transformIncoming must return a document whose _id is the key "${key}".`);
+    }
+  }
+  assertStorable(out, key);
+  return out;
+}
+
+function isMetadata(meta: unknown): meta is CachedValueMetadata {
+  return typeof meta === 'object' && meta !== null && Number.isFinite((meta as { ct?: unknown }).ct) && typeof (meta as { v?: unknown }).v === 'number';
+}
+
+/**
+ * Turns a stored document back into a {@link CachedValue}. A document without usable metadata (not
+ * written by this backend) reads as a miss, as dogpile treats a value it cannot deserialize, so the
+ * region regenerates and overwrites it.
+ */
+export function decodeEntry(doc: Record<string, unknown>, transform: MongoDocumentTransform | null): BackendResult {
+  let entry: Record<string, unknown> = doc;
+  if (transform !== null) {
+    try {
+      entry = transform.transformOutgoing(doc);
+    } catch (error) {
+      throw new SerializationError(`MongoBackend: son_manipulator.transformOutgoing failed for key "${String(doc._id)}".`, { cause: error });
+    }
+  }
+  if (typeof entry !== 'object' || entry === null || !isMetadata(entry.meta)) {
+    debug('MongoBackend: document %s has no {ct, v} metadata; reading it as a miss', String(doc._id));
+    return NO_VALUE;
+  }
+  return { payload: entry.value, metadata: entry.meta };
+}

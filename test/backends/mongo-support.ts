@@ -1,0 +1,255 @@
+// Helpers for the MongoBackend suites: unique collections, a raw client to inspect documents, command
+// counting, a TCP proxy that can "take the server down", and a private FerretDB (TLS / replica set)
+// started on free ports for the tests that need server flags the shared test server does not have.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MongoClient, type Collection, type CommandStartedEvent } from 'mongodb';
+import type { MongoBackend } from '../../src/backends/mongo/index.js';
+import { mongodbUrl } from '../support/servers.js';
+
+/** The test server's connection string (MONGODB_URL; read on use, so suites that start their own server need none). */
+export function url(): string {
+  return mongodbUrl();
+}
+/** Database the suites write to. */
+export const DB = 'dogpile_cache_test';
+
+/** A fresh collection name, so suites never see each other's documents. */
+export function collectionName(label = 'cache'): string {
+  return `${label}_${randomUUID().slice(0, 8)}`;
+}
+
+let raw: MongoClient | null = null;
+
+/** A plain driver client to inspect what the backend stored. Close with {@link closeRawClient}. */
+export async function rawClient(): Promise<MongoClient> {
+  raw ??= await new MongoClient(url(), { serverSelectionTimeoutMS: 5000 }).connect();
+  return raw;
+}
+
+/** Closes the inspection client. */
+export async function closeRawClient(): Promise<void> {
+  await raw?.close();
+  raw = null;
+}
+
+/** A document as stored, for inspection. */
+export type RawDocument = { _id: string } & Record<string, unknown>;
+
+/** A collection of the test database, through the inspection client. */
+export async function rawCollection(name: string): Promise<Collection<RawDocument>> {
+  return (await rawClient()).db(DB).collection<RawDocument>(name);
+}
+
+/** True when the test server is FerretDB (its buildInfo carries `ferretdbVersion`). */
+export async function isFerretDb(): Promise<boolean> {
+  const info = await (await rawClient()).db('admin').command({ buildInfo: 1 });
+  return typeof info.ferretdbVersion === 'string';
+}
+
+/** Records the commands a backend's client sends (the backend must have `client_options: { monitorCommands: true }`). */
+export async function recordCommands(backend: MongoBackend): Promise<{ names: string[]; events: CommandStartedEvent[]; stop(): void }> {
+  const client = await backend.getClient();
+  const events: CommandStartedEvent[] = [];
+  const names: string[] = [];
+  const listener = (event: CommandStartedEvent): void => {
+    events.push(event);
+    names.push(event.commandName);
+  };
+  client.on('commandStarted', listener);
+  return { names, events, stop: () => client.off('commandStarted', listener) };
+}
+
+/** A port nothing listens on (bound then released). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A TCP proxy to the test server that can be stopped (server "down") and started again on the same port. */
+export class TcpProxy {
+  readonly port: number;
+  readonly #target: { host: string; port: number };
+  #server: net.Server | null = null;
+  readonly #sockets = new Set<net.Socket>();
+
+  constructor(port: number, target: { host: string; port: number }) {
+    this.port = port;
+    this.#target = target;
+  }
+
+  /** Starts forwarding. */
+  async start(): Promise<void> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.#target.port, this.#target.host);
+      for (const socket of [client, upstream]) {
+        this.#sockets.add(socket);
+        socket.on('close', () => this.#sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.#server = server;
+  }
+
+  /** Stops listening and cuts every open connection. */
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = null;
+    for (const socket of this.#sockets) socket.destroy();
+    if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** host and port of the test server, for the proxy. */
+export function testServerAddress(): { host: string; port: number } {
+  const match = /^mongodb:\/\/(?:[^@/]*@)?([^:/,]+):(\d+)/.exec(url());
+  if (match === null) throw new Error(`MONGODB_URL ${url()} must be a mongodb://host:port/ string for the proxy tests`);
+  return { host: match[1] as string, port: Number(match[2]) };
+}
+
+function ferretdbBinary(): string | null {
+  const candidates = [process.env.FERRETDB_BIN];
+  const go = spawnSync('go', ['env', 'GOBIN', 'GOPATH'], { encoding: 'utf8' });
+  if (go.status === 0) {
+    const [gobin, gopath] = go.stdout.split('\n');
+    if (gobin) candidates.push(path.join(gobin, 'ferretdb'));
+    if (gopath) candidates.push(path.join(gopath.split(path.delimiter)[0] as string, 'bin', 'ferretdb'));
+  }
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) candidates.push(path.join(dir, 'ferretdb'));
+  return candidates.find((file) => file !== undefined && fs.existsSync(file)) ?? null;
+}
+
+/** Why a private FerretDB cannot be started here, or null when it can. */
+export function privateFerretDbUnavailable(needsOpenssl = false): string | null {
+  if (ferretdbBinary() === null) return 'no ferretdb binary (set FERRETDB_BIN or install it with scripts/services.mjs install)';
+  if (needsOpenssl && spawnSync('openssl', ['version']).status !== 0) return 'no openssl to make test certificates';
+  return null;
+}
+
+/** Test certificates: a CA, a server certificate for 127.0.0.1, a client certificate and key. */
+export interface TestCertificates {
+  dir: string;
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+  /** The client certificate and key in one PEM file. */
+  clientCombined: string;
+  /** A CA that signed nothing here (verification must fail with it). */
+  otherCa: string;
+}
+
+function openssl(args: string[], cwd: string): void {
+  const result = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${result.stderr}`);
+}
+
+/** Makes a throw-away CA and certificates with openssl. */
+export function makeCertificates(): TestCertificates {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dogpile-mongo-tls-'));
+  const subjectCa = ['-subj', '/CN=dogpile-test-ca'];
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', ...subjectCa], dir);
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other-ca.key', '-out', 'other-ca.pem', '-days', '2', '-subj', '/CN=other-ca'], dir);
+  fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  for (const [name, cn, ext] of [['server', '127.0.0.1', ['-extfile', 'san.ext']], ['client', 'client', []]] as const) {
+    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir);
+    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', ...ext], dir);
+  }
+  const file = (name: string): string => path.join(dir, name);
+  fs.writeFileSync(file('client-combined.pem'), fs.readFileSync(file('client.pem'), 'utf8') + fs.readFileSync(file('client.key'), 'utf8'));
+  return {
+    dir,
+    ca: file('ca.pem'),
+    serverCert: file('server.pem'),
+    serverKey: file('server.key'),
+    clientCert: file('client.pem'),
+    clientKey: file('client.key'),
+    clientCombined: file('client-combined.pem'),
+    otherCa: file('other-ca.pem'),
+  };
+}
+
+/** A FerretDB process of our own. */
+export interface PrivateFerretDb {
+  /** Plain listener `host:port`. */
+  address: string;
+  /** TLS listener `host:port`, when started with certificates. */
+  tlsAddress: string | null;
+  stop(): Promise<void>;
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`ferretdb exited with code ${child.exitCode}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      const timer = setTimeout(() => socket.destroy(), 200);
+      socket.once('connect', () => {
+        resolve(true);
+        socket.destroy();
+      });
+      socket.once('error', () => resolve(false));
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`ferretdb did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+/** Starts a FerretDB on free ports, with a replica set name and/or a TLS listener. */
+export async function startPrivateFerretDb(options: { replSetName?: string; certificates?: TestCertificates }): Promise<PrivateFerretDb> {
+  const binary = ferretdbBinary();
+  if (binary === null) throw new Error('no ferretdb binary');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dogpile-ferretdb-'));
+  const [port, debugPort, tlsPort] = [await freePort(), await freePort(), await freePort()];
+  const args = [
+    '--handler=sqlite',
+    `--sqlite-url=${pathToFileURL(dir).href}/`,
+    `--listen-addr=127.0.0.1:${port}`,
+    `--debug-addr=127.0.0.1:${debugPort}`,
+    '--telemetry=disable',
+    `--state-dir=${dir}`,
+    '--log-level=error',
+  ];
+  if (options.replSetName !== undefined) args.push(`--repl-set-name=${options.replSetName}`);
+  const certs = options.certificates;
+  if (certs !== undefined) {
+    args.push(`--listen-tls=127.0.0.1:${tlsPort}`, `--listen-tls-cert-file=${certs.serverCert}`, `--listen-tls-key-file=${certs.serverKey}`, `--listen-tls-ca-file=${certs.ca}`);
+  }
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FERRETDB_')));
+  const child = spawn(binary, args, { stdio: 'ignore', env });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForPort(port, child, 15_000);
+    if (certs !== undefined) await waitForPort(tlsPort, child, 15_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { address: `127.0.0.1:${port}`, tlsAddress: certs === undefined ? null : `127.0.0.1:${tlsPort}`, stop };
+}
