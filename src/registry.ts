@@ -8,6 +8,11 @@
 import type { BackendClass } from './api.js';
 import { DictionaryBackend, MemoryBackend } from './backends/dictionary.js';
 import { NullBackend } from './backends/null.js';
+// The remote backends' modules import no driver (memjs, mongodb, etcd3 load on first use), so the
+// registry can hold their classes: configure() then reports bad arguments at once.
+import { Etcd3Backend } from './backends/etcd3/index.js';
+import { PooledMemcachedBackend } from './backends/memcached/index.js';
+import { MongoBackend } from './backends/mongo/index.js';
 import { PluginNotFoundError, ValidationError } from './errors.js';
 import { describe } from './validate.js';
 
@@ -57,3 +62,9 @@ registerBackend('dictionary', DictionaryBackend);
 registerBackend('dogpile.cache.memory', MemoryBackend);
 registerBackend('dogpile.cache.null', NullBackend);
 registerBackend('null', NullBackend);
+registerBackend('oslo_cache.memcache_pool', PooledMemcachedBackend);
+registerBackend('memcached', PooledMemcachedBackend);
+registerBackend('oslo_cache.mongo', MongoBackend);
+registerBackend('mongo', MongoBackend);
+registerBackend('oslo_cache.etcd3gw', Etcd3Backend);
+registerBackend('etcd3', Etcd3Backend);
