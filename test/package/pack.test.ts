@@ -1,0 +1,129 @@
+/**
+ * The published package, as a user gets it: `npm pack`, installed into a scratch project that has
+ * none of the optional drivers. ESM import and CommonJS require of the core and every subpath work,
+ * types resolve for both module systems (`tsc --noEmit`), importing loads no driver, and a backend
+ * whose driver is absent rejects with MissingDependencyError naming the package.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+const subpaths = Object.keys(pkg.exports).filter((p) => p !== './package.json').map((p) => (p === '.' ? 'dogpile-cache' : `dogpile-cache/${p.slice(2)}`));
+const drivers = ['memjs', 'generic-pool', 'mongodb', 'etcd3'];
+
+describe('the npm package', () => {
+  let scratch: string;
+  const run = (command: string, args: string[], cwd = scratch): string => {
+    try {
+      return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
+    } catch (error) {
+      const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+      throw new Error(`${command} ${args.join(' ')} failed:\n${stdout}${stderr}`.slice(0, 4000), { cause: error });
+    }
+  };
+
+  before(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'dogpile-pack-'));
+    const tarball = run('npm', ['pack', '--silent', '--pack-destination', scratch], root).trim().split('\n').pop() as string;
+    writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
+    run('npm', ['install', '--no-audit', '--no-fund', '--offline', join(scratch, tarball)]);
+  });
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('installs without any driver', () => {
+    for (const driver of drivers) {
+      assert.throws(() => run(process.execPath, ["-e", `require.resolve(${JSON.stringify(driver)})`]), Error, `${driver} should not be installed`);
+    }
+  });
+
+  it('every export map entry points at files in the tarball', () => {
+    const installed = JSON.parse(readFileSync(join(scratch, 'node_modules', 'dogpile-cache', 'package.json'), 'utf8')) as typeof pkg;
+    for (const [subpath, target] of Object.entries(installed.exports)) {
+      const files = JSON.stringify(target).match(/\.\/[^"]+/g) ?? [];
+      for (const file of files) assert.doesNotThrow(() => readFileSync(join(scratch, 'node_modules', 'dogpile-cache', file)), `${subpath} → ${file}`);
+    }
+  });
+
+  it('ESM import of every subpath works and loads no driver', () => {
+    const script = `
+      ${subpaths.map((s, i) => `const m${i} = await import(${JSON.stringify(s)});`).join('\n')}
+      const core = m0;
+      if (String(core.NO_VALUE) !== 'NoValue.NO_VALUE') throw new Error('NO_VALUE');
+      const { createRequire } = await import('node:module');
+      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((f) => ${JSON.stringify(drivers)}.some((d) => f.includes('/node_modules/' + d + '/')));
+      if (loaded.length) throw new Error('drivers loaded: ' + loaded.join(', '));
+      console.log('ok');`;
+    assert.equal(run(process.execPath, ['--input-type=module', '-e', script]).trim(), 'ok');
+  });
+
+  it('CommonJS require of every subpath works, with one NO_VALUE and cross-build instanceof', () => {
+    const script = `
+      ${subpaths.map((s, i) => `const m${i} = require(${JSON.stringify(s)});`).join('\n')}
+      import(${JSON.stringify('dogpile-cache')}).then((esm) => {
+        if (esm.NO_VALUE !== m0.NO_VALUE) throw new Error('two NO_VALUEs');
+        if (!(new m0.ValidationError('x') instanceof esm.ValidationError)) throw new Error('instanceof across builds');
+        console.log('ok');
+      });`;
+    assert.equal(run(process.execPath, ['-e', script]).trim(), 'ok');
+  });
+
+  it('a backend whose driver is absent rejects with MissingDependencyError naming it', () => {
+    const script = `
+      const { MissingDependencyError } = await import('dogpile-cache');
+      const { PooledMemcachedBackend } = await import('dogpile-cache/backends/memcached');
+      const { MongoBackend } = await import('dogpile-cache/backends/mongo');
+      const { Etcd3Backend } = await import('dogpile-cache/backends/etcd3');
+      const results = [];
+      for (const make of [
+        () => new PooledMemcachedBackend({ url: '127.0.0.1:1' }),
+        () => new MongoBackend({ db_hosts: 'mongodb://127.0.0.1:1', db_name: 'd', cache_collection: 'c' }),
+        () => new Etcd3Backend({ host: '127.0.0.1', port: 1 }),
+      ]) {
+        const backend = make();
+        try { await backend.get('k'); results.push('no error'); }
+        catch (error) { results.push(error instanceof MissingDependencyError ? error.packageName : String(error)); }
+        await backend.close().catch(() => {});
+      }
+      console.log(results.join(','));`;
+    const out = run(process.execPath, ['--input-type=module', '-e', script]).trim();
+    assert.match(out, /^(memjs|generic-pool),mongodb,etcd3$/);
+  });
+
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const usage = `
+      const region: CacheRegion = new CacheRegion().configure('oslo_cache.dict', { expirationTime: '1m' });
+      const value: Promise<number> = region.getOrCreate('k', () => 1);
+      const miss: boolean = isNoValue(NO_VALUE);
+      void value; void miss;`;
+  const typecheck = (files: Record<string, string>): void => {
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(scratch, name), text);
+    writeFileSync(
+      join(scratch, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', lib: ['es2023'], noEmit: true, skipLibCheck: false, typeRoots: [join(root, 'node_modules', '@types')], types: ['node'] },
+        files: Object.keys(files),
+      }),
+    );
+    run(process.execPath, [tsc, '-p', 'tsconfig.json']);
+  };
+
+  it('core types resolve for ESM and CommonJS consumers without any driver installed (tsc --noEmit, skipLibCheck off)', () => {
+    typecheck({
+      'core-esm.mts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport type { runBackendConformance } from 'dogpile-cache/testing';\nimport type { PooledMemcachedBackend } from 'dogpile-cache/backends/memcached';\nexport type T = [typeof runBackendConformance, PooledMemcachedBackend];${usage}`,
+      'core-cjs.cts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport testing = require('dogpile-cache/testing');\nexport type T = typeof testing.runRegionConformance;${usage}`,
+    });
+  });
+
+  it('every backend subpath type-checks for ESM and CommonJS once its driver is installed', () => {
+    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', 'memjs@1.3.2', 'generic-pool@3.9.0', 'mongodb@7.9.0', 'etcd3@1.1.2']);
+    typecheck({
+      'backends-esm.mts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport { PooledMemcachedBackend } from 'dogpile-cache/backends/memcached';\nimport { MongoBackend } from 'dogpile-cache/backends/mongo';\nimport { Etcd3Backend } from 'dogpile-cache/backends/etcd3';\nexport const backends = [PooledMemcachedBackend, MongoBackend, Etcd3Backend];${usage}`,
+      'backends-cjs.cts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport memcached = require('dogpile-cache/backends/memcached');\nimport mongo = require('dogpile-cache/backends/mongo');\nimport etcd3 = require('dogpile-cache/backends/etcd3');\nexport const backends = [memcached.PooledMemcachedBackend, mongo.MongoBackend, etcd3.Etcd3Backend];${usage}`,
+    });
+  });
+});
