@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs, starts and stops the real servers the test suites talk to:
-// three memcached, a single-member etcd, a three-member etcd cluster and FerretDB (MongoDB wire protocol).
+// three memcached, a single-member etcd, a three-member etcd cluster and FerretDB (MongoDB wire protocol),
+// plus the Debian Python packages the test/interop suites run (dogpile.cache, oslo.cache, memcache, etcd3gw).
 //
 //   node scripts/services.mjs install|start|stop|status|env
 //
@@ -122,7 +123,8 @@ const SERVICES = Object.fromEntries(
 // One group per environment variable: setting the variable means "use my server", so the group is skipped.
 const GROUPS = [
   // saslpasswd2 (sasl2-bin): the memcached suite starts its own SASL-protected server and needs it to create a login.
-  { env: 'MEMCACHED_SERVERS', members: ['memcached-1', 'memcached-2', 'memcached-3'], tools: ['memcached', 'saslpasswd2'] },
+  // python3-dogpile: the Python side of test/interop (see PYTHON_MODULES).
+  { env: 'MEMCACHED_SERVERS', members: ['memcached-1', 'memcached-2', 'memcached-3'], tools: ['memcached', 'saslpasswd2', 'python3-dogpile'] },
   { env: 'ETCD_ENDPOINTS', members: ['etcd-single'], tools: ['etcd'] },
   { env: 'ETCD_CLUSTER_ENDPOINTS', members: ['etcd-1', 'etcd-2', 'etcd-3'], tools: ['etcd', 'etcdctl'] },
   { env: 'MONGODB_URL', members: ['ferretdb'], tools: ['ferretdb'] },
@@ -252,8 +254,8 @@ export async function etcdClusterLeader({ endpoints = clusterEndpoints(), timeou
 }
 
 /**
- * Installs whatever the wanted groups need and is missing: memcached/etcd/etcdctl from Debian, ferretdb built
- * with Go from the module proxy. Returns the list of tools that were installed.
+ * Installs whatever the wanted groups need and is missing: memcached/etcd/etcdctl and the interop Python
+ * packages from Debian, ferretdb built with Go from the module proxy. Returns the list of tools that were installed.
  * @param {string[]} [tools]
  */
 export async function installTools(tools = [...new Set(GROUPS.flatMap((g) => g.tools))]) {
@@ -523,10 +525,24 @@ function etcdctl(endpoints, args) {
 // ---------------------------------------------------------------------------------------------------------------
 // Installation
 
-const APT_PACKAGES = { memcached: 'memcached', etcd: 'etcd-server', etcdctl: 'etcd-client', saslpasswd2: 'sasl2-bin' };
+// A tool maps to one Debian package or a list of them.
+const APT_PACKAGES = {
+  memcached: 'memcached',
+  etcd: 'etcd-server',
+  etcdctl: 'etcd-client',
+  saslpasswd2: 'sasl2-bin',
+  'python3-dogpile': ['python3-dogpile.cache', 'python3-oslo.cache', 'python3-memcache', 'python3-etcd3gw'],
+};
+// Pseudo-tool "python3-dogpile": Debian's Python with the modules the test/interop suites run against.
+const PYTHON = '/usr/bin/python3';
+const PYTHON_MODULES = 'import dogpile.cache, oslo_cache, memcache, etcd3gw';
 let goBinDirCache;
 
 function toolPath(tool) {
+  if (tool === 'python3-dogpile') {
+    const check = spawnSync(PYTHON, ['-c', PYTHON_MODULES], { stdio: 'ignore', timeout: 30_000 });
+    return check.status === 0 ? PYTHON : undefined;
+  }
   if (tool === 'ferretdb') {
     const fromGo = goBinDir() && path.join(goBinDir(), 'ferretdb');
     if (fromGo && isExecutable(fromGo)) return fromGo;
@@ -558,7 +574,7 @@ function goBinDir() {
 }
 
 async function aptInstall(tools) {
-  const packages = tools.map((tool) => APT_PACKAGES[tool]);
+  const packages = [...new Set(tools.flatMap((tool) => APT_PACKAGES[tool]))];
   const sudo = IS_ROOT ? [] : toolPath('sudo') ? ['sudo', '-n'] : null;
   if (!sudo) throw new Error(`${tools.join(', ')} missing and not root: install ${packages.join(' ')} yourself`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
