@@ -738,17 +738,7 @@ export class CacheRegion {
 
   async #read(backendKey: string): Promise<CachedValue | NoValue> {
     const serializer = this.serializer;
-    if (serializer === null) {
-      if (this.#onBackendError === 'throw') {
-        try {
-          return await this.backend.get(backendKey);
-        } catch (error) {
-          this.#backendError('get', error);
-          throw error;
-        }
-      }
-      return this.#guard('get', () => this.backend.get(backendKey), NO_VALUE);
-    }
+    if (serializer === null) return this.#guard('get', () => this.backend.get(backendKey), NO_VALUE);
     const bytes = await this.#guard('get', () => (this.backend as BytesBackend).getSerialized(backendKey), NO_VALUE);
     return this.#parse(bytes, serializer);
   }
