@@ -23,7 +23,8 @@ export interface Serializer {
 /**
  * Writes JSON exactly as Python's `json.dumps(value)` with its defaults (`", "` and `": "`
  * separators, non-ASCII escaped as `\uXXXX`), so bytes written here and by a Python dogpile region
- * with a JSON serializer are the same for the same data. Integral numbers are written as integers.
+ * with a JSON serializer are the same for the same data. Safe integers are written as ints, other
+ * numbers as Python floats.
  * Throws {@link SerializationError} for what JSON cannot hold: `undefined` at the top, functions,
  * symbols, BigInt, NaN/Infinity, Map/Set, and cycles. `undefined` object properties are omitted and
  * `undefined` array items become `null`, as `JSON.stringify` does; Dates become ISO strings.
@@ -44,7 +45,10 @@ function writeJson(value: unknown, out: string[], stack: Set<object>, path: stri
       return;
     case 'number':
       if (!Number.isFinite(value)) throw unserializable(path, `the number ${value}`, 'JSON has no NaN or Infinity');
-      out.push(Number.isInteger(value) ? integerText(value) : pythonFloatRepr(value));
+      // A JS number is a double: safe integers are written as ints (what the writer most likely meant),
+      // larger ones as Python writes that float (2 ** 60 → 1.152921504606847e+18, not 19 digits that
+      // only look exact).
+      out.push(Number.isSafeInteger(value) ? String(value) : pythonFloatRepr(value));
       return;
     case 'boolean':
       out.push(value ? 'true' : 'false');
@@ -93,12 +97,6 @@ function unserializable(path: string, what: string, why: string): SerializationE
   return new SerializationError(
     `${where} is ${what}; ${why}. Store JSON-compatible data, or configure the region with the "v8" serializer.`,
   );
-}
-
-function integerText(value: number): string {
-  // Python prints an int's exact digits; JavaScript prints the shortest round-trip form past 2^53
-  // (and exponent notation from 1e21).
-  return Number.isSafeInteger(value) ? String(value) : BigInt(value).toString();
 }
 
 /** Python's `repr(float)`: shortest round-trip digits, fixed notation for exponents -4..15, ".0" on integers. */
@@ -201,7 +199,7 @@ const PIPE = 0x7c;
 
 /** The metadata part of dogpile's byte format, as Python's `json.dumps(metadata)` writes it. */
 export function metadataJson(metadata: CachedValue['metadata']): string {
-  return `{"ct": ${pythonFloatRepr(metadata.ct)}, "v": ${integerText(metadata.v)}}`;
+  return `{"ct": ${pythonFloatRepr(metadata.ct)}, "v": ${Number.isSafeInteger(metadata.v) ? String(metadata.v) : pythonFloatRepr(metadata.v)}}`;
 }
 
 /** Builds dogpile's bytes `JSON(metadata) + "|" + serializer(payload)` for a {@link CachedValue}. */
