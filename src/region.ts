@@ -181,6 +181,8 @@ export class CacheRegion {
   #actualBackend: CacheBackend | undefined;
   /** The backend's synchronous read, when it has one and no proxy stands between (the in-memory hot path). */
   #readSync: ((key: string) => CachedValue | NoValue) | null = null;
+  /** True when the backend stores bytes (`getSerialized`…); with a serializer, others get serialized payloads. */
+  #storesBytes = false;
 
   constructor(options: CacheRegionOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new ValidationError(`CacheRegion options must be an object; got ${describe(options)}.`);
@@ -279,6 +281,7 @@ export class CacheRegion {
     this.#actualBackend = undefined;
     for (const proxy of proxies.reverse()) this.#backend = proxy.wrap(this.#backend);
     this.#readSync = syncReader(this.#backend);
+    this.#storesBytes = typeof (this.actualBackend as Partial<BytesBackend>).getSerialized === 'function';
     if (invalidator !== undefined) this.regionInvalidator = invalidator;
     return this;
   }
@@ -324,8 +327,9 @@ export class CacheRegion {
    */
   async get<T = unknown>(key: string, options?: GetOptions): Promise<T | NoValue> {
     const backendKey = this.#backendKey(key);
+    const expiration = this.#readExpiration(options);
     const readSync = this.serializer === null ? this.#readSync : null;
-    const value = this.#unexpired(readSync !== null ? readSync(backendKey) : await this.#read(backendKey), options);
+    const value = this.#unexpired(readSync !== null ? readSync(backendKey) : await this.#read(backendKey), expiration);
     if (isNoValue(value)) {
       this.#miss(key);
       return NO_VALUE;
@@ -337,10 +341,11 @@ export class CacheRegion {
   /** Values for `keys`, aligned with them ({@link NO_VALUE} for each miss). */
   async getMulti<T = unknown>(keys: readonly string[], options?: GetOptions): Promise<(T | NoValue)[]> {
     assertKeys(keys);
+    const expiration = this.#readExpiration(options);
     if (keys.length === 0) return [];
     const values = await this.#readMulti(keys.map((key) => this.#backendKey(key)));
     return values.map((raw, i) => {
-      const value = this.#unexpired(raw, options);
+      const value = this.#unexpired(raw, expiration);
       if (isNoValue(value)) {
         this.#miss(keys[i] as string);
         return NO_VALUE;
@@ -352,15 +357,24 @@ export class CacheRegion {
 
   /** Like `get`, but returns the whole {@link CachedValue} (payload and metadata), or `null`. */
   async getValueMetadata<T = unknown>(key: string, options?: GetOptions): Promise<CachedValue<T> | null> {
-    const value = this.#unexpired(await this.#read(this.#backendKey(key)), options);
+    const backendKey = this.#backendKey(key);
+    const value = this.#unexpired(await this.#read(backendKey), this.#readExpiration(options));
     return isNoValue(value) ? null : (value as CachedValue<T>);
   }
 
-  #unexpired(value: CachedValue | NoValue, options: GetOptions | undefined): CachedValue | NoValue {
-    if (isNoValue(value) || options?.ignoreExpiration === true) return value;
-    const override = options?.expirationTime;
-    const expiration =
-      override === undefined || override === null ? this.expirationTime : toSeconds(override, 'expirationTime', { allowMinusOne: true });
+  /**
+   * The expiration a read applies, checked before the backend is touched (so a bad option fails on a
+   * miss too): `undefined` to ignore expiration and invalidation, `null` for never.
+   */
+  #readExpiration(options: GetOptions | undefined): number | null | undefined {
+    if (options === undefined) return this.expirationTime;
+    const override = options.expirationTime;
+    const expiration = override === undefined || override === null ? this.expirationTime : toSeconds(override, 'expirationTime', { allowMinusOne: true });
+    return options.ignoreExpiration === true ? undefined : expiration;
+  }
+
+  #unexpired(value: CachedValue | NoValue, expiration: number | null | undefined): CachedValue | NoValue {
+    if (isNoValue(value) || expiration === undefined) return value;
     const createdAt = value.metadata.ct;
     // dogpile treats -1 as "always expired" in get() (a bug: it means "never" everywhere else).
     if (expiration !== null && expiration !== -1 && this.#clock() / 1000 - createdAt > expiration) return NO_VALUE;
@@ -738,17 +752,23 @@ export class CacheRegion {
 
   async #read(backendKey: string): Promise<CachedValue | NoValue> {
     const serializer = this.serializer;
-    if (serializer === null) return this.#guard('get', () => this.backend.get(backendKey), NO_VALUE);
-    const bytes = await this.#guard('get', () => (this.backend as BytesBackend).getSerialized(backendKey), NO_VALUE);
-    return this.#parse(bytes, serializer);
+    if (serializer !== null && this.#storesBytes) {
+      const bytes = await this.#guard('get', () => (this.backend as BytesBackend).getSerialized(backendKey), NO_VALUE);
+      return this.#parse(bytes, serializer);
+    }
+    const value = await this.#guard('get', () => this.backend.get(backendKey), NO_VALUE);
+    return serializer === null ? value : this.#decodePayload(value, serializer);
   }
 
   async #readMulti(backendKeys: string[]): Promise<(CachedValue | NoValue)[]> {
     const serializer = this.serializer;
     const missAll = backendKeys.map(() => NO_VALUE);
-    if (serializer === null) return this.#guard('getMulti', () => this.backend.getMulti(backendKeys), missAll);
-    const raw = await this.#guard('getMulti', () => (this.backend as BytesBackend).getSerializedMulti(backendKeys), missAll);
-    return raw.map((bytes) => this.#parse(bytes, serializer));
+    if (serializer !== null && this.#storesBytes) {
+      const raw = await this.#guard('getMulti', () => (this.backend as BytesBackend).getSerializedMulti(backendKeys), missAll);
+      return raw.map((bytes) => this.#parse(bytes, serializer));
+    }
+    const values = await this.#guard('getMulti', () => this.backend.getMulti(backendKeys), missAll);
+    return serializer === null ? values : values.map((value) => this.#decodePayload(value, serializer));
   }
 
   /** Unreadable bytes (another serializer, corruption) are a miss, so the value is regenerated. */
@@ -761,18 +781,41 @@ export class CacheRegion {
     }
   }
 
+  /**
+   * A value backend (in memory) with a serializer keeps payloads serialized, as dogpile's
+   * `memory_pickle`: what a caller reads or stored later is a copy, never the cached object itself.
+   */
+  #decodePayload(value: CachedValue | NoValue, serializer: Serializer): CachedValue | NoValue {
+    if (isNoValue(value)) return value;
+    try {
+      if (!Buffer.isBuffer(value.payload)) throw new SerializationError('The stored payload is not serialized bytes (stored without the serializer?).');
+      return { payload: serializer.deserialize(value.payload), metadata: value.metadata };
+    } catch (error) {
+      this.#backendError('deserialize', error);
+      return NO_VALUE;
+    }
+  }
+
   async #write(backendKey: string, value: CachedValue): Promise<void> {
     const serializer = this.serializer;
     if (serializer === null) return this.#guard('set', () => this.backend.set(backendKey, value), undefined);
-    const bytes = buildSerialized(value, serializer);
-    return this.#guard('set', () => (this.backend as BytesBackend).setSerialized(backendKey, bytes), undefined);
+    if (this.#storesBytes) {
+      const bytes = buildSerialized(value, serializer);
+      return this.#guard('set', () => (this.backend as BytesBackend).setSerialized(backendKey, bytes), undefined);
+    }
+    const encoded = { payload: serializer.serialize(value.payload), metadata: value.metadata };
+    return this.#guard('set', () => this.backend.set(backendKey, encoded), undefined);
   }
 
   async #writeMulti(values: Map<string, CachedValue>): Promise<void> {
     const serializer = this.serializer;
     if (serializer === null) return this.#guard('setMulti', () => this.backend.setMulti(values), undefined);
-    const bytes = new Map([...values].map(([key, value]) => [key, buildSerialized(value, serializer)]));
-    return this.#guard('setMulti', () => (this.backend as BytesBackend).setSerializedMulti(bytes), undefined);
+    if (this.#storesBytes) {
+      const bytes = new Map([...values].map(([key, value]) => [key, buildSerialized(value, serializer)]));
+      return this.#guard('setMulti', () => (this.backend as BytesBackend).setSerializedMulti(bytes), undefined);
+    }
+    const encoded = new Map([...values].map(([key, value]) => [key, { payload: serializer.serialize(value.payload), metadata: value.metadata }]));
+    return this.#guard('setMulti', () => this.backend.setMulti(encoded), undefined);
   }
 }
 

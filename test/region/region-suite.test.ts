@@ -51,6 +51,12 @@ runRegionConformance(
 );
 
 runRegionConformance(
+  'DictionaryBackend with the v8 serializer (payloads kept serialized, as memory_pickle)',
+  ({ region, expirationTime }) => new CacheRegion({ ...region, serializer: 'v8' }).configure('dictionary', { expirationTime }),
+  runner,
+);
+
+runRegionConformance(
   'DictionaryBackend with the JSON serializer (dogpile byte format)',
   ({ region, expirationTime }) => new CacheRegion({ ...region, serializer: 'json' }).configure(new SerializedDictionary(), { expirationTime }),
   runner,

@@ -119,6 +119,39 @@ describe('CacheRegion configuration', () => {
   });
 });
 
+describe('CacheRegion with a serializer over an in-memory backend', () => {
+  it('keeps payloads serialized, so callers get copies (dogpile memory_pickle)', async () => {
+    const region = new CacheRegion({ serializer: 'json' }).configure('dictionary');
+    const value = { list: [1] };
+    await region.set('k', value);
+    value.list.push(2);
+    const read = (await region.get('k')) as { list: number[] };
+    assert.deepEqual(read, { list: [1] });
+    read.list.push(3);
+    assert.deepEqual(await region.get('k'), { list: [1] });
+    assert.ok(Buffer.isBuffer(((await region.backend.get('k')) as CachedValue).payload), 'the backend holds bytes');
+    await assert.rejects(region.set('big', 10n), /bigint/);
+  });
+
+  it('a payload stored without the serializer reads as a miss, reported as an error event', async () => {
+    const backend = new DictionaryBackend();
+    const plain = new CacheRegion().configure(backend);
+    await plain.set('k', { raw: true });
+    const serialized = new CacheRegion({ serializer: 'json' }).configure(backend);
+    const errors: string[] = [];
+    serialized.on('error', (event) => errors.push(event.operation));
+    assert.equal(await serialized.get('k'), NO_VALUE);
+    assert.deepEqual(errors, ['deserialize']);
+  });
+
+  it('bad read options fail even when the key is missing', async () => {
+    const region = new CacheRegion().configure('dictionary');
+    await assert.rejects(region.get('missing', { expirationTime: 'forever' as never }), ValidationError);
+    await assert.rejects(region.getMulti(['missing'], { expirationTime: -7 }), ValidationError);
+    await assert.rejects(region.getValueMetadata('missing', { expirationTime: NaN }), ValidationError);
+  });
+});
+
 describe('CacheRegion proxies', () => {
   class CountingProxy extends ProxyBackend {
     static log: string[] = [];
