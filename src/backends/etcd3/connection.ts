@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Etcd3, IOptions } from 'etcd3';
@@ -35,6 +36,10 @@ export class Etcd3Connection {
 
   constructor(settings: Etcd3Settings) {
     this.#settings = settings;
+    // Every request backing off listens to this signal; under load (64 concurrent requests while etcd
+    // is down) that is more than Node's default of 10 listeners, which printed a
+    // MaxListenersExceededWarning. The listeners are removed when each backoff ends: not a leak.
+    setMaxListeners(0, this.#closing.signal);
   }
 
   /** True once {@link close} was called. */

@@ -21,7 +21,7 @@ import { ensureTtlIndex, expiryDate, isLive, Sweeper, type MongoBackendWarning, 
 import { MongoMutex, type LockDocument, type LockStore } from './lock.js';
 import { parseMongoArguments, type MongoSettings } from './options.js';
 import { decodeEntry, encodeEntry } from './transform.js';
-import { detectServer, keyBatches, replaceMany, type KeyedDocument, type ServerKind } from './writes.js';
+import { detectServer, keyBatches, replaceMany, retryDuplicateUpsert, type KeyedDocument, type ServerKind } from './writes.js';
 
 type MongoDriver = typeof import('mongodb');
 
@@ -155,7 +155,7 @@ export class MongoBackend extends CacheBackend {
     assertKey(key);
     assertCachedValue(value);
     const doc = encodeEntry(key, value, expiryDate(this.#settings.clock(), this.#settings.ttlMs), this.#settings.transform);
-    await this.#run('set', [key], ({ cache }) => cache.replaceOne({ _id: key }, doc, { ...this.#settings.writeOptions, upsert: true }));
+    await this.#run('set', [key], ({ cache }) => retryDuplicateUpsert(() => cache.replaceOne({ _id: key }, doc, { ...this.#settings.writeOptions, upsert: true })));
   }
 
   async setMulti(mapping: Mapping<CachedValue>): Promise<void> {

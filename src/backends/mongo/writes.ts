@@ -62,6 +62,30 @@ function isOnlyDuplicateKeys(error: unknown): boolean {
   return list.length > 0 && list.every((w) => (w as { code?: unknown }).code === 11000);
 }
 
+function isDuplicateKey(error: unknown): boolean {
+  return (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000) || isOnlyDuplicateKeys(error);
+}
+
+/** Attempts of an upsert that lost the insert race to a concurrent upsert of the same `_id`. */
+const UPSERT_ATTEMPTS = 3;
+
+/**
+ * Runs replace-with-upsert write(s), again when they failed only on duplicate keys. Two concurrent
+ * upserts of a new `_id` both find no document and both insert; the loser gets E11000. MongoDB ≥ 4.2
+ * retries such an upsert on the server; FerretDB 1.x does not, so a concurrent `set` of one key failed
+ * (found by test/reliability). A retry matches the document the winner inserted and replaces it, which
+ * is the outcome of the two writes in some order. Upserts are idempotent, so retrying is safe.
+ */
+export async function retryDuplicateUpsert<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= UPSERT_ATTEMPTS || !isDuplicateKey(error)) throw error;
+    }
+  }
+}
+
 /**
  * Writes `docs` (each with `_id` = its key, in the order of `keys`), replacing existing entries, in
  * one command on MongoDB and two on FerretDB (see the module comment).
@@ -75,7 +99,7 @@ export async function replaceMany(
 ): Promise<void> {
   if (server === 'mongodb' || docs.length === 1) {
     const operations = docs.map((replacement) => ({ replaceOne: { filter: { _id: replacement._id }, replacement, upsert: true } }));
-    await cache.bulkWrite(operations, { ...options, ordered: false });
+    await retryDuplicateUpsert(() => cache.bulkWrite(operations, { ...options, ordered: false }));
     return;
   }
   for (const batch of keyBatches(keys)) await cache.deleteMany({ _id: { $in: batch } }, options);

@@ -1,0 +1,37 @@
+// Bad input: every case of test/reliability/bad-input-cases.ts raises the error class it documents
+// (never a hang, never a miss, never a BackendUnavailableError from reaching the network), and the
+// generated table in docs/errors.md matches what the cases produce now.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { isDogpileCacheError } from '../../src/index.js';
+import { BEGIN_MARKER, CASES, END_MARKER, renderTable, runCase } from './bad-input-cases.js';
+import { guardProcess, withDeadline } from './support.js';
+
+guardProcess();
+
+const ERRORS_MD = fileURLToPath(new URL('../../docs/errors.md', import.meta.url));
+
+describe('bad input', () => {
+  for (const c of CASES) {
+    const title = `${c.group}: ${c.input} — ${c.call} → ${c.expect}`;
+    it(title, c.knownIssue ? { todo: c.knownIssue } : {}, async () => {
+      const result = await withDeadline(runCase(c), 5000, c.call);
+      assert.equal(result.outcome, c.expect, `${c.call}: ${result.outcome} ${result.message}`);
+      if (c.expect !== 'accepted') {
+        assert.ok(isDogpileCacheError(result.error), 'a DogpileCacheError (with a stable code)');
+        assert.ok(result.message.length > 20, 'a message that says what is wrong');
+      }
+    });
+  }
+
+  it('docs/errors.md holds the generated table, up to date (regenerate: node scripts/bad-input-table.mjs)', async () => {
+    const doc = readFileSync(ERRORS_MD, 'utf8');
+    const begin = doc.indexOf(BEGIN_MARKER);
+    const end = doc.indexOf(END_MARKER);
+    assert.ok(begin !== -1 && end > begin, 'docs/errors.md has the bad-input-table markers');
+    const current = doc.slice(begin, end + END_MARKER.length);
+    assert.equal(current, await withDeadline(renderTable(), 30_000, 'renderTable'), 'docs/errors.md is out of date: run node scripts/bad-input-table.mjs');
+  });
+});
