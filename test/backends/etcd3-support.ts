@@ -13,6 +13,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { Etcd3, type IOptions } from 'etcd3';
+import type { TestCertificates } from '../support/certificates.js';
+import { freePort } from '../support/net.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PID_DIR = path.join(ROOT, '.services', 'pids');
@@ -22,15 +24,6 @@ function etcdEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^ETCD(CTL)?_/.test(key)));
 }
 
-/** A free TCP port on 127.0.0.1 (bound and released; good enough for a test). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** True when an etcd member answers a status request at `endpoint` within `ms`. */
 export async function etcdAnswers(endpoint: string, ms = 1000, credentials?: IOptions['credentials']): Promise<boolean> {
@@ -64,29 +57,7 @@ export interface PrivateEtcd {
   dispose(): Promise<void>;
 }
 
-/** PEM files of a throwaway CA, a server certificate for 127.0.0.1 and a client certificate. */
-export interface TestCertificates {
-  dir: string;
-  ca: string;
-  serverCert: string;
-  serverKey: string;
-  clientCert: string;
-  clientKey: string;
-}
 
-/** Makes {@link TestCertificates} with openssl in a temporary directory. */
-export function makeTestCertificates(): TestCertificates {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dogpile-etcd3-tls-'));
-  const file = (name: string): string => path.join(dir, name);
-  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=dogpile-test-ca');
-  for (const [name, usage] of [['server', 'serverAuth'], ['client', 'clientAuth']] as const) {
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name === 'server' ? '127.0.0.1' : 'dogpile-client'}`);
-    fs.writeFileSync(file(`${name}.ext`), `subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=${usage}\n`);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
-  }
-  return { dir, ca: file('ca.pem'), serverCert: file('server.pem'), serverKey: file('server.key'), clientCert: file('client.pem'), clientKey: file('client.key') };
-}
 
 /** Starts a private single-member etcd (the `etcd` binary must be on PATH); with `tls`, it serves https and requires client certificates. */
 export async function startPrivateEtcd(options: { tls?: TestCertificates } = {}): Promise<PrivateEtcd> {
@@ -264,3 +235,6 @@ function isZombie(pid: number): boolean {
     return true;
   }
 }
+
+export { freePort } from '../support/net.js';
+export { makeTestCertificates, type TestCertificates } from '../support/certificates.js';

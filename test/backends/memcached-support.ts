@@ -7,17 +7,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../support/net.js';
 
 const MEMCACHED = process.env.MEMCACHED_BIN ?? 'memcached';
 
-/** A free TCP port on 127.0.0.1 (nothing listens on it once this resolves). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -171,3 +164,5 @@ export async function serverStats(address: string): Promise<Map<string, string>>
   }
   return stats;
 }
+
+export { freePort } from '../support/net.js';

@@ -11,6 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { MongoClient, type Collection, type CommandStartedEvent } from 'mongodb';
 import type { MongoBackend } from '../../src/backends/mongo/index.js';
 import { mongodbUrl } from '../support/servers.js';
+import type { TestCertificates } from '../support/certificates.js';
+import { freePort } from '../support/net.js';
 
 /** The test server's connection string (MONGODB_URL; read on use, so suites that start their own server need none). */
 export function url(): string {
@@ -65,14 +67,6 @@ export async function recordCommands(backend: MongoBackend): Promise<{ names: st
   return { names, events, stop: () => client.off('commandStarted', listener) };
 }
 
-/** A port nothing listens on (bound then released). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A TCP proxy to the test server that can be stopped (server "down") and started again on the same port. */
 export class TcpProxy {
@@ -138,49 +132,12 @@ export function privateFerretDbUnavailable(needsOpenssl = false): string | null 
   return null;
 }
 
-/** Test certificates: a CA, a server certificate for 127.0.0.1, a client certificate and key. */
-export interface TestCertificates {
-  dir: string;
-  ca: string;
-  serverCert: string;
-  serverKey: string;
-  clientCert: string;
-  clientKey: string;
-  /** The client certificate and key in one PEM file. */
-  clientCombined: string;
-  /** A CA that signed nothing here (verification must fail with it). */
-  otherCa: string;
-}
 
 function openssl(args: string[], cwd: string): void {
   const result = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${result.stderr}`);
 }
 
-/** Makes a throw-away CA and certificates with openssl. */
-export function makeCertificates(): TestCertificates {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dogpile-mongo-tls-'));
-  const subjectCa = ['-subj', '/CN=dogpile-test-ca'];
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', ...subjectCa], dir);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other-ca.key', '-out', 'other-ca.pem', '-days', '2', '-subj', '/CN=other-ca'], dir);
-  fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  for (const [name, cn, ext] of [['server', '127.0.0.1', ['-extfile', 'san.ext']], ['client', 'client', []]] as const) {
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', ...ext], dir);
-  }
-  const file = (name: string): string => path.join(dir, name);
-  fs.writeFileSync(file('client-combined.pem'), fs.readFileSync(file('client.pem'), 'utf8') + fs.readFileSync(file('client.key'), 'utf8'));
-  return {
-    dir,
-    ca: file('ca.pem'),
-    serverCert: file('server.pem'),
-    serverKey: file('server.key'),
-    clientCert: file('client.pem'),
-    clientKey: file('client.key'),
-    clientCombined: file('client-combined.pem'),
-    otherCa: file('other-ca.pem'),
-  };
-}
 
 /** A FerretDB process of our own. */
 export interface PrivateFerretDb {
@@ -253,3 +210,6 @@ export async function startPrivateFerretDb(options: { replSetName?: string; cert
   }
   return { address: `127.0.0.1:${port}`, tlsAddress: certs === undefined ? null : `127.0.0.1:${tlsPort}`, stop };
 }
+
+export { freePort } from '../support/net.js';
+export { makeTestCertificates as makeCertificates, type TestCertificates } from '../support/certificates.js';

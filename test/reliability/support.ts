@@ -19,6 +19,7 @@ import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { Etcd3 } from 'etcd3';
+import { freePort } from '../support/net.js';
 
 // ------------------------------------------------------------------ process noise
 
@@ -124,14 +125,6 @@ export function soakSeconds(): number {
 
 // ------------------------------------------------------------------ ports
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -355,3 +348,5 @@ export function maxOf(values: readonly number[]): number {
 export function minOf(values: readonly number[]): number {
   return values.reduce((a, b) => (b < a ? b : a), Infinity);
 }
+
+export { freePort } from '../support/net.js';
