@@ -13,6 +13,7 @@ import type { MongoBackend } from '../../src/backends/mongo/index.js';
 import { mongodbUrl } from '../support/servers.js';
 import type { TestCertificates } from '../support/certificates.js';
 import { freePort } from '../support/net.js';
+import { ferretdbBinary } from '../support/binaries.js';
 
 /** The test server's connection string (MONGODB_URL; read on use, so suites that start their own server need none). */
 export function url(): string {
@@ -113,17 +114,6 @@ export function testServerAddress(): { host: string; port: number } {
   return { host: match[1] as string, port: Number(match[2]) };
 }
 
-function ferretdbBinary(): string | null {
-  const candidates = [process.env.FERRETDB_BIN];
-  const go = spawnSync('go', ['env', 'GOBIN', 'GOPATH'], { encoding: 'utf8' });
-  if (go.status === 0) {
-    const [gobin, gopath] = go.stdout.split('\n');
-    if (gobin) candidates.push(path.join(gobin, 'ferretdb'));
-    if (gopath) candidates.push(path.join(gopath.split(path.delimiter)[0] as string, 'bin', 'ferretdb'));
-  }
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) candidates.push(path.join(dir, 'ferretdb'));
-  return candidates.find((file) => file !== undefined && fs.existsSync(file)) ?? null;
-}
 
 /** Why a private FerretDB cannot be started here, or null when it can. */
 export function privateFerretDbUnavailable(needsOpenssl = false): string | null {

@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { freePort } from '../support/net.js';
+import { ferretdbBinary } from '../support/binaries.js';
 
 // ------------------------------------------------------------------ process noise
 
@@ -276,17 +277,6 @@ export async function startPrivateEtcdCluster(): Promise<PrivateEtcdCluster> {
 
 // ------------------------------------------------------------------ a restartable private FerretDB
 
-function ferretdbBinary(): string | null {
-  const candidates = [process.env.FERRETDB_BIN];
-  const go = spawnSync('go', ['env', 'GOBIN', 'GOPATH'], { encoding: 'utf8' });
-  if (go.status === 0) {
-    const [gobin, gopath] = go.stdout.split('\n');
-    if (gobin) candidates.push(path.join(gobin, 'ferretdb'));
-    if (gopath) candidates.push(path.join(gopath.split(path.delimiter)[0] as string, 'bin', 'ferretdb'));
-  }
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) candidates.push(path.join(dir, 'ferretdb'));
-  return candidates.find((file) => file !== undefined && fs.existsSync(file)) ?? null;
-}
 
 export interface RestartableFerretDb {
   readonly url: string;
