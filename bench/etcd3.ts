@@ -1,19 +1,21 @@
 /**
- * Etcd3Backend figures of issue 5, each beside the raw etcd3 client in the same run:
+ * Etcd3Backend figures of issues 5 and 8, each beside the raw etcd3 client and keyv + @keyv/etcd in the same run:
+ * `get` at 64 in flight,
  * `getMulti(100)` against a prefix range of 100 keys, and `set` with a TTL at 64 in flight against
  * a raw `put` (and against a lease grant per write, oslo's and @keyv/etcd v6's way, the anti-baseline).
  *
- * Run: `npx tsx bench/etcd3.ts` (ETCD_ENDPOINTS, default http://127.0.0.1:23379). Asserts
+ * Run: `npm run bench:etcd` (ETCD_ENDPOINTS, default http://127.0.0.1:23379). Asserts
  * correctness, never time.
  */
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
+import KeyvEtcd from '@keyv/etcd';
 import { Etcd3 } from 'etcd3';
+import Keyv from 'keyv';
 import { Etcd3Backend } from '../src/backends/etcd3/index.js';
 import { isNoValue, makeCachedValue, type CachedValue } from '../src/index.js';
-import { check, printMachine, printTable, type Figure } from './lib.js';
+import { check, interleaved, isMain, printMachine, printSections, type Figure, type Section } from './lib.js';
 
-const endpoints = (process.env.ETCD_ENDPOINTS ?? 'http://127.0.0.1:23379').split(',').map((e) => e.trim()).filter(Boolean);
+const defaultEndpoints = (process.env.ETCD_ENDPOINTS ?? 'http://127.0.0.1:23379').split(',').map((e) => e.trim()).filter(Boolean);
 const namespace = `bench-etcd3-${randomUUID().slice(0, 8)}/`;
 const IN_FLIGHT = 64;
 const KEY_SPACE = 1000;
@@ -21,57 +23,16 @@ const PER_WORKER = 16; // one batch = 64 workers × 16 awaited writes
 const TTL = 300;
 const payload = { id: 0, name: 'x'.repeat(60), tags: ['a', 'b'] }; // ~100 bytes of JSON
 
-/** One contender: `batch` performs `ops` operations (or keys). */
-interface Variant {
-  name: string;
-  ops: number;
-  batch: () => Promise<void>;
-  unit?: string;
-}
-
-/**
- * Runs every variant for ~`ms` per run, `runs` times after a warm-up, interleaving the variants
- * (A B C, A B C, …) so a change in the machine's load (it is shared) hits them alike.
- */
-async function interleaved(variants: Variant[], { runs = 5, ms = 1000 } = {}): Promise<Figure[]> {
-  const once = async (v: Variant, budget: number): Promise<number> => {
-    let ops = 0;
-    const start = performance.now();
-    let elapsed = 0;
-    while (elapsed < budget) {
-      await v.batch();
-      ops += v.ops;
-      elapsed = performance.now() - start;
-    }
-    return (ops / elapsed) * 1000;
-  };
-  for (const v of variants) await once(v, ms / 2); // warm-up: JIT, connections, leases
-  const rates = variants.map(() => [] as number[]);
-  for (let run = 0; run < runs; run++) {
-    for (const [i, v] of variants.entries()) rates[i]?.push(await once(v, ms));
-  }
-  return variants.map((v, i) => {
-    const sorted = [...(rates[i] ?? [])].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    const median = sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-    return { name: v.name, median, min: sorted[0] as number, max: sorted.at(-1) as number, unit: v.unit ?? 'ops/s' };
-  });
-}
-
-const client = new Etcd3({ hosts: endpoints });
-const backend = new Etcd3Backend({ endpoints, namespace, lease_ttl: TTL, revoke_leases_on_close: true });
-const plain = new Etcd3Backend({ endpoints, namespace });
-
-async function machine(): Promise<void> {
-  printMachine('Etcd3Backend vs the raw etcd3 client');
-  console.log(`load average before the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const status = await client.maintenance.status({});
-  console.log(`etcd ${status.version} at ${endpoints.join(', ')} (${endpoints.length} member(s)), etcd3 client, values ~100 B of JSON\n`);
-}
+let endpoints = defaultEndpoints;
+let client: Etcd3;
+let backend: Etcd3Backend;
+let plain: Etcd3Backend;
+let keyv: Keyv;
 
 async function getMulti(): Promise<Figure[]> {
   // 10 groups of 100 keys; a group shares a prefix so the raw client can read it as one range.
   const group = (g: number): string[] => Array.from({ length: 100 }, (_, i) => `g${g}/${String(i).padStart(3, '0')}`);
+  for (let g = 0; g < 10; g++) await keyv.setMany(group(g).map((k) => ({ key: k, value: { ...payload, id: g * 100 } })));
   for (let g = 0; g < 10; g++) await backend.setMulti(Object.fromEntries(group(g).map((k) => [k, makeCachedValue({ ...payload, id: g * 100 })])));
   for (let g = 0; g < 10; g++) {
     const got = await backend.getMulti(group(g));
@@ -108,6 +69,31 @@ async function getMulti(): Promise<Figure[]> {
         await backend.getMulti(group(g++ % 10));
       },
     },
+    {
+      name: 'keyv + @keyv/etcd getMany(100)',
+      ops: 100,
+      unit: 'keys/s',
+      batch: async () => {
+        const got = await keyv.getMany(group(g++ % 10));
+        check(got.every((v) => v !== undefined), 'keyv getMany must hit');
+      },
+    },
+  ]);
+}
+
+/** get of one key at 64 in flight. */
+async function gets(): Promise<Figure[]> {
+  const keys = Array.from({ length: 100 }, (_, i) => `get/${i}`);
+  for (const k of keys) {
+    await backend.set(k, makeCachedValue(payload));
+    await keyv.set(k, payload);
+  }
+  check((await keyv.get(keys[0] as string)) !== undefined, 'keyv get must hit');
+  const each = (read: (k: string) => Promise<unknown>) => inFlight(async (i) => check((await read(keys[i % 100] as string)) !== undefined, 'get must hit'));
+  return interleaved([
+    { name: 'raw etcd3 get', ops: IN_FLIGHT * PER_WORKER, batch: each((k) => client.get(namespace + k).buffer().then((b) => (b === null ? undefined : JSON.parse(b.toString())))) },
+    { name: 'Etcd3Backend.get', ops: IN_FLIGHT * PER_WORKER, batch: each(async (k) => (isNoValue(await backend.get(k)) ? undefined : true)) },
+    { name: 'keyv + @keyv/etcd get', ops: IN_FLIGHT * PER_WORKER, batch: each((k) => keyv.get(k)) },
   ]);
 }
 
@@ -135,6 +121,7 @@ async function sets(): Promise<Figure[]> {
   const figures = await interleaved([
     { name: 'raw etcd3 put (no lease)', ops: batch, batch: inFlight((i) => client.kv.put({ key: Buffer.from(`${namespace}raw/${i}`), value })) },
     { name: 'Etcd3Backend.set (no lease_ttl)', ops: batch, batch: inFlight((i) => plain.set(`plain/${i}`, makeCachedValue(payload))) },
+    { name: 'keyv + @keyv/etcd set (no TTL)', ops: batch, batch: inFlight((i) => keyv.set(`kset/${i}`, payload)) },
     { name: 'raw etcd3 put (one shared lease)', ops: batch, batch: inFlight((i) => client.kv.put({ key: Buffer.from(`${namespace}rawl/${i}`), value, lease: leaseId })) },
     {
       name: 'Etcd3Backend.set, lease_ttl 300',
@@ -171,14 +158,38 @@ async function sets(): Promise<Figure[]> {
   return figures;
 }
 
-try {
-  await machine();
-  printTable('getMulti: 100 keys per call, one call at a time', await getMulti(), 'raw etcd3 getAll().prefix() (100 keys)');
-  const [noLease, ourNoLease, ...withTtl] = await sets();
-  printTable(`set without a TTL: ${IN_FLIGHT} in flight`, [noLease as Figure, ourNoLease as Figure], 'raw etcd3 put (no lease)');
-  printTable(`set with a TTL: ${IN_FLIGHT} in flight (same interleaved runs)`, withTtl, 'raw etcd3 put (one shared lease)');
-} finally {
-  await Promise.all([backend.close(), plain.close()]);
-  await client.delete().prefix(namespace);
-  client.close();
+export async function runEtcd(eps: string[] = defaultEndpoints): Promise<Section[]> {
+  endpoints = eps;
+  client = new Etcd3({ hosts: endpoints });
+  backend = new Etcd3Backend({ endpoints, namespace, lease_ttl: TTL, revoke_leases_on_close: true });
+  plain = new Etcd3Backend({ endpoints, namespace });
+  // @keyv/etcd takes one url; its keys live under our namespace too, so the cleanup below removes them.
+  keyv = new Keyv({ store: new KeyvEtcd({ url: (endpoints[0] as string).replace(/^https?:\/\//, '') }), namespace: `${namespace}keyv` });
+  try {
+    const status = await client.maintenance.status({});
+    const about = `etcd ${status.version} at ${endpoints.join(', ')} (${endpoints.length} member(s)); values ~100 B of JSON; keyv stores its own JSON envelope.`;
+    const sections: Section[] = [];
+    sections.push({ id: 'etcd-get', title: `etcd get, ${IN_FLIGHT} in flight`, figures: await gets(), baseline: 'raw etcd3 get', note: about });
+    sections.push({ id: 'etcd-getmulti', title: 'etcd getMulti: 100 keys per call, one call at a time', figures: await getMulti(), baseline: 'raw etcd3 getAll().prefix() (100 keys)' });
+    const [noLease, ourNoLease, keyvSet, ...withTtl] = await sets();
+    sections.push({ id: 'etcd-set', title: `etcd set without a TTL, ${IN_FLIGHT} in flight`, figures: [noLease, ourNoLease, keyvSet] as Figure[], baseline: 'raw etcd3 put (no lease)' });
+    sections.push({
+      id: 'etcd-set-ttl',
+      title: `etcd set with a TTL, ${IN_FLIGHT} in flight (same interleaved runs)`,
+      figures: withTtl,
+      baseline: 'raw etcd3 put (one shared lease)',
+      note: 'keyv + @keyv/etcd with a TTL grants a lease per write, like the anti-baseline row.',
+    });
+    return sections;
+  } finally {
+    await Promise.all([backend.close(), plain.close()]);
+    await keyv.disconnect().catch(() => undefined);
+    await client.delete().prefix(namespace);
+    client.close();
+  }
+}
+
+if (isMain(import.meta.url)) {
+  printMachine('Etcd3Backend vs the raw etcd3 client and keyv');
+  printSections(await runEtcd());
 }

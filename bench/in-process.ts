@@ -1,66 +1,90 @@
 /**
- * In-process figures of issues 2 and 3: Dictionary backend get/set, heap per entry, and region
- * get / getOrCreate hits beside `await map.get()` (the floor), cache-manager `wrap` and
- * async-cache-dedupe, all in the same run. Run: `npm run bench:in-process`.
+ * In-process figures (issues 2, 3 and 8): get hit, get-or-create hit, set, set as the store grows
+ * (1 k / 100 k / 1 M live entries) and heap per entry, for our Dictionary backend and region beside
+ * `await Map` (the floor) and the peers (bench/peers.ts), all in the same run.
+ * Run: `npm run bench:in-process` (needs node --expose-gc for the heap figures).
  */
-import { createCache } from 'cache-manager';
-import { createCache as createDedupe } from 'async-cache-dedupe';
-import { CacheRegion, DictionaryBackend, makeCachedValue, isNoValue, type CachedValue } from '../src/index.js';
-import { check, formatRate, measure, printMachine, printTable, type Figure } from './lib.js';
+import { isNoValue, makeCachedValue } from '../src/index.js';
+import { check, figureOf, isMain, measure, printMachine, printSections, type Figure, type Section } from './lib.js';
+import { contenders, type Contender } from './peers.js';
 
 const BATCH = 1000;
 const KEYS = Array.from({ length: BATCH }, (_, i) => `key:${i}`);
+const FLOOR = 'await Map (floor)';
+const SIZES = (process.env.BENCH_SIZES ?? '1000,100000,1000000').split(',').map(Number);
+const payloadOf = (i: number): { id: number; name: string } => ({ id: i, name: `user ${i}` });
 
-async function getHits(): Promise<Figure[]> {
-  const map = new Map<string, CachedValue>(KEYS.map((k) => [k, makeCachedValue(k)]));
-  const backend = new DictionaryBackend();
-  const backendTtl = new DictionaryBackend({ expiration_time: 3600 });
-  for (const k of KEYS) {
-    await backend.set(k, makeCachedValue(k));
-    await backendTtl.set(k, makeCachedValue(k));
-  }
-  const mapGet = async (key: string): Promise<CachedValue | undefined> => map.get(key);
-  for (const k of KEYS) check(!isNoValue(await backend.get(k)) && !isNoValue(await backendTtl.get(k)), 'Dictionary hit expected');
-  return [
-    await measure('await map.get() (floor)', BATCH, async () => {
-      for (const k of KEYS) await mapGet(k);
-    }),
-    await measure('DictionaryBackend.get', BATCH, async () => {
-      for (const k of KEYS) await backend.get(k);
-    }),
-    await measure('DictionaryBackend.get (with TTL)', BATCH, async () => {
-      for (const k of KEYS) await backendTtl.get(k);
-    }),
-  ];
+/** The payload a contender's get returned (ours return a CachedValue). */
+function payloadFrom(got: unknown): { id: number } | undefined {
+  if (got === undefined || got === null || isNoValue(got)) return undefined;
+  const g = got as { payload?: { id: number }; id?: number };
+  return g.payload !== undefined && typeof g.payload === 'object' ? g.payload : (g as { id: number });
 }
 
-/**
- * Overwrites keep the entry count at `live` while every set goes through the expiry bookkeeping.
- * Keys are built before timing (the cache is measured, not the string builder), and the same
- * delete-then-set on a plain Map of the same size is measured as the floor: past the CPU caches, a
- * million-entry Map is several times slower per operation than a thousand-entry one, whatever sits on top.
- */
-async function setWithLive(live: number): Promise<Figure[]> {
-  const keys = Array.from({ length: live }, (_, i) => `live:${i}`);
-  const backend = new DictionaryBackend({ expiration_time: 3600 });
-  const value = makeCachedValue('v');
-  for (const key of keys) await backend.set(key, value);
-  const map = new Map<string, unknown>(keys.map((key) => [key, value]));
-  const mapSet = async (key: string): Promise<void> => {
-    map.delete(key);
-    map.set(key, { value, expiresAt: 0 });
+async function fill(c: Contender, keys: readonly string[]): Promise<void> {
+  if (c.set) for (const [i, k] of keys.entries()) await c.set(k, payloadOf(i));
+  else if (c.getOrCreate) for (const [i, k] of keys.entries()) await c.getOrCreate(k, async () => payloadOf(i));
+}
+
+async function getHits(): Promise<{ get: Figure[]; getOrCreate: Figure[] }> {
+  const all = await contenders();
+  const get: Figure[] = [];
+  const getOrCreate: Figure[] = [];
+  let creatorCalls = 0;
+  const creator = async (): Promise<never> => {
+    creatorCalls++;
+    throw new Error('creator called on a hit workload');
   };
-  let n = 0;
-  let m = 0;
-  const figures = [
-    await measure(`Map delete+set (floor), ${live.toLocaleString('en')} entries`, BATCH, async () => {
-      for (let i = 0; i < BATCH; i++) await mapSet(keys[m++ % live] as string);
-    }),
-    await measure(`DictionaryBackend.set, ${live.toLocaleString('en')} live entries`, BATCH, async () => {
-      for (let i = 0; i < BATCH; i++) await backend.set(keys[n++ % live] as string, value);
-    }),
-  ];
-  check(backend.size === live, `expected ${live} entries, found ${backend.size}`);
+  for (const c of all) {
+    await fill(c, KEYS);
+    for (const [i, k] of KEYS.entries()) {
+      if (c.get) check(payloadFrom(await c.get(k))?.id === i, `${c.name}: get must hit ${k}`);
+      if (c.getOrCreate) check(payloadFrom(await c.getOrCreate(k, creator))?.id === i, `${c.name}: getOrCreate must hit ${k}`);
+    }
+  }
+  // Interleave per workload: all gets, then all get-or-creates, each with the floor measured in the same pass.
+  for (const c of all) {
+    const { get: g } = c;
+    if (g) get.push(await measure(`${c.name} get`.replace(`${FLOOR} get`, FLOOR), BATCH, async () => {
+      for (const k of KEYS) await g(k);
+    }));
+  }
+  const floor = all[0] as Contender;
+  getOrCreate.push(await measure(FLOOR, BATCH, async () => {
+    for (const k of KEYS) await floor.get?.(k);
+  }));
+  for (const c of all) {
+    const { getOrCreate: goc } = c;
+    if (goc) getOrCreate.push(await measure(`${c.name} ${c.name.startsWith('region') ? 'getOrCreate' : c.name === 'lru-cache' ? 'fetch' : c.name === 'cache-manager' ? 'wrap' : c.name === 'bentocache' ? 'getOrSet' : c.name.startsWith('catbox') ? 'get (generateFunc)' : 'fetch'}`, BATCH, async () => {
+      for (const k of KEYS) await goc(k, creator);
+    }));
+  }
+  check(creatorCalls === 0, `no creator call on a hit workload (got ${creatorCalls})`);
+  for (const c of all) await c.close?.();
+  return { get, getOrCreate };
+}
+
+/** Overwrites at `live` entries: every set goes through each store's bookkeeping; keys built before timing. */
+async function setAt(live: number): Promise<Figure[]> {
+  const keys = Array.from({ length: live }, (_, i) => `live:${i}`);
+  const figures: Figure[] = [];
+  const value = payloadOf(1);
+  for (const c of await contenders()) {
+    const set = c.set;
+    if (!set) {
+      await c.close?.();
+      continue;
+    }
+    await fill(c, keys);
+    let n = 0;
+    const label = live === 1000 ? '' : `, ${live.toLocaleString('en')} live`;
+    figures.push(await measure(`${c.name === FLOOR ? 'await Map delete+set (floor)' : `${c.name} set`}${label}`, BATCH, async () => {
+      for (let i = 0; i < BATCH; i++) await set(keys[n++ % live] as string, value);
+    }));
+    if (c.get) check(payloadFrom(await c.get(keys[live - 1] as string)) !== undefined, `${c.name}: the last key must still be there at ${live} entries`);
+    if (c.get) check(payloadFrom(await c.get(keys[0] as string)) !== undefined, `${c.name}: the first key must still be there at ${live} entries`);
+    await c.close?.();
+  }
   return figures;
 }
 
@@ -70,93 +94,60 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
-async function heapPerEntry(count: number): Promise<{ name: string; bytes: number }[]> {
-  if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
-    console.log('(heap figures need node --expose-gc; skipped)\n');
-    return [];
-  }
-  const results: { name: string; bytes: number }[] = [];
-  const fill = async (name: string, make: () => { put: (k: string, v: CachedValue) => unknown; keep: unknown }): Promise<void> => {
+/** Heap per entry at `count` entries; the Map holds a CachedValue like ours do (issue 2's baseline). */
+async function heapPerEntry(count: number): Promise<Figure[]> {
+  if (typeof (globalThis as { gc?: unknown }).gc !== 'function') return [];
+  const figures: Figure[] = [];
+  const measureOne = async (name: string, make: () => Promise<Contender>, wrapOurs: boolean): Promise<void> => {
     const before = heapUsed();
-    const store = make();
-    for (let i = 0; i < count; i++) await store.put(`key:${i}`, makeCachedValue({ id: i, name: `user ${i}` }, 1_700_000_000_000 + i));
+    const c = await make();
+    const set = c.set as NonNullable<Contender['set']>;
+    for (let i = 0; i < count; i++) await set(`key:${i}`, wrapOurs ? makeCachedValue(payloadOf(i), 1_700_000_000_000 + i) : payloadOf(i));
     const after = heapUsed();
-    results.push({ name, bytes: (after - before) / count });
-    check(store.keep !== undefined, 'store kept alive');
+    figures.push(figureOf(name, [(after - before) / count], 'B/entry'));
+    check(payloadFrom(await c.get?.(`key:${count - 1}`)) !== undefined, `${name} kept its entries`);
+    await c.close?.();
   };
-  await fill('Map<string, CachedValue>', () => {
-    const map = new Map<string, CachedValue>();
-    return { put: (k, v) => map.set(k, v), keep: map };
-  });
-  await fill('DictionaryBackend (no TTL)', () => {
-    const backend = new DictionaryBackend();
-    return { put: (k, v) => backend.set(k, v), keep: backend };
-  });
-  await fill('DictionaryBackend (TTL 1 h)', () => {
-    const backend = new DictionaryBackend({ expiration_time: 3600 });
-    return { put: (k, v) => backend.set(k, v), keep: backend };
-  });
-  return results;
-}
-
-async function regionHits(): Promise<Figure[]> {
-  const region = new CacheRegion().configure('oslo_cache.dict', { expirationTime: 3600 });
-  for (const k of KEYS) await region.set(k, k);
-  const creator = (): string => 'never called';
-  const cm = createCache({ ttl: 3_600_000 });
-  for (const k of KEYS) await cm.set(k, k);
-  const dedupe = createDedupe({ ttl: 3600, storage: { type: 'memory' } });
-  dedupe.define('fetch', async (k: string) => k);
-  const fetch = (dedupe as unknown as { fetch: (k: string) => Promise<string> }).fetch;
-  for (const k of KEYS) await fetch(k);
-  for (const k of KEYS) {
-    check((await region.get(k)) === k, 'region.get hit');
-    check((await region.getOrCreate(k, creator)) === k, 'region.getOrCreate hit');
-    check((await cm.wrap(k, async () => 'miss')) === k, 'cache-manager wrap hit');
+  const one = async (name: string): Promise<Contender> => (await contenders([name]))[0] as Contender;
+  await measureOne('Map<string, CachedValue> (baseline)', () => one(FLOOR), true);
+  for (const name of ['DictionaryBackend (no TTL)', 'DictionaryBackend (TTL 1 h)', 'region (Dictionary)', 'lru-cache', 'cache-manager', 'keyv (default)', 'keyv (serialization off)', 'catbox Policy', 'bentocache']) {
+    await measureOne(name, () => one(name), false);
   }
-  const map = new Map(KEYS.map((k) => [k, k]));
-  const mapGet = async (key: string): Promise<string | undefined> => map.get(key);
-  const figures = [
-    await measure('await map.get() (floor)', BATCH, async () => {
-      for (const k of KEYS) await mapGet(k);
-    }),
-    await measure('region.get (Dictionary)', BATCH, async () => {
-      for (const k of KEYS) await region.get(k);
-    }),
-    await measure('region.getOrCreate (Dictionary)', BATCH, async () => {
-      for (const k of KEYS) await region.getOrCreate(k, creator);
-    }),
-    await measure('cache-manager wrap', BATCH, async () => {
-      for (const k of KEYS) await cm.wrap(k, async () => 'miss');
-    }),
-    await measure('async-cache-dedupe', BATCH, async () => {
-      for (const k of KEYS) await fetch(k);
-    }),
-  ];
-  check(region.stats().creates === 0, 'no creator call on a hit workload');
   return figures;
 }
 
-printMachine('dogpile-cache in-process benchmark');
-printTable('Dictionary backend: get hit', await getHits(), 'await map.get() (floor)');
-const set1k = await setWithLive(1_000);
-const set1m = await setWithLive(1_000_000);
-printTable('Dictionary backend: set (TTL 1 h) as the map grows', [...set1k, ...set1m], set1k[0]?.name);
-const ours1k = set1k[1] as Figure;
-const ours1m = set1m[1] as Figure;
-const floorRatio = (set1k[0] as Figure).median / (set1m[0] as Figure).median;
-console.log(
-  `set slowdown from 1 k to 1 M live entries: ours ${(ours1k.median / ours1m.median).toFixed(2)}×, plain Map ${floorRatio.toFixed(2)}× ` +
-    `(oslo's dict: 18 k ops/s at 1 k, 240 at 50 k: O(n) per set)\n`,
-);
-const heap = await heapPerEntry(1_000_000);
-if (heap.length > 0) {
-  const base = heap[0]?.bytes ?? 1;
-  console.log('## Heap per entry, 1 M entries\n');
-  console.log('| store | bytes per entry | vs Map |');
-  console.log('|---|---|---|');
-  for (const h of heap) console.log(`| ${h.name} | ${h.bytes.toFixed(0)} | ${(h.bytes / base).toFixed(2)}× |`);
-  console.log('');
+export async function runInProcess(): Promise<Section[]> {
+  const { get, getOrCreate } = await getHits();
+  const sections: Section[] = [
+    { id: 'inproc-get', title: 'In-process get hit (1,000 keys)', figures: get, baseline: FLOOR },
+    { id: 'inproc-get-or-create', title: 'In-process get-or-create hit (1,000 keys; the creator never runs)', figures: getOrCreate, baseline: FLOOR },
+  ];
+  for (const live of SIZES) {
+    const figures = await setAt(live);
+    sections.push({
+      id: `inproc-set-${live}`,
+      title: `In-process set, overwriting, ${live.toLocaleString('en')} live entries`,
+      figures,
+      baseline: figures[0]?.name,
+      note: live === 1000 ? undefined : 'Past the CPU caches a big Map is slower per operation whatever sits on top: compare each row with the floor of the same table.',
+    });
+  }
+  const heapCount = Math.max(...SIZES);
+  const heap = await heapPerEntry(heapCount);
+  if (heap.length > 0) {
+    sections.push({
+      id: 'inproc-heap',
+      title: `Heap per entry at ${heapCount.toLocaleString('en')} entries`,
+      figures: heap,
+      baseline: heap[0]?.name,
+      lowerIsBetter: true,
+      note: 'One measurement (heap after two forced GCs, before vs after filling). Ours store a CachedValue (payload + metadata) like the Map baseline; peers store the payload and add their own wrapper.',
+    });
+  }
+  return sections;
 }
-printTable('Region hits', await regionHits(), 'await map.get() (floor)');
-console.log(`(rates: ${formatRate(1)} = operations per second, median of 5 runs after a warm-up)`);
+
+if (isMain(import.meta.url)) {
+  printMachine('dogpile-cache in-process benchmark');
+  printSections(await runInProcess());
+}

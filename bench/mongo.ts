@@ -1,7 +1,8 @@
 /**
- * MongoDB benchmark: MongoBackend beside plain mongodb-driver baselines, same run, same server.
+ * MongoDB benchmark: MongoBackend beside plain mongodb-driver baselines and keyv + @keyv/mongo, same
+ * run, same server.
  *
- *   MONGODB_URL=mongodb://127.0.0.1:27117/ npx tsx bench/mongo.ts
+ *   npm run bench:mongo     (MONGODB_URL, default mongodb://127.0.0.1:27117/)
  *
  * Throughput of getMulti(100) and setMulti(100) in keys/s (median of 5 runs after a warm-up), and the
  * number of commands (round trips) each variant sends per operation, counted with the driver's command
@@ -9,13 +10,14 @@
  * the right payload). BENCH_MS=150 for a quick run.
  */
 import { randomUUID } from 'node:crypto';
-import { MongoClient, type CommandStartedEvent, type Document } from 'mongodb';
+import KeyvMongo from '@keyv/mongo';
+import Keyv from 'keyv';
+import { Collection, MongoClient, type CommandStartedEvent, type Document } from 'mongodb';
 import { MongoBackend } from '../src/backends/mongo/index.js';
-import { decodeEntry, encodeEntry } from '../src/backends/mongo/transform.js';
 import { isNoValue, makeCachedValue, type CachedValue } from '../src/index.js';
-import { check, measure, printMachine, printTable, type Figure } from './lib.js';
+import { check, isMain, measure, printMachine, printSections, type Figure, type Section } from './lib.js';
 
-const URL = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27117/';
+const DEFAULT_URL = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27117/';
 const MS = Number(process.env.BENCH_MS ?? 400);
 const DB = 'dogpile_cache_bench';
 const BATCH = 100;
@@ -32,15 +34,56 @@ const indexOf = (key: string): number => Number(key.slice('bench-'.length));
 /** A variant under test: one getMulti(100) / setMulti(100) implementation. */
 interface Variant {
   name: string;
+  /** The client its commands go through (for counting round trips); the raw client when absent. */
+  client?: MongoClient;
+  get?(key: string): Promise<unknown>;
+  set?(key: string): Promise<void>;
   getMulti(batch: readonly string[]): Promise<unknown[]>;
   setMulti(batch: readonly string[]): Promise<void>;
 }
 
 /**
- * Other libraries to compare (the lead adds @keyv/mongo here in the benchmark issue): each returns a
- * Variant over the same server and collection name prefix, or nothing when the package is absent.
+ * keyv + @keyv/mongo. Two accommodations for FerretDB 1.24 (our test server), both noted in docs/benchmarks.md:
+ * - @keyv/mongo 3.1.0 creates a TTL index when it connects; FerretDB answers NotImplemented and the
+ *   store's connection promise never settles. The TTL index alone is skipped (only on FerretDB).
+ * - its setMany is one bulkWrite of upserts; FerretDB deadlocks when one command overwrites ~100
+ *   existing documents, so setMulti here writes 100 NEW keys each time (fresh names; inserts, not
+ *   overwrites: kinder to keyv than the overwrites the other rows do).
  */
-const PEERS: ((url: string, db: string) => Promise<Variant | null>)[] = [];
+async function keyvMongo(url: string, db: string, collection: string, ferretdb: boolean): Promise<{ variant: Variant; close: () => Promise<void> }> {
+  const original = Collection.prototype.createIndex;
+  if (ferretdb) {
+    Collection.prototype.createIndex = function (this: Collection, spec: never, options?: { expireAfterSeconds?: number }) {
+      return options?.expireAfterSeconds !== undefined ? Promise.resolve('skipped on FerretDB') : (original as (...args: unknown[]) => Promise<string>).call(this, spec, options);
+    } as typeof original;
+  }
+  const store = new KeyvMongo({ url, db, collection, monitorCommands: true } as never);
+  let connection: { mongoClient: MongoClient };
+  try {
+    connection = (await store.connect) as unknown as { mongoClient: MongoClient };
+  } finally {
+    Collection.prototype.createIndex = original;
+  }
+  const keyv = new Keyv({ store, namespace: 'bench' });
+  const written = new Set<string>();
+  let generation = 0;
+  return {
+    variant: {
+      name: 'keyv + @keyv/mongo',
+      client: connection.mongoClient,
+      get: (key) => keyv.get(key),
+      set: (key) => keyv.set(key, payloadOf(indexOf(key))).then(() => undefined),
+      getMulti: (batch) => keyv.getMany([...batch]),
+      setMulti: async (batch) => {
+        const fresh = batch.every((k) => !written.has(k));
+        const gen = generation++;
+        await keyv.setMany(batch.map((k) => ({ key: fresh ? k : `${k}~${gen}`, value: payloadOf(indexOf(k)) })));
+        if (fresh) for (const k of batch) written.add(k);
+      },
+    },
+    close: () => keyv.disconnect(),
+  };
+}
 
 function checkPayloads(batch: readonly string[], got: readonly unknown[], name: string): void {
   check(got.length === batch.length, `${name}: getMulti returned ${got.length} results for ${batch.length} keys`);
@@ -61,123 +104,138 @@ async function roundTrips(client: MongoClient, fn: () => Promise<unknown>): Prom
   return seen.length;
 }
 
-async function main(): Promise<void> {
-  printMachine('MongoDB benchmark');
+export async function runMongo(URL: string = DEFAULT_URL): Promise<Section[]> {
   // Same pool size as MongoBackend's default. More concurrent overwrites would deadlock FerretDB 1.x
   // (see src/backends/mongo/writes.ts).
   const raw = await new MongoClient(URL, { monitorCommands: true, serverSelectionTimeoutMS: 5000, socketTimeoutMS: 30_000, maxPoolSize: 10 }).connect();
   const build = await raw.db('admin').command({ buildInfo: 1 });
   const ferretdb = typeof build.ferretdbVersion === 'string';
   const server = ferretdb ? `FerretDB ${build.ferretdbVersion} (MongoDB ${build.version} wire)` : `MongoDB ${build.version}`;
-  console.log(`server: ${server} at ${URL}; ${KEYS} keys, batches of ${BATCH}, ~100-byte payloads; median of 5 runs of ${MS} ms after a warm-up\n`);
+  const about = `server: ${server}; ${KEYS} keys, batches of ${BATCH}, ~100-byte payloads; median of 5 runs of ${MS} ms after a warm-up.`;
 
   const run = randomUUID().slice(0, 8);
   const oursName = `ours_${run}`;
   const rawName = `raw_${run}`;
+  const keyvName = `keyv_${run}`;
   const ours = new MongoBackend({ db_hosts: URL, db_name: DB, cache_collection: oursName, client_options: { monitorCommands: true } });
   const coll = raw.db(DB).collection<Document & { _id: string }>(rawName, { ignoreUndefined: true, promoteBuffers: true });
   const docOf = (key: string): Document => ({ value: payloadOf(indexOf(key)), meta: { ct: Date.now() / 1000, v: 2 }, doc_date: new Date(8.64e15) });
+  const peer = await keyvMongo(URL, DB, keyvName, ferretdb);
 
-  const variants: Variant[] = [
-    {
-      name: 'MongoBackend',
-      getMulti: async (batch) => (await ours.getMulti(batch)).map((v) => (isNoValue(v) ? null : v.payload)),
-      setMulti: (batch) => ours.setMulti(new Map(batch.map((k) => [k, valueOf(indexOf(k))]))),
-    },
-    {
-      // The best a plain driver user can do: one $in find; one unordered bulkWrite of upserts, or on
-      // FerretDB (whose big updates deadlock) deleteMany + insertMany, as MongoBackend does.
-      name: BEST,
-      getMulti: async (batch) => {
-        const docs = await coll.find({ _id: { $in: [...batch] } }, { limit: batch.length, batchSize: batch.length }).toArray();
-        const byId = new Map(docs.map((d) => [d._id, d.value]));
-        return batch.map((k) => byId.get(k) ?? null);
+  try {
+    const variants: Variant[] = [
+      {
+        name: 'MongoBackend',
+        get: async (key) => {
+          const v = await ours.get(key);
+          return isNoValue(v) ? undefined : v.payload;
+        },
+        set: (key) => ours.set(key, valueOf(indexOf(key))),
+        getMulti: async (batch) => (await ours.getMulti(batch)).map((v) => (isNoValue(v) ? null : v.payload)),
+        setMulti: (batch) => ours.setMulti(new Map(batch.map((k) => [k, valueOf(indexOf(k))]))),
       },
-      setMulti: async (batch) => {
-        if (ferretdb) {
-          await coll.deleteMany({ _id: { $in: [...batch] } });
-          await coll.insertMany(batch.map((k) => ({ _id: k, ...docOf(k) })), { ordered: false });
-          return;
-        }
-        await coll.bulkWrite(batch.map((k) => ({ replaceOne: { filter: { _id: k }, replacement: docOf(k), upsert: true } })), { ordered: false });
+      {
+        // The best a plain driver user can do: one $in find; one unordered bulkWrite of upserts, or on
+        // FerretDB (whose big updates deadlock) deleteMany + insertMany, as MongoBackend does.
+        name: BEST,
+        get: async (key) => (await coll.findOne({ _id: key }))?.value,
+        set: async (key) => void (await coll.replaceOne({ _id: key }, docOf(key), { upsert: true })),
+        getMulti: async (batch) => {
+          const docs = await coll.find({ _id: { $in: [...batch] } }, { limit: batch.length, batchSize: batch.length }).toArray();
+          const byId = new Map(docs.map((d) => [d._id, d.value]));
+          return batch.map((k) => byId.get(k) ?? null);
+        },
+        setMulti: async (batch) => {
+          if (ferretdb) {
+            await coll.deleteMany({ _id: { $in: [...batch] } });
+            await coll.insertMany(batch.map((k) => ({ _id: k, ...docOf(k) })), { ordered: false });
+            return;
+          }
+          await coll.bulkWrite(batch.map((k) => ({ replaceOne: { filter: { _id: k }, replacement: docOf(k), upsert: true } })), { ordered: false });
+        },
       },
-    },
-    {
-      name: 'driver loop, one at a time',
-      getMulti: async (batch) => {
-        const out: unknown[] = [];
-        for (const k of batch) out.push((await coll.findOne({ _id: k }))?.value ?? null);
-        return out;
+      {
+        name: 'driver loop, one at a time',
+        getMulti: async (batch) => {
+          const out: unknown[] = [];
+          for (const k of batch) out.push((await coll.findOne({ _id: k }))?.value ?? null);
+          return out;
+        },
+        setMulti: async (batch) => {
+          for (const k of batch) await coll.replaceOne({ _id: k }, docOf(k), { upsert: true });
+        },
       },
-      setMulti: async (batch) => {
-        for (const k of batch) await coll.replaceOne({ _id: k }, docOf(k), { upsert: true });
+      {
+        name: 'driver Promise.all of singles',
+        getMulti: (batch) => Promise.all(batch.map(async (k) => (await coll.findOne({ _id: k }))?.value ?? null)),
+        setMulti: async (batch) => {
+          await Promise.all(batch.map((k) => coll.replaceOne({ _id: k }, docOf(k), { upsert: true })));
+        },
       },
-    },
-    {
-      name: 'driver Promise.all of singles',
-      getMulti: (batch) => Promise.all(batch.map(async (k) => (await coll.findOne({ _id: k }))?.value ?? null)),
-      setMulti: async (batch) => {
-        await Promise.all(batch.map((k) => coll.replaceOne({ _id: k }, docOf(k), { upsert: true })));
+      peer.variant,
+    ];
+
+    const client = await ours.getClient();
+    const rows: string[][] = [];
+    const gets: Figure[] = [];
+    const sets: Figure[] = [];
+    const singleGets: Figure[] = [];
+    const singleSets: Figure[] = [];
+    for (const variant of variants) {
+      const countOn = variant.client ?? (variant.name === 'MongoBackend' ? client : raw);
+      let b = 0;
+      const nextBatch = (): readonly string[] => batches[b++ % batches.length] as string[];
+      for (const batch of batches) await variant.setMulti(batch);
+      for (const batch of batches) checkPayloads(batch, await variant.getMulti(batch), variant.name);
+      const setTrips = await roundTrips(countOn, () => variant.setMulti(batches[0] as string[]));
+      const getTrips = await roundTrips(countOn, () => variant.getMulti(batches[0] as string[]));
+      rows.push([variant.name, String(getTrips), String(setTrips)]);
+      gets.push(
+        await measure(`${variant.name} getMulti(100)`, BATCH, async () => {
+          const batch = nextBatch();
+          checkPayloads(batch, await variant.getMulti(batch), variant.name);
+        }, { ms: MS, unit: 'keys/s' }),
+      );
+      sets.push(await measure(`${variant.name} setMulti(100)`, BATCH, () => variant.setMulti(nextBatch()), { ms: MS, unit: 'keys/s' }));
+      const { get, set } = variant;
+      if (get && set) {
+        let n = 0;
+        singleGets.push(await measure(`${variant.name === BEST ? 'driver findOne' : `${variant.name} get`}`, 100, async () => {
+          for (let i = 0; i < 100; i++) {
+            const key = keys[n++ % KEYS] as string;
+            check(((await get(key)) as Document | undefined)?.id === indexOf(key), `${variant.name}: get must hit ${key}`);
+          }
+        }, { ms: MS }));
+        singleSets.push(await measure(`${variant.name === BEST ? 'driver replaceOne (upsert)' : `${variant.name} set`}`, 100, async () => {
+          for (let i = 0; i < 100; i++) await set(keys[n++ % KEYS] as string);
+        }, { ms: MS }));
+      }
+    }
+
+    const trips = `Commands (round trips) per 100-key operation, counted with the driver's command monitoring — ${rows.map(([name, g, st]) => `${name}: getMulti ${g}, setMulti ${st}`).join('; ')}.`;
+    return [
+      { id: 'mongo-get', title: 'Mongo get, one key at a time', figures: singleGets, baseline: 'driver findOne', note: about },
+      { id: 'mongo-set', title: 'Mongo set, one key at a time (overwrites)', figures: singleSets, baseline: 'driver replaceOne (upsert)' },
+      { id: 'mongo-getmulti', title: `Mongo getMulti(${BATCH}), keys/s`, figures: gets, baseline: `${BEST} getMulti(100)`, note: trips },
+      {
+        id: 'mongo-setmulti',
+        title: `Mongo setMulti(${BATCH}), keys/s`,
+        figures: sets,
+        baseline: `${BEST} setMulti(100)`,
+        note: 'keyv + @keyv/mongo writes 100 NEW keys per setMany (inserts): an overwrite of ~100 existing documents in one command deadlocks FerretDB 1.24. The other rows overwrite.',
       },
-    },
-  ];
-  for (const peer of PEERS) {
-    const variant = await peer(URL, DB);
-    if (variant !== null) variants.push(variant);
+    ];
+  } finally {
+    await raw.db(DB).collection(oursName).drop().catch(() => undefined);
+    await raw.db(DB).collection(keyvName).drop().catch(() => undefined);
+    await coll.drop().catch(() => undefined);
+    await peer.close().catch(() => undefined);
+    await ours.close();
+    await raw.close();
   }
-
-  const client = await ours.getClient();
-  const rows: string[][] = [];
-  const gets: Figure[] = [];
-  const sets: Figure[] = [];
-  for (const variant of variants) {
-    const countOn = variant.name === 'MongoBackend' ? client : raw;
-    let b = 0;
-    const nextBatch = (): readonly string[] => batches[b++ % batches.length] as string[];
-    for (const batch of batches) await variant.setMulti(batch);
-    for (const batch of batches) checkPayloads(batch, await variant.getMulti(batch), variant.name);
-    const setTrips = await roundTrips(countOn, () => variant.setMulti(batches[0] as string[]));
-    const getTrips = await roundTrips(countOn, () => variant.getMulti(batches[0] as string[]));
-    rows.push([variant.name, String(getTrips), String(setTrips)]);
-    gets.push(
-      await measure(variant.name, BATCH, async () => {
-        const batch = nextBatch();
-        checkPayloads(batch, await variant.getMulti(batch), variant.name);
-      }, { ms: MS, unit: 'keys/s' }),
-    );
-    sets.push(await measure(variant.name, BATCH, () => variant.setMulti(nextBatch()), { ms: MS, unit: 'keys/s' }));
-  }
-
-  printTable(`getMulti(${BATCH}), keys/s`, gets, BEST);
-  printTable(`setMulti(${BATCH}), keys/s`, sets, BEST);
-  console.log(`## Commands (round trips) per ${BATCH}-key operation\n`);
-  console.log('| variant | getMulti | setMulti |');
-  console.log('|---|---:|---:|');
-  for (const [name, get, set] of rows) console.log(`| ${name} | ${get} | ${set} |`);
-  console.log('');
-
-  // What MongoBackend adds on the client, without I/O: building each document and checking that BSON
-  // stores it faithfully (setMulti), and turning documents back into CachedValues (getMulti).
-  const docDate = new Date(8.64e15);
-  const values = keys.slice(0, BATCH).map((k) => valueOf(indexOf(k)));
-  const encoded = values.map((v, i) => encodeEntry(keys[i] as string, v, docDate, null));
-  const cpu = [
-    await measure('encode + BSON check, 100 entries', BATCH, async () => {
-      for (let i = 0; i < BATCH; i++) encodeEntry(keys[i] as string, values[i] as CachedValue, docDate, null);
-    }, { ms: MS, unit: 'keys/s' }),
-    await measure('decode, 100 documents', BATCH, async () => {
-      for (const doc of encoded) check(!isNoValue(decodeEntry(doc, null)), 'decode lost a value');
-    }, { ms: MS, unit: 'keys/s' }),
-  ];
-  printTable('MongoBackend client-side work per key, no I/O', cpu);
-
-  await raw.db(DB).collection(oursName).drop().catch(() => undefined);
-  await coll.drop().catch(() => undefined);
-  await ours.close();
-  await raw.close();
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+if (isMain(import.meta.url)) {
+  printMachine('MongoDB benchmark');
+  printSections(await runMongo());
+}

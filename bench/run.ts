@@ -1,0 +1,80 @@
+/**
+ * `npm run bench`: every benchmark part in one run, on the same machine and the same servers, us
+ * beside the peers. Starts the real servers (scripts/services.mjs) unless MEMCACHED_SERVERS /
+ * ETCD_ENDPOINTS / MONGODB_URL point at running ones, stops them after, prints every table and writes
+ * docs/benchmarks.md with SVG charts in docs/bench/.
+ *
+ *   npm run bench                      everything
+ *   BENCH_PARTS=in-process,herd npm run bench     some parts (the report then holds only those)
+ *   BENCH_NO_WRITE=1 npm run bench     print only
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { runEtcd } from './etcd3.js';
+import { runHerd } from './herd.js';
+import { runInProcess } from './in-process.js';
+import { machineLines, tableText, type Section } from './lib.js';
+import { runLocks } from './locks.js';
+import { runMemcached } from './memcached.js';
+import { runMongo } from './mongo.js';
+import { writeReport } from './report.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const ALL = ['in-process', 'herd', 'memcached', 'etcd', 'mongo', 'locks'];
+const parts = (process.env.BENCH_PARTS ?? ALL.join(',')).split(',').map((p) => p.trim());
+// The memcached part counts operations, not time: a third of its standalone size keeps the whole run near 10 minutes.
+process.env.BENCH_SCALE ??= '0.3';
+
+interface Services {
+  startServices(opts: { env: Record<string, string | undefined> }): Promise<Record<string, string>>;
+  stopServices(): Promise<void>;
+}
+
+const header = ['# dogpile-cache benchmarks', ...machineLines()];
+console.log(`${header.join('\n')}\n`);
+const load = os.loadavg();
+
+const needsServers = parts.some((p) => ['memcached', 'etcd', 'mongo', 'locks'].includes(p));
+const wanted = ['MEMCACHED_SERVERS', 'ETCD_ENDPOINTS', 'MONGODB_URL'];
+let services: Services | undefined;
+let env: Record<string, string | undefined> = { ...process.env };
+const sections: Section[] = [];
+let failed = false;
+try {
+  // startServices stops what scripts/services.mjs started before: only call it when a server is missing.
+  if (needsServers && wanted.some((name) => !process.env[name])) {
+    services = (await import(pathToFileURL(path.join(ROOT, 'scripts', 'services.mjs')).href)) as Services;
+    // The three-member etcd cluster is not benchmarked: don't start it.
+    env = { ...env, ...(await services.startServices({ env: { ...process.env, ETCD_CLUSTER_ENDPOINTS: process.env.ETCD_CLUSTER_ENDPOINTS ?? 'unused' } })) };
+    console.log(`started servers: memcached ${env.MEMCACHED_SERVERS}, etcd ${env.ETCD_ENDPOINTS}, mongo ${env.MONGODB_URL}\n`);
+  } else if (needsServers) {
+    console.log(`servers from the environment: memcached ${env.MEMCACHED_SERVERS}, etcd ${env.ETCD_ENDPOINTS}, mongo ${env.MONGODB_URL}\n`);
+  }
+  const memcached = (env.MEMCACHED_SERVERS as string | undefined)?.split(',') ?? [];
+  const run = async (name: string, fn: () => Promise<Section[]>): Promise<void> => {
+    if (!parts.includes(name)) return;
+    const started = performance.now();
+    const got = await fn();
+    for (const section of got) console.log(tableText(section));
+    console.log(`(${name}: ${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+    sections.push(...got);
+  };
+  await run('in-process', runInProcess);
+  await run('herd', runHerd);
+  await run('memcached', () => runMemcached(memcached));
+  await run('etcd', () => runEtcd((env.ETCD_ENDPOINTS as string).split(',')));
+  await run('mongo', () => runMongo(env.MONGODB_URL as string));
+  await run('locks', () => runLocks({ memcached: env.MEMCACHED_SERVERS as string, etcd: env.ETCD_ENDPOINTS as string, mongo: env.MONGODB_URL as string }));
+} catch (error) {
+  failed = true;
+  console.error(error);
+} finally {
+  if (services) await services.stopServices().catch((error: unknown) => console.error(`stopping the servers failed: ${String(error)}`));
+}
+
+if (!failed && !process.env.BENCH_NO_WRITE) {
+  const file = writeReport(ROOT, { header, load, sections, parts, serversNote: env });
+  console.log(`wrote ${path.relative(ROOT, file)} and ${sections.length} charts in docs/bench/`);
+}
+process.exit(failed ? 1 : 0);
