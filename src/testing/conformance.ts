@@ -15,7 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { NO_VALUE, isNoValue, makeCachedValue, type CacheBackend, type CachedValue } from '../api.js';
+import { NO_VALUE, isNoValue, makeCachedValue, type CacheBackend, type CacheMutex, type CachedValue } from '../api.js';
 import { ValidationError } from '../errors.js';
 import type { BytesBackend } from '../api.js';
 
