@@ -40,11 +40,13 @@ function goals(s: Section[]): string[] {
     const mN = find(s, `inproc-set-${big}`, /floor/);
     const ours = ratio(o1, oN);
     const map = ratio(m1, mN);
+    // Issue 2's goal, as written: >= 1 M ops/s at 1 M live entries and no more than 1.5x slower than at 1 k.
+    // The plain Map's own slowdown is printed beside it: past the CPU caches it alone exceeds 1.5x here.
     rows.push([
       '2',
-      `set (TTL) at ${big.toLocaleString('en')} live entries vs ${small.toLocaleString('en')}: no O(n) per set (slowdown close to the plain Map's)`,
-      `ours ${fmt(o1)} → ${fmt(oN)} (${ours?.toFixed(2)}× slower); Map delete+set ${fmt(m1)} → ${fmt(mN)} (${map?.toFixed(2)}× slower)`,
-      verdict(ours !== undefined && map !== undefined ? ours <= map * 1.5 : undefined) + ' (read as: within 1.5× of the Map’s own slowdown)',
+      `set (TTL) at ${big.toLocaleString('en')} live entries ≥ 1 M ops/s and ≤ 1.5× slower than at ${small.toLocaleString('en')}`,
+      `ours ${fmt(o1)} → ${fmt(oN)} (${ours?.toFixed(2)}× slower); plain Map delete+set ${fmt(m1)} → ${fmt(mN)} (${map?.toFixed(2)}× slower)`,
+      verdict(oN !== undefined && ours !== undefined ? oN.median >= 1e6 && ours <= 1.5 : undefined),
     ]);
   }
   const heapMap = find(s, 'inproc-heap', /baseline/);
@@ -62,21 +64,26 @@ function goals(s: Section[]): string[] {
     `${fmt(rgoc)}; cache-manager wrap ${fmt(find(s, 'inproc-get-or-create', 'cache-manager wrap'))}; async-cache-dedupe ${fmt(find(s, 'inproc-get-or-create', 'async-cache-dedupe fetch'))}`,
     verdict(rgoc && rgoc.median >= 3e6),
   ]);
-  const mc = (id: string, name: string, base: string): string => {
-    const r = ratio(find(s, id, name), find(s, id, base));
-    return r === undefined ? 'not measured' : `${fmt(find(s, id, name))} = ${r.toFixed(2)}× raw memjs`;
+  // Issues 4-6: the goals as the issues state them.
+  const vs = (id: string, name: string, base: string, atLeast: number): [string, string] => {
+    const f = find(s, id, name);
+    const r = ratio(f, find(s, id, base));
+    return [r === undefined ? 'not measured' : `${fmt(f)} = ${r.toFixed(2)}× ${base}`, verdict(r === undefined ? undefined : r >= atLeast)];
   };
-  rows.push(['4', 'memcached get, 1 in flight, vs raw memjs', mc('memcached-get-1', 'PooledMemcachedBackend.getSerialized (bytes)', 'raw memjs get'), 'figure (no numeric goal in the brief)']);
-  rows.push(['4', 'memcached get, 64 in flight, vs raw memjs', mc('memcached-get-64', 'PooledMemcachedBackend.getSerialized (bytes)', 'raw memjs get'), 'figure (no numeric goal in the brief)']);
-  rows.push(['4', 'memcached getMulti(100) vs memjs Promise.all', mc('memcached-getmulti', 'PooledMemcachedBackend.getSerializedMulti(100)', 'raw memjs, Promise.all of 100 gets'), 'figure (no numeric goal in the brief)']);
-  const et = (id: string, name: string, base: string): string => {
-    const r = ratio(find(s, id, name), find(s, id, base));
-    return r === undefined ? 'not measured' : `${fmt(find(s, id, name))} = ${r.toFixed(2)}× ${base}`;
+  const atLeast = (id: string, name: string, floor: number): [string, string] => {
+    const f = find(s, id, name);
+    return [fmt(f), verdict(f === undefined ? undefined : f.median >= floor)];
   };
-  rows.push(['5', 'etcd getMulti(100)', et('etcd-getmulti', 'Etcd3Backend.getMulti(100)', 'raw etcd3 getAll().prefix() (100 keys)'), 'figure']);
-  rows.push(['5', 'etcd set with a TTL, 64 in flight', et('etcd-set-ttl', 'Etcd3Backend.set, lease_ttl 300', 'raw etcd3 put (one shared lease)'), 'figure']);
-  rows.push(['6', 'Mongo getMulti(100)', et('mongo-getmulti', 'MongoBackend getMulti(100)', 'driver, one $in / bulk write getMulti(100)'), 'figure']);
-  rows.push(['6', 'Mongo setMulti(100)', et('mongo-setmulti', 'MongoBackend setMulti(100)', 'driver, one $in / bulk write setMulti(100)'), 'figure']);
+  const ours = 'PooledMemcachedBackend.getSerialized (bytes)';
+  rows.push(['4', 'memcached get, 1 in flight ≥ 0.9× raw memjs', ...vs('memcached-get-1', ours, 'raw memjs get', 0.9)]);
+  rows.push(['4', 'memcached get, 64 in flight ≥ 0.9× a single raw memjs client', ...vs('memcached-get-64', ours, 'raw memjs get', 0.9)]);
+  rows.push(['4', 'memcached getMulti(100) ≥ 300 k keys/s', ...atLeast('memcached-getmulti', 'PooledMemcachedBackend.getSerializedMulti(100)', 300e3)]);
+  const remap = s.map((x) => /ketama ring ([\d.]+)/.exec(x.note ?? '')?.[1]).find((v) => v !== undefined);
+  rows.push(['4', 'keys remapped going from 3 to 4 servers ≤ 0.3', remap ?? 'not measured', verdict(remap === undefined ? undefined : Number(remap) <= 0.3)]);
+  rows.push(['5', 'etcd getMulti(100) ≥ 80 k keys/s', ...atLeast('etcd-getmulti', 'Etcd3Backend.getMulti(100)', 80e3)]);
+  rows.push(['5', 'etcd set with a TTL, 64 in flight ≥ 0.8× a raw etcd3 put (with a shared lease)', ...vs('etcd-set-ttl', 'Etcd3Backend.set, lease_ttl 300', 'raw etcd3 put (one shared lease)', 0.8)]);
+  rows.push(['6', 'Mongo getMulti(100) ≥ 1× @keyv/mongo getMany (one round trip: see Commands)', ...vs('mongo-getmulti', 'MongoBackend getMulti(100)', 'keyv + @keyv/mongo getMulti(100)', 1)]);
+  rows.push(['6', 'Mongo setMulti(100) ≥ 1× @keyv/mongo setMany', ...vs('mongo-setmulti', 'MongoBackend setMulti(100)', 'keyv + @keyv/mongo setMulti(100)', 1)]);
   const trips = s.find((x) => x.id === 'locks-trips');
   if (trips) rows.push(['7', 'lock round trips per regeneration', trips.figures.map((f) => `${f.name.split(':')[0]} ${f.median}`).join(', ') + ' (acquire + release)', 'figure (2 is the minimum: one acquire, one release)']);
   const wall = s.find((x) => x.id === 'locks-wall');
