@@ -139,6 +139,16 @@ export interface RegionStats {
 
 type Timed<T> = ValueAndCreated<T> | typeof NEED_REGENERATION;
 
+/** One getOrCreate call past its fresh-value check (the miss path). */
+interface GetOrCreateCall<T> {
+  key: string;
+  backendKey: string;
+  creator: () => T | Promise<T>;
+  expiration: number | null;
+  initial: Timed<T>;
+  options: GetOrCreateOptions<T> | undefined;
+}
+
 const SOFT_NEEDS_EXPIRATION = 'Non-None expiration time required for soft invalidation: give the region (or this call) an expirationTime, or use a hard invalidate().';
 
 /**
@@ -433,7 +443,7 @@ export class CacheRegion {
         return value.payload as T;
       }
     }
-    return this.#lockedGetOrCreate(key, backendKey, creator, expiration, this.#timed<T>(value, expiration), options);
+    return this.#lockedGetOrCreate({ key, backendKey, creator, expiration, initial: this.#timed<T>(value, expiration), options });
   }
 
   /**
@@ -441,15 +451,9 @@ export class CacheRegion {
    * in this process instead share one attempt, and its outcome (value or error): only one of them goes
    * through the lock, which matters when the lock and the re-read are round trips to a server.
    */
-  async #lockedGetOrCreate<T>(
-    key: string,
-    backendKey: string,
-    creator: () => T | Promise<T>,
-    expiration: number | null,
-    initial: Timed<T>,
-    options: GetOrCreateOptions<T> | undefined,
-  ): Promise<T> {
-    if (initial !== NEED_REGENERATION) return this.#runDogpileLock(key, backendKey, creator, expiration, initial, options);
+  async #lockedGetOrCreate<T>(call: GetOrCreateCall<T>): Promise<T> {
+    const { key, backendKey, creator, initial, options } = call;
+    if (initial !== NEED_REGENERATION) return this.#runDogpileLock(call);
     const signal = options?.signal;
     const flight = this.#flights.get(backendKey);
     if (flight !== undefined) {
@@ -465,7 +469,7 @@ export class CacheRegion {
         throw error;
       }
     }
-    const promise = this.#runDogpileLock(key, backendKey, creator, expiration, initial, options);
+    const promise = this.#runDogpileLock(call);
     const entry = { promise, signal };
     this.#flights.set(backendKey, entry);
     const forget = (): void => {
@@ -475,14 +479,7 @@ export class CacheRegion {
     return promise;
   }
 
-  async #runDogpileLock<T>(
-    key: string,
-    backendKey: string,
-    creator: () => T | Promise<T>,
-    expiration: number | null,
-    initial: Timed<T>,
-    options: GetOrCreateOptions<T> | undefined,
-  ): Promise<T> {
+  async #runDogpileLock<T>({ key, backendKey, creator, expiration, initial, options }: GetOrCreateCall<T>): Promise<T> {
     this.#miss(key);
     const shouldCacheFn = options?.shouldCacheFn;
     const signal = options?.signal;

@@ -166,3 +166,21 @@ export async function serverStats(address: string): Promise<Map<string, string>>
 }
 
 export { freePort } from '../support/net.js';
+
+/**
+ * Registers before/after hooks that start `count` private memcached servers (free ports) and kill them
+ * afterwards (resumed first, in case a test paused one). The returned array fills in at `before`.
+ */
+export function usePrivateMemcached(count: number, hooks: { before(fn: () => Promise<void>): unknown; after(fn: () => Promise<void>): unknown }): PrivateMemcached[] {
+  const servers: PrivateMemcached[] = [];
+  hooks.before(async () => {
+    servers.push(...(await Promise.all(Array.from({ length: count }, () => PrivateMemcached.start()))));
+  });
+  hooks.after(async () => {
+    for (const server of servers) {
+      server.resume();
+      await server.kill();
+    }
+  });
+  return servers;
+}

@@ -26,7 +26,7 @@ import {
 } from '../../src/index.js';
 import { runBackendConformance } from '../../src/testing/index.js';
 import { memcachedServers } from '../support/servers.js';
-import { PrivateMemcached, canCreateSaslUsers, freePort, remainingTtl, textCommand } from './memcached-support.js';
+import { PrivateMemcached, canCreateSaslUsers, usePrivateMemcached, freePort, remainingTtl, textCommand } from './memcached-support.js';
 
 const runner = { describe, it, before, after };
 const servers = memcachedServers();
@@ -376,16 +376,7 @@ describe('PooledMemcachedBackend distributed lock', () => {
 });
 
 describe('PooledMemcachedBackend with failing servers (private memcached processes)', () => {
-  const own: PrivateMemcached[] = [];
-  before(async () => {
-    own.push(...(await Promise.all([PrivateMemcached.start(), PrivateMemcached.start(), PrivateMemcached.start()])));
-  });
-  after(async () => {
-    for (const server of own) {
-      server.resume();
-      await server.kill();
-    }
-  });
+  const own = usePrivateMemcached(3, { before, after });
 
   /** A key the ring puts on `own[index]` (and where it goes when that server is dead). */
   function keyOn(index: number, label: string): { key: string; next: number } {

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { HashRing } from '../../src/backends/memcached/ring.js';
 import { BackendUnavailableError, QueueEmptyError, isNoValue, makeCachedValue, type CachedValue } from '../../src/index.js';
-import { PrivateMemcached } from '../backends/memcached-support.js';
+import { PrivateMemcached, usePrivateMemcached } from '../backends/memcached-support.js';
 import { guardProcess, maxOf, minOf, percentile, timed, withDeadline, type Outcome } from './support.js';
 
 guardProcess();
@@ -23,16 +23,7 @@ const SOCKET_TIMEOUT_MS = 500;
 const SLACK_MS = 400;
 
 describe('memcached: a server killed under 64-way load', () => {
-  const own: PrivateMemcached[] = [];
-  before(async () => {
-    own.push(...(await Promise.all([PrivateMemcached.start(), PrivateMemcached.start(), PrivateMemcached.start()])));
-  });
-  after(async () => {
-    for (const server of own) {
-      server.resume();
-      await server.kill();
-    }
-  });
+  const own = usePrivateMemcached(3, { before, after });
 
   it('no request waits past socket_timeout; live keys keep hitting; dead keys fall over or miss; the server is used again after dead_retry', async (t) => {
     const addresses = own.map((s) => s.address);
