@@ -13,10 +13,24 @@ export type Duration = number | string;
 const UNIT_SECONDS: Readonly<Record<string, number>> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
 const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)?\s*$/;
 
+/**
+ * The longest delay Node's timers accept, in seconds (2^31 - 1 ms, about 24.8 days). A duration that
+ * drives a timer (a socket timeout, a lock timeout, a sweep interval) must not exceed it: Node would
+ * clamp it to 1 ms with a `TimeoutOverflowWarning`.
+ */
+export const MAX_TIMER_SECONDS = (2 ** 31 - 1) / 1000;
+
 /** Options for {@link toSeconds}. */
 export interface ToSecondsOptions {
   /** Accept `-1` (dogpile's "never expires in get-or-create"). Default false. */
   allowMinusOne?: boolean;
+  /** The smallest accepted value in seconds (default 0). `-1`, when allowed, is not subject to it. */
+  min?: number;
+  /**
+   * The largest accepted value in seconds (default: none). Options that drive a timer pass
+   * {@link MAX_TIMER_SECONDS}; options sent to a server pass the server's own limit.
+   */
+  max?: number;
 }
 
 /**
@@ -24,17 +38,34 @@ export interface ToSecondsOptions {
  * negative numbers (except `-1` when allowed) and unparseable strings.
  */
 export function toSeconds(value: unknown, name: string, options: ToSecondsOptions = {}): number {
+  let seconds: number | undefined;
   if (typeof value === 'number') {
-    if (Number.isFinite(value) && (value >= 0 || (value === -1 && options.allowMinusOne === true))) return value;
+    if (Number.isFinite(value) && (value >= 0 || (value === -1 && options.allowMinusOne === true))) seconds = value;
   } else if (typeof value === 'string') {
     const match = DURATION_PATTERN.exec(value);
-    if (match) return Number(match[1]) * (UNIT_SECONDS[match[2] ?? 's'] ?? 1);
-    if (options.allowMinusOne === true && value.trim() === '-1') return -1;
+    if (match) seconds = Number(match[1]) * (UNIT_SECONDS[match[2] ?? 's'] ?? 1);
+    else if (options.allowMinusOne === true && value.trim() === '-1') seconds = -1;
   }
-  const also = options.allowMinusOne === true ? ', -1 for "never expires"' : '';
-  throw new ValidationError(
-    `${name} must be a number of seconds (>= 0${also}) or a duration string like "500ms", "30s", "10m", "2h", "1d"; got ${describe(value)}.`,
-  );
+  if (seconds === undefined || !Number.isFinite(seconds)) {
+    const also = options.allowMinusOne === true ? ', -1 for "never expires"' : '';
+    throw new ValidationError(
+      `${name} must be a number of seconds (>= 0${also}) or a duration string like "500ms", "30s", "10m", "2h", "1d"; got ${describe(value)}.`,
+    );
+  }
+  if (seconds === -1) return seconds;
+  const min = options.min ?? 0;
+  const max = options.max ?? Number.POSITIVE_INFINITY;
+  if (seconds < min || seconds > max) {
+    throw new ValidationError(`${name} must be between ${formatSeconds(min)} and ${formatSeconds(max)}; got ${describe(value)}.`);
+  }
+  return seconds;
+}
+
+/** `"24.8 days"`-style text for a range bound in an error message. */
+function formatSeconds(seconds: number): string {
+  if (seconds === Number.POSITIVE_INFINITY) return 'unbounded';
+  if (seconds >= 86400) return `${seconds} s (${(seconds / 86400).toFixed(1)} days)`;
+  return `${seconds} s`;
 }
 
 /** Like {@link toSeconds} but `undefined` and `null` pass through as `null` ("not set"). */
