@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { systemClock } from './clock.js';
 import { ValidationError } from './errors.js';
 import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
 import { buildSerialized, jsonSerializer, parseSerialized, type Serializer } from './serializers.js';
@@ -33,8 +34,11 @@ export type BackendResult<T = unknown> = CachedValue<T> | NoValue;
 /** A mapping of keys to values, as a `Map` or a plain object. */
 export type Mapping<V> = ReadonlyMap<string, V> | Readonly<Record<string, V>>;
 
-/** Builds a {@link CachedValue} created at `createdAt` (epoch milliseconds, default now). */
-export function makeCachedValue<T>(payload: T, createdAt: number = Date.now()): CachedValue<T> {
+/**
+ * Builds a {@link CachedValue} created at `createdAt` (epoch milliseconds, fractions kept; default
+ * {@link systemClock}, sub-millisecond). `ct` is stored as float epoch seconds, as Python's `time.time()`.
+ */
+export function makeCachedValue<T>(payload: T, createdAt: number = systemClock()): CachedValue<T> {
   return { payload, metadata: { ct: createdAt / 1000, v: VALUE_VERSION } };
 }
 

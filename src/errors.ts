@@ -128,3 +128,22 @@ export class SerializationError extends DogpileCacheError {
 export class LockTimeoutError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_LOCK_TIMEOUT';
 }
+
+/** A get-or-create creator did not settle within `creatorTimeout`; the lock was released. */
+export class CreatorTimeoutError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_CREATOR_TIMEOUT';
+}
+
+/**
+ * A creator (or something it called) asked for a key whose lock it holds, with no value to serve:
+ * waiting would wait for itself forever (a creator calling `getOrCreate` on its own key, or memoized
+ * recursion over a cycle).
+ */
+export class ReentrantCreateError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_REENTRANT_CREATE';
+}
+
+/** Releasing one or more locks failed; `cause` is an `AggregateError` with every failure. */
+export class LockReleaseError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_LOCK_RELEASE';
+}

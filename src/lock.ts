@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CacheMutex } from './api.js';
 
 /** Returned by a value reader when there is nothing usable: the caller must regenerate. */
@@ -33,9 +34,18 @@ export interface DogpileLockOptions<T> {
   expireTime: number | null;
   /** Current time in epoch seconds. */
   now: () => number;
-  /** Takes over a held mutex to regenerate in the background; must release it when done. */
+  /**
+   * Takes over a held mutex to regenerate in the background; must release it when done. If it throws,
+   * the mutex is released and the error propagates (dogpile's `Lock._enter_create`).
+   */
   asyncCreator?: ((mutex: CacheMutex) => void) | undefined;
-  /** Called when the caller has to wait for the mutex (a stat). */
+  /**
+   * Hand a missing value to `asyncCreator` too, not only a stale one. dogpile's `get_or_create_multi`
+   * does this (it reads a miss as "created at 0"), so the caller collects every mutex and then runs one
+   * creator for all the keys.
+   */
+  handOffMissing?: boolean | undefined;
+  /** Called when the caller has to wait for the mutex because another holds it (a stat). */
   onWait?: (() => void) | undefined;
   /** Called when a stale value is served because another caller regenerates (a stat). */
   onStale?: (() => void) | undefined;
@@ -50,12 +60,17 @@ export interface DogpileLockOptions<T> {
 }
 
 const NOT_REGENERATED: unique symbol = Symbol('NOT_REGENERATED');
+const HANDED_OFF: unique symbol = Symbol('HANDED_OFF');
 
-/** Runs the dogpile algorithm once and returns the value the caller should use. */
+/**
+ * Runs the dogpile algorithm once and returns the value the caller should use. With `handOffMissing`,
+ * a missing value's mutex goes to `asyncCreator` and the result is `undefined`: the caller creates.
+ */
 export async function dogpileLock<T>(options: DogpileLockOptions<T>): Promise<T> {
   const initial = options.initial ?? (await options.valueAndCreated());
   const [value, createdAt]: readonly [T | typeof NOT_REGENERATED, number] = initial === NEED_REGENERATION ? [NOT_REGENERATED, -1] : initial;
   const generated = await enterCreate(options, value, createdAt);
+  if (generated === HANDED_OFF) return (value === NOT_REGENERATED ? undefined : value) as T;
   if (generated !== NOT_REGENERATED) return generated[0];
   if (value === NOT_REGENERATED) {
     // We waited for a concurrent creator; its value must be there now.
@@ -78,7 +93,7 @@ async function enterCreate<T>(
   options: DogpileLockOptions<T>,
   value: T | typeof NOT_REGENERATED,
   createdAt: number,
-): Promise<ValueAndCreated<T> | typeof NOT_REGENERATED> {
+): Promise<ValueAndCreated<T> | typeof NOT_REGENERATED | typeof HANDED_OFF> {
   if (!isExpired(options, createdAt)) return NOT_REGENERATED;
   const { mutex } = options;
   let haveValue = hasValue(createdAt);
@@ -89,8 +104,12 @@ async function enterCreate<T>(
       return NOT_REGENERATED;
     }
   } else {
-    options.onWait?.();
-    await acquireUnlessAborted(mutex, options.signal);
+    options.signal?.throwIfAborted();
+    // Try first, so `onWait` reports only a real wait (getOrCreateMulti re-reads exactly those keys).
+    if (!(await mutex.acquire(false))) {
+      options.onWait?.();
+      await acquireUnlessAborted(mutex, options.signal);
+    }
   }
   let handedOff = false;
   try {
@@ -110,10 +129,16 @@ async function enterCreate<T>(
         if (!isExpired(options, createdAt)) return [value, createdAt];
       }
     }
-    if (haveValue && options.asyncCreator !== undefined && value !== NOT_REGENERATED) {
-      handedOff = true;
-      options.onStale?.();
+    if (options.asyncCreator !== undefined && options.handOffMissing === true) {
       options.asyncCreator(mutex);
+      handedOff = true;
+      return HANDED_OFF;
+    }
+    if (haveValue && options.asyncCreator !== undefined && value !== NOT_REGENERATED) {
+      options.onStale?.();
+      // Set only once the runner accepted the mutex: a runner that throws has not taken it over.
+      options.asyncCreator(mutex);
+      handedOff = true;
       return [value, createdAt];
     }
     return await options.creator();
@@ -129,8 +154,9 @@ async function enterCreate<T>(
 export function acquireUnlessAborted(mutex: CacheMutex, signal: AbortSignal | undefined): Promise<boolean> {
   if (signal === undefined) return mutex.acquire(true);
   signal.throwIfAborted();
-  // A LayeredMutex takes the signal too, so a caller who gave up never contends on the server.
-  const acquiring = (mutex.acquire as (wait: boolean, signal?: AbortSignal) => Promise<boolean>).call(mutex, true, signal);
+  // In-process and layered mutexes take the signal too: a caller who gave up leaves their queue at once
+  // and never contends on the server.
+  const acquiring = acquireWithSignal(mutex, true, signal);
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
       reject(signal.reason);
@@ -148,6 +174,11 @@ export function acquireUnlessAborted(mutex: CacheMutex, signal: AbortSignal | un
       },
     );
   });
+}
+
+/** `mutex.acquire(wait, signal)`: mutexes of this module take an optional signal; others ignore the extra argument. */
+function acquireWithSignal(mutex: CacheMutex, wait: boolean, signal: AbortSignal | undefined): Promise<boolean> {
+  return (mutex.acquire as (wait: boolean, signal?: AbortSignal) => Promise<boolean>).call(mutex, wait, signal);
 }
 
 /** Settles like `promise`, or rejects with `signal.reason` as soon as `signal` aborts. */
@@ -173,29 +204,50 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
 /** An in-process async mutex; waiters are served in arrival order. */
 class AsyncMutex implements CacheMutex {
   #held = false;
-  readonly #waiters: (() => void)[] = [];
+  /** A Set keeps arrival order and lets an aborted waiter leave the queue at once (no leak while the holder hangs). */
+  readonly #waiters = new Set<() => void>();
+  readonly #owner: KeyedMutexes;
   readonly #onIdle: () => void;
 
-  constructor(onIdle: () => void) {
+  constructor(owner: KeyedMutexes, onIdle: () => void) {
+    this.#owner = owner;
     this.#onIdle = onIdle;
   }
 
-  acquire(wait = true): Promise<boolean> {
+  /** With `signal`: a waiter that gives up leaves the queue and resolves false. */
+  acquire(wait = true, signal?: AbortSignal): Promise<boolean> {
     if (!this.#held) {
       this.#held = true;
       return Promise.resolve(true);
     }
-    if (!wait) return Promise.resolve(false);
+    if (!wait || signal?.aborted === true) return Promise.resolve(false);
     // Ownership is handed over directly on release, so no one can slip in between.
-    return new Promise((resolve) => this.#waiters.push(() => resolve(true)));
+    return new Promise((resolve) => {
+      const grant = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(true);
+      };
+      const onAbort = (): void => {
+        if (!this.#waiters.delete(grant)) return;
+        this.#owner.waiting--;
+        resolve(false);
+        if (!this.#held && this.#waiters.size === 0) this.#onIdle();
+      };
+      this.#waiters.add(grant);
+      this.#owner.waiting++;
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   release(): Promise<void> {
     // Releasing a mutex nobody holds does nothing (a background runner may release late).
     if (!this.#held) return Promise.resolve();
-    const next = this.#waiters.shift();
-    if (next) next();
-    else {
+    const next = this.#waiters.values().next();
+    if (next.done !== true) {
+      this.#waiters.delete(next.value);
+      this.#owner.waiting--;
+      next.value();
+    } else {
       this.#held = false;
       this.#onIdle();
     }
@@ -207,7 +259,7 @@ class AsyncMutex implements CacheMutex {
   }
 
   get idle(): boolean {
-    return !this.#held && this.#waiters.length === 0;
+    return !this.#held && this.#waiters.size === 0;
   }
 }
 
@@ -217,12 +269,14 @@ class AsyncMutex implements CacheMutex {
  */
 export class KeyedMutexes {
   readonly #mutexes = new Map<string, AsyncMutex>();
+  /** Callers queued on any of these mutexes right now (a gauge: an aborted waiter leaves at once). */
+  waiting = 0;
 
-  /** The mutex for `key`. */
+  /** The mutex for `key`. Its `acquire(wait, signal)` takes an optional AbortSignal. */
   get(key: string): CacheMutex {
     let mutex = this.#mutexes.get(key);
     if (mutex === undefined) {
-      const created: AsyncMutex = new AsyncMutex(() => {
+      const created: AsyncMutex = new AsyncMutex(this, () => {
         if (this.#mutexes.get(key) === created && created.idle) this.#mutexes.delete(key);
       });
       mutex = created;
@@ -257,7 +311,7 @@ export class LayeredMutex implements CacheMutex {
 
   /** With `signal`: a caller that gave up while queued locally releases the local lock without taking the remote one. */
   async acquire(wait = true, signal?: AbortSignal): Promise<boolean> {
-    if (!(await this.#local.acquire(wait))) return false;
+    if (!(await acquireWithSignal(this.#local, wait, signal))) return false;
     if (signal?.aborted === true) {
       await this.#local.release();
       return false;
@@ -283,4 +337,47 @@ export class LayeredMutex implements CacheMutex {
   locked(): Promise<boolean> {
     return this.#remote.locked();
   }
+}
+
+/** The locks the current async context holds while its creator runs (a linked list: creators nest). */
+interface HeldLocks {
+  readonly owner: object;
+  readonly keys: readonly string[];
+  readonly parent: HeldLocks | undefined;
+}
+
+const heldLocks = new AsyncLocalStorage<HeldLocks>();
+
+/**
+ * Runs `fn` (a creator) recording that this async context holds the locks of `keys` in `owner` (a
+ * region), so that {@link holdsLock} can detect a creator waiting on its own lock. Only the miss path
+ * calls this: AsyncLocalStorage costs nothing on a hit.
+ */
+export function runHoldingLocks<R>(owner: object, keys: readonly string[], fn: () => R): R {
+  return heldLocks.run({ owner, keys, parent: heldLocks.getStore() }, fn);
+}
+
+/**
+ * True when the current async context (a creator, or anything it called) holds `owner`'s lock on
+ * `key`: waiting for that lock would wait for ourselves, forever.
+ */
+export function holdsLock(owner: object, key: string): boolean {
+  for (let held = heldLocks.getStore(); held !== undefined; held = held.parent) {
+    if (held.owner === owner && held.keys.includes(key)) return true;
+  }
+  return false;
+}
+
+/**
+ * A mutex that declares it never blocks: every caller gets the lock at once. The null backend's mutex
+ * is one (dogpile's `NullLock`), and the region then runs every caller's creator, as dogpile does,
+ * instead of merging concurrent callers into one attempt.
+ */
+export interface NonBlockingMutex extends CacheMutex {
+  readonly neverBlocks: true;
+}
+
+/** True when `mutex` declares that it never blocks (see {@link NonBlockingMutex}). */
+export function neverBlocks(mutex: CacheMutex | null): mutex is NonBlockingMutex {
+  return mutex !== null && (mutex as Partial<NonBlockingMutex>).neverBlocks === true;
 }

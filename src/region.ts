@@ -19,13 +19,19 @@ import {
 import { DeferredBackend } from './backends/deferred.js';
 import { systemClock, type Clock } from './clock.js';
 import { coerceStringConf } from './config.js';
-import { toSeconds, type Duration } from './duration.js';
+import { MAX_TIMER_SECONDS, toSeconds, type Duration } from './duration.js';
 import {
   ConfigurationError,
+  CreatorTimeoutError,
+  LockReleaseError,
+  MissingDependencyError,
+  PluginNotFoundError,
   RegionAlreadyConfiguredError,
   RegionNotConfiguredError,
+  ReentrantCreateError,
   SerializationError,
   ValidationError,
+  ValueTooLargeError,
   isDogpileCacheError,
 } from './errors.js';
 import { RegionEvents, type RegionEventMap, type RegionEventName } from './events.js';
@@ -38,7 +44,17 @@ import {
   type KeyMangler,
   type ToStr,
 } from './keys.js';
-import { KeyedMutexes, LayeredMutex, NEED_REGENERATION, acquireUnlessAborted, dogpileLock, raceAbort, type ValueAndCreated } from './lock.js';
+import {
+  KeyedMutexes,
+  LayeredMutex,
+  NEED_REGENERATION,
+  dogpileLock,
+  holdsLock,
+  neverBlocks,
+  raceAbort,
+  runHoldingLocks,
+  type ValueAndCreated,
+} from './lock.js';
 import { cacheMultiOnArguments, cacheOnArguments, type CacheMultiOnArgumentsOptions, type CacheOnArgumentsOptions } from './memoize.js';
 import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
 import { ProxyBackend, toProxyInstance, type ProxyClass } from './proxy.js';
@@ -91,6 +107,19 @@ export interface CacheRegionOptions {
    * Bad input (validation, values too large or unserializable) always throws.
    */
   onBackendError?: BackendErrorPolicy;
+  /**
+   * Seconds (or a duration string) a get-or-create creator may run. When it fires, the lock is
+   * released and the caller and everyone sharing its attempt get a {@link CreatorTimeoutError}, or
+   * the stale value when there is one; the late result is dropped (never cached). Default: no limit.
+   * Up to `MAX_TIMER_SECONDS`.
+   */
+  creatorTimeout?: Duration;
+  /**
+   * A grace period in seconds (or a duration string): when a creator throws and a value expired less
+   * than this long ago (or was soft-invalidated), that stale value is returned instead of the error,
+   * which is still reported as an `error` event (operation `"create"`). Default: none (0), as dogpile.
+   */
+  staleIfErrorFor?: Duration;
   /** Time source in epoch milliseconds (tests inject a manual clock). */
   clock?: Clock;
 }
@@ -125,17 +154,30 @@ export interface GetOrCreateOptions<T = unknown> {
   shouldCacheFn?: (value: T) => boolean;
   /** Stops waiting (for the lock or the creator) and rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Overrides the region's `creatorTimeout` for this call. */
+  creatorTimeout?: Duration;
 }
 
-/** Counters since the region was created. */
+/** Counters since the region was created, and one gauge (`waiting`). */
 export interface RegionStats {
   hits: number;
   misses: number;
   creates: number;
   staleServed: number;
+  /** Times a caller had to wait because another held the key's lock (or was creating its value). */
   lockWaits: number;
   errors: number;
+  /** Creators run without the lock because the lock server failed (`onBackendError: 'miss'`). */
+  unlockedCreates: number;
+  /** Callers waiting right now for a lock or for another caller's attempt (a gauge, not a counter). */
+  waiting: number;
 }
+
+/** The most keys one `getOrCreateMulti` call takes: the creator receives them as arguments. */
+export const MAX_MULTI_KEYS = 65_536;
+
+/** A `ct` more than this many seconds ahead of now is corrupt (clock skew between hosts stays far below). */
+const MAX_FUTURE_SECONDS = 86_400;
 
 type Timed<T> = ValueAndCreated<T> | typeof NEED_REGENERATION;
 
@@ -146,7 +188,39 @@ interface GetOrCreateCall<T> {
   creator: () => T | Promise<T>;
   expiration: number | null;
   initial: Timed<T>;
+  /** The value read, when it is usable as a stale value (for the creator timeout and grace period). */
+  stale: CachedValue | undefined;
   options: GetOrCreateOptions<T> | undefined;
+}
+
+/** How an attempt shared by concurrent callers ended. */
+type FlightOutcome =
+  | { ok: true; payload: unknown; cached: boolean; copy: (() => unknown) | null }
+  | { ok: false; error: unknown; leaderGaveUp: boolean };
+
+/** One get-or-create attempt for a key with no value, joined by concurrent callers of this process. */
+class Flight {
+  /** A Set, so a caller that aborts leaves at once instead of staying attached until the creator settles. */
+  readonly waiters = new Set<(outcome: FlightOutcome) => void>();
+}
+
+/** Backend errors that are the caller's to fix: never turned into a miss, whatever the policy. */
+function isProgrammingError(error: unknown): boolean {
+  return (
+    isDogpileCacheError(error, ValidationError.code) ||
+    isDogpileCacheError(error, ValueTooLargeError.code) ||
+    isDogpileCacheError(error, MissingDependencyError.code) ||
+    isDogpileCacheError(error, RegionNotConfiguredError.code) ||
+    isDogpileCacheError(error, PluginNotFoundError.code) ||
+    isDogpileCacheError(error, ConfigurationError.code)
+  );
+}
+
+/** A backend and the backend calls in flight on it, so a replaced backend is closed once they settle. */
+interface Generation {
+  readonly backend: CacheBackend;
+  inflight: number;
+  retired: boolean;
 }
 
 const SOFT_NEEDS_EXPIRATION = 'Non-None expiration time required for soft invalidation: give the region (or this call) an expirationTime, or use a hard invalidate().';
@@ -185,9 +259,15 @@ export class CacheRegion {
   readonly #events = new RegionEvents();
   readonly #mutexes = new KeyedMutexes();
   /** get-or-create attempts in flight for keys that had no value, shared by concurrent callers in this process. */
-  readonly #flights = new Map<string, { promise: Promise<unknown>; signal: AbortSignal | undefined }>();
-  readonly #stats: RegionStats = { hits: 0, misses: 0, creates: 0, staleServed: 0, lockWaits: 0, errors: 0 };
+  readonly #flights = new Map<string, Flight>();
+  #flightWaiters = 0;
+  readonly #stats: RegionStats = { hits: 0, misses: 0, creates: 0, staleServed: 0, lockWaits: 0, errors: 0, unlockedCreates: 0, waiting: 0 };
+  /** Milliseconds, or null for no limit. */
+  readonly #creatorTimeoutMs: number | null;
+  /** Seconds. */
+  readonly #staleIfErrorFor: number;
   #backend: CacheBackend | undefined;
+  #generation: Generation | undefined;
   #actualBackend: CacheBackend | undefined;
   /** The backend's synchronous read, when it has one and no proxy stands between (the in-memory hot path). */
   #readSync: ((key: string) => CachedValue | NoValue) | null = null;
@@ -212,6 +292,9 @@ export class CacheRegion {
     const policy = options.onBackendError ?? 'throw';
     if (policy !== 'throw' && policy !== 'miss') throw new ValidationError(`onBackendError must be "throw" or "miss"; got ${describe(policy)}.`);
     this.#onBackendError = policy;
+    this.#creatorTimeoutMs = creatorTimeoutMs(options.creatorTimeout);
+    this.#staleIfErrorFor =
+      options.staleIfErrorFor === undefined ? 0 : toSeconds(options.staleIfErrorFor, 'staleIfErrorFor', { min: 0, max: MAX_TIMER_SECONDS });
     this.#clock = optionalFunction(options.clock, 'clock') ?? systemClock;
     this.regionInvalidator = new DefaultInvalidationStrategy(this.#clock);
   }
@@ -287,13 +370,31 @@ export class CacheRegion {
     this.expirationTime = expirationTime;
     if (!this.#userKeyMangler) this.keyMangler = instance.keyMangler ?? null;
     if (!this.#userSerializer) this.serializer = instance.serializer ?? null;
+    this.#retire(instance);
     this.#backend = instance;
+    this.#generation = { backend: instance, inflight: 0, retired: false };
     this.#actualBackend = undefined;
     for (const proxy of proxies.reverse()) this.#backend = proxy.wrap(this.#backend);
     this.#readSync = syncReader(this.#backend);
     this.#storesBytes = typeof (this.actualBackend as Partial<BytesBackend>).getSerialized === 'function';
     if (invalidator !== undefined) this.regionInvalidator = invalidator;
     return this;
+  }
+
+  /**
+   * A replaced backend is closed once the calls in flight on it settle (dogpile leaves it open, and
+   * with it the connections of a memcached pool or a Mongo client). The same instance configured again
+   * is kept open.
+   */
+  #retire(next: CacheBackend): void {
+    const old = this.#generation;
+    if (old === undefined || old.backend === next) return;
+    old.retired = true;
+    if (old.inflight === 0) this.#closeRetired(old);
+  }
+
+  #closeRetired(generation: Generation): void {
+    generation.backend.close().catch((error: unknown) => this.#backendError('close', error));
   }
 
   /** True once `configure()` has given the region a backend. */
@@ -333,7 +434,8 @@ export class CacheRegion {
 
   /**
    * The value for `key`, or {@link NO_VALUE} when absent, expired (by the region's or this call's
-   * expiration time) or invalidated.
+   * expiration time), invalidated or unreadable (corrupt bytes, a creation time that is not a number
+   * or is more than a day ahead: a miss with an `error` event, never a failure).
    */
   async get<T = unknown>(key: string, options?: GetOptions): Promise<T | NoValue> {
     const backendKey = this.#backendKey(key);
@@ -348,7 +450,7 @@ export class CacheRegion {
     return value.payload as T;
   }
 
-  /** Values for `keys`, aligned with them ({@link NO_VALUE} for each miss). */
+  /** Values for `keys`, aligned with them ({@link NO_VALUE} for each miss, including unreadable entries). */
   async getMulti<T = unknown>(keys: readonly string[], options?: GetOptions): Promise<(T | NoValue)[]> {
     assertKeys(keys);
     const expiration = this.#readExpiration(options);
@@ -386,8 +488,11 @@ export class CacheRegion {
   #unexpired(value: CachedValue | NoValue, expiration: number | null | undefined): CachedValue | NoValue {
     if (isNoValue(value) || expiration === undefined) return value;
     const createdAt = value.metadata.ct;
+    const age = this.#clock() / 1000 - createdAt;
+    // A NaN age fails this test too: a corrupt ct is a miss.
+    if (!(age >= -MAX_FUTURE_SECONDS)) return NO_VALUE;
     // dogpile treats -1 as "always expired" in get() (a bug: it means "never" everywhere else).
-    if (expiration !== null && expiration !== -1 && this.#clock() / 1000 - createdAt > expiration) return NO_VALUE;
+    if (expiration !== null && expiration !== -1 && age > expiration) return NO_VALUE;
     if (this.regionInvalidator.isInvalidated(createdAt)) return NO_VALUE;
     return value;
   }
@@ -426,8 +531,14 @@ export class CacheRegion {
   /**
    * Returns the value for `key`, creating it with `creator` when absent, expired or invalidated — with
    * one creator per key at a time (the dogpile lock): a stale value is served to concurrent callers
-   * while one regenerates; with no value, they all wait for that one and then read its result.
-   * A creator's error is propagated, the lock released, and nothing cached.
+   * while one regenerates; with no value, they all wait for that one. A creator's error is propagated,
+   * the lock released, and nothing cached.
+   *
+   * Callers in this process that find no value share one attempt: they get its outcome (with a
+   * serializer, each its own deserialized copy; without one, the creator's own object, shared). A
+   * caller joining an attempt whose value `shouldCacheFn` refused runs its own attempt instead.
+   * @throws {ReentrantCreateError} when a creator asks for its own key (which has no value).
+   * @throws {CreatorTimeoutError} when the creator outlives `creatorTimeout` and there is no stale value.
    */
   async getOrCreate<T>(key: string, creator: () => T | Promise<T>, options?: GetOrCreateOptions<T>): Promise<T> {
     const backendKey = this.#backendKey(key);
@@ -435,15 +546,18 @@ export class CacheRegion {
     const expiration = this.#createExpiration(options?.expirationTime);
     const readSync = this.serializer === null ? this.#readSync : null;
     const value = readSync !== null ? readSync(backendKey) : await this.#read(backendKey);
-    // The hot path: a fresh, valid value takes no lock and allocates nothing.
+    // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock once.
     if (!isNoValue(value) && value.metadata.v === VALUE_VERSION) {
       const createdAt = value.metadata.ct;
-      if (!this.regionInvalidator.isInvalidated(createdAt) && (expiration === null || this.#clock() / 1000 - createdAt <= expiration)) {
+      const age = this.#clock() / 1000 - createdAt;
+      if (age >= -MAX_FUTURE_SECONDS && (expiration === null || age <= expiration) && !this.regionInvalidator.isInvalidated(createdAt)) {
         this.#hit(key);
         return value.payload as T;
       }
     }
-    return this.#lockedGetOrCreate({ key, backendKey, creator, expiration, initial: this.#timed<T>(value, expiration), options });
+    const initial = this.#timed<T>(value, expiration);
+    const stale = initial === NEED_REGENERATION ? undefined : (value as CachedValue);
+    return this.#lockedGetOrCreate({ key, backendKey, creator, expiration, initial, stale, options });
   }
 
   /**
@@ -452,63 +566,147 @@ export class CacheRegion {
    * through the lock, which matters when the lock and the re-read are round trips to a server.
    */
   async #lockedGetOrCreate<T>(call: GetOrCreateCall<T>): Promise<T> {
-    const { key, backendKey, creator, initial, options } = call;
-    if (initial !== NEED_REGENERATION) return this.#runDogpileLock(call);
+    const { key, backendKey, initial, options } = call;
+    const mutex = this.#mutex(backendKey);
+    // The null backend's lock never blocks: every caller runs its creator, as in dogpile.
+    if (initial !== NEED_REGENERATION || neverBlocks(mutex)) return this.#runDogpileLock(call, mutex).then((created) => created.payload);
+    if (holdsLock(this, backendKey)) {
+      throw new ReentrantCreateError(
+        `getOrCreate("${key}") was called by the creator of that same key, which has no value yet: it would wait for itself forever. ` +
+          'Break the cycle (a creator must not need its own value).',
+      );
+    }
     const signal = options?.signal;
-    const flight = this.#flights.get(backendKey);
-    if (flight !== undefined) {
+    const joined = this.#flights.get(backendKey);
+    if (joined !== undefined) {
       this.#miss(key);
       this.#stats.lockWaits++;
-      try {
-        return (await raceAbort(flight.promise, signal)) as T;
-      } catch (error) {
-        // The leading caller gave up (its own signal): that is not our failure; try again ourselves.
-        if (flight.signal?.aborted === true && error === flight.signal.reason && signal?.aborted !== true) {
-          return this.getOrCreate(key, creator, options);
-        }
-        throw error;
+      const outcome = await this.#join(joined, signal);
+      if (outcome.ok) {
+        if (outcome.cached) return (outcome.copy === null ? outcome.payload : outcome.copy()) as T;
+        // The leader's shouldCacheFn refused its value: as in dogpile, we run our own creator.
+        return this.#runDogpileLock(call, mutex).then((created) => created.payload);
       }
+      // The leading caller gave up (its own signal): that is not our failure; try again ourselves.
+      if (outcome.leaderGaveUp && signal?.aborted !== true) return this.getOrCreate(key, call.creator, options);
+      throw outcome.error;
     }
-    const promise = this.#runDogpileLock(call);
-    const entry = { promise, signal };
-    this.#flights.set(backendKey, entry);
-    const forget = (): void => {
-      if (this.#flights.get(backendKey) === entry) this.#flights.delete(backendKey);
-    };
-    promise.then(forget, forget);
-    return promise;
+    const flight = new Flight();
+    this.#flights.set(backendKey, flight);
+    let outcome: FlightOutcome | undefined;
+    try {
+      const created = await this.#runDogpileLock(call, mutex);
+      const serializer = this.serializer;
+      let bytes: Buffer | undefined;
+      const copy =
+        serializer === null
+          ? null
+          : () => {
+              // Serialized once, only if someone joined; each joiner gets its own copy (dogpile's memory_pickle).
+              bytes ??= serializer.serialize(created.payload);
+              return serializer.deserialize(bytes);
+            };
+      outcome = { ok: true, payload: created.payload, cached: created.cached, copy };
+      return created.payload;
+    } catch (error) {
+      outcome = { ok: false, error, leaderGaveUp: signal?.aborted === true && error === signal.reason };
+      throw error;
+    } finally {
+      if (this.#flights.get(backendKey) === flight) this.#flights.delete(backendKey);
+      for (const waiter of flight.waiters) waiter(outcome as FlightOutcome);
+      flight.waiters.clear();
+    }
   }
 
-  async #runDogpileLock<T>({ key, backendKey, creator, expiration, initial, options }: GetOrCreateCall<T>): Promise<T> {
-    this.#miss(key);
-    const shouldCacheFn = options?.shouldCacheFn;
-    const signal = options?.signal;
-    const mutex = this.#mutex(backendKey);
-    return dogpileLock<T>({
-      mutex,
-      recheckAfterAcquire: mutex instanceof LayeredMutex,
-      initial,
-      expireTime: expiration,
-      now: () => this.#clock() / 1000,
-      valueAndCreated: async () => this.#timed<T>(await this.#read(backendKey), expiration),
-      creator: async () => {
-        const payload = await this.#runCreator([key], () => raceAbort(Promise.resolve().then(creator), signal));
-        const value = makeCachedValue(payload, this.#clock());
-        if (expiration === null && this.regionInvalidator.wasSoftInvalidated()) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
-        if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#write(backendKey, value);
-        return [payload, value.metadata.ct] as const;
-      },
-      asyncCreator: this.#asyncRunner === undefined ? undefined : (mutex) => this.#regenerateInBackground(key, backendKey, creator, shouldCacheFn, mutex),
-      signal,
-      onWait: () => this.#stats.lockWaits++,
-      onStale: () => this.#stale(key),
+  /** Waits for a flight's outcome; an aborted caller leaves the flight at once. */
+  #join(flight: Flight, signal: AbortSignal | undefined): Promise<FlightOutcome> {
+    signal?.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const done = (outcome: FlightOutcome): void => {
+        this.#flightWaiters--;
+        signal?.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const onAbort = (): void => {
+        if (!flight.waiters.delete(done)) return;
+        this.#flightWaiters--;
+        reject(signal?.reason);
+      };
+      flight.waiters.add(done);
+      this.#flightWaiters++;
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
+  async #runDogpileLock<T>(call: GetOrCreateCall<T>, mutex: CacheMutex): Promise<{ payload: T; cached: boolean }> {
+    const { key, backendKey, creator, expiration, initial, stale, options } = call;
+    this.#miss(key);
+    const shouldCacheFn = options?.shouldCacheFn;
+    const signal = options?.signal;
+    const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
+    let cached = true;
+    const generation = this.#enter();
+    try {
+      const payload = await dogpileLock<T>({
+        mutex,
+        recheckAfterAcquire: mutex instanceof LayeredMutex,
+        initial,
+        expireTime: expiration,
+        now: () => this.#clock() / 1000,
+        valueAndCreated: async () => this.#timed<T>(await this.#read(backendKey), expiration),
+        creator: async () => {
+          let payload: T;
+          try {
+            payload = await this.#runCreator([key], [backendKey], creator, signal, timeoutMs);
+          } catch (error) {
+            const fallback = this.#staleOnError(key, stale, expiration, error);
+            if (fallback === undefined) throw error;
+            cached = false;
+            return [fallback.payload as T, fallback.metadata.ct] as const;
+          }
+          const value = makeCachedValue(payload, this.#clock());
+          if (expiration === null && this.regionInvalidator.wasSoftInvalidated()) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
+          if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#write(backendKey, value);
+          else cached = false;
+          return [payload, value.metadata.ct] as const;
+        },
+        asyncCreator:
+          this.#asyncRunner === undefined ? undefined : (held) => this.#regenerateInBackground(key, backendKey, creator, shouldCacheFn, held),
+        signal,
+        onWait: () => this.#stats.lockWaits++,
+        onStale: () => this.#stale(key),
+      });
+      return { payload, cached };
+    } finally {
+      this.#leave(generation);
+    }
+  }
+
   /**
-   * `getOrCreate` for many keys: one backend read for all, one `creator(...keysToCreate)` call with
-   * the keys that need a value (unique, sorted, unmangled), results in the caller's order with
-   * duplicates kept. The creator must return one value per key it was given, in that order.
+   * The stale value to serve instead of a creator's error: after a creator timeout, any stale value;
+   * after a throw, one that expired less than `staleIfErrorFor` seconds ago (bentocache's grace period).
+   */
+  #staleOnError(key: string, stale: CachedValue | undefined, expiration: number | null, error: unknown): CachedValue | undefined {
+    if (stale === undefined) return undefined;
+    const timedOut = isDogpileCacheError(error, CreatorTimeoutError.code);
+    if (!timedOut) {
+      if (this.#staleIfErrorFor === 0) return undefined;
+      const expiredFor = expiration === null ? 0 : this.#clock() / 1000 - stale.metadata.ct - expiration;
+      if (expiredFor > this.#staleIfErrorFor) return undefined;
+    }
+    this.#backendError('create', error);
+    this.#stale(key);
+    return stale;
+  }
+
+  /**
+   * `getOrCreate` for many keys: one backend read for all, the dogpile lock once per key (in sorted
+   * order, so two callers never deadlock), one `creator(...keysToCreate)` call with the keys that need
+   * a value (unique, sorted, unmangled), one write; results in the caller's order with duplicates kept.
+   * Only the keys locked after some lock had to wait are read again (in one `getMulti`). The creator must return one
+   * value per key it was given, in that order.
+   * @throws {ValidationError} for more than {@link MAX_MULTI_KEYS} distinct keys (split them into batches).
+   * @throws {LockReleaseError} when releasing some locks failed (every lock is still released).
    */
   async getOrCreateMulti<T>(
     keys: readonly string[],
@@ -520,37 +718,80 @@ export class CacheRegion {
     if (keys.length === 0) return [];
     const expiration = this.#createExpiration(options.expirationTime);
     const { shouldCacheFn, signal } = options;
+    const timeoutMs = options.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const uniqueKeys = [...new Set(keys)].sort();
+    if (uniqueKeys.length > MAX_MULTI_KEYS) {
+      throw new ValidationError(
+        `getOrCreateMulti takes at most ${MAX_MULTI_KEYS} distinct keys per call (the creator receives them as arguments); ` +
+          `got ${uniqueKeys.length}. Split the keys into batches.`,
+      );
+    }
     const backendKeyOf = new Map(uniqueKeys.map((key) => [key, this.#backendKey(key)]));
     const read = await this.#readMulti(uniqueKeys.map((key) => backendKeyOf.get(key) as string));
     const values = new Map<string, CachedValue | NoValue>(uniqueKeys.map((key, i) => [key, read[i] ?? NO_VALUE]));
     const held = new Map<string, CacheMutex>();
+    // Keys locked once some lock had to wait: another caller may have created them meanwhile. Keys
+    // locked before any wait were ours all along, so the first read still holds for them.
+    const lockedAfterAWait: string[] = [];
+    let waited = false;
+    const generation = this.#enter();
+    let failed = true;
     try {
       for (const key of uniqueKeys) {
-        const state = this.#multiState(values.get(key) ?? NO_VALUE, expiration);
-        if (state === 'fresh') {
+        const backendKey = backendKeyOf.get(key) as string;
+        const initial = this.#timed<T>(values.get(key) ?? NO_VALUE, expiration);
+        if (initial !== NEED_REGENERATION && (expiration === null || this.#clock() / 1000 - initial[1] <= expiration)) {
           this.#hit(key);
           continue;
         }
         this.#miss(key);
-        const mutex = this.#mutex(backendKeyOf.get(key) as string);
-        if (state === 'stale') {
-          if (await mutex.acquire(false)) held.set(key, mutex);
-          else this.#stale(key);
-          continue;
+        if (initial === NEED_REGENERATION && holdsLock(this, backendKey)) {
+          throw new ReentrantCreateError(`getOrCreateMulti was called with "${key}" by the creator of that same key, which has no value yet: it would wait for itself forever.`);
         }
-        this.#stats.lockWaits++;
-        await acquireUnlessAborted(mutex, signal);
-        // Someone may have created it while we waited (dogpile re-creates it anyway; we re-read).
-        const reread = await this.#read(backendKeyOf.get(key) as string);
-        if (this.#multiState(reread, expiration) === 'fresh') {
-          values.set(key, reread);
-          await mutex.release();
-        } else held.set(key, mutex);
+        // dogpile's get_or_create_multi: the lock runs once per key and hands every key to regenerate
+        // to us; the values come from the one read above, so a key costs no backend call of its own.
+        await dogpileLock<T>({
+          mutex: this.#mutex(backendKey),
+          initial,
+          expireTime: expiration,
+          now: () => this.#clock() / 1000,
+          valueAndCreated: async () => initial,
+          creator: async () => {
+            throw new Error('unreachable: getOrCreateMulti hands every regeneration off');
+          },
+          asyncCreator: (mutex) => {
+            held.set(key, mutex);
+            if (waited) lockedAfterAWait.push(key);
+          },
+          handOffMissing: true,
+          signal,
+          onWait: () => {
+            this.#stats.lockWaits++;
+            waited = true;
+          },
+          onStale: () => this.#stale(key),
+        });
+      }
+      // Someone created these while we waited (dogpile re-creates them anyway; we re-read, in one call).
+      const rereadKeys = lockedAfterAWait;
+      if (rereadKeys.length > 0) {
+        const reread = await this.#readMulti(rereadKeys.map((key) => backendKeyOf.get(key) as string));
+        const released: Promise<void>[] = [];
+        rereadKeys.forEach((key, i) => {
+          const value = reread[i] ?? NO_VALUE;
+          const timed = this.#timed(value, expiration);
+          if (timed !== NEED_REGENERATION && (expiration === null || this.#clock() / 1000 - timed[1] <= expiration)) {
+            values.set(key, value);
+            released.push((held.get(key) as CacheMutex).release());
+            held.delete(key);
+          }
+        });
+        await releaseAll(released);
       }
       if (held.size > 0) {
         const keysToCreate = [...held.keys()].sort();
-        const created = await this.#runCreator(keysToCreate, () => raceAbort(Promise.resolve().then(() => creator(...keysToCreate)), signal));
+        const heldBackendKeys = keysToCreate.map((key) => backendKeyOf.get(key) as string);
+        const created = await this.#runCreator(keysToCreate, heldBackendKeys, () => creator(...keysToCreate), signal, timeoutMs);
         if (!Array.isArray(created) || created.length !== keysToCreate.length) {
           throw new ValidationError(
             `getOrCreateMulti creator must return an array of ${keysToCreate.length} value(s), one per key it was given, in order; ` +
@@ -567,16 +808,19 @@ export class CacheRegion {
         });
         if (toStore.size > 0) await this.#writeMulti(toStore);
       }
+      failed = false;
       return keys.map((key) => (values.get(key) as CachedValue<T>).payload);
     } finally {
-      for (const mutex of held.values()) await mutex.release();
+      this.#leave(generation);
+      // Every lock is released even when one release fails; failures are reported together, and never
+      // hide the error that brought us here.
+      try {
+        await releaseAll([...held.values()].map((mutex) => mutex.release()));
+      } catch (error) {
+        if (!failed) throw error;
+        this.#backendError('unlock', error);
+      }
     }
-  }
-
-  #multiState(value: CachedValue | NoValue, expiration: number | null): 'fresh' | 'stale' | 'missing' {
-    const timed = this.#timed(value, expiration);
-    if (timed === NEED_REGENERATION) return 'missing';
-    return expiration !== null && this.#clock() / 1000 - timed[1] > expiration ? 'stale' : 'fresh';
   }
 
   /** Effective expiration for get-or-create: the call's or the region's; -1 means never. */
@@ -589,6 +833,8 @@ export class CacheRegion {
   #timed<T>(value: CachedValue | NoValue, expiration: number | null): Timed<T> {
     if (isNoValue(value) || value.metadata.v !== VALUE_VERSION) return NEED_REGENERATION;
     let createdAt = value.metadata.ct;
+    // A corrupt creation time (not a number, or far ahead of now) is a miss, never a value forever fresh.
+    if (!(this.#clock() / 1000 - createdAt >= -MAX_FUTURE_SECONDS)) return NEED_REGENERATION;
     if (this.regionInvalidator.isHardInvalidated(createdAt)) return NEED_REGENERATION;
     if (this.regionInvalidator.isSoftInvalidated(createdAt)) {
       if (expiration === null) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
@@ -597,11 +843,16 @@ export class CacheRegion {
     return [value.payload as T, createdAt];
   }
 
-  async #runCreator<T>(keys: readonly string[], run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a creator: counted, reported as a `create` event, aware that this context holds `backendKeys`
+   * (so a re-entrant call fails instead of deadlocking), bounded by the caller's signal and the timeout.
+   */
+  async #runCreator<R>(keys: readonly string[], backendKeys: readonly string[], creator: () => R | Promise<R>, signal: AbortSignal | undefined, timeoutMs: number | null): Promise<R> {
     this.#stats.creates++;
     const started = performance.now();
     try {
-      const value = await run();
+      const running = runHoldingLocks(this, backendKeys, () => Promise.resolve().then(creator));
+      const value = await raceAbort(timeoutMs === null ? running : withTimeout(running, timeoutMs, keys), signal);
       if (this.#events.wanted('create')) this.#events.emit('create', { region: this.name, keys, durationMs: performance.now() - started });
       return value;
     } catch (error) {
@@ -610,6 +861,11 @@ export class CacheRegion {
     }
   }
 
+  /**
+   * Hands a held mutex to the background runner. A user runner that throws at once has not taken the
+   * mutex: the error propagates and the lock is released (dogpile). One that rejects later has its
+   * error reported and the mutex released for it, once (a release it already made is not repeated).
+   */
   #regenerateInBackground<T>(
     key: string,
     backendKey: string,
@@ -620,16 +876,17 @@ export class CacheRegion {
     const runner = this.#asyncRunner;
     const report = (error: unknown): void => this.#backendError('asyncCreationRunner', error);
     if (typeof runner === 'function') {
-      try {
-        Promise.resolve(runner(this, key, async () => creator(), mutex)).catch(report);
-      } catch (error) {
+      const handle = releaseOnce(mutex);
+      const result = runner(this, key, async () => creator(), handle);
+      Promise.resolve(result).catch((error: unknown) => {
         report(error);
-      }
+        return handle.release().catch(report);
+      });
       return;
     }
     void (async () => {
       try {
-        const payload = await this.#runCreator([key], async () => creator());
+        const payload = await this.#runCreator([key], [backendKey], creator, undefined, this.#creatorTimeoutMs);
         if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#write(backendKey, makeCachedValue(payload, this.#clock()));
       } catch (error) {
         report(error);
@@ -642,9 +899,53 @@ export class CacheRegion {
   // ---------------------------------------------------------------- locks, invalidation, stats, events
 
   #mutex(backendKey: string): CacheMutex {
-    const local = this.#mutexes.get(backendKey);
     const remote = this.backend.getMutex(backendKey);
-    return remote === null ? local : new LayeredMutex(local, remote);
+    if (neverBlocks(remote)) return remote;
+    const local = this.#mutexes.get(backendKey);
+    if (remote === null) return local;
+    return new LayeredMutex(local, this.#onBackendError === 'miss' ? this.#lenientMutex(remote) : remote);
+  }
+
+  /**
+   * Under `onBackendError: 'miss'`, a lock server that fails does not stop the creator: a failed
+   * acquire runs it unlocked (counted in `unlockedCreates`, with an `error` event, operation "lock"),
+   * and a failed release still returns the value (an `error` event, operation "unlock").
+   */
+  #lenientMutex(remote: CacheMutex): CacheMutex {
+    return {
+      acquire: async (wait?: boolean) => {
+        try {
+          return await remote.acquire(wait);
+        } catch (error) {
+          if (isProgrammingError(error)) throw error;
+          this.#backendError('lock', error);
+          this.#stats.unlockedCreates++;
+          return true;
+        }
+      },
+      release: async () => {
+        try {
+          await remote.release();
+        } catch (error) {
+          if (isProgrammingError(error)) throw error;
+          this.#backendError('unlock', error);
+        }
+      },
+      locked: () => remote.locked(),
+    };
+  }
+
+  /** Counts a backend call (or a held lock) on the current backend, so replacing it waits for them. */
+  #enter(): Generation | undefined {
+    const generation = this.#generation;
+    if (generation !== undefined) generation.inflight++;
+    return generation;
+  }
+
+  #leave(generation: Generation | undefined): void {
+    if (generation === undefined) return;
+    generation.inflight--;
+    if (generation.inflight === 0 && generation.retired) this.#closeRetired(generation);
   }
 
   /** True while a creator holds the lock for `key` (the key is mangled first, unlike in dogpile). */
@@ -666,9 +967,9 @@ export class CacheRegion {
     if (this.#events.wanted('invalidate')) this.#events.emit('invalidate', { region: this.name, hard });
   }
 
-  /** A copy of the region's counters. */
+  /** A copy of the region's counters, with `waiting` read now. */
   stats(): RegionStats {
-    return { ...this.#stats };
+    return { ...this.#stats, waiting: this.#flightWaiters + this.#mutexes.waiting };
   }
 
   /** Listens to a region event (also published on `node:diagnostics_channel`); returns an unsubscribe function. */
@@ -732,28 +1033,36 @@ export class CacheRegion {
     return mangled;
   }
 
-  /** Runs a backend call under the region's error policy. */
-  async #guard<R>(operation: string, call: () => Promise<R>, onMiss: R): Promise<R> {
+  /**
+   * Runs a backend call under the region's error policy. Programming errors (bad input, a missing
+   * driver, no backend configured) always throw; so does a SerializationError of a write (an
+   * unserializable value). A SerializationError of a read is corrupt data: a miss, whatever the policy.
+   */
+  async #guard<R>(operation: string, call: () => Promise<R>, onMiss: R, reading = false): Promise<R> {
+    const generation = this.#enter();
     try {
       return await call();
     } catch (error) {
-      // Bad input is the caller's to fix: never turned into a miss.
-      if (isDogpileCacheError(error, ValidationError.code) || isDogpileCacheError(error, SerializationError.code) || isDogpileCacheError(error, 'ERR_DOGPILE_VALUE_TOO_LARGE')) {
-        throw error;
+      if (reading && isDogpileCacheError(error, SerializationError.code)) {
+        this.#backendError('deserialize', error);
+        return onMiss;
       }
+      if (isProgrammingError(error) || isDogpileCacheError(error, SerializationError.code)) throw error;
       this.#backendError(operation, error);
       if (this.#onBackendError === 'miss') return onMiss;
       throw error;
+    } finally {
+      this.#leave(generation);
     }
   }
 
   async #read(backendKey: string): Promise<CachedValue | NoValue> {
     const serializer = this.serializer;
     if (serializer !== null && this.#storesBytes) {
-      const bytes = await this.#guard('get', () => (this.backend as BytesBackend).getSerialized(backendKey), NO_VALUE);
+      const bytes = await this.#guard('get', () => (this.backend as BytesBackend).getSerialized(backendKey), NO_VALUE, true);
       return this.#parse(bytes, serializer);
     }
-    const value = await this.#guard('get', () => this.backend.get(backendKey), NO_VALUE);
+    const value = await this.#guard('get', () => this.backend.get(backendKey), NO_VALUE, true);
     return serializer === null ? value : this.#decodePayload(value, serializer);
   }
 
@@ -764,8 +1073,22 @@ export class CacheRegion {
       const raw = await this.#guard('getMulti', () => (this.backend as BytesBackend).getSerializedMulti(backendKeys), missAll);
       return raw.map((bytes) => this.#parse(bytes, serializer));
     }
-    const values = await this.#guard('getMulti', () => this.backend.getMulti(backendKeys), missAll);
-    return serializer === null ? values : values.map((value) => this.#decodePayload(value, serializer));
+    const CORRUPT = null;
+    const values = await this.#guard<(CachedValue | NoValue)[] | null>(
+      'getMulti',
+      async () => {
+        try {
+          return await this.backend.getMulti(backendKeys);
+        } catch (error) {
+          if (isDogpileCacheError(error, SerializationError.code)) return CORRUPT;
+          throw error;
+        }
+      },
+      missAll,
+    );
+    // One corrupt entry failed the backend's whole getMulti: read the keys one by one, so the good ones are kept.
+    const read = values ?? (await Promise.all(backendKeys.map((key) => this.#guard('get', () => this.backend.get(key), NO_VALUE, true))));
+    return serializer === null ? read : read.map((value) => this.#decodePayload(value, serializer));
   }
 
   /** Unreadable bytes (another serializer, corruption) are a miss, so the value is regenerated. */
@@ -814,6 +1137,55 @@ export class CacheRegion {
     const encoded = new Map([...values].map(([key, value]) => [key, { payload: serializer.serialize(value.payload), metadata: value.metadata }]));
     return this.#guard('setMulti', () => this.backend.setMulti(encoded), undefined);
   }
+}
+
+/** `creatorTimeout` in milliseconds, validated; null when unset. */
+function creatorTimeoutMs(value: Duration | undefined): number | null {
+  if (value === undefined) return null;
+  return toSeconds(value, 'creatorTimeout', { min: 0.001, max: MAX_TIMER_SECONDS }) * 1000;
+}
+
+/** Rejects with a {@link CreatorTimeoutError} when `running` has not settled within `ms`. */
+function withTimeout<R>(running: Promise<R>, ms: number, keys: readonly string[]): Promise<R> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new CreatorTimeoutError(`The creator of ${keys.map((key) => `"${key}"`).join(', ')} did not finish within creatorTimeout (${ms / 1000} s); its lock was released and its late result will not be cached.`));
+    }, ms);
+    running.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Settles every release; rejects with a {@link LockReleaseError} carrying all failures, if any. */
+async function releaseAll(releases: readonly Promise<void>[]): Promise<void> {
+  const failures = (await Promise.allSettled(releases)).filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  if (failures.length > 0) {
+    throw new LockReleaseError(`Releasing ${failures.length} lock(s) failed; every other lock was released. See cause.errors.`, {
+      cause: new AggregateError(failures, 'lock release failures'),
+    });
+  }
+}
+
+/** A mutex whose release takes effect once: a runner that released and then failed is not released twice. */
+function releaseOnce(mutex: CacheMutex): CacheMutex {
+  let released = false;
+  return {
+    acquire: (wait?: boolean) => mutex.acquire(wait),
+    release: async () => {
+      if (released) return;
+      released = true;
+      await mutex.release();
+    },
+    locked: () => mutex.locked(),
+  };
 }
 
 /** Creates a {@link CacheRegion} (dogpile's `make_region`). */

@@ -41,12 +41,49 @@ export class DeferredBackend extends CacheBackend {
   async deleteMulti(keys: readonly string[]): Promise<void> {
     return (await this.#ready).deleteMulti(keys);
   }
-  /** The loaded backend's mutex; before loading finishes, `null` (the region's in-process lock). */
+  /**
+   * The loaded backend's mutex. Before loading finishes, a mutex that waits for the load and then uses
+   * the loaded backend's (or, when that has none, grants at once: the region's in-process lock in front
+   * of it already serializes this process), so a cold start never skips a distributed lock.
+   */
   override getMutex(key: string): CacheMutex | null {
-    return this.#loaded?.getMutex(key) ?? null;
+    if (this.#loaded !== undefined) return this.#loaded.getMutex(key);
+    return new MutexAfterLoad(this.#ready, key);
   }
   override async close(): Promise<void> {
     const backend = await this.#ready.catch(() => undefined);
     await backend?.close();
+  }
+}
+
+/** The mutex of a backend that is still loading: chooses the real one once the load is done. */
+class MutexAfterLoad implements CacheMutex {
+  readonly #ready: Promise<CacheBackend>;
+  readonly #key: string;
+  #mutex: Promise<CacheMutex | null> | undefined;
+
+  constructor(ready: Promise<CacheBackend>, key: string) {
+    this.#ready = ready;
+    this.#key = key;
+  }
+
+  #real(): Promise<CacheMutex | null> {
+    this.#mutex ??= this.#ready.then((backend) => backend.getMutex(this.#key));
+    return this.#mutex;
+  }
+
+  async acquire(wait = true): Promise<boolean> {
+    const mutex = await this.#real();
+    return mutex === null ? true : mutex.acquire(wait);
+  }
+
+  async release(): Promise<void> {
+    const mutex = await this.#real();
+    await mutex?.release();
+  }
+
+  async locked(): Promise<boolean> {
+    const mutex = await this.#real();
+    return mutex === null ? false : mutex.locked();
   }
 }

@@ -6,10 +6,15 @@
  */
 import { NO_VALUE, CacheBackend, type BackendArguments, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../api.js';
 import { ArgumentReader } from '../arguments.js';
+import type { NonBlockingMutex } from '../lock.js';
 import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../validate.js';
 
-/** A mutex that never blocks: with nothing cached there is nothing to protect. */
-const NULL_MUTEX: CacheMutex = Object.freeze({
+/**
+ * A mutex that never blocks: with nothing cached there is nothing to protect. It says so
+ * (`neverBlocks`), so the region runs every concurrent caller's creator, as dogpile does.
+ */
+const NULL_MUTEX: NonBlockingMutex = Object.freeze({
+  neverBlocks: true as const,
   acquire: async () => true,
   release: async () => {},
   locked: async () => false,
