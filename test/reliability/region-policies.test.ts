@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
-import { BackendUnavailableError, CacheRegion, NO_VALUE, isNoValue } from '../../src/index.js';
-import { PrivateMemcached } from '../backends/memcached-support.js';
+import { Etcd3Backend } from '../../src/backends/etcd3/index.js';
+import { MongoBackend } from '../../src/backends/mongo/index.js';
+import { BackendUnavailableError, CacheRegion, NO_VALUE, isNoValue, type CacheBackend } from '../../src/index.js';
+import { PrivateMemcached, freePort } from '../backends/memcached-support.js';
 import { guardProcess, maxOf, timed, withDeadline } from './support.js';
 
 guardProcess();
@@ -127,4 +129,66 @@ describe('region policies with a memcached that is down', () => {
       }
     });
   }
+});
+
+// Issue 15.2: under 'miss', a lock server that is down does not stop the creator (it runs unlocked,
+// counted in stats().unlockedCreates), and a release that fails still returns the value. Each backend
+// points at a port nothing listens on (a real connection refused, not a double), with short timeouts.
+describe("onBackendError 'miss' covers the distributed lock", () => {
+  const backends: Record<string, (port: number) => CacheBackend> = {
+    memcached: (port) => new PooledMemcachedBackend({ url: `127.0.0.1:${port}`, socket_timeout: 0.5, dead_retry: 1, distributed_lock: true }),
+    etcd: (port) => new Etcd3Backend({ endpoints: [`http://127.0.0.1:${port}`], timeout: 1, distributed_lock: true }),
+    mongo: (port) =>
+      new MongoBackend({
+        db_hosts: `127.0.0.1:${port}`,
+        db_name: 'dogpile_cache_test',
+        cache_collection: 'policies',
+        distributed_lock: true,
+        server_selection_timeout: 1,
+        connect_timeout: 1,
+      }),
+  };
+  for (const [name, make] of Object.entries(backends)) {
+    it(`${name} down: getOrCreate and getOrCreateMulti run the creator unlocked and return its values`, async () => {
+      const region = new CacheRegion({ onBackendError: 'miss' }).configure(make(await freePort()));
+      const operations = new Set<string>();
+      region.on('error', (event) => void operations.add(event.operation));
+      try {
+        // Bounds are generous (the machine is shared): what matters is that the calls settle with the creator's values.
+        assert.equal(await withDeadline(region.getOrCreate(`${run}-lock`, () => 'created'), 15_000), 'created');
+        assert.deepEqual(await withDeadline(region.getOrCreateMulti([`${run}-a`, `${run}-b`], (...keys) => keys.map((k) => `v${k}`)), 15_000), [
+          `v${run}-a`,
+          `v${run}-b`,
+        ]);
+        const stats = region.stats();
+        assert.equal(stats.unlockedCreates, 3, 'one per key whose lock could not be taken');
+        assert.ok(operations.has('lock'), [...operations].join());
+      } finally {
+        await withDeadline(region.close(), 10_000, 'close');
+      }
+    });
+  }
+
+  it("memcached dies while the lock is held: the creator's value is still returned", async () => {
+    const server = await PrivateMemcached.start();
+    const region = new CacheRegion({ onBackendError: 'miss' }).configure(
+      new PooledMemcachedBackend({ url: server.address, socket_timeout: 0.5, dead_retry: 1, distributed_lock: true }),
+    );
+    const operations: string[] = [];
+    region.on('error', (event) => void operations.push(event.operation));
+    try {
+      const value = await withDeadline(
+        region.getOrCreate(`${run}-dies`, async () => {
+          await server.kill();
+          return 'made while the server died';
+        }),
+        15_000,
+      );
+      assert.equal(value, 'made while the server died');
+      assert.ok(operations.includes('unlock'), operations.join());
+    } finally {
+      await server.kill();
+      await withDeadline(region.close(), 10_000, 'close');
+    }
+  });
 });
