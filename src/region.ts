@@ -190,6 +190,8 @@ interface GetOrCreateCall<T> {
   initial: Timed<T>;
   /** The value read, when it is usable as a stale value (for the creator timeout and grace period). */
   stale: CachedValue | undefined;
+  /** The creator timeout in milliseconds, or null. */
+  timeoutMs: number | null;
   options: GetOrCreateOptions<T> | undefined;
 }
 
@@ -544,6 +546,8 @@ export class CacheRegion {
     const backendKey = this.#backendKey(key);
     if (typeof creator !== 'function') throw new ValidationError(`creator must be a function returning the value; got ${describe(creator)}.`);
     const expiration = this.#createExpiration(options?.expirationTime);
+    // Checked before the read, so a bad option fails on a hit too.
+    const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const readSync = this.serializer === null ? this.#readSync : null;
     const value = readSync !== null ? readSync(backendKey) : await this.#read(backendKey);
     // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock once.
@@ -557,7 +561,7 @@ export class CacheRegion {
     }
     const initial = this.#timed<T>(value, expiration);
     const stale = initial === NEED_REGENERATION ? undefined : (value as CachedValue);
-    return this.#lockedGetOrCreate({ key, backendKey, creator, expiration, initial, stale, options });
+    return this.#lockedGetOrCreate({ key, backendKey, creator, expiration, initial, stale, timeoutMs, options });
   }
 
   /**
@@ -639,11 +643,10 @@ export class CacheRegion {
   }
 
   async #runDogpileLock<T>(call: GetOrCreateCall<T>, mutex: CacheMutex): Promise<{ payload: T; cached: boolean }> {
-    const { key, backendKey, creator, expiration, initial, stale, options } = call;
+    const { key, backendKey, creator, expiration, initial, stale, timeoutMs, options } = call;
     this.#miss(key);
     const shouldCacheFn = options?.shouldCacheFn;
     const signal = options?.signal;
-    const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     let cached = true;
     const generation = this.#enter();
     try {

@@ -166,6 +166,18 @@ export const CASES: BadInputCase[] = [
   { group: 'Arguments', input: '`onBackendError: "ignore"`', call: 'new CacheRegion({ onBackendError: "ignore" })', expect: 'ValidationError', run: async () => new CacheRegion({ onBackendError: 'ignore' as never }) },
   { group: 'Arguments', input: '`serializer: "pickle"`', call: 'new CacheRegion({ serializer: "pickle" })', expect: 'ValidationError', run: async () => new CacheRegion({ serializer: 'pickle' as never }) },
   { group: 'Arguments', input: 'an unknown option `bogus`', call: 'new CacheRegion({ bogus: 1 })', expect: 'accepted', note: 'ignored', run: async () => new CacheRegion({ bogus: 1 } as never) },
+  { group: 'Durations', input: '`0`', call: 'new CacheRegion({ creatorTimeout: 0 })', expect: 'ValidationError', run: async () => new CacheRegion({ creatorTimeout: 0 }) },
+  { group: 'Durations', input: '`"30d"` (above the timer limit)', call: 'new CacheRegion({ creatorTimeout: "30d" })', expect: 'ValidationError', run: async () => new CacheRegion({ creatorTimeout: '30d' }) },
+  { group: 'Durations', input: '`-1`', call: 'new CacheRegion({ staleIfErrorFor: -1 })', expect: 'ValidationError', run: async () => new CacheRegion({ staleIfErrorFor: -1 }) },
+  { group: 'Durations', input: '`"soon"`', call: 'region.getOrCreate("k", fn, { creatorTimeout: "soon" })', expect: 'ValidationError', run: () => withRegion(dictionary(), (r) => r.getOrCreate('k', () => 1, { creatorTimeout: 'soon' })) },
+  {
+    group: 'Arguments',
+    input: '70,000 distinct keys',
+    call: 'region.getOrCreateMulti(keys, fn)',
+    expect: 'ValidationError',
+    note: 'at most 65,536 (the creator receives the keys as arguments): split into batches',
+    run: () => withRegion(dictionary(), (r) => r.getOrCreateMulti(Array.from({ length: 70_000 }, (_, i) => `k${i}`), (...keys) => keys)),
+  },
 ];
 
 /** What a case did: the error class name (or "accepted") and the message. */
