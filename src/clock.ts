@@ -9,6 +9,8 @@
 export type Clock = () => number;
 
 let last = 0;
+// Read once: `performance.timeOrigin` is a getter that costs as much as the clock read itself.
+const origin = performance.timeOrigin;
 
 /**
  * The real clock, with sub-millisecond resolution (`performance.timeOrigin + performance.now()`) and
@@ -18,7 +20,7 @@ let last = 0;
  * about 0.24 µs of precision).
  */
 export const systemClock: Clock = () => {
-  const now = performance.timeOrigin + performance.now();
+  const now = origin + performance.now();
   last = now > last + 0.001 ? now : last + 0.001;
   return last;
 };

@@ -273,6 +273,11 @@ export class CacheRegion {
   #actualBackend: CacheBackend | undefined;
   /** The backend's synchronous read, when it has one and no proxy stands between (the in-memory hot path). */
   #readSync: ((key: string) => CachedValue | NoValue) | null = null;
+  /**
+   * Epoch seconds no sane `ct` exceeds: a past clock reading plus a day, so `ct <= horizon` proves a value
+   * is not corrupt-from-the-future without reading the clock (the hit path with no expiration reads none).
+   */
+  #horizon = 0;
   /** True when the backend stores bytes (`getSerialized`…); with a serializer, others get serialized payloads. */
   #storesBytes = false;
 
@@ -490,11 +495,9 @@ export class CacheRegion {
   #unexpired(value: CachedValue | NoValue, expiration: number | null | undefined): CachedValue | NoValue {
     if (isNoValue(value) || expiration === undefined) return value;
     const createdAt = value.metadata.ct;
-    const age = this.#clock() / 1000 - createdAt;
-    // A NaN age fails this test too: a corrupt ct is a miss.
-    if (!(age >= -MAX_FUTURE_SECONDS)) return NO_VALUE;
+    if (!(createdAt <= this.#horizon || this.#plausible(createdAt))) return NO_VALUE;
     // dogpile treats -1 as "always expired" in get() (a bug: it means "never" everywhere else).
-    if (expiration !== null && expiration !== -1 && age > expiration) return NO_VALUE;
+    if (expiration !== null && expiration !== -1 && this.#clock() / 1000 - createdAt > expiration) return NO_VALUE;
     if (this.regionInvalidator.isInvalidated(createdAt)) return NO_VALUE;
     return value;
   }
@@ -550,11 +553,14 @@ export class CacheRegion {
     const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const readSync = this.serializer === null ? this.#readSync : null;
     const value = readSync !== null ? readSync(backendKey) : await this.#read(backendKey);
-    // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock once.
+    // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock at most once.
     if (!isNoValue(value) && value.metadata.v === VALUE_VERSION) {
       const createdAt = value.metadata.ct;
-      const age = this.#clock() / 1000 - createdAt;
-      if (age >= -MAX_FUTURE_SECONDS && (expiration === null || age <= expiration) && !this.regionInvalidator.isInvalidated(createdAt)) {
+      if (
+        (createdAt <= this.#horizon || this.#plausible(createdAt)) &&
+        (expiration === null || this.#clock() / 1000 - createdAt <= expiration) &&
+        !this.regionInvalidator.isInvalidated(createdAt)
+      ) {
         this.#hit(key);
         return value.payload as T;
       }
@@ -826,6 +832,15 @@ export class CacheRegion {
     }
   }
 
+  /**
+   * The slow half of the corrupt-`ct` check: reads the clock, moves the horizon, and says whether `createdAt`
+   * is a finite time at most a day ahead. NaN compares false everywhere, so it is never plausible.
+   */
+  #plausible(createdAt: number): boolean {
+    this.#horizon = this.#clock() / 1000 + MAX_FUTURE_SECONDS;
+    return createdAt <= this.#horizon && createdAt > -Infinity;
+  }
+
   /** Effective expiration for get-or-create: the call's or the region's; -1 means never. */
   #createExpiration(override: Duration | null | undefined): number | null {
     const expiration = override === undefined || override === null ? this.expirationTime : toSeconds(override, 'expirationTime', { allowMinusOne: true });
@@ -837,7 +852,7 @@ export class CacheRegion {
     if (isNoValue(value) || value.metadata.v !== VALUE_VERSION) return NEED_REGENERATION;
     let createdAt = value.metadata.ct;
     // A corrupt creation time (not a number, or far ahead of now) is a miss, never a value forever fresh.
-    if (!(this.#clock() / 1000 - createdAt >= -MAX_FUTURE_SECONDS)) return NEED_REGENERATION;
+    if (!(createdAt <= this.#horizon || this.#plausible(createdAt))) return NEED_REGENERATION;
     if (this.regionInvalidator.isHardInvalidated(createdAt)) return NEED_REGENERATION;
     if (this.regionInvalidator.isSoftInvalidated(createdAt)) {
       if (expiration === null) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
