@@ -74,3 +74,5 @@ export {
   type OsloConf,
   type OsloMemoizer,
 } from './oslo/index.js';
+export { MAX_MULTI_KEYS } from './region.js';
+export { neverBlocks, type NonBlockingMutex } from './lock.js';

@@ -696,16 +696,18 @@ export class CacheRegion {
    * after a throw, one that expired less than `staleIfErrorFor` seconds ago (bentocache's grace period).
    */
   #staleOnError(key: string, stale: CachedValue | undefined, expiration: number | null, error: unknown): CachedValue | undefined {
-    if (stale === undefined) return undefined;
-    const timedOut = isDogpileCacheError(error, CreatorTimeoutError.code);
-    if (!timedOut) {
-      if (this.#staleIfErrorFor === 0) return undefined;
-      const expiredFor = expiration === null ? 0 : this.#clock() / 1000 - stale.metadata.ct - expiration;
-      if (expiredFor > this.#staleIfErrorFor) return undefined;
-    }
+    if (!this.#servesStale(stale, expiration, error)) return undefined;
     this.#backendError('create', error);
     this.#stale(key);
     return stale;
+  }
+
+  #servesStale(stale: CachedValue | NoValue | undefined, expiration: number | null, error: unknown): stale is CachedValue {
+    if (stale === undefined || isNoValue(stale)) return false;
+    if (isDogpileCacheError(error, CreatorTimeoutError.code)) return true;
+    if (this.#staleIfErrorFor === 0) return false;
+    const expiredFor = expiration === null ? 0 : this.#clock() / 1000 - stale.metadata.ct - expiration;
+    return expiredFor <= this.#staleIfErrorFor;
   }
 
   /**
@@ -800,7 +802,22 @@ export class CacheRegion {
       if (held.size > 0) {
         const keysToCreate = [...held.keys()].sort();
         const heldBackendKeys = keysToCreate.map((key) => backendKeyOf.get(key) as string);
-        const created = await this.#runCreator(keysToCreate, heldBackendKeys, () => creator(...keysToCreate), signal, timeoutMs);
+        let created: T[];
+        try {
+          created = await this.#runCreator(keysToCreate, heldBackendKeys, () => creator(...keysToCreate), signal, timeoutMs);
+        } catch (error) {
+          // The stale values stand in only when every key to create has one the rule allows: a partial
+          // answer would mix an error with values.
+          const stale = keysToCreate.map((key) => {
+            const value = values.get(key);
+            return value !== undefined && this.#timed(value, expiration) !== NEED_REGENERATION ? value : undefined;
+          });
+          if (!stale.every((value) => this.#servesStale(value, expiration, error))) throw error;
+          this.#backendError('create', error);
+          for (const key of keysToCreate) this.#stale(key);
+          failed = false;
+          return keys.map((key) => (values.get(key) as CachedValue<T>).payload);
+        }
         if (!Array.isArray(created) || created.length !== keysToCreate.length) {
           throw new ValidationError(
             `getOrCreateMulti creator must return an array of ${keysToCreate.length} value(s), one per key it was given, in order; ` +

@@ -402,6 +402,33 @@ describe('creatorTimeout and staleIfErrorFor (issue 15.4)', () => {
   });
 });
 
+describe('creatorTimeout and staleIfErrorFor in getOrCreateMulti (issue 15.4)', () => {
+  it('a hung creator: stale values when every key has one, else CreatorTimeoutError; every lock released', async () => {
+    const clock = manualClock();
+    const region = new CacheRegion({ clock, creatorTimeout: 0.05 }).configure('dictionary', { expirationTime: 1 });
+    await region.setMulti({ a: 'stale a', b: 'stale b' });
+    clock.advance(5000);
+    const hung = (): Promise<string[]> => new Promise(() => {});
+    assert.deepEqual(await region.getOrCreateMulti(['a', 'b'], hung), ['stale a', 'stale b']);
+    await assert.rejects(region.getOrCreateMulti(['a', 'b', 'c'], hung), CreatorTimeoutError);
+    for (const key of ['a', 'b', 'c']) assert.equal(await region.keyIsLocked(key), false, key);
+    assert.equal(region.stats().waiting, 0);
+  });
+
+  it('staleIfErrorFor applies to the multi creator too', async () => {
+    const clock = manualClock();
+    const region = new CacheRegion({ clock, staleIfErrorFor: 60 }).configure('dictionary', { expirationTime: 10 });
+    await region.setMulti({ a: 'stale a', b: 'stale b' });
+    clock.advance(30_000);
+    const failing = (): never => {
+      throw new Error('db down');
+    };
+    assert.deepEqual(await region.getOrCreateMulti(['b', 'a'], failing), ['stale b', 'stale a']);
+    clock.advance(60_000);
+    await assert.rejects(region.getOrCreateMulti(['a', 'b'], failing), /db down/);
+  });
+});
+
 describe('re-entrance (issue 15.5)', () => {
   it('a creator that calls getOrCreate on its own key fails with ReentrantCreateError instead of hanging', async () => {
     const region = new CacheRegion().configure('dictionary');
