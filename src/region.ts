@@ -577,15 +577,16 @@ export class CacheRegion {
    */
   async #lockedGetOrCreate<T>(call: GetOrCreateCall<T>): Promise<T> {
     const { key, backendKey, initial, options } = call;
-    const mutex = this.#mutex(backendKey);
-    // The null backend's lock never blocks: every caller runs its creator, as in dogpile.
-    if (initial !== NEED_REGENERATION || neverBlocks(mutex)) return this.#runDogpileLock(call, mutex).then((created) => created.payload);
-    if (holdsLock(this, backendKey)) {
+    // A creator asking for its own missing key would wait for itself (or, with the null backend, recurse for ever).
+    if (initial === NEED_REGENERATION && holdsLock(this, backendKey)) {
       throw new ReentrantCreateError(
         `getOrCreate("${key}") was called by the creator of that same key, which has no value yet: it would wait for itself forever. ` +
           'Break the cycle (a creator must not need its own value).',
       );
     }
+    const mutex = this.#mutex(backendKey);
+    // The null backend's lock never blocks: every caller runs its creator, as in dogpile.
+    if (initial !== NEED_REGENERATION || neverBlocks(mutex)) return this.#runDogpileLock(call, mutex).then((created) => created.payload);
     const signal = options?.signal;
     const joined = this.#flights.get(backendKey);
     if (joined !== undefined) {

@@ -456,6 +456,11 @@ describe('re-entrance (issue 15.5)', () => {
     await assert.rejects(Promise.race([outcome, sleep(2000).then(() => 'hung')]), ReentrantCreateError);
   });
 
+  it('with the null backend too (it would recurse for ever)', async () => {
+    const region = new CacheRegion().configure('null');
+    await assert.rejects(region.getOrCreate('k', () => region.getOrCreate('k', () => 'inner')), ReentrantCreateError);
+  });
+
   it('different regions with the same key are not re-entrance', async () => {
     const a = new CacheRegion().configure('dictionary');
     const b = new CacheRegion().configure('dictionary');
