@@ -74,3 +74,4 @@ export {
   type OsloConf,
   type OsloMemoizer,
 } from './oslo/index.js';
+export { isTruthyConf } from './config.js';

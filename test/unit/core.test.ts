@@ -2,11 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   BackendUnavailableError,
+  CacheRegion,
   DogpileCacheError,
+  MemoryBackend,
   MissingDependencyError,
   NO_VALUE,
   ValidationError,
+  coerceStringConf,
   isDogpileCacheError,
+  isTruthyConf,
   isNoValue,
   makeCachedValue,
   toSeconds,
@@ -71,5 +75,46 @@ describe('durations', () => {
 describe('makeCachedValue', () => {
   it('stores creation time in epoch seconds and version 2', () => {
     assert.deepEqual(makeCachedValue('p', 1_500), { payload: 'p', metadata: { ct: 1.5, v: 2 } });
+  });
+});
+
+describe('coerceStringConf (dogpile coerce_string_conf)', () => {
+  it('trims strings before typing them and keeps the trimmed text, as dogpile strips', async () => {
+    const typed = coerceStringConf({ 'cache.backend': ' dogpile.cache.memory ', 'cache.expiration_time': ' 60 ', 'cache.arguments.name': '  a b  ' });
+    assert.equal(typed['cache.backend'], 'dogpile.cache.memory');
+    assert.equal(typed['cache.expiration_time'], 60);
+    assert.equal(typed['cache.arguments.name'], 'a b');
+    const region = new CacheRegion().configureFromConfig({ 'cache.backend': ' dogpile.cache.memory ', 'cache.expiration_time': ' 60 ' }, 'cache.');
+    assert.ok(region.backend instanceof MemoryBackend);
+    assert.equal(region.expirationTime, 60);
+  });
+
+  it('never types a secret option: a password of digits stays a string', () => {
+    const typed = coerceStringConf({ 'cache.arguments.password': ' 31415926 ', 'cache.arguments.sasl_password': '1', 'cache.arguments.port': '11211' });
+    assert.equal(typed['cache.arguments.password'], '31415926');
+    assert.equal(typed['cache.arguments.sasl_password'], '1');
+    assert.equal(typed['cache.arguments.port'], 11211, 'other options are still typed');
+  });
+
+  it('reads only own properties and returns an object without a prototype', () => {
+    const polluted = Object.prototype as Record<string, unknown>;
+    polluted['cache.backend'] = 'dogpile.cache.null';
+    try {
+      const typed = coerceStringConf({ 'cache.expiration_time': '1' });
+      assert.equal(typed['cache.backend'], undefined);
+      assert.equal(Object.getPrototypeOf(typed), null);
+    } finally {
+      delete polluted['cache.backend'];
+    }
+  });
+
+  it('isTruthyConf is Python truthiness after coercion (replace_existing_backend = 1 / yes)', () => {
+    const flag = (text: string): boolean => isTruthyConf(coerceStringConf({ f: text }).f);
+    for (const yes of ['1', 'yes', 'true', 'True', ' on ', '2', '0.5']) assert.equal(flag(yes), true, yes);
+    for (const no of ['0', 'false', 'FALSE', 'None', '', '  ', '0.0']) assert.equal(flag(no), false, JSON.stringify(no));
+    assert.equal(isTruthyConf(undefined), false);
+    assert.equal(isTruthyConf([]), false);
+    assert.equal(isTruthyConf({}), false);
+    assert.equal(isTruthyConf(['a']), true);
   });
 });
