@@ -60,3 +60,12 @@ export function mappingEntries<V>(mapping: Mapping<V>, name = 'mapping'): [strin
   for (const [key] of entries) assertKey(key, `a key of ${name}`);
   return entries;
 }
+
+/**
+ * `object[name]` when `object` holds that property itself, `undefined` otherwise. User option objects
+ * are read through this so a polluted `Object.prototype` (`Object.prototype.url = …`) cannot supply
+ * options nobody passed.
+ */
+export function ownProperty(object: unknown, name: string): unknown {
+  return typeof object === 'object' && object !== null && Object.hasOwn(object, name) ? (object as Record<string, unknown>)[name] : undefined;
+}

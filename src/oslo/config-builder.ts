@@ -29,9 +29,11 @@ const BACKEND_EXPIRY_ARGUMENT: Readonly<Record<string, string>> = Object.freeze(
 export function buildCacheConfig(cacheGroup: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const conf = typeGroup('cache', cacheGroup, OSLO_CACHE_OPTIONS);
   const prefix = conf.config_prefix as string;
-  const backend = conf.enabled === true ? (conf.backend as string) : 'dogpile.cache.null';
+  // oslo maps every option against the configured backend, even when `enabled = false` puts the null
+  // backend in its place: a disabled memcache cache with backend_expiration_time must still start.
+  const backend = conf.backend as string;
   const config: Record<string, unknown> = {
-    [`${prefix}.backend`]: backend,
+    [`${prefix}.backend`]: conf.enabled === true ? backend : 'dogpile.cache.null',
     [`${prefix}.expiration_time`]: conf.expiration_time,
   };
   const argument = (name: string): string => `${prefix}.arguments.${name}`;
