@@ -6,12 +6,17 @@
  */
 import type { CachedValue, Mapping } from './api.js';
 import { ValidationError } from './errors.js';
+import { redactUrl } from './secrets.js';
 
-/** Short, safe description of a value for error messages. */
+/**
+ * Short, safe description of a value for error messages: long strings by length only, URL userinfo
+ * redacted (`"mongodb://***@db"`). A secret option's value must not be passed here at all: use
+ * `hiddenValue` from src/secrets.ts.
+ */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') {
-    return value.length > 40 ? `a string of length ${value.length}` : JSON.stringify(value);
+    return value.length > 40 ? `a string of length ${value.length}` : JSON.stringify(redactUrl(value));
   }
   if (typeof value === 'object') return Array.isArray(value) ? 'an array' : `an object (${value.constructor?.name ?? 'null prototype'})`;
   if (typeof value === 'function') return 'a function';

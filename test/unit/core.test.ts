@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   BackendUnavailableError,
   CacheRegion,
+  DictionaryBackend,
   DogpileCacheError,
   MemoryBackend,
   MissingDependencyError,
@@ -15,6 +16,7 @@ import {
   makeCachedValue,
   toSeconds,
 } from '../../src/index.js';
+import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 
 describe('NO_VALUE', () => {
   it('is one frozen value whose string form is dogpile HEAD\'s', () => {
@@ -118,3 +120,43 @@ describe('coerceStringConf (dogpile coerce_string_conf)', () => {
     assert.equal(isTruthyConf(['a']), true);
   });
 });
+
+describe('backend arguments (ArgumentReader)', () => {
+  it('never prints a secret option\'s value, only its type', () => {
+    const error = captureError(() => new PooledMemcachedBackend({ url: '127.0.0.1:1', username: 'admin', password: 31415926 }));
+    assert.ok(error instanceof ValidationError);
+    assert.match(error.message, /argument password must be a string; got a number \(value hidden\)/);
+    assert.doesNotMatch(error.message, /31415926/);
+  });
+
+  it('redacts URL userinfo in the value it quotes', () => {
+    const error = captureError(() => new PooledMemcachedBackend({ url: 'bob:hunter2@h:1:2' }));
+    assert.ok(error instanceof ValidationError, String(error));
+    assert.doesNotMatch(error.message, /hunter2/);
+  });
+
+  it('reads own properties only: Object.prototype pollution is not an argument', async () => {
+    const polluted = Object.prototype as Record<string, unknown>;
+    polluted.max_entries = 1;
+    polluted.url = 'evil.example:11211';
+    try {
+      const dict = new DictionaryBackend({});
+      await dict.set('a', makeCachedValue(1));
+      await dict.set('b', makeCachedValue(2));
+      assert.equal(dict.size, 2, 'no max_entries came from the prototype');
+      assert.throws(() => new PooledMemcachedBackend({}), /needs the url argument/);
+    } finally {
+      delete polluted.max_entries;
+      delete polluted.url;
+    }
+  });
+});
+
+function captureError(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a throw');
+}
