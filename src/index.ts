@@ -75,3 +75,4 @@ export {
   type OsloMemoizer,
 } from './oslo/index.js';
 export { isTruthyConf } from './config.js';
+export { MemoryPickleBackend } from './backends/dictionary.js';

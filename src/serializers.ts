@@ -153,6 +153,8 @@ export const jsonSerializer: Serializer = Object.freeze({
 /**
  * Node's structured-clone serializer (`node:v8`): keeps Map, Set, Date, BigInt, typed arrays and
  * cycles. Node-only: a Python region cannot read it, and its format may change between Node majors.
+ * Each `deserialize` returns memory of its own: typed arrays and Buffers in the value never share
+ * bytes with the stored copy or with another read.
  */
 export const v8Serializer: Serializer = Object.freeze({
   name: 'v8',
@@ -167,7 +169,12 @@ export const v8Serializer: Serializer = Object.freeze({
   },
   deserialize(bytes: Buffer): unknown {
     try {
-      return v8.deserialize(bytes);
+      // node:v8 returns typed arrays and Buffers as views of the input bytes: a caller mutating one
+      // would change (or, through a shared pool slab, wipe) the stored entry. Deserializing an
+      // unpooled copy gives every read memory only that caller holds.
+      const copy = Buffer.allocUnsafeSlow(bytes.length);
+      bytes.copy(copy);
+      return v8.deserialize(copy);
     } catch (error) {
       throw new SerializationError('Stored bytes are not node:v8 data (written by another serializer?).', { cause: error });
     }

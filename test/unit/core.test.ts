@@ -3,13 +3,17 @@ import { describe, it } from 'node:test';
 import {
   BackendUnavailableError,
   CacheRegion,
+  ConfigurationError,
   DictionaryBackend,
   DogpileCacheError,
   MemoryBackend,
   MissingDependencyError,
   NO_VALUE,
   ValidationError,
+  buildCacheConfig,
   coerceStringConf,
+  configureCacheRegion,
+  createRegion,
   isDogpileCacheError,
   isTruthyConf,
   isNoValue,
@@ -160,3 +164,56 @@ function captureError(fn: () => unknown): Error {
   }
   throw new Error('expected a throw');
 }
+
+describe('registry: dogpile and oslo backend names', () => {
+  for (const name of ['dogpile.cache.memcached', 'dogpile.cache.pylibmc', 'dogpile.cache.bmemcached', 'dogpile.cache.pymemcache']) {
+    it(`${name} runs on the memcached backend with dogpile's argument names`, async () => {
+      const region = new CacheRegion().configureFromConfig(
+        {
+          'cache.backend': name,
+          'cache.arguments.url': '127.0.0.1:1',
+          'cache.arguments.distributed_lock': 'true',
+          'cache.arguments.lock_timeout': '5',
+          'cache.arguments.memcached_expire_time': '600',
+          'cache.arguments.min_compress_len': '1024',
+          'cache.arguments.binary': 'true',
+        },
+        'cache.',
+      );
+      assert.ok(region.backend instanceof PooledMemcachedBackend);
+      await region.close();
+    });
+  }
+
+  it('dogpile.cache.bmemcached takes username/password (a password of digits too)', async () => {
+    const region = new CacheRegion().configureFromConfig(
+      { 'cache.backend': 'dogpile.cache.bmemcached', 'cache.arguments.url': '127.0.0.1:1', 'cache.arguments.username': 'u', 'cache.arguments.password': '31415926' },
+      'cache.',
+    );
+    await region.close();
+  });
+
+  it('dogpile.cache.pymemcache refuses what the client cannot do instead of dropping it', () => {
+    assert.throws(
+      () => new CacheRegion().configure('dogpile.cache.pymemcache', { arguments: { url: '127.0.0.1:1', enable_retry_client: true } }),
+      (e: Error) => e instanceof ConfigurationError && /enable_retry_client/.test(e.message),
+    );
+    assert.throws(() => new CacheRegion().configure('dogpile.cache.pymemcache', { arguments: { url: '127.0.0.1:1', socket_keepalive: {} } }), ConfigurationError);
+  });
+
+  it('a region argument object is not modified by the name mapping', async () => {
+    const args = Object.freeze({ url: '127.0.0.1:1' });
+    const region = new CacheRegion().configure('dogpile.cache.memcached', { arguments: args });
+    await region.close();
+  });
+
+  it('an oslo [cache] backend = dogpile.cache.memcached configures (url split, backend_expiration_time mapped)', async () => {
+    const conf = { cache: { enabled: true, backend: 'dogpile.cache.memcached', backend_argument: ['url:127.0.0.1:1,127.0.0.1:2'], backend_expiration_time: 900 } };
+    const config = buildCacheConfig(conf.cache);
+    assert.deepEqual(config['cache.oslo.arguments.url'], ['127.0.0.1:1', '127.0.0.1:2']);
+    assert.equal(config['cache.oslo.arguments.memcached_expire_time'], 900);
+    const region = configureCacheRegion(conf, createRegion());
+    assert.ok(region.backend instanceof PooledMemcachedBackend);
+    await region.close();
+  });
+});
