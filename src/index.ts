@@ -76,3 +76,4 @@ export {
 } from './oslo/index.js';
 export { isTruthyConf } from './config.js';
 export { MemoryPickleBackend } from './backends/dictionary.js';
+export { uniqueFunctionKeyGenerator, uniqueFunctionMultiKeyGenerator } from './keys.js';
