@@ -77,3 +77,4 @@ export {
 export { isTruthyConf } from './config.js';
 export { MemoryPickleBackend } from './backends/dictionary.js';
 export { uniqueFunctionKeyGenerator, uniqueFunctionMultiKeyGenerator } from './keys.js';
+export { MAX_JSON_DEPTH } from './serializers.js';
