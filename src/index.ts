@@ -78,3 +78,4 @@ export { isTruthyConf } from './config.js';
 export { MemoryPickleBackend } from './backends/dictionary.js';
 export { uniqueFunctionKeyGenerator, uniqueFunctionMultiKeyGenerator } from './keys.js';
 export { MAX_JSON_DEPTH } from './serializers.js';
+export { MAX_SPREAD_ARGUMENTS } from './validate.js';

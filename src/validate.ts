@@ -74,3 +74,31 @@ export function mappingEntries<V>(mapping: Mapping<V>, name = 'mapping'): [strin
 export function ownProperty(object: unknown, name: string): unknown {
   return typeof object === 'object' && object !== null && Object.hasOwn(object, name) ? (object as Record<string, unknown>)[name] : undefined;
 }
+
+/**
+ * The most arguments a multi call takes (`cacheMultiOnArguments`' ids, the keys a multi creator
+ * receives). JavaScript passes spread arguments on the stack, and V8 throws a RangeError somewhere
+ * past 100,000 of them (fewer when the caller is already deep, or when two spreads are on the stack at
+ * once): a fixed limit with a clear error keeps failures predictable. Split larger calls.
+ */
+export const MAX_SPREAD_ARGUMENTS = 65_536;
+
+/** Throws a {@link ValidationError} naming the limit when `count` exceeds {@link MAX_SPREAD_ARGUMENTS}. */
+export function assertSpreadable(count: number, what: string): void {
+  if (count > MAX_SPREAD_ARGUMENTS) {
+    throw new ValidationError(
+      `${what} takes at most ${MAX_SPREAD_ARGUMENTS} arguments per call (they are spread into function calls, which JavaScript bounds); got ${count}. Split the call into batches.`,
+    );
+  }
+}
+
+/**
+ * The own enumerable properties of a user's options object, on an object without a prototype, so a
+ * polluted `Object.prototype` cannot supply an option. `undefined`/`null` give no options.
+ * @throws {ValidationError} when `options` is not an object.
+ */
+export function ownOptions<T extends object>(options: T | undefined | null, name: string): Partial<T> {
+  if (options === undefined || options === null) return Object.create(null) as Partial<T>;
+  if (typeof options !== 'object' || Array.isArray(options)) throw new ValidationError(`${name} must be an object; got ${describe(options)}.`);
+  return Object.assign(Object.create(null) as Partial<T>, options);
+}

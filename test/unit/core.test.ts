@@ -6,6 +6,7 @@ import {
   ConfigurationError,
   DictionaryBackend,
   DogpileCacheError,
+  MAX_SPREAD_ARGUMENTS,
   MemoryBackend,
   MissingDependencyError,
   NO_VALUE,
@@ -215,5 +216,49 @@ describe('registry: dogpile and oslo backend names', () => {
     const region = configureCacheRegion(conf, createRegion());
     assert.ok(region.backend instanceof PooledMemcachedBackend);
     await region.close();
+  });
+});
+
+describe('memoization: limits and options', () => {
+  it('cacheMultiOnArguments takes up to MAX_SPREAD_ARGUMENTS ids; past it a ValidationError names the limit (never a RangeError)', async () => {
+    const region = new CacheRegion().configure('dictionary');
+    let calls = 0;
+    const double = region.cacheMultiOnArguments({ namespace: 'double' })(async (...ids: number[]) => {
+      calls++;
+      return ids.map((id) => id * 2);
+    });
+    const ids = Array.from({ length: MAX_SPREAD_ARGUMENTS }, (_, i) => i);
+    const first = (await double(...ids)) as number[];
+    assert.equal(first.length, MAX_SPREAD_ARGUMENTS);
+    assert.equal(first[MAX_SPREAD_ARGUMENTS - 1], (MAX_SPREAD_ARGUMENTS - 1) * 2);
+    assert.deepEqual(await double(...ids), first, 'all hits');
+    assert.equal(calls, 1);
+    assert.equal((await double.get(...ids)).length, MAX_SPREAD_ARGUMENTS);
+    const tooMany = Array.from({ length: 100_000 }, (_, i) => i);
+    await assert.rejects(double(...tooMany), (e: Error) => e instanceof ValidationError && e.message.includes(String(MAX_SPREAD_ARGUMENTS)));
+    await assert.rejects(async () => double.get(...tooMany), ValidationError);
+    await region.close();
+  });
+
+  it('memoizer options come from the object itself, not Object.prototype', async () => {
+    const polluted = Object.prototype as Record<string, unknown>;
+    polluted.shouldCacheFn = () => false;
+    polluted.namespace = 'evil';
+    try {
+      const region = new CacheRegion().configure('dictionary');
+      let calls = 0;
+      const load = region.cacheOnArguments()(async function load(id: number) {
+        calls++;
+        return id;
+      });
+      await load(1);
+      await load(1);
+      assert.equal(calls, 1, 'cached: no shouldCacheFn came from the prototype');
+      assert.notEqual(await region.get('load|1'), NO_VALUE, 'keyed by the function name, not a polluted namespace');
+      await region.close();
+    } finally {
+      delete polluted.shouldCacheFn;
+      delete polluted.namespace;
+    }
   });
 });
