@@ -38,10 +38,12 @@ export function buildCacheConfig(cacheGroup: Readonly<Record<string, unknown>>):
   };
   const argument = (name: string): string => `${prefix}.arguments.${name}`;
 
-  for (const entry of conf.backend_argument as string[]) {
+  for (const [index, entry] of (conf.backend_argument as string[]).entries()) {
     const colon = entry.indexOf(':');
     if (colon < 0) {
-      debug('Unable to build cache config-key. Expected format "<argname>:<value>". Skipping unknown format: %s', entry);
+      // oslo logs the entry itself; without its ":" we cannot tell a name from a value, and the value
+      // may be a password (`password=hunter2`), so only its position is logged.
+      debug('Unable to build cache config-key. Expected format "<argname>:<value>". Skipping backend_argument #%d (value not shown).', index + 1);
       continue;
     }
     const name = entry.slice(0, colon);

@@ -288,3 +288,18 @@ password = 31415926
     }
   });
 });
+
+describe('oslo layer: no secret in a log line', () => {
+  it('a malformed backend_argument is skipped without logging its text (it may hold a password)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const script = "import { buildCacheConfig } from './src/index.ts'; buildCacheConfig({ enabled: true, backend: 'oslo_cache.dict', backend_argument: ['password=pl4nted-s3cret'] });";
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../..', import.meta.url),
+      env: { ...process.env, NODE_DEBUG: 'dogpile-cache' },
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /Skipping backend_argument #1/, 'the skip is logged');
+    assert.doesNotMatch(result.stderr, /pl4nted-s3cret/);
+  });
+});
