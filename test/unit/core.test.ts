@@ -22,6 +22,7 @@ import {
   toSeconds,
 } from '../../src/index.js';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
+import { MongoBackend } from '../../src/backends/mongo/index.js';
 
 describe('NO_VALUE', () => {
   it('is one frozen value whose string form is dogpile HEAD\'s', () => {
@@ -150,9 +151,13 @@ describe('backend arguments (ArgumentReader)', () => {
       await dict.set('b', makeCachedValue(2));
       assert.equal(dict.size, 2, 'no max_entries came from the prototype');
       assert.throws(() => new PooledMemcachedBackend({}), /needs the url argument/);
+      // Were the prototype read, this value would reach Mongo's TLS settings (and 'NONE' would turn checks off).
+      polluted.ssl_cert_reqs = 'BOGUS';
+      await new MongoBackend({ db_hosts: '127.0.0.1:1', db_name: 'x', cache_collection: 'c' }).close();
     } finally {
       delete polluted.max_entries;
       delete polluted.url;
+      delete polluted.ssl_cert_reqs;
     }
   });
 });
