@@ -79,8 +79,10 @@ registerBackend('dogpile.cache.memory_pickle', MemoryPickleBackend);
  * `distributed_lock`, `lock_timeout`, `memcached_expire_time`, `dead_retry`, `socket_timeout`,
  * bmemcached's `username`/`password`) have the same names there; `translate` maps the rest. Arguments
  * of a Python client that change nothing here (`min_compress_len`, pylibmc's `binary`/`behaviors`,
- * pymemcache's `serde` and retry tuning) are ignored with a debug log like any unknown argument; one
- * that asks for a feature this client lacks is a ConfigurationError rather than silently dropped.
+ * pymemcache's `default_noreply` and retry tuning) are ignored with a debug log like any unknown
+ * argument; one that asks for a feature this client lacks (pymemcache's `enable_retry_client`,
+ * `socket_keepalive`, `serde`; any `tls_context`, refused by the backend) is a ConfigurationError
+ * rather than silently dropped. The caller's argument object is copied, never modified.
  */
 function dogpileMemcached(name: string, translate: (reader: ArgumentReader, args: Record<string, unknown>) => void): BackendClass {
   const Backend = class extends PooledMemcachedBackend {

@@ -123,6 +123,7 @@ describe('coerceStringConf (dogpile coerce_string_conf)', () => {
     assert.equal(isTruthyConf(undefined), false);
     assert.equal(isTruthyConf([]), false);
     assert.equal(isTruthyConf({}), false);
+    assert.equal(isTruthyConf(Object.create(null)), false);
     assert.equal(isTruthyConf(['a']), true);
   });
 });
