@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { types } from 'node:util';
 import * as v8 from 'node:v8';
 import type { CachedValue } from './api.js';
 import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
@@ -89,15 +90,17 @@ function writeJson(value: unknown, out: string[], stack: Set<object>, path: stri
   }
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   // Date's and Buffer's own toJSON would read back as a string and as { type, data }: refused below.
-  if (typeof toJSON === 'function' && !(value instanceof Date) && !ArrayBuffer.isView(value)) {
+  if (typeof toJSON === 'function' && !types.isDate(value) && !ArrayBuffer.isView(value)) {
     stack.add(value);
     writeJson((toJSON as (key: string) => unknown).call(value, ''), out, stack, path);
     stack.delete(value);
     return;
   }
   const proto: unknown = Object.getPrototypeOf(value);
-  const isArray = Array.isArray(value) && proto === Array.prototype;
-  if (!isArray && proto !== Object.prototype && proto !== null) throw unserializable(path, objectKind(value), refusalReason(value));
+  const isArray = Array.isArray(value) && (proto === Array.prototype || isBuiltinPrototype(proto, 'Array'));
+  if (!isArray && proto !== Object.prototype && proto !== null && !isBuiltinPrototype(proto, 'Object')) {
+    throw unserializable(path, objectKind(value), refusalReason(value));
+  }
   if (!isArray && Object.getOwnPropertySymbols(value).length > 0) {
     throw unserializable(path, 'an object with symbol keys', 'JSON keeps only string keys');
   }
@@ -127,21 +130,36 @@ function writeJson(value: unknown, out: string[], stack: Set<object>, path: stri
   stack.delete(value);
 }
 
-const BOXED = [Number, String, Boolean, BigInt, Symbol] as const;
+/**
+ * True for `Object.prototype` or `Array.prototype` of another realm (a `node:vm` context, a test
+ * runner's sandbox): plain data made there is plain data here too.
+ */
+function isBuiltinPrototype(proto: unknown, name: 'Object' | 'Array'): boolean {
+  if (typeof proto !== 'object' || proto === null) return false;
+  const parent: unknown = Object.getPrototypeOf(proto);
+  const ctor = (proto as { constructor?: unknown }).constructor;
+  const expectedParent = name === 'Object' ? null : undefined;
+  if (name === 'Object' ? parent !== expectedParent : !isBuiltinPrototype(parent, 'Object')) return false;
+  return typeof ctor === 'function' && ctor.name === name && Object.getPrototypeOf(ctor) !== null && /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(ctor));
+}
 
+// node:util's type checks work across realms, where instanceof would not.
 function objectKind(value: object): string {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : 'a Date';
-  for (const Box of BOXED) if (value instanceof Box) return `a boxed ${Box.name} (new ${Box.name}(…))`;
+  if (types.isDate(value)) return Number.isNaN(Date.prototype.getTime.call(value)) ? 'an invalid Date' : 'a Date';
+  if (types.isBoxedPrimitive(value)) {
+    const name = Object.prototype.toString.call(value).slice(8, -1);
+    return `a boxed ${name} (new ${name}(…))`;
+  }
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
   if (typeof name !== 'string' || name === '') return 'an object with a custom prototype';
   return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 function refusalReason(value: object): string {
-  if (value instanceof Date) return 'JSON would read it back as a string (store date.toISOString() or date.getTime())';
-  if (value instanceof Map || value instanceof Set) return 'JSON would store it as {} and lose its contents';
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return 'JSON would read it back as a plain object of indexes (store Array.from(bytes) or base64)';
-  if (BOXED.some((Box) => value instanceof Box)) return 'JSON would read it back as a primitive (store the primitive)';
+  if (types.isDate(value)) return 'JSON would read it back as a string (store date.toISOString() or date.getTime())';
+  if (types.isMap(value) || types.isSet(value)) return 'JSON would store it as {} and lose its contents';
+  if (ArrayBuffer.isView(value) || types.isAnyArrayBuffer(value)) return 'JSON would read it back as a plain object of indexes (store Array.from(bytes) or base64)';
+  if (types.isBoxedPrimitive(value)) return 'JSON would read it back as a primitive (store the primitive)';
   return 'JSON would read it back as a plain object or {} (store plain data, or give the class a toJSON())';
 }
 

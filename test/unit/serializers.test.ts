@@ -175,3 +175,14 @@ describe('v8 serializer: every read owns its memory (issue 16.4)', () => {
     assert.notEqual(second.u.buffer, first.u.buffer);
   });
 });
+
+describe('JSON serializer: plain data from another realm', () => {
+  it('accepts objects and arrays made in a node:vm context, and still refuses its class instances and Dates', async () => {
+    const vm = await import('node:vm');
+    const made = vm.runInNewContext('({ plain: { a: [1, "x", { b: null }] }, date: new Date(0), instance: new (class Widget {})() })') as Record<string, unknown>;
+    assert.equal(pythonJsonDumps(made.plain), '{"a": [1, "x", {"b": null}]}');
+    assert.throws(() => pythonJsonDumps(made.date), SerializationError);
+    assert.throws(() => pythonJsonDumps(made.instance), SerializationError);
+    assert.throws(() => pythonJsonDumps(new (class Object {})()), SerializationError, 'a user class named Object is not plain data');
+  });
+});
