@@ -4,8 +4,9 @@
  * @module
  */
 import { createHash } from 'node:crypto';
+import { types } from 'node:util';
 import { ValidationError } from './errors.js';
-import { describe } from './validate.js';
+import { describe, isBuiltinPrototype } from './validate.js';
 
 /** Turns a region key into the key the backend stores. */
 export type KeyMangler = (key: string) => string;
@@ -172,9 +173,12 @@ function keyToken(arg: unknown, depth: number, seen: Set<object>): string {
     default:
       throw uniqueKeyError(arg);
   }
-  if (arg instanceof Date) return `Date(${Number.isNaN(arg.getTime()) ? 'NaN' : JSON.stringify(arg.toISOString())})`;
+  if (types.isDate(arg)) {
+    const time = Date.prototype.getTime.call(arg);
+    return `Date(${Number.isNaN(time) ? 'NaN' : JSON.stringify(new Date(time).toISOString())})`;
+  }
   const proto: unknown = Object.getPrototypeOf(arg);
-  if (!Array.isArray(arg) && proto !== Object.prototype && proto !== null) throw uniqueKeyError(arg);
+  if (!Array.isArray(arg) && proto !== Object.prototype && proto !== null && !isBuiltinPrototype(proto, 'Object')) throw uniqueKeyError(arg);
   if (seen.has(arg) || depth >= MAX_KEY_DEPTH) {
     throw new ValidationError(`uniqueFunctionKeyGenerator cannot key an argument that contains itself or is nested over ${MAX_KEY_DEPTH} levels; pass toStr.`);
   }

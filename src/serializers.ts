@@ -9,7 +9,7 @@ import * as v8 from 'node:v8';
 import type { CachedValue } from './api.js';
 import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
 import { SerializationError, ValidationError } from './errors.js';
-import { describe } from './validate.js';
+import { describe, isBuiltinPrototype } from './validate.js';
 
 /** Turns payloads into bytes and back. */
 export interface Serializer {
@@ -128,19 +128,6 @@ function writeJson(value: unknown, out: string[], stack: Set<object>, path: stri
     out.push('}');
   }
   stack.delete(value);
-}
-
-/**
- * True for `Object.prototype` or `Array.prototype` of another realm (a `node:vm` context, a test
- * runner's sandbox): plain data made there is plain data here too.
- */
-function isBuiltinPrototype(proto: unknown, name: 'Object' | 'Array'): boolean {
-  if (typeof proto !== 'object' || proto === null) return false;
-  const parent: unknown = Object.getPrototypeOf(proto);
-  const ctor = (proto as { constructor?: unknown }).constructor;
-  const expectedParent = name === 'Object' ? null : undefined;
-  if (name === 'Object' ? parent !== expectedParent : !isBuiltinPrototype(parent, 'Object')) return false;
-  return typeof ctor === 'function' && ctor.name === name && Object.getPrototypeOf(ctor) !== null && /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(ctor));
 }
 
 // node:util's type checks work across realms, where instanceof would not.

@@ -102,3 +102,16 @@ export function ownOptions<T extends object>(options: T | undefined | null, name
   if (typeof options !== 'object' || Array.isArray(options)) throw new ValidationError(`${name} must be an object; got ${describe(options)}.`);
   return Object.assign(Object.create(null) as Partial<T>, options);
 }
+
+/**
+ * True for `Object.prototype` or `Array.prototype` of another realm (a `node:vm` context, a test
+ * runner's sandbox): plain data made there is plain data here too.
+ */
+export function isBuiltinPrototype(proto: unknown, name: 'Object' | 'Array'): boolean {
+  if (typeof proto !== 'object' || proto === null) return false;
+  const parent: unknown = Object.getPrototypeOf(proto);
+  const ctor = (proto as { constructor?: unknown }).constructor;
+  const expectedParent = name === 'Object' ? null : undefined;
+  if (name === 'Object' ? parent !== expectedParent : !isBuiltinPrototype(parent, 'Object')) return false;
+  return typeof ctor === 'function' && ctor.name === name && Object.getPrototypeOf(ctor) !== null && /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(ctor));
+}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import {
   ValidationError,
@@ -119,6 +120,8 @@ describe('uniqueFunctionKeyGenerator: a key per distinct call', () => {
     assert.equal(unique(1, -0, 10n, NaN), 'f|1,-0,10n,NaN');
     assert.equal(unique({ b: 1, a: [2] }), unique({ a: [2], b: 1 }), 'object keys are sorted');
     assert.equal(unique(Object.assign(Object.create(null), { a: 1 })), unique({ a: 1 }), 'a plain object keys by its contents, with or without a prototype');
+    const foreign = runInNewContext('({ a: [1, { d: new Date(0) }] })') as unknown;
+    assert.equal(unique(foreign), unique({ a: [1, { d: new Date(0) }] }), 'plain data from a node:vm context keys the same');
   });
 
   it('namespaces holding "|" cannot meet another namespace\'s arguments', () => {
