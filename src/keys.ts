@@ -20,21 +20,29 @@ export function sha1MangleKey(key: string): string {
   return createHash('sha1').update(key, 'utf8').digest('hex');
 }
 
+const SHA1_HEX_LENGTH = 40;
+const SHA1_HEX = /^[0-9a-f]{40}$/;
+
 /**
  * Applies `mangler` only to keys of at least `length` characters (dogpile's
  * `length_conditional_mangler`). Characters are Unicode code points, as Python's `len()` counts them,
  * so a key with emoji is mangled (or not) the same way by a Python and a Node region.
  *
- * Keys shorter than `length` are left as they are, so they share the space of the mangler's outputs:
- * with `sha1MangleKey` and a `length` over 40, a user key of 40 hex characters equals the mangled form
- * of some longer key. Keep `length` at most the mangler's output length (40 for sha1), or use
- * {@link memcachedSafeMangler}, whose outputs no user key can take.
+ * Keys shorter than `length` are left as they are, so they share the space of the mangler's outputs.
+ * With {@link sha1MangleKey} and a `length` over 40, a user key of 40 lowercase hex characters would
+ * equal the mangled form of some longer key, so such keys are mangled too (dogpile leaves them: a
+ * Python region sharing the cache stores them under another key). With your own mangler, keep
+ * `length` at most its output length, or use {@link memcachedSafeMangler}, whose outputs no user key
+ * can take.
  */
 export function lengthConditionalMangler(length: number, mangler: KeyMangler): KeyMangler {
   if (!Number.isInteger(length) || length < 0) {
     throw new ValidationError(`length must be a non-negative integer; got ${describe(length)}.`);
   }
   if (typeof mangler !== 'function') throw new ValidationError(`mangler must be a function; got ${describe(mangler)}.`);
+  if (mangler === sha1MangleKey && length > SHA1_HEX_LENGTH) {
+    return (key) => (codePointsAtLeast(key, length) || (key.length === SHA1_HEX_LENGTH && SHA1_HEX.test(key)) ? mangler(key) : key);
+  }
   return (key) => (codePointsAtLeast(key, length) ? mangler(key) : key);
 }
 

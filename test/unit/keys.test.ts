@@ -79,6 +79,17 @@ describe('key manglers: issue 14/16/23 cases', () => {
     assert.equal(lengthConditionalMangler(2, (key) => `M(${key})`)('a\uD800'), 'M(a\uD800)', 'a lone surrogate counts as one, as in Python');
   });
 
+  it('lengthConditionalMangler(length > 40, sha1MangleKey): a 40-hex user key cannot equal a hashed key', () => {
+    const mangle = lengthConditionalMangler(250, sha1MangleKey);
+    const long = 'k'.repeat(300);
+    const hashed = mangle(long);
+    assert.equal(hashed, sha1MangleKey(long));
+    assert.notEqual(mangle(hashed), hashed, 'a user key that looks like a sha1 digest is hashed itself');
+    assert.equal(mangle('A'.repeat(40)), 'A'.repeat(40), 'only lowercase hex, the digest alphabet');
+    assert.equal(mangle('short'), 'short');
+    assert.equal(lengthConditionalMangler(40, sha1MangleKey)(hashed), sha1MangleKey(hashed), 'length <= 40 needs no special case');
+  });
+
   it('memcachedSafeMangler: no user key equals the hashed form of another key', () => {
     const long = 'k'.repeat(300);
     const hashed = memcachedSafeMangler(long);
