@@ -2,14 +2,17 @@
  * Reads backend `arguments`: each option under its dogpile/oslo snake_case name (`pool_maxsize`) or
  * its camelCase name (`poolMaxsize`). A wrong type is a {@link ValidationError} naming the option; an
  * unknown option is ignored with a debug log (`NODE_DEBUG=dogpile-cache`), because oslo passes the
- * memcache options to every backend. The caller's object is never modified.
+ * memcache options to every backend. The caller's object is never modified, and only its own
+ * properties are read: a polluted `Object.prototype.url` is not an option. A secret option's value
+ * (`isSecretOption`: passwords, SASL logins, TLS keys) never appears in a message, only its type.
  *
  * @module
  */
 import { toOptionalSeconds, toSeconds, type ToSecondsOptions } from './duration.js';
 import { ValidationError } from './errors.js';
 import { debug } from './log.js';
-import { describe } from './validate.js';
+import { hiddenValue, isSecretOption } from './secrets.js';
+import { describe, ownProperty } from './validate.js';
 
 function snakeCase(camel: string): string {
   return camel.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
@@ -38,8 +41,8 @@ export class ArgumentReader {
   raw(name: string): unknown {
     const snake = snakeCase(name);
     this.#used.add(name).add(snake);
-    const camelValue = this.#args[name];
-    const snakeValue = this.#args[snake];
+    const camelValue = ownProperty(this.#args, name);
+    const snakeValue = ownProperty(this.#args, snake);
     if (camelValue !== undefined && snakeValue !== undefined && camelValue !== snakeValue && snake !== name) {
       throw new ValidationError(
         `${this.#backend} argument ${snake} was given twice, as "${snake}" and "${name}", with different values; pass one.`,
@@ -49,7 +52,9 @@ export class ArgumentReader {
   }
 
   #fail(name: string, expected: string, value: unknown): never {
-    throw new ValidationError(`${this.#backend} argument ${snakeCase(name)} must be ${expected}; got ${describe(value)}.`);
+    const snake = snakeCase(name);
+    const got = isSecretOption(snake) ? hiddenValue(value) : describe(value);
+    throw new ValidationError(`${this.#backend} argument ${snake} must be ${expected}; got ${got}.`);
   }
 
   /** A string option. */

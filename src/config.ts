@@ -3,27 +3,53 @@
  *
  * @module
  */
+import { isSecretOption } from './secrets.js';
 
 const INTEGER = /^[-+]?\d+$/;
 const FLOAT = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 /**
- * Types string values as dogpile's `coerce_string_conf` does (after trimming): integers and floats
- * become numbers, `"true"`/`"false"` (any case) booleans, exactly `"None"` null; other values are
- * kept. Returns a new object; `config` is not modified.
+ * Types string values as dogpile's `coerce_string_conf` does: each string is trimmed, then integers
+ * and floats become numbers, `"true"`/`"false"` (any case) booleans, exactly `"None"` null; other
+ * strings are kept, trimmed (dogpile keeps the stripped text too).
+ *
+ * Unlike dogpile, an option holding a secret (a password, SASL login, TLS key: see
+ * `isSecretOption`) is never typed: a password of digits stays the string it is, where dogpile would
+ * make it an int that no driver accepts. Only the caller's own properties are read (an
+ * `Object.prototype` pollution cannot add options), and the result has no prototype for the same
+ * reason. `config` is not modified.
  */
 export function coerceStringConf(config: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(config)) result[name] = typeof value === 'string' ? coerceString(value) : value;
+  const result: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(config)) {
+    result[name] = typeof value !== 'string' ? value : isSecretOption(name) ? value.trim() : coerceString(value);
+  }
   return result;
 }
 
-/** Types one string value as {@link coerceStringConf} does. */
+/** Types one string value as {@link coerceStringConf} does (the value trimmed first). */
 export function coerceString(value: string): unknown {
   const text = value.trim();
   if (INTEGER.test(text) || FLOAT.test(text)) return Number(text);
   const lower = text.toLowerCase();
   if (lower === 'true' || lower === 'false') return lower === 'true';
   if (text === 'None') return null;
-  return value;
+  return text;
+}
+
+/**
+ * Python's truthiness of a configuration value after {@link coerceStringConf}, which is how dogpile
+ * reads flags such as `replace_existing_backend`: `false`, `0`, `""`, `null`/`undefined`, an empty
+ * array or an empty object are false; everything else (`true`, `1`, `"yes"`, any other non-empty
+ * string) is true. Use it on coerced values: the string `"false"` is true here.
+ */
+export function isTruthyConf(value: unknown): boolean {
+  if (value === null || value === undefined || value === false || value === 0 || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (value instanceof Map || value instanceof Set) return value.size > 0;
+  if (typeof value === 'object') {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto === Object.prototype || proto === null) return Object.keys(value).length > 0;
+  }
+  return true;
 }

@@ -74,5 +74,9 @@ export {
   type OsloConf,
   type OsloMemoizer,
 } from './oslo/index.js';
-export { MAX_MULTI_KEYS } from './region.js';
 export { neverBlocks, type NonBlockingMutex } from './lock.js';
+export { isTruthyConf } from './config.js';
+export { MemoryPickleBackend } from './backends/dictionary.js';
+export { uniqueFunctionKeyGenerator, uniqueFunctionMultiKeyGenerator } from './keys.js';
+export { MAX_JSON_DEPTH } from './serializers.js';
+export { MAX_SPREAD_ARGUMENTS } from './validate.js';

@@ -9,7 +9,7 @@ import { ValidationError } from './errors.js';
 import type { FunctionKeyGenerator, FunctionMultiKeyGenerator, ToStr } from './keys.js';
 import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
 import type { CacheRegion, FunctionKeyGeneratorFactory, FunctionMultiKeyGeneratorFactory } from './region.js';
-import { describe } from './validate.js';
+import { assertSpreadable, describe, ownOptions } from './validate.js';
 
 /** An expiration time, or a function evaluated on every call (`null`/`undefined` → the region's). */
 export type ExpirationOption = Duration | null | (() => Duration | null | undefined);
@@ -96,17 +96,19 @@ function targetName(fn: AnyFunction, context: unknown): { name: string } {
 
 function callOptions(expiration: () => Duration | null | undefined, shouldCacheFn: ((value: unknown) => boolean) | undefined) {
   const expirationTime = expiration();
-  return {
-    ...(expirationTime === undefined || expirationTime === null ? {} : { expirationTime }),
-    ...(shouldCacheFn === undefined ? {} : { shouldCacheFn }),
-  };
+  // No prototype: the region reads these options, and a polluted Object.prototype must not add one.
+  const options: { expirationTime?: Duration; shouldCacheFn?: (value: unknown) => boolean } = Object.create(null);
+  if (expirationTime !== undefined && expirationTime !== null) options.expirationTime = expirationTime;
+  if (shouldCacheFn !== undefined) options.shouldCacheFn = shouldCacheFn;
+  return options;
 }
 
 /**
  * Memoizes a function on a region. Keys exclude `this` (as dogpile skips `self`), so every instance
  * of a class shares the results of a decorated method for the same arguments.
  */
-export function cacheOnArguments(region: CacheRegion, options: CacheOnArgumentsOptions = {}): Memoizer {
+export function cacheOnArguments(region: CacheRegion, userOptions: CacheOnArgumentsOptions = {}): Memoizer {
+  const options = ownOptions(userOptions, 'cacheOnArguments options');
   const expiration = expirationOf(options.expirationTime);
   const { shouldCacheFn } = options;
   const factory = options.functionKeyGenerator ?? region.functionKeyGenerator;
@@ -135,7 +137,8 @@ export function cacheOnArguments(region: CacheRegion, options: CacheOnArgumentsO
  * Memoizes a function whose arguments are each one key and which returns one value per argument
  * (or, with `asDict`, an object keyed by argument). Only missing keys reach the function, in one call.
  */
-export function cacheMultiOnArguments(region: CacheRegion, options: CacheMultiOnArgumentsOptions = {}): MultiMemoizer {
+export function cacheMultiOnArguments(region: CacheRegion, userOptions: CacheMultiOnArgumentsOptions = {}): MultiMemoizer {
+  const options = ownOptions(userOptions, 'cacheMultiOnArguments options');
   const expiration = expirationOf(options.expirationTime);
   const asDict = options.asDict === true;
   const userShouldCache = options.shouldCacheFn;
@@ -145,8 +148,23 @@ export function cacheMultiOnArguments(region: CacheRegion, options: CacheMultiOn
     : userShouldCache;
   const factory = options.functionMultiKeyGenerator ?? region.functionMultiKeyGenerator;
   return ((fn: AnyFunction, context?: ClassMethodDecoratorContext) => {
-    const keysFor: FunctionMultiKeyGenerator = factory(options.namespace, targetName(fn, context), ...(options.toStr ? [options.toStr] : []));
+    const generate: FunctionMultiKeyGenerator = factory(options.namespace, targetName(fn, context), ...(options.toStr ? [options.toStr] : []));
+    // The limit is checked before any spread, and the generator gets the arguments in slices: the
+    // caller's own spread is still on the stack here, and a second full copy would overflow it.
+    // A multi key generator gives one key per argument, each on its own, so slicing changes nothing.
+    const keysFor = (args: unknown[]): string[] => {
+      assertSpreadable(args.length, 'A cacheMultiOnArguments function');
+      if (args.length <= KEY_SLICE) return generate(...args);
+      const keys: string[] = [];
+      for (let start = 0; start < args.length; start += KEY_SLICE) {
+        for (const key of generate(...args.slice(start, start + KEY_SLICE))) keys.push(key);
+      }
+      return keys;
+    };
     const compute = async (self: unknown, args: unknown[]): Promise<unknown[]> => {
+      // Let the creator's frame (and the keys it was given on the stack) unwind before the function
+      // gets its own copy of the arguments: two full copies at once would overflow at the limit.
+      await undefined;
       const result = await fn.apply(self, args as never[]);
       if (asDict) {
         const lookup = result instanceof Map ? (arg: unknown) => (result.has(arg) ? result.get(arg) : NO_VALUE) : byKey(result);
@@ -162,7 +180,7 @@ export function cacheMultiOnArguments(region: CacheRegion, options: CacheMultiOn
     const shape = (args: unknown[], values: unknown[]): unknown =>
       asDict ? Object.fromEntries(args.map((arg, i) => [String(arg), values[i]]).filter(([, value]) => !isNoValue(value))) : values;
     const cached = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
-      const keys = keysFor(...args);
+      const keys = keysFor(args);
       const argOf = new Map(keys.map((key, i) => [key, args[i]]));
       const values = await region.getOrCreateMulti(
         keys,
@@ -174,14 +192,14 @@ export function cacheMultiOnArguments(region: CacheRegion, options: CacheMultiOn
     Object.assign(cached, {
       set: (mapping: Readonly<Record<string, unknown>> | ReadonlyMap<unknown, unknown>) => {
         const entries = mapping instanceof Map ? [...mapping.entries()] : Object.entries(mapping);
-        const keys = keysFor(...entries.map(([arg]) => arg));
+        const keys = keysFor(entries.map(([arg]) => arg));
         return region.setMulti(new Map(keys.map((key, i) => [key, (entries[i] as [unknown, unknown])[1]])));
       },
-      get: (...args: unknown[]) => region.getMulti(keysFor(...args)),
-      invalidate: (...args: unknown[]) => region.deleteMulti(keysFor(...args)),
+      get: (...args: unknown[]) => region.getMulti(keysFor(args)),
+      invalidate: (...args: unknown[]) => region.deleteMulti(keysFor(args)),
       refresh: async function (this: unknown, ...args: unknown[]) {
         const values = await compute(this, args);
-        const keys = keysFor(...args);
+        const keys = keysFor(args);
         await region.setMulti(new Map(keys.map((key, i): [string, unknown] => [key, values[i]]).filter(([, value]) => !isNoValue(value))));
         return shape(args, values);
       },
@@ -190,6 +208,9 @@ export function cacheMultiOnArguments(region: CacheRegion, options: CacheMultiOn
     return cached;
   }) as MultiMemoizer;
 }
+
+/** How many arguments a multi key generator is given at once. */
+const KEY_SLICE = 4096;
 
 function byKey(result: unknown): (arg: unknown) => unknown {
   if (typeof result !== 'object' || result === null) {

@@ -18,7 +18,7 @@ import {
 } from './api.js';
 import { DeferredBackend } from './backends/deferred.js';
 import { systemClock, type Clock } from './clock.js';
-import { coerceStringConf } from './config.js';
+import { coerceStringConf, isTruthyConf } from './config.js';
 import { MAX_TIMER_SECONDS, toSeconds, type Duration } from './duration.js';
 import {
   ConfigurationError,
@@ -60,7 +60,7 @@ import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
 import { ProxyBackend, toProxyInstance, type ProxyClass } from './proxy.js';
 import { isBackendClass, loadBackend } from './registry.js';
 import { buildSerialized, parseSerialized, resolveSerializer, type Serializer } from './serializers.js';
-import { assertKey, assertKeys, describe, mappingEntries } from './validate.js';
+import { MAX_SPREAD_ARGUMENTS, assertKey, assertKeys, describe, mappingEntries, ownOptions } from './validate.js';
 
 /** Makes the key generator of a decorated function (dogpile's `function_key_generator` signature). */
 export type FunctionKeyGeneratorFactory = (namespace: string | undefined, fn: { name: string }, toStr?: ToStr) => FunctionKeyGenerator;
@@ -173,9 +173,6 @@ export interface RegionStats {
   waiting: number;
 }
 
-/** The most keys one `getOrCreateMulti` call takes: the creator receives them as arguments. */
-export const MAX_MULTI_KEYS = 65_536;
-
 /** A `ct` more than this many seconds ahead of now is corrupt (clock skew between hosts stays far below). */
 const MAX_FUTURE_SECONDS = 86_400;
 
@@ -281,8 +278,10 @@ export class CacheRegion {
   /** True when the backend stores bytes (`getSerialized`…); with a serializer, others get serialized payloads. */
   #storesBytes = false;
 
-  constructor(options: CacheRegionOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new ValidationError(`CacheRegion options must be an object; got ${describe(options)}.`);
+  constructor(userOptions: CacheRegionOptions = {}) {
+    if (typeof userOptions !== 'object' || userOptions === null) throw new ValidationError(`CacheRegion options must be an object; got ${describe(userOptions)}.`);
+    // Own properties only: a polluted Object.prototype must not configure a region.
+    const options: CacheRegionOptions = ownOptions(userOptions, 'CacheRegion options');
     this.name = optionalString(options.name, 'name');
     this.functionKeyGenerator = optionalFunction(options.functionKeyGenerator, 'functionKeyGenerator') ?? defaultFunctionKeyGenerator;
     this.functionMultiKeyGenerator =
@@ -315,7 +314,8 @@ export class CacheRegion {
    * @throws {PluginNotFoundError} for an unknown backend name.
    * @throws {ValidationError} for a bad expiration time or backend argument.
    */
-  configure(backend: string | CacheBackend | BackendClass, options: ConfigureOptions = {}): this {
+  configure(backend: string | CacheBackend | BackendClass, userOptions: ConfigureOptions = {}): this {
+    const options: ConfigureOptions = ownOptions(userOptions, 'configure options');
     return this.#configure(backend, options, (Backend) => new Backend(options.arguments ?? {}));
   }
 
@@ -333,7 +333,7 @@ export class CacheRegion {
     const argumentPrefix = `${prefix}arguments.`;
     const options: ConfigureOptions = {
       expirationTime: typed[`${prefix}expiration_time`] as Duration | null,
-      replaceExistingBackend: typed[`${prefix}replace_existing_backend`] === true,
+      replaceExistingBackend: isTruthyConf(typed[`${prefix}replace_existing_backend`]),
     };
     const wrap = typed[`${prefix}wrap`];
     if (wrap !== undefined && wrap !== null) options.wrap = wrap as ConfigureOptions['wrap'] & object;
@@ -717,7 +717,7 @@ export class CacheRegion {
    * a value (unique, sorted, unmangled), one write; results in the caller's order with duplicates kept.
    * Only the keys locked after some lock had to wait are read again (in one `getMulti`). The creator must return one
    * value per key it was given, in that order.
-   * @throws {ValidationError} for more than {@link MAX_MULTI_KEYS} distinct keys (split them into batches).
+   * @throws {ValidationError} for more than {@link MAX_SPREAD_ARGUMENTS} distinct keys (split them into batches).
    * @throws {LockReleaseError} when releasing some locks failed (every lock is still released).
    */
   async getOrCreateMulti<T>(
@@ -732,9 +732,9 @@ export class CacheRegion {
     const { shouldCacheFn, signal } = options;
     const timeoutMs = options.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const uniqueKeys = [...new Set(keys)].sort();
-    if (uniqueKeys.length > MAX_MULTI_KEYS) {
+    if (uniqueKeys.length > MAX_SPREAD_ARGUMENTS) {
       throw new ValidationError(
-        `getOrCreateMulti takes at most ${MAX_MULTI_KEYS} distinct keys per call (the creator receives them as arguments); ` +
+        `getOrCreateMulti takes at most ${MAX_SPREAD_ARGUMENTS} distinct keys per call (the creator receives them as arguments); ` +
           `got ${uniqueKeys.length}. Split the keys into batches.`,
       );
     }

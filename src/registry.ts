@@ -5,15 +5,16 @@
  *
  * @module
  */
-import type { BackendClass } from './api.js';
-import { DictionaryBackend, MemoryBackend } from './backends/dictionary.js';
+import type { BackendArguments, BackendClass } from './api.js';
+import { ArgumentReader } from './arguments.js';
+import { DictionaryBackend, MemoryBackend, MemoryPickleBackend } from './backends/dictionary.js';
 import { NullBackend } from './backends/null.js';
 // The remote backends' modules import no driver (memjs, mongodb, etcd3 load on first use), so the
 // registry can hold their classes: configure() then reports bad arguments at once.
 import { Etcd3Backend } from './backends/etcd3/index.js';
 import { PooledMemcachedBackend } from './backends/memcached/index.js';
 import { MongoBackend } from './backends/mongo/index.js';
-import { PluginNotFoundError, ValidationError } from './errors.js';
+import { ConfigurationError, PluginNotFoundError, ValidationError } from './errors.js';
 import { describe } from './validate.js';
 
 /** A backend class, or a function returning one (possibly from a dynamic `import()`). */
@@ -68,3 +69,59 @@ registerBackend('oslo_cache.mongo', MongoBackend);
 registerBackend('mongo', MongoBackend);
 registerBackend('oslo_cache.etcd3gw', Etcd3Backend);
 registerBackend('etcd3', Etcd3Backend);
+
+// dogpile's memory_pickle: the dictionary backend, values kept serialized so every read is a copy.
+registerBackend('dogpile.cache.memory_pickle', MemoryPickleBackend);
+
+/**
+ * dogpile's memcached backends (`dogpile.cache.memcached`, `pylibmc`, `bmemcached`, `pymemcache`, all
+ * valid oslo `[cache] backend` values) run on the memcached backend. Their common arguments (`url`,
+ * `distributed_lock`, `lock_timeout`, `memcached_expire_time`, `dead_retry`, `socket_timeout`,
+ * bmemcached's `username`/`password`) have the same names there; `translate` maps the rest. Arguments
+ * of a Python client that change nothing here (`min_compress_len`, pylibmc's `binary`/`behaviors`,
+ * pymemcache's `default_noreply` and retry tuning) are ignored with a debug log like any unknown
+ * argument; one that asks for a feature this client lacks (pymemcache's `enable_retry_client`,
+ * `socket_keepalive`, `serde`; any `tls_context`, refused by the backend) is a ConfigurationError
+ * rather than silently dropped. The caller's argument object is copied, never modified.
+ */
+function dogpileMemcached(name: string, translate: (reader: ArgumentReader, args: Record<string, unknown>) => void): BackendClass {
+  const Backend = class extends PooledMemcachedBackend {
+    constructor(args: BackendArguments = {}) {
+      if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+        super(args);
+        return;
+      }
+      const copy: Record<string, unknown> = { ...args };
+      translate(new ArgumentReader(name, args), copy);
+      super(copy);
+    }
+  };
+  Object.defineProperty(Backend, 'name', { value: `PooledMemcachedBackend(${name})` });
+  return Backend;
+}
+
+// python-memcached's dead_retry default is 30 s where oslo's memcache_pool uses 300 s.
+const pythonMemcachedDefaults = (reader: ArgumentReader, args: Record<string, unknown>): void => {
+  if (!reader.has('deadRetry')) args.dead_retry = 30;
+};
+
+registerBackend('dogpile.cache.memcached', dogpileMemcached('dogpile.cache.memcached', pythonMemcachedDefaults));
+registerBackend('dogpile.cache.pylibmc', dogpileMemcached('dogpile.cache.pylibmc', () => {}));
+registerBackend('dogpile.cache.bmemcached', dogpileMemcached('dogpile.cache.bmemcached', () => {}));
+registerBackend(
+  'dogpile.cache.pymemcache',
+  dogpileMemcached('dogpile.cache.pymemcache', (reader, args) => {
+    if (reader.boolean('enableRetryClient', false)) {
+      throw new ConfigurationError('dogpile.cache.pymemcache argument enable_retry_client is not supported: the memcached backend does not retry; remove it.');
+    }
+    if ((reader.raw('socketKeepalive') ?? null) !== null) {
+      throw new ConfigurationError('dogpile.cache.pymemcache argument socket_keepalive is not supported by the memcached backend; remove it.');
+    }
+    if ((reader.raw('serde') ?? null) !== null) {
+      throw new ConfigurationError('dogpile.cache.pymemcache argument serde is not supported; give the region a serializer instead ("json" or "v8").');
+    }
+    // HashClient's dead_timeout is the same "how long a failed server stays out" as dead_retry.
+    const deadTimeout = reader.raw('hashclientDeadTimeout');
+    if (!reader.has('deadRetry')) args.dead_retry = deadTimeout ?? 60;
+  }),
+);

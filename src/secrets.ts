@@ -37,3 +37,9 @@ export function displayValue(name: string, value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(redactUrl(value));
   return String(value);
 }
+
+/** How a secret option's value is described in an error: its type only (`a number (value hidden)`). */
+export function hiddenValue(value: unknown): string {
+  const type = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  return `${type} (value hidden)`;
+}

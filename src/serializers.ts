@@ -4,11 +4,12 @@
  *
  * @module
  */
+import { types } from 'node:util';
 import * as v8 from 'node:v8';
 import type { CachedValue } from './api.js';
 import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
 import { SerializationError, ValidationError } from './errors.js';
-import { describe } from './validate.js';
+import { describe, isBuiltinPrototype } from './validate.js';
 
 /** Turns payloads into bytes and back. */
 export interface Serializer {
@@ -24,21 +25,40 @@ export interface Serializer {
  * Writes JSON exactly as Python's `json.dumps(value)` with its defaults (`", "` and `": "`
  * separators, non-ASCII escaped as `\uXXXX`), so bytes written here and by a Python dogpile region
  * with a JSON serializer are the same for the same data. Safe integers are written as ints, other
- * numbers as Python floats.
- * Throws {@link SerializationError} for what JSON cannot hold: `undefined` at the top, functions,
- * symbols, BigInt, NaN/Infinity, Map/Set, and cycles. `undefined` object properties are omitted and
- * `undefined` array items become `null`, as `JSON.stringify` does; Dates become ISO strings.
+ * numbers as Python floats (`-0` as `-0.0`), so every number reads back as the same double.
+ *
+ * Only what reads back as the same value is written: strings, finite numbers, booleans, null, arrays
+ * and plain objects (prototype `Object.prototype` or null). An object property whose value is
+ * `undefined` is omitted, as `JSON.stringify` does, so it reads back absent (which reads as
+ * `undefined`). An object with its own `toJSON()` (not a Date or Buffer) is written as what `toJSON` returns:
+ * your explicit mapping, read back in that form. Everything else throws {@link SerializationError}
+ * naming where it is: `undefined` as the whole value or an array item, array holes, functions,
+ * symbols, BigInt, NaN/Infinity, Dates (valid or not: they would read back as strings), boxed
+ * primitives (`new Number(3)`), Map/Set, RegExp, Error, Promise, WeakMap/WeakSet, typed arrays and
+ * ArrayBuffers, instances of other classes (they would read back as plain objects), objects with
+ * symbol keys, cycles, and nesting deeper than {@link MAX_JSON_DEPTH} (Python's `json` cannot read
+ * deeper). Two references to one object are fine: it is written twice.
  */
 export function pythonJsonDumps(value: unknown): string {
+  if (value === undefined) {
+    throw new SerializationError(
+      'The value is undefined, which JSON cannot hold (a creator that returns undefined cannot be cached with the "json" serializer); ' +
+        'return null for "nothing", skip it with shouldCacheFn, or configure the region with the "v8" serializer.',
+    );
+  }
   const out: string[] = [];
   writeJson(value, out, new Set(), '');
   return out.join('');
 }
 
+/**
+ * The deepest nesting of arrays and objects the JSON serializer writes. Python's `json` gives up a
+ * little under 1,000 levels (its recursion limit), so what is written here stays readable there, and
+ * a deep value is a SerializationError instead of a RangeError from the stack.
+ */
+export const MAX_JSON_DEPTH = 900;
+
 function writeJson(value: unknown, out: string[], stack: Set<object>, path: string): void {
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    value = (value as { toJSON(key: string): unknown }).toJSON('');
-  }
   switch (typeof value) {
     case 'string':
       out.push(pythonJsonString(value));
@@ -47,14 +67,16 @@ function writeJson(value: unknown, out: string[], stack: Set<object>, path: stri
       if (!Number.isFinite(value)) throw unserializable(path, `the number ${value}`, 'JSON has no NaN or Infinity');
       // A JS number is a double: safe integers are written as ints (what the writer most likely meant),
       // larger ones as Python writes that float (2 ** 60 → 1.152921504606847e+18, not 19 digits that
-      // only look exact).
-      out.push(Number.isSafeInteger(value) ? String(value) : pythonFloatRepr(value));
+      // only look exact). -0 is a float only: "0" would read back as +0.
+      out.push(Object.is(value, -0) ? '-0.0' : Number.isSafeInteger(value) ? String(value) : pythonFloatRepr(value));
       return;
     case 'boolean':
       out.push(value ? 'true' : 'false');
       return;
     case 'object':
       break;
+    case 'undefined':
+      throw unserializable(path, 'undefined', 'JSON would write null there');
     default:
       throw unserializable(path, describe(value), 'JSON cannot represent it');
   }
@@ -63,17 +85,33 @@ function writeJson(value: unknown, out: string[], stack: Set<object>, path: stri
     return;
   }
   if (stack.has(value)) throw unserializable(path, 'a cycle', 'JSON cannot represent a value that contains itself');
-  if (value instanceof Map || value instanceof Set) {
-    throw unserializable(path, `a ${value.constructor.name}`, 'JSON would store it as {} and lose its contents');
+  if (stack.size >= MAX_JSON_DEPTH) {
+    throw unserializable(path, `nested over ${MAX_JSON_DEPTH} levels deep`, "Python's json cannot read it back");
+  }
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  // Date's and Buffer's own toJSON would read back as a string and as { type, data }: refused below.
+  if (typeof toJSON === 'function' && !types.isDate(value) && !ArrayBuffer.isView(value)) {
+    stack.add(value);
+    writeJson((toJSON as (key: string) => unknown).call(value, ''), out, stack, path);
+    stack.delete(value);
+    return;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  const isArray = Array.isArray(value) && (proto === Array.prototype || isBuiltinPrototype(proto, 'Array'));
+  if (!isArray && proto !== Object.prototype && proto !== null && !isBuiltinPrototype(proto, 'Object')) {
+    throw unserializable(path, objectKind(value), refusalReason(value));
+  }
+  if (!isArray && Object.getOwnPropertySymbols(value).length > 0) {
+    throw unserializable(path, 'an object with symbol keys', 'JSON keeps only string keys');
   }
   stack.add(value);
-  if (Array.isArray(value)) {
+  if (isArray) {
+    const array = value as unknown[];
     out.push('[');
-    for (let i = 0; i < value.length; i++) {
+    for (let i = 0; i < array.length; i++) {
       if (i > 0) out.push(', ');
-      const item: unknown = value[i];
-      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') out.push('null');
-      else writeJson(item, out, stack, `${path}[${i}]`);
+      if (!(i in array)) throw unserializable(`${path}[${i}]`, 'a hole in the array', 'JSON would write null there');
+      writeJson(array[i], out, stack, `${path}[${i}]`);
     }
     out.push(']');
   } else {
@@ -90,6 +128,26 @@ function writeJson(value: unknown, out: string[], stack: Set<object>, path: stri
     out.push('}');
   }
   stack.delete(value);
+}
+
+// node:util's type checks work across realms, where instanceof would not.
+function objectKind(value: object): string {
+  if (types.isDate(value)) return Number.isNaN(Date.prototype.getTime.call(value)) ? 'an invalid Date' : 'a Date';
+  if (types.isBoxedPrimitive(value)) {
+    const name = Object.prototype.toString.call(value).slice(8, -1);
+    return `a boxed ${name} (new ${name}(…))`;
+  }
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  if (typeof name !== 'string' || name === '') return 'an object with a custom prototype';
+  return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
+}
+
+function refusalReason(value: object): string {
+  if (types.isDate(value)) return 'JSON would read it back as a string (store date.toISOString() or date.getTime())';
+  if (types.isMap(value) || types.isSet(value)) return 'JSON would store it as {} and lose its contents';
+  if (ArrayBuffer.isView(value) || types.isAnyArrayBuffer(value)) return 'JSON would read it back as a plain object of indexes (store Array.from(bytes) or base64)';
+  if (types.isBoxedPrimitive(value)) return 'JSON would read it back as a primitive (store the primitive)';
+  return 'JSON would read it back as a plain object or {} (store plain data, or give the class a toJSON())';
 }
 
 function unserializable(path: string, what: string, why: string): SerializationError {
@@ -153,6 +211,8 @@ export const jsonSerializer: Serializer = Object.freeze({
 /**
  * Node's structured-clone serializer (`node:v8`): keeps Map, Set, Date, BigInt, typed arrays and
  * cycles. Node-only: a Python region cannot read it, and its format may change between Node majors.
+ * Each `deserialize` returns memory of its own: typed arrays and Buffers in the value never share
+ * bytes with the stored copy or with another read.
  */
 export const v8Serializer: Serializer = Object.freeze({
   name: 'v8',
@@ -167,7 +227,12 @@ export const v8Serializer: Serializer = Object.freeze({
   },
   deserialize(bytes: Buffer): unknown {
     try {
-      return v8.deserialize(bytes);
+      // node:v8 returns typed arrays and Buffers as views of the input bytes: a caller mutating one
+      // would change (or, through a shared pool slab, wipe) the stored entry. Deserializing an
+      // unpooled copy gives every read memory only that caller holds.
+      const copy = Buffer.allocUnsafeSlow(bytes.length);
+      bytes.copy(copy);
+      return v8.deserialize(copy);
     } catch (error) {
       throw new SerializationError('Stored bytes are not node:v8 data (written by another serializer?).', { cause: error });
     }

@@ -8,7 +8,9 @@
 import { NO_VALUE, CacheBackend, type BackendArguments, type BackendResult, type CachedValue, type Mapping } from '../api.js';
 import { ArgumentReader } from '../arguments.js';
 import { systemClock, type Clock } from '../clock.js';
-import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../validate.js';
+import { ValidationError } from '../errors.js';
+import { v8Serializer, type Serializer } from '../serializers.js';
+import { assertCachedValue, assertKey, assertKeys, describe, mappingEntries } from '../validate.js';
 
 /** Arguments of {@link DictionaryBackend} (snake_case names are accepted too). */
 export interface DictionaryBackendArguments {
@@ -21,6 +23,12 @@ export interface DictionaryBackendArguments {
   maxEntries?: number;
   /** Time source in epoch milliseconds (tests inject a manual clock). Default `Date.now`. */
   clock?: Clock;
+  /**
+   * dogpile's `cache_dict`: a `Map` of backend key → CachedValue to store into instead of a private
+   * one (shared between backends, or inspected by a test). Not with `expirationTime`, whose entries
+   * carry an expiry the map's readers would not expect. `close()` leaves a map you gave untouched.
+   */
+  cacheDict?: Map<string, CachedValue>;
 }
 
 /** An entry with an expiry, used only when `expirationTime > 0` so unbounded caches pay nothing. */
@@ -40,7 +48,8 @@ export class DictionaryBackend extends CacheBackend {
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #clock: Clock;
-  readonly #entries = new Map<string, CachedValue | ExpiringEntry>();
+  readonly #entries: Map<string, CachedValue | ExpiringEntry>;
+  readonly #ownsEntries: boolean;
   // Persistent cursors over the map's insertion order. A fresh iterator per call would walk past every
   // deleted slot V8 keeps at the front of the map (quadratic at a million entries); these skip each once.
   #evictCursor: Iterator<string> | undefined;
@@ -53,6 +62,17 @@ export class DictionaryBackend extends CacheBackend {
     this.#ttlMs = reader.seconds('expirationTime', 0) * 1000;
     this.#maxEntries = reader.number('maxEntries', Infinity, { min: 1, integer: reader.has('maxEntries') });
     this.#clock = reader.func<Clock>('clock') ?? systemClock;
+    const cacheDict = reader.raw('cacheDict') ?? null;
+    if (cacheDict !== null && !(cacheDict instanceof Map)) {
+      throw new ValidationError(`DictionaryBackend argument cache_dict must be a Map of key -> CachedValue (dogpile's dict); got ${describe(cacheDict)}.`);
+    }
+    if (cacheDict !== null && this.#ttlMs > 0) {
+      throw new ValidationError(
+        'DictionaryBackend argument cache_dict cannot be combined with expiration_time; drop one (the region\'s expirationTime works with either).',
+      );
+    }
+    this.#entries = cacheDict ?? new Map();
+    this.#ownsEntries = cacheDict === null;
     reader.finish();
   }
 
@@ -183,18 +203,32 @@ export class DictionaryBackend extends CacheBackend {
   }
 
   override async close(): Promise<void> {
-    this.clear();
+    // A map the caller gave (cache_dict) may be shared with other backends: theirs to clear.
+    if (this.#ownsEntries) this.clear();
   }
 }
 
 /**
  * dogpile's `dogpile.cache.memory`: a {@link DictionaryBackend} whose entries never expire on their
- * own (the region's expiration time still applies). Its `cache_dict` argument is not supported:
- * the map is private.
+ * own (the region's expiration time still applies). `cache_dict` may be a `Map` of your own, as in
+ * dogpile, so several regions can share one store or a test can inspect it.
  */
 export class MemoryBackend extends DictionaryBackend {
   constructor(args: BackendArguments = {}) {
-    const { expiration_time: _snake, expirationTime: _camel, cache_dict: _dict, cacheDict: _dict2, ...rest } = args;
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+      super(args);
+      return;
+    }
+    const { expiration_time: _snake, expirationTime: _camel, ...rest } = args;
     super(rest);
   }
+}
+
+/**
+ * dogpile's `dogpile.cache.memory_pickle`: a {@link MemoryBackend} that recommends the v8 serializer
+ * (Node's counterpart of pickle), so the region keeps every payload serialized and each read returns a
+ * fresh copy: mutating what you read or stored never changes the cached value.
+ */
+export class MemoryPickleBackend extends MemoryBackend {
+  override serializer: Serializer = v8Serializer;
 }

@@ -29,17 +29,21 @@ const BACKEND_EXPIRY_ARGUMENT: Readonly<Record<string, string>> = Object.freeze(
 export function buildCacheConfig(cacheGroup: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const conf = typeGroup('cache', cacheGroup, OSLO_CACHE_OPTIONS);
   const prefix = conf.config_prefix as string;
-  const backend = conf.enabled === true ? (conf.backend as string) : 'dogpile.cache.null';
+  // oslo maps every option against the configured backend, even when `enabled = false` puts the null
+  // backend in its place: a disabled memcache cache with backend_expiration_time must still start.
+  const backend = conf.backend as string;
   const config: Record<string, unknown> = {
-    [`${prefix}.backend`]: backend,
+    [`${prefix}.backend`]: conf.enabled === true ? backend : 'dogpile.cache.null',
     [`${prefix}.expiration_time`]: conf.expiration_time,
   };
   const argument = (name: string): string => `${prefix}.arguments.${name}`;
 
-  for (const entry of conf.backend_argument as string[]) {
+  for (const [index, entry] of (conf.backend_argument as string[]).entries()) {
     const colon = entry.indexOf(':');
     if (colon < 0) {
-      debug('Unable to build cache config-key. Expected format "<argname>:<value>". Skipping unknown format: %s', entry);
+      // oslo logs the entry itself; without its ":" we cannot tell a name from a value, and the value
+      // may be a password (`password=hunter2`), so only its position is logged.
+      debug('Unable to build cache config-key. Expected format "<argname>:<value>". Skipping backend_argument #%d (value not shown).', index + 1);
       continue;
     }
     const name = entry.slice(0, colon);

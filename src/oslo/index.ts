@@ -9,7 +9,7 @@ import { sha1MangleKey } from '../keys.js';
 import type { CachedFunction, Memoizer } from '../memoize.js';
 import { ProxyBackend, type ProxyClass } from '../proxy.js';
 import { CacheRegion, type FunctionKeyGeneratorFactory } from '../region.js';
-import { describe } from '../validate.js';
+import { describe, ownProperty } from '../validate.js';
 import { buildCacheConfig } from './config-builder.js';
 import type { OsloConf } from './ini.js';
 import { OSLO_CACHE_OPTIONS, typeGroup, typeOption } from './options.js';
@@ -35,10 +35,11 @@ export function createRegion(options: { functionKeyGenerator?: FunctionKeyGenera
 }
 
 function cacheGroup(conf: unknown): Record<string, unknown> {
-  if (typeof conf !== 'object' || conf === null || typeof (conf as { cache?: unknown }).cache !== 'object') {
+  const cache = ownProperty(conf, 'cache');
+  if (typeof cache !== 'object' || cache === null) {
     throw new ConfigurationError('conf must be an object with a "cache" group, e.g. { cache: { enabled: true, backend: "oslo_cache.dict" } } or loadOsloConfig(text).');
   }
-  return typeGroup('cache', (conf as OsloConf).cache, OSLO_CACHE_OPTIONS);
+  return typeGroup('cache', cache as Record<string, unknown>, OSLO_CACHE_OPTIONS);
 }
 
 /**
@@ -82,9 +83,9 @@ export type OsloMemoizer = Memoizer & {
 export function getMemoizationDecorator(conf: OsloConf, region: CacheRegion, group: string, expirationGroup: string = group): OsloMemoizer {
   if (typeof group !== 'string' || group.length === 0) throw new ValidationError(`group must be a configuration group name such as "identity"; got ${describe(group)}.`);
   cacheGroup(conf);
-  const groupOption = (name: string, option: string): unknown => (conf[name] as Record<string, unknown> | undefined)?.[option];
+  const groupOption = (name: string, option: string): unknown => ownProperty(ownProperty(conf, name), option);
   const shouldCache = (): boolean =>
-    typeOption('cache', 'enabled', 'bool', conf.cache.enabled) === true && typeOption(group, 'caching', 'bool', groupOption(group, 'caching')) !== false;
+    typeOption('cache', 'enabled', 'bool', groupOption('cache', 'enabled')) === true && typeOption(group, 'caching', 'bool', groupOption(group, 'caching')) !== false;
   const getExpirationTime = (): number | null => {
     const value = groupOption(expirationGroup, 'cache_time');
     return typeOption(expirationGroup, 'cache_time', 'int', value) as number | null;

@@ -7,6 +7,11 @@
 import { ValidationError } from '../errors.js';
 import { OSLO_CACHE_OPTIONS, OSLO_GROUP_OPTIONS, typeGroup } from './options.js';
 
+/** oslo.config's iniparser: a value that starts and ends with the same quote loses both (`"120"` → `120`). */
+function unquote(value: string): string {
+  return value.length > 0 && (value[0] === '"' || value[0] === "'") && value[value.length - 1] === value[0] ? value.slice(1, -1) : value;
+}
+
 /** An oslo configuration: the `[cache]` group plus any caching groups (`[identity]`, …). */
 export interface OsloConf {
   cache: Record<string, unknown>;
@@ -15,7 +20,8 @@ export interface OsloConf {
 
 /**
  * Parses oslo.config INI text. `#`/`;` comment lines, `key = value` or `key: value`, indented
- * continuation lines, and repeated keys (each `backend_argument` line adds one) are understood.
+ * continuation lines, and repeated keys (each `backend_argument` line adds one) are understood; a value
+ * in matching quotes loses them, as oslo.config's parser does (`expiration_time = "120"`).
  * The `[cache]` group gets every oslo option with its default; other groups get `caching` (true) and
  * `cache_time` (null) typed, the rest as strings.
  * @throws {ValidationError} for a line that is none of these.
@@ -42,7 +48,7 @@ export function loadOsloConfig(text: string): OsloConf {
     const pair = /^([^=:\s]+)\s*[=:]\s?(.*)$/.exec(line);
     if (!pair || section === undefined) throw new ValidationError(`Line ${index + 1} of the oslo config is not "[section]" or "name = value": ${line.trim()}`);
     const values = section.get(pair[1] as string) ?? [];
-    values.push((pair[2] as string).trim());
+    values.push(unquote((pair[2] as string).trim()));
     section.set(pair[1] as string, values);
     last = values;
   });

@@ -5,6 +5,8 @@
  * @module
  */
 import { ConfigurationError } from '../errors.js';
+import { displayValue } from '../secrets.js';
+import { ownProperty } from '../validate.js';
 
 /** The type of an oslo.config option. */
 export type OsloOptionType = 'str' | 'int' | 'float' | 'bool' | 'list' | 'multistr';
@@ -70,7 +72,7 @@ const FALSE = new Set(['false', '0', 'no', 'off']);
 export function typeOption(group: string, name: string, type: OsloOptionType, raw: unknown): unknown {
   if (raw === null || raw === undefined) return null;
   const fail = (expected: string): never => {
-    throw new ConfigurationError(`[${group}] ${name} must be ${expected}; got ${JSON.stringify(raw)}.`);
+    throw new ConfigurationError(`[${group}] ${name} must be ${expected}; got ${displayValue(name, raw)}.`);
   };
   switch (type) {
     case 'str':
@@ -101,12 +103,12 @@ export function typeOption(group: string, name: string, type: OsloOptionType, ra
 
 /**
  * Applies oslo's types and defaults to a group's raw values (deprecated names are read too).
- * Options this table does not know are kept as given.
+ * Options this table does not know are kept as given. Only `raw`'s own properties count.
  */
 export function typeGroup(group: string, raw: Readonly<Record<string, unknown>>, specs: Readonly<Record<string, OptionSpec>>): Record<string, unknown> {
   const typed: Record<string, unknown> = { ...raw };
   for (const [name, spec] of Object.entries(specs)) {
-    const value = raw[name] ?? (spec.deprecatedName === undefined ? undefined : raw[spec.deprecatedName]);
+    const value = ownProperty(raw, name) ?? (spec.deprecatedName === undefined ? undefined : ownProperty(raw, spec.deprecatedName));
     typed[name] = value === undefined ? spec.default : typeOption(group, name, spec.type, value);
   }
   return typed;

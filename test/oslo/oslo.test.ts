@@ -233,3 +233,73 @@ cache_time = 120
     assert.equal(await region.get('k'), 'v');
   });
 });
+
+describe('oslo layer: issue 14/16 fixes', () => {
+  it('enabled = false with a memcache backend and backend_expiration_time starts (mapped against the configured backend)', async () => {
+    const cache = { enabled: false, backend: 'oslo_cache.memcache_pool', backend_expiration_time: 700 };
+    const config = buildCacheConfig(cache);
+    assert.equal(config['cache.oslo.backend'], 'dogpile.cache.null');
+    assert.equal(config['cache.oslo.arguments.memcached_expire_time'], 700, 'as oslo: mapped for the configured memcache backend');
+    const region = configureCacheRegion({ cache }, createRegion());
+    assert.ok(region.backend instanceof NullBackend);
+    await region.close();
+  });
+
+  it('loadOsloConfig strips matching quotes as oslo.config does', () => {
+    const conf = loadOsloConfig(`[cache]
+expiration_time = "120"
+backend = 'oslo_cache.dict'
+backend_argument = "url:x"
+backend_argument = '"q'
+backend_argument = "a:b
+enabled = "true"
+`);
+    assert.equal(conf.cache.expiration_time, 120);
+    assert.equal(conf.cache.backend, 'oslo_cache.dict');
+    assert.equal(conf.cache.enabled, true);
+    assert.deepEqual(conf.cache.backend_argument, ['url:x', '"q', '"a:b'], 'a value whose quotes do not match keeps them');
+  });
+
+  it('a keystone.conf password of digits reaches the memcached backend as a string', async () => {
+    const conf = loadOsloConfig(`[cache]
+enabled = true
+backend = oslo_cache.memcache_pool
+memcache_servers = 127.0.0.1:1
+memcache_sasl_enabled = true
+username = admin
+password = 31415926
+`);
+    assert.equal(conf.cache.password, '31415926');
+    const region = configureCacheRegion(conf, createRegion());
+    await region.close();
+  });
+
+  it('Object.prototype pollution does not reach the oslo options', async () => {
+    const polluted = Object.prototype as Record<string, unknown>;
+    polluted.enabled = true;
+    polluted.cache = { enabled: true, backend: 'oslo_cache.dict' };
+    try {
+      const region = configureCacheRegion({ cache: { backend: 'oslo_cache.dict' } }, createRegion());
+      assert.ok(region.backend instanceof NullBackend, 'enabled comes from the conf itself, not the prototype');
+      assert.throws(() => configureCacheRegion({} as never, createRegion()), ConfigurationError);
+    } finally {
+      delete polluted.enabled;
+      delete polluted.cache;
+    }
+  });
+});
+
+describe('oslo layer: no secret in a log line', () => {
+  it('a malformed backend_argument is skipped without logging its text (it may hold a password)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const script = "import { buildCacheConfig } from './src/index.ts'; buildCacheConfig({ enabled: true, backend: 'oslo_cache.dict', backend_argument: ['password=pl4nted-s3cret'] });";
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../..', import.meta.url),
+      env: { ...process.env, NODE_DEBUG: 'dogpile-cache' },
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /Skipping backend_argument #1/, 'the skip is logged');
+    assert.doesNotMatch(result.stderr, /pl4nted-s3cret/);
+  });
+});

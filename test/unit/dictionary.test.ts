@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DictionaryBackend, NO_VALUE, ValidationError, makeCachedValue, manualClock } from '../../src/index.js';
+import { CacheRegion, DictionaryBackend, MemoryBackend, MemoryPickleBackend, NO_VALUE, ValidationError, makeCachedValue, manualClock } from '../../src/index.js';
 
 // Ports of oslo.cache tests/unit/test_dict_backend.py, with a manual clock instead of TimeFixture.
 describe('DictionaryBackend (oslo test_dict_backend)', () => {
@@ -90,5 +90,54 @@ describe('DictionaryBackend (oslo test_dict_backend)', () => {
     await backend.set('k', value);
     clock.advance(1000);
     assert.equal(await backend.get('k'), NO_VALUE);
+  });
+});
+
+describe('DictionaryBackend: LRU, cache_dict, memory_pickle', () => {
+  const value = makeCachedValue('value');
+
+  it('an overwrite refreshes the key\'s LRU position', async () => {
+    const backend = new DictionaryBackend({ max_entries: 2 });
+    await backend.set('a', value);
+    await backend.set('b', value);
+    await backend.set('a', makeCachedValue('again')); // a is now the most recently used
+    await backend.set('c', value);
+    assert.equal(await backend.get('b'), NO_VALUE, 'b was the least recently used');
+    assert.equal(((await backend.get('a')) as { payload: unknown }).payload, 'again');
+  });
+
+  it('cache_dict: stores into the Map the caller gives (dogpile.cache.memory), shared and left alone by close()', async () => {
+    const store = new Map();
+    const region = new CacheRegion().configure('dogpile.cache.memory', { arguments: { cache_dict: store } });
+    const other = new CacheRegion().configure('dogpile.cache.memory', { arguments: { cacheDict: store } });
+    await region.set('k', 'v');
+    assert.equal(store.size, 1);
+    assert.equal(await other.get('k'), 'v', 'a second backend on the same map sees the entry');
+    await region.close();
+    assert.equal(store.size, 1, 'close() does not clear a map the caller owns');
+    await other.close();
+  });
+
+  it('cache_dict: a plain object or a combination with expiration_time is refused, naming the fix', () => {
+    assert.throws(() => new MemoryBackend({ cache_dict: {} }), (e: Error) => e instanceof ValidationError && /cache_dict must be a Map/.test(e.message));
+    assert.throws(() => new DictionaryBackend({ cache_dict: new Map(), expiration_time: 5 }), (e: Error) => e instanceof ValidationError && /cache_dict cannot be combined with expiration_time/.test(e.message));
+  });
+
+  it('dogpile.cache.memory_pickle: every read is a copy (v8 serializer kept in memory)', async () => {
+    const region = new CacheRegion().configure('dogpile.cache.memory_pickle');
+    assert.ok(region.backend instanceof MemoryPickleBackend);
+    assert.equal(region.serializer?.name, 'v8');
+    const stored = { list: [1], when: new Date(0), bytes: new Uint8Array([1, 2, 3]) };
+    await region.set('k', stored);
+    stored.list.push(2);
+    const read = (await region.get('k')) as typeof stored;
+    assert.deepEqual(read.list, [1]);
+    assert.ok(read.when instanceof Date);
+    read.list.push(3);
+    read.bytes.fill(0);
+    const again = (await region.get('k')) as typeof stored;
+    assert.deepEqual(again.list, [1]);
+    assert.deepEqual([...again.bytes], [1, 2, 3], 'mutating a returned Uint8Array does not reach the cached bytes');
+    await region.close();
   });
 });

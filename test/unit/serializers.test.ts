@@ -5,6 +5,7 @@ import {
   SerializationError,
   ValidationError,
   buildSerialized,
+  MAX_JSON_DEPTH,
   jsonSerializer,
   parseSerialized,
   pythonFloatRepr,
@@ -42,8 +43,8 @@ describe('pythonJsonDumps matches Python json.dumps byte for byte', () => {
     assert.equal(pythonFloatRepr(-0), '-0.0');
   });
 
-  it('follows JSON.stringify for undefined properties, array holes and Dates', () => {
-    assert.equal(pythonJsonDumps({ a: undefined, b: [undefined], d: new Date(0) }), '{"b": [null], "d": "1970-01-01T00:00:00.000Z"}');
+  it('omits undefined properties, as JSON.stringify does (they read back absent)', () => {
+    assert.equal(pythonJsonDumps({ a: undefined, b: 1 }), '{"b": 1}');
   });
 
   it('refuses what JSON would lose, naming where it is', () => {
@@ -93,5 +94,95 @@ describe('dogpile byte format', () => {
     assert.equal(resolveSerializer('json'), jsonSerializer);
     assert.equal(resolveSerializer('v8'), v8Serializer);
     assert.throws(() => resolveSerializer('pickle'), (e: Error) => e instanceof ValidationError && e.message.includes('serializer must be'));
+  });
+});
+
+describe('JSON serializer: what would not round-trip is refused (issue 16.5)', () => {
+  const refused: [string, unknown, string][] = [
+    ['a boxed Number', new Number(3), 'a boxed Number'],
+    ['a boxed String', { s: new String('x') }, 'The value at s is a boxed String'],
+    ['a boxed Boolean', [new Boolean(false)], 'The value at [0] is a boxed Boolean'],
+    ['a RegExp', /x/, 'a RegExp'],
+    ['an Error', new Error('e'), 'an Error'],
+    ['a Promise', Promise.resolve(1), 'a Promise'],
+    ['a WeakMap', new WeakMap(), 'a WeakMap'],
+    ['a Uint8Array', new Uint8Array([1]), 'Uint8Array; JSON would read it back as a plain object of indexes'],
+    ['a Buffer', Buffer.from('a'), 'a Buffer'],
+    ['an ArrayBuffer', new ArrayBuffer(2), 'an ArrayBuffer'],
+    ['a valid Date', new Date(0), 'a Date'],
+    ['an invalid Date', new Date(NaN), 'an invalid Date'],
+    ['a class instance', new (class Point { x = 1 })(), 'a Point'],
+    ['undefined in an array', [1, undefined], 'The value at [1] is undefined'],
+    ['a hole in an array', [1, , 3], 'The value at [1] is a hole'],
+    ['a function in an array', [() => 1], 'The value at [0] is a function'],
+    ['a symbol key', { [Symbol('s')]: 1 }, 'symbol keys'],
+  ];
+  for (const [title, value, fragment] of refused) {
+    it(`refuses ${title}`, () => {
+      assert.throws(() => jsonSerializer.serialize(value), (error: Error) => error instanceof SerializationError && error.message.includes(fragment), title);
+    });
+  }
+
+  it('top-level undefined (a creator returning undefined) is a SerializationError that says what to do', () => {
+    assert.throws(() => jsonSerializer.serialize(undefined), (e: Error) => e instanceof SerializationError && /return null/.test(e.message));
+  });
+
+  it('keeps -0, large numbers and toJSON mappings exactly', () => {
+    for (const value of [-0, 2 ** 60, 1e-7, { n: -0 }]) assert.deepEqual(jsonSerializer.deserialize(jsonSerializer.serialize(value)), value);
+    assert.equal(pythonJsonDumps(-0), '-0.0', 'as Python json.dumps(-0.0)');
+    const mapped = { toJSON: () => ({ kind: 'mapped' }) };
+    assert.equal(pythonJsonDumps([mapped]), '[{"kind": "mapped"}]');
+    assert.equal(pythonJsonDumps(new (class Id { toJSON() { return 'id-1'; } })()), '"id-1"');
+  });
+
+  it('two references to one object are not a cycle', () => {
+    const shared = { a: 1 };
+    assert.equal(pythonJsonDumps({ x: shared, y: shared, z: [shared, shared] }), '{"x": {"a": 1}, "y": {"a": 1}, "z": [{"a": 1}, {"a": 1}]}');
+  });
+
+  it('a 100,000-deep array is a SerializationError, not a RangeError; the depth limit is readable by Python', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    assert.throws(() => jsonSerializer.serialize(deep), (e: Error) => e instanceof SerializationError && /nested over 900 levels/.test(e.message));
+    let ok: unknown = 1;
+    for (let i = 0; i < MAX_JSON_DEPTH; i++) ok = [ok];
+    assert.deepEqual(jsonSerializer.deserialize(jsonSerializer.serialize(ok)), ok);
+  });
+
+  it('escapes backspace and form feed as Python json.dumps does (\\b and \\f, not \\u0008)', () => {
+    assert.equal(pythonJsonDumps('\b\f\x00'), '"\\b\\f\\u0000"');
+  });
+
+  it('metadata without a numeric "ct" is refused', () => {
+    assert.throws(() => parseSerialized(Buffer.from('{"v": 2}|1'), jsonSerializer), (e: Error) => e instanceof SerializationError && /"ct"/.test(e.message));
+    assert.throws(() => parseSerialized(Buffer.from('{"ct": "1", "v": 2}|1'), jsonSerializer), SerializationError);
+    assert.throws(() => parseSerialized(Buffer.from('null|1'), jsonSerializer), SerializationError);
+  });
+});
+
+describe('v8 serializer: every read owns its memory (issue 16.4)', () => {
+  it('mutating a returned Uint8Array or Buffer changes neither the stored bytes nor the next read', () => {
+    const bytes = v8Serializer.serialize({ u: new Uint8Array([1, 2, 3]), b: Buffer.from('abc') });
+    const before = Buffer.from(bytes);
+    const first = v8Serializer.deserialize(bytes) as { u: Uint8Array; b: Buffer };
+    first.u.fill(9);
+    first.b.fill(0);
+    assert.deepEqual(bytes, before, 'the stored bytes are untouched');
+    const second = v8Serializer.deserialize(bytes) as { u: Uint8Array; b: Buffer };
+    assert.deepEqual([...second.u], [1, 2, 3]);
+    assert.equal(second.b.toString(), 'abc');
+    assert.notEqual(second.u.buffer, bytes.buffer);
+    assert.notEqual(second.u.buffer, first.u.buffer);
+  });
+});
+
+describe('JSON serializer: plain data from another realm', () => {
+  it('accepts objects and arrays made in a node:vm context, and still refuses its class instances and Dates', async () => {
+    const vm = await import('node:vm');
+    const made = vm.runInNewContext('({ plain: { a: [1, "x", { b: null }] }, date: new Date(0), instance: new (class Widget {})() })') as Record<string, unknown>;
+    assert.equal(pythonJsonDumps(made.plain), '{"a": [1, "x", {"b": null}]}');
+    assert.throws(() => pythonJsonDumps(made.date), SerializationError);
+    assert.throws(() => pythonJsonDumps(made.instance), SerializationError);
+    assert.throws(() => pythonJsonDumps(new (class Object {})()), SerializationError, 'a user class named Object is not plain data');
   });
 });
