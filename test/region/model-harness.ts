@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ProxyBackend, isNoValue, manualClock, type BackendResult, type CacheRegion, type ManualClock } from '../../src/index.js';
+import { ProxyBackend, isNoValue, manualClock, sha1MangleKey, type BackendResult, type CacheRegion, type CacheRegionOptions, type ManualClock } from '../../src/index.js';
 import { RegionModel, type Outcome, type Result } from './model.js';
 
 /** One operation of a sequence (plain data, so a counterexample prints readably). */
@@ -124,8 +124,30 @@ function check(outcomes: Outcome[], result: Result | Result[], calls: number | s
   match.commit();
 }
 
-/** How each run gets its region: configured on `clock`, with `expirationTime`. */
-export type RegionFactory = (clock: ManualClock, expirationTime: number | null) => CacheRegion | Promise<CacheRegion>;
+/** How each run gets its region: made with `options` (which hold the manual clock), configured with `expirationTime`. */
+export type RegionFactory = (options: CacheRegionOptions & { clock: ManualClock }, expirationTime: number | null) => CacheRegion | Promise<CacheRegion>;
+
+/** Region variants a property can run. */
+export interface RunOptions {
+  /** Invalidate in the instant of the previous write (true), or 1 ms apart from it (default). */
+  sameInstantInvalidation?: boolean;
+  /** Wrap the backend in the read-counting proxy (default true; needed by concurrent commands). */
+  countReads?: boolean;
+  /** Close the region (and its backend) after the run (default true). */
+  close?: boolean;
+  /** Give the region the built-in background creation runner. */
+  background?: boolean;
+  /** Give the region a serializer (in memory: payloads kept serialized, copies on read). */
+  serializer?: 'json' | 'v8';
+  /** Give the region the sha1 key mangler. */
+  sha1Keys?: boolean;
+}
+
+/** Waits until the background regeneration of `key` (if any) has released its lock. */
+async function settleBackground(region: CacheRegion, key: string, limitMs = 5000): Promise<void> {
+  const start = Date.now();
+  while ((await region.keyIsLocked(key)) && Date.now() - start < limitMs) await new Promise((resolve) => setImmediate(resolve));
+}
 
 /**
  * Runs `commands` on a fresh region and on the model. `sameInstantInvalidation: false` moves the
@@ -136,13 +158,17 @@ export async function runSequence(
   makeRegion: RegionFactory,
   expiration: number | null,
   commands: readonly Command[],
-  options: { sameInstantInvalidation?: boolean; countReads?: boolean; close?: boolean } = {},
+  options: RunOptions = {},
 ): Promise<void> {
   const clock = manualClock();
-  const region = await makeRegion(clock, expiration);
+  const regionOptions: CacheRegionOptions & { clock: ManualClock } = { clock };
+  if (options.background === true) regionOptions.asyncCreationRunner = 'background';
+  if (options.serializer !== undefined) regionOptions.serializer = options.serializer;
+  if (options.sha1Keys === true) regionOptions.keyMangler = sha1MangleKey;
+  const region = await makeRegion(regionOptions, expiration);
   const counter = options.countReads === false ? null : new ReadCounter();
   if (counter !== null) region.wrap(counter);
-  const model = new RegionModel(expiration, clock());
+  const model = new RegionModel(expiration, clock(), options.background === true);
   const tick = (ms: number): void => {
     clock.advance(ms);
     model.advance(ms);
@@ -176,6 +202,7 @@ export async function runSequence(
           };
           const shouldCacheFn = (): boolean => command.cache;
           const result = await outcomeOf(() => region.getOrCreate(command.key, creator, { expirationTime: command.expiration ?? null, shouldCacheFn }));
+          if (options.background === true) await settleBackground(region, command.key);
           check(model.getOrCreate(command.key, created, { expiration: command.expiration, shouldCache: command.cache }), result, calls, i, command);
           break;
         }
@@ -220,6 +247,7 @@ export async function runSequence(
           const results = await Promise.all(
             Array.from({ length: command.callers }, () => outcomeOf(() => region.getOrCreate(command.key, creator, { expirationTime: command.expiration ?? null }))),
           );
+          if (options.background === true) await settleBackground(region, command.key);
           check(model.getOrCreate(command.key, created, { expiration: command.expiration, shouldCache: true, callers: command.callers }), results, calls, i, command);
           break;
         }

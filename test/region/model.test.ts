@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { CacheRegion } from '../../src/index.js';
 import { SEED, commandArbitrary, regionExpiration, runSequence, type RegionFactory } from './model-harness.js';
 
-const dictionary: RegionFactory = (clock, expirationTime) => new CacheRegion({ clock }).configure('dictionary', { expirationTime });
+const dictionary: RegionFactory = (options, expirationTime) => new CacheRegion(options).configure('dictionary', { expirationTime });
 
 describe('the region against the model of dogpile rules (Dictionary backend)', () => {
   it('random sequences with concurrent callers (through a proxy: every read is async)', async () => {
@@ -25,6 +25,24 @@ describe('the region against the model of dogpile rules (Dictionary backend)', (
     await fc.assert(
       fc.asyncProperty(regionExpiration, fc.array(commandArbitrary({ concurrent: false }), { maxLength: 40 }), (expiration, commands) =>
         runSequence(dictionary, expiration, commands, { countReads: false }),
+      ),
+      { numRuns: 200, seed: SEED, includeErrorInReport: true },
+    );
+  });
+
+  it('random sequences with the background creation runner (stale values served while regenerating)', async () => {
+    await fc.assert(
+      fc.asyncProperty(regionExpiration, fc.array(commandArbitrary({ concurrent: true }), { maxLength: 40 }), (expiration, commands) =>
+        runSequence(dictionary, expiration, commands, { background: true }),
+      ),
+      { numRuns: 200, seed: SEED, includeErrorInReport: true },
+    );
+  });
+
+  it('random sequences with a JSON serializer and the sha1 key mangler', async () => {
+    await fc.assert(
+      fc.asyncProperty(regionExpiration, fc.array(commandArbitrary({ concurrent: true }), { maxLength: 40 }), (expiration, commands) =>
+        runSequence(dictionary, expiration, commands, { serializer: 'json', sha1Keys: true }),
       ),
       { numRuns: 200, seed: SEED, includeErrorInReport: true },
     );

@@ -23,7 +23,8 @@
  *   once, its value is returned, and stored unless should_cache_fn refuses it.
  * - the lock, for concurrent callers of one key: one creator; with no value every caller gets its
  *   value (or, deliberately, its error: one shared attempt); with a stale value the others get the
- *   stale value at once.
+ *   stale value at once; with an async creation runner, so does the caller that takes the lock
+ *   (the first request for an absent or hard-invalidated key still blocks and creates).
  */
 
 /** A cached value (JSON-safe, so it survives every backend's serializer). */
@@ -59,10 +60,15 @@ export class RegionModel {
   #seq = 0;
   #invalidation: { seq: number; hard: boolean } | null = null;
 
-  /** @param expiration the region's expiration time in seconds (null: never; -1: never). */
+  /**
+   * @param expiration the region's expiration time in seconds (null: never; -1: never).
+   * @param background the region has an async creation runner: a stale value is returned at once,
+   *   to every caller, while the creator runs in the background (dogpile's `async_creation_runner`).
+   */
   constructor(
     readonly expiration: number | null,
     public now: number,
+    readonly background = false,
   ) {}
 
   advance(ms: number): void {
@@ -152,6 +158,10 @@ export class RegionModel {
     const fresh = (): Outcome => ({ result: all({ value: (entry as Entry).value }), calls: 0, commit: () => {} });
     const create = (stale: boolean): Outcome => {
       if (expiration === null && this.#wasSoftInvalidated()) return { result: all(SOFT_ERROR), calls: 1, commit: () => {} };
+      // With a runner, every caller gets the stale value; the creator runs once, in the background.
+      if (stale && this.background) {
+        return { result: all({ value: (entry as Entry).value }), calls: 1, commit: () => (options.shouldCache ? this.set(key, created) : undefined) };
+      }
       // With a stale value, the other callers do not wait: they get the stale value (dogpile's lock).
       const others: Result[] = stale ? Array.from({ length: callers - 1 }, () => ({ value: (entry as Entry).value })) : Array.from({ length: callers - 1 }, () => ({ value: created }));
       return {
