@@ -114,9 +114,14 @@ def type_tag(value):
 class Recorder(ProxyBackend):
     """Records every backend call (serialized variants under their plain names) with its keys."""
 
-    def __init__(self, log):
+    def __init__(self, log, label=None):
         super().__init__()
         self.log = log
+        self.label = label
+        if label is not None:
+            # A labelled recorder logs [label, operation, keys].
+            plain = log
+            self.log = type('LabelledLog', (), {'append': staticmethod(lambda entry: plain.append([label] + entry))})()
 
     def get(self, key):
         self.log.append(['get', [key]])
@@ -231,7 +236,8 @@ class Scenario:
                 time.sleep(spec['hold'])
             if spec.get('raises'):
                 raise CreatorError(name)
-            return ['%s(%s)' % (name, key) for key in keys]
+            values = ['%s(%s)' % (name, key) for key in keys]
+            return values[:-1] if spec.get('short') else values
         return create
 
     # ------------------------------------------------------------------ steps
@@ -288,6 +294,8 @@ class Scenario:
             kwargs['replace_existing_backend'] = s['replace_existing_backend']
         if s.get('record'):
             kwargs['wrap'] = [Recorder(self.log)]
+        if s.get('wrap'):
+            kwargs['wrap'] = [Recorder(self.log, label) for label in s['wrap']]
         self.region.configure(s['backend'], **kwargs)
         return 'ok'
 
@@ -358,6 +366,10 @@ class Scenario:
 
     def op_get_or_create_multi(self, s):
         return encode(self.region.get_or_create_multi(s['keys'], self.multi_creator(s['creator']), **self.create_options(s)))
+
+    def op_wrap(self, s):
+        self.region.wrap(Recorder(self.log, s['label']))
+        return None
 
     def op_invalidate(self, s):
         self.region.invalidate(s.get('hard', True))

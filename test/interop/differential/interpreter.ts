@@ -54,8 +54,11 @@ type LogEntry = [string, string[]];
 
 /** Records every backend call (serialized variants under their plain names), like the Python Recorder. */
 class Recorder extends ProxyBackend {
-  constructor(readonly log: LogEntry[]) {
+  readonly log: { push(entry: LogEntry): void };
+  /** A labelled recorder logs [label, operation, keys]. */
+  constructor(log: LogEntry[], label?: string) {
     super();
+    this.log = label === undefined ? log : { push: (entry) => log.push([label, ...entry] as unknown as LogEntry) };
   }
   override get(key: string): Promise<BackendResult> {
     this.log.push(['get', [key]]);
@@ -212,7 +215,8 @@ export class ScenarioRun {
       this.record(spec.name, keys);
       if (spec.hold !== undefined) await sleep(spec.hold);
       if (spec.raises === true) throw new CreatorError(spec.name);
-      return keys.map((key) => `${spec.name}(${key})`);
+      const values = keys.map((key) => `${spec.name}(${key})`);
+      return spec.short === true ? values.slice(0, -1) : values;
     };
   }
 
@@ -282,6 +286,7 @@ export class ScenarioRun {
         if ('expiration_time' in s) options.expirationTime = s.expiration_time ?? null;
         if (s.replace_existing_backend !== undefined) options.replaceExistingBackend = s.replace_existing_backend as boolean;
         if (s.record === true) options.wrap = [new Recorder(this.log)];
+        if (s.wrap !== undefined) options.wrap = s.wrap.map((label) => new Recorder(this.log, label));
         this.r.configure(s.backend, options);
         return 'ok';
       }
@@ -322,6 +327,9 @@ export class ScenarioRun {
         return encode(await this.r.getOrCreate(s.key, this.creator(s.creator), this.createOptions(s)));
       case 'get_or_create_multi':
         return encode(await this.r.getOrCreateMulti(s.keys, this.multiCreator(s.creator), this.createOptions(s)));
+      case 'wrap':
+        this.r.wrap(new Recorder(this.log, s.label));
+        return null;
       case 'invalidate':
         this.r.invalidate(s.hard ?? true);
         return null;

@@ -5,8 +5,9 @@
  * The step language (every step yields one trace entry; a thrown error yields {"error": "<class>"},
  * Python classes mapped to ours, e.g. RegionAlreadyConfigured -> RegionAlreadyConfiguredError):
  * - make_region {key_mangler?, serializer?: "json", async_runner?: "inline" | "raising"}
- * - configure {backend, expiration_time?, arguments?, replace_existing_backend?, record?, cache_dict?}
- *   (record: wrap the backend in a proxy that logs every backend call; cache_dict: pass a dict)
+ * - configure {backend, expiration_time?, arguments?, replace_existing_backend?, record?, wrap?, cache_dict?}
+ *   (record: wrap the backend in a proxy that logs every backend call; wrap: labelled logging proxies,
+ *   the first outermost; cache_dict: pass a dict); wrap {label}: region.wrap() one more
  * - configure_from_config {config, prefix}; coerce {config} -> {name: [type, value]}
  * - info -> {is_configured, expiration_time, backend, mangled}
  * - advance {seconds} (the clock; creators can also advance it), set_var {var, value}
@@ -50,6 +51,8 @@ export interface CreatorSpec {
   hold?: number;
   advance?: number;
   probe_locked?: string;
+  /** A multi creator returning one value too few. */
+  short?: boolean;
 }
 
 interface CreateOptions {
@@ -72,6 +75,8 @@ export type Step =
       arguments?: Record<string, Json>;
       replace_existing_backend?: Json;
       record?: boolean;
+      /** Labelled recording proxies, the first outermost. */
+      wrap?: string[];
       cache_dict?: boolean;
     }
   | { op: 'configure_from_config'; config: Record<string, Json>; prefix: string }
@@ -88,6 +93,7 @@ export type Step =
   | ({ op: 'get_or_create'; key: string; creator: CreatorSpec } & CreateOptions)
   | ({ op: 'get_or_create_multi'; keys: string[]; creator: CreatorSpec } & CreateOptions)
   | { op: 'invalidate'; hard?: boolean }
+  | { op: 'wrap'; label: string }
   | { op: 'key_is_locked'; key: string }
   | { op: 'calls' }
   | { op: 'call_args' }
@@ -586,6 +592,66 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'proxy with a serializer: values round-trip through the serialized calls',
     steps: [{ op: 'make_region', serializer: 'json' }, memory(undefined, { record: true }), set('a', { n: [1, 2.5, 'x'], o: { k: null } }), get('a'), log, goc('b', c('c')), get('b')],
+  },
+
+  {
+    name: 'proxy: wrap order, the first is outermost; region.wrap adds the new outermost',
+    steps: [memory(undefined, { wrap: ['outer', 'inner'] }), set('a', 1), get('a'), log, { op: 'wrap', label: 'late' }, get('a'), log],
+  },
+
+  // ------------------------------------------------------------ values and edge cases
+  {
+    name: 'None/null is a value, cached like any other',
+    steps: [memory(), goc('a', c('c', { value: null })), get('a'), goc('a', c('c', { value: null })), set('b', null), getMulti(['a', 'b', 'x']), calls],
+  },
+  {
+    name: 'falsy values are values',
+    steps: [memory(), set('z', 0), set('e', ''), set('f', false), set('l', []), getMulti(['z', 'e', 'f', 'l']), goc('z', c('c')), calls],
+  },
+  {
+    name: 'fractional expiration times',
+    steps: [memory(1.5), set('a', 1), advance(1.4), get('a'), advance(0.2), get('a'), goc('b', c('c')), advance(1.4), goc('b', c('c')), advance(0.2), goc('b', c('c')), calls],
+  },
+  {
+    name: 'configure_from_config: a fractional expiration string',
+    steps: [{ op: 'configure_from_config', config: { 'c.backend': 'dogpile.cache.memory', 'c.expiration_time': '2.5' }, prefix: 'c.' }, info, set('a', 1), advance(2.4), get('a'), advance(0.2), get('a')],
+  },
+  {
+    name: 'expiration given as a duration string (deliberate)',
+    steps: [{ op: 'configure', backend: 'dogpile.cache.memory', expiration_time: '10m' as unknown as number }, info],
+    deliberate: { steps: [0, 1], row: '`expiration_time` given as a string such as `"10m"`' },
+  },
+  {
+    name: 'get_multi and set_multi edge cases: duplicates, empty',
+    steps: [memory(undefined, { record: true }), { op: 'set_multi', mapping: {} }, set('a', 1), getMulti(['a', 'a', 'b']), { op: 'delete_multi', keys: [] }, getMulti(['a']), log],
+    deliberate: { steps: [6], row: '`delete_multi([])`' },
+  },
+  {
+    name: 'set_multi gives every value one creation time',
+    steps: [memory(10), set('a', 'old'), advance(5), { op: 'set_multi', mapping: { a: 1, b: 2 } }, advance(9), getMulti(['a', 'b']), advance(2), getMulti(['a', 'b'])],
+  },
+  {
+    name: 'delete then get_or_create creates again',
+    steps: [memory(), goc('a', c('c')), { op: 'delete', key: 'a' }, get('a'), goc('a', c('c')), { op: 'delete', key: 'never-set' }, calls],
+  },
+  {
+    name: 'get_or_create_multi: a creator returning too few values (deliberate error class)',
+    steps: [memory(), gocm(['a', 'b'], c('m', { short: true })), getMulti(['a', 'b']), locked('a'), locked('b'), gocm(['a', 'b'], c('m')), callArgs],
+    // Python caches the values it got before failing (so a is cached and not created again); we cache nothing.
+    deliberate: { steps: [1, 2, 6], row: '`get_or_create_multi` creator returning fewer values than keys' },
+  },
+  {
+    name: 'get_or_create_multi with a serializer',
+    steps: [{ op: 'make_region', serializer: 'json' }, memory(undefined, { record: true }), set('a', { x: 1 }), gocm(['a', 'b'], c('m')), getMulti(['a', 'b']), log],
+    known: 6,
+  },
+  {
+    name: 'cache_on_arguments: a raising function caches nothing',
+    steps: [memory(), { op: 'decorate', name: 'f' }, { op: 'fn_set', fn: 'f', value: 'kept', args: [2] }, call('f', 2), { op: 'fn_get', fn: 'f', args: [1] }, calls],
+  },
+  {
+    name: 'cache_multi_on_arguments: duplicate arguments',
+    steps: [memory(), { op: 'decorate', name: 'g', multi: 'list' }, call('g', 1, 1, 2), call('g', 2, 2), callArgs],
   },
 
   // ------------------------------------------------------------ the async runner
