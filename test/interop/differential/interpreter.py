@@ -338,6 +338,12 @@ class Scenario:
     def op_get(self, s):
         return encode(self.region.get(s['key'], **self.read_options(s)))
 
+    def op_get_mutate(self, s):
+        """Reads a dict value and changes it in place: does the cache see the change?"""
+        value = self.region.get(s['key'])
+        value['mutated'] = True
+        return None
+
     def op_get_multi(self, s):
         return encode(self.region.get_multi(s['keys'], **self.read_options(s)))
 
@@ -517,6 +523,11 @@ class Scenario:
         finally:
             os.unlink(f.name)
         return self.oslo_region(s)
+
+    def op_oslo_reconfigure(self, s):
+        from oslo_cache import core as cache
+        cache.configure_cache_region(self.conf, self.region)
+        return 'ok'
 
     def op_oslo_option(self, s):
         value = getattr(getattr(self.conf, s['group']), s['option'])

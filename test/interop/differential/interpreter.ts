@@ -312,6 +312,11 @@ export class ScenarioRun {
         return null;
       case 'get':
         return encode(await this.r.get(s.key, this.readOptions(s)));
+      case 'get_mutate': {
+        const value = (await this.r.get(s.key)) as Record<string, unknown>;
+        value.mutated = true;
+        return null;
+      }
       case 'get_multi':
         return encode(await this.r.getMulti(s.keys, this.readOptions(s)));
       case 'set_multi':
@@ -389,6 +394,9 @@ export class ScenarioRun {
         for (const [group, options] of Object.entries(s.groups ?? {})) this.conf[group] = { ...(this.conf[group] ?? {}), ...options };
         return this.osloRegion(s.record === true);
       }
+      case 'oslo_reconfigure':
+        configureCacheRegion(this.conf as OsloConf, this.r);
+        return 'ok';
       case 'oslo_option': {
         const value = this.conf?.[s.group]?.[s.option];
         return (value === undefined ? null : value) as Json;

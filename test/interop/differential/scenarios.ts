@@ -11,7 +11,8 @@
  * - configure_from_config {config, prefix}; coerce {config} -> {name: [type, value]}
  * - info -> {is_configured, expiration_time, backend, mangled}
  * - advance {seconds} (the clock; creators can also advance it), set_var {var, value}
- * - set / get / get_multi / set_multi / delete / delete_multi / invalidate {hard}
+ * - set / get / get_multi / set_multi / delete / delete_multi / invalidate {hard}; get_mutate {key}
+ *   (reads a dict value and changes it in place: does the cached value change too?)
  * - get_or_create {key, creator, expiration_time?, should_cache?}, get_or_create_multi {keys, ...}
  *   creator {name, value? (default "<name>#<call number>"; multi: "<name>(<key>)"), raises?,
  *   hold? (real seconds, for concurrency), advance?, probe_locked? (returns "locked"/"unlocked")}
@@ -20,7 +21,8 @@
  * - decorate {name, namespace?, expiration_time? (number or {from_var}), should_cache?, multi?: "list" | "asdict", omit?}
  *   then call / fn_get / fn_set / fn_invalidate / fn_refresh / fn_original {fn, args}; key_of {name, namespace?, args}
  * - oslo_configure {cache, groups?, record?} / oslo_ini {text, cache?, groups?}: oslo.config conf +
- *   configure_cache_region on a fresh region; oslo_option {group, option}; oslo_set {group, option, value};
+ *   configure_cache_region on a fresh region; oslo_reconfigure (again, same region);
+ *   oslo_option {group, option}; oslo_set {group, option, value};
  *   oslo_memoize {name, group, expiration_group?}; oslo_mangle {key}
  * - concurrent {callers: [get_or_create | get_or_create_multi | get steps, each with delay? (real s)], identity?}
  *   -> {results: sorted observations, distinct_objects?}: only order-independent observations.
@@ -88,6 +90,8 @@ export type Step =
   | ({ op: 'get'; key: string; delay?: number } & ReadOptions)
   | ({ op: 'get_multi'; keys: string[] } & ReadOptions)
   | { op: 'set_multi'; mapping: Record<string, Json> }
+  | { op: 'get_mutate'; key: string }
+  | { op: 'oslo_reconfigure' }
   | { op: 'delete'; key: string }
   | { op: 'delete_multi'; keys: string[] }
   | ({ op: 'get_or_create'; key: string; creator: CreatorSpec } & CreateOptions)
@@ -762,6 +766,153 @@ export const SCENARIOS: Scenario[] = [
     name: 'oslo: enabled = false with a memcache backend and backend_expiration_time',
     known: 4,
     steps: [oslo({ enabled: false, backend: 'oslo_cache.memcache_pool', expiration_time: 600, backend_expiration_time: 900 }), info, goc('a', c('c')), goc('a', c('c')), calls],
+  },
+
+  {
+    name: 'oslo: configure_cache_region twice is a no-op',
+    steps: [oslo({ ...osloDict, expiration_time: 50 }), { op: 'oslo_set', group: 'cache', option: 'expiration_time', value: 70 }, { op: 'oslo_reconfigure' }, info],
+  },
+  {
+    name: 'oslo: debug_cache_backend and the sha1 mangler on non-ASCII keys',
+    steps: [oslo({ ...osloDict, debug_cache_backend: true }), info, { op: 'oslo_mangle', key: 'é😀 key' }, set('é😀 key', 1), get('é😀 key')],
+  },
+  {
+    name: 'oslo: dogpile.cache.memory with CacheIsolatingProxy copies values',
+    steps: [
+      oslo({ enabled: true, backend: 'dogpile.cache.memory', proxies: ['oslo_cache.testing.CacheIsolatingProxy'] }),
+      info,
+      set('a', { n: 1 }),
+      { op: 'get_mutate', key: 'a' },
+      get('a'),
+    ],
+  },
+  {
+    name: 'memory backend without a proxy: a read value is the cached object',
+    steps: [memory(), set('a', { n: 1 }), { op: 'get_mutate', key: 'a' }, get('a')],
+  },
+  {
+    name: 'memory backend with a serializer: a read value is a copy',
+    steps: [{ op: 'make_region', serializer: 'json' }, memory(), set('a', { n: 1 }), { op: 'get_mutate', key: 'a' }, get('a')],
+  },
+  {
+    name: 'oslo: INI booleans, lists, repeated and continued options',
+    steps: [
+      {
+        op: 'oslo_ini',
+        text: [
+          '[DEFAULT]',
+          'debug = true',
+          '',
+          '[cache]',
+          '# a comment',
+          'enabled = True',
+          'backend = oslo_cache.dict',
+          'expiration_time = 20',
+          'memcache_servers = a:1, b:2 ,c:3',
+          'backend_argument = expiration_time:5',
+          'backend_argument = unknown:x',
+          'proxies =',
+          '',
+          '[identity]',
+          'caching = off',
+          '[token]',
+          'caching = YES',
+          'cache_time = 7',
+          '',
+        ].join('\n'),
+        groups: { identity: {}, token: {} },
+      },
+      info,
+      { op: 'oslo_option', group: 'cache', option: 'expiration_time' },
+      { op: 'oslo_option', group: 'cache', option: 'memcache_servers' },
+      { op: 'oslo_option', group: 'cache', option: 'backend_argument' },
+      { op: 'oslo_option', group: 'cache', option: 'proxies' },
+      { op: 'oslo_option', group: 'identity', option: 'caching' },
+      { op: 'oslo_option', group: 'token', option: 'caching' },
+      { op: 'oslo_option', group: 'token', option: 'cache_time' },
+    ],
+  },
+  {
+    name: 'oslo: INI option given twice in a section, the last wins',
+    found: 'loadOsloConfig: an option (not a MultiStr) given twice in one section is a ConfigurationError; oslo.config keeps the last value',
+    steps: [
+      { op: 'oslo_ini', text: '[cache]\nenabled = true\nbackend = oslo_cache.dict\nexpiration_time = 10\nexpiration_time = 20\n' },
+      info,
+      { op: 'oslo_option', group: 'cache', option: 'expiration_time' },
+    ],
+  },
+  {
+    name: 'oslo: INI boolean spellings for enabled',
+    steps: ['1', 'on', 'yes', 'TRUE', '0', 'off', 'no'].flatMap((word): Step[] => [
+      { op: 'oslo_ini', text: `[cache]\nenabled = ${word}\nbackend = oslo_cache.dict\n` },
+      info,
+    ]),
+  },
+  {
+    name: 'oslo: memoization decorator .set, .get, .invalidate, .refresh',
+    steps: [
+      oslo(osloDict, { identity: { caching: true } }),
+      { op: 'oslo_memoize', name: 'f', group: 'identity' },
+      { op: 'fn_set', fn: 'f', value: 'v', args: [1] },
+      call('f', 1),
+      { op: 'fn_get', fn: 'f', args: [1] },
+      { op: 'fn_invalidate', fn: 'f', args: [1] },
+      call('f', 1),
+      { op: 'fn_refresh', fn: 'f', args: [1] },
+      call('f', 1),
+      calls,
+    ],
+  },
+  {
+    name: 'coerce_string_conf: Unicode digits',
+    found: 'coerce_string_conf: Python reads Unicode decimal digits (１２, ١٢٣) as numbers',
+    steps: [{ op: 'coerce', config: { fullwidth: '１２', arabic: '١٢٣', mixed: '1٢' } }],
+  },
+  {
+    name: 'coerce_string_conf: more number shapes',
+    steps: [{ op: 'coerce', config: { dot: '1.', lead: '007', neg0: '-0', exp: '+.5e-3', hex: '0x10', under: '1_000', inf: 'inf', nan: 'nan', space: '1 2', dots: '.' } }],
+  },
+  {
+    name: 'an empty key (deliberate)',
+    steps: [memory(), set('', 1), get(''), goc('', c('c')), calls],
+    deliberate: { steps: [1, 2, 3], row: 'an empty string as a key' },
+  },
+  {
+    name: 'a negative expiration time other than -1 (deliberate)',
+    steps: [{ op: 'configure', backend: 'dogpile.cache.memory', expiration_time: -5 }, info],
+    deliberate: { steps: [0, 1], row: 'a negative `expiration_time` other than -1' },
+  },
+  {
+    name: 'cache_multi_on_arguments: should_cache_fn per value',
+    steps: [memory(), { op: 'decorate', name: 'g', multi: 'list', should_cache: { not_equals: 'g(2)#1' } }, call('g', 1, 2), call('g', 1, 2), callArgs],
+  },
+  {
+    name: 'cache_multi_on_arguments: asdict .refresh and .get',
+    steps: [
+      memory(),
+      { op: 'decorate', name: 'h', multi: 'asdict', omit: [3] },
+      { op: 'fn_refresh', fn: 'h', args: [1, 2] },
+      { op: 'fn_get', fn: 'h', args: [1, 2, 3] },
+      call('h', 1, 2),
+      callArgs,
+    ],
+  },
+  {
+    name: 'cache_multi_on_arguments: asdict .refresh when the function leaves a key out (deliberate)',
+    steps: [
+      memory(),
+      { op: 'decorate', name: 'h', multi: 'asdict', omit: [3] },
+      { op: 'fn_refresh', fn: 'h', args: [1, 3] },
+      { op: 'fn_get', fn: 'h', args: [1, 3] },
+      call('h', 1, 3),
+      callArgs,
+    ],
+    // Python raises before storing anything, so its later steps differ too.
+    deliberate: { steps: [2, 3, 4, 5], row: '`cache_multi_on_arguments(asdict=True)`: `.refresh()` when the function leaves a key out' },
+  },
+  {
+    name: 'cache_on_arguments: expiration callable returning -1 never expires',
+    steps: [memory(5), { op: 'set_var', var: 'e', value: -1 }, { op: 'decorate', name: 'f', expiration_time: { from_var: 'e' } }, call('f', 1), advance(1e6), call('f', 1), calls],
   },
 
   // ------------------------------------------------------------ concurrent callers
