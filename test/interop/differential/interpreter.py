@@ -569,6 +569,8 @@ class Scenario:
                     results[i] = ('ok', self.region.get_or_create_multi(step['keys'], self.multi_creator(step['creator']), **self.create_options(step)))
                 elif step['op'] == 'get':
                     results[i] = ('ok', self.region.get(step['key']))
+                elif step['op'] == 'key_is_locked':
+                    results[i] = ('ok', self.region.key_is_locked(step['key']))
                 else:
                     raise ValueError(step['op'])
             except Exception as exc:

@@ -434,12 +434,13 @@ export class ScenarioRun {
   }
 
   /** Callers started together (each after its own real-time delay); order-independent observations only. */
-  async concurrent(callers: readonly Extract<Step, { op: 'get_or_create' | 'get_or_create_multi' | 'get' }>[], identity: boolean): Promise<Json> {
+  async concurrent(callers: readonly Extract<Step, { op: 'concurrent' }>['callers'][number][], identity: boolean): Promise<Json> {
     const settled = await Promise.allSettled(
       callers.map(async (step) => {
         if (step.delay !== undefined) await sleep(step.delay);
         if (step.op === 'get_or_create') return this.r.getOrCreate(step.key, this.creator(step.creator), this.createOptions(step));
         if (step.op === 'get_or_create_multi') return this.r.getOrCreateMulti(step.keys, this.multiCreator(step.creator), this.createOptions(step));
+        if (step.op === 'key_is_locked') return this.r.keyIsLocked(step.key);
         return this.r.get(step.key);
       }),
     );

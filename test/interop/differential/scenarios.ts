@@ -123,7 +123,7 @@ export type Step =
   | { op: 'oslo_mangle'; key: string }
   | {
       op: 'concurrent';
-      callers: Extract<Step, { op: 'get_or_create' | 'get_or_create_multi' | 'get' }>[];
+      callers: (Extract<Step, { op: 'get_or_create' | 'get_or_create_multi' | 'get' }> | { op: 'key_is_locked'; key: string; delay?: number })[];
       identity?: boolean;
     };
 
@@ -931,6 +931,26 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'concurrent: different keys do not wait for each other',
     steps: [memory(), concurrent([goc('a', c('a', { hold: HOLD })), goc('b', c('b', { hold: HOLD })), goc('a', c('a', { hold: HOLD }))]), calls],
+  },
+  {
+    name: 'concurrent: soft invalidation serves the old value to the others while one regenerates',
+    steps: [memory(600), goc('a', c('c')), advance(1), invalidate(false), advance(1), concurrent([goc('a', c('c', { hold: HOLD })), goc('a', c('c'), { delay: LATER }), goc('a', c('c'), { delay: LATER })]), calls, get('a')],
+  },
+  {
+    name: 'concurrent: key_is_locked while another caller creates',
+    steps: [memory(), concurrent([goc('a', c('c', { hold: HOLD })), { op: 'key_is_locked', key: 'a', delay: LATER }, { op: 'key_is_locked', key: 'b', delay: LATER }]), locked('a')],
+  },
+  {
+    name: 'concurrent: get_or_create_multi serves stale values whose lock is held',
+    steps: [memory(10), gocm(['a', 'b'], c('m')), advance(20), concurrent([gocm(['a', 'b'], c('n', { hold: HOLD })), gocm(['a'], c('o'), { delay: LATER })]), callArgs, getMulti(['a', 'b'])],
+  },
+  {
+    name: 'concurrent: with an async runner every caller gets the stale value',
+    steps: [{ op: 'make_region', async_runner: 'inline' }, memory(10), goc('a', c('c')), advance(20), concurrent([goc('a', c('c', { hold: HOLD })), goc('a', c('c'), { delay: LATER })]), calls, get('a')],
+  },
+  {
+    name: 'concurrent: a creator failing on a stale value, the others get the stale value',
+    steps: [memory(10), goc('a', c('c')), advance(20), concurrent([goc('a', c('bad', { hold: HOLD, raises: true })), goc('a', c('bad', { raises: true }), { delay: LATER })]), calls, get('a', { ignore_expiration: true })],
   },
   {
     name: 'concurrent: with a serializer, each caller gets its own copy',
