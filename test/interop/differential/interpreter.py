@@ -43,7 +43,7 @@ CLOCK = Clock()
 time.time = CLOCK  # dogpile's region, lock and invalidation strategy read time.time()
 
 from dogpile.cache import make_region  # noqa: E402  (after patching time)
-from dogpile.cache.api import NO_VALUE, CachedValue  # noqa: E402
+from dogpile.cache.api import NO_VALUE  # noqa: E402
 from dogpile.cache.proxy import ProxyBackend  # noqa: E402
 from dogpile.cache import util as dogpile_util  # noqa: E402
 from dogpile.util.langhelpers import coerce_string_conf  # noqa: E402
@@ -199,7 +199,7 @@ class Scenario:
         self.functions = {}
         self.conf = None
         self.cache_dict = None
-        self.last_results = None
+        self.vars = {}
 
     # ------------------------------------------------------------------ creators
 
@@ -416,7 +416,7 @@ class Scenario:
             return {a: '%s(%s)#%d' % (name, a, n) for a in args if a not in omit}
         if not multi:
             return single
-        return as_dict if s_asdict(multi) else many
+        return as_dict if multi == 'asdict' else many
 
     def op_decorate(self, s):
         name = s['name']
@@ -441,8 +441,6 @@ class Scenario:
         else:
             self.functions[name] = self.region.cache_on_arguments(**kwargs)(body)
         return 'ok'
-
-    vars = {}
 
     def op_set_var(self, s):
         self.vars[s['var']] = s['value']
@@ -504,11 +502,9 @@ class Scenario:
     def oslo_region(self, s):
         from oslo_cache import core as cache
         self.region = cache.create_region()
+        cache.configure_cache_region(self.conf, self.region)
         if s.get('record'):
-            cache.configure_cache_region(self.conf, self.region)
             self.region.wrap(Recorder(self.log))
-        else:
-            cache.configure_cache_region(self.conf, self.region)
         return 'ok'
 
     def op_oslo_configure(self, s):
@@ -591,16 +587,11 @@ class Scenario:
         return out
 
 
-def s_asdict(multi):
-    return multi == 'asdict'
-
-
 def main():
     request = json.load(sys.stdin)
     out = {}
     for scenario in request['scenarios']:
         CLOCK.now = BASE_TIME
-        Scenario.vars = {}
         out[scenario['name']] = Scenario().run(scenario['steps'])
     json.dump(out, sys.stdout)
 

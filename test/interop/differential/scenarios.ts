@@ -769,6 +769,10 @@ export const SCENARIOS: Scenario[] = [
   },
 
   {
+    name: 'oslo: backend calls carry sha1-mangled keys',
+    steps: [{ op: 'oslo_configure', cache: osloDict, record: true }, set('a', 1), get('a'), goc('b', c('c')), getMulti(['a', 'b']), log],
+  },
+  {
     name: 'oslo: configure_cache_region twice is a no-op',
     steps: [oslo({ ...osloDict, expiration_time: 50 }), { op: 'oslo_set', group: 'cache', option: 'expiration_time', value: 70 }, { op: 'oslo_reconfigure' }, info],
   },
