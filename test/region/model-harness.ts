@@ -19,12 +19,14 @@ export type Command =
   | { op: 'delete'; key: string }
   | { op: 'invalidate'; hard: boolean }
   | { op: 'advance'; ms: number }
-  | { op: 'concurrent'; key: string; callers: number; expiration?: number | undefined };
+  | { op: 'concurrent'; key: string; callers: number; expiration?: number | undefined; cache?: boolean | undefined };
 
 /** Where the sequences may go. */
 export interface CommandSpace {
   /** Concurrent callers (needs the read-counting proxy the harness installs). */
   concurrent: boolean;
+  /** Concurrent callers whose should_cache_fn may refuse the created value. */
+  concurrentRefusals?: boolean;
 }
 
 const KEYS = ['a', 'b', 'c'];
@@ -51,7 +53,9 @@ export function commandArbitrary(space: CommandSpace): fc.Arbitrary<Command> {
   ];
   if (space.concurrent) {
     options.push(
-      fc.record({ key, callers: fc.integer({ min: 2, max: 4 }), expiration: perCall }).map(({ key: k, callers, expiration }) => strip({ op: 'concurrent' as const, key: k, callers, expiration })),
+      fc
+        .record({ key, callers: fc.integer({ min: 2, max: 4 }), expiration: perCall, cache: space.concurrentRefusals === true ? fc.boolean() : fc.constant(true) })
+        .map(({ key: k, callers, expiration, cache }) => strip({ op: 'concurrent' as const, key: k, callers, expiration, cache: cache ? undefined : false })),
     );
   }
   return fc.oneof(...options);
@@ -244,11 +248,14 @@ export async function runSequence(
             await until(() => counter.reads >= readsBefore + command.callers);
             return created;
           };
+          const cache = command.cache !== false;
           const results = await Promise.all(
-            Array.from({ length: command.callers }, () => outcomeOf(() => region.getOrCreate(command.key, creator, { expirationTime: command.expiration ?? null }))),
+            Array.from({ length: command.callers }, () =>
+              outcomeOf(() => region.getOrCreate(command.key, creator, { expirationTime: command.expiration ?? null, shouldCacheFn: () => cache })),
+            ),
           );
           if (options.background === true) await settleBackground(region, command.key);
-          check(model.getOrCreate(command.key, created, { expiration: command.expiration, shouldCache: true, callers: command.callers }), results, calls, i, command);
+          check(model.getOrCreate(command.key, created, { expiration: command.expiration, shouldCache: cache, callers: command.callers }), results, calls, i, command);
           break;
         }
       }

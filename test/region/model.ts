@@ -162,6 +162,9 @@ export class RegionModel {
       if (stale && this.background) {
         return { result: all({ value: (entry as Entry).value }), calls: 1, commit: () => (options.shouldCache ? this.set(key, created) : undefined) };
       }
+      // With no value and a refused value, each waiting caller then finds nothing and runs its own
+      // creator in turn (dogpile's lock: every caller re-reads after taking the lock).
+      if (!stale && !options.shouldCache) return { result: all({ value: created }), calls: callers, commit: () => {} };
       // With a stale value, the other callers do not wait: they get the stale value (dogpile's lock).
       const others: Result[] = stale ? Array.from({ length: callers - 1 }, () => ({ value: (entry as Entry).value })) : Array.from({ length: callers - 1 }, () => ({ value: created }));
       return {
