@@ -70,6 +70,8 @@ BACKEND_NAMES = {
     'BMemcachedBackend': 'memcached',
     'PyMemcacheBackend': 'memcached',
     'PooledMemcachedBackend': 'memcached',
+    'Etcd3gwCacheBackend': 'etcd3',
+    'MongoCacheBackend': 'mongo',
     'Recorder': 'recorder',
 }
 

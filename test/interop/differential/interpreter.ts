@@ -47,6 +47,8 @@ const BACKEND_NAMES: Readonly<Record<string, string>> = {
   NullBackend: 'null',
   DictionaryBackend: 'dict',
   PooledMemcachedBackend: 'memcached',
+  Etcd3Backend: 'etcd3',
+  MongoBackend: 'mongo',
   Recorder: 'recorder',
 };
 

@@ -567,6 +567,24 @@ export const SCENARIOS: Scenario[] = [
   },
   { name: 'memory backend: a cache_dict argument is the store', known: 13, steps: [memory(undefined, { cache_dict: true }), set('a', 1), set('b', 2), { op: 'cache_dict_keys' }] },
   {
+    name: 'registry: oslo backends configured directly (no server contacted)',
+    steps: [
+      { op: 'configure', backend: 'oslo_cache.memcache_pool', arguments: { url: ['127.0.0.1:1'] } },
+      info,
+      { op: 'make_region' },
+      { op: 'configure', backend: 'oslo_cache.etcd3gw', arguments: { host: '127.0.0.1', port: 1 } },
+      info,
+      { op: 'make_region' },
+      { op: 'configure', backend: 'oslo_cache.mongo', arguments: { db_hosts: ['127.0.0.1:1'], db_name: 'd', cache_collection: 'c' } },
+      info,
+    ],
+    deliberate: { steps: [1], row: 'memcached backend configured without a key mangler' },
+  },
+  {
+    name: 'oslo: memcache_pool region keys',
+    steps: [oslo({ enabled: true, backend: 'oslo_cache.memcache_pool', memcache_servers: ['127.0.0.1:1'] }), info, { op: 'oslo_mangle', key: 'hello' }, { op: 'oslo_mangle', key: 'a key with spaces' }],
+  },
+  {
     name: 'null backend: nothing is stored',
     steps: [{ op: 'configure', backend: 'dogpile.cache.null', expiration_time: 60 }, set('a', 1), get('a'), goc('a', c('c')), goc('a', c('c')), gocm(['a', 'b'], c('m')), calls, info],
   },
