@@ -57,6 +57,9 @@ ERROR_NAMES = {
     'ConfigurationError': 'ConfigurationError',
     'CreatorError': 'CreatorError',
     'RunnerError': 'RunnerError',
+    # oslo.config: a malformed file, and a value of the wrong type or not among the choices.
+    'ConfigFileParseError': 'ValidationError',
+    'ConfigFileValueError': 'ConfigurationError',
 }
 
 # Backend class -> a name both sides agree on.

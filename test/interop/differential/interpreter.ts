@@ -189,7 +189,12 @@ export class ScenarioRun {
   }
 
   get r(): CacheRegion {
-    if (this.region === undefined) throw new Error('scenario has no region yet');
+    if (this.region === undefined) {
+      // Named as Python names reading an attribute of its None region (e.g. after a failed oslo_ini).
+      const error = new Error('the scenario has no region yet');
+      error.name = 'AttributeError';
+      throw error;
+    }
     return this.region;
   }
 

@@ -864,6 +864,54 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    name: 'oslo: INI syntax accepted by both (colon separator, ; comments, CRLF)',
+    steps: [
+      { op: 'oslo_ini', text: '[cache]\r\n; note\r\nenabled: true\r\nbackend: oslo_cache.dict\r\nexpiration_time: 31\r\nnot_an_option = 1\r\n' },
+      info,
+      { op: 'oslo_option', group: 'cache', option: 'expiration_time' },
+    ],
+  },
+  { name: 'oslo: INI, an indented first line is a parse error', steps: [{ op: 'oslo_ini', text: '[cache]\n  enabled = true\n' }] },
+  { name: 'oslo: INI, an option before any section is a parse error', steps: [{ op: 'oslo_ini', text: 'enabled = true\n[cache]\n' }] },
+  { name: 'oslo: INI, an inline comment makes an int invalid', steps: [{ op: 'oslo_ini', text: '[cache]\nenabled = true\nbackend = oslo_cache.dict\nexpiration_time = 30 # seconds\n' }] },
+  { name: 'oslo: INI, a bad int', steps: [{ op: 'oslo_ini', text: '[cache]\nenabled = true\nbackend = oslo_cache.dict\nexpiration_time = abc\n' }] },
+  { name: 'oslo: INI, a bad bool', steps: [{ op: 'oslo_ini', text: '[cache]\nenabled = maybe\nbackend = oslo_cache.dict\n' }] },
+  {
+    name: 'oslo: INI, an empty int value is None',
+    found: 'loadOsloConfig: an empty value for an int option ("expiration_time =") is a ConfigurationError; oslo.config reads None',
+    steps: [{ op: 'oslo_ini', text: '[cache]\nenabled = true\nbackend = oslo_cache.dict\nexpiration_time =\n' }, info],
+  },
+  {
+    name: 'oslo: INI section names: case-insensitive, spaces kept',
+    found: 'loadOsloConfig: section names are case-sensitive and trimmed; oslo.config matches [CACHE] as [cache] and does not trim [ cache ]',
+    steps: [
+      { op: 'oslo_ini', text: '[CACHE]\nenabled = true\nbackend = oslo_cache.dict\n' },
+      info,
+      { op: 'oslo_ini', text: '[ cache ]\nenabled = true\nbackend = oslo_cache.dict\n' },
+      info,
+    ],
+  },
+  {
+    name: 'oslo: INI list with empty items',
+    found: 'loadOsloConfig: empty items inside a list ("a:1,,b:2") are dropped; oslo.config keeps them (only a trailing empty item goes)',
+    steps: [{ op: 'oslo_ini', text: '[cache]\nmemcache_servers = a:1,,b:2,\n' }, { op: 'oslo_option', group: 'cache', option: 'memcache_servers' }],
+  },
+  {
+    name: 'oslo: INI list in quotes',
+    known: 10,
+    steps: [{ op: 'oslo_ini', text: '[cache]\nmemcache_servers = "a:1,b:2"\n' }, { op: 'oslo_option', group: 'cache', option: 'memcache_servers' }],
+  },
+  {
+    name: 'oslo: INI, a negative expiration_time (deliberate)',
+    steps: [{ op: 'oslo_ini', text: '[cache]\nenabled = true\nbackend = oslo_cache.dict\nexpiration_time = -5\n' }, info],
+    deliberate: { steps: [0, 1], row: 'a negative `expiration_time` other than -1' },
+  },
+  {
+    name: 'oslo: INI, a backend outside oslo\'s choices (deliberate)',
+    steps: [{ op: 'oslo_ini', text: '[cache]\nenabled = true\nbackend = my.backend\n' }],
+    deliberate: { steps: [0], row: '`[cache] backend` not among oslo\'s choices' },
+  },
+  {
     name: 'oslo: INI boolean spellings for enabled',
     steps: ['1', 'on', 'yes', 'TRUE', '0', 'off', 'no'].flatMap((word): Step[] => [
       { op: 'oslo_ini', text: `[cache]\nenabled = ${word}\nbackend = oslo_cache.dict\n` },
