@@ -7,16 +7,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { memcachedServers } from '../../support/servers.js';
 import { ScenarioRun } from './interpreter.js';
 import { SCENARIOS, type Json, type Scenario } from './scenarios.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PYTHON = process.env.DOGPILE_REFERENCE_PYTHON ?? '/usr/bin/python3';
 const MIGRATING = join(here, '..', '..', '..', 'docs', 'migrating-from-dogpile.md');
+/** Prefix of this run's keys on the shared memcached (scenarios with the "prefixed" key mangler). */
+const RUN = `differential-${randomUUID().slice(0, 8)}`;
 
 /** Runs every scenario on the Python reference in one process; returns the traces by scenario name. */
 async function runPython(scenarios: readonly Scenario[]): Promise<Record<string, Json[]>> {
@@ -25,7 +29,7 @@ async function runPython(scenarios: readonly Scenario[]): Promise<Record<string,
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdin.end(JSON.stringify({ scenarios }));
+  child.stdin.end(JSON.stringify({ scenarios, run: RUN, memcached: memcachedServers() }));
   const code = await new Promise<number | null>((done, fail) => {
     child.on('error', fail);
     child.on('close', done);
@@ -96,7 +100,7 @@ describe('differential: dogpile.cache 1.1.8 / oslo.cache 3.2 and ours, scenario 
     it(title(scenario), async () => {
       const reference = python[scenario.name];
       assert.ok(reference !== undefined, 'the Python reference returned no trace for this scenario');
-      const ours = await new ScenarioRun().run(scenario.steps);
+      const ours = await new ScenarioRun(`${RUN}-${SCENARIOS.indexOf(scenario)}-ts-`, memcachedServers()).run(scenario.steps);
       assert.equal(ours.length, scenario.steps.length);
       const diff = differences(scenario, reference, ours);
       assert.deepEqual(diff, [], `traces differ:\n${diff.join('\n')}`);

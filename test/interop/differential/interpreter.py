@@ -190,6 +190,9 @@ def make_mangler(spec):
         return dogpile_util.sha1_mangle_key
     if spec == 'upper':
         return lambda key: key.upper()
+    if spec == 'prefixed':
+        prefix = Scenario.key_prefix
+        return lambda key: prefix + key
     if isinstance(spec, dict) and 'length_sha1' in spec:
         return dogpile_util.length_conditional_mangler(spec['length_sha1'], dogpile_util.sha1_mangle_key)
     raise ValueError('unknown mangler %r' % (spec,))
@@ -284,6 +287,8 @@ class Scenario:
 
     def backend_arguments(self, s):
         arguments = dict(s.get('arguments') or {})
+        if arguments.get('url') == '$MEMCACHED':
+            arguments['url'] = list(self.memcached)
         if s.get('cache_dict'):
             self.cache_dict = {}
             arguments['cache_dict'] = self.cache_dict
@@ -594,9 +599,12 @@ class Scenario:
 
 def main():
     request = json.load(sys.stdin)
+    Scenario.memcached = request.get('memcached') or []
     out = {}
-    for scenario in request['scenarios']:
+    for number, scenario in enumerate(request['scenarios']):
         CLOCK.now = BASE_TIME
+        # Keys of scenarios on a shared server: unique to this run, this scenario and this side.
+        Scenario.key_prefix = '%s-%d-py-' % (request.get('run', 'run'), number)
         out[scenario['name']] = Scenario().run(scenario['steps'])
     json.dump(out, sys.stdout)
 

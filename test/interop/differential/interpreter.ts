@@ -136,9 +136,10 @@ function shouldCacheFn(spec: ShouldCache | undefined): ((value: unknown) => bool
   return (value) => JSON.stringify(value) !== JSON.stringify(spec.not_equals);
 }
 
-function mangler(spec: Mangler): (key: string) => string {
+function mangler(spec: Mangler, keyPrefix: string): (key: string) => string {
   if (spec === 'sha1') return sha1MangleKey;
   if (spec === 'upper') return (key) => key.toUpperCase();
+  if (spec === 'prefixed') return (key) => keyPrefix + key;
   return lengthConditionalMangler(spec.length_sha1, sha1MangleKey);
 }
 
@@ -154,6 +155,16 @@ type Fn = ((...args: unknown[]) => Promise<unknown>) & {
 
 /** One scenario's state: the region, the manual clock, creator calls, the backend log. */
 export class ScenarioRun {
+  /**
+   * @param keyPrefix the "prefixed" key mangler's prefix: unique per run, scenario and side, so scenarios
+   *   on a shared server never meet each other's keys.
+   * @param memcached the servers an argument `url: "$MEMCACHED"` stands for.
+   */
+  constructor(
+    readonly keyPrefix = 'ts-',
+    readonly memcached: readonly string[] = [],
+  ) {}
+
   readonly clock: ManualClock = manualClock(BASE_TIME_MS);
   region: CacheRegion | undefined;
   readonly log: LogEntry[] = [];
@@ -257,7 +268,7 @@ export class ScenarioRun {
     switch (s.op) {
       case 'make_region': {
         const options: CacheRegionOptions = { clock: this.clock };
-        if (s.key_mangler !== undefined) options.keyMangler = mangler(s.key_mangler);
+        if (s.key_mangler !== undefined) options.keyMangler = mangler(s.key_mangler, this.keyPrefix);
         if (s.serializer === 'json') options.serializer = 'json';
         if (s.async_runner === 'inline') {
           const runner: AsyncCreationRunner = (region, key, creator, mutex) => {
@@ -283,6 +294,7 @@ export class ScenarioRun {
       case 'configure': {
         if (this.region === undefined) await this.step({ op: 'make_region' });
         const args: Record<string, unknown> = { ...(s.arguments ?? {}) };
+        if (args.url === '$MEMCACHED') args.url = [...this.memcached];
         if (s.cache_dict === true) {
           this.cacheDict = {};
           args.cache_dict = this.cacheDict;

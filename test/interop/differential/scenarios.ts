@@ -4,9 +4,11 @@
  *
  * The step language (every step yields one trace entry; a thrown error yields {"error": "<class>"},
  * Python classes mapped to ours, e.g. RegionAlreadyConfigured -> RegionAlreadyConfiguredError):
- * - make_region {key_mangler?, serializer?: "json", async_runner?: "inline" | "raising"}
+ * - make_region {key_mangler? ("sha1", "upper", {length_sha1}, or "prefixed": a prefix unique to the run,
+ *   the scenario and the side, for a shared server), serializer?: "json", async_runner?: "inline" | "raising"}
  * - configure {backend, expiration_time?, arguments?, replace_existing_backend?, record?, wrap?, cache_dict?}
- *   (record: wrap the backend in a proxy that logs every backend call; wrap: labelled logging proxies,
+ *   (arguments.url "$MEMCACHED": the shared memcached servers;
+ *   record: wrap the backend in a proxy that logs every backend call; wrap: labelled logging proxies,
  *   the first outermost; cache_dict: pass a dict); wrap {label}: region.wrap() one more
  * - configure_from_config {config, prefix}; coerce {config} -> {name: [type, value]}
  * - info -> {is_configured, expiration_time, backend, mangled}
@@ -40,7 +42,7 @@
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** A key mangler both sides can build. */
-export type Mangler = 'sha1' | 'upper' | { length_sha1: number };
+export type Mangler = 'sha1' | 'upper' | 'prefixed' | { length_sha1: number };
 
 /** A should_cache_fn both sides can build. */
 export type ShouldCache = 'never' | 'always' | { equals: Json } | { not_equals: Json };
@@ -983,6 +985,54 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'cache_on_arguments: expiration callable returning -1 never expires',
     steps: [memory(5), { op: 'set_var', var: 'e', value: -1 }, { op: 'decorate', name: 'f', expiration_time: { from_var: 'e' } }, call('f', 1), advance(1e6), call('f', 1), calls],
+  },
+
+  // ------------------------------------------------------------ a real memcached (oslo_cache.memcache_pool on both sides)
+  {
+    name: 'memcached: expiration and invalidation on a real server',
+    steps: [
+      { op: 'make_region', key_mangler: 'prefixed' },
+      { op: 'configure', backend: 'oslo_cache.memcache_pool', expiration_time: 10, arguments: { url: '$MEMCACHED' } },
+      goc('a', c('c')),
+      set('b', { n: [1, 'x'] }),
+      advance(9),
+      getMulti(['a', 'b', 'z']),
+      advance(2),
+      get('a'),
+      goc('a', c('c')),
+      advance(1),
+      invalidate(),
+      advance(1),
+      get('a'),
+      get('b', { ignore_expiration: true }),
+      goc('a', c('c')),
+      calls,
+    ],
+  },
+  {
+    name: 'memcached: get_or_create_multi, delete and delete_multi on a real server',
+    steps: [
+      { op: 'make_region', key_mangler: 'prefixed' },
+      { op: 'configure', backend: 'oslo_cache.memcache_pool', expiration_time: 60, arguments: { url: '$MEMCACHED' } },
+      gocm(['b', 'a', 'b'], c('m')),
+      { op: 'delete', key: 'a' },
+      gocm(['a', 'b', 'c'], c('m')),
+      { op: 'delete_multi', keys: ['a', 'b'] },
+      getMulti(['a', 'b', 'c']),
+      callArgs,
+    ],
+  },
+  {
+    name: 'memcached: concurrent callers on a real server',
+    steps: [
+      { op: 'make_region', key_mangler: 'prefixed' },
+      { op: 'configure', backend: 'oslo_cache.memcache_pool', expiration_time: 10, arguments: { url: '$MEMCACHED' } },
+      concurrent([0, 1, 2].map(() => goc('a', c('c', { hold: HOLD })))),
+      advance(20),
+      concurrent([goc('a', c('c', { hold: HOLD })), goc('a', c('c'), { delay: LATER })]),
+      calls,
+      get('a'),
+    ],
   },
 
   // ------------------------------------------------------------ concurrent callers
