@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ProxyBackend, isNoValue, manualClock, sha1MangleKey, type BackendResult, type CacheRegion, type CacheRegionOptions, type ManualClock } from '../../src/index.js';
+import { ProxyBackend, isNoValue, manualClock, sha1MangleKey, type BackendResult, type CacheRegion, type CacheRegionOptions, type ManualClock, type NoValue } from '../../src/index.js';
 import { RegionModel, type Outcome, type Result } from './model.js';
 
 /** One operation of a sequence (plain data, so a counterexample prints readably). */
@@ -69,7 +69,7 @@ export class ReadCounter extends ProxyBackend {
     this.reads++;
     return value;
   }
-  override async getSerialized(k: string): Promise<Buffer | typeof import('../../src/index.js').NO_VALUE> {
+  override async getSerialized(k: string): Promise<Buffer | NoValue> {
     const value = await super.getSerialized(k);
     this.reads++;
     return value;
@@ -79,7 +79,7 @@ export class ReadCounter extends ProxyBackend {
     this.reads++;
     return values;
   }
-  override async getSerializedMulti(ks: readonly string[]): Promise<(Buffer | typeof import('../../src/index.js').NO_VALUE)[]> {
+  override async getSerializedMulti(ks: readonly string[]): Promise<(Buffer | NoValue)[]> {
     const values = await super.getSerializedMulti(ks);
     this.reads++;
     return values;

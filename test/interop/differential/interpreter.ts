@@ -5,7 +5,6 @@
  */
 import {
   CacheRegion,
-  NO_VALUE,
   ProxyBackend,
   coerceStringConf,
   configureCacheRegion,
@@ -24,6 +23,7 @@ import {
   type GetOrCreateOptions,
   type ManualClock,
   type Mapping,
+  type NoValue,
   type OsloConf,
 } from '../../../src/index.js';
 import type { CreatorSpec, Json, Mangler, ShouldCache, Step } from './scenarios.js';
@@ -66,7 +66,7 @@ class Recorder extends ProxyBackend {
     this.log.push(['get', [key]]);
     return super.get(key);
   }
-  override getSerialized(key: string): Promise<Buffer | typeof NO_VALUE> {
+  override getSerialized(key: string): Promise<Buffer | NoValue> {
     this.log.push(['get', [key]]);
     return super.getSerialized(key);
   }
@@ -74,7 +74,7 @@ class Recorder extends ProxyBackend {
     this.log.push(['get_multi', [...keys]]);
     return super.getMulti(keys);
   }
-  override getSerializedMulti(keys: readonly string[]): Promise<(Buffer | typeof NO_VALUE)[]> {
+  override getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
     this.log.push(['get_multi', [...keys]]);
     return super.getSerializedMulti(keys);
   }
@@ -469,5 +469,3 @@ export class ScenarioRun {
     return out;
   }
 }
-
-export { NO_VALUE };
