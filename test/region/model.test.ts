@@ -1,0 +1,68 @@
+/**
+ * Model-based property tests (issue 14): random sequences of set, get, get_multi, get_or_create,
+ * get_or_create_multi, delete, hard and soft invalidation, clock steps and concurrent callers, on a
+ * manual clock, each operation checked against the reference model of dogpile's rules (model.ts).
+ * The Dictionary backend here; the remote backends in test/interop/differential/model-remote.test.ts.
+ */
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { CacheRegion } from '../../src/index.js';
+import { SEED, commandArbitrary, regionExpiration, runSequence, type RegionFactory } from './model-harness.js';
+
+const dictionary: RegionFactory = (options, expirationTime) => new CacheRegion(options).configure('dictionary', { expirationTime });
+
+describe('the region against the model of dogpile rules (Dictionary backend)', () => {
+  it('random sequences with concurrent callers (through a proxy: every read is async)', async () => {
+    await fc.assert(
+      fc.asyncProperty(regionExpiration, fc.array(commandArbitrary({ concurrent: true }), { maxLength: 40 }), (expiration, commands) =>
+        runSequence(dictionary, expiration, commands),
+      ),
+      { numRuns: 200, seed: SEED, includeErrorInReport: true },
+    );
+  });
+
+  it('random sequences on the in-memory fast path (no proxy, synchronous reads)', async () => {
+    await fc.assert(
+      fc.asyncProperty(regionExpiration, fc.array(commandArbitrary({ concurrent: false }), { maxLength: 40 }), (expiration, commands) =>
+        runSequence(dictionary, expiration, commands, { countReads: false }),
+      ),
+      { numRuns: 200, seed: SEED, includeErrorInReport: true },
+    );
+  });
+
+  it('random sequences with the background creation runner (stale values served while regenerating)', async () => {
+    await fc.assert(
+      fc.asyncProperty(regionExpiration, fc.array(commandArbitrary({ concurrent: true }), { maxLength: 40 }), (expiration, commands) =>
+        runSequence(dictionary, expiration, commands, { background: true }),
+      ),
+      { numRuns: 200, seed: SEED, includeErrorInReport: true },
+    );
+  });
+
+  it('random sequences with a JSON serializer and the sha1 key mangler', async () => {
+    await fc.assert(
+      fc.asyncProperty(regionExpiration, fc.array(commandArbitrary({ concurrent: true }), { maxLength: 40 }), (expiration, commands) =>
+        runSequence(dictionary, expiration, commands, { serializer: 'json', sha1Keys: true }),
+      ),
+      { numRuns: 200, seed: SEED, includeErrorInReport: true },
+    );
+  });
+
+  it('concurrent callers whose creators\' values are refused by should_cache_fn (issue 14 known item 5)', async () => {
+    await fc.assert(
+      fc.asyncProperty(regionExpiration, fc.array(commandArbitrary({ concurrent: true, concurrentRefusals: true }), { maxLength: 40 }), (expiration, commands) =>
+        runSequence(dictionary, expiration, commands),
+      ),
+      { numRuns: 200, seed: SEED, includeErrorInReport: true },
+    );
+  });
+
+  it('invalidation in the same millisecond as the writes before it (issue 14 known item 1)', async () => {
+    await fc.assert(
+      fc.asyncProperty(regionExpiration, fc.array(commandArbitrary({ concurrent: true }), { maxLength: 40 }), (expiration, commands) =>
+        runSequence(dictionary, expiration, commands, { sameInstantInvalidation: true }),
+      ),
+      { numRuns: 200, seed: SEED, includeErrorInReport: true },
+    );
+  });
+});
