@@ -8,6 +8,8 @@
 /** Returns the current time in epoch milliseconds, like `Date.now`. */
 export type Clock = () => number;
 
+import { ValidationError } from './errors.js';
+
 let last = 0;
 // Read once: `performance.timeOrigin` is a getter that costs as much as the clock read itself.
 const origin = performance.timeOrigin;
@@ -36,10 +38,22 @@ export interface ManualClock extends Clock {
   set(ms: number): void;
 }
 
+/** Options of {@link manualClock}. */
+export interface ManualClockOptions {
+  /**
+   * Milliseconds each reading moves the clock forward (default 0: the time moves only when told).
+   * `0.001` makes it behave like {@link systemClock}, which never returns the same instant twice, so
+   * a write and an `invalidate()` "in the same instant" are still ordered, as with a real clock.
+   */
+  tickMs?: number;
+}
+
 /** Creates a {@link ManualClock} starting at `startMs` (default: a fixed instant, 2026-01-01). */
-export function manualClock(startMs = Date.UTC(2026, 0, 1)): ManualClock {
+export function manualClock(startMs = Date.UTC(2026, 0, 1), options: ManualClockOptions = {}): ManualClock {
   let now = startMs;
-  const clock = (() => now) as ManualClock;
+  const tick = options.tickMs ?? 0;
+  if (!(Number.isFinite(tick) && tick >= 0)) throw new ValidationError(`tickMs must be a number of milliseconds >= 0; got ${String(tick)}.`);
+  const clock = (tick === 0 ? () => now : () => (now += tick)) as ManualClock;
   clock.advance = (ms) => {
     now += ms;
   };

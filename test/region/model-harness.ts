@@ -164,7 +164,9 @@ export async function runSequence(
   commands: readonly Command[],
   options: RunOptions = {},
 ): Promise<void> {
-  const clock = manualClock();
+  // Same-instant invalidation: a clock that, like the real one (and the Python harness's time.time),
+  // never returns the same instant twice; otherwise the time moves only when the sequence says so.
+  const clock = options.sameInstantInvalidation === true ? manualClock(undefined, { tickMs: 0.001 }) : manualClock();
   const regionOptions: CacheRegionOptions & { clock: ManualClock } = { clock };
   if (options.background === true) regionOptions.asyncCreationRunner = 'background';
   if (options.serializer !== undefined) regionOptions.serializer = options.serializer;

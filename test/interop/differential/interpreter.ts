@@ -165,7 +165,8 @@ export class ScenarioRun {
     readonly memcached: readonly string[] = [],
   ) {}
 
-  readonly clock: ManualClock = manualClock(BASE_TIME_MS);
+  // Moves 1 µs per reading, as the Python side's patched time.time (TICK) and our systemClock do.
+  readonly clock: ManualClock = manualClock(BASE_TIME_MS, { tickMs: 0.001 });
   region: CacheRegion | undefined;
   readonly log: LogEntry[] = [];
   readonly calls = new Map<string, unknown[][]>();
@@ -174,7 +175,7 @@ export class ScenarioRun {
   /** Background regenerations started by the test's asyncCreationRunner, awaited after each step. */
   readonly pending: Promise<unknown>[] = [];
   conf: OsloConf | undefined;
-  cacheDict: Record<string, unknown> | undefined;
+  cacheDict: Map<string, unknown> | undefined;
 
   async run(steps: readonly Step[]): Promise<Json[]> {
     const trace: Json[] = [];
@@ -296,7 +297,8 @@ export class ScenarioRun {
         const args: Record<string, unknown> = { ...(s.arguments ?? {}) };
         if (args.url === '$MEMCACHED') args.url = [...this.memcached];
         if (s.cache_dict === true) {
-          this.cacheDict = {};
+          // dogpile's cache_dict is a dict; ours is the JavaScript counterpart, a Map (docs/migrating-from-dogpile.md).
+          this.cacheDict = new Map();
           args.cache_dict = this.cacheDict;
         }
         // The dict backend keeps its own expiry: it reads the scenario's clock too (its `clock` argument).
@@ -317,7 +319,7 @@ export class ScenarioRun {
         const r = this.r;
         if (!r.isConfigured) return { is_configured: false };
         const name = r.actualBackend.constructor.name;
-        return { is_configured: true, expiration_time: r.expirationTime, backend: BACKEND_NAMES[name] ?? name, mangled: r.keyMangler !== null };
+        return { is_configured: true, expiration_time: r.expirationTime, backend: BACKEND_NAMES[name.replace(/\(.*\)$/, '')] ?? name, mangled: r.keyMangler !== null };
       }
       case 'coerce': {
         const coerced = coerceStringConf(s.config);
@@ -366,7 +368,7 @@ export class ScenarioRun {
       case 'backend_log':
         return this.log.splice(0) as unknown as Json;
       case 'cache_dict_keys':
-        return Object.keys(this.cacheDict ?? {}).sort();
+        return [...(this.cacheDict?.keys() ?? [])].sort();
       case 'set_var':
         this.vars.set(s.var, s.value);
         return null;

@@ -536,6 +536,7 @@ export const SCENARIOS: Scenario[] = [
       { op: 'configure_from_config', config: { 'c.backend': 'dogpile.cache.memory', 'c.replace_existing_backend': 'yes' }, prefix: 'c.' },
       info,
     ],
+    deliberate: { steps: [4], row: '`actual_backend` after `replace_existing_backend=True`' },
   },
   {
     name: 'configure_from_config: no backend key (deliberate error class)',
@@ -561,6 +562,7 @@ export const SCENARIOS: Scenario[] = [
       { op: 'configure', backend, arguments: { url: ['127.0.0.1:1'] } },
       info,
     ]),
+    deliberate: { steps: [2, 5, 8, 11], row: 'memcached backend configured without a key mangler' },
   },
   {
     name: 'registry: dogpile.cache.memory_pickle',
