@@ -218,7 +218,12 @@ describe('MongoBackend arguments', () => {
     assert.throws(() => new MongoBackend({ ...base, mongo_ttl_seconds: 1e13 }), (e: unknown) => e instanceof ConfigurationError && e.message.includes('mongo_ttl_seconds') && e.message.includes('100 years'));
     assert.equal(parseMongoArguments({ ...base, mongo_ttl_seconds: MAX_TTL_SECONDS }).ttlMs, MAX_TTL_SECONDS * 1000);
     const s = parseMongoArguments(base);
-    assert.deepEqual([s.operationTimeoutMs, s.idleTimeoutMs, s.sweepIntervalMs], [5000, 5000, 60_000]);
+    assert.deepEqual([s.operationTimeoutMs, s.idleTimeoutMs, s.sweepIntervalMs], [10_000, 5000, 60_000]);
+    // The deadline follows the driver timeouts unless set: the larger of server selection and socket.
+    assert.equal(parseMongoArguments({ ...base, server_selection_timeout: 2, socket_timeout: 2 }).operationTimeoutMs, 2000);
+    assert.equal(parseMongoArguments({ ...base, server_selection_timeout: 30, socket_timeout: 2 }).operationTimeoutMs, 30_000);
+    assert.equal(parseMongoArguments({ ...base, server_selection_timeout: 1, socket_timeout: 0 }).operationTimeoutMs, 10_000);
+    assert.equal(parseMongoArguments({ ...base, socket_timeout: 2, operation_timeout: '750ms' }).operationTimeoutMs, 750);
   });
 
   it('lock: off by default, lock_timeout in seconds (30 by default), must be positive', () => {

@@ -65,8 +65,9 @@ export interface MongoBackendArguments {
   socketTimeout?: number | string;
   /**
    * Deadline of every call (connecting included): past it the call rejects with
-   * `BackendUnavailableError`, whatever the driver is still doing. Default 5 s; 1 ms to 24.8 days.
-   * `close()` settles within it too.
+   * `BackendUnavailableError`, whatever the driver is still doing. Default: the larger of
+   * `serverSelectionTimeout` and `socketTimeout` (10 s with their defaults; a `socketTimeout` of 0
+   * counts as 10 s); 1 ms to 24.8 days. `close()` settles within it too.
    */
   operationTimeout?: number | string;
   /**
@@ -294,6 +295,17 @@ function checkClientOptionTimeouts(extra: Record<string, unknown>): void {
   }
 }
 
+/**
+ * The default per-call deadline, in seconds: the larger of the server selection and socket timeouts
+ * (10 s with their defaults; a `socket_timeout` of 0, "forever", counts as 10 s). A call then gets the
+ * time its own settings grant one attempt, and no more: the driver's retry and pool wait are cut off.
+ * Not shorter by default: FerretDB on a loaded machine answered some calls after more than 5 s.
+ */
+function defaultOperationTimeout(options: MongoClientOptions): number {
+  const socketMs = options.socketTimeoutMS === undefined || options.socketTimeoutMS === 0 ? 10_000 : options.socketTimeoutMS;
+  return Math.min(MAX_TIMER_SECONDS, Math.max(options.serverSelectionTimeoutMS ?? 5000, socketMs) / 1000);
+}
+
 /** A stable key for identical plain-data options; `null` when they hold functions or class instances. */
 function sharingKey(value: unknown): string | null {
   let shareable = true;
@@ -425,7 +437,7 @@ export function parseMongoArguments(args: unknown): MongoSettings {
     ...operationOptionsOf(reader),
     ttlMs: parseTtl(reader.raw('mongoTtlSeconds')),
     sweepIntervalMs: durationMs(reader, 'sweepInterval', 60),
-    operationTimeoutMs: durationMs(reader, 'operationTimeout', 5, 0.001),
+    operationTimeoutMs: durationMs(reader, 'operationTimeout', defaultOperationTimeout(client.options), 0.001),
     idleTimeoutMs: durationMs(reader, 'idleTimeout', 5),
     lockEnabled: reader.boolean('distributedLock', false),
     lockTimeoutMs: durationMs(reader, 'lockTimeout', 30),
