@@ -309,6 +309,17 @@ describe('MongoBackend db_hosts', () => {
     assert.throws(() => new MongoBackend({ ...base, db_hosts: 'h', username: 'u', password: secret, w: 'x' }), (e: unknown) => e instanceof ConfigurationError && !inspect(e).includes(secret));
   });
 
+  it('a connection string the driver rejects: ConfigurationError at the first call, no password in it or its cause', async () => {
+    // These fail in the driver's URI parser, before any network I/O. Its messages do not quote the
+    // password today; every error leaving the backend is scrubbed anyway (scrubError), whatever they say.
+    const secret = 'Pl4nted-s3cret';
+    for (const uri of [`mongodb://app:${secret}%zz@127.0.0.1:1/`, `mongodb://app:${secret}:x@127.0.0.1:1/`, `mongodb://app:${secret}@127.0.0.1:notaport/`, `mongodb://app:${secret}@127.0.0.1:1/?tls=maybe`]) {
+      const b = new MongoBackend({ ...base, db_hosts: uri });
+      await assert.rejects(b.get('k'), (e: unknown) => e instanceof ConfigurationError && !inspect(e, { depth: 20 }).includes(secret), uri.replace(secret, '***'));
+      await b.close();
+    }
+  });
+
   it('scrubError rewrites every string along the cause chain, %-decoded passwords too', () => {
     const secrets = collectSecrets(['mongodb://u:a%2Fb@h', 'x:y@h2'], 'pw-arg');
     assert.deepEqual(new Set(secrets), new Set(['a%2Fb', 'a/b', 'y', 'pw-arg']));

@@ -92,7 +92,15 @@ function readPreferenceOf(driver: MongoDriver, settings: MongoSettings): ReadPre
  * required; a missing one is a `ConfigurationError`). Nothing connects in the constructor: the first
  * operation does, and a failed connect rejects every waiting call with `BackendUnavailableError`
  * (within `server_selection_timeout`, default 5 s) and is retried by the next call. Backends with the
- * same connection settings share one `MongoClient`; `close()` releases it (the last one closes it).
+ * same connection settings share one `MongoClient`; `close()` releases it (the last one closes it), and
+ * so does `idle_timeout` (default 5 s) without a call, so that a forgotten `close()` never keeps a
+ * process alive.
+ *
+ * Failure bounds: every call, and `close()`, settles within `operation_timeout` (by default the larger
+ * of `server_selection_timeout` and `socket_timeout`: 10 s), however the server fails. After
+ * {@link BREAKER_THRESHOLD} "unavailable" failures in a row a circuit breaker rejects calls at once with
+ * `BackendUnavailableError`, letting one probe through every {@link BREAKER_HALF_OPEN_MS} ms until one
+ * succeeds. No error carries a password from `db_hosts` or `password`.
  *
  * Values are stored as BSON and keep their types (see docs/backends/mongo.md); a value BSON would
  * change is rejected with `SerializationError`, a document over 16 MB with `ValueTooLargeError`.
