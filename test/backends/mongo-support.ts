@@ -203,3 +203,76 @@ export async function startPrivateFerretDb(options: { replSetName?: string; cert
 
 export { freePort } from '../support/net.js';
 export { makeTestCertificates as makeCertificates, type TestCertificates } from '../support/certificates.js';
+
+/** A private FerretDB that a fault test may kill, restart, hang (SIGSTOP) and resume. Never the shared one. */
+export interface ControllableFerretDb {
+  /** `mongodb://127.0.0.1:<port>/`, the same across restarts. */
+  readonly url: string;
+  readonly port: number;
+  /** SIGKILL (a crash; SIGCONT first if paused); resolves once the process has exited. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port with the same data; resolves once it listens. */
+  start(): Promise<void>;
+  /** SIGSTOP: the port still accepts connections (the kernel's backlog) but nothing answers. */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
+  /** Stops it and removes its data. */
+  dispose(): Promise<void>;
+}
+
+const controlled = new Set<ChildProcess>();
+process.once('exit', () => {
+  // SIGKILL also ends a stopped process.
+  for (const child of controlled) child.kill('SIGKILL');
+});
+
+/** Starts a {@link ControllableFerretDb} on free ports. */
+export async function startControllableFerretDb(): Promise<ControllableFerretDb> {
+  const binary = ferretdbBinary();
+  if (binary === null) throw new Error('no ferretdb binary (set FERRETDB_BIN or run node scripts/services.mjs install)');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dogpile-mongo-faults-'));
+  const [port, debugPort] = [await freePort(), await freePort()];
+  const args = [
+    '--handler=sqlite', `--sqlite-url=${pathToFileURL(dir).href}/`, `--listen-addr=127.0.0.1:${port}`,
+    `--debug-addr=127.0.0.1:${debugPort}`, '--telemetry=disable', `--state-dir=${dir}`, '--log-level=error',
+  ];
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FERRETDB_')));
+  let child: ChildProcess | null = null;
+  const db: ControllableFerretDb = {
+    url: `mongodb://127.0.0.1:${port}/`,
+    port,
+    async stop() {
+      const running = child;
+      child = null;
+      if (running === null) return;
+      controlled.delete(running);
+      if (running.exitCode === null && running.signalCode === null) {
+        const exited = new Promise((resolve) => running.once('exit', resolve));
+        running.kill('SIGCONT');
+        running.kill('SIGKILL');
+        await exited;
+      }
+    },
+    async start() {
+      if (child !== null) return;
+      const started = spawn(binary, args, { stdio: 'ignore', env });
+      started.on('error', () => undefined);
+      controlled.add(started);
+      child = started;
+      await waitForPort(port, started, 15_000);
+    },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
+    async dispose() {
+      await db.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await db.start();
+  return db;
+}

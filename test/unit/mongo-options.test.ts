@@ -2,6 +2,7 @@
 // the BSON value check, driver error mapping and the TTL index outcomes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { inspect } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,10 @@ import { mapDriverError } from '../../src/backends/mongo/errors.js';
 import { ensureTtlIndex, expiryDate, isLive, NEVER_EXPIRES, ttlIndexSpec, type MongoBackendWarning } from '../../src/backends/mongo/expiry.js';
 import { detectServer, keyBatches, replaceMany } from '../../src/backends/mongo/writes.js';
 import { connectionString } from '../../src/backends/mongo/hosts.js';
-import { parseMongoArguments } from '../../src/backends/mongo/options.js';
+import { MAX_TTL_SECONDS, parseMongoArguments } from '../../src/backends/mongo/options.js';
+import { sharedClientCount } from '../../src/backends/mongo/client-cache.js';
+import { collectSecrets, scrubError } from '../../src/backends/mongo/redact.js';
+import { MAX_TIMER_SECONDS } from '../../src/duration.js';
 import { assertStorable } from '../../src/backends/mongo/storable.js';
 import { decodeEntry, encodeEntry, resolveTransform, type MongoDocumentTransform } from '../../src/backends/mongo/transform.js';
 import { isNoValue, makeCachedValue } from '../../src/api.js';
@@ -40,8 +44,14 @@ class WaitQueueTimeoutError extends MongoError {}
 
 describe('MongoBackend arguments', () => {
   it('constructs without connecting or loading the driver, with snake_case or camelCase names', () => {
-    assert.ok(new MongoBackend(base));
-    assert.ok(new MongoBackend({ dbHosts: 'localhost', dbName: 'db', cacheCollection: 'c', maxPoolSize: 3, mongoTtlSeconds: 60 }));
+    // The constructor returned a backend without connecting: no shared client was created.
+    const before = sharedClientCount();
+    assert.ok(new MongoBackend(base) instanceof MongoBackend);
+    assert.equal(sharedClientCount(), before);
+    const snake = parseMongoArguments(base);
+    assert.deepEqual([snake.uri, snake.dbName, snake.collectionName], ['mongodb://localhost:27017/', 'db', 'cache']);
+    const camel = parseMongoArguments({ dbHosts: 'localhost', dbName: 'db', cacheCollection: 'c', maxPoolSize: 3, mongoTtlSeconds: 60 });
+    assert.deepEqual([camel.uri, camel.dbName, camel.collectionName, camel.clientOptions.maxPoolSize, camel.ttlMs], ['mongodb://localhost/', 'db', 'c', 3, 60_000]);
   });
 
   for (const missing of ['db_hosts', 'db_name', 'cache_collection']) {
@@ -101,7 +111,9 @@ describe('MongoBackend arguments', () => {
       assert.throws(() => new MongoBackend({ ...base, ssl: true, ssl_cert_reqs: bad }), (e: unknown) => e instanceof ConfigurationError && /ssl_cert_reqs/.test(e.message));
     }
     assert.throws(() => new MongoBackend({ ...base, ssl_cert_reqs: 'bogus' }), ConfigurationError);
-    for (const ok of ['none', 'Optional', 'REQUIRED', 'ssl.CERT_NONE', 'CERT_REQUIRED']) assert.ok(new MongoBackend({ ...base, ssl: true, ssl_cert_reqs: ok }));
+    for (const ok of ['none', 'Optional', 'REQUIRED', 'ssl.CERT_NONE', 'CERT_REQUIRED']) {
+      assert.equal(parseMongoArguments({ ...base, ssl: true, ssl_cert_reqs: ok }).clientOptions.tls, true, ok);
+    }
   });
 
   it('maps the ssl arguments to the driver TLS options and files', () => {
@@ -181,6 +193,39 @@ describe('MongoBackend arguments', () => {
     assert.throws(() => new MongoBackend({ ...base, client_options: 'x' }), ValidationError);
   });
 
+  it('every duration option has a range; out of range is a ValidationError naming the option, the value and the range', () => {
+    // Before the ranges, "30d" passed and overflowed Node's timers (fired after 1 ms: ~500 sweeps/s,
+    // server selection failing at once), and lock_timeout 1e13 made an Invalid Date stored as 1970.
+    const timers = ['server_selection_timeout', 'connect_timeout', 'socket_timeout', 'operation_timeout', 'idle_timeout', 'sweep_interval', 'lock_timeout'];
+    for (const name of timers) {
+      for (const bad of ['30d', 1e13, 2 ** 31 / 1000]) {
+        assert.throws(
+          () => new MongoBackend({ ...base, [name]: bad }),
+          (e: unknown) => e instanceof ValidationError && e.message.includes(name) && e.message.includes(String(bad)) && /between .* and 2147483\.647 s \(24\.9 days\)/.test(e.message),
+          `${name}: ${bad}`,
+        );
+      }
+      assert.throws(() => new MongoBackend({ ...base, [name]: -1 }), ValidationError, `${name}: -1`);
+      assert.doesNotThrow(() => new MongoBackend({ ...base, [name]: MAX_TIMER_SECONDS }), `${name}: the limit itself`);
+    }
+    for (const name of ['server_selection_timeout', 'operation_timeout']) assert.throws(() => new MongoBackend({ ...base, [name]: 0 }), ValidationError, `${name}: 0`);
+    for (const name of ['wtimeout', 'max_time_ms', 'local_threshold_ms']) {
+      assert.throws(() => new MongoBackend({ ...base, [name]: 2 ** 31 }), (e: unknown) => e instanceof ValidationError && e.message.includes(name) && e.message.includes('2147483647'), name);
+      assert.doesNotThrow(() => new MongoBackend({ ...base, [name]: 2 ** 31 - 1 }), name);
+    }
+    assert.throws(() => new MongoBackend({ ...base, client_options: { serverSelectionTimeoutMS: 30 * 86400_000 } }), (e: unknown) => e instanceof ValidationError && e.message.includes('client_options.serverSelectionTimeoutMS'));
+    assert.throws(() => new MongoBackend({ ...base, client_options: { waitQueueTimeoutMS: Number.NaN } }), ValidationError);
+    assert.throws(() => new MongoBackend({ ...base, mongo_ttl_seconds: 1e13 }), (e: unknown) => e instanceof ConfigurationError && e.message.includes('mongo_ttl_seconds') && e.message.includes('100 years'));
+    assert.equal(parseMongoArguments({ ...base, mongo_ttl_seconds: MAX_TTL_SECONDS }).ttlMs, MAX_TTL_SECONDS * 1000);
+    const s = parseMongoArguments(base);
+    assert.deepEqual([s.operationTimeoutMs, s.idleTimeoutMs, s.sweepIntervalMs], [10_000, 5000, 60_000]);
+    // The deadline follows the driver timeouts unless set: the larger of server selection and socket.
+    assert.equal(parseMongoArguments({ ...base, server_selection_timeout: 2, socket_timeout: 2 }).operationTimeoutMs, 2000);
+    assert.equal(parseMongoArguments({ ...base, server_selection_timeout: 30, socket_timeout: 2 }).operationTimeoutMs, 30_000);
+    assert.equal(parseMongoArguments({ ...base, server_selection_timeout: 1, socket_timeout: 0 }).operationTimeoutMs, 10_000);
+    assert.equal(parseMongoArguments({ ...base, socket_timeout: 2, operation_timeout: '750ms' }).operationTimeoutMs, 750);
+  });
+
   it('lock: off by default, lock_timeout in seconds (30 by default), must be positive', () => {
     const s = parseMongoArguments(base);
     assert.equal(s.lockEnabled, false);
@@ -240,6 +285,51 @@ describe('MongoBackend db_hosts', () => {
       assert.throws(() => connectionString(bad), ConfigurationError, JSON.stringify(bad));
     }
   });
+
+  it('an error about db_hosts never shows the password in it (message, stack, cause, any property)', () => {
+    // Before the fix each of these quoted the whole URI, password included.
+    const secret = 'Pl4nted-s3cret';
+    const cases: unknown[] = [
+      `mongdb://app:${secret}@db:27017/`, // a scheme typo
+      `mongodb:/app:${secret}@db:27017/`, // a missing slash: read as a seed
+      `mongodb://app:${secret}@/cache`, // no host
+      `app:${secret}@db:27017`, // a user:pass@host seed
+      [`app:${secret}@db`, 'h2'],
+      [`mongodb://app:${secret}@h1`, `mongodb://other:${secret}x@h2`], // disagreeing credentials
+      `mongodb://app:p@ss${secret}@db/`, // an unescaped @ in the password
+      [`mongodb://app:${secret}@h1`, 7],
+    ];
+    for (const dbHosts of cases) {
+      assert.throws(
+        () => new MongoBackend({ ...base, db_hosts: dbHosts }),
+        (e: unknown) => e instanceof ConfigurationError && /db_hosts/.test(e.message) && !inspect(e, { depth: 10 }).includes(secret) && !inspect(e).includes('p@ss'),
+        JSON.stringify(dbHosts),
+      );
+    }
+    assert.throws(() => new MongoBackend({ ...base, db_hosts: 'h', username: 'u', password: secret, w: 'x' }), (e: unknown) => e instanceof ConfigurationError && !inspect(e).includes(secret));
+  });
+
+  it('a connection string the driver rejects: ConfigurationError at the first call, no password in it or its cause', async () => {
+    // These fail in the driver's URI parser, before any network I/O. Its messages do not quote the
+    // password today; every error leaving the backend is scrubbed anyway (scrubError), whatever they say.
+    const secret = 'Pl4nted-s3cret';
+    for (const uri of [`mongodb://app:${secret}%zz@127.0.0.1:1/`, `mongodb://app:${secret}:x@127.0.0.1:1/`, `mongodb://app:${secret}@127.0.0.1:notaport/`, `mongodb://app:${secret}@127.0.0.1:1/?tls=maybe`]) {
+      const b = new MongoBackend({ ...base, db_hosts: uri });
+      await assert.rejects(b.get('k'), (e: unknown) => e instanceof ConfigurationError && !inspect(e, { depth: 20 }).includes(secret), uri.replace(secret, '***'));
+      await b.close();
+    }
+  });
+
+  it('scrubError rewrites every string along the cause chain, %-decoded passwords too', () => {
+    const secrets = collectSecrets(['mongodb://u:a%2Fb@h', 'x:y@h2'], 'pw-arg');
+    assert.deepEqual(new Set(secrets), new Set(['a%2Fb', 'a/b', 'y', 'pw-arg']));
+    const inner = Object.assign(new TypeError('Invalid URL'), { input: 'mongodb://u:a%2Fb@h' });
+    const outer = new Error('failed for a/b and pw-arg', { cause: inner });
+    scrubError(outer, secrets);
+    const text = inspect(outer, { depth: 10 });
+    for (const secret of ['a%2Fb', 'a/b', 'pw-arg']) assert.ok(!text.includes(secret), secret);
+    assert.equal(inner.input, 'mongodb://***@h');
+  });
 });
 
 describe('MongoBackend BSON value check', () => {
@@ -281,10 +371,26 @@ describe('MongoBackend BSON value check', () => {
     assert.deepEqual(encodeEntry('k', value, date, null), { _id: 'k', value: { a: 1 }, meta: { ct: 1, v: 2 }, doc_date: date });
     const undef = encodeEntry('k', makeCachedValue(undefined, 1000), date, null);
     assert.equal('value' in undef, false);
-    const back = decodeEntry(undef, null);
+    const back = decodeEntry(undef, null, 5000);
     assert.ok(!isNoValue(back));
     assert.equal(back.payload, undefined);
-    assert.ok(isNoValue(decodeEntry({ _id: 'k', value: 1 }, null)), 'a foreign document without metadata is a miss');
+  });
+
+  it('a stored document that is not a cache entry is a SerializationError naming the key and the problem', () => {
+    const now = Date.UTC(2026, 0, 1);
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ _id: 'k', value: 1 }, /no \{ct, v\} metadata/],
+      [{ _id: 'k', value: 1, meta: 'x' }, /no \{ct, v\} metadata/],
+      [{ _id: 'k', value: 1, meta: { ct: Number.NaN, v: 2 } }, /ct that is not a finite number/],
+      [{ _id: 'k', value: 1, meta: { ct: '1', v: 2 } }, /ct that is not a finite number/],
+      [{ _id: 'k', value: 1, meta: { ct: now / 1000 + 2 * 86400, v: 2 } }, /ct in the future/],
+      [{ _id: 'k', value: 1, meta: { ct: now / 1000, v: '2' } }, /version v that is not a number/],
+    ];
+    for (const [doc, pattern] of cases) {
+      assert.throws(() => decodeEntry(doc, null, now), (e: unknown) => e instanceof SerializationError && pattern.test(e.message) && e.message.includes('"k"'), String(pattern));
+    }
+    // Clock skew between writers of up to a day is not corruption.
+    assert.deepEqual(decodeEntry({ _id: 'k', value: 1, meta: { ct: now / 1000 + 3600, v: 2 } }, null, now), { payload: 1, metadata: { ct: now / 1000 + 3600, v: 2 } });
   });
 
   it('wraps a throwing transform in SerializationError', () => {
@@ -297,7 +403,7 @@ describe('MongoBackend BSON value check', () => {
       },
     };
     assert.throws(() => encodeEntry('k', makeCachedValue(1), new Date(), broken), SerializationError);
-    assert.throws(() => decodeEntry({ _id: 'k' }, broken), SerializationError);
+    assert.throws(() => decodeEntry({ _id: 'k' }, broken, 0), SerializationError);
   });
 });
 

@@ -9,10 +9,11 @@
 import { channel } from 'node:diagnostics_channel';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import type { Collection, Document, MongoClient, MongoClientOptions, ReadPreference } from 'mongodb';
 import { NO_VALUE, CacheBackend, type BackendArguments, type BackendResult, type CachedValue, type CacheMutex, type Mapping } from '../../api.js';
 import { loadDriver } from '../../driver.js';
-import { BackendUnavailableError, ConfigurationError, isDogpileCacheError } from '../../errors.js';
+import { BackendUnavailableError, ConfigurationError, isDogpileCacheError, QueueEmptyError, SerializationError } from '../../errors.js';
 import { debug } from '../../log.js';
 import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../../validate.js';
 import { leaseClient, type ClientLease } from './client-cache.js';
@@ -20,6 +21,7 @@ import { mapDriverError } from './errors.js';
 import { ensureTtlIndex, expiryDate, isLive, Sweeper, type MongoBackendWarning, type SweepTarget, type TtlIndexOutcome } from './expiry.js';
 import { MongoMutex, type LockDocument, type LockStore } from './lock.js';
 import { parseMongoArguments, type MongoSettings } from './options.js';
+import { collectSecrets, scrubError, scrubText } from './redact.js';
 import { decodeEntry, encodeEntry } from './transform.js';
 import { detectServer, keyBatches, replaceMany, retryDuplicateUpsert, type KeyedDocument, type ServerKind } from './writes.js';
 
@@ -32,6 +34,11 @@ type MongoDriver = typeof import('mongodb');
 export const MONGO_WARNING_CHANNEL = 'dogpile-cache:mongo:warning';
 
 const warningChannel = channel(MONGO_WARNING_CHANNEL);
+
+/** Consecutive "unavailable" failures (down, timed out, no pooled connection) that open the circuit. */
+export const BREAKER_THRESHOLD = 3;
+/** How long an open circuit fails calls at once before it lets one probe call through, ms. */
+export const BREAKER_HALF_OPEN_MS = 2000;
 
 interface Connection {
   readonly lease: ClientLease;
@@ -85,7 +92,15 @@ function readPreferenceOf(driver: MongoDriver, settings: MongoSettings): ReadPre
  * required; a missing one is a `ConfigurationError`). Nothing connects in the constructor: the first
  * operation does, and a failed connect rejects every waiting call with `BackendUnavailableError`
  * (within `server_selection_timeout`, default 5 s) and is retried by the next call. Backends with the
- * same connection settings share one `MongoClient`; `close()` releases it (the last one closes it).
+ * same connection settings share one `MongoClient`; `close()` releases it (the last one closes it), and
+ * so does `idle_timeout` (default 5 s) without a call, so that a forgotten `close()` never keeps a
+ * process alive.
+ *
+ * Failure bounds: every call, and `close()`, settles within `operation_timeout` (by default the larger
+ * of `server_selection_timeout` and `socket_timeout`: 10 s), however the server fails. After
+ * {@link BREAKER_THRESHOLD} "unavailable" failures in a row a circuit breaker rejects calls at once with
+ * `BackendUnavailableError`, letting one probe through every {@link BREAKER_HALF_OPEN_MS} ms until one
+ * succeeds. No error carries a password from `db_hosts` or `password`.
  *
  * Values are stored as BSON and keep their types (see docs/backends/mongo.md); a value BSON would
  * change is rejected with `SerializationError`, a document over 16 MB with `ValueTooLargeError`.
@@ -95,9 +110,17 @@ export class MongoBackend extends CacheBackend {
   readonly #abort = new AbortController();
   readonly #warned = new Set<MongoBackendWarning['code']>();
   readonly #lockStore: LockStore;
+  /** Passwords from `db_hosts` and `password`, hidden from every error we throw. */
+  readonly #secrets: readonly string[];
+  readonly #breaker: CircuitBreakerPolicy;
+  /** The failure that opened the circuit, the `cause` of the errors an open circuit throws. */
+  #lastFailure: unknown = undefined;
   #connection: Connection | null = null;
   #connecting: Promise<Connection> | null = null;
   #closing: Promise<void> | null = null;
+  /** An idle disconnect in progress, which `close()` waits for. */
+  #releasing: Promise<void> | null = null;
+  #idleTimer: NodeJS.Timeout | null = null;
   #inflight = 0;
   #drained: (() => void) | null = null;
 
@@ -107,8 +130,20 @@ export class MongoBackend extends CacheBackend {
    */
   constructor(args: BackendArguments = {}) {
     super();
-    this.#settings = parseMongoArguments(args);
+    const raw = (typeof args === 'object' && args !== null ? args : {}) as Record<string, unknown>;
+    this.#secrets = collectSecrets(raw.db_hosts ?? raw.dbHosts, raw.password);
+    try {
+      this.#settings = parseMongoArguments(args);
+    } catch (error) {
+      throw scrubError(error, this.#secrets);
+    }
     const settings = this.#settings;
+    // A circuit per backend (one deployment: the driver picks among its servers itself). Only "the
+    // server did not answer" counts; a refused value or a missing privilege says the server is alive.
+    this.#breaker = circuitBreaker(
+      handleWhen((error) => this.#closing === null && (isDogpileCacheError(error, BackendUnavailableError.code) || isDogpileCacheError(error, QueueEmptyError.code))),
+      { halfOpenAfter: BREAKER_HALF_OPEN_MS, breaker: new ConsecutiveBreaker(BREAKER_THRESHOLD) },
+    );
     this.#lockStore = {
       clock: settings.clock,
       timeoutMs: settings.lockTimeoutMs,
@@ -129,7 +164,8 @@ export class MongoBackend extends CacheBackend {
     assertKey(key);
     return this.#run('get', [key], async ({ cache }) => {
       const doc = await cache.findOne({ _id: key }, this.#settings.readOptions);
-      return doc !== null && isLive(doc, this.#settings.clock()) ? decodeEntry(doc, this.#settings.transform) : NO_VALUE;
+      const now = this.#settings.clock();
+      return doc !== null && isLive(doc, now) ? decodeEntry(doc, this.#settings.transform, now) : NO_VALUE;
     });
   }
 
@@ -145,10 +181,21 @@ export class MongoBackend extends CacheBackend {
         const options = { ...this.#settings.readOptions, limit: batch.length, batchSize: batch.length };
         const docs = await cache.find({ _id: { $in: batch } }, options).toArray();
         const now = this.#settings.clock();
-        for (const doc of docs) if (isLive(doc, now)) found.set(doc._id, decodeEntry(doc, this.#settings.transform));
+        for (const doc of docs) if (isLive(doc, now)) found.set(doc._id, this.#decodeOne(doc, now));
       }
       return keys.map((key) => found.get(key) ?? NO_VALUE);
     });
+  }
+
+  /** One document of a `getMulti`: a corrupt one is a miss for its key alone, not a failed call. */
+  #decodeOne(doc: KeyedDocument, now: number): BackendResult {
+    try {
+      return decodeEntry(doc, this.#settings.transform, now);
+    } catch (error) {
+      if (!(error instanceof SerializationError)) throw error;
+      debug('MongoBackend getMulti: %s Read as a miss.', error.message);
+      return NO_VALUE;
+    }
   }
 
   async set(key: string, value: CachedValue): Promise<void> {
@@ -197,7 +244,9 @@ export class MongoBackend extends CacheBackend {
   /**
    * Stops the sweep timer, rejects waiting lock acquisitions, waits for operations in flight and
    * releases the shared client (closing it if no other backend uses it). Idempotent; later calls
-   * reject with `BackendUnavailableError`.
+   * reject with `BackendUnavailableError`. Settles within `operation_timeout` even when the server is
+   * down or hung: what is not done by then (the driver closing its sockets) finishes in the background,
+   * with a debug line.
    */
   override close(): Promise<void> {
     this.#closing ??= this.#shutdown();
@@ -206,39 +255,151 @@ export class MongoBackend extends CacheBackend {
 
   async #shutdown(): Promise<void> {
     this.#abort.abort();
-    const connection = this.#connection ?? (await this.#connecting?.catch(() => null)) ?? null;
+    this.#clearIdleTimer();
+    const ms = this.#settings.operationTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      this.#drainAndRelease().then(() => false, () => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), ms);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (late) debug('MongoBackend close: not done within operation_timeout (%d ms); the driver finishes closing in the background', ms);
+  }
+
+  async #drainAndRelease(): Promise<void> {
     if (this.#inflight > 0) {
       await new Promise<void>((resolve) => {
         this.#drained = resolve;
       });
     }
+    // A connect still running after every call gave up on it releases itself (see #connect).
+    const connection = this.#connection;
     this.#connection = null;
-    if (connection === null) return;
-    await connection.sweeper?.stop();
-    await connection.lease.release();
+    await this.#releasing;
+    if (connection !== null) await this.#release(connection);
   }
 
-  /** Runs one operation on the connection (connecting first), mapping driver errors. */
+  async #release(connection: Connection): Promise<void> {
+    try {
+      await connection.sweeper?.stop();
+      await connection.lease.release();
+    } catch (error) {
+      debug('MongoBackend: releasing the connection failed: %s', scrubText(String(error), this.#secrets));
+    }
+  }
+
+  /**
+   * Runs one operation on the connection (connecting first), within `operation_timeout`, through the
+   * circuit breaker; maps driver errors and hides secrets in whatever it throws.
+   */
   async #run<T>(operation: string, keys: readonly string[], fn: (connection: Connection) => Promise<T>): Promise<T> {
     if (this.#closing !== null) throw closedError();
-    const connection = this.#connection ?? (await this.#connect());
-    if (this.#closing !== null) throw closedError();
     this.#inflight += 1;
+    this.#clearIdleTimer();
     try {
-      return await fn(connection);
+      return await this.#breaker.execute(() =>
+        this.#withinDeadline(operation, async () => {
+          const connection = this.#connection ?? (await this.#connect());
+          if (this.#closing !== null) throw closedError();
+          try {
+            return await fn(connection);
+          } catch (error) {
+            throw mapDriverError(error, operation, keys);
+          }
+        }),
+      );
     } catch (error) {
-      throw mapDriverError(error, operation, keys);
+      throw scrubError(this.#circuitError(error, operation), this.#secrets);
     } finally {
       this.#inflight -= 1;
-      if (this.#inflight === 0) this.#drained?.();
+      if (this.#inflight === 0) {
+        this.#drained?.();
+        this.#scheduleIdle();
+      }
     }
+  }
+
+  /**
+   * `work()`, or a `BackendUnavailableError` once `operation_timeout` has passed. The driver's own
+   * timeouts are not enough: it retries a read or write once, waits for a pooled connection, and
+   * against a hung server each of those waits its full socket timeout (12-14 s were measured with
+   * 2 s timeouts). The abandoned work finishes in the background (its result is ignored).
+   */
+  async #withinDeadline<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    const ms = this.#settings.operationTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new BackendUnavailableError(
+            `MongoBackend ${operation}: no answer from MongoDB within operation_timeout (${ms / 1000} s); the server is down, hung or overloaded` +
+              `${operation.startsWith('get') || operation === 'lock check' ? '' : ' (the write may still be applied)'}.`,
+          ),
+        );
+      }, ms);
+    });
+    try {
+      return await Promise.race([work(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** An open circuit's rejection → `BackendUnavailableError`; a failure that counts is remembered as the cause. */
+  #circuitError(error: unknown, operation: string): unknown {
+    if (error instanceof BrokenCircuitError) {
+      return new BackendUnavailableError(
+        `MongoBackend ${operation}: MongoDB (${scrubText(this.#settings.uri, this.#secrets)}) failed ${BREAKER_THRESHOLD} calls in a row; ` +
+          `calls fail at once, with one probe every ${BREAKER_HALF_OPEN_MS / 1000} s, until a probe succeeds.`,
+        { cause: this.#lastFailure },
+      );
+    }
+    if (isDogpileCacheError(error, BackendUnavailableError.code) || isDogpileCacheError(error, QueueEmptyError.code)) this.#lastFailure = error;
+    return error;
+  }
+
+  #clearIdleTimer(): void {
+    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
+  }
+
+  /**
+   * After `idle_timeout` without a call, lets go of the connection: the driver's sockets and monitor
+   * timers keep a process alive, so a script that forgets `close()` would never exit. The timer itself
+   * is unref'd; the next call reconnects.
+   */
+  #scheduleIdle(): void {
+    const ms = this.#settings.idleTimeoutMs;
+    if (ms === 0 || this.#closing !== null || this.#connection === null || this.#inflight > 0) return;
+    this.#clearIdleTimer();
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = null;
+      const connection = this.#connection;
+      if (connection === null || this.#inflight > 0 || this.#closing !== null) return;
+      this.#connection = null;
+      this.#connecting = null;
+      debug('MongoBackend: no call for %d ms; letting go of the connection (the next call reconnects)', ms);
+      const releasing = this.#release(connection).finally(() => {
+        if (this.#releasing === releasing) this.#releasing = null;
+      });
+      this.#releasing = releasing;
+    }, ms);
+    this.#idleTimer.unref();
   }
 
   /** Connects once; concurrent callers share the attempt, and a failed attempt is retried by the next call. */
   #connect(): Promise<Connection> {
     this.#connecting ??= this.#open().then(
-      (connection) => {
+      async (connection) => {
+        if (this.#closing !== null) {
+          // Every caller gave up (deadline) and close() has moved on: nobody else will release it.
+          await this.#release(connection);
+          throw closedError();
+        }
         this.#connection = connection;
+        if (this.#inflight === 0) this.#scheduleIdle();
         return connection;
       },
       (error: unknown) => {
@@ -318,7 +479,7 @@ export class MongoBackend extends CacheBackend {
     const targets = wanted.filter((_, i) => outcomes[i] === 'unsupported' || outcomes[i] === 'failed');
     if (targets.length === 0 || settings.sweepIntervalMs <= 0) return null;
     return new Sweeper(targets, settings.sweepIntervalMs, settings.clock, (error, target) => {
-      debug('MongoBackend sweep of %s failed: %s', target.collection.namespace, String(error));
+      debug('MongoBackend sweep of %s failed: %s', target.collection.namespace, scrubText(String(error), this.#secrets));
       this.#warn({
         code: 'sweep-failed',
         message: `Deleting expired documents from ${target.collection.namespace} failed; retrying every sweep_interval.`,
@@ -332,6 +493,7 @@ export class MongoBackend extends CacheBackend {
   #warn(warning: MongoBackendWarning): void {
     if (this.#warned.has(warning.code)) return;
     this.#warned.add(warning.code);
+    if (warning.cause !== undefined) scrubError(warning.cause, this.#secrets);
     debug('MongoBackend warning %s: %s', warning.code, warning.message);
     if (warningChannel.hasSubscribers) warningChannel.publish(warning);
     try {

@@ -6,6 +6,7 @@
  * @module
  */
 import { ConfigurationError } from '../../errors.js';
+import { redactUrl } from '../../secrets.js';
 import { describe } from '../../validate.js';
 
 const URI_PATTERN = /^(mongodb(?:\+srv)?):\/\/(?:([^@/?]*)@)?([^/?]*)(.*)$/i;
@@ -23,11 +24,16 @@ function parseUri(uri: string): ParsedUri {
   const match = URI_PATTERN.exec(uri);
   if (match === null) {
     throw new ConfigurationError(
-      `MongoBackend argument db_hosts: "${uri}" is not a mongodb:// or mongodb+srv:// connection string.`,
+      `MongoBackend argument db_hosts: "${redactUrl(uri)}" is not a mongodb:// or mongodb+srv:// connection string.`,
     );
   }
   const hosts = (match[3] ?? '').split(',').map((h) => h.trim()).filter((h) => h.length > 0);
-  if (hosts.length === 0) throw new ConfigurationError(`MongoBackend argument db_hosts: "${uri}" names no host.`);
+  if (hosts.length === 0) throw new ConfigurationError(`MongoBackend argument db_hosts: "${redactUrl(uri)}" names no host.`);
+  if (hosts.some((host) => host.includes('@'))) {
+    throw new ConfigurationError(
+      'MongoBackend argument db_hosts: the credentials in the connection string hold an unescaped "@"; %-encode the user name and password (encodeURIComponent).',
+    );
+  }
   const tail = match[4] ?? '';
   return { scheme: (match[1] ?? 'mongodb').toLowerCase(), userinfo: match[2] ?? '', hosts, tail: tail === '/' ? '' : tail };
 }
@@ -37,7 +43,7 @@ function parseSeed(seed: string): string {
   if (seed.startsWith('/') && seed.endsWith('.sock')) return encodeURIComponent(seed);
   if (/[\s/@?#,]/.test(seed) || SCHEME_PATTERN.test(seed)) {
     throw new ConfigurationError(
-      `MongoBackend argument db_hosts: "${seed}" is neither "host", "host:port" nor a mongodb:// connection string.`,
+      `MongoBackend argument db_hosts: "${redactUrl(seed)}" is neither "host", "host:port" nor a mongodb:// connection string.`,
     );
   }
   return seed;
@@ -70,7 +76,7 @@ export function connectionString(dbHosts: unknown): string {
     items = dbHosts as string[];
   } else {
     throw new ConfigurationError(
-      `MongoBackend argument db_hosts must be a connection string, "host:port", or a list of them; got ${describe(dbHosts)}.`,
+      `MongoBackend argument db_hosts must be a connection string, "host:port", or a list of them; got ${redactUrl(describe(dbHosts))}.`,
     );
   }
   items = items.map((item) => item.trim()).filter((item) => item.length > 0);

@@ -2,9 +2,11 @@
  * The cross-process dogpile lock: one document per locked key in `<cache_collection>_locks`,
  * `{ _id: key, owner: <random token>, expiresAt: <Date> }`. The unique `_id` makes MongoDB the arbiter.
  *
- * Acquire is one round trip: `findOneAndUpdate({ _id, expiresAt: { $lte: now } }, { $set: { owner,
- * expiresAt } }, { upsert: true })`. No document → the upsert inserts it (acquired). An expired
+ * Acquire is one round trip: `findOneAndUpdate({ _id, expiresAt: { $not: { $gt: now } } }, { $set: {
+ * owner, expiresAt } }, { upsert: true })`. No document → the upsert inserts it (acquired). An expired
  * document → the filter matches and the update takes it over (stolen from a holder presumed dead).
+ * So does a document whose `expiresAt` is missing or not a Date (written by hand, or by another
+ * program): `$gt` compares Dates only with Dates, so such a lock would otherwise never expire.
  * A live document → the filter does not match, the upsert's insert hits the unique `_id` and the
  * server answers duplicate key (11000): held elsewhere. Release deletes the document only if this
  * mutex's token still owns it.
@@ -80,7 +82,8 @@ export class MongoMutex implements CacheMutex {
       const now = this.#store.clock();
       try {
         await locks.findOneAndUpdate(
-          { _id: this.#key, expiresAt: { $lte: new Date(now) } },
+          // Not "$lte: now": that never matches a missing or non-Date expiresAt, a lock nobody could take.
+          { _id: this.#key, expiresAt: { $not: { $gt: new Date(now) } } },
           { $set: { owner: this.#token, expiresAt: new Date(now + this.#store.timeoutMs) } },
           { upsert: true }, // no projection: FerretDB 1.x does not implement findAndModify's fields
         );

@@ -8,7 +8,7 @@
 import type { MongoClientOptions, ReadConcernLevel, ReadPreferenceMode } from 'mongodb';
 import { ArgumentReader } from '../../arguments.js';
 import { systemClock, type Clock } from '../../clock.js';
-import { toSeconds } from '../../duration.js';
+import { MAX_TIMER_SECONDS, toSeconds } from '../../duration.js';
 import { ConfigurationError, ValidationError } from '../../errors.js';
 import { debug } from '../../log.js';
 import { describe } from '../../validate.js';
@@ -57,25 +57,38 @@ export interface MongoBackendArguments {
   sslCaCerts?: string;
   /** `NONE` (no verification), `OPTIONAL` or `REQUIRED` (verify; the same for a client). Default `REQUIRED`. */
   sslCertReqs?: string;
-  /** How long to look for a usable server before an operation fails. Default 5 s. */
+  /** How long to look for a usable server before an operation fails. Default 5 s; 1 ms to 24.8 days. */
   serverSelectionTimeout?: number | string;
-  /** TCP connect timeout. Default 5 s. */
+  /** TCP connect timeout. Default 5 s; 0 (the driver's "none") to 24.8 days. */
   connectTimeout?: number | string;
-  /** How long to wait for a server's answer on a socket. Default 10 s; `0` waits forever. */
+  /** How long to wait for a server's answer on a socket. Default 10 s; `0` waits forever; at most 24.8 days. */
   socketTimeout?: number | string;
-  /** Seconds between sweeps of expired entries on servers without TTL indexes (FerretDB). Default 60; `0` never sweeps. */
+  /**
+   * Deadline of every call (connecting included): past it the call rejects with
+   * `BackendUnavailableError`, whatever the driver is still doing. Default: the larger of
+   * `serverSelectionTimeout` and `socketTimeout` (10 s with their defaults; a `socketTimeout` of 0
+   * counts as 10 s); 1 ms to 24.8 days. `close()` settles within it too.
+   */
+  operationTimeout?: number | string;
+  /**
+   * Idle time after which the backend lets go of its connection (the last backend on a shared client
+   * closes it), so that a script which forgets `close()` still exits; the next call reconnects.
+   * Default 5 s; `0` keeps the connection until `close()`; at most 24.8 days.
+   */
+  idleTimeout?: number | string;
+  /** Seconds between sweeps of expired entries on servers without TTL indexes (FerretDB). Default 60; `0` never sweeps; at most 24.8 days. */
   sweepInterval?: number | string;
   /** `getMutex` returns a cross-process lock stored in MongoDB. Default false (the region's in-process lock). */
   distributedLock?: boolean;
-  /** Seconds after which a held lock may be taken over (its holder is presumed dead). Default 30. */
+  /** Seconds after which a held lock may be taken over (its holder is presumed dead). Default 30; more than 0, at most 24.8 days. */
   lockTimeout?: number | string;
-  /** Write concern `wtimeout`, in milliseconds (PyMongo's unit). */
+  /** Write concern `wtimeout`, in milliseconds (PyMongo's unit), 0 to 2^31 - 1. */
   wtimeout?: number;
   /** Write concern `j`: wait for the journal. */
   j?: boolean;
   /** PyMongo's `fsync` write option; the driver's closest equivalent is `journal: true`. */
   fsync?: boolean;
-  /** Server-side time limit of each operation, in milliseconds (`maxTimeMS`). */
+  /** Server-side time limit of each operation, in milliseconds (`maxTimeMS`), 0 to 2^31 - 1. */
   maxTimeMs?: number;
   /** A comment attached to every operation (visible in the server's logs and profiler). */
   comment?: string | Record<string, unknown>;
@@ -142,6 +155,10 @@ export interface MongoSettings {
   /** Time to live in ms, or `null` when entries never expire. */
   readonly ttlMs: number | null;
   readonly sweepIntervalMs: number;
+  /** The per-call deadline (and the bound of `close()`), ms. */
+  readonly operationTimeoutMs: number;
+  /** Idle time before the connection is let go, ms; 0 = never. */
+  readonly idleTimeoutMs: number;
   readonly lockEnabled: boolean;
   readonly lockTimeoutMs: number;
   readonly transform: MongoDocumentTransform | null;
@@ -158,17 +175,23 @@ function required(reader: ArgumentReader, name: string, what: string): string {
   return value;
 }
 
+/**
+ * Longest `mongo_ttl_seconds`: 100 years. Not a timer, but `now + ttl` must stay a valid Date well
+ * before {@link NEVER_EXPIRES} (9999); past about 2.7e11 s it was an Invalid Date, stored as 1970.
+ */
+export const MAX_TTL_SECONDS = 100 * 365.25 * 86400;
+
 /** oslo's `mongo_ttl_seconds`: `-1`/`0` off, a positive number of seconds (or duration string) on. */
 function parseTtl(value: unknown): number | null {
   if (value === undefined || value === null || value === -1 || value === 0 || value === '-1' || value === '0') return null;
   try {
-    const seconds = toSeconds(value, 'mongo_ttl_seconds');
+    const seconds = toSeconds(value, 'mongo_ttl_seconds', { max: MAX_TTL_SECONDS });
     if (seconds > 0) return Math.round(seconds * 1000);
   } catch {
     // reported below as oslo's ConfigurationError
   }
   throw new ConfigurationError(
-    `MongoBackend argument mongo_ttl_seconds must be -1 (off) or a positive number of seconds (or "10m"-style duration); got ${describe(value)}.`,
+    `MongoBackend argument mongo_ttl_seconds must be -1 (off) or a positive number of seconds (or "10m"-style duration) up to ${MAX_TTL_SECONDS} (100 years); got ${describe(value)}.`,
   );
 }
 
@@ -237,12 +260,50 @@ function parseTls(reader: ArgumentReader): { options: MongoClientOptions; files:
   return { options, files: Object.keys(files).length > 0 ? files : null };
 }
 
-function durationMs(reader: ArgumentReader, name: string, fallbackSeconds: number): number {
-  return Math.round(reader.seconds(name, fallbackSeconds) * 1000);
+/**
+ * A duration option in ms. Every one of them ends up in a timer (ours or the driver's), so the range
+ * stops at Node's timer limit (2^31 - 1 ms, 24.8 days): past it Node fires after 1 ms with a
+ * `TimeoutOverflowWarning` on stderr.
+ */
+function durationMs(reader: ArgumentReader, name: string, fallbackSeconds: number, min = 0): number {
+  return Math.round(reader.seconds(name, fallbackSeconds, { min, max: MAX_TIMER_SECONDS }) * 1000);
 }
 
+/** Node's (and the driver's) largest timer delay in ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** An integer option in ms (or a count), from `min` to 2^31 - 1: the millisecond options become timers too. */
 function optionalInt(reader: ArgumentReader, name: string, min: number): number | undefined {
-  return reader.number(name, undefined, { min, integer: true });
+  const value = reader.number(name, undefined, { min, integer: true });
+  if (value !== undefined && value > MAX_TIMER_MS) {
+    throw new ValidationError(`MongoBackend argument ${snakeName(name)} must be between ${min} and ${MAX_TIMER_MS} (Node's timer limit); got ${value}.`);
+  }
+  return value;
+}
+
+function snakeName(camel: string): string {
+  return camel.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
+}
+
+/** `client_options` keys ending in `MS` are driver timeouts: numbers from 0 to 2^31 - 1 (see {@link durationMs}). */
+function checkClientOptionTimeouts(extra: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(extra)) {
+    if (!name.endsWith('MS') || value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
+      throw new ValidationError(`MongoBackend argument client_options.${name} must be a number of milliseconds from 0 to ${MAX_TIMER_MS} (Node's timer limit); got ${describe(value)}.`);
+    }
+  }
+}
+
+/**
+ * The default per-call deadline, in seconds: the larger of the server selection and socket timeouts
+ * (10 s with their defaults; a `socket_timeout` of 0, "forever", counts as 10 s). A call then gets the
+ * time its own settings grant one attempt, and no more: the driver's retry and pool wait are cut off.
+ * Not shorter by default: FerretDB on a loaded machine answered some calls after more than 5 s.
+ */
+function defaultOperationTimeout(options: MongoClientOptions): number {
+  const socketMs = options.socketTimeoutMS === undefined || options.socketTimeoutMS === 0 ? 10_000 : options.socketTimeoutMS;
+  return Math.min(MAX_TIMER_SECONDS, Math.max(options.serverSelectionTimeoutMS ?? 5000, socketMs) / 1000);
 }
 
 /** A stable key for identical plain-data options; `null` when they hold functions or class instances. */
@@ -264,7 +325,7 @@ function sharingKey(value: unknown): string | null {
 function clientOptionsOf(reader: ArgumentReader, uri: string, dbName: string): { options: MongoClientOptions; files: TlsFiles | null } {
   const options: MongoClientOptions = {
     maxPoolSize: reader.number('maxPoolSize', 10, { min: 1, integer: true }),
-    serverSelectionTimeoutMS: durationMs(reader, 'serverSelectionTimeout', 5),
+    serverSelectionTimeoutMS: durationMs(reader, 'serverSelectionTimeout', 5, 0.001),
     connectTimeoutMS: durationMs(reader, 'connectTimeout', 5),
     socketTimeoutMS: durationMs(reader, 'socketTimeout', 10),
     driverInfo: { name: 'dogpile-cache' },
@@ -302,6 +363,7 @@ function clientOptionsOf(reader: ArgumentReader, uri: string, dbName: string): {
     if (typeof extra !== 'object' || Array.isArray(extra)) {
       throw new ValidationError(`MongoBackend argument client_options must be an object of MongoClientOptions; got ${describe(extra)}.`);
     }
+    checkClientOptionTimeouts(extra as Record<string, unknown>);
     Object.assign(options, extra);
   }
   return { options, files: tls.files };
@@ -375,6 +437,8 @@ export function parseMongoArguments(args: unknown): MongoSettings {
     ...operationOptionsOf(reader),
     ttlMs: parseTtl(reader.raw('mongoTtlSeconds')),
     sweepIntervalMs: durationMs(reader, 'sweepInterval', 60),
+    operationTimeoutMs: durationMs(reader, 'operationTimeout', defaultOperationTimeout(client.options), 0.001),
+    idleTimeoutMs: durationMs(reader, 'idleTimeout', 5),
     lockEnabled: reader.boolean('distributedLock', false),
     lockTimeoutMs: durationMs(reader, 'lockTimeout', 30),
     transform: resolveTransform(reader.raw('sonManipulator')),

@@ -8,9 +8,8 @@
  *
  * @module
  */
-import { NO_VALUE, type BackendResult, type CachedValue, type CachedValueMetadata } from '../../api.js';
+import type { BackendResult, CachedValue, CachedValueMetadata } from '../../api.js';
 import { ConfigurationError, SerializationError } from '../../errors.js';
-import { debug } from '../../log.js';
 import { describe } from '../../validate.js';
 import { assertStorable } from './storable.js';
 
@@ -101,16 +100,26 @@ export function encodeEntry(
   return out;
 }
 
-function isMetadata(meta: unknown): meta is CachedValueMetadata {
-  return typeof meta === 'object' && meta !== null && Number.isFinite((meta as { ct?: unknown }).ct) && typeof (meta as { v?: unknown }).v === 'number';
+/** How far in the future a creation time may be before the entry is taken for corrupt: a day covers any clock skew. */
+export const MAX_CT_SKEW_SECONDS = 86400;
+
+/** Why `meta` is not `{ ct, v }` metadata written by this library at or before `nowMs`, or null when it is. */
+function metadataProblem(meta: unknown, nowMs: number): string | null {
+  if (typeof meta !== 'object' || meta === null) return 'no {ct, v} metadata';
+  const { ct, v } = meta as { ct?: unknown; v?: unknown };
+  if (typeof ct !== 'number' || !Number.isFinite(ct)) return `a creation time ct that is not a finite number (${describe(ct)})`;
+  if (ct > nowMs / 1000 + MAX_CT_SKEW_SECONDS) return `a creation time ct in the future (${new Date(ct * 1000).toISOString()})`;
+  if (typeof v !== 'number') return `a version v that is not a number (${describe(v)})`;
+  return null;
 }
 
 /**
- * Turns a stored document back into a {@link CachedValue}. A document without usable metadata (not
- * written by this backend) reads as a miss, as dogpile treats a value it cannot deserialize, so the
- * region regenerates and overwrites it.
+ * Turns a stored document back into a {@link CachedValue}. A document that is not a usable entry (no
+ * `{ct, v}` metadata, a non-finite `ct` or one more than a day ahead of `nowMs`, a failing transform)
+ * is a {@link SerializationError}: `get` raises it (the region reads it as a miss and regenerates,
+ * overwriting the document) and `getMulti` returns `NO_VALUE` for that key alone.
  */
-export function decodeEntry(doc: Record<string, unknown>, transform: MongoDocumentTransform | null): BackendResult {
+export function decodeEntry(doc: Record<string, unknown>, transform: MongoDocumentTransform | null, nowMs: number): BackendResult {
   let entry: Record<string, unknown> = doc;
   if (transform !== null) {
     try {
@@ -119,9 +128,9 @@ export function decodeEntry(doc: Record<string, unknown>, transform: MongoDocume
       throw new SerializationError(`MongoBackend: son_manipulator.transformOutgoing failed for key "${String(doc._id)}".`, { cause: error });
     }
   }
-  if (typeof entry !== 'object' || entry === null || !isMetadata(entry.meta)) {
-    debug('MongoBackend: document %s has no {ct, v} metadata; reading it as a miss', String(doc._id));
-    return NO_VALUE;
+  const problem = typeof entry !== 'object' || entry === null ? 'no document from transformOutgoing' : metadataProblem(entry.meta, nowMs);
+  if (problem !== null) {
+    throw new SerializationError(`MongoBackend: the stored document for key "${String(doc._id)}" is not a cache entry (${problem}); delete it or let the region overwrite it.`);
   }
-  return { payload: entry.value, metadata: entry.meta };
+  return { payload: entry.value, metadata: entry.meta as CachedValueMetadata };
 }
