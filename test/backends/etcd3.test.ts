@@ -340,6 +340,35 @@ describe('Etcd3Backend: deadlines and failures', () => {
     }
   });
 
+  it('a hung server opens the circuit at its first deadline: later calls fail at once until a probe succeeds', async () => {
+    const backend = new Etcd3Backend({ endpoints: [hole.endpoint], timeout: 1 });
+    try {
+      const first = await elapsed(() => backend.get('k'));
+      assert.ok(first.error instanceof BackendUnavailableError, String(first.error));
+      // Without the breaker each of these would wait its whole 1 s deadline; 500 ms is far above an
+      // immediate rejection even on a loaded machine.
+      for (let i = 0; i < 5; i++) {
+        const { ms, error } = await elapsed(() => backend.set('k', cv(i)));
+        assert.ok(error instanceof BackendUnavailableError, String(error));
+        assert.match(error.message, /every endpoint is down/);
+        assert.ok(ms < 500, `call ${i} took ${ms} ms with the circuit open`);
+      }
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('with the default timeout, a call to a hung server settles within 2x the documented 5 s deadline', async () => {
+    const backend = new Etcd3Backend({ endpoints: [hole.endpoint] });
+    try {
+      const { ms, error } = await elapsed(() => backend.get('k'));
+      assert.ok(error instanceof BackendUnavailableError, String(error));
+      assert.ok(ms < 10_000, `failed after ${ms} ms`);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('a refused connection fails fast', async () => {
     const backend = new Etcd3Backend({ endpoints: [`http://127.0.0.1:${await freePort()}`], timeout: 10 });
     try {
@@ -548,9 +577,39 @@ describe('Etcd3Backend: arguments', () => {
     });
   }
 
+  for (const [label, args, pattern] of [
+    ['lock_timeout "30d" (past Node\'s longest timer)', { lock_timeout: '30d' }, /lock_timeout must be between 1 s and 2147483 s .*"30d"/],
+    ['lease_ttl 1e12 (past etcd\'s largest lease TTL)', { lease_ttl: 1e12 }, /lease_ttl must be between 0 s and 8000000000 s .*1000000000000/],
+    ['timeout "30d"', { timeout: '30d' }, /timeout must be between 0.01 s and 2147483.647 s .*"30d"/],
+    ['lease_window 0', { lease_window: 0 }, /lease_window must be between 0.001 s/],
+    ['lock_timeout 0.5', { lock_timeout: 0.5 }, /lock_timeout must be between 1 s/],
+  ] as const) {
+    it(`rejects ${label} with a ValidationError naming the option, the value and the range`, () => {
+      assert.throws(() => new Etcd3Backend(args as Record<string, unknown>), (error: unknown) => error instanceof ValidationError && pattern.test(error.message));
+    });
+  }
+
   it('does not connect in the constructor', async () => {
-    const backend = new Etcd3Backend({ endpoints: ['http://127.0.0.1:1'] });
-    await backend.close(); // nothing to close, nothing hangs
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      connections++;
+      socket.on('error', () => undefined);
+      socket.destroy();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as net.AddressInfo;
+    const backend = new Etcd3Backend({ endpoints: [`http://127.0.0.1:${port}`], timeout: 1 });
+    try {
+      await sleep(300);
+      assert.equal(connections, 0, 'no connection before the first call');
+      // The same server does see the first call: the check above can fail.
+      await assert.rejects(backend.get('k'), BackendUnavailableError);
+      assert.ok(connections > 0, 'the first call connects');
+    } finally {
+      await backend.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

@@ -166,6 +166,11 @@ export const CASES: BadInputCase[] = [
   { group: 'Arguments', input: '`onBackendError: "ignore"`', call: 'new CacheRegion({ onBackendError: "ignore" })', expect: 'ValidationError', run: async () => new CacheRegion({ onBackendError: 'ignore' as never }) },
   { group: 'Arguments', input: '`serializer: "pickle"`', call: 'new CacheRegion({ serializer: "pickle" })', expect: 'ValidationError', run: async () => new CacheRegion({ serializer: 'pickle' as never }) },
   { group: 'Arguments', input: 'an unknown option `bogus`', call: 'new CacheRegion({ bogus: 1 })', expect: 'accepted', note: 'ignored', run: async () => new CacheRegion({ bogus: 1 } as never) },
+  // Etcd3Backend duration ranges (issue 15.3): each names the option, the value and the range.
+  { group: 'Durations', input: '`"30d"` (over Node\'s 24.8-day timer limit)', call: 'new Etcd3Backend({ endpoints, lock_timeout: "30d" })', expect: 'ValidationError', note: 'range 1 – 2147483 s', run: async () => new Etcd3Backend({ endpoints: ['http://127.0.0.1:1'], lock_timeout: '30d' }).close() },
+  { group: 'Durations', input: '`1e12` (over etcd\'s largest lease TTL)', call: 'new Etcd3Backend({ endpoints, lease_ttl: 1e12 })', expect: 'ValidationError', note: 'range 0 – 8,000,000,000 s', run: async () => new Etcd3Backend({ endpoints: ['http://127.0.0.1:1'], lease_ttl: 1e12 }).close() },
+  { group: 'Durations', input: '`"30d"`', call: 'new Etcd3Backend({ endpoints, timeout: "30d" })', expect: 'ValidationError', note: 'range 0.01 – 2147483.647 s', run: async () => new Etcd3Backend({ endpoints: ['http://127.0.0.1:1'], timeout: '30d' }).close() },
+  { group: 'Durations', input: '`0`', call: 'new Etcd3Backend({ endpoints, lease_window: 0 })', expect: 'ValidationError', note: 'range 0.001 – 1,000,000,000 s', run: async () => new Etcd3Backend({ endpoints: ['http://127.0.0.1:1'], lease_window: 0 }).close() },
 ];
 
 /** What a case did: the error class name (or "accepted") and the message. */

@@ -7,6 +7,7 @@
 import type { BackendArguments } from '../../api.js';
 import { ArgumentReader } from '../../arguments.js';
 import { systemClock, type Clock } from '../../clock.js';
+import { MAX_TIMER_SECONDS } from '../../duration.js';
 import { ValidationError } from '../../errors.js';
 import { describe } from '../../validate.js';
 
@@ -14,8 +15,23 @@ import { describe } from '../../validate.js';
 export const DEFAULT_HOST = 'localhost';
 /** oslo's `Etcd3gwCacheBackend.DEFAULT_PORT`. */
 export const DEFAULT_PORT = 2379;
-/** oslo's `Etcd3gwCacheBackend.DEFAULT_TIMEOUT`, seconds. */
-export const DEFAULT_TIMEOUT = 30;
+/**
+ * Default deadline of every request, seconds. oslo's etcd3gw uses 30 s (`OSLO_DEFAULT_TIMEOUT`); a
+ * cache call that waits 30 s for a hung server is worse than a miss, so ours is 5 s.
+ */
+export const DEFAULT_TIMEOUT = 5;
+/** oslo's `Etcd3gwCacheBackend.DEFAULT_TIMEOUT`, seconds: the entry lifetime of `oslo_compat_lease`. */
+export const OSLO_DEFAULT_TIMEOUT = 30;
+/** Smallest request deadline, seconds: below it no request can reach etcd and come back. */
+export const MIN_TIMEOUT = 0.01;
+/**
+ * Largest `lease_ttl`, seconds. etcd refuses a lease TTL above 9,000,000,000 s (`MaxLeaseTTL`,
+ * "etcdserver: too large lease TTL"); a lease is granted with `lease_ttl + lease_window`, so each
+ * gets part of it.
+ */
+export const MAX_LEASE_TTL = 8_000_000_000;
+/** Largest `lease_window`, seconds (see {@link MAX_LEASE_TTL}). */
+export const MAX_LEASE_WINDOW = 1_000_000_000;
 /** Default session lease TTL of the distributed lock, seconds. */
 export const DEFAULT_LOCK_TIMEOUT = 30;
 /** Most writes attached to one TTL lease (Kubernetes caps its shared leases at 1000 objects too). */
@@ -47,8 +63,9 @@ export interface Etcd3BackendArguments {
   /** `"http"` (default) or `"https"`, for `host`/`port` and endpoints given without a scheme (etcd3gw's `protocol`). */
   protocol?: string;
   /**
-   * Deadline of every request, seconds or a duration string (oslo `timeout`). Default 30. A request
-   * that has no answer by then, retries included, fails with `BackendUnavailableError`. Must be > 0.
+   * Deadline of every request, seconds or a duration string (oslo `timeout`). Default 5 (oslo: 30).
+   * A request that has no answer by then, retries included, fails with `BackendUnavailableError`.
+   * From 0.01 s to 2147483.647 s (Node's longest timer); otherwise `ValidationError`.
    */
   timeout?: number | string;
   /** Prefix put before every key (raw bytes, no separator added). Default none, as oslo. */
@@ -56,12 +73,13 @@ export interface Etcd3BackendArguments {
   /**
    * Lifetime of an entry on the server, seconds or a duration string: entries are attached to a
    * shared lease and live between `leaseTtl` and `leaseTtl + leaseWindow` seconds. Default: no lease,
-   * entries stay until deleted (the region's expiration time still applies on read).
+   * entries stay until deleted (the region's expiration time still applies on read). At most
+   * 8,000,000,000 s (etcd refuses lease TTLs above 9e9 s); 0 means no lease.
    */
   leaseTtl?: number | string | null;
   /**
    * Seconds one TTL lease is reused for writes before a new one is granted. Default: a tenth of
-   * `leaseTtl`, at least 1 s.
+   * `leaseTtl`, at least 1 s. More than 0, at most 1,000,000,000 s.
    */
   leaseWindow?: number | string;
   /**
@@ -69,7 +87,10 @@ export interface Etcd3BackendArguments {
    * Default 1000 (etcd's put cost grows with the keys on its lease).
    */
   leaseMaxKeys?: number | string;
-  /** oslo's behaviour: entries expire after `timeout` seconds (`leaseTtl = timeout`). Default false. */
+  /**
+   * oslo's behaviour: entries expire after `timeout` seconds (`leaseTtl = timeout`; 30 s, oslo's
+   * default, when `timeout` is not given). Default false.
+   */
   osloCompatLease?: boolean | string;
   /**
    * Revoke the TTL leases this backend granted on `close()`, which deletes every entry it wrote
@@ -92,7 +113,7 @@ export interface Etcd3BackendArguments {
   distributedLock?: boolean | string;
   /**
    * TTL of the lock session lease, seconds or a duration string. Default 30. A holder that crashes
-   * or loses etcd blocks others for at most this long.
+   * or loses etcd blocks others for at most this long. From 1 s to 2147483 s (it drives timers).
    */
   lockTimeout?: number | string;
   /** Time source for the lease windows, epoch milliseconds (tests inject a manual clock). Default `Date.now`. */
@@ -141,24 +162,17 @@ export function readSettings(args: BackendArguments): Etcd3Settings {
   }
   const endpoints = readEndpoints(reader, protocol);
 
-  const timeout = reader.seconds('timeout', DEFAULT_TIMEOUT);
-  if (timeout <= 0) {
-    throw new ValidationError(
-      `${NAME} argument timeout must be more than 0 seconds (it is every request's deadline); got ${timeout}. ` +
-        'For entries that never expire, leave lease_ttl unset (the default).',
-    );
-  }
+  // Every request arms a gRPC deadline timer: it must fit in Node's timers.
+  const timeout = reader.seconds('timeout', DEFAULT_TIMEOUT, { min: MIN_TIMEOUT, max: MAX_TIMER_SECONDS });
   const osloCompat = reader.boolean('osloCompatLease', false);
-  const leaseSeconds = reader.seconds('leaseTtl', osloCompat ? timeout : null);
+  // oslo's lifetime is its own timeout (30 s by default), not our shorter request deadline.
+  const osloLifetime = reader.has('timeout') ? timeout : OSLO_DEFAULT_TIMEOUT;
+  const leaseSeconds = reader.seconds('leaseTtl', osloCompat ? osloLifetime : null, { max: MAX_LEASE_TTL });
   const leaseTtl = leaseSeconds === null || leaseSeconds === 0 ? null : Math.ceil(leaseSeconds);
   const defaultWindow = leaseTtl === null ? 1 : Math.max(1, Math.ceil(leaseTtl / 10));
-  const leaseWindow = reader.seconds('leaseWindow', defaultWindow);
-  if (leaseWindow <= 0) throw new ValidationError(`${NAME} argument lease_window must be more than 0 seconds; got ${leaseWindow}.`);
-
-  const lockTimeout = reader.seconds('lockTimeout', DEFAULT_LOCK_TIMEOUT);
-  if (lockTimeout < 1) {
-    throw new ValidationError(`${NAME} argument lock_timeout must be at least 1 second (an etcd lease TTL); got ${lockTimeout}.`);
-  }
+  const leaseWindow = reader.seconds('leaseWindow', defaultWindow, { min: 0.001, max: MAX_LEASE_WINDOW });
+  // Each lock session arms a keepalive and an expiry timer of (up to) lock_timeout.
+  const lockTimeout = reader.seconds('lockTimeout', DEFAULT_LOCK_TIMEOUT, { min: 1, max: Math.floor(MAX_TIMER_SECONDS) });
 
   const settings: Etcd3Settings = {
     endpoints,
