@@ -1,6 +1,6 @@
 /**
  * The distributed lock behind `Etcd3Backend.getMutex` (dogpile's backend mutex): one session lease
- * per backend (session.ts), kept alive while the process runs; a lock is the key `_lock<key>`
+ * per backend (session.ts), kept alive while the process runs; a lock is an internal key (keys.ts)
  * created under that lease only if absent; waiting watches the key instead of polling; releasing
  * deletes the key only if it is still ours.
  *
@@ -17,6 +17,7 @@ import type { CacheMutex } from '../../api.js';
 import { BackendUnavailableError } from '../../errors.js';
 import { debug } from '../../log.js';
 import type { Etcd3Connection } from './connection.js';
+import type { KeyLayout } from './keys.js';
 import { Session, type SessionLease } from './session.js';
 
 /** First pause before retrying a release that could not reach etcd, ms. */
@@ -32,7 +33,7 @@ type LockAttempt = { acquired: true; lease: SessionLease; revision: string } | {
 export class Locks {
   readonly #connection: Etcd3Connection;
   readonly #ttl: number;
-  readonly #namespace: Buffer;
+  readonly #keys: KeyLayout;
   readonly #session: Session;
   /** Lock keys whose release could not reach etcd, by key (hex) → [key, our revision, lease]. */
   readonly #pendingReleases = new Map<string, [Buffer, string, SessionLease]>();
@@ -43,21 +44,21 @@ export class Locks {
 
   /**
    * @param ttl session lease TTL, whole seconds (`lock_timeout`)
-   * @param namespace the backend's key prefix
+   * @param keys where the backend's lock keys live
    */
-  constructor(connection: Etcd3Connection, ttl: number, namespace: Buffer) {
+  constructor(connection: Etcd3Connection, ttl: number, keys: KeyLayout) {
     this.#connection = connection;
     this.#ttl = ttl;
-    this.#namespace = namespace;
+    this.#keys = keys;
     this.#session = new Session(connection, ttl, (lease) => {
       // Those keys were attached to the lease, which took them with it.
       for (const [id, pending] of this.#pendingReleases) if (pending[2] === lease) this.#pendingReleases.delete(id);
     });
   }
 
-  /** The etcd key of the lock for cache key `key`: `<namespace>_lock<key>`, as dogpile names lock keys. */
+  /** The etcd key of the lock for cache key `key`, where no cache key can reach (see keys.ts). */
   lockKey(key: string): Buffer {
-    return Buffer.concat([this.#namespace, Buffer.from(`_lock${key}`, 'utf8')]);
+    return this.#keys.lock(key);
   }
 
   /**

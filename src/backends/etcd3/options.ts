@@ -43,6 +43,8 @@ export const DEFAULT_MAX_TXN_OPS = 128;
  * `--max-request-bytes` is 1.5 MiB; this leaves room for the request's own overhead.
  */
 export const DEFAULT_MAX_TXN_BYTES = 1024 * 1024;
+/** etcd's default `--max-request-bytes` (1.5 MiB): the largest request, so about the largest entry. */
+export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
 
 /** A TLS file: a path to a PEM file, or its contents. */
 export type PemSource = string | Buffer;
@@ -68,7 +70,11 @@ export interface Etcd3BackendArguments {
    * From 0.01 s to 2147483.647 s (Node's longest timer); otherwise `ValidationError`.
    */
   timeout?: number | string;
-  /** Prefix put before every key (raw bytes, no separator added). Default none, as oslo. */
+  /**
+   * Keeps this backend's keys apart from other namespaces' (stored as `namespace 0xFF key`: no
+   * namespace can read another's keys, whatever their text). Default none: keys are stored as given,
+   * as oslo stores them.
+   */
   namespace?: string;
   /**
    * Lifetime of an entry on the server, seconds or a duration string: entries are attached to a
@@ -99,6 +105,11 @@ export interface Etcd3BackendArguments {
   revokeLeasesOnClose?: boolean | string;
   /** Largest number of operations per transaction (etcd's `--max-txn-ops`). Default 128. */
   maxTxnOps?: number | string;
+  /**
+   * The server's `--max-request-bytes`: an entry (key + encoded value + 512 bytes) larger than this
+   * is a `ValueTooLargeError` before anything is written. Default 1572864 (etcd's default).
+   */
+  maxRequestBytes?: number | string;
   /** CA certificate (path or PEM) to verify the server; turns TLS on (etcd3gw's `ca_cert`). */
   caCert?: PemSource;
   /** Client certificate chain (path or PEM) for mutual TLS (etcd3gw's `cert_cert`). Needs `caCert` and `certKey`. */
@@ -143,6 +154,8 @@ export interface Etcd3Settings {
   revokeLeasesOnClose: boolean;
   maxTxnOps: number;
   maxTxnBytes: number;
+  /** Largest request etcd accepts, bytes. */
+  maxRequestBytes: number;
   tls: TlsSources | null;
   auth: { username: string; password: string } | null;
   distributedLock: boolean;
@@ -174,16 +187,20 @@ export function readSettings(args: BackendArguments): Etcd3Settings {
   // Each lock session arms a keepalive and an expiry timer of (up to) lock_timeout.
   const lockTimeout = reader.seconds('lockTimeout', DEFAULT_LOCK_TIMEOUT, { min: 1, max: Math.floor(MAX_TIMER_SECONDS) });
 
+  const maxRequestBytes = reader.number('maxRequestBytes', DEFAULT_MAX_REQUEST_BYTES, { min: 4096, integer: true });
+
   const settings: Etcd3Settings = {
     endpoints,
     timeoutMs: timeout * 1000,
-    namespace: Buffer.from(reader.string('namespace', ''), 'utf8'),
+    namespace: readNamespace(reader),
     leaseTtl,
     leaseWindowMs: leaseWindow * 1000,
     leaseMaxKeys: reader.number('leaseMaxKeys', DEFAULT_LEASE_MAX_KEYS, { min: 1, integer: true }),
     revokeLeasesOnClose: reader.boolean('revokeLeasesOnClose', false),
     maxTxnOps: reader.number('maxTxnOps', DEFAULT_MAX_TXN_OPS, { min: 1, integer: true }),
-    maxTxnBytes: DEFAULT_MAX_TXN_BYTES,
+    maxRequestBytes,
+    // A transaction's own overhead must fit too: a third of the request limit is kept free.
+    maxTxnBytes: Math.min(DEFAULT_MAX_TXN_BYTES, Math.floor((maxRequestBytes * 2) / 3)),
     tls: readTls(reader),
     auth: readAuth(reader),
     distributedLock: reader.boolean('distributedLock', false),
@@ -192,6 +209,13 @@ export function readSettings(args: BackendArguments): Etcd3Settings {
   };
   reader.finish();
   return settings;
+}
+
+function readNamespace(reader: ArgumentReader): Buffer {
+  const namespace = reader.string('namespace', '');
+  // A lone surrogate would be written as U+FFFD, and two namespaces would share keys.
+  if (!namespace.isWellFormed()) throw new ValidationError(`${NAME} argument namespace contains a lone UTF-16 surrogate; use namespace.toWellFormed().`);
+  return Buffer.from(namespace, 'utf8');
 }
 
 function readEndpoints(reader: ArgumentReader, protocol: string): string[] {
