@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Etcd3, IOptions } from 'etcd3';
 import { loadDriver } from '../../driver.js';
 import { BackendUnavailableError, ConfigurationError, ValueTooLargeError } from '../../errors.js';
+import { isSecretOption } from '../../secrets.js';
 import { faultHandling, isEndpointDown } from './faults.js';
 import type { Etcd3Settings, PemSource, TlsSources } from './options.js';
 
@@ -173,6 +174,10 @@ async function readPem(source: PemSource, name: string): Promise<Buffer> {
   try {
     return await readFile(source);
   } catch (error) {
-    throw new ConfigurationError(`Etcd3Backend argument ${name}: cannot read "${source}" (${(error as Error).message}).`, { cause: error });
+    // A cert_key given as bad PEM (no BEGIN line) lands here as a "path": never quote a secret option.
+    const shown = isSecretOption(name) ? 'its file' : `"${source}"`;
+    throw new ConfigurationError(`Etcd3Backend argument ${name}: cannot read ${shown} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, {
+      cause: isSecretOption(name) ? undefined : error,
+    });
   }
 }

@@ -9,6 +9,7 @@ import { ArgumentReader } from '../../arguments.js';
 import { systemClock, type Clock } from '../../clock.js';
 import { MAX_TIMER_SECONDS } from '../../duration.js';
 import { ValidationError } from '../../errors.js';
+import { displayValue, isSecretOption, redactUrl } from '../../secrets.js';
 import { describe } from '../../validate.js';
 
 /** oslo's `Etcd3gwCacheBackend.DEFAULT_HOST`. */
@@ -242,16 +243,23 @@ function readPort(reader: ArgumentReader): number {
 
 function withScheme(endpoint: string, protocol: string, name: string): string {
   const trimmed = endpoint.trim();
+  if (trimmed.includes('@')) {
+    // etcd takes no credentials in a URL; one here is a password that must not reach a message.
+    throw new ValidationError(
+      `${NAME} argument ${name} must not hold credentials (user:password@); got ${JSON.stringify(redactUrl(trimmed))}. Use the username and password arguments.`,
+    );
+  }
   if (/^https?:\/\/[^/]+\/?$/i.test(trimmed)) return trimmed.replace(/\/$/, '');
   if (/^[^/:]+:\d+$/.test(trimmed) || /^\[[0-9a-f:.]+\]:\d+$/i.test(trimmed)) return `${protocol}://${trimmed}`;
-  throw new ValidationError(`${NAME} argument ${name} must hold endpoints like "http://10.0.0.1:2379" or "10.0.0.1:2379"; got ${describe(endpoint)}.`);
+  throw new ValidationError(`${NAME} argument ${name} must hold endpoints like "http://10.0.0.1:2379" or "10.0.0.1:2379"; got ${displayValue(name, endpoint)}.`);
 }
 
 function readPem(reader: ArgumentReader, name: string): PemSource | undefined {
   const value = reader.raw(name);
   if (value === undefined || value === null) return undefined;
   if ((typeof value === 'string' && value.trim() !== '') || Buffer.isBuffer(value)) return value;
-  throw new ValidationError(`${NAME} argument ${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} must be a file path or PEM contents (string or Buffer); got ${describe(value)}.`);
+  const snake = name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  throw new ValidationError(`${NAME} argument ${snake} must be a file path or PEM contents (string or Buffer); got ${secretSafe(snake, value)}.`);
 }
 
 function readTls(reader: ArgumentReader): TlsSources | null {
@@ -268,7 +276,17 @@ function readTls(reader: ArgumentReader): TlsSources | null {
   return { caCert, ...(certCert === undefined ? {} : { certCert }), ...(certKey === undefined ? {} : { certKey }) };
 }
 
+/** A bad value as a message may show it: its type only for a secret option (the value is the secret). */
+function secretSafe(name: string, value: unknown): string {
+  return isSecretOption(name) ? `a ${value === null ? 'null' : typeof value} (not shown: a secret)` : describe(value);
+}
+
 function readAuth(reader: ArgumentReader): { username: string; password: string } | null {
+  const rawPassword = reader.raw('password');
+  // ArgumentReader quotes a bad value in its message; a password must not be quoted.
+  if (rawPassword !== undefined && rawPassword !== null && typeof rawPassword !== 'string') {
+    throw new ValidationError(`${NAME} argument password must be a string; got ${secretSafe('password', rawPassword)}.`);
+  }
   const username = reader.string('username');
   const password = reader.string('password');
   if (username === undefined && password === undefined) return null;
