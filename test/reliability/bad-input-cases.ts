@@ -171,6 +171,8 @@ export const CASES: BadInputCase[] = [
   { group: 'Durations', input: '`1e12` (over etcd\'s largest lease TTL)', call: 'new Etcd3Backend({ endpoints, lease_ttl: 1e12 })', expect: 'ValidationError', note: 'range 0 – 8,000,000,000 s', run: async () => new Etcd3Backend({ endpoints: ['http://127.0.0.1:1'], lease_ttl: 1e12 }).close() },
   { group: 'Durations', input: '`"30d"`', call: 'new Etcd3Backend({ endpoints, timeout: "30d" })', expect: 'ValidationError', note: 'range 0.01 – 2147483.647 s', run: async () => new Etcd3Backend({ endpoints: ['http://127.0.0.1:1'], timeout: '30d' }).close() },
   { group: 'Durations', input: '`0`', call: 'new Etcd3Backend({ endpoints, lease_window: 0 })', expect: 'ValidationError', note: 'range 0.001 – 1,000,000,000 s', run: async () => new Etcd3Backend({ endpoints: ['http://127.0.0.1:1'], lease_window: 0 }).close() },
+  { group: 'Arguments', input: 'an endpoint with credentials `http://user:pw@h:2379`', call: 'new Etcd3Backend({ endpoints: ["http://user:pw@h:2379"] })', expect: 'ValidationError', note: 'shown as `http://***@h:2379`; use username/password', run: async () => new Etcd3Backend({ endpoints: ['http://user:pw@127.0.0.1:2379'] }).close() },
+  { group: 'Arguments', input: '`password: 12345` (not a string)', call: 'new Etcd3Backend({ endpoints, username, password: 12345 })', expect: 'ValidationError', note: 'the value is not shown', run: async () => new Etcd3Backend({ endpoints: ['http://127.0.0.1:1'], username: 'root', password: 12345 }).close() },
 ];
 
 /** What a case did: the error class name (or "accepted") and the message. */
