@@ -557,6 +557,29 @@ describe('Etcd3Backend: deadlines and failures', () => {
     }
   });
 
+  it('a waiting acquire rejects when etcd hangs (SIGSTOP: the watch goes silent) instead of waiting forever', async () => {
+    const namespace = ns();
+    const [holderBackend, waiterBackend] = [0, 1].map(
+      () => new Etcd3Backend({ endpoints: [etcd.endpoint], timeout: 1, namespace, distributed_lock: true }),
+    ) as [Etcd3Backend, Etcd3Backend];
+    try {
+      assert.equal(await (holderBackend.getMutex('k') as Etcd3Mutex).acquire(), true);
+      let settled = false;
+      const waiting = elapsed(() => (waiterBackend.getMutex('k') as Etcd3Mutex).acquire(true)).finally(() => (settled = true));
+      await sleep(300);
+      assert.equal(settled, false, 'the waiter waits while the lock is held');
+      etcd.pause();
+      // The waiter re-checks every `timeout` (1 s) and that check hits its 1 s deadline: about 2 s.
+      // 8 s leaves room for a loaded machine and is far below "forever".
+      const { ms, error } = await Promise.race([waiting, sleep(8000).then(() => ({ ms: Infinity, error: 'still waiting after 8 s' }))]);
+      assert.ok(error instanceof BackendUnavailableError, String(error));
+      assert.ok(ms < 8000, `rejected after ${ms} ms`);
+    } finally {
+      etcd.resume();
+      await Promise.all([holderBackend.close(), waiterBackend.close()]);
+    }
+  });
+
   it('close() is idempotent, and a closed backend rejects calls', async () => {
     const backend = new Etcd3Backend({ endpoints });
     await backend.get('k');

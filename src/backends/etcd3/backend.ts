@@ -68,7 +68,7 @@ export class Etcd3Backend extends CacheBackend {
     const { leaseTtl, leaseWindowMs, leaseMaxKeys, clock, distributedLock, lockTtl, namespace } = this.#settings;
     this.#leases = leaseTtl === null ? null : new LeaseBuckets(this.#connection, leaseTtl, leaseWindowMs, leaseMaxKeys, clock);
     this.#keys = new KeyLayout(namespace);
-    this.#locks = distributedLock ? new Locks(this.#connection, lockTtl, this.#keys) : null;
+    this.#locks = distributedLock ? new Locks(this.#connection, lockTtl, this.#keys, this.#settings.timeoutMs) : null;
   }
 
   /**

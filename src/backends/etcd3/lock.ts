@@ -34,6 +34,7 @@ export class Locks {
   readonly #connection: Etcd3Connection;
   readonly #ttl: number;
   readonly #keys: KeyLayout;
+  readonly #recheckMs: number;
   readonly #session: Session;
   /** Lock keys whose release could not reach etcd, by key (hex) → [key, our revision, lease]. */
   readonly #pendingReleases = new Map<string, [Buffer, string, SessionLease]>();
@@ -45,11 +46,13 @@ export class Locks {
   /**
    * @param ttl session lease TTL, whole seconds (`lock_timeout`)
    * @param keys where the backend's lock keys live
+   * @param recheckMs how long a waiter trusts a silent watch before asking etcd again (the `timeout`)
    */
-  constructor(connection: Etcd3Connection, ttl: number, keys: KeyLayout) {
+  constructor(connection: Etcd3Connection, ttl: number, keys: KeyLayout, recheckMs: number) {
     this.#connection = connection;
     this.#ttl = ttl;
     this.#keys = keys;
+    this.#recheckMs = recheckMs;
     this.#session = new Session(connection, ttl, (lease) => {
       // Those keys were attached to the lease, which took them with it.
       for (const [id, pending] of this.#pendingReleases) if (pending[2] === lease) this.#pendingReleases.delete(id);
@@ -92,8 +95,10 @@ export class Locks {
 
   /**
    * Resolves when the lock key is deleted after `revision` (released, or its holder's lease expired),
-   * or when the watch is interrupted (the caller then asks etcd again, which fails fast if etcd is
-   * down). Rejects when the backend closes.
+   * when the watch is interrupted, or after `recheckMs` without news: the caller then asks etcd again,
+   * which fails within its deadline if etcd is down or hung. A hung etcd (SIGSTOP, a black-holed
+   * network) keeps a watch stream open and silent, so without the recheck a waiter would wait forever.
+   * Rejects when the backend closes.
    */
   async waitForRelease(key: Buffer, revision: string): Promise<void> {
     const client = await this.#connection.client();
@@ -106,9 +111,11 @@ export class Locks {
         .only('delete')
         .watcher();
       let done = false;
+      const recheck = setTimeout(() => finish(), this.#recheckMs);
       const finish = (error?: Error): void => {
         if (done) return;
         done = true;
+        clearTimeout(recheck);
         this.#waits.delete(finish);
         watcher.cancel().catch(() => undefined);
         if (error === undefined) resolve();
