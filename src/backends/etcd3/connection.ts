@@ -12,7 +12,7 @@ import type { Etcd3, IOptions } from 'etcd3';
 import { loadDriver } from '../../driver.js';
 import { BackendUnavailableError, ConfigurationError, ValueTooLargeError } from '../../errors.js';
 import { isSecretOption } from '../../secrets.js';
-import { faultHandling, isEndpointDown } from './faults.js';
+import { BREAKER_OPEN_MS, faultHandling, isEndpointDown } from './faults.js';
 import type { Etcd3Settings, PemSource, TlsSources } from './options.js';
 
 type Etcd3Module = typeof import('etcd3');
@@ -112,7 +112,7 @@ export class Etcd3Connection {
   #unavailable(what: string, cause: unknown): BackendUnavailableError {
     if (this.closed) return this.#closedError();
     const { timeoutMs, endpoints } = this.#settings;
-    const reason = isEndpointDown(cause) ? 'every endpoint is down (circuit open after failures; probed again every 2 s)' : `no answer within ${timeoutMs / 1000} s`;
+    const reason = isEndpointDown(cause) ? `every endpoint is down (circuit open after failures; probed again every ${BREAKER_OPEN_MS / 1000} s)` : `no answer within ${timeoutMs / 1000} s`;
     return new BackendUnavailableError(`etcd ${what} failed: ${reason} (endpoints ${endpoints.join(', ')}).`, { cause });
   }
 
