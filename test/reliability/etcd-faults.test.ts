@@ -380,33 +380,79 @@ describe('etcd: a script that forgets close() exits', () => {
     await etcd?.dispose();
   });
 
-  it('after set, get, getMulti and a lock (session lease and keepalive running), with no close()', async () => {
-    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+  /**
+   * Runs a child script that uses a backend (set, getMulti, a held lock: session lease and keepalive
+   * running), then waits for a line on stdin; `fault` runs in between; the script then makes one more
+   * call and ends without close(). Resolves with its exit code, stdout and stderr.
+   */
+  async function runForgetfulScript(fault: () => Promise<void> | void): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const script = `
       const { Etcd3Backend } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'src/backends/etcd3/index.ts')).href)});
       const { makeCachedValue } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'src/index.ts')).href)});
-      const backend = new Etcd3Backend({ endpoints: [${JSON.stringify(etcd.endpoint)}], namespace: 'forget/', lease_ttl: 60, distributed_lock: true });
+      const backend = new Etcd3Backend({ endpoints: [${JSON.stringify(etcd.endpoint)}], namespace: 'forget/', timeout: 1, lease_ttl: 60, distributed_lock: true });
       await backend.set('k', makeCachedValue(1));
       await backend.getMulti(['k', 'j']);
-      const mutex = backend.getMutex('held');
-      await mutex.acquire();
-      process.stdout.write('ready');
+      // A lock key of its own: an earlier script's lock stays until its session lease expires.
+      await backend.getMutex(${JSON.stringify(`held-${randomUUID()}`)}).acquire();
+      process.stdout.write('ready;');
+      await new Promise((resolve) => process.stdin.once('data', resolve));
+      const last = await backend.get('k').then(() => 'ok', (error) => error.name);
+      process.stdout.write(last);
     `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const started = performance.now();
+    const exited = once(child, 'exit');
     try {
-      // Generous: loading tsx on a loaded machine takes seconds; a process kept alive would run forever.
-      const [code] = (await withDeadline(once(child, 'exit'), 30_000, 'the child script (kept alive by a timer or socket?)')) as [number | null];
-      assert.equal(stdout, 'ready', `the script ran (stderr: ${stderr})`);
-      assert.equal(code, 0, stderr);
-      assert.equal(stderr, '', 'nothing on stderr');
+      // Generous: loading tsx on a loaded machine takes seconds; a process kept alive runs forever.
+      await withDeadline(
+        (async () => {
+          while (!stdout.includes('ready;')) {
+            if (child.exitCode !== null) throw new Error(`the script ended early: ${stderr}`);
+            await sleep(50);
+          }
+        })(),
+        30_000,
+        'the child script getting ready',
+      );
+      await fault();
+      child.stdin.end('go\n');
+      const [code] = (await withDeadline(exited, 30_000, 'the child script (kept alive by a timer or socket?)')) as [number | null];
+      return { code, stdout, stderr };
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-    assert.ok(performance.now() - started < 30_000);
+  }
+
+  it('after set, getMulti and a held lock (session lease and keepalive running), with no close()', async () => {
+    const { code, stdout, stderr } = await runForgetfulScript(() => undefined);
+    assert.equal(stdout, 'ready;ok', `the script ran (stderr: ${stderr})`);
+    assert.equal(code, 0, stderr);
+    assert.equal(stderr, '', 'nothing on stderr');
+  });
+
+  it('also when etcd hung (SIGSTOP) before its last call', async () => {
+    try {
+      const { code, stdout, stderr } = await runForgetfulScript(() => etcd.pause());
+      assert.equal(stdout, 'ready;BackendUnavailableError', `the script ran (stderr: ${stderr})`);
+      assert.equal(code, 0, stderr);
+      assert.equal(stderr, '', 'nothing on stderr');
+    } finally {
+      etcd.resume();
+    }
+  });
+
+  it('also when etcd died before its last call', async () => {
+    try {
+      const { code, stdout, stderr } = await runForgetfulScript(() => etcd.kill());
+      assert.equal(stdout, 'ready;BackendUnavailableError', `the script ran (stderr: ${stderr})`);
+      assert.equal(code, 0, stderr);
+    } finally {
+      await etcd.start();
+    }
   });
 });
