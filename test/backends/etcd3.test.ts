@@ -142,6 +142,16 @@ describe('Etcd3Backend: oslo value format', () => {
     });
   }
 
+  it('"in the future" is judged by the backend clock', async () => {
+    const namespace = ns();
+    const ahead = Date.UTC(2040, 0, 1);
+    const future = b.make({ namespace, clock: manualClock(ahead) });
+    const present = b.make({ namespace });
+    await future.set('k', cv('from 2040', ahead / 1000));
+    assert.equal(((await future.get('k')) as CachedValue).payload, 'from 2040');
+    await assert.rejects(present.get('k'), SerializationError);
+  });
+
   it('a Buffer payload (a region serializer\'s bytes) is stored as dogpile bytes and read back as a Buffer', async () => {
     const namespace = ns();
     const backend = b.make({ namespace });

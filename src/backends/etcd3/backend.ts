@@ -22,9 +22,9 @@ const PUT_OVERHEAD_BYTES = 512;
  * A corrupt entry in a multi-get is a miss for that key only: one bad entry must not fail the values
  * next to it. A single `get` raises the {@link SerializationError} (the region regenerates).
  */
-function decodeOrMiss(bytes: Buffer | undefined, key: string): BackendResult {
+function decodeOrMiss(bytes: Buffer | undefined, key: string, nowMs: number): BackendResult {
   try {
-    return decodeOsloValue(bytes, key);
+    return decodeOsloValue(bytes, key, nowMs);
   } catch (error) {
     if (!(error instanceof SerializationError)) throw error;
     debug('Etcd3Backend: getMulti: %s', error.message);
@@ -101,7 +101,7 @@ export class Etcd3Backend extends CacheBackend {
   async get(key: string): Promise<BackendResult> {
     assertKey(key);
     const response = await this.#connection.call('get', (client, options) => client.kv.range({ key: this.#key(key) }, options));
-    return decodeOsloValue(response.kvs[0]?.value, key);
+    return decodeOsloValue(response.kvs[0]?.value, key, this.#settings.clock());
   }
 
   async getMulti(keys: readonly string[]): Promise<BackendResult[]> {
@@ -113,12 +113,13 @@ export class Etcd3Backend extends CacheBackend {
         if (chunk.length === 1) {
           const key = chunk[0] as string;
           const response = await this.#connection.call('get', (client, options) => client.kv.range({ key: this.#key(key) }, options));
-          found.set(key, decodeOrMiss(response.kvs[0]?.value, key));
+          found.set(key, decodeOrMiss(response.kvs[0]?.value, key, this.#settings.clock()));
           return;
         }
         const ops: IRequestOp[] = chunk.map((key) => ({ request_range: { key: this.#key(key) } }));
         const response = await this.#connection.call('getMulti', (client, options) => client.kv.txn({ success: ops }, options));
-        chunk.forEach((key, i) => found.set(key, decodeOrMiss(response.responses[i]?.response_range.kvs[0]?.value, key)));
+        const now = this.#settings.clock();
+        chunk.forEach((key, i) => found.set(key, decodeOrMiss(response.responses[i]?.response_range.kvs[0]?.value, key, now)));
       }),
     );
     return keys.map((key) => found.get(key) as BackendResult);

@@ -128,7 +128,10 @@ export interface Etcd3BackendArguments {
    * or loses etcd blocks others for at most this long. From 1 s to 2147483 s (it drives timers).
    */
   lockTimeout?: number | string;
-  /** Time source for the lease windows, epoch milliseconds (tests inject a manual clock). Default `Date.now`. */
+  /**
+   * Time source for the lease windows and for spotting creation times in the future (corrupt entries),
+   * epoch milliseconds (tests inject a manual clock). Default `Date.now`.
+   */
   clock?: Clock;
 }
 
