@@ -17,6 +17,8 @@ import { check, interleaved, isMain, printMachine, printSections, type Figure, t
 
 const defaultEndpoints = (process.env.ETCD_ENDPOINTS ?? 'http://127.0.0.1:23379').split(',').map((e) => e.trim()).filter(Boolean);
 const namespace = `bench-etcd3-${randomUUID().slice(0, 8)}/`;
+/** Where the backend stores cache key `k` of `namespace`: `namespace 0xFF k` (src/backends/etcd3/keys.ts). */
+const stored = (k: string): Buffer => Buffer.concat([Buffer.from(namespace), Buffer.of(0xff), Buffer.from(k)]);
 const IN_FLIGHT = 64;
 const KEY_SPACE = 1000;
 const PER_WORKER = 16; // one batch = 64 workers × 16 awaited writes
@@ -37,10 +39,10 @@ async function getMulti(): Promise<Figure[]> {
   for (let g = 0; g < 10; g++) {
     const got = await backend.getMulti(group(g));
     check(got.every((v) => !isNoValue(v) && (v as CachedValue<typeof payload>).payload.id === g * 100), `getMulti group ${g} must hit`);
-    const raw = await client.getAll().prefix(`${namespace}g${g}/`).buffers();
+    const raw = await client.getAll().prefix(stored(`g${g}/`)).buffers();
     check(Object.keys(raw).length === 100, `prefix range of group ${g} must return 100 keys`);
   }
-  const rawTxnOps = (g: number) => group(g).map((k) => ({ request_range: { key: Buffer.from(namespace + k) } }));
+  const rawTxnOps = (g: number) => group(g).map((k) => ({ request_range: { key: stored(k) } }));
   let g = 0;
   return interleaved([
     {
@@ -48,7 +50,7 @@ async function getMulti(): Promise<Figure[]> {
       ops: 100,
       unit: 'keys/s',
       batch: async () => {
-        const raw = await client.getAll().prefix(`${namespace}g${g++ % 10}/`).buffers();
+        const raw = await client.getAll().prefix(stored(`g${g++ % 10}/`)).buffers();
         JSON.parse(`[${Object.values(raw).join(',')}]`); // decode like a cache would
       },
     },
@@ -91,7 +93,7 @@ async function gets(): Promise<Figure[]> {
   check((await keyv.get(keys[0] as string)) !== undefined, 'keyv get must hit');
   const each = (read: (k: string) => Promise<unknown>) => inFlight(async (i) => check((await read(keys[i % 100] as string)) !== undefined, 'get must hit'));
   return interleaved([
-    { name: 'raw etcd3 get', ops: IN_FLIGHT * PER_WORKER, batch: each((k) => client.get(namespace + k).buffer().then((b) => (b === null ? undefined : JSON.parse(b.toString())))) },
+    { name: 'raw etcd3 get', ops: IN_FLIGHT * PER_WORKER, batch: each((k) => client.get(stored(k)).buffer().then((b) => (b === null ? undefined : JSON.parse(b.toString())))) },
     { name: 'Etcd3Backend.get', ops: IN_FLIGHT * PER_WORKER, batch: each(async (k) => (isNoValue(await backend.get(k)) ? undefined : true)) },
     { name: 'keyv + @keyv/etcd get', ops: IN_FLIGHT * PER_WORKER, batch: each((k) => keyv.get(k)) },
   ]);
@@ -144,7 +146,7 @@ async function sets(): Promise<Figure[]> {
   // Correctness: our writes are readable, and all share a handful of leases (one per window).
   const sample = await backend.getMulti(Array.from({ length: 100 }, (_, i) => `set/${i}`));
   check(sample.every((v) => !isNoValue(v)), 'every benchmarked set must be readable');
-  const kvs = (await client.kv.range({ key: Buffer.from(`${namespace}set/`), range_end: Buffer.from(`${namespace}set0`) })).kvs;
+  const kvs = (await client.kv.range({ key: stored('set/'), range_end: stored('set0') })).kvs;
   const leases = new Set(kvs.map((kv) => kv.lease));
   // One lease per 1000 writes (lease_max_keys) or per 30 s window, whichever comes first.
   const maxLeases = Math.ceil(ourWrites / 1000) + 2;

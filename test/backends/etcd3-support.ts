@@ -53,6 +53,10 @@ export interface PrivateEtcd {
   kill(): Promise<void>;
   /** Starts it again on the same ports and data; resolves once it answers. */
   start(): Promise<void>;
+  /** SIGSTOPs the server: a hung etcd (connections stay open, nothing answers). */
+  pause(): void;
+  /** SIGCONTs a paused server. */
+  resume(): void;
   /** Kills it and removes its data. */
   dispose(): Promise<void>;
 }
@@ -92,10 +96,16 @@ export async function startPrivateEtcd(options: { tls?: TestCertificates } = {})
     await waitUntil(`private etcd did not answer on ${endpoint}`, () => etcdAnswers(endpoint, 1000, credentials), 15_000);
   };
   await start();
+  const signal = (name: NodeJS.Signals): void => {
+    if (child === null || child.exitCode !== null || child.signalCode !== null) throw new Error(`private etcd is not running (${name})`);
+    child.kill(name);
+  };
   return {
     endpoint,
     kill,
     start,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     async dispose() {
       await kill();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -71,7 +71,13 @@ async function countRequests(backend: Etcd3Backend): Promise<Record<KvMethod, nu
   return counts;
 }
 
-async function rawKv(client: Etcd3, key: string): Promise<{ value: Buffer; lease: string } | undefined> {
+/** The etcd key of cache key `key` in `namespace`: `namespace 0xFF key` (see src/backends/etcd3/keys.ts). */
+const entryKey = (namespace: string, key: string): Buffer => Buffer.concat([Buffer.from(namespace), Buffer.of(0xff), Buffer.from(key)]);
+
+/** The etcd key of the lock on `key`: `namespace 0xFE lock/ key`, where no cache key reaches. */
+const lockKey = (namespace: string, key: string): Buffer => Buffer.concat([Buffer.from(namespace), Buffer.of(0xfe), Buffer.from(`lock/${key}`)]);
+
+async function rawKv(client: Etcd3, key: string | Buffer): Promise<{ value: Buffer; lease: string } | undefined> {
   const response = await client.kv.range({ key: Buffer.from(key) });
   return response.kvs[0];
 }
@@ -86,7 +92,7 @@ describe('Etcd3Backend: oslo value format', () => {
     const namespace = ns();
     const backend = b.make({ namespace });
     await backend.set('k', cv('value'));
-    const raw = await rawKv(await backend.getClient(), `${namespace}k`);
+    const raw = await rawKv(await backend.getClient(), entryKey(namespace, 'k'));
     assert.equal(raw?.value.toString('latin1'), '["value", {"ct": 1795531495.2178211, "v": 2}]');
     assert.equal(raw?.lease, '0', 'no lease without lease_ttl');
   });
@@ -100,7 +106,7 @@ describe('Etcd3Backend: oslo value format', () => {
     const namespace = ns();
     const backend = b.make({ namespace });
     const client = await backend.getClient();
-    await client.put(`${namespace}from-oslo`).value('[{"x": [1, "two"]}, {"ct": 1795531495.2178211, "v": 2}]');
+    await client.put(entryKey(namespace, 'from-oslo')).value('[{"x": [1, "two"]}, {"ct": 1795531495.2178211, "v": 2}]');
     const got = await backend.get('from-oslo');
     assert.deepEqual(got, { payload: { x: [1, 'two'] }, metadata: { ct: 1795531495.2178211, v: 2 } });
   });
@@ -108,9 +114,55 @@ describe('Etcd3Backend: oslo value format', () => {
   it('a key holding something else is a SerializationError, not a silent miss', async () => {
     const namespace = ns();
     const backend = b.make({ namespace });
-    await (await backend.getClient()).put(`${namespace}foreign`).value('not json');
+    await (await backend.getClient()).put(entryKey(namespace, 'foreign')).value('not json');
     await assert.rejects(backend.get('foreign'), SerializationError);
     assert.throws(() => decodeOsloValue(Buffer.from('{"ct": 1}'), 'k'), SerializationError);
+  });
+
+  for (const [label, raw] of [
+    ['truncated JSON', '["value", {"ct": 17955'],
+    ['metadata without ct', '["value", {"v": 2}]'],
+    ['metadata that is not an object', '["value", [1795531495.2, 2]]'],
+    ['a ct that is a string', '["value", {"ct": "1795531495", "v": 2}]'],
+    ['a ct of 1e999 (Infinity)', '["value", {"ct": 1e999, "v": 2}]'],
+    ['a ct far in the future', '["value", {"ct": 99999999999.0, "v": 2}]'],
+    ['dogpile bytes without the "|"', '{"ct": 1795531495.2, "v": 2}'],
+    ['dogpile bytes with a ct of 1e999', '{"ct": 1e999, "v": 2}|"x"'],
+    ['junk bytes', Buffer.from([0x00, 0xff, 0x13, 0x37])],
+    ['an empty value', ''],
+  ] as const) {
+    it(`a poisoned entry (${label}): get raises SerializationError, getMulti returns the good values and NO_VALUE for it`, async () => {
+      const namespace = ns();
+      const backend = b.make({ namespace });
+      await backend.set('good', cv('fine'));
+      await (await backend.getClient()).put(entryKey(namespace, 'bad')).value(raw);
+      await assert.rejects(backend.get('bad'), SerializationError);
+      assert.deepEqual(payloads(await backend.getMulti(['good', 'bad'])), ['fine', NO_VALUE]);
+      assert.deepEqual(payloads(await backend.getMulti(['bad'])), [NO_VALUE], 'a multi-get of one key too');
+    });
+  }
+
+  it('"in the future" is judged by the backend clock', async () => {
+    const namespace = ns();
+    const ahead = Date.UTC(2040, 0, 1);
+    const future = b.make({ namespace, clock: manualClock(ahead) });
+    const present = b.make({ namespace });
+    await future.set('k', cv('from 2040', ahead / 1000));
+    assert.equal(((await future.get('k')) as CachedValue).payload, 'from 2040');
+    await assert.rejects(present.get('k'), SerializationError);
+  });
+
+  it('a Buffer payload (a region serializer\'s bytes) is stored as dogpile bytes and read back as a Buffer', async () => {
+    const namespace = ns();
+    const backend = b.make({ namespace });
+    const bytes = Buffer.from([0x7b, 0x7c, 0x00, 0xff, 0x5b]);
+    await backend.set('k', cv(bytes, 1700000000));
+    const raw = await rawKv(await backend.getClient(), entryKey(namespace, 'k'));
+    assert.deepEqual(raw?.value, Buffer.concat([Buffer.from('{"ct": 1700000000.0, "v": 2}|'), bytes]));
+    const got = (await backend.get('k')) as CachedValue;
+    assert.ok(Buffer.isBuffer(got.payload));
+    assert.deepEqual(got, cv(bytes, 1700000000));
+    assert.deepEqual(await backend.getMulti(['k', 'k']), [cv(bytes, 1700000000), cv(bytes, 1700000000)]);
   });
 
   it('a payload JSON cannot hold fails before anything is written', async () => {
@@ -133,6 +185,42 @@ describe('Etcd3Backend: namespaces', () => {
     await one.deleteMulti(['shared']);
     assert.equal(await one.get('shared'), NO_VALUE);
     assert.equal(((await two.get('shared')) as CachedValue).payload, 'two');
+  });
+
+  it('a namespace cannot read keys of a longer namespace it prefixes ("app/" vs "app/admin/")', async () => {
+    const base = ns();
+    const [app, admin] = [b.make({ namespace: `${base}app/` }), b.make({ namespace: `${base}app/admin/` })];
+    await admin.set('token', cv('secret'));
+    assert.equal(await app.get('admin/token'), NO_VALUE);
+    assert.deepEqual(await app.getMulti(['admin/token']), [NO_VALUE]);
+    await app.set('admin/token', cv('mine'));
+    assert.equal(((await admin.get('token')) as CachedValue).payload, 'secret', 'a write of one namespace never lands in another');
+    await app.delete('admin/token');
+    assert.equal(((await admin.get('token')) as CachedValue).payload, 'secret');
+  });
+
+  it('no cache key reaches a lock key: "_lockk" is not the lock of "k", with or without a namespace', async () => {
+    for (const namespace of [ns(), '']) {
+      const backend = new Etcd3Backend({ endpoints, namespace, distributed_lock: true });
+      const userKey = namespace === '' ? `_lock${RUN}/k` : '_lockk';
+      const locked = namespace === '' ? `${RUN}/k` : 'k';
+      try {
+        const mutex = backend.getMutex(locked) as Etcd3Mutex;
+        assert.equal(await mutex.acquire(false), true);
+        assert.equal(await backend.get(userKey), NO_VALUE, 'the lock is not visible as a cache entry');
+        await backend.set(userKey, cv('user data'));
+        assert.equal(mutex.held, true);
+        assert.equal(await mutex.locked(), true, 'a cache write does not touch the lock');
+        const where = lockKey(namespace, locked);
+        assert.ok((await rawKv(await backend.getClient(), where)) !== undefined, 'the lock key is where keys.ts says');
+        assert.ok(!Buffer.from(where.toString('utf8')).equals(where), 'the lock key is not UTF-8, so no cache key (always UTF-8) is it');
+        await mutex.release();
+        assert.equal(((await backend.get(userKey)) as CachedValue).payload, 'user data');
+      } finally {
+        await backend.delete(userKey);
+        await backend.close();
+      }
+    }
   });
 
   it('without a namespace, keys are stored as given (oslo interop)', async () => {
@@ -160,7 +248,7 @@ describe('Etcd3Backend: TTL leases', () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => backend.set(`k${i}`, cv(i))));
     await backend.setMulti({ m1: cv(1), m2: cv(2) });
     const keys = [...Array.from({ length: 20 }, (_, i) => `k${i}`), 'm1', 'm2'];
-    const leases = new Set(await Promise.all(keys.map(async (k) => (await rawKv(client, namespace + k))?.lease)));
+    const leases = new Set(await Promise.all(keys.map(async (k) => (await rawKv(client, entryKey(namespace, k)))?.lease)));
     assert.equal(leases.size, 1, `one lease for every write; got ${[...leases].join(', ')}`);
     const [lease] = [...leases] as [string];
     assert.notEqual(lease, '0');
@@ -169,7 +257,7 @@ describe('Etcd3Backend: TTL leases', () => {
 
     clock.advance(6000); // the window is over: the next write takes a new lease
     await backend.set('later', cv('x'));
-    const next = (await rawKv(client, `${namespace}later`))?.lease;
+    const next = (await rawKv(client, entryKey(namespace, 'later')))?.lease;
     assert.ok(next !== undefined && next !== lease && next !== '0');
   });
 
@@ -179,7 +267,7 @@ describe('Etcd3Backend: TTL leases', () => {
     const client = await backend.getClient();
     for (let i = 0; i < 12; i++) await backend.set(`k${i}`, cv(i));
     await backend.setMulti({ m0: cv(0), m1: cv(1), m2: cv(2), m3: cv(3) }); // 2 + 4 > 5: a fourth lease
-    const leaseOf = async (k: string): Promise<string> => (await rawKv(client, namespace + k))?.lease ?? '0';
+    const leaseOf = async (k: string): Promise<string> => (await rawKv(client, entryKey(namespace, k)))?.lease ?? '0';
     const leases = await Promise.all([...Array.from({ length: 12 }, (_, i) => `k${i}`), 'm0', 'm3'].map(leaseOf));
     assert.equal(new Set(leases.slice(0, 5)).size, 1);
     assert.equal(new Set(leases.slice(5, 10)).size, 1);
@@ -193,7 +281,7 @@ describe('Etcd3Backend: TTL leases', () => {
     const backend = b.make({ namespace, oslo_compat_lease: true, timeout: 20, lease_window: 1 });
     await backend.set('k', cv(1));
     const client = await backend.getClient();
-    const lease = (await rawKv(client, `${namespace}k`))?.lease ?? '0';
+    const lease = (await rawKv(client, entryKey(namespace, 'k')))?.lease ?? '0';
     assert.equal((await client.leaseClient.leaseTimeToLive({ ID: lease })).grantedTTL, '21');
   });
 
@@ -214,14 +302,14 @@ describe('Etcd3Backend: TTL leases', () => {
     const backend = b.make({ namespace, lease_ttl: 300 });
     const client = await backend.getClient();
     await backend.set('a', cv('a'));
-    const lease = (await rawKv(client, `${namespace}a`))?.lease ?? '0';
+    const lease = (await rawKv(client, entryKey(namespace, 'a')))?.lease ?? '0';
     await client.leaseClient.leaseRevoke({ ID: lease }); // "requested lease not found" from now on
     assert.equal(await backend.get('a'), NO_VALUE, 'revoking the lease deleted its entries');
     const counts = await countRequests(backend);
     await backend.set('b', cv('b'));
     await backend.setMulti({ c: cv('c'), d: cv('d') });
     assert.deepEqual(payloads(await backend.getMulti(['b', 'c', 'd'])), ['b', 'c', 'd']);
-    const fresh = (await rawKv(client, `${namespace}b`))?.lease;
+    const fresh = (await rawKv(client, entryKey(namespace, 'b')))?.lease;
     assert.ok(fresh !== undefined && fresh !== lease && fresh !== '0');
     assert.equal(counts.put, 2, 'the first set failed once on the lost lease and was retried once');
   });
@@ -283,6 +371,21 @@ describe('Etcd3Backend: one request per multi-operation', () => {
     assert.deepEqual(payloads(await backend.getMulti(keys)), keys.map(() => big));
     await assert.rejects(backend.set('huge', cv('y'.repeat(2_000_000))), ValueTooLargeError);
   });
+
+  it('setMulti with one oversized value writes nothing', async () => {
+    const backend = b.make();
+    const keys = Array.from({ length: 5 }, (_, i) => `small${i}`);
+    const mapping = { ...Object.fromEntries(keys.map((k) => [k, cv(k)])), huge: cv('y'.repeat(2_000_000)) };
+    await assert.rejects(backend.setMulti(mapping), (error: unknown) => error instanceof ValueTooLargeError && /huge/.test(error.message));
+    assert.deepEqual(await backend.getMulti([...keys, 'huge']), [...keys, 'huge'].map(() => NO_VALUE));
+  });
+
+  it('max_request_bytes: an entry above the server limit is refused before it is sent', async () => {
+    const backend = b.make({ max_request_bytes: 64 * 1024 });
+    await assert.rejects(backend.set('k', cv('y'.repeat(70_000))), ValueTooLargeError);
+    await backend.set('k', cv('y'.repeat(60_000)));
+    assert.equal(((await backend.get('k')) as CachedValue).payload, 'y'.repeat(60_000));
+  });
 });
 
 /** A TCP server that accepts connections and never answers: a hung etcd. */
@@ -335,6 +438,35 @@ describe('Etcd3Backend: deadlines and failures', () => {
         assert.ok(error.cause !== undefined, 'the driver error is the cause');
         assert.ok(ms < 2500, `failed after ${ms} ms; timeout is 1 s`);
       }
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('a hung server opens the circuit at its first deadline: later calls fail at once until a probe succeeds', async () => {
+    const backend = new Etcd3Backend({ endpoints: [hole.endpoint], timeout: 1 });
+    try {
+      const first = await elapsed(() => backend.get('k'));
+      assert.ok(first.error instanceof BackendUnavailableError, String(first.error));
+      // Without the breaker each of these would wait its whole 1 s deadline; 500 ms is far above an
+      // immediate rejection even on a loaded machine.
+      for (let i = 0; i < 5; i++) {
+        const { ms, error } = await elapsed(() => backend.set('k', cv(i)));
+        assert.ok(error instanceof BackendUnavailableError, String(error));
+        assert.match(error.message, /every endpoint is down/);
+        assert.ok(ms < 500, `call ${i} took ${ms} ms with the circuit open`);
+      }
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('with the default timeout, a call to a hung server settles within 2x the documented 5 s deadline', async () => {
+    const backend = new Etcd3Backend({ endpoints: [hole.endpoint] });
+    try {
+      const { ms, error } = await elapsed(() => backend.get('k'));
+      assert.ok(error instanceof BackendUnavailableError, String(error));
+      assert.ok(ms < 10_000, `failed after ${ms} ms`);
     } finally {
       await backend.close();
     }
@@ -431,6 +563,29 @@ describe('Etcd3Backend: deadlines and failures', () => {
       assert.ok(ms < 5000, `rejected after ${ms} ms`);
     } finally {
       await etcd.start();
+      await Promise.all([holderBackend.close(), waiterBackend.close()]);
+    }
+  });
+
+  it('a waiting acquire rejects when etcd hangs (SIGSTOP: the watch goes silent) instead of waiting forever', async () => {
+    const namespace = ns();
+    const [holderBackend, waiterBackend] = [0, 1].map(
+      () => new Etcd3Backend({ endpoints: [etcd.endpoint], timeout: 1, namespace, distributed_lock: true }),
+    ) as [Etcd3Backend, Etcd3Backend];
+    try {
+      assert.equal(await (holderBackend.getMutex('k') as Etcd3Mutex).acquire(), true);
+      let settled = false;
+      const waiting = elapsed(() => (waiterBackend.getMutex('k') as Etcd3Mutex).acquire(true)).finally(() => (settled = true));
+      await sleep(300);
+      assert.equal(settled, false, 'the waiter waits while the lock is held');
+      etcd.pause();
+      // The waiter re-checks every `timeout` (1 s) and that check hits its 1 s deadline: about 2 s.
+      // 8 s leaves room for a loaded machine and is far below "forever".
+      const { ms, error } = await Promise.race([waiting, sleep(8000).then(() => ({ ms: Infinity, error: 'still waiting after 8 s' }))]);
+      assert.ok(error instanceof BackendUnavailableError, String(error));
+      assert.ok(ms < 8000, `rejected after ${ms} ms`);
+    } finally {
+      etcd.resume();
       await Promise.all([holderBackend.close(), waiterBackend.close()]);
     }
   });
@@ -548,9 +703,39 @@ describe('Etcd3Backend: arguments', () => {
     });
   }
 
+  for (const [label, args, pattern] of [
+    ['lock_timeout "30d" (past Node\'s longest timer)', { lock_timeout: '30d' }, /lock_timeout must be between 1 s and 2147483 s .*"30d"/],
+    ['lease_ttl 1e12 (past etcd\'s largest lease TTL)', { lease_ttl: 1e12 }, /lease_ttl must be between 0 s and 8000000000 s .*1000000000000/],
+    ['timeout "30d"', { timeout: '30d' }, /timeout must be between 0.01 s and 2147483.647 s .*"30d"/],
+    ['lease_window 0', { lease_window: 0 }, /lease_window must be between 0.001 s/],
+    ['lock_timeout 0.5', { lock_timeout: 0.5 }, /lock_timeout must be between 1 s/],
+  ] as const) {
+    it(`rejects ${label} with a ValidationError naming the option, the value and the range`, () => {
+      assert.throws(() => new Etcd3Backend(args as Record<string, unknown>), (error: unknown) => error instanceof ValidationError && pattern.test(error.message));
+    });
+  }
+
   it('does not connect in the constructor', async () => {
-    const backend = new Etcd3Backend({ endpoints: ['http://127.0.0.1:1'] });
-    await backend.close(); // nothing to close, nothing hangs
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      connections++;
+      socket.on('error', () => undefined);
+      socket.destroy();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as net.AddressInfo;
+    const backend = new Etcd3Backend({ endpoints: [`http://127.0.0.1:${port}`], timeout: 1 });
+    try {
+      await sleep(300);
+      assert.equal(connections, 0, 'no connection before the first call');
+      // The same server does see the first call: the check above can fail.
+      await assert.rejects(backend.get('k'), BackendUnavailableError);
+      assert.ok(connections > 0, 'the first call connects');
+    } finally {
+      await backend.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
@@ -620,7 +805,7 @@ describe('Etcd3Backend: distributed lock', () => {
     const told = once(signal, 'abort');
     const waiting = waiter.acquire(true);
     const client = await one.getClient();
-    const lease = (await rawKv(client, `${namespace}_lockk`))?.lease ?? '0';
+    const lease = (await rawKv(client, lockKey(namespace, 'k')))?.lease ?? '0';
     await client.leaseClient.leaseRevoke({ ID: lease }); // the session dies behind the holder's back
     assert.equal(await waiting, true, 'the waiter wakes when the lock key goes with the lease');
     await Promise.race([told, sleep(5000).then(() => assert.fail('the holder was not told within 5 s'))]);

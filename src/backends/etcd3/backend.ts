@@ -4,13 +4,33 @@
  * @module
  */
 import type { Etcd3, IRequestOp } from 'etcd3';
-import { CacheBackend, type BackendArguments, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../../api.js';
+import { CacheBackend, NO_VALUE, type BackendArguments, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../../api.js';
+import { SerializationError, ValueTooLargeError } from '../../errors.js';
+import { debug } from '../../log.js';
 import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../../validate.js';
 import { decodeOsloValue, encodeOsloValue } from './codec.js';
 import { Etcd3Connection, type CallOptions } from './connection.js';
+import { KeyLayout } from './keys.js';
 import { LeaseBuckets } from './leases.js';
 import { Locks, Etcd3Mutex } from './lock.js';
 import { readSettings, type Etcd3Settings } from './options.js';
+
+/** Bytes a Put request adds to its key and value inside etcd's request (header, lease id), with room to spare. */
+const PUT_OVERHEAD_BYTES = 512;
+
+/**
+ * A corrupt entry in a multi-get is a miss for that key only: one bad entry must not fail the values
+ * next to it. A single `get` raises the {@link SerializationError} (the region regenerates).
+ */
+function decodeOrMiss(bytes: Buffer | undefined, key: string, nowMs: number): BackendResult {
+  try {
+    return decodeOsloValue(bytes, key, nowMs);
+  } catch (error) {
+    if (!(error instanceof SerializationError)) throw error;
+    debug('Etcd3Backend: getMulti: %s', error.message);
+    return NO_VALUE;
+  }
+}
 
 /**
  * A cache backend on etcd v3 (registry names `etcd3`, `oslo_cache.etcd3gw`).
@@ -21,7 +41,11 @@ import { readSettings, type Etcd3Settings } from './options.js';
  * - `getMulti`, `setMulti` and `deleteMulti` are one transaction per `maxTxnOps` keys (128).
  * - Entries expire on the server only with `leaseTtl` (or `osloCompatLease`); a lease is shared by the
  *   writes of a time window (at most `leaseMaxKeys` of them), never granted per write.
- * - Every request has a deadline (`timeout`, 30 s); past it, or with every endpoint down, a call
+ * - A Buffer payload (a region serializer's bytes) is stored as dogpile bytes `{"ct": …}|payload`
+ *   (codec.ts). A corrupt entry is a `SerializationError` from `get` and a miss in `getMulti`.
+ * - With a `namespace`, keys are `namespace 0xFF key` and lock keys live apart from cache keys
+ *   (keys.ts), so namespaces are isolated and no cache key reaches a lock.
+ * - Every request has a deadline (`timeout`, 5 s); past it, or with every endpoint's circuit open, a call
  *   rejects with `BackendUnavailableError`.
  * - With `distributedLock: true`, `getMutex` returns an {@link Etcd3Mutex} on a per-backend session lease.
  *
@@ -33,6 +57,7 @@ export class Etcd3Backend extends CacheBackend {
   readonly #connection: Etcd3Connection;
   readonly #leases: LeaseBuckets | null;
   readonly #locks: Locks | null;
+  readonly #keys: KeyLayout;
   #closing: Promise<void> | null = null;
 
   /** Validates `args` (throws `ValidationError`); does not connect. */
@@ -42,7 +67,8 @@ export class Etcd3Backend extends CacheBackend {
     this.#connection = new Etcd3Connection(this.#settings);
     const { leaseTtl, leaseWindowMs, leaseMaxKeys, clock, distributedLock, lockTtl, namespace } = this.#settings;
     this.#leases = leaseTtl === null ? null : new LeaseBuckets(this.#connection, leaseTtl, leaseWindowMs, leaseMaxKeys, clock);
-    this.#locks = distributedLock ? new Locks(this.#connection, lockTtl, namespace) : null;
+    this.#keys = new KeyLayout(namespace);
+    this.#locks = distributedLock ? new Locks(this.#connection, lockTtl, this.#keys, this.#settings.timeoutMs) : null;
   }
 
   /**
@@ -54,15 +80,28 @@ export class Etcd3Backend extends CacheBackend {
   }
 
   #key(key: string): Buffer {
-    const { namespace } = this.#settings;
-    const bytes = Buffer.from(key, 'utf8');
-    return namespace.length === 0 ? bytes : Buffer.concat([namespace, bytes]);
+    return this.#keys.entry(key);
+  }
+
+  /**
+   * Checks that one entry fits in an etcd request (`max_request_bytes`) before anything is written, so
+   * a multi-write with one oversized value writes nothing (as memcached and Mongo do).
+   */
+  #assertFits(key: string, bytes: Buffer): void {
+    const size = this.#key(key).length + bytes.length + PUT_OVERHEAD_BYTES;
+    const { maxRequestBytes } = this.#settings;
+    if (size > maxRequestBytes) {
+      throw new ValueTooLargeError(
+        `The value for key "${key}" is ${bytes.length} bytes encoded; with its key it exceeds etcd's request limit of ${maxRequestBytes} bytes ` +
+          '(--max-request-bytes, 1.5 MiB by default; set max_request_bytes if your etcd allows more). Nothing was written.',
+      );
+    }
   }
 
   async get(key: string): Promise<BackendResult> {
     assertKey(key);
     const response = await this.#connection.call('get', (client, options) => client.kv.range({ key: this.#key(key) }, options));
-    return decodeOsloValue(response.kvs[0]?.value, key);
+    return decodeOsloValue(response.kvs[0]?.value, key, this.#settings.clock());
   }
 
   async getMulti(keys: readonly string[]): Promise<BackendResult[]> {
@@ -73,12 +112,14 @@ export class Etcd3Backend extends CacheBackend {
       this.#chunks(unique, () => 0).map(async (chunk) => {
         if (chunk.length === 1) {
           const key = chunk[0] as string;
-          found.set(key, await this.get(key));
+          const response = await this.#connection.call('get', (client, options) => client.kv.range({ key: this.#key(key) }, options));
+          found.set(key, decodeOrMiss(response.kvs[0]?.value, key, this.#settings.clock()));
           return;
         }
         const ops: IRequestOp[] = chunk.map((key) => ({ request_range: { key: this.#key(key) } }));
         const response = await this.#connection.call('getMulti', (client, options) => client.kv.txn({ success: ops }, options));
-        chunk.forEach((key, i) => found.set(key, decodeOsloValue(response.responses[i]?.response_range.kvs[0]?.value, key)));
+        const now = this.#settings.clock();
+        chunk.forEach((key, i) => found.set(key, decodeOrMiss(response.responses[i]?.response_range.kvs[0]?.value, key, now)));
       }),
     );
     return keys.map((key) => found.get(key) as BackendResult);
@@ -88,6 +129,7 @@ export class Etcd3Backend extends CacheBackend {
     assertKey(key);
     assertCachedValue(value);
     const bytes = encodeOsloValue(value);
+    this.#assertFits(key, bytes);
     await this.#write('set', 1, (client, options, lease) => client.kv.put({ key: this.#key(key), value: bytes, ...lease }, options));
   }
 
@@ -96,6 +138,7 @@ export class Etcd3Backend extends CacheBackend {
     for (const [key, value] of entries) assertCachedValue(value, `mapping["${key}"]`);
     // Encode everything first: a payload JSON cannot hold must fail before anything is written.
     const encoded = new Map(entries.map(([key, value]) => [key, encodeOsloValue(value)]));
+    for (const [key, bytes] of encoded) this.#assertFits(key, bytes);
     const size = (key: string): number => Buffer.byteLength(key) + (encoded.get(key) as Buffer).length;
     await Promise.all(
       this.#chunks([...encoded.keys()], size).map((chunk) =>

@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Etcd3, IOptions } from 'etcd3';
 import { loadDriver } from '../../driver.js';
 import { BackendUnavailableError, ConfigurationError, ValueTooLargeError } from '../../errors.js';
-import { EndpointDownError, faultHandling } from './faults.js';
+import { isSecretOption } from '../../secrets.js';
+import { BREAKER_OPEN_MS, faultHandling, isEndpointDown } from './faults.js';
 import type { Etcd3Settings, PemSource, TlsSources } from './options.js';
 
 type Etcd3Module = typeof import('etcd3');
@@ -92,10 +93,11 @@ export class Etcd3Connection {
           });
         }
         const recoverable = error instanceof Error && driver.isRecoverableError(error);
-        if (!recoverable && !(error instanceof EndpointDownError)) throw error;
+        const down = isEndpointDown(error);
+        if (!recoverable && !down) throw error;
         const pause = Math.min(FIRST_BACKOFF_MS * 2 ** attempt, MAX_BACKOFF_MS);
         // Every endpoint's circuit is open: etcd is known to be down, so fail now instead of spinning.
-        if (error instanceof EndpointDownError || this.closed || Date.now() + pause >= deadline) {
+        if (down || this.closed || Date.now() + pause >= deadline) {
           throw this.#unavailable(what, error);
         }
         try {
@@ -110,7 +112,7 @@ export class Etcd3Connection {
   #unavailable(what: string, cause: unknown): BackendUnavailableError {
     if (this.closed) return this.#closedError();
     const { timeoutMs, endpoints } = this.#settings;
-    const reason = cause instanceof EndpointDownError ? 'every endpoint is down' : `no answer within ${timeoutMs / 1000} s`;
+    const reason = isEndpointDown(cause) ? `every endpoint is down (circuit open after failures; probed again every ${BREAKER_OPEN_MS / 1000} s)` : `no answer within ${timeoutMs / 1000} s`;
     return new BackendUnavailableError(`etcd ${what} failed: ${reason} (endpoints ${endpoints.join(', ')}).`, { cause });
   }
 
@@ -150,7 +152,7 @@ async function createClient(settings: Etcd3Settings): Promise<{ client: Etcd3; d
     hosts: settings.endpoints,
     // Our calls pass their own deadline; this one covers the client's internal calls (auth token).
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
-    faultHandling: faultHandling(driver, settings.endpoints.length),
+    faultHandling: faultHandling(driver),
     // A getMulti of 128 large values can exceed gRPC's default 4 MiB receive limit.
     grpcOptions: { 'grpc.max_receive_message_length': -1 },
   };
@@ -172,6 +174,10 @@ async function readPem(source: PemSource, name: string): Promise<Buffer> {
   try {
     return await readFile(source);
   } catch (error) {
-    throw new ConfigurationError(`Etcd3Backend argument ${name}: cannot read "${source}" (${(error as Error).message}).`, { cause: error });
+    // A cert_key given as bad PEM (no BEGIN line) lands here as a "path": never quote a secret option.
+    const shown = isSecretOption(name) ? 'its file' : `"${source}"`;
+    throw new ConfigurationError(`Etcd3Backend argument ${name}: cannot read ${shown} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, {
+      cause: isSecretOption(name) ? undefined : error,
+    });
   }
 }

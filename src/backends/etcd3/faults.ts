@@ -1,42 +1,35 @@
 /**
- * Fault handling plugged into the etcd3 client: which errors mean "this endpoint is down", a
- * per-endpoint circuit breaker that skips such endpoints, and a pass-through global policy (our own
- * retry loop in connection.ts keeps every call within its deadline, which the client's built-in
- * three-retry policy does not: it re-arms a default deadline on each retry).
- *
- * The etcd3 client calls only `execute(fn)` on these policies (its `faultHandling` option expects
- * cockatiel policies; cockatiel is the client's dependency, not ours, so we implement that method).
+ * Fault handling plugged into the etcd3 client, built on cockatiel (the client's own policy library):
+ * which errors mean "this endpoint is down", a circuit breaker per endpoint that skips such endpoints,
+ * and no global retry policy (our own retry loop in connection.ts keeps every call within its
+ * deadline, which the client's built-in three-retry policy does not: it re-arms a default deadline on
+ * each retry).
  *
  * @module
  */
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, isBrokenCircuitError, noop, type CircuitState, type IBreaker } from 'cockatiel';
 import type { IOptions } from 'etcd3';
 
-/** The parts of the etcd3 module this file needs. */
+/** The parts of the etcd3 module this file needs (its error classes). */
 export interface ErrorClassifier {
   isRecoverableError(error: Error): boolean;
+  GRPCDeadlineExceededError: abstract new (...args: never[]) => Error;
 }
 
 type FaultHandling = NonNullable<IOptions['faultHandling']>;
-type Policy = NonNullable<FaultHandling['global']>;
 
 /** Consecutive transport failures that open an endpoint's circuit. */
-const BREAKER_THRESHOLD = 3;
-/** How long an open circuit skips its endpoint before one trial call is let through, ms. */
-const BREAKER_OPEN_MS = 2000;
+export const BREAKER_THRESHOLD = 3;
+/** How long an open circuit skips its endpoint before one probe call is let through, ms. */
+export const BREAKER_OPEN_MS = 2000;
 
 /**
- * Thrown (instead of calling through) by an open circuit; the client then tries the next endpoint,
- * and when every endpoint is open it rejects with this error.
+ * The prefix of every error etcd itself sends (`etcdserver: no leader`, `etcdserver: request timed
+ * out`…). The etcd3 client maps a gRPC status to a class by its code only, and "no leader" arrives as
+ * UNAVAILABLE, the same code as a refused connection; the text is what tells them apart. etcd's own Go
+ * client does the same (`rpctypes.ErrorDesc`): these strings are part of etcd's API.
  */
-export class EndpointDownError extends Error {
-  override readonly name = 'EndpointDownError';
-  constructor(
-    readonly endpoint: string,
-    options: { cause: unknown },
-  ) {
-    super(`etcd endpoint ${endpoint} failed ${BREAKER_THRESHOLD} times in a row; skipped for ${BREAKER_OPEN_MS} ms`, options);
-  }
-}
+const ETCD_SERVER_ERROR = 'etcdserver:';
 
 /**
  * True for an error that says nothing reached a live etcd member: connection refused or reset, no
@@ -44,69 +37,65 @@ export class EndpointDownError extends Error {
  * the member is alive, so the breaker must not skip it.
  */
 export function isTransportError(error: unknown, classifier: ErrorClassifier): boolean {
-  return error instanceof Error && classifier.isRecoverableError(error) && !error.message.includes('etcdserver:');
+  return error instanceof Error && classifier.isRecoverableError(error) && !error.message.includes(ETCD_SERVER_ERROR);
+}
+
+/** True when every endpoint's circuit is open: etcd is known to be down, so a call fails at once. */
+export function isEndpointDown(error: unknown): boolean {
+  return isBrokenCircuitError(error);
 }
 
 /**
- * A per-endpoint circuit breaker: after {@link BREAKER_THRESHOLD} consecutive transport failures the
- * endpoint is skipped for {@link BREAKER_OPEN_MS}; then one trial call at a time is let through
- * (half-open) until one succeeds. Unlike the client's default breaker, answers from a live member
- * during a leader election do not count as failures. When other endpoints exist, one call that got no
- * answer before its deadline opens the circuit at once: a hung member has already cost a whole
- * attempt, and the others can serve.
+ * cockatiel's {@link ConsecutiveBreaker} with one addition: a call that got no answer before its
+ * deadline opens the circuit at once. Such an endpoint (a hung process, a black-holed network) has
+ * already cost a caller a whole deadline; waiting for three of them would cost three more callers
+ * the same, where a refused connection costs a few milliseconds each.
  */
-export class EndpointBreaker {
-  #failures = 0;
-  #openUntil = 0;
-  #trialInFlight = false;
-  #lastError: unknown = undefined;
+class HangOrConsecutiveBreaker implements IBreaker {
+  readonly #consecutive = new ConsecutiveBreaker(BREAKER_THRESHOLD);
 
-  constructor(
-    readonly endpoint: string,
-    private readonly classifier: ErrorClassifier,
-    private readonly hasPeers: boolean,
-  ) {}
+  /** @param lastWasHang true when the failure being reported was a deadline (read when it is reported) */
+  constructor(private readonly lastWasHang: () => boolean) {}
 
-  /** The etcd3 client's entry point (cockatiel's `IPolicy.execute`). */
-  async execute<T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> {
-    const open = this.#failures >= BREAKER_THRESHOLD;
-    if (open && (Date.now() < this.#openUntil || this.#trialInFlight)) {
-      throw new EndpointDownError(this.endpoint, { cause: this.#lastError });
-    }
-    this.#trialInFlight = open;
-    try {
-      const result = await fn({ signal: NEVER_ABORTED });
-      this.#failures = 0;
-      return result;
-    } catch (error) {
-      if (isTransportError(error, this.classifier)) {
-        this.#lastError = error;
-        const hung = this.hasPeers && (error as Error).message.includes('DEADLINE_EXCEEDED');
-        this.#failures = hung ? BREAKER_THRESHOLD : this.#failures + 1;
-        if (this.#failures >= BREAKER_THRESHOLD) this.#openUntil = Date.now() + BREAKER_OPEN_MS;
-      } else {
-        this.#failures = 0;
-      }
-      throw error;
-    } finally {
-      if (open) this.#trialInFlight = false;
-    }
+  get state(): number {
+    return this.#consecutive.state;
+  }
+
+  set state(value: number) {
+    this.#consecutive.state = value;
+  }
+
+  success(_state: CircuitState): void {
+    this.#consecutive.success();
+  }
+
+  failure(_state: CircuitState): boolean {
+    // Both run: the consecutive count must see every failure.
+    const tripped = this.#consecutive.failure();
+    return this.lastWasHang() || tripped;
   }
 }
 
-const NEVER_ABORTED = new AbortController().signal;
+/**
+ * The circuit breaker of one endpoint: after {@link BREAKER_THRESHOLD} consecutive transport failures,
+ * or one call that hit its deadline, the endpoint is skipped for {@link BREAKER_OPEN_MS}; then one
+ * probe call is let through (half-open) while the others fail at once, until a probe succeeds.
+ * Answers from a live member during a leader election do not count as failures.
+ */
+export function endpointBreaker(classifier: ErrorClassifier): ReturnType<typeof circuitBreaker> {
+  // cockatiel records the failure (lastFailure) right before it asks the breaker whether to open.
+  const breaker = new HangOrConsecutiveBreaker(() => {
+    const last = policy.lastFailure;
+    return last !== undefined && 'error' in last && last.error instanceof classifier.GRPCDeadlineExceededError;
+  });
+  const policy = circuitBreaker(
+    handleWhen((error) => isTransportError(error, classifier)),
+    { halfOpenAfter: BREAKER_OPEN_MS, breaker },
+  );
+  return policy;
+}
 
-/** A global policy that calls straight through: retries are connection.ts's job. */
-const passThrough = {
-  async execute<T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> {
-    return fn({ signal: NEVER_ABORTED });
-  },
-};
-
-/** The `faultHandling` option for an etcd3 client of `endpointCount` endpoints. */
-export function faultHandling(classifier: ErrorClassifier, endpointCount: number): FaultHandling {
-  return {
-    global: passThrough as unknown as Policy,
-    host: (endpoint: string) => new EndpointBreaker(endpoint, classifier, endpointCount > 1) as unknown as Policy,
-  };
+/** The `faultHandling` option for an etcd3 client: a breaker per endpoint, no global retry. */
+export function faultHandling(classifier: ErrorClassifier): FaultHandling {
+  return { global: noop, host: () => endpointBreaker(classifier) };
 }

@@ -1,6 +1,6 @@
 /**
  * The distributed lock behind `Etcd3Backend.getMutex` (dogpile's backend mutex): one session lease
- * per backend (session.ts), kept alive while the process runs; a lock is the key `_lock<key>`
+ * per backend (session.ts), kept alive while the process runs; a lock is an internal key (keys.ts)
  * created under that lease only if absent; waiting watches the key instead of polling; releasing
  * deletes the key only if it is still ours.
  *
@@ -17,6 +17,7 @@ import type { CacheMutex } from '../../api.js';
 import { BackendUnavailableError } from '../../errors.js';
 import { debug } from '../../log.js';
 import type { Etcd3Connection } from './connection.js';
+import type { KeyLayout } from './keys.js';
 import { Session, type SessionLease } from './session.js';
 
 /** First pause before retrying a release that could not reach etcd, ms. */
@@ -32,7 +33,8 @@ type LockAttempt = { acquired: true; lease: SessionLease; revision: string } | {
 export class Locks {
   readonly #connection: Etcd3Connection;
   readonly #ttl: number;
-  readonly #namespace: Buffer;
+  readonly #keys: KeyLayout;
+  readonly #recheckMs: number;
   readonly #session: Session;
   /** Lock keys whose release could not reach etcd, by key (hex) → [key, our revision, lease]. */
   readonly #pendingReleases = new Map<string, [Buffer, string, SessionLease]>();
@@ -43,21 +45,23 @@ export class Locks {
 
   /**
    * @param ttl session lease TTL, whole seconds (`lock_timeout`)
-   * @param namespace the backend's key prefix
+   * @param keys where the backend's lock keys live
+   * @param recheckMs how long a waiter trusts a silent watch before asking etcd again (the `timeout`)
    */
-  constructor(connection: Etcd3Connection, ttl: number, namespace: Buffer) {
+  constructor(connection: Etcd3Connection, ttl: number, keys: KeyLayout, recheckMs: number) {
     this.#connection = connection;
     this.#ttl = ttl;
-    this.#namespace = namespace;
+    this.#keys = keys;
+    this.#recheckMs = recheckMs;
     this.#session = new Session(connection, ttl, (lease) => {
       // Those keys were attached to the lease, which took them with it.
       for (const [id, pending] of this.#pendingReleases) if (pending[2] === lease) this.#pendingReleases.delete(id);
     });
   }
 
-  /** The etcd key of the lock for cache key `key`: `<namespace>_lock<key>`, as dogpile names lock keys. */
+  /** The etcd key of the lock for cache key `key`, where no cache key can reach (see keys.ts). */
   lockKey(key: string): Buffer {
-    return Buffer.concat([this.#namespace, Buffer.from(`_lock${key}`, 'utf8')]);
+    return this.#keys.lock(key);
   }
 
   /**
@@ -91,8 +95,10 @@ export class Locks {
 
   /**
    * Resolves when the lock key is deleted after `revision` (released, or its holder's lease expired),
-   * or when the watch is interrupted (the caller then asks etcd again, which fails fast if etcd is
-   * down). Rejects when the backend closes.
+   * when the watch is interrupted, or after `recheckMs` without news: the caller then asks etcd again,
+   * which fails within its deadline if etcd is down or hung. A hung etcd (SIGSTOP, a black-holed
+   * network) keeps a watch stream open and silent, so without the recheck a waiter would wait forever.
+   * Rejects when the backend closes.
    */
   async waitForRelease(key: Buffer, revision: string): Promise<void> {
     const client = await this.#connection.client();
@@ -105,9 +111,11 @@ export class Locks {
         .only('delete')
         .watcher();
       let done = false;
+      const recheck = setTimeout(() => finish(), this.#recheckMs);
       const finish = (error?: Error): void => {
         if (done) return;
         done = true;
+        clearTimeout(recheck);
         this.#waits.delete(finish);
         watcher.cancel().catch(() => undefined);
         if (error === undefined) resolve();

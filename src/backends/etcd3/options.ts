@@ -7,15 +7,32 @@
 import type { BackendArguments } from '../../api.js';
 import { ArgumentReader } from '../../arguments.js';
 import { systemClock, type Clock } from '../../clock.js';
+import { MAX_TIMER_SECONDS } from '../../duration.js';
 import { ValidationError } from '../../errors.js';
+import { displayValue, isSecretOption, redactUrl } from '../../secrets.js';
 import { describe } from '../../validate.js';
 
 /** oslo's `Etcd3gwCacheBackend.DEFAULT_HOST`. */
 export const DEFAULT_HOST = 'localhost';
 /** oslo's `Etcd3gwCacheBackend.DEFAULT_PORT`. */
 export const DEFAULT_PORT = 2379;
-/** oslo's `Etcd3gwCacheBackend.DEFAULT_TIMEOUT`, seconds. */
-export const DEFAULT_TIMEOUT = 30;
+/**
+ * Default deadline of every request, seconds. oslo's etcd3gw uses 30 s (`OSLO_DEFAULT_TIMEOUT`); a
+ * cache call that waits 30 s for a hung server is worse than a miss, so ours is 5 s.
+ */
+export const DEFAULT_TIMEOUT = 5;
+/** oslo's `Etcd3gwCacheBackend.DEFAULT_TIMEOUT`, seconds: the entry lifetime of `oslo_compat_lease`. */
+export const OSLO_DEFAULT_TIMEOUT = 30;
+/** Smallest request deadline, seconds: below it no request can reach etcd and come back. */
+export const MIN_TIMEOUT = 0.01;
+/**
+ * Largest `lease_ttl`, seconds. etcd refuses a lease TTL above 9,000,000,000 s (`MaxLeaseTTL`,
+ * "etcdserver: too large lease TTL"); a lease is granted with `lease_ttl + lease_window`, so each
+ * gets part of it.
+ */
+export const MAX_LEASE_TTL = 8_000_000_000;
+/** Largest `lease_window`, seconds (see {@link MAX_LEASE_TTL}). */
+export const MAX_LEASE_WINDOW = 1_000_000_000;
 /** Default session lease TTL of the distributed lock, seconds. */
 export const DEFAULT_LOCK_TIMEOUT = 30;
 /** Most writes attached to one TTL lease (Kubernetes caps its shared leases at 1000 objects too). */
@@ -27,6 +44,8 @@ export const DEFAULT_MAX_TXN_OPS = 128;
  * `--max-request-bytes` is 1.5 MiB; this leaves room for the request's own overhead.
  */
 export const DEFAULT_MAX_TXN_BYTES = 1024 * 1024;
+/** etcd's default `--max-request-bytes` (1.5 MiB): the largest request, so about the largest entry. */
+export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
 
 /** A TLS file: a path to a PEM file, or its contents. */
 export type PemSource = string | Buffer;
@@ -47,21 +66,27 @@ export interface Etcd3BackendArguments {
   /** `"http"` (default) or `"https"`, for `host`/`port` and endpoints given without a scheme (etcd3gw's `protocol`). */
   protocol?: string;
   /**
-   * Deadline of every request, seconds or a duration string (oslo `timeout`). Default 30. A request
-   * that has no answer by then, retries included, fails with `BackendUnavailableError`. Must be > 0.
+   * Deadline of every request, seconds or a duration string (oslo `timeout`). Default 5 (oslo: 30).
+   * A request that has no answer by then, retries included, fails with `BackendUnavailableError`.
+   * From 0.01 s to 2147483.647 s (Node's longest timer); otherwise `ValidationError`.
    */
   timeout?: number | string;
-  /** Prefix put before every key (raw bytes, no separator added). Default none, as oslo. */
+  /**
+   * Keeps this backend's keys apart from other namespaces' (stored as `namespace 0xFF key`: no
+   * namespace can read another's keys, whatever their text). Default none: keys are stored as given,
+   * as oslo stores them.
+   */
   namespace?: string;
   /**
    * Lifetime of an entry on the server, seconds or a duration string: entries are attached to a
    * shared lease and live between `leaseTtl` and `leaseTtl + leaseWindow` seconds. Default: no lease,
-   * entries stay until deleted (the region's expiration time still applies on read).
+   * entries stay until deleted (the region's expiration time still applies on read). At most
+   * 8,000,000,000 s (etcd refuses lease TTLs above 9e9 s); 0 means no lease.
    */
   leaseTtl?: number | string | null;
   /**
    * Seconds one TTL lease is reused for writes before a new one is granted. Default: a tenth of
-   * `leaseTtl`, at least 1 s.
+   * `leaseTtl`, at least 1 s. More than 0, at most 1,000,000,000 s.
    */
   leaseWindow?: number | string;
   /**
@@ -69,7 +94,10 @@ export interface Etcd3BackendArguments {
    * Default 1000 (etcd's put cost grows with the keys on its lease).
    */
   leaseMaxKeys?: number | string;
-  /** oslo's behaviour: entries expire after `timeout` seconds (`leaseTtl = timeout`). Default false. */
+  /**
+   * oslo's behaviour: entries expire after `timeout` seconds (`leaseTtl = timeout`; 30 s, oslo's
+   * default, when `timeout` is not given). Default false.
+   */
   osloCompatLease?: boolean | string;
   /**
    * Revoke the TTL leases this backend granted on `close()`, which deletes every entry it wrote
@@ -78,6 +106,11 @@ export interface Etcd3BackendArguments {
   revokeLeasesOnClose?: boolean | string;
   /** Largest number of operations per transaction (etcd's `--max-txn-ops`). Default 128. */
   maxTxnOps?: number | string;
+  /**
+   * The server's `--max-request-bytes`: an entry (key + encoded value + 512 bytes) larger than this
+   * is a `ValueTooLargeError` before anything is written. Default 1572864 (etcd's default).
+   */
+  maxRequestBytes?: number | string;
   /** CA certificate (path or PEM) to verify the server; turns TLS on (etcd3gw's `ca_cert`). */
   caCert?: PemSource;
   /** Client certificate chain (path or PEM) for mutual TLS (etcd3gw's `cert_cert`). Needs `caCert` and `certKey`. */
@@ -92,10 +125,13 @@ export interface Etcd3BackendArguments {
   distributedLock?: boolean | string;
   /**
    * TTL of the lock session lease, seconds or a duration string. Default 30. A holder that crashes
-   * or loses etcd blocks others for at most this long.
+   * or loses etcd blocks others for at most this long. From 1 s to 2147483 s (it drives timers).
    */
   lockTimeout?: number | string;
-  /** Time source for the lease windows, epoch milliseconds (tests inject a manual clock). Default `Date.now`. */
+  /**
+   * Time source for the lease windows and for spotting creation times in the future (corrupt entries),
+   * epoch milliseconds (tests inject a manual clock). Default `Date.now`.
+   */
   clock?: Clock;
 }
 
@@ -122,6 +158,8 @@ export interface Etcd3Settings {
   revokeLeasesOnClose: boolean;
   maxTxnOps: number;
   maxTxnBytes: number;
+  /** Largest request etcd accepts, bytes. */
+  maxRequestBytes: number;
   tls: TlsSources | null;
   auth: { username: string; password: string } | null;
   distributedLock: boolean;
@@ -141,35 +179,32 @@ export function readSettings(args: BackendArguments): Etcd3Settings {
   }
   const endpoints = readEndpoints(reader, protocol);
 
-  const timeout = reader.seconds('timeout', DEFAULT_TIMEOUT);
-  if (timeout <= 0) {
-    throw new ValidationError(
-      `${NAME} argument timeout must be more than 0 seconds (it is every request's deadline); got ${timeout}. ` +
-        'For entries that never expire, leave lease_ttl unset (the default).',
-    );
-  }
+  // Every request arms a gRPC deadline timer: it must fit in Node's timers.
+  const timeout = reader.seconds('timeout', DEFAULT_TIMEOUT, { min: MIN_TIMEOUT, max: MAX_TIMER_SECONDS });
   const osloCompat = reader.boolean('osloCompatLease', false);
-  const leaseSeconds = reader.seconds('leaseTtl', osloCompat ? timeout : null);
+  // oslo's lifetime is its own timeout (30 s by default), not our shorter request deadline.
+  const osloLifetime = reader.has('timeout') ? timeout : OSLO_DEFAULT_TIMEOUT;
+  const leaseSeconds = reader.seconds('leaseTtl', osloCompat ? osloLifetime : null, { max: MAX_LEASE_TTL });
   const leaseTtl = leaseSeconds === null || leaseSeconds === 0 ? null : Math.ceil(leaseSeconds);
   const defaultWindow = leaseTtl === null ? 1 : Math.max(1, Math.ceil(leaseTtl / 10));
-  const leaseWindow = reader.seconds('leaseWindow', defaultWindow);
-  if (leaseWindow <= 0) throw new ValidationError(`${NAME} argument lease_window must be more than 0 seconds; got ${leaseWindow}.`);
+  const leaseWindow = reader.seconds('leaseWindow', defaultWindow, { min: 0.001, max: MAX_LEASE_WINDOW });
+  // Each lock session arms a keepalive and an expiry timer of (up to) lock_timeout.
+  const lockTimeout = reader.seconds('lockTimeout', DEFAULT_LOCK_TIMEOUT, { min: 1, max: Math.floor(MAX_TIMER_SECONDS) });
 
-  const lockTimeout = reader.seconds('lockTimeout', DEFAULT_LOCK_TIMEOUT);
-  if (lockTimeout < 1) {
-    throw new ValidationError(`${NAME} argument lock_timeout must be at least 1 second (an etcd lease TTL); got ${lockTimeout}.`);
-  }
+  const maxRequestBytes = reader.number('maxRequestBytes', DEFAULT_MAX_REQUEST_BYTES, { min: 4096, integer: true });
 
   const settings: Etcd3Settings = {
     endpoints,
     timeoutMs: timeout * 1000,
-    namespace: Buffer.from(reader.string('namespace', ''), 'utf8'),
+    namespace: readNamespace(reader),
     leaseTtl,
     leaseWindowMs: leaseWindow * 1000,
     leaseMaxKeys: reader.number('leaseMaxKeys', DEFAULT_LEASE_MAX_KEYS, { min: 1, integer: true }),
     revokeLeasesOnClose: reader.boolean('revokeLeasesOnClose', false),
     maxTxnOps: reader.number('maxTxnOps', DEFAULT_MAX_TXN_OPS, { min: 1, integer: true }),
-    maxTxnBytes: DEFAULT_MAX_TXN_BYTES,
+    maxRequestBytes,
+    // A transaction's own overhead must fit too: a third of the request limit is kept free.
+    maxTxnBytes: Math.min(DEFAULT_MAX_TXN_BYTES, Math.floor((maxRequestBytes * 2) / 3)),
     tls: readTls(reader),
     auth: readAuth(reader),
     distributedLock: reader.boolean('distributedLock', false),
@@ -178,6 +213,13 @@ export function readSettings(args: BackendArguments): Etcd3Settings {
   };
   reader.finish();
   return settings;
+}
+
+function readNamespace(reader: ArgumentReader): Buffer {
+  const namespace = reader.string('namespace', '');
+  // A lone surrogate would be written as U+FFFD, and two namespaces would share keys.
+  if (!namespace.isWellFormed()) throw new ValidationError(`${NAME} argument namespace contains a lone UTF-16 surrogate; use namespace.toWellFormed().`);
+  return Buffer.from(namespace, 'utf8');
 }
 
 function readEndpoints(reader: ArgumentReader, protocol: string): string[] {
@@ -204,16 +246,23 @@ function readPort(reader: ArgumentReader): number {
 
 function withScheme(endpoint: string, protocol: string, name: string): string {
   const trimmed = endpoint.trim();
+  if (trimmed.includes('@')) {
+    // etcd takes no credentials in a URL; one here is a password that must not reach a message.
+    throw new ValidationError(
+      `${NAME} argument ${name} must not hold credentials (user:password@); got ${JSON.stringify(redactUrl(trimmed))}. Use the username and password arguments.`,
+    );
+  }
   if (/^https?:\/\/[^/]+\/?$/i.test(trimmed)) return trimmed.replace(/\/$/, '');
   if (/^[^/:]+:\d+$/.test(trimmed) || /^\[[0-9a-f:.]+\]:\d+$/i.test(trimmed)) return `${protocol}://${trimmed}`;
-  throw new ValidationError(`${NAME} argument ${name} must hold endpoints like "http://10.0.0.1:2379" or "10.0.0.1:2379"; got ${describe(endpoint)}.`);
+  throw new ValidationError(`${NAME} argument ${name} must hold endpoints like "http://10.0.0.1:2379" or "10.0.0.1:2379"; got ${displayValue(name, endpoint)}.`);
 }
 
 function readPem(reader: ArgumentReader, name: string): PemSource | undefined {
   const value = reader.raw(name);
   if (value === undefined || value === null) return undefined;
   if ((typeof value === 'string' && value.trim() !== '') || Buffer.isBuffer(value)) return value;
-  throw new ValidationError(`${NAME} argument ${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} must be a file path or PEM contents (string or Buffer); got ${describe(value)}.`);
+  const snake = name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  throw new ValidationError(`${NAME} argument ${snake} must be a file path or PEM contents (string or Buffer); got ${secretSafe(snake, value)}.`);
 }
 
 function readTls(reader: ArgumentReader): TlsSources | null {
@@ -230,7 +279,17 @@ function readTls(reader: ArgumentReader): TlsSources | null {
   return { caCert, ...(certCert === undefined ? {} : { certCert }), ...(certKey === undefined ? {} : { certKey }) };
 }
 
+/** A bad value as a message may show it: its type only for a secret option (the value is the secret). */
+function secretSafe(name: string, value: unknown): string {
+  return isSecretOption(name) ? `a ${value === null ? 'null' : typeof value} (not shown: a secret)` : describe(value);
+}
+
 function readAuth(reader: ArgumentReader): { username: string; password: string } | null {
+  const rawPassword = reader.raw('password');
+  // ArgumentReader quotes a bad value in its message; a password must not be quoted.
+  if (rawPassword !== undefined && rawPassword !== null && typeof rawPassword !== 'string') {
+    throw new ValidationError(`${NAME} argument password must be a string; got ${secretSafe('password', rawPassword)}.`);
+  }
   const username = reader.string('username');
   const password = reader.string('password');
   if (username === undefined && password === undefined) return null;
