@@ -76,6 +76,18 @@ export function statusError(status: number, what: string, label: string): Dogpil
   }
 }
 
+/**
+ * `bytes` copied into memory of their own. memjs hands out views into the received socket chunk,
+ * which also holds other keys' replies; a caller that keeps the value (or a v8-deserialized typed
+ * array over it, whose `.buffer` is the whole backing store) must see only its own bytes. Not
+ * `Buffer.from`: a small copy would land in Node's shared allocation pool, another shared buffer.
+ */
+export function ownCopy(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
+}
+
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -204,7 +216,7 @@ export class Connection {
 
   /** Reads one value: the stored bytes, or `null` when the key is absent. */
   get(key: string): Promise<Buffer | null> {
-    return this.#read(key, (response) => response.val);
+    return this.#read(key, (response) => ownCopy(response.val));
   }
 
   /** Reads one value with its CAS token, or `null` when the key is absent. */
@@ -281,7 +293,7 @@ export class Connection {
   getBatch(keys: readonly string[], into: Map<string, Buffer>): Promise<void> {
     return this.#batch(encodeKeyBatch(Opcode.GETKQ, keys, this.#nextOpaque()), (response) => {
       if (response.header.status !== Status.OK) return statusError(response.header.status, 'a multi-get', this.label);
-      into.set(response.key.toString('utf8'), response.val);
+      into.set(response.key.toString('utf8'), ownCopy(response.val));
       return undefined;
     });
   }

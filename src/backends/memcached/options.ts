@@ -8,6 +8,7 @@ import type { BackendArguments } from '../../api.js';
 import { ArgumentReader } from '../../arguments.js';
 import type { Duration } from '../../duration.js';
 import { ConfigurationError, ValidationError } from '../../errors.js';
+import { redactUrl } from '../../secrets.js';
 import { describe } from '../../validate.js';
 
 /**
@@ -91,6 +92,13 @@ const DEFAULT_PORT = 11211;
 /** Parses one `url` entry; throws `ValidationError` for anything but `host[:port]`. */
 export function parseServer(entry: string): ServerAddress {
   const text = entry.trim().replace(/^inet6?:/, '');
+  if (text.includes('@')) {
+    // memjs has no login in its server strings (and a `user:pass@` part would be quoted in every
+    // message that names the server), so say where the login goes instead.
+    throw new ValidationError(
+      `${BACKEND} argument url: a server is "host:port", without a login; give SASL credentials as the username and password arguments; got ${describe(redactUrl(entry))}.`,
+    );
+  }
   let host: string;
   let portText: string | undefined;
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
@@ -99,18 +107,18 @@ export function parseServer(entry: string): ServerAddress {
     portText = bracketed[2];
   } else {
     if (text.startsWith('unix:') || text.startsWith('/')) {
-      throw new ValidationError(`${BACKEND} argument url: unix sockets are not supported (memjs connects over TCP); got ${describe(entry)}.`);
+      throw new ValidationError(`${BACKEND} argument url: unix sockets are not supported (memjs connects over TCP); got ${describe(redactUrl(entry))}.`);
     }
     const colon = text.lastIndexOf(':');
     if (colon >= 0 && text.indexOf(':') !== colon) {
-      throw new ValidationError(`${BACKEND} argument url: write an IPv6 address in brackets, e.g. "[::1]:11211"; got ${describe(entry)}.`);
+      throw new ValidationError(`${BACKEND} argument url: write an IPv6 address in brackets, e.g. "[::1]:11211"; got ${describe(redactUrl(entry))}.`);
     }
     host = colon >= 0 ? text.slice(0, colon) : text;
     portText = colon >= 0 ? text.slice(colon + 1) : undefined;
   }
   const port = portText === undefined ? DEFAULT_PORT : /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (host.length === 0 || /[\s/]/.test(host) || !(port >= 1 && port <= 65535)) {
-    throw new ValidationError(`${BACKEND} argument url: each server must be "host:port" (port 1-65535), e.g. "10.0.0.1:11211"; got ${describe(entry)}.`);
+    throw new ValidationError(`${BACKEND} argument url: each server must be "host:port" (port 1-65535), e.g. "10.0.0.1:11211"; got ${describe(redactUrl(entry))}.`);
   }
   return { host, port, name: `${host.includes(':') ? `[${host}]` : host}:${port}` };
 }

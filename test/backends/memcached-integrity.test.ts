@@ -1,0 +1,76 @@
+// PooledMemcachedBackend: what a read hands back, what messages show, and which values configuration
+// accepts (issues 15.3, 16.1, 16.4). Against the shared memcached servers (test/support/servers.ts).
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
+import { CacheRegion, ValidationError, isNoValue, makeCachedValue } from '../../src/index.js';
+import { memcachedServers } from '../support/servers.js';
+
+const servers = memcachedServers();
+const one = servers.slice(0, 1);
+const run = randomUUID().slice(0, 8);
+let counter = 0;
+const key = (label = 'k'): string => `mc-int-${run}-${label}-${counter++}`;
+
+/** True when `bytes` is the whole of its backing memory: no one else's bytes are reachable through `.buffer`. */
+function ownsItsMemory(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength;
+}
+
+describe('PooledMemcachedBackend reads return memory only the caller owns', () => {
+  let backend: PooledMemcachedBackend;
+  before(() => {
+    backend = new PooledMemcachedBackend({ url: one });
+  });
+  after(() => backend.close());
+
+  it('getSerialized and getSerializedMulti copy out of the socket chunk', async () => {
+    const keys = [key('a'), key('b'), key('c')];
+    await backend.setSerializedMulti(new Map(keys.map((k, i) => [k, Buffer.from(`value-${i}-${'x'.repeat(50)}`)])));
+    const single = await backend.getSerialized(keys[0] as string);
+    assert.ok(!isNoValue(single));
+    assert.equal(single.toString(), `value-0-${'x'.repeat(50)}`);
+    assert.ok(ownsItsMemory(single), `a get shares ${single.buffer.byteLength} bytes of memory for a ${single.length}-byte value`);
+    const multi = await backend.getSerializedMulti(keys);
+    for (const [i, value] of multi.entries()) {
+      assert.ok(!isNoValue(value));
+      assert.equal(value.toString(), `value-${i}-${'x'.repeat(50)}`);
+      assert.ok(ownsItsMemory(value), `a multi-get shares ${value.buffer.byteLength} bytes of memory for a ${value.length}-byte value`);
+    }
+  });
+
+  it("a v8-deserialized typed array does not expose other keys' bytes through .buffer", async () => {
+    const region = new CacheRegion({ serializer: 'v8' }).configure(new PooledMemcachedBackend({ url: one }));
+    try {
+      const mine = key('mine');
+      const theirs = key('theirs');
+      await region.set(mine, { u: Buffer.from('mine-mine-mine') });
+      await region.set(theirs, { u: Buffer.from('THEIR-SECRET-BYTES') });
+      // Both replies in one multi-get: they arrive in one socket chunk.
+      const [value] = (await region.getMulti([mine, theirs])) as [{ u: Uint8Array }, unknown];
+      assert.equal(Buffer.from(value.u).toString(), 'mine-mine-mine');
+      const reachable = Buffer.from(value.u.buffer);
+      assert.ok(!reachable.includes('THEIR-SECRET-BYTES'), 'value.u.buffer holds another key\'s bytes');
+    } finally {
+      await region.close();
+    }
+  });
+});
+
+describe('PooledMemcachedBackend keeps secrets out of messages', () => {
+  it('a url with a login is refused, and the message shows no password', () => {
+    for (const url of ['svc:hunter2-planted@10.0.0.1:11211', 'hunter2-planted@10.0.0.1:11211', ['10.0.0.2:11211', 'svc:hunter2-planted@10.0.0.1']]) {
+      let caught: unknown;
+      try {
+        new PooledMemcachedBackend({ url });
+      } catch (error) {
+        caught = error;
+      }
+      assert.ok(caught instanceof ValidationError, `${String(url)}: ${String(caught)}`);
+      assert.match(caught.message, /username and password arguments/);
+      assert.ok(!caught.message.includes('hunter2'), caught.message);
+      assert.ok(!String(caught.stack).includes('hunter2'), 'the stack repeats the message');
+    }
+  });
+});
