@@ -166,6 +166,14 @@ export const CASES: BadInputCase[] = [
   { group: 'Arguments', input: '`onBackendError: "ignore"`', call: 'new CacheRegion({ onBackendError: "ignore" })', expect: 'ValidationError', run: async () => new CacheRegion({ onBackendError: 'ignore' as never }) },
   { group: 'Arguments', input: '`serializer: "pickle"`', call: 'new CacheRegion({ serializer: "pickle" })', expect: 'ValidationError', run: async () => new CacheRegion({ serializer: 'pickle' as never }) },
   { group: 'Arguments', input: 'an unknown option `bogus`', call: 'new CacheRegion({ bogus: 1 })', expect: 'accepted', note: 'ignored', run: async () => new CacheRegion({ bogus: 1 } as never) },
+  // ---------------------------------------------------------------- memcached duration ranges (issue 15.3)
+  { group: 'Durations', input: '`"30d"` (over 2^31 ms, Node\'s timer limit)', call: 'new PooledMemcachedBackend({ url, socket_timeout: "30d" })', expect: 'ValidationError', run: async () => memcached({ socket_timeout: '30d' }).close() },
+  { group: 'Durations', input: '`"30d"` (over 2^31 ms, Node\'s timer limit)', call: 'new PooledMemcachedBackend({ url, pool_connection_get_timeout: "30d" })', expect: 'ValidationError', run: async () => memcached({ pool_connection_get_timeout: '30d' }).close() },
+  { group: 'Durations', input: '`"30d"` (over 2^31 ms, Node\'s timer limit)', call: 'new PooledMemcachedBackend({ url, pool_unused_timeout: "30d" })', expect: 'ValidationError', run: async () => memcached({ pool_unused_timeout: '30d' }).close() },
+  { group: 'Durations', input: '`1e12`', call: 'new PooledMemcachedBackend({ url, dead_retry: 1e12 })', expect: 'ValidationError', run: async () => memcached({ dead_retry: 1e12 }).close() },
+  { group: 'Durations', input: '`"0.5ms"` (under 1 ms)', call: 'new PooledMemcachedBackend({ url, socket_timeout: "0.5ms" })', expect: 'ValidationError', run: async () => memcached({ socket_timeout: '0.5ms' }).close() },
+  { group: 'Durations', input: '`1e12` (over 10 years)', call: 'new PooledMemcachedBackend({ url, memcached_expire_time: 1e12 })', expect: 'ValidationError', run: async () => memcached({ memcached_expire_time: 1e12 }).close() },
+  { group: 'Durations', input: '`"11000d"` (over 10 years)', call: 'new PooledMemcachedBackend({ url, lock_timeout: "11000d" })', expect: 'ValidationError', run: async () => memcached({ lock_timeout: '11000d' }).close() },
 ];
 
 /** What a case did: the error class name (or "accepted") and the message. */

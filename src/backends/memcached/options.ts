@@ -6,7 +6,7 @@
  */
 import type { BackendArguments } from '../../api.js';
 import { ArgumentReader } from '../../arguments.js';
-import type { Duration } from '../../duration.js';
+import { MAX_TIMER_SECONDS, type Duration } from '../../duration.js';
 import { ConfigurationError, ValidationError } from '../../errors.js';
 import { redactUrl } from '../../secrets.js';
 import { describe } from '../../validate.js';
@@ -123,12 +123,20 @@ export function parseServer(entry: string): ServerAddress {
   return { host, port, name: `${host.includes(':') ? `[${host}]` : host}:${port}` };
 }
 
-function positiveMs(reader: ArgumentReader, name: string, fallbackSeconds: number): number {
-  const seconds = reader.seconds(name, fallbackSeconds);
-  if (seconds <= 0) {
-    throw new ValidationError(`${BACKEND} argument ${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} must be more than 0 seconds; got ${describe(seconds)}.`);
-  }
-  return Math.max(1, Math.round(seconds * 1000));
+/** Shortest timer-driven duration accepted, seconds: below a millisecond Node's timers cannot tell. */
+const MIN_TIMER_SECONDS = 0.001;
+
+/**
+ * Longest server-side time to live accepted (`memcached_expire_time`, `lock_timeout`), seconds: ten
+ * years. memcached reads a TTL over 30 days as an absolute unix time in 32 bits (until 2106); ten
+ * years keeps now + TTL inside that for decades, and a longer TTL is a typo more often than a wish.
+ */
+export const MAX_SERVER_TTL_SECONDS = 10 * 365 * 86400;
+
+/** A duration that drives a Node timer, in milliseconds: 1 ms to {@link MAX_TIMER_SECONDS} (2^31 - 1 ms). */
+function timerMs(reader: ArgumentReader, name: string, fallbackSeconds: number, min = MIN_TIMER_SECONDS): number {
+  const seconds = reader.seconds(name, fallbackSeconds, { min, max: MAX_TIMER_SECONDS });
+  return Math.min(Math.round(seconds * 1000), MAX_TIMER_SECONDS * 1000);
 }
 
 /** Reads and checks the backend's arguments; throws `ValidationError` or `ConfigurationError`. */
@@ -164,13 +172,13 @@ export function readSettings(args: BackendArguments): MemcachedSettings {
   const settings: MemcachedSettings = {
     servers,
     poolMaxsize: reader.number('poolMaxsize', 10, { min: 1, integer: true }),
-    poolUnusedTimeoutMs: positiveMs(reader, 'poolUnusedTimeout', 60),
-    poolConnectionGetTimeoutMs: positiveMs(reader, 'poolConnectionGetTimeout', 10),
-    deadRetryMs: Math.round(reader.seconds('deadRetry', 300) * 1000),
-    socketTimeoutMs: positiveMs(reader, 'socketTimeout', 3),
-    expireSeconds: reader.seconds('memcachedExpireTime', 0),
+    poolUnusedTimeoutMs: timerMs(reader, 'poolUnusedTimeout', 60),
+    poolConnectionGetTimeoutMs: timerMs(reader, 'poolConnectionGetTimeout', 10),
+    deadRetryMs: timerMs(reader, 'deadRetry', 300, 0),
+    socketTimeoutMs: timerMs(reader, 'socketTimeout', 3),
+    expireSeconds: reader.seconds('memcachedExpireTime', 0, { max: MAX_SERVER_TTL_SECONDS }),
     distributedLock: reader.boolean('distributedLock', false),
-    lockTimeoutSeconds: reader.seconds('lockTimeout', 0),
+    lockTimeoutSeconds: reader.seconds('lockTimeout', 0, { max: MAX_SERVER_TTL_SECONDS }),
     username,
     password,
     maxItemBytes: reader.number('serverMaxValueLength', 1_048_576, { min: 1024, integer: true }),
