@@ -1,8 +1,11 @@
 // PooledMemcachedBackend: what a read hands back, what messages show, and which values configuration
 // accepts (issues 15.3, 16.1, 16.4). Against the shared memcached servers (test/support/servers.ts).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { CacheRegion, ValidationError, isNoValue, makeCachedValue } from '../../src/index.js';
 import { memcachedServers } from '../support/servers.js';
@@ -72,5 +75,44 @@ describe('PooledMemcachedBackend keeps secrets out of messages', () => {
       assert.ok(!caught.message.includes('hunter2'), caught.message);
       assert.ok(!String(caught.stack).includes('hunter2'), 'the stack repeats the message');
     }
+  });
+});
+
+describe('PooledMemcachedBackend in a script that forgets close()', () => {
+  it('the script exits soon after its last call, and nothing is written to stderr', async () => {
+    // Large but valid durations too: a TimeoutOverflowWarning would show on stderr.
+    const script = `
+      const { PooledMemcachedBackend } = await import('./src/backends/memcached/index.ts');
+      const backend = new PooledMemcachedBackend({
+        url: ${JSON.stringify(servers)}, distributed_lock: true, lock_timeout: 30,
+        socket_timeout: '24d', pool_connection_get_timeout: '24d', pool_unused_timeout: '24d', dead_retry: '24d',
+      });
+      const { makeCachedValue } = await import('./src/index.ts');
+      await backend.set('${key('exit')}', makeCachedValue(1));
+      await backend.getMulti(['${key('exit')}', '${key('exit')}', '${key('exit')}']);
+      const mutex = backend.getMutex('${key('exit-lock')}');
+      await mutex.acquire();
+      await mutex.release();
+      process.stdout.write('done ' + Date.now());
+      // no backend.close()`;
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Generous: tsx compiles the sources first on a loaded 2-core machine. Before the fix the idle
+    // sockets kept the script alive for pool_unused_timeout (here 24 days; 60 s by default).
+    const BOUND_MS = 30_000;
+    const exited = await Promise.race([
+      new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))),
+      sleep(BOUND_MS).then(() => 'still running' as const),
+    ]);
+    if (exited === 'still running') child.kill('SIGKILL');
+    const lastCall = Number(/done (\d+)/.exec(stdout)?.[1] ?? NaN);
+    assert.equal(exited, 0, `the script did not exit within ${BOUND_MS} ms of starting (stdout ${stdout}, stderr ${stderr})`);
+    assert.equal(stderr, '', 'nothing on stderr');
+    assert.ok(Number.isFinite(lastCall) && lastCall >= started, stdout);
   });
 });

@@ -31,8 +31,8 @@ const GROW_AT_PENDING = 128;
  *
  * Importing this module loads no driver: memjs and generic-pool are imported on the first
  * operation, which rejects with `MissingDependencyError` naming the package when one is missing.
- * Nothing connects in the constructor. Call {@link close} when done: open connections keep the
- * process alive.
+ * Nothing connects in the constructor. Call {@link close} when done; a process that forgets it
+ * still exits once no call is in flight (idle sockets and timers are unref'd).
  *
  * Operations reject with `BackendUnavailableError` when a server fails or does not answer within
  * `socket_timeout` (or all servers are dead), `QueueEmptyError` when no connection could be had

@@ -193,6 +193,9 @@ export class Connection {
           return;
         }
         this.#state = 'ready';
+        // An idle connection must not keep the process alive (a script that forgets close() exits);
+        // the socket is ref'd again while a request is pending.
+        this.#socket?.unref();
         resolve();
       });
       this.#server.onError(opaque, (error) => {
@@ -348,7 +351,7 @@ export class Connection {
       this.#settled();
       reject(this.#fail(error, true));
     });
-    this.#pending++;
+    if (this.#pending++ === 0) this.#socket?.ref();
     this.#sent++;
     if (!this.#corked && this.#socket !== undefined) {
       this.#socket.cork();
@@ -366,7 +369,9 @@ export class Connection {
   };
 
   #settled(): void {
-    if (--this.#pending === 0 && this.#drained !== undefined) this.#drained();
+    if (--this.#pending !== 0) return;
+    this.#socket?.unref();
+    this.#drained?.();
   }
 
   #nextOpaque(): number {
