@@ -1,14 +1,18 @@
 // PooledMemcachedBackend: what a read hands back, what messages show, and which values configuration
 // accepts (issues 15.3, 16.1, 16.4). Against the shared memcached servers (test/support/servers.ts).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
+import type { MemcachedLock } from '../../src/backends/memcached/lock.js';
 import { CacheRegion, ValidationError, isNoValue, makeCachedValue } from '../../src/index.js';
+import { withDeadline } from '../reliability/support.js';
 import { memcachedServers } from '../support/servers.js';
+import { serverStats, usePrivateMemcached } from './memcached-support.js';
 
 const servers = memcachedServers();
 const one = servers.slice(0, 1);
@@ -114,5 +118,90 @@ describe('PooledMemcachedBackend in a script that forgets close()', () => {
     assert.equal(exited, 0, `the script did not exit within ${BOUND_MS} ms of starting (stdout ${stdout}, stderr ${stderr})`);
     assert.equal(stderr, '', 'nothing on stderr');
     assert.ok(Number.isFinite(lastCall) && lastCall >= started, stdout);
+  });
+});
+
+describe('PooledMemcachedBackend lock items live where no user key reaches (16.2)', () => {
+  let region: CacheRegion;
+  let backend: PooledMemcachedBackend;
+  before(() => {
+    backend = new PooledMemcachedBackend({ url: servers, distributed_lock: true, lock_timeout: 30 });
+    region = new CacheRegion().configure(backend);
+  });
+  after(() => region.close());
+
+  it('a cached entry named "_lock" + k does not block getOrCreate(k)', async () => {
+    const k = key('blocked');
+    await region.set(`_lock${k}`, 'an ordinary entry, no TTL');
+    // Before the fix the entry took the lock item's place and this waited forever.
+    const value = await withDeadline(region.getOrCreate(k, () => 'created'), 10_000, 'getOrCreate(k)');
+    assert.equal(value, 'created');
+    assert.equal(await region.get(`_lock${k}`), 'an ordinary entry, no TTL');
+  });
+
+  it('getOrCreate("_lock" + k) while k is locked leaves the lock item alone: it frees on release', async () => {
+    const k = key('overwrite');
+    const mutex = backend.getMutex(k);
+    assert.ok(mutex);
+    assert.equal(await mutex.acquire(false), true);
+    assert.equal(await region.getOrCreate(`_lock${k}`, () => 'entry'), 'entry');
+    assert.equal(await mutex.locked(), true, 'still our lock');
+    await mutex.release();
+    assert.equal(await mutex.locked(), false, 'the lock item was overwritten and never freed');
+  });
+
+  it('the backend refuses a key in the lock namespace that bypassed the key mangler', async () => {
+    await assert.rejects(backend.set('_lockfoo', makeCachedValue(1)), (error: unknown) => {
+      assert.ok(error instanceof ValidationError, String(error));
+      assert.match(error.message, /reserves for its distributed lock items.*default key mangler/);
+      return true;
+    });
+    await assert.rejects(backend.getMulti(['ok', '_lockfoo']), ValidationError);
+    assert.match(backend.keyMangler('_lockfoo'), /^sha1:[0-9a-f]{40}$/);
+  });
+});
+
+describe('PooledMemcachedBackend lock waits (15.6)', () => {
+  const own = usePrivateMemcached(1, { before, after });
+
+  it('an acquire whose caller gave up (signal aborted) stops polling the server', async () => {
+    const backend = new PooledMemcachedBackend({ url: own[0]?.address, distributed_lock: true, lock_timeout: 30 });
+    try {
+      const k = key('abandoned');
+      const holder = backend.getMutex(k) as MemcachedLock;
+      const waiter = backend.getMutex(k) as MemcachedLock;
+      assert.equal(await holder.acquire(false), true);
+      const controller = new AbortController();
+      const waiting = waiter.acquire(true, controller.signal);
+      await sleep(300);
+      const before = Number((await serverStats(own[0]?.address as string)).get('cmd_set'));
+      assert.ok(before > 2, 'the waiter polls with ADDs while the lock is held');
+      controller.abort(new Error('the caller left'));
+      await assert.rejects(waiting, /the caller left/);
+      const settled = Number((await serverStats(own[0]?.address as string)).get('cmd_set'));
+      await sleep(500); // ~6 ADDs would arrive in this time if the wait went on polling
+      const later = Number((await serverStats(own[0]?.address as string)).get('cmd_set'));
+      assert.equal(later, settled, `${later - settled} ADDs after the caller left`);
+      assert.equal(await holder.locked(), true);
+      await holder.release();
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('distributed_lock without lock_timeout warns once per process, with a code', async () => {
+    const script = `
+      const { PooledMemcachedBackend } = await import('./src/backends/memcached/index.ts');
+      const warnings = [];
+      process.on('warning', (w) => warnings.push(w.code));
+      new PooledMemcachedBackend({ url: 'a:1', distributed_lock: true });
+      new PooledMemcachedBackend({ url: 'a:1', distributed_lock: true, lock_timeout: 0 });
+      new PooledMemcachedBackend({ url: 'a:1', distributed_lock: true, lock_timeout: 30 });
+      new PooledMemcachedBackend({ url: 'a:1' });
+      await new Promise((resolve) => setImmediate(resolve));
+      process.stdout.write(JSON.stringify(warnings));`;
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '--no-warnings', '-e', script], { cwd: root });
+    assert.deepEqual(JSON.parse(stdout), ['DOGPILE_CACHE_MEMCACHED_LOCK_NO_TIMEOUT']);
   });
 });

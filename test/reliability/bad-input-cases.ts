@@ -174,6 +174,7 @@ export const CASES: BadInputCase[] = [
   { group: 'Durations', input: '`"0.5ms"` (under 1 ms)', call: 'new PooledMemcachedBackend({ url, socket_timeout: "0.5ms" })', expect: 'ValidationError', run: async () => memcached({ socket_timeout: '0.5ms' }).close() },
   { group: 'Durations', input: '`1e12` (over 10 years)', call: 'new PooledMemcachedBackend({ url, memcached_expire_time: 1e12 })', expect: 'ValidationError', run: async () => memcached({ memcached_expire_time: 1e12 }).close() },
   { group: 'Durations', input: '`"11000d"` (over 10 years)', call: 'new PooledMemcachedBackend({ url, lock_timeout: "11000d" })', expect: 'ValidationError', run: async () => memcached({ lock_timeout: '11000d' }).close() },
+  { group: 'Keys', input: '`"_lockfoo"` (the lock items\' reserved prefix)', call: 'memcachedBackend.set("_lockfoo", v)', expect: 'ValidationError', note: 'through a region the default key mangler hashes it instead', run: () => withBackend(memcached(), (b) => b.set('_lockfoo', makeCachedValue(1))) },
 ];
 
 /** What a case did: the error class name (or "accepted") and the message. */

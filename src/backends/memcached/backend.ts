@@ -7,10 +7,11 @@
  */
 import { BytesBackend, NO_VALUE, type BackendArguments, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
 import { BackendUnavailableError, ValidationError, ValueTooLargeError } from '../../errors.js';
-import { MEMCACHED_MAX_KEY_BYTES, memcachedSafeMangler } from '../../keys.js';
+import { MEMCACHED_MAX_KEY_BYTES } from '../../keys.js';
 import { assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
 import type { Connection } from './connection.js';
 import { loadMemcachedDrivers } from './drivers.js';
+import { LOCK_PREFIX, isReservedKey, lockKeyFor, memcachedKeyMangler } from './keys.js';
 import { MemcachedLock, type LockStore } from './lock.js';
 import { readSettings, type MemcachedSettings, type PooledMemcachedBackendArguments } from './options.js';
 import { ServerPool, isNeverSent, type ServerPoolStats } from './pool.js';
@@ -22,6 +23,26 @@ import { HashRing } from './ring.js';
 const UNSAFE_KEY = /[\x00-\x20\x7f]/;
 // Requests in flight on every shared connection of a server before another connection is opened.
 const GROW_AT_PENDING = 128;
+
+/** The code of the warning {@link warnLockWithoutTimeout} emits, for `process.on('warning')` filters. */
+export const LOCK_WITHOUT_TIMEOUT_WARNING = 'DOGPILE_CACHE_MEMCACHED_LOCK_NO_TIMEOUT';
+
+let warnedLockWithoutTimeout = false;
+
+/**
+ * Warns once per process that a distributed lock without `lock_timeout` outlives a crashed holder.
+ * The default stays 0 (dogpile's, so configurations keep their meaning); a warning, not an error.
+ */
+function warnLockWithoutTimeout(): void {
+  if (warnedLockWithoutTimeout) return;
+  warnedLockWithoutTimeout = true;
+  process.emitWarning(
+    'PooledMemcachedBackend: distributed_lock is on with lock_timeout 0 (dogpile\'s default), so a lock item never expires: ' +
+      'a process that crashes while holding a lock leaves its key locked until the item is deleted or evicted. ' +
+      'Set lock_timeout a little above your slowest creator, e.g. lock_timeout: 30.',
+    { code: LOCK_WITHOUT_TIMEOUT_WARNING },
+  );
+}
 
 /**
  * A memcached backend for the dogpile byte format: keys spread over the servers by a ketama-style
@@ -47,8 +68,11 @@ const GROW_AT_PENDING = 128;
  * ```
  */
 export class PooledMemcachedBackend extends BytesBackend {
-  /** Keys memcached cannot hold (over 250 bytes, spaces, control characters) become `"sha1:" + sha1(key)`; the region adopts it. */
-  override keyMangler: (key: string) => string = memcachedSafeMangler;
+  /**
+   * Keys memcached cannot hold (over 250 bytes, spaces, control characters) and keys in the lock
+   * items' namespace (starting with `"_lock"`) become `"sha1:" + sha1(key)`; the region adopts it.
+   */
+  override keyMangler: (key: string) => string = memcachedKeyMangler;
 
   readonly #settings: MemcachedSettings;
   readonly #ring: HashRing;
@@ -66,6 +90,7 @@ export class PooledMemcachedBackend extends BytesBackend {
   constructor(args: PooledMemcachedBackendArguments | BackendArguments = {}) {
     super();
     this.#settings = readSettings(args as BackendArguments);
+    if (this.#settings.distributedLock && this.#settings.lockTimeoutSeconds === 0) warnLockWithoutTimeout();
     this.#ring = new HashRing(this.#settings.servers.map((server) => server.name));
     this.#lockStore = {
       add: (key, value, ttlSeconds) => this.#run(key, (c) => c.store(Opcode.ADD, key, value, toExptime(ttlSeconds, Date.now()))),
@@ -137,14 +162,15 @@ export class PooledMemcachedBackend extends BytesBackend {
   }
 
   /**
-   * With `distributed_lock`, a lock on the item `"_lock" + key` (hashed like any key when it is too
-   * long for memcached) that expires after `lock_timeout`; otherwise null, and the region uses its
-   * in-process lock. Guarantees and limits: docs/backends/memcached.md, "The distributed lock".
+   * With `distributed_lock`, a lock on the item `"_lock" + key` (dogpile's name; `"_locksha1:" +
+   * sha1(key)` when that is too long for memcached) that expires after `lock_timeout`; otherwise null,
+   * and the region uses its in-process lock. Guarantees and limits: docs/backends/memcached.md,
+   * "The distributed lock".
    */
   override getMutex(key: string): CacheMutex | null {
     if (!this.#settings.distributedLock) return null;
     assertKey(key);
-    return new MemcachedLock(this.#lockStore, memcachedSafeMangler(`_lock${key}`), this.#settings.lockTimeoutSeconds);
+    return new MemcachedLock(this.#lockStore, lockKeyFor(key), this.#settings.lockTimeoutSeconds);
   }
 
   /**
@@ -165,7 +191,14 @@ export class PooledMemcachedBackend extends BytesBackend {
 
   #checkKey(key: string): void {
     assertKey(key);
-    if (key.length * 3 <= MEMCACHED_MAX_KEY_BYTES && !UNSAFE_KEY.test(key)) return;
+    if (key.length * 3 <= MEMCACHED_MAX_KEY_BYTES && !UNSAFE_KEY.test(key) && !isReservedKey(key)) return;
+    if (isReservedKey(key)) {
+      throw new ValidationError(
+        `The key ${describe(key)} starts with "${LOCK_PREFIX}", which this backend reserves for its distributed lock items ` +
+          '(a cache entry there could block or break a lock). Keep the region\'s default key mangler (this backend\'s keyMangler ' +
+          'hashes such keys) or give the key another prefix.',
+      );
+    }
     const bytes = Buffer.byteLength(key, 'utf8');
     if (bytes > MEMCACHED_MAX_KEY_BYTES || UNSAFE_KEY.test(key)) {
       throw new ValidationError(
