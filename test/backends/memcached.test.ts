@@ -408,7 +408,7 @@ describe('PooledMemcachedBackend with failing servers (private memcached process
     }
   }
 
-  it('a stopped server: its keys go to the next server at once, and come back after dead_retry', async () => {
+  it('a stopped server: its keys go to the next server at once, and come back once a probe connects', async () => {
     const backend = new PooledMemcachedBackend({ url: own.map((s) => s.address), dead_retry: 1, socket_timeout: 0.5 });
     const victim = own[0] as PrivateMemcached;
     const { key: k, next } = keyOn(0, 'failover');
@@ -424,8 +424,11 @@ describe('PooledMemcachedBackend with failing servers (private memcached process
       const read = await timed(backend.getMulti([k, onB, onC]));
       assert.deepEqual(read.value?.map(payloadOf), [NO_VALUE, 'b', 'c'], `a miss on the next server, not an error: ${String(read.error)}`);
       assert.ok(read.ms < 500, `no wait for the dead server (${read.ms.toFixed(0)} ms)`);
-      assert.equal(backend.poolStats()[0]?.alive, false);
+      // Each call tried the dead server once (a refused connect, then the next server); the third
+      // consecutive failure opens its circuit, and calls skip it from then on.
       assert.equal(await backend.get(k), NO_VALUE);
+      assert.equal(await backend.get(k), NO_VALUE);
+      assert.equal(backend.poolStats()[0]?.alive, false);
 
       await backend.set(k, cv('during'));
       const fallback = direct(next);
@@ -433,10 +436,17 @@ describe('PooledMemcachedBackend with failing servers (private memcached process
       await fallback.close();
 
       await victim.restart();
-      await sleep(1100); // dead_retry
+      // The first call after the probe interval (dead_retry, 1 s here) starts a probe and still goes to the
+      // next server; the owner takes requests once the probe has connected. 10 s: slack for a loaded machine.
+      const deadline = Date.now() + 10_000;
+      while (backend.poolStats()[0]?.alive !== true) {
+        assert.ok(Date.now() < deadline, 'the restarted server was not probed back into use');
+        assert.equal(payloadOf(await backend.get(k)), 'during', 'until then its keys stay on the next server');
+        await sleep(100);
+      }
       await backend.set(k, cv('after'));
       const owner = direct(0);
-      assert.equal(payloadOf(await owner.get(k)), 'after', 'the owner is used again after dead_retry');
+      assert.equal(payloadOf(await owner.get(k)), 'after', 'the owner is used again once the probe connected');
       await owner.close();
       assert.equal(backend.poolStats()[0]?.alive, true);
     } finally {
@@ -471,7 +481,7 @@ describe('PooledMemcachedBackend with failing servers (private memcached process
     }
   });
 
-  it('every server dead: BackendUnavailableError at once, without retrying them all on each request', async () => {
+  it('every server dead: BackendUnavailableError at once once the breakers open; one probe per server per interval', async () => {
     // Three listeners that hang up on every connection (a fault a healthy memcached never shows),
     // counting the connection attempts.
     let attempts = 0;
@@ -488,21 +498,66 @@ describe('PooledMemcachedBackend with failing servers (private memcached process
     const urls = hangUps.map((server) => `127.0.0.1:${(server.address() as net.AddressInfo).port}`);
     const backend = new PooledMemcachedBackend({ url: urls, dead_retry: 60, socket_timeout: 1 });
     try {
-      const first = await timed(backend.get(key('dead')));
-      assert.ok(first.error instanceof BackendUnavailableError, String(first.error));
-      assert.ok(first.ms < 1000, `first request ${first.ms.toFixed(0)} ms`);
-      assert.equal(attempts, 3, 'each server was tried once');
+      // Three consecutive failures open a server's circuit (as on etcd and Mongo); each call tries each server once.
+      for (let i = 1; i <= 3; i++) {
+        const first = await timed(backend.get(key('dead')));
+        assert.ok(first.error instanceof BackendUnavailableError, String(first.error));
+        assert.ok(first.ms < 1000, `request ${i} took ${first.ms.toFixed(0)} ms`);
+        assert.equal(attempts, 3 * i, 'each server was tried once');
+      }
       assert.ok(backend.poolStats().every((s) => !s.alive));
+      const openedAt = Date.now();
       for (let i = 0; i < 50; i++) {
         const again = await timed(backend.getMulti([key('dead'), key('dead')]));
         assert.ok(again.error instanceof BackendUnavailableError);
         assert.match((again.error as Error).message, /Every memcached server/);
-        assert.ok(again.ms < 50, `request ${i} took ${again.ms.toFixed(1)} ms`);
+        // A generous sanity bound: no connection attempt is made, so this is a few microseconds.
+        assert.ok(again.ms < 200, `request ${i} took ${again.ms.toFixed(1)} ms`);
       }
-      assert.equal(attempts, 3, 'no connection attempts while every server is dead (oslo 3.2 marked them all live again)');
+      if (Date.now() - openedAt < 2000) {
+        assert.equal(attempts, 9, 'no connection attempts while every circuit is open (oslo 3.2 marked them all live again)');
+      }
+      // After the probe interval (2 s: dead_retry 60 is longer) the next call starts one probe per server
+      // in the background and still fails at once; the probes run beside it.
+      await sleep(Math.max(0, openedAt + 2100 - Date.now()));
+      const before = attempts;
+      const probed = await timed(backend.get(key('dead')));
+      assert.ok(probed.error instanceof BackendUnavailableError, String(probed.error));
+      assert.ok(probed.ms < 200, `the call that starts the probes does not wait for them (${probed.ms.toFixed(1)} ms)`);
+      const deadline = Date.now() + 5000; // the probes' connections arrive shortly; slack for a loaded machine
+      while (attempts < before + 3 && Date.now() < deadline) await sleep(10);
+      for (let i = 0; i < 10; i++) await timed(backend.get(key('dead')));
+      assert.equal(attempts, before + 3, 'one probe per server per interval');
     } finally {
       await backend.close();
       await Promise.all(hangUps.map((server) => new Promise((resolve) => server.close(resolve))));
+    }
+  });
+
+  it('every server hung while connecting: a call costs one socket_timeout, not one per server', async () => {
+    // Listeners that accept connections and never answer (what a SIGSTOPped memcached's kernel does).
+    const held: net.Socket[] = [];
+    const silent = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const server = net.createServer((socket) => void held.push(socket));
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        return server;
+      }),
+    );
+    const urls = silent.map((server) => `127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+    const backend = new PooledMemcachedBackend({ url: urls, socket_timeout: 0.5 });
+    try {
+      const first = await timed(backend.get(key('hung-connect')));
+      assert.ok(first.error instanceof BackendUnavailableError, String(first.error));
+      // One hung connect is 500 ms; moving on to the next hung server and the next would be 1500 ms.
+      assert.ok(first.ms < 1000, `the first call took ${first.ms.toFixed(0)} ms`);
+      assert.equal(backend.poolStats().filter((s) => !s.alive).length, 1, 'the hung server is skipped from now on');
+      const second = await timed(backend.get(key('hung-connect')));
+      assert.ok(second.error instanceof BackendUnavailableError && second.ms < 1000, `${second.ms.toFixed(0)} ms`);
+    } finally {
+      await backend.close();
+      for (const socket of held) socket.destroy();
+      await Promise.all(silent.map((server) => new Promise((resolve) => server.close(resolve))));
     }
   });
 

@@ -9,11 +9,12 @@ import { BytesBackend, NO_VALUE, type BackendArguments, type CacheMutex, type Ma
 import { BackendUnavailableError, ValidationError, ValueTooLargeError } from '../../errors.js';
 import { MEMCACHED_MAX_KEY_BYTES } from '../../keys.js';
 import { assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
-import type { Connection } from './connection.js';
+import { isNoAnswer, type Connection } from './connection.js';
 import { loadMemcachedDrivers } from './drivers.js';
 import { LOCK_PREFIX, isReservedKey, lockKeyFor, memcachedKeyMangler } from './keys.js';
 import { MemcachedLock, type LockStore } from './lock.js';
 import { readSettings, type MemcachedSettings, type PooledMemcachedBackendArguments } from './options.js';
+import { PROBE_INTERVAL_MS } from './breaker.js';
 import { ServerPool, isNeverSent, type ServerPoolStats } from './pool.js';
 import { ITEM_OVERHEAD_BYTES, MAX_RELATIVE_EXPTIME, Opcode, toExptime } from './protocol.js';
 import { HashRing } from './ring.js';
@@ -21,6 +22,18 @@ import { HashRing } from './ring.js';
 // Spaces and control characters end a key in memcached's text protocol, so text-protocol clients
 // (python-memcached, oslo) could never address such an item.
 const UNSAFE_KEY = /[\x00-\x20\x7f]/;
+const NONE: ReadonlySet<never> = new Set();
+
+/**
+ * True when a call may go on to the next server after `error` from opening a connection: it was never
+ * sent (so even an ADD can move), and it did not cost a whole `socket_timeout` (a server that hung
+ * while connecting). Moving on after a hang could cost another `socket_timeout` per hung server, past
+ * the documented bound of 2 x `socket_timeout` per call; the hung server's circuit is open by then, so
+ * the next call goes elsewhere at once.
+ */
+function canReroute(error: unknown): boolean {
+  return isNeverSent(error) && !isNoAnswer(error);
+}
 // Requests in flight on every shared connection of a server before another connection is opened.
 const GROW_AT_PENDING = 128;
 
@@ -47,8 +60,9 @@ function warnLockWithoutTimeout(): void {
 /**
  * A memcached backend for the dogpile byte format: keys spread over the servers by a ketama-style
  * consistent-hash ring, shared pipelined connections pooled by generic-pool, a real multi-get (one
- * pipelined batch per server), dead servers skipped for `dead_retry`, and an optional distributed
- * lock. Registry names `oslo_cache.memcache_pool` and `memcached`.
+ * pipelined batch per server), a circuit breaker per server (a failed server is skipped and probed
+ * every 2 s), and an optional distributed lock. Registry names `oslo_cache.memcache_pool` and
+ * `memcached`. A call settles within 2 x `socket_timeout`.
  *
  * Importing this module loads no driver: memjs and generic-pool are imported on the first
  * operation, which rejects with `MissingDependencyError` naming the package when one is missing.
@@ -268,15 +282,21 @@ export class PooledMemcachedBackend extends BytesBackend {
     return this.#loading;
   }
 
-  /** The live server for `key`: its owner on the ring, or the next live one. Throws when all are dead. */
-  #route(servers: readonly ServerPool[], key: string): ServerPool {
+  /**
+   * The live server for `key`: its owner on the ring, or the next live one, passing over `skip` (the
+   * servers this call could not connect to). Throws when none is left.
+   */
+  #route(servers: readonly ServerPool[], key: string, skip: ReadonlySet<ServerPool> = NONE): ServerPool {
     const owner = servers[this.#ring.nodeFor(key)] as ServerPool;
-    if (owner.isAlive()) return owner;
-    const next = this.#ring.findNode(key, (index) => (servers[index] as ServerPool).isAlive());
+    if (!skip.has(owner) && owner.isAlive()) return owner;
+    const next = this.#ring.findNode(key, (index) => {
+      const server = servers[index] as ServerPool;
+      return !skip.has(server) && server.isAlive();
+    });
     if (next < 0) {
       throw new BackendUnavailableError(
-        `Every memcached server (${this.#ring.nodes.join(', ')}) failed within the last dead_retry ` +
-          `(${this.#settings.deadRetryMs / 1000} s) and is skipped until then; failing at once rather than waiting on them.`,
+        `Every memcached server (${this.#ring.nodes.join(', ')}) is skipped after failing, and the probes since ` +
+          `(one per server every ${Math.min(this.#settings.deadRetryMs, PROBE_INTERVAL_MS) / 1000} s) have not connected; failing at once rather than waiting on them.`,
       );
     }
     return servers[next] as ServerPool;
@@ -305,10 +325,12 @@ export class PooledMemcachedBackend extends BytesBackend {
     if (this.#closing !== undefined) throw this.#closedError();
     const servers = await this.#load();
     let failure: unknown;
-    for (let attempt = 0; attempt <= servers.length; attempt++) {
+    const tried = new Set<ServerPool>();
+    // Ends: every pass either returns, throws, or adds a server to `tried`.
+    for (;;) {
       let server: ServerPool;
       try {
-        server = this.#route(servers, key);
+        server = this.#route(servers, key, tried);
       } catch (error) {
         throw failure ?? error; // the last live server's own failure says more than "all are dead"
       }
@@ -316,32 +338,32 @@ export class PooledMemcachedBackend extends BytesBackend {
       try {
         connection = await server.connection();
       } catch (error) {
-        if (!isNeverSent(error)) throw error;
+        if (!canReroute(error)) throw error;
         failure = error;
+        tried.add(server);
         continue;
       }
       return request(connection);
     }
-    throw failure;
   }
 
   /** Runs `request` once per server with that server's share of `keys` (one pipelined batch each), in parallel. */
   async #each(keys: readonly string[], request: (connection: Connection, keys: string[]) => Promise<void>): Promise<void> {
     if (this.#closing !== undefined) throw this.#closedError();
     const servers = this.#servers ?? (await this.#load());
-    await this.#eachGroup(servers, keys, request, 0);
+    await this.#eachGroup(servers, keys, request, NONE);
   }
 
   async #eachGroup(
     servers: readonly ServerPool[],
     keys: readonly string[],
     request: (connection: Connection, keys: string[]) => Promise<void>,
-    depth: number,
+    skip: ReadonlySet<ServerPool>,
     failure?: unknown,
   ): Promise<void> {
     let groups: Map<ServerPool, string[]>;
     try {
-      groups = this.#group(servers, keys);
+      groups = this.#group(servers, keys, skip);
     } catch (error) {
       throw failure ?? error; // the last live server's own failure says more than "all are dead"
     }
@@ -352,9 +374,9 @@ export class PooledMemcachedBackend extends BytesBackend {
           try {
             connection = await server.connection();
           } catch (error) {
-            // Never sent: the dead server's keys go to the next live servers.
-            if (!isNeverSent(error) || depth >= servers.length) throw error;
-            return this.#eachGroup(servers, group, request, depth + 1, error);
+            // Never sent: the server's keys go to the next live servers (ends: `skip` grows each time).
+            if (!canReroute(error)) throw error;
+            return this.#eachGroup(servers, group, request, new Set([...skip, server]), error);
           }
         }
         return request(connection, group);
@@ -363,11 +385,11 @@ export class PooledMemcachedBackend extends BytesBackend {
   }
 
   /** `keys` by the live server that holds them; throws when every server is dead. */
-  #group(servers: readonly ServerPool[], keys: readonly string[]): Map<ServerPool, string[]> {
-    if (servers.length === 1) return new Map([[this.#route(servers, keys[0] as string), [...keys]]]);
+  #group(servers: readonly ServerPool[], keys: readonly string[], skip: ReadonlySet<ServerPool>): Map<ServerPool, string[]> {
+    if (servers.length === 1) return new Map([[this.#route(servers, keys[0] as string, skip), [...keys]]]);
     const groups = new Map<ServerPool, string[]>();
     for (const key of keys) {
-      const server = this.#route(servers, key);
+      const server = this.#route(servers, key, skip);
       const group = groups.get(server);
       if (group === undefined) groups.set(server, [key]);
       else group.push(key);

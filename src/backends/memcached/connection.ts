@@ -12,7 +12,7 @@
  * - Failing a connection fails every request pending on it (memjs's `Server.error()`). That is right
  *   for memcached: it answers a connection's requests in order, so everything queued behind a stuck
  *   reply is stuck too. Those requests fail with `BackendUnavailableError` after at most
- *   `socket_timeout`; the pool marks the server dead, so later requests go elsewhere at once.
+ *   `socket_timeout`; the server's circuit breaker opens, so later requests go elsewhere at once.
  * - A connection the server closes (restart, idle timeout, a proxy hanging up) fails its pending
  *   requests, or its opening, at once; memjs would leave them waiting for the timeout and silently
  *   reconnect on the next write.
@@ -86,6 +86,17 @@ export function ownCopy(bytes: Buffer): Buffer {
   const copy = Buffer.allocUnsafeSlow(bytes.length);
   bytes.copy(copy);
   return copy;
+}
+
+/** The error memjs is failed with when the server did not answer in time (connecting or replying). */
+class NoAnswerError extends Error {}
+
+/** True for a connection failure caused by the server not answering within `socket_timeout` (a hung server). */
+export function isNoAnswer(error: unknown): boolean {
+  if (!(error instanceof BackendUnavailableError)) return false;
+  const cause = error.cause;
+  // memjs's own connect and inactivity timers (same length as ours) may fire first.
+  return cause instanceof NoAnswerError || (cause instanceof Error && /^socket timed out/.test(cause.message));
 }
 
 function describeError(error: unknown): string {
@@ -183,7 +194,7 @@ export class Connection {
     const opaque = this.#nextOpaque();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#server.error(new Error(`no answer within ${this.#timeoutMs} ms while connecting (socket_timeout)`));
+        this.#server.error(new NoAnswerError(`no answer within ${this.#timeoutMs} ms while connecting (socket_timeout)`));
       }, this.#timeoutMs);
       this.#server.onResponse(opaque, (response) => {
         clearTimeout(timer);
@@ -391,7 +402,7 @@ export class Connection {
     const oldest = this.#server.requestTimeouts[0];
     const now = this.#timestamp();
     if (oldest !== undefined && oldest <= now) {
-      this.#server.error(new Error(`no reply within ${this.#timeoutMs} ms (socket_timeout)`));
+      this.#server.error(new NoAnswerError(`no reply within ${this.#timeoutMs} ms (socket_timeout)`));
     } else {
       this.#arm(oldest === undefined ? this.#timeoutMs : oldest - now + 1);
     }

@@ -8,7 +8,7 @@
  *   the new holder's lock.
  *
  * Limits: memcached may evict the lock item under memory pressure (it is an ordinary item), and
- * while the lock key's server is marked dead the lock lives on the next server of the ring, so
+ * while the lock key's server is skipped (its circuit open) the lock lives on the next server of the ring, so
  * two holders can overlap during a failover. The lock is a herd limiter, not a correctness lock.
  *
  * @module

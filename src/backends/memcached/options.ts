@@ -34,7 +34,10 @@ export interface PooledMemcachedBackendArguments {
    * operation fails with `QueueEmptyError`. Connections are shared, so this bounds establishing one.
    */
   poolConnectionGetTimeout?: Duration;
-  /** Seconds a server that failed is skipped, its keys going to the next server (`dead_retry`), default 300. */
+  /**
+   * `dead_retry`, default 300: the probe interval of a server whose circuit breaker is open, capped at
+   * 2 s (its keys go to the next server meanwhile); 0 turns the breaker off.
+   */
   deadRetry?: Duration;
   /** Seconds to wait for a connection or a reply before the server counts as down (`socket_timeout`), default 3. */
   socketTimeout?: Duration;
