@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import type { MemcachedLock } from '../../src/backends/memcached/lock.js';
-import { CacheRegion, ValidationError, isNoValue, makeCachedValue } from '../../src/index.js';
+import { CacheRegion, SerializationError, ValidationError, isNoValue, makeCachedValue } from '../../src/index.js';
 import { withDeadline } from '../reliability/support.js';
 import { memcachedServers } from '../support/servers.js';
 import { serverStats, usePrivateMemcached } from './memcached-support.js';
@@ -203,5 +203,24 @@ describe('PooledMemcachedBackend lock waits (15.6)', () => {
     const root = fileURLToPath(new URL('../..', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '--no-warnings', '-e', script], { cwd: root });
     assert.deepEqual(JSON.parse(stdout), ['DOGPILE_CACHE_MEMCACHED_LOCK_NO_TIMEOUT']);
+  });
+});
+
+describe('PooledMemcachedBackend with a corrupt entry on the server (16.6)', () => {
+  it('get rejects with SerializationError; getMulti returns the good values and NO_VALUE for the corrupt one', async () => {
+    const backend = new PooledMemcachedBackend({ url: servers });
+    try {
+      const [good1, bad, good2] = [key('good'), key('corrupt'), key('good')];
+      await backend.setMulti({ [good1]: makeCachedValue('one'), [good2]: makeCachedValue('two') });
+      await backend.setSerialized(bad, Buffer.from('not the dogpile format')); // what another client may leave there
+      await assert.rejects(backend.get(bad), SerializationError);
+      const values = await backend.getMulti([good1, bad, good2]);
+      assert.deepEqual(
+        values.map((v) => (isNoValue(v) ? 'NO_VALUE' : v.payload)),
+        ['one', 'NO_VALUE', 'two'],
+      );
+    } finally {
+      await backend.close();
+    }
   });
 });

@@ -5,8 +5,10 @@
  *
  * @module
  */
-import { BytesBackend, NO_VALUE, type BackendArguments, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
-import { BackendUnavailableError, ValidationError, ValueTooLargeError } from '../../errors.js';
+import { BytesBackend, NO_VALUE, type BackendArguments, type BackendResult, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
+import { BackendUnavailableError, SerializationError, ValidationError, ValueTooLargeError } from '../../errors.js';
+import { debug } from '../../log.js';
+import { parseSerialized } from '../../serializers.js';
 import { MEMCACHED_MAX_KEY_BYTES } from '../../keys.js';
 import { assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
 import { isNoAnswer, type Connection } from './connection.js';
@@ -141,6 +143,25 @@ export class PooledMemcachedBackend extends BytesBackend {
     const found = new Map<string, Buffer>();
     await this.#each([...new Set(keys)], (c, group) => c.getBatch(group, found));
     return keys.map((key) => found.get(key) ?? NO_VALUE);
+  }
+
+  /**
+   * Reads many entries. A corrupt entry (bytes not in the dogpile format, or that the serializer
+   * cannot read) is `NO_VALUE` in its place, logged under `NODE_DEBUG=dogpile-cache`, so one bad
+   * item does not fail the others; a single {@link get} of it rejects with `SerializationError`.
+   */
+  override async getMulti(keys: readonly string[]): Promise<BackendResult[]> {
+    assertKeys(keys);
+    const raw = await this.getSerializedMulti(keys);
+    return raw.map((bytes, i) => {
+      try {
+        return parseSerialized(bytes, this.serializer);
+      } catch (error) {
+        if (!(error instanceof SerializationError)) throw error;
+        debug('memcached: the entry %s is corrupt, read as a miss: %s', describe(keys[i]), error.message);
+        return NO_VALUE;
+      }
+    });
   }
 
   async setSerialized(key: string, value: Buffer): Promise<void> {
