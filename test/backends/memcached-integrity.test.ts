@@ -8,8 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
+import { checkMemjsShape } from '../../src/backends/memcached/drivers.js';
 import type { MemcachedLock } from '../../src/backends/memcached/lock.js';
-import { CacheRegion, SerializationError, ValidationError, isNoValue, makeCachedValue } from '../../src/index.js';
+import { CacheRegion, ConfigurationError, SerializationError, ValidationError, isNoValue, makeCachedValue } from '../../src/index.js';
 import { withDeadline } from '../reliability/support.js';
 import { memcachedServers } from '../support/servers.js';
 import { serverStats, usePrivateMemcached } from './memcached-support.js';
@@ -222,5 +223,20 @@ describe('PooledMemcachedBackend with a corrupt entry on the server (16.6)', () 
     } finally {
       await backend.close();
     }
+  });
+});
+
+describe('PooledMemcachedBackend checks the memjs internals it drives at load', () => {
+  it('the installed memjs passes; one without them is a ConfigurationError naming what is missing and the tested range', async () => {
+    const memjs = await import('memjs');
+    checkMemjsShape((memjs as { default?: unknown }).default ?? memjs);
+    const older = { Server: function Server() {}, Utils: { timestamp: () => 0 } };
+    assert.throws(() => checkMemjsShape(older), (error: unknown) => {
+      assert.ok(error instanceof ConfigurationError, String(error));
+      assert.match(error.message, /Server\.prototype\.appendToBuffer/);
+      assert.match(error.message, /memjs >=1\.3\.0 <1\.4\.0/);
+      return true;
+    });
+    assert.throws(() => checkMemjsShape({}), ConfigurationError);
   });
 });
