@@ -16,7 +16,8 @@
  * and a request that times out or a connection that breaks with requests pending counts as a failure.
  * While the circuit is open the backend's router skips the server (its keys go to the next server on
  * the ring); when a probe is due, the router starts one (a connection attempt) in the background and
- * still reroutes the request, so no caller waits on a probe unless every server is down.
+ * still reroutes the request (or fails it at once when every server is skipped): no caller waits on a
+ * probe.
  *
  * @module
  */
