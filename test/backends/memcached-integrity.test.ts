@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { checkMemjsShape } from '../../src/backends/memcached/drivers.js';
 import type { MemcachedLock } from '../../src/backends/memcached/lock.js';
-import { CacheRegion, ConfigurationError, SerializationError, ValidationError, isNoValue, makeCachedValue } from '../../src/index.js';
+import { BackendUnavailableError, CacheRegion, ConfigurationError, SerializationError, ValidationError, isNoValue, makeCachedValue } from '../../src/index.js';
 import { withDeadline } from '../reliability/support.js';
 import { memcachedServers } from '../support/servers.js';
 import { serverStats, usePrivateMemcached } from './memcached-support.js';
@@ -238,5 +238,38 @@ describe('PooledMemcachedBackend checks the memjs internals it drives at load', 
       return true;
     });
     assert.throws(() => checkMemjsShape({}), ConfigurationError);
+  });
+});
+
+describe('PooledMemcachedBackend close() against a hung server (15.1)', () => {
+  const own = usePrivateMemcached(1, { before, after });
+
+  it('settles within socket_timeout with requests in flight, and at once while connecting', async () => {
+    const server = own[0] as NonNullable<(typeof own)[0]>;
+    const SOCKET_TIMEOUT_MS = 1000;
+    // Slack for a loaded 2-core machine; the bug this guards against is a close() that waits for ever.
+    const SLACK_MS = 1500;
+    const warm = new PooledMemcachedBackend({ url: server.address, socket_timeout: SOCKET_TIMEOUT_MS / 1000 });
+    const cold = new PooledMemcachedBackend({ url: server.address, socket_timeout: SOCKET_TIMEOUT_MS / 1000 });
+    try {
+      await warm.set(key('warm'), makeCachedValue(1)); // an open connection
+      server.pause();
+      const inFlight = Array.from({ length: 10 }, () => warm.get(key('hung')).then(() => 'answered', (error: unknown) => error));
+      const connecting = cold.get(key('hung')).then(() => 'answered', (error: unknown) => error);
+      await sleep(50);
+      let started = performance.now();
+      await withDeadline(warm.close(), 2 * SOCKET_TIMEOUT_MS + SLACK_MS, 'close() with requests in flight');
+      const warmMs = performance.now() - started;
+      started = performance.now();
+      await withDeadline(cold.close(), 2 * SOCKET_TIMEOUT_MS + SLACK_MS, 'close() while connecting');
+      const coldMs = performance.now() - started;
+      assert.ok(warmMs < SOCKET_TIMEOUT_MS + SLACK_MS, `close() with requests in flight took ${warmMs.toFixed(0)} ms`);
+      assert.ok(coldMs < SLACK_MS, `close() while connecting took ${coldMs.toFixed(0)} ms`);
+      for (const outcome of [...(await Promise.all(inFlight)), await connecting]) {
+        assert.ok(outcome instanceof BackendUnavailableError, String(outcome));
+      }
+    } finally {
+      server.resume();
+    }
   });
 });
