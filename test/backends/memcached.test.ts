@@ -423,7 +423,8 @@ describe('PooledMemcachedBackend with failing servers (private memcached process
       // The first request after the kill is a multi-get: the dead server's share goes to the next server.
       const read = await timed(backend.getMulti([k, onB, onC]));
       assert.deepEqual(read.value?.map(payloadOf), [NO_VALUE, 'b', 'c'], `a miss on the next server, not an error: ${String(read.error)}`);
-      assert.ok(read.ms < 500, `no wait for the dead server (${read.ms.toFixed(0)} ms)`);
+      // Sanity bound: a refused connection fails in milliseconds; 1 s is slack for a loaded machine.
+      assert.ok(read.ms < 1000, `no wait for the dead server (${read.ms.toFixed(0)} ms)`);
       // Each call tried the dead server once (a refused connect, then the next server); the third
       // consecutive failure opens its circuit, and calls skip it from then on.
       assert.equal(await backend.get(k), NO_VALUE);
@@ -470,11 +471,13 @@ describe('PooledMemcachedBackend with failing servers (private memcached process
       }
       await Promise.all(requests);
       const slowest = Math.max(...results.map((r) => r.ms));
-      assert.ok(slowest < 300 + 250, `slowest request ${slowest.toFixed(0)} ms (socket_timeout 300 ms)`);
+      // memjs alone never times out here; the documented bound is 2 x socket_timeout (+400 ms of load slack).
+      assert.ok(slowest < 2 * 300 + 400, `slowest request ${slowest.toFixed(0)} ms (socket_timeout 300 ms)`);
       const failed = results.filter((r) => r.error !== undefined);
       assert.ok(failed.length > 0, 'requests in flight on the hung server fail');
       for (const r of failed) assert.ok(r.error instanceof BackendUnavailableError, String(r.error));
-      assert.ok(results.slice(-5).every((r) => r.value === NO_VALUE && r.ms < 50), 'once marked dead, its keys go to the next server at once');
+      // Under one socket_timeout: they did not wait on the hung server (its circuit is open).
+      assert.ok(results.slice(-5).every((r) => r.value === NO_VALUE && r.ms < 300), 'once its circuit is open, its keys go to the next server at once');
     } finally {
       frozen.resume();
       await backend.close();
