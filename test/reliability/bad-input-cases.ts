@@ -220,6 +220,15 @@ export const CASES: BadInputCase[] = [
   { group: 'Durations', input: '`0`', call: 'new Etcd3Backend({ endpoints, lease_window: 0 })', expect: 'ValidationError', note: 'range 0.001 – 1,000,000,000 s', run: async () => new Etcd3Backend({ endpoints: ['http://127.0.0.1:1'], lease_window: 0 }).close() },
   { group: 'Arguments', input: 'an endpoint with credentials `http://user:pw@h:2379`', call: 'new Etcd3Backend({ endpoints: ["http://user:pw@h:2379"] })', expect: 'ValidationError', note: 'shown as `http://***@h:2379`; use username/password', run: async () => new Etcd3Backend({ endpoints: ['http://user:pw@127.0.0.1:2379'] }).close() },
   { group: 'Arguments', input: '`password: 12345` (not a string)', call: 'new Etcd3Backend({ endpoints, username, password: 12345 })', expect: 'ValidationError', note: 'the value is not shown', run: async () => new Etcd3Backend({ endpoints: ['http://127.0.0.1:1'], username: 'root', password: 12345 }).close() },
+  // ---------------------------------------------------------------- memcached duration ranges (issue 15.3)
+  { group: 'Durations', input: '`"30d"` (over 2^31 ms, Node\'s timer limit)', call: 'new PooledMemcachedBackend({ url, socket_timeout: "30d" })', expect: 'ValidationError', run: async () => memcached({ socket_timeout: '30d' }).close() },
+  { group: 'Durations', input: '`"30d"` (over 2^31 ms, Node\'s timer limit)', call: 'new PooledMemcachedBackend({ url, pool_connection_get_timeout: "30d" })', expect: 'ValidationError', run: async () => memcached({ pool_connection_get_timeout: '30d' }).close() },
+  { group: 'Durations', input: '`"30d"` (over 2^31 ms, Node\'s timer limit)', call: 'new PooledMemcachedBackend({ url, pool_unused_timeout: "30d" })', expect: 'ValidationError', run: async () => memcached({ pool_unused_timeout: '30d' }).close() },
+  { group: 'Durations', input: '`1e12`', call: 'new PooledMemcachedBackend({ url, dead_retry: 1e12 })', expect: 'ValidationError', run: async () => memcached({ dead_retry: 1e12 }).close() },
+  { group: 'Durations', input: '`"0.5ms"` (under 1 ms)', call: 'new PooledMemcachedBackend({ url, socket_timeout: "0.5ms" })', expect: 'ValidationError', run: async () => memcached({ socket_timeout: '0.5ms' }).close() },
+  { group: 'Durations', input: '`1e12` (over 10 years)', call: 'new PooledMemcachedBackend({ url, memcached_expire_time: 1e12 })', expect: 'ValidationError', run: async () => memcached({ memcached_expire_time: 1e12 }).close() },
+  { group: 'Durations', input: '`"11000d"` (over 10 years)', call: 'new PooledMemcachedBackend({ url, lock_timeout: "11000d" })', expect: 'ValidationError', run: async () => memcached({ lock_timeout: '11000d' }).close() },
+  { group: 'Keys', input: '`"_lockfoo"` (the lock items\' reserved prefix)', call: 'memcachedBackend.set("_lockfoo", v)', expect: 'ValidationError', note: 'through a region the default key mangler hashes it instead', run: () => withBackend(memcached(), (b) => b.set('_lockfoo', makeCachedValue(1))) },
 ];
 
 /** What a case did: the error class name (or "accepted") and the message. */

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { HashRing } from '../../src/backends/memcached/ring.js';
 import { BackendUnavailableError, QueueEmptyError, isNoValue, makeCachedValue, type CachedValue } from '../../src/index.js';
-import { PrivateMemcached, usePrivateMemcached } from '../backends/memcached-support.js';
+import { PrivateMemcached, canCreateSaslUsers, usePrivateMemcached } from '../backends/memcached-support.js';
 import { guardProcess, maxOf, minOf, percentile, timed, withDeadline, type Outcome } from './support.js';
 
 guardProcess();
@@ -19,13 +19,14 @@ guardProcess();
 const CONCURRENCY = 64;
 const run = randomUUID().slice(0, 8);
 const SOCKET_TIMEOUT_MS = 500;
-// A request may take socket_timeout plus scheduling slack on a loaded 2-core machine.
-const SLACK_MS = 400;
+// A request may take socket_timeout plus scheduling slack on a loaded 2-core machine: together the
+// documented bound of 2 x socket_timeout.
+const SLACK_MS = 500;
 
 describe('memcached: a server killed under 64-way load', () => {
   const own = usePrivateMemcached(3, { before, after });
 
-  it('no request waits past socket_timeout; live keys keep hitting; dead keys fall over or miss; the server is used again after dead_retry', async (t) => {
+  it('no request waits past socket_timeout; live keys keep hitting; dead keys fall over or miss; the server is used again once a probe connects', async (t) => {
     const addresses = own.map((s) => s.address);
     const ring = new HashRing(addresses);
     const backend = new PooledMemcachedBackend({ url: addresses, dead_retry: 2, socket_timeout: SOCKET_TIMEOUT_MS / 1000, pool_maxsize: 4 });
@@ -103,9 +104,15 @@ describe('memcached: a server killed under 64-way load', () => {
       const deadOk = deadAfter.filter((x) => x.error === undefined && x.start > lastFailure);
       assert.ok(deadOk.length > 50, `dead-server keys are served by the next server (${deadOk.length})`);
 
-      // Restart plus dead_retry: the owner is used again.
+      // Restart: after the probe interval (dead_retry, 2 s here) a call starts a probe; once it has
+      // connected the owner takes its keys again. 10 s: slack for a loaded machine.
       await victim.restart();
-      await sleep(2100);
+      const deadline = Date.now() + 10_000;
+      while (backend.poolStats()[victimIndex]?.alive !== true) {
+        assert.ok(Date.now() < deadline, 'the restarted server was not probed back into use');
+        await withDeadline(backend.get(deadKeys[0] as string), 5000, 'a call that may start the probe');
+        await sleep(100);
+      }
       const probe = deadKeys.slice(0, 20);
       await withDeadline(Promise.all(probe.map((k) => backend.set(k, makeCachedValue(`${k}#back`)))), 5000, 'writes after restart');
       const direct = new PooledMemcachedBackend({ url: victim.address, socket_timeout: 1 });
@@ -140,7 +147,7 @@ describe('memcached: a server killed under 64-way load', () => {
     }
   });
 
-  it('every server dead under load: BackendUnavailableError fast, no hang; recovery after restart and dead_retry', async (t) => {
+  it('every server dead under load: BackendUnavailableError fast, no hang; recovery after restart once a probe connects', async (t) => {
     const backend = new PooledMemcachedBackend({ url: own.map((s) => s.address), dead_retry: 1, socket_timeout: SOCKET_TIMEOUT_MS / 1000 });
     try {
       await withDeadline(backend.set(`rel-all-${run}`, makeCachedValue(1)), 5000);
@@ -155,7 +162,8 @@ describe('memcached: a server killed under 64-way load', () => {
       t.diagnostic(`${outcomes.length} requests with every server dead: p50 ${percentile(ms, 50).toFixed(2)} ms, max ${maxOf(ms).toFixed(1)} ms`);
       for (const o of outcomes) assert.ok(o.error instanceof BackendUnavailableError, String(o.error));
       assert.ok(maxOf(ms) < SOCKET_TIMEOUT_MS + SLACK_MS, `slowest ${maxOf(ms).toFixed(0)} ms`);
-      assert.ok(percentile(ms, 50) < 50, 'requests fail at once while every server is marked dead');
+      // Once the circuits are open a call makes no connection attempt; 250 ms is a sanity bound for a loaded machine.
+      assert.ok(percentile(ms, 50) < 250, 'requests fail at once while every server is skipped');
 
       await Promise.all(own.map((s) => s.restart()));
       await sleep(1100);
@@ -170,6 +178,152 @@ describe('memcached: a server killed under 64-way load', () => {
       assert.equal(isNoValue(got) ? null : got.payload, 2);
     } finally {
       await withDeadline(backend.close(), 5000, 'close');
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Figures (issue 15): with the defaults (socket_timeout 3 s, dead_retry 300 s: a probe every 2 s), one
+// private server under 16-way load that goes down (killed), hangs (SIGSTOP) or restarts. Printed, and
+// copied into docs/reliability.md; the only assertions are the documented bound and generous sanity
+// bounds on recovery.
+
+const DEFAULT_SOCKET_TIMEOUT_MS = 3000;
+const PROBE_INTERVAL_MS = 2000;
+const PLANTED = `planted-pw-${run}`;
+
+/** Every error's message, stack and cause chain, as one text to scan for a planted secret. */
+function errorText(error: unknown, depth = 0): string {
+  if (depth > 8 || error === undefined || error === null) return '';
+  if (!(error instanceof Error)) return String(error);
+  return `${error.message}\n${error.stack ?? ''}\n${errorText((error as { cause?: unknown }).cause, depth + 1)}`;
+}
+
+interface Figures {
+  firstErrorMs: number;
+  p99Ms: number;
+  maxMs: number;
+  recoverMs: number;
+  calls: number;
+  /** Calls started during the fault, and how many of them failed. */
+  faultCalls: number;
+  faultErrors: number;
+  errors: unknown[];
+}
+
+/** Runs 16 workers against `backend` while `fault()` runs; `fault` returns when the server is back (or should be). */
+async function measure(backend: PooledMemcachedBackend, keys: string[], fault: () => Promise<void>): Promise<Figures> {
+  const records: Outcome[] = [];
+  let stop = false;
+  const worker = async (): Promise<void> => {
+    while (!stop) {
+      const k = keys[Math.floor(Math.random() * keys.length)] as string;
+      const o = await timed(() => backend.get(k), 3 * DEFAULT_SOCKET_TIMEOUT_MS, `get ${k}`);
+      records.push(o);
+      if (o.error !== undefined) await sleep(5);
+    }
+  };
+  const workers = Array.from({ length: 16 }, () => worker());
+  await sleep(300);
+  const faultAt = performance.now();
+  await fault();
+  const backAt = performance.now();
+  // Recovered: the first call started after the server came back that succeeded.
+  const deadline = Date.now() + 20_000;
+  let recoveredAt: number | undefined;
+  while (recoveredAt === undefined && Date.now() < deadline) {
+    await sleep(20);
+    recoveredAt = records.filter((r) => r.start >= backAt && r.error === undefined).map((r) => r.end).sort((a, b) => a - b)[0];
+  }
+  stop = true;
+  await withDeadline(Promise.all(workers), 3 * DEFAULT_SOCKET_TIMEOUT_MS, 'the load workers');
+  const errors = records.filter((r) => r.error !== undefined);
+  const duringRecords = records.filter((r) => r.start >= faultAt && r.start < backAt);
+  const during = duringRecords.map((r) => r.ms);
+  return {
+    firstErrorMs: minOf(errors.filter((r) => r.end >= faultAt).map((r) => r.end)) - faultAt,
+    p99Ms: percentile(during, 99),
+    maxMs: maxOf(records.map((r) => r.ms)),
+    recoverMs: recoveredAt === undefined ? Number.POSITIVE_INFINITY : recoveredAt - backAt,
+    calls: records.length,
+    faultCalls: duringRecords.length,
+    faultErrors: duringRecords.filter((r) => r.error !== undefined).length,
+    errors: errors.map((r) => r.error),
+  };
+}
+
+describe('memcached figures with the defaults: a server down, hung, restarted', () => {
+  const own = usePrivateMemcached(1, { before, after });
+
+  for (const scenario of ['down', 'hung', 'restarted'] as const) {
+    it(`${scenario}: time to the first error, p99 latency during the fault, time to recover`, async (t) => {
+      const server = own[0] as PrivateMemcached;
+      const backend = new PooledMemcachedBackend({ url: server.address }); // the defaults
+      const keys = Array.from({ length: 100 }, (_, i) => `fig-${scenario}-${run}-${i}`);
+      try {
+        await withDeadline(backend.setMulti(Object.fromEntries(keys.map((k) => [k, makeCachedValue(k)]))), 5000, 'warm-up');
+        const figures = await measure(backend, keys, async () => {
+          if (scenario === 'down') {
+            await server.kill();
+            await sleep(5000);
+            await server.restart();
+          } else if (scenario === 'hung') {
+            server.pause();
+            await sleep(8000); // past socket_timeout (3 s) and a probe that hangs too
+            server.resume();
+          } else {
+            await server.kill();
+            await server.restart();
+          }
+        });
+        t.diagnostic(
+          `memcached ${scenario}: first error after ${figures.firstErrorMs.toFixed(0)} ms; p99 ${figures.p99Ms.toFixed(1)} ms during the fault ` +
+            `(max ${figures.maxMs.toFixed(0)} ms); recovered ${figures.recoverMs.toFixed(0)} ms after the server was back; ` +
+            `${figures.faultCalls} calls during the fault (${figures.faultErrors} failed); ${figures.calls} calls, ${figures.errors.length} errors in all`,
+        );
+        // The documented bound: a call settles within 2 x socket_timeout (+1 s of scheduling slack on a loaded machine).
+        assert.ok(figures.maxMs < 2 * DEFAULT_SOCKET_TIMEOUT_MS + 1000, `slowest call ${figures.maxMs.toFixed(0)} ms`);
+        for (const error of figures.errors) assert.ok(error instanceof BackendUnavailableError, String(error));
+        // Recovery needs at most one probe interval plus a probe that connects; 10 s of slack for load.
+        assert.ok(figures.recoverMs < PROBE_INTERVAL_MS + DEFAULT_SOCKET_TIMEOUT_MS + 10_000, `recovered after ${figures.recoverMs.toFixed(0)} ms`);
+      } finally {
+        server.resume();
+        await withDeadline(backend.close(), 2 * DEFAULT_SOCKET_TIMEOUT_MS + 1000, 'close');
+      }
+    });
+  }
+});
+
+describe('memcached: no planted password in any error (16.1)', () => {
+  it('errors from a SASL server that is down, hung or refuses the login never contain the password', async () => {
+    assert.ok(canCreateSaslUsers, 'this test needs saslpasswd2 to create a login: apt-get install sasl2-bin');
+    const server = await PrivateMemcached.start({ username: 'svc', password: PLANTED });
+    const errors: unknown[] = [];
+    const collect = async (backend: PooledMemcachedBackend, calls: number): Promise<void> => {
+      for (let i = 0; i < calls; i++) {
+        const o = await timed(() => backend.get(`secret-${run}-${i}`), 5000);
+        if (o.error !== undefined) errors.push(o.error);
+      }
+    };
+    const good = new PooledMemcachedBackend({ url: server.address, username: 'svc', password: PLANTED, socket_timeout: 0.5, dead_retry: 0.2 });
+    const wrong = new PooledMemcachedBackend({ url: server.address, username: 'svc', password: `${PLANTED}-wrong`, socket_timeout: 0.5 });
+    try {
+      await withDeadline(good.set(`secret-${run}`, makeCachedValue(1)), 5000, 'a SASL login');
+      await collect(wrong, 3);
+      server.pause();
+      await collect(good, 3);
+      server.resume();
+      await server.kill();
+      await collect(good, 5);
+      assert.ok(errors.length >= 8, `${errors.length} errors collected`);
+      for (const error of errors) {
+        const text = errorText(error);
+        assert.ok(!text.includes(PLANTED), `the password appears in: ${text}`);
+      }
+    } finally {
+      server.resume();
+      await Promise.all([good.close(), wrong.close()].map((p) => withDeadline(p, 5000, 'close')));
+      await server.kill();
     }
   });
 });

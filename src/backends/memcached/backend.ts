@@ -5,14 +5,18 @@
  *
  * @module
  */
-import { BytesBackend, NO_VALUE, type BackendArguments, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
-import { BackendUnavailableError, ValidationError, ValueTooLargeError } from '../../errors.js';
-import { MEMCACHED_MAX_KEY_BYTES, memcachedSafeMangler } from '../../keys.js';
+import { BytesBackend, NO_VALUE, type BackendArguments, type BackendResult, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
+import { BackendUnavailableError, SerializationError, ValidationError, ValueTooLargeError } from '../../errors.js';
+import { debug } from '../../log.js';
+import { parseSerialized } from '../../serializers.js';
+import { MEMCACHED_MAX_KEY_BYTES } from '../../keys.js';
 import { assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
-import type { Connection } from './connection.js';
+import { isNoAnswer, type Connection } from './connection.js';
 import { loadMemcachedDrivers } from './drivers.js';
+import { LOCK_PREFIX, isReservedKey, lockKeyFor, memcachedKeyMangler } from './keys.js';
 import { MemcachedLock, type LockStore } from './lock.js';
 import { readSettings, type MemcachedSettings, type PooledMemcachedBackendArguments } from './options.js';
+import { PROBE_INTERVAL_MS } from './breaker.js';
 import { ServerPool, isNeverSent, type ServerPoolStats } from './pool.js';
 import { ITEM_OVERHEAD_BYTES, MAX_RELATIVE_EXPTIME, Opcode, toExptime } from './protocol.js';
 import { HashRing } from './ring.js';
@@ -20,19 +24,52 @@ import { HashRing } from './ring.js';
 // Spaces and control characters end a key in memcached's text protocol, so text-protocol clients
 // (python-memcached, oslo) could never address such an item.
 const UNSAFE_KEY = /[\x00-\x20\x7f]/;
+const NONE: ReadonlySet<never> = new Set();
+
+/**
+ * True when a call may go on to the next server after `error` from opening a connection: it was never
+ * sent (so even an ADD can move), and it did not cost a whole `socket_timeout` (a server that hung
+ * while connecting). Moving on after a hang could cost another `socket_timeout` per hung server, past
+ * the documented bound of 2 x `socket_timeout` per call; the hung server's circuit is open by then, so
+ * the next call goes elsewhere at once.
+ */
+function canReroute(error: unknown): boolean {
+  return isNeverSent(error) && !isNoAnswer(error);
+}
 // Requests in flight on every shared connection of a server before another connection is opened.
 const GROW_AT_PENDING = 128;
+
+/** The code of the warning {@link warnLockWithoutTimeout} emits, for `process.on('warning')` filters. */
+export const LOCK_WITHOUT_TIMEOUT_WARNING = 'DOGPILE_CACHE_MEMCACHED_LOCK_NO_TIMEOUT';
+
+let warnedLockWithoutTimeout = false;
+
+/**
+ * Warns once per process that a distributed lock without `lock_timeout` outlives a crashed holder.
+ * The default stays 0 (dogpile's, so configurations keep their meaning); a warning, not an error.
+ */
+function warnLockWithoutTimeout(): void {
+  if (warnedLockWithoutTimeout) return;
+  warnedLockWithoutTimeout = true;
+  process.emitWarning(
+    'PooledMemcachedBackend: distributed_lock is on with lock_timeout 0 (dogpile\'s default), so a lock item never expires: ' +
+      'a process that crashes while holding a lock leaves its key locked until the item is deleted or evicted. ' +
+      'Set lock_timeout a little above your slowest creator, e.g. lock_timeout: 30.',
+    { code: LOCK_WITHOUT_TIMEOUT_WARNING },
+  );
+}
 
 /**
  * A memcached backend for the dogpile byte format: keys spread over the servers by a ketama-style
  * consistent-hash ring, shared pipelined connections pooled by generic-pool, a real multi-get (one
- * pipelined batch per server), dead servers skipped for `dead_retry`, and an optional distributed
- * lock. Registry names `oslo_cache.memcache_pool` and `memcached`.
+ * pipelined batch per server), a circuit breaker per server (a failed server is skipped and probed
+ * every 2 s), and an optional distributed lock. Registry names `oslo_cache.memcache_pool` and
+ * `memcached`. A call settles within 2 x `socket_timeout`.
  *
  * Importing this module loads no driver: memjs and generic-pool are imported on the first
  * operation, which rejects with `MissingDependencyError` naming the package when one is missing.
- * Nothing connects in the constructor. Call {@link close} when done: open connections keep the
- * process alive.
+ * Nothing connects in the constructor. Call {@link close} when done; a process that forgets it
+ * still exits once no call is in flight (idle sockets and timers are unref'd).
  *
  * Operations reject with `BackendUnavailableError` when a server fails or does not answer within
  * `socket_timeout` (or all servers are dead), `QueueEmptyError` when no connection could be had
@@ -47,8 +84,11 @@ const GROW_AT_PENDING = 128;
  * ```
  */
 export class PooledMemcachedBackend extends BytesBackend {
-  /** Keys memcached cannot hold (over 250 bytes, spaces, control characters) become `"sha1:" + sha1(key)`; the region adopts it. */
-  override keyMangler: (key: string) => string = memcachedSafeMangler;
+  /**
+   * Keys memcached cannot hold (over 250 bytes, spaces, control characters) and keys in the lock
+   * items' namespace (starting with `"_lock"`) become `"sha1:" + sha1(key)`; the region adopts it.
+   */
+  override keyMangler: (key: string) => string = memcachedKeyMangler;
 
   readonly #settings: MemcachedSettings;
   readonly #ring: HashRing;
@@ -66,6 +106,7 @@ export class PooledMemcachedBackend extends BytesBackend {
   constructor(args: PooledMemcachedBackendArguments | BackendArguments = {}) {
     super();
     this.#settings = readSettings(args as BackendArguments);
+    if (this.#settings.distributedLock && this.#settings.lockTimeoutSeconds === 0) warnLockWithoutTimeout();
     this.#ring = new HashRing(this.#settings.servers.map((server) => server.name));
     this.#lockStore = {
       add: (key, value, ttlSeconds) => this.#run(key, (c) => c.store(Opcode.ADD, key, value, toExptime(ttlSeconds, Date.now()))),
@@ -104,6 +145,25 @@ export class PooledMemcachedBackend extends BytesBackend {
     return keys.map((key) => found.get(key) ?? NO_VALUE);
   }
 
+  /**
+   * Reads many entries. A corrupt entry (bytes not in the dogpile format, or that the serializer
+   * cannot read) is `NO_VALUE` in its place, logged under `NODE_DEBUG=dogpile-cache`, so one bad
+   * item does not fail the others; a single {@link get} of it rejects with `SerializationError`.
+   */
+  override async getMulti(keys: readonly string[]): Promise<BackendResult[]> {
+    assertKeys(keys);
+    const raw = await this.getSerializedMulti(keys);
+    return raw.map((bytes, i) => {
+      try {
+        return parseSerialized(bytes, this.serializer);
+      } catch (error) {
+        if (!(error instanceof SerializationError)) throw error;
+        debug('memcached: the entry %s is corrupt, read as a miss: %s', describe(keys[i]), error.message);
+        return NO_VALUE;
+      }
+    });
+  }
+
   async setSerialized(key: string, value: Buffer): Promise<void> {
     this.#checkKey(key);
     this.#checkValue(key, value);
@@ -137,14 +197,15 @@ export class PooledMemcachedBackend extends BytesBackend {
   }
 
   /**
-   * With `distributed_lock`, a lock on the item `"_lock" + key` (hashed like any key when it is too
-   * long for memcached) that expires after `lock_timeout`; otherwise null, and the region uses its
-   * in-process lock. Guarantees and limits: docs/backends/memcached.md, "The distributed lock".
+   * With `distributed_lock`, a lock on the item `"_lock" + key` (dogpile's name; `"_locksha1:" +
+   * sha1(key)` when that is too long for memcached) that expires after `lock_timeout`; otherwise null,
+   * and the region uses its in-process lock. Guarantees and limits: docs/backends/memcached.md,
+   * "The distributed lock".
    */
   override getMutex(key: string): CacheMutex | null {
     if (!this.#settings.distributedLock) return null;
     assertKey(key);
-    return new MemcachedLock(this.#lockStore, memcachedSafeMangler(`_lock${key}`), this.#settings.lockTimeoutSeconds);
+    return new MemcachedLock(this.#lockStore, lockKeyFor(key), this.#settings.lockTimeoutSeconds);
   }
 
   /**
@@ -165,7 +226,14 @@ export class PooledMemcachedBackend extends BytesBackend {
 
   #checkKey(key: string): void {
     assertKey(key);
-    if (key.length * 3 <= MEMCACHED_MAX_KEY_BYTES && !UNSAFE_KEY.test(key)) return;
+    if (key.length * 3 <= MEMCACHED_MAX_KEY_BYTES && !UNSAFE_KEY.test(key) && !isReservedKey(key)) return;
+    if (isReservedKey(key)) {
+      throw new ValidationError(
+        `The key ${describe(key)} starts with "${LOCK_PREFIX}", which this backend reserves for its distributed lock items ` +
+          '(a cache entry there could block or break a lock). Keep the region\'s default key mangler (this backend\'s keyMangler ' +
+          'hashes such keys) or give the key another prefix.',
+      );
+    }
     const bytes = Buffer.byteLength(key, 'utf8');
     if (bytes > MEMCACHED_MAX_KEY_BYTES || UNSAFE_KEY.test(key)) {
       throw new ValidationError(
@@ -235,15 +303,21 @@ export class PooledMemcachedBackend extends BytesBackend {
     return this.#loading;
   }
 
-  /** The live server for `key`: its owner on the ring, or the next live one. Throws when all are dead. */
-  #route(servers: readonly ServerPool[], key: string): ServerPool {
+  /**
+   * The live server for `key`: its owner on the ring, or the next live one, passing over `skip` (the
+   * servers this call could not connect to). Throws when none is left.
+   */
+  #route(servers: readonly ServerPool[], key: string, skip: ReadonlySet<ServerPool> = NONE): ServerPool {
     const owner = servers[this.#ring.nodeFor(key)] as ServerPool;
-    if (owner.isAlive()) return owner;
-    const next = this.#ring.findNode(key, (index) => (servers[index] as ServerPool).isAlive());
+    if (!skip.has(owner) && owner.isAlive()) return owner;
+    const next = this.#ring.findNode(key, (index) => {
+      const server = servers[index] as ServerPool;
+      return !skip.has(server) && server.isAlive();
+    });
     if (next < 0) {
       throw new BackendUnavailableError(
-        `Every memcached server (${this.#ring.nodes.join(', ')}) failed within the last dead_retry ` +
-          `(${this.#settings.deadRetryMs / 1000} s) and is skipped until then; failing at once rather than waiting on them.`,
+        `Every memcached server (${this.#ring.nodes.join(', ')}) is skipped after failing, and the probes since ` +
+          `(one per server every ${Math.min(this.#settings.deadRetryMs, PROBE_INTERVAL_MS) / 1000} s) have not connected; failing at once rather than waiting on them.`,
       );
     }
     return servers[next] as ServerPool;
@@ -272,10 +346,12 @@ export class PooledMemcachedBackend extends BytesBackend {
     if (this.#closing !== undefined) throw this.#closedError();
     const servers = await this.#load();
     let failure: unknown;
-    for (let attempt = 0; attempt <= servers.length; attempt++) {
+    const tried = new Set<ServerPool>();
+    // Ends: every pass either returns, throws, or adds a server to `tried`.
+    for (;;) {
       let server: ServerPool;
       try {
-        server = this.#route(servers, key);
+        server = this.#route(servers, key, tried);
       } catch (error) {
         throw failure ?? error; // the last live server's own failure says more than "all are dead"
       }
@@ -283,32 +359,32 @@ export class PooledMemcachedBackend extends BytesBackend {
       try {
         connection = await server.connection();
       } catch (error) {
-        if (!isNeverSent(error)) throw error;
+        if (!canReroute(error)) throw error;
         failure = error;
+        tried.add(server);
         continue;
       }
       return request(connection);
     }
-    throw failure;
   }
 
   /** Runs `request` once per server with that server's share of `keys` (one pipelined batch each), in parallel. */
   async #each(keys: readonly string[], request: (connection: Connection, keys: string[]) => Promise<void>): Promise<void> {
     if (this.#closing !== undefined) throw this.#closedError();
     const servers = this.#servers ?? (await this.#load());
-    await this.#eachGroup(servers, keys, request, 0);
+    await this.#eachGroup(servers, keys, request, NONE);
   }
 
   async #eachGroup(
     servers: readonly ServerPool[],
     keys: readonly string[],
     request: (connection: Connection, keys: string[]) => Promise<void>,
-    depth: number,
+    skip: ReadonlySet<ServerPool>,
     failure?: unknown,
   ): Promise<void> {
     let groups: Map<ServerPool, string[]>;
     try {
-      groups = this.#group(servers, keys);
+      groups = this.#group(servers, keys, skip);
     } catch (error) {
       throw failure ?? error; // the last live server's own failure says more than "all are dead"
     }
@@ -319,9 +395,9 @@ export class PooledMemcachedBackend extends BytesBackend {
           try {
             connection = await server.connection();
           } catch (error) {
-            // Never sent: the dead server's keys go to the next live servers.
-            if (!isNeverSent(error) || depth >= servers.length) throw error;
-            return this.#eachGroup(servers, group, request, depth + 1, error);
+            // Never sent: the server's keys go to the next live servers (ends: `skip` grows each time).
+            if (!canReroute(error)) throw error;
+            return this.#eachGroup(servers, group, request, new Set([...skip, server]), error);
           }
         }
         return request(connection, group);
@@ -330,11 +406,11 @@ export class PooledMemcachedBackend extends BytesBackend {
   }
 
   /** `keys` by the live server that holds them; throws when every server is dead. */
-  #group(servers: readonly ServerPool[], keys: readonly string[]): Map<ServerPool, string[]> {
-    if (servers.length === 1) return new Map([[this.#route(servers, keys[0] as string), [...keys]]]);
+  #group(servers: readonly ServerPool[], keys: readonly string[], skip: ReadonlySet<ServerPool>): Map<ServerPool, string[]> {
+    if (servers.length === 1) return new Map([[this.#route(servers, keys[0] as string, skip), [...keys]]]);
     const groups = new Map<ServerPool, string[]>();
     for (const key of keys) {
-      const server = this.#route(servers, key);
+      const server = this.#route(servers, key, skip);
       const group = groups.get(server);
       if (group === undefined) groups.set(server, [key]);
       else group.push(key);

@@ -12,7 +12,7 @@
  * - Failing a connection fails every request pending on it (memjs's `Server.error()`). That is right
  *   for memcached: it answers a connection's requests in order, so everything queued behind a stuck
  *   reply is stuck too. Those requests fail with `BackendUnavailableError` after at most
- *   `socket_timeout`; the pool marks the server dead, so later requests go elsewhere at once.
+ *   `socket_timeout`; the server's circuit breaker opens, so later requests go elsewhere at once.
  * - A connection the server closes (restart, idle timeout, a proxy hanging up) fails its pending
  *   requests, or its opening, at once; memjs would leave them waiting for the timeout and silently
  *   reconnect on the next write.
@@ -74,6 +74,29 @@ export function statusError(status: number, what: string, label: string): Dogpil
     default:
       return new BackendUnavailableError(`${message}.`);
   }
+}
+
+/**
+ * `bytes` copied into memory of their own. memjs hands out views into the received socket chunk,
+ * which also holds other keys' replies; a caller that keeps the value (or a v8-deserialized typed
+ * array over it, whose `.buffer` is the whole backing store) must see only its own bytes. Not
+ * `Buffer.from`: a small copy would land in Node's shared allocation pool, another shared buffer.
+ */
+export function ownCopy(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
+}
+
+/** The error memjs is failed with when the server did not answer in time (connecting or replying). */
+class NoAnswerError extends Error {}
+
+/** True for a connection failure caused by the server not answering within `socket_timeout` (a hung server). */
+export function isNoAnswer(error: unknown): boolean {
+  if (!(error instanceof BackendUnavailableError)) return false;
+  const cause = error.cause;
+  // memjs's own connect and inactivity timers (same length as ours) may fire first.
+  return cause instanceof NoAnswerError || (cause instanceof Error && /^socket timed out/.test(cause.message));
 }
 
 function describeError(error: unknown): string {
@@ -171,7 +194,7 @@ export class Connection {
     const opaque = this.#nextOpaque();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#server.error(new Error(`no answer within ${this.#timeoutMs} ms while connecting (socket_timeout)`));
+        this.#server.error(new NoAnswerError(`no answer within ${this.#timeoutMs} ms while connecting (socket_timeout)`));
       }, this.#timeoutMs);
       this.#server.onResponse(opaque, (response) => {
         clearTimeout(timer);
@@ -181,6 +204,9 @@ export class Connection {
           return;
         }
         this.#state = 'ready';
+        // An idle connection must not keep the process alive (a script that forgets close() exits);
+        // the socket is ref'd again while a request is pending.
+        this.#socket?.unref();
         resolve();
       });
       this.#server.onError(opaque, (error) => {
@@ -204,7 +230,7 @@ export class Connection {
 
   /** Reads one value: the stored bytes, or `null` when the key is absent. */
   get(key: string): Promise<Buffer | null> {
-    return this.#read(key, (response) => response.val);
+    return this.#read(key, (response) => ownCopy(response.val));
   }
 
   /** Reads one value with its CAS token, or `null` when the key is absent. */
@@ -281,7 +307,7 @@ export class Connection {
   getBatch(keys: readonly string[], into: Map<string, Buffer>): Promise<void> {
     return this.#batch(encodeKeyBatch(Opcode.GETKQ, keys, this.#nextOpaque()), (response) => {
       if (response.header.status !== Status.OK) return statusError(response.header.status, 'a multi-get', this.label);
-      into.set(response.key.toString('utf8'), response.val);
+      into.set(response.key.toString('utf8'), ownCopy(response.val));
       return undefined;
     });
   }
@@ -336,7 +362,7 @@ export class Connection {
       this.#settled();
       reject(this.#fail(error, true));
     });
-    this.#pending++;
+    if (this.#pending++ === 0) this.#socket?.ref();
     this.#sent++;
     if (!this.#corked && this.#socket !== undefined) {
       this.#socket.cork();
@@ -354,7 +380,9 @@ export class Connection {
   };
 
   #settled(): void {
-    if (--this.#pending === 0 && this.#drained !== undefined) this.#drained();
+    if (--this.#pending !== 0) return;
+    this.#socket?.unref();
+    this.#drained?.();
   }
 
   #nextOpaque(): number {
@@ -374,7 +402,7 @@ export class Connection {
     const oldest = this.#server.requestTimeouts[0];
     const now = this.#timestamp();
     if (oldest !== undefined && oldest <= now) {
-      this.#server.error(new Error(`no reply within ${this.#timeoutMs} ms (socket_timeout)`));
+      this.#server.error(new NoAnswerError(`no reply within ${this.#timeoutMs} ms (socket_timeout)`));
     } else {
       this.#arm(oldest === undefined ? this.#timeoutMs : oldest - now + 1);
     }

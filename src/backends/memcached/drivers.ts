@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { loadDriver } from '../../driver.js';
+import { ConfigurationError } from '../../errors.js';
 
 const BACKEND = 'PooledMemcachedBackend';
 
@@ -111,5 +112,43 @@ export async function loadMemcachedDrivers(): Promise<MemcachedDrivers> {
     loadDriver<MemjsModule>('memjs', BACKEND),
     loadDriver<GenericPoolModule>('generic-pool', BACKEND),
   ]);
+  checkMemjsShape(memjs);
   return { memjs, genericPool };
+}
+
+/** The memjs releases this backend is tested with (its internals are not a public API). */
+export const MEMJS_TESTED_RANGE = '>=1.3.0 <1.4.0';
+
+const SERVER_METHODS = ['onResponse', 'onError', 'error', 'write', 'appendToBuffer', 'respond', 'responseHandler'] as const;
+
+/**
+ * Checks that `memjs` has the internals connection.ts drives (memjs's `Server`: its callbacks by
+ * opaque, `responseBuffer`, `appendToBuffer`, `requestTimeouts`, quiet callbacks), so that another
+ * memjs release fails at load with a message rather than with wrong replies later. Throws
+ * `ConfigurationError` naming what is missing and the tested memjs range.
+ */
+export function checkMemjsShape(memjs: unknown): asserts memjs is MemjsModule {
+  const missing: string[] = [];
+  const mod = memjs as Partial<MemjsModule> | undefined;
+  const Server = mod?.Server as unknown;
+  if (typeof Server !== 'function') missing.push('Server');
+  if (typeof mod?.Utils?.timestamp !== 'function') missing.push('Utils.timestamp');
+  if (typeof Server === 'function') {
+    const proto = (Server as { prototype?: Record<string, unknown> }).prototype ?? {};
+    for (const method of SERVER_METHODS) if (typeof proto[method] !== 'function') missing.push(`Server.prototype.${method}`);
+    // memjs 1.3 keeps a quiet callback registered until a reply with an empty body; #batch relies on it.
+    if (typeof proto.respond === 'function' && !String(proto.respond).includes('quiet')) missing.push('quiet response callbacks');
+    if (missing.length === 0) {
+      // The constructor connects nothing: the socket is opened by the first write.
+      const probe = new (Server as MemjsModule['Server'])('127.0.0.1', 1, undefined, undefined, { timeout: 1, conntimeout: 1, keepAlive: false, keepAliveDelay: 30 });
+      if (!Buffer.isBuffer(probe.responseBuffer)) missing.push('Server#responseBuffer');
+      if (!Array.isArray(probe.requestTimeouts)) missing.push('Server#requestTimeouts');
+    }
+  }
+  if (missing.length > 0) {
+    throw new ConfigurationError(
+      `${BACKEND} drives internals of memjs's Server that the installed memjs lacks (${missing.join(', ')}). ` +
+        `It is tested with memjs ${MEMJS_TESTED_RANGE}: install that range, e.g. npm install memjs@~1.3.2.`,
+    );
+  }
 }

@@ -8,7 +8,7 @@
  *   the new holder's lock.
  *
  * Limits: memcached may evict the lock item under memory pressure (it is an ordinary item), and
- * while the lock key's server is marked dead the lock lives on the next server of the ring, so
+ * while the lock key's server is skipped (its circuit open) the lock lives on the next server of the ring, so
  * two holders can overlap during a failover. The lock is a herd limiter, not a correctness lock.
  *
  * @module
@@ -58,23 +58,34 @@ export class MemcachedLock implements CacheMutex {
   /**
    * Takes the lock (an ADD of the lock key). With `wait` false, resolves false at once when it is
    * held; otherwise retries until it is free. Rejects with `BackendUnavailableError` when the
-   * server fails or the backend is closed while waiting.
+   * server fails or the backend is closed while waiting, and with `signal.reason` when `signal`
+   * aborts: a wait whose callers have all left stops polling the server (about 13 ADDs a second)
+   * instead of going on until the lock frees. A lock taken by an ADD that was in flight when
+   * `signal` aborted is released before the rejection.
    */
-  async acquire(wait = true): Promise<boolean> {
+  async acquire(wait = true, signal?: AbortSignal): Promise<boolean> {
+    signal?.throwIfAborted();
+    const stop = signal === undefined ? this.#store.closed : AbortSignal.any([this.#store.closed, signal]);
     let delay = LOCK_RETRY_INITIAL_MS;
     for (;;) {
       if (this.#store.closed.aborted) throw closedError();
       const token = Buffer.from(`dogpile-cache:${process.pid}:${randomUUID()}`, 'latin1');
       if (await this.#store.add(this.#key, token, this.#ttlSeconds)) {
         this.#token = token;
+        if (signal?.aborted === true) {
+          await this.release();
+          throw signal.reason;
+        }
         return true;
       }
       if (!wait) return false;
       try {
-        await sleep(delay * (0.5 + Math.random() / 2), undefined, { signal: this.#store.closed });
+        await sleep(delay * (0.5 + Math.random() / 2), undefined, { signal: stop });
       } catch {
+        if (signal?.aborted === true) throw signal.reason;
         throw closedError();
       }
+      if (signal?.aborted === true) throw signal.reason;
       delay = Math.min(delay * 2, LOCK_RETRY_MAX_MS);
     }
   }

@@ -6,8 +6,9 @@
  */
 import type { BackendArguments } from '../../api.js';
 import { ArgumentReader } from '../../arguments.js';
-import type { Duration } from '../../duration.js';
+import { MAX_TIMER_SECONDS, type Duration } from '../../duration.js';
 import { ConfigurationError, ValidationError } from '../../errors.js';
+import { redactUrl } from '../../secrets.js';
 import { describe } from '../../validate.js';
 
 /**
@@ -33,7 +34,10 @@ export interface PooledMemcachedBackendArguments {
    * operation fails with `QueueEmptyError`. Connections are shared, so this bounds establishing one.
    */
   poolConnectionGetTimeout?: Duration;
-  /** Seconds a server that failed is skipped, its keys going to the next server (`dead_retry`), default 300. */
+  /**
+   * `dead_retry`, default 300: the probe interval of a server whose circuit breaker is open, capped at
+   * 2 s (its keys go to the next server meanwhile); 0 turns the breaker off.
+   */
   deadRetry?: Duration;
   /** Seconds to wait for a connection or a reply before the server counts as down (`socket_timeout`), default 3. */
   socketTimeout?: Duration;
@@ -91,6 +95,13 @@ const DEFAULT_PORT = 11211;
 /** Parses one `url` entry; throws `ValidationError` for anything but `host[:port]`. */
 export function parseServer(entry: string): ServerAddress {
   const text = entry.trim().replace(/^inet6?:/, '');
+  if (text.includes('@')) {
+    // memjs has no login in its server strings (and a `user:pass@` part would be quoted in every
+    // message that names the server), so say where the login goes instead.
+    throw new ValidationError(
+      `${BACKEND} argument url: a server is "host:port", without a login; give SASL credentials as the username and password arguments; got ${describe(redactUrl(entry))}.`,
+    );
+  }
   let host: string;
   let portText: string | undefined;
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
@@ -99,28 +110,36 @@ export function parseServer(entry: string): ServerAddress {
     portText = bracketed[2];
   } else {
     if (text.startsWith('unix:') || text.startsWith('/')) {
-      throw new ValidationError(`${BACKEND} argument url: unix sockets are not supported (memjs connects over TCP); got ${describe(entry)}.`);
+      throw new ValidationError(`${BACKEND} argument url: unix sockets are not supported (memjs connects over TCP); got ${describe(redactUrl(entry))}.`);
     }
     const colon = text.lastIndexOf(':');
     if (colon >= 0 && text.indexOf(':') !== colon) {
-      throw new ValidationError(`${BACKEND} argument url: write an IPv6 address in brackets, e.g. "[::1]:11211"; got ${describe(entry)}.`);
+      throw new ValidationError(`${BACKEND} argument url: write an IPv6 address in brackets, e.g. "[::1]:11211"; got ${describe(redactUrl(entry))}.`);
     }
     host = colon >= 0 ? text.slice(0, colon) : text;
     portText = colon >= 0 ? text.slice(colon + 1) : undefined;
   }
   const port = portText === undefined ? DEFAULT_PORT : /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (host.length === 0 || /[\s/]/.test(host) || !(port >= 1 && port <= 65535)) {
-    throw new ValidationError(`${BACKEND} argument url: each server must be "host:port" (port 1-65535), e.g. "10.0.0.1:11211"; got ${describe(entry)}.`);
+    throw new ValidationError(`${BACKEND} argument url: each server must be "host:port" (port 1-65535), e.g. "10.0.0.1:11211"; got ${describe(redactUrl(entry))}.`);
   }
   return { host, port, name: `${host.includes(':') ? `[${host}]` : host}:${port}` };
 }
 
-function positiveMs(reader: ArgumentReader, name: string, fallbackSeconds: number): number {
-  const seconds = reader.seconds(name, fallbackSeconds);
-  if (seconds <= 0) {
-    throw new ValidationError(`${BACKEND} argument ${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} must be more than 0 seconds; got ${describe(seconds)}.`);
-  }
-  return Math.max(1, Math.round(seconds * 1000));
+/** Shortest timer-driven duration accepted, seconds: below a millisecond Node's timers cannot tell. */
+const MIN_TIMER_SECONDS = 0.001;
+
+/**
+ * Longest server-side time to live accepted (`memcached_expire_time`, `lock_timeout`), seconds: ten
+ * years. memcached reads a TTL over 30 days as an absolute unix time in 32 bits (until 2106); ten
+ * years keeps now + TTL inside that for decades, and a longer TTL is a typo more often than a wish.
+ */
+export const MAX_SERVER_TTL_SECONDS = 10 * 365 * 86400;
+
+/** A duration that drives a Node timer, in milliseconds: 1 ms to {@link MAX_TIMER_SECONDS} (2^31 - 1 ms). */
+function timerMs(reader: ArgumentReader, name: string, fallbackSeconds: number, min = MIN_TIMER_SECONDS): number {
+  const seconds = reader.seconds(name, fallbackSeconds, { min, max: MAX_TIMER_SECONDS });
+  return Math.min(Math.round(seconds * 1000), MAX_TIMER_SECONDS * 1000);
 }
 
 /** Reads and checks the backend's arguments; throws `ValidationError` or `ConfigurationError`. */
@@ -156,13 +175,13 @@ export function readSettings(args: BackendArguments): MemcachedSettings {
   const settings: MemcachedSettings = {
     servers,
     poolMaxsize: reader.number('poolMaxsize', 10, { min: 1, integer: true }),
-    poolUnusedTimeoutMs: positiveMs(reader, 'poolUnusedTimeout', 60),
-    poolConnectionGetTimeoutMs: positiveMs(reader, 'poolConnectionGetTimeout', 10),
-    deadRetryMs: Math.round(reader.seconds('deadRetry', 300) * 1000),
-    socketTimeoutMs: positiveMs(reader, 'socketTimeout', 3),
-    expireSeconds: reader.seconds('memcachedExpireTime', 0),
+    poolUnusedTimeoutMs: timerMs(reader, 'poolUnusedTimeout', 60),
+    poolConnectionGetTimeoutMs: timerMs(reader, 'poolConnectionGetTimeout', 10),
+    deadRetryMs: timerMs(reader, 'deadRetry', 300, 0),
+    socketTimeoutMs: timerMs(reader, 'socketTimeout', 3),
+    expireSeconds: reader.seconds('memcachedExpireTime', 0, { max: MAX_SERVER_TTL_SECONDS }),
     distributedLock: reader.boolean('distributedLock', false),
-    lockTimeoutSeconds: reader.seconds('lockTimeout', 0),
+    lockTimeoutSeconds: reader.seconds('lockTimeout', 0, { max: MAX_SERVER_TTL_SECONDS }),
     username,
     password,
     maxItemBytes: reader.number('serverMaxValueLength', 1_048_576, { min: 1024, integer: true }),

@@ -12,15 +12,20 @@
  * about a second is given back to generic-pool, whose idle eviction then closes it after
  * `pool_unused_timeout` unless traffic borrows it again first.
  *
- * A server is marked dead for `dead_retry` when connecting to it fails, or when a request to it
- * times out or its connection breaks with requests pending. The backend's router skips dead servers
- * (their keys go to the next server on the ring) and, when all are dead, fails at once.
+ * Each server has a circuit breaker (breaker.ts, on cockatiel). Connection attempts run under it,
+ * and a request that times out or a connection that breaks with requests pending counts as a failure.
+ * While the circuit is open the backend's router skips the server (its keys go to the next server on
+ * the ring); when a probe is due, the router starts one (a connection attempt) in the background and
+ * still reroutes the request (or fails it at once when every server is skipped): no caller waits on a
+ * probe.
  *
  * @module
  */
+import { BrokenCircuitError } from 'cockatiel';
 import { BackendUnavailableError, QueueEmptyError } from '../../errors.js';
 import { debug } from '../../log.js';
-import { Connection } from './connection.js';
+import { BREAKER_THRESHOLD, PROBE_INTERVAL_MS, ServerBreaker } from './breaker.js';
+import { Connection, isNoAnswer } from './connection.js';
 import type { GenericPool, MemjsModule, GenericPoolModule } from './drivers.js';
 import type { ServerAddress } from './options.js';
 
@@ -51,7 +56,7 @@ export interface ServerPoolOptions {
   unusedTimeoutMs: number;
   /** `pool_connection_get_timeout`, milliseconds. */
   getTimeoutMs: number;
-  /** `dead_retry`, milliseconds. */
+  /** `dead_retry`, milliseconds: the probe interval when under {@link PROBE_INTERVAL_MS}; 0 = no breaker. */
   deadRetryMs: number;
   /** `socket_timeout`, milliseconds. */
   socketTimeoutMs: number;
@@ -65,9 +70,9 @@ export interface ServerPoolOptions {
 export interface ServerPoolStats {
   /** `"host:port"`. */
   server: string;
-  /** False while the server is skipped after a failure. */
+  /** False while the server's circuit is open (it is skipped). */
   alive: boolean;
-  /** When a dead server is tried again, epoch milliseconds (0 when alive). */
+  /** When a skipped server may be probed next, epoch milliseconds (0 when alive). */
   deadUntil: number;
   /** Connections open or being opened. */
   connections: number;
@@ -88,7 +93,7 @@ export class ServerPool {
   readonly #active: Connection[] = [];
   readonly #creating = new Set<Connection>();
   readonly #lastSent = new Map<Connection, number>();
-  #deadUntil = 0;
+  readonly #breaker: ServerBreaker | undefined;
   #opening: Promise<Connection> | undefined;
   #growing = false;
   #sweeper: NodeJS.Timeout | undefined;
@@ -97,6 +102,15 @@ export class ServerPool {
   constructor(memjs: MemjsModule, genericPool: GenericPoolModule, options: ServerPoolOptions) {
     this.name = options.address.name;
     this.#options = options;
+    this.#breaker =
+      options.deadRetryMs > 0
+        ? new ServerBreaker({
+            probeIntervalMs: Math.min(options.deadRetryMs, PROBE_INTERVAL_MS),
+            // A closed backend's own rejections say nothing about the server.
+            isFailure: (error) => !this.#closed && (error instanceof BackendUnavailableError || error instanceof QueueEmptyError),
+            isHang: (error) => isNoAnswer(error) || error instanceof QueueEmptyError,
+          })
+        : undefined;
     const { host, port, name } = options.address;
     this.#pool = genericPool.createPool<Connection>(
       {
@@ -110,9 +124,6 @@ export class ServerPool {
           try {
             await connection.open();
           } catch (error) {
-            // An extra connection failing beside working ones (e.g. the server's connection limit)
-            // does not make the server dead.
-            if (this.#active.length === 0) this.markDead(error);
             // generic-pool answers a rejected create by creating again at once for as long as anyone
             // waits: a busy connect loop against a down server. So while someone waits, resolve with
             // the failed connection; the waiter destroys it and reports the failure.
@@ -140,20 +151,37 @@ export class ServerPool {
     );
   }
 
-  /** True unless the server failed less than `dead_retry` ago. */
+  /**
+   * True while the server takes requests (its circuit is closed, or it has no breaker because
+   * `dead_retry` is 0). When the circuit is open and a probe is due, starts one in the background:
+   * the caller still goes elsewhere, and the server is back once the probe has connected.
+   */
   isAlive(): boolean {
-    if (this.#deadUntil === 0) return true;
-    if (Date.now() < this.#deadUntil) return false;
-    this.#deadUntil = 0;
-    debug('memcached %s: dead_retry elapsed, trying it again', this.name);
-    return true;
+    const breaker = this.#breaker;
+    if (breaker === undefined || breaker.closed) return true;
+    if (breaker.probeDue && this.#opening === undefined && !this.#closed) this.#startProbe(breaker);
+    return false;
   }
 
-  /** Skips this server for `dead_retry` (no effect when `dead_retry` is 0). */
-  markDead(reason: unknown): void {
-    if (this.#options.deadRetryMs <= 0 || this.#closed) return;
-    this.#deadUntil = Date.now() + this.#options.deadRetryMs;
-    debug('memcached %s marked dead for %d ms: %s', this.name, this.#options.deadRetryMs, reason instanceof Error ? reason.message : String(reason));
+  /**
+   * Opens a new connection as the probe. Not through {@link connection}: a connection still active
+   * from before the circuit opened would be handed back, and the breaker would never see a probe.
+   */
+  #startProbe(breaker: ServerBreaker): void {
+    debug('memcached %s: probing it (its circuit has been open %d ms)', this.name, Date.now() - breaker.openedAt);
+    const opening = this.#open();
+    this.#opening = opening;
+    const clear = (): void => {
+      if (this.#opening === opening) this.#opening = undefined;
+    };
+    opening.then(clear, clear);
+  }
+
+  /** Counts a failure seen by a request (a timeout; a reset with requests pending) against the server. */
+  #recordFailure(error: BackendUnavailableError): void {
+    if (this.#closed) return;
+    this.#breaker?.recordFailure(error);
+    debug('memcached %s: request failed: %s', this.name, error.message);
   }
 
   /**
@@ -175,7 +203,7 @@ export class ServerPool {
   /**
    * A ready connection, opening one when none is active. Rejects with `QueueEmptyError` when none
    * could be had within `pool_connection_get_timeout`, and with a `BackendUnavailableError` (for
-   * which {@link isNeverSent} is true) when connecting failed; the server is then marked dead.
+   * which {@link isNeverSent} is true) when connecting failed or the circuit is open.
    */
   connection(): Connection | Promise<Connection> {
     const ready = this.ready();
@@ -190,7 +218,26 @@ export class ServerPool {
     return opening;
   }
 
+  /** Opens a connection under the server's breaker; an open circuit fails at once (never sent: the caller reroutes). */
   async #open(): Promise<Connection> {
+    const breaker = this.#breaker;
+    if (breaker === undefined) return this.#openOnce();
+    try {
+      return await breaker.execute(() => this.#openOnce());
+    } catch (error) {
+      if (!(error instanceof BrokenCircuitError)) throw error;
+      const last = breaker.policy.lastFailure;
+      throw neverSent(
+        new BackendUnavailableError(
+          `memcached ${this.name} is skipped: it failed ${BREAKER_THRESHOLD} times in a row or did not answer within socket_timeout; ` +
+            `it is probed every ${breaker.probeIntervalMs / 1000} s until a connection succeeds.`,
+          { cause: last !== undefined && 'error' in last ? last.error : error },
+        ),
+      );
+    }
+  }
+
+  async #openOnce(): Promise<Connection> {
     for (let attempt = 0; ; attempt++) {
       const started = Date.now();
       const connection = await this.#borrow();
@@ -280,7 +327,7 @@ export class ServerPool {
   }
 
   #broken(connection: Connection, error: BackendUnavailableError, requestsFailed: boolean): void {
-    if (requestsFailed) this.markDead(error);
+    if (requestsFailed) this.#recordFailure(error);
     // An idle connection in generic-pool that breaks stays there until validation or eviction drops it.
     if (this.#deactivate(connection)) this.#destroy(connection);
   }
@@ -296,11 +343,11 @@ export class ServerPool {
 
   /** See {@link ServerPoolStats}. */
   stats(): ServerPoolStats {
-    const alive = this.isAlive();
+    const alive = this.#breaker === undefined || this.#breaker.closed;
     return {
       server: this.name,
       alive,
-      deadUntil: alive ? 0 : this.#deadUntil,
+      deadUntil: alive ? 0 : (this.#breaker?.nextProbeAt ?? 0),
       connections: this.#pool.size,
       active: this.#active.length,
       idle: this.#pool.available,

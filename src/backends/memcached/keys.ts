@@ -1,0 +1,46 @@
+/**
+ * Where the memcached backend's own items live, apart from every user key.
+ *
+ * The distributed lock of key `k` is the item `"_lock" + k`: dogpile's `MemcachedLock` uses that
+ * name, so a Python process holding dogpile's lock keeps ours out and the other way round. Before,
+ * a user key could reach that name: a cached entry `"_lock" + k` (no TTL) made `getOrCreate(k)` wait
+ * forever, and `getOrCreate("_lock" + k)` while `k` was locked overwrote the lock item, which its
+ * holder then never released. So the prefix is reserved: this backend's key mangler hashes user keys
+ * that start with it (like too-long keys, to `"sha1:" + sha1(key)`), and a key that reaches the
+ * backend still starting with it is a `ValidationError`. Every lock item starts with the prefix,
+ * and no user key does after mangling.
+ *
+ * @module
+ */
+import { MEMCACHED_MAX_KEY_BYTES, memcachedSafeMangler, sha1MangleKey } from '../../keys.js';
+
+/** The prefix of every lock item, as dogpile names them (`"_lock" + key`). Reserved: no user key may start with it. */
+export const LOCK_PREFIX = '_lock';
+
+const UNSAFE = /[\x00-\x20\x7f]/;
+
+/** True for a key in the lock items' namespace, which user keys may not use. */
+export function isReservedKey(key: string): boolean {
+  return key.startsWith(LOCK_PREFIX);
+}
+
+/**
+ * The backend's key mangler: {@link memcachedSafeMangler} (keys memcached cannot hold become
+ * `"sha1:" + sha1(key)`), and keys in the lock namespace are hashed the same way, so that a cache
+ * entry can never take the place of a lock item.
+ */
+export function memcachedKeyMangler(key: string): string {
+  return isReservedKey(key) ? `sha1:${sha1MangleKey(key)}` : memcachedSafeMangler(key);
+}
+
+/**
+ * The lock item of cache key `key`: `"_lock" + key` (dogpile's name, so Python and Node lock each
+ * other out), or `"_locksha1:" + sha1(key)` when that is too long for memcached or has spaces or
+ * control characters (dogpile would fail there; the prefix keeps the item in the lock namespace).
+ */
+export function lockKeyFor(key: string): string {
+  const plain = `${LOCK_PREFIX}${key}`;
+  if (plain.length * 3 <= MEMCACHED_MAX_KEY_BYTES && !UNSAFE.test(plain)) return plain;
+  if (Buffer.byteLength(plain, 'utf8') <= MEMCACHED_MAX_KEY_BYTES && !UNSAFE.test(plain)) return plain;
+  return `${LOCK_PREFIX}sha1:${sha1MangleKey(key)}`;
+}
