@@ -13,6 +13,7 @@ import { NullBackend } from './backends/null.js';
 import { Etcd3Backend } from './backends/etcd3/index.js';
 import { PooledMemcachedBackend } from './backends/memcached/index.js';
 import { MongoBackend } from './backends/mongo/index.js';
+import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from './backends/redis/index.js';
 import { PluginNotFoundError, ValidationError } from './errors.js';
 import { describe } from './validate.js';
 
@@ -68,3 +69,10 @@ registerBackend('oslo_cache.mongo', MongoBackend);
 registerBackend('mongo', MongoBackend);
 registerBackend('oslo_cache.etcd3gw', Etcd3Backend);
 registerBackend('etcd3', Etcd3Backend);
+registerBackend('dogpile.cache.redis', RedisBackend);
+registerBackend('dogpile.cache.redis_sentinel', RedisSentinelBackend);
+registerBackend('dogpile.cache.redis_cluster', RedisClusterBackend);
+// Valkey speaks the Redis protocol: dogpile's valkey names map to the same classes.
+registerBackend('dogpile.cache.valkey', RedisBackend);
+registerBackend('dogpile.cache.valkey_sentinel', RedisSentinelBackend);
+registerBackend('dogpile.cache.valkey_cluster', RedisClusterBackend);
