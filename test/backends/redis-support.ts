@@ -87,11 +87,17 @@ export class RedisProcess {
     await waitUntil(`${this.#binary} on ${this.port} did not answer PING`, async () => (await redisCli(this.port, ['PING'], 1000)).trim() === 'PONG', 15_000);
   }
 
+  /** Sends a signal (SIGSTOP/SIGCONT to hang and resume it). */
+  signal(signal: NodeJS.Signals): void {
+    this.#child?.kill(signal);
+  }
+
   /** SIGKILLs it (a crash) and waits for it to be gone. */
   async kill(): Promise<void> {
     const child = this.#child;
     if (child === null) return;
     const exited = once(child, 'exit');
+    child.kill('SIGCONT');
     child.kill('SIGKILL');
     await exited;
   }
