@@ -230,6 +230,19 @@ describe('RedisBackend: connections', () => {
     }
   });
 
+  it('calls made while the first connection is being set up wait for it (none fails on a client still connecting)', async () => {
+    for (const backend of [make(new RedisBackend({ url: redisUrl() })), make(new RedisClusterBackend({ startup_nodes: redisClusterNodes() }))]) {
+      // One call per event-loop turn, so that some arrive after the client exists but before it is ready.
+      const calls: Promise<unknown>[] = [];
+      for (let i = 0; i < 300; i++) {
+        calls.push(backend.get(key(`first-${i}`)));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const results = await Promise.allSettled(calls);
+      assert.deepEqual(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)), []);
+    }
+  });
+
   it('host/port/db select the database', async () => {
     const { hostname, port } = new URL(redisUrl());
     const backend = make(new RedisBackend({ host: hostname, port, db: 3 }));

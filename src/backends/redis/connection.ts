@@ -15,6 +15,7 @@
  *   sentinel down ends (and the next round starts from the retryStrategy).
  * - Cluster: the same options on every node connection; a node that is down fails its keys' commands
  *   at once, the keys on live nodes keep working.
+ * - Auto-pipelining is off (ioredis's default); `connection_kwargs: { enableAutoPipelining: true }` turns it on.
  *
  * @module
  */
@@ -69,14 +70,19 @@ export class RedisConnection {
    * Runs `fn` on the client; a driver failure becomes a {@link BackendUnavailableError} naming the
    * operation and the server (never its credentials), with the driver error as `cause`.
    */
-  async call<T>(what: string, fn: (client: RedisClient) => Promise<T>): Promise<T> {
-    if (this.#closed) throw new BackendUnavailableError(`${this.#settings.backendName} is closed; ${what} was not sent.`);
-    const client = this.#client ?? (await this.client());
+  call<T>(what: string, fn: (client: RedisClient) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new BackendUnavailableError(`${this.#settings.backendName} is closed; ${what} was not sent.`));
+    // Not async: on the hot path (connected) a call costs the driver's promise plus one catch handler.
+    const client = this.#client;
+    let result: Promise<T>;
     try {
-      return await fn(client);
+      result = client !== null ? fn(client) : this.client().then(fn);
     } catch (error) {
-      throw this.wrap(what, error);
+      result = Promise.reject(error);
     }
+    return result.catch((error: unknown) => {
+      throw this.wrap(what, error);
+    });
   }
 
   /** Our error for a driver failure (ours pass through). */
@@ -106,7 +112,6 @@ export class RedisConnection {
             clusterRetryStrategy: reconnectDelay,
             // Reads and writes go to the masters: a replica may serve an entry that was just replaced.
             scaleReads: 'master',
-            enableAutoPipelining: true,
             slotsRefreshTimeout: s.commandTimeoutMs,
             ...(s.connectionKwargs as Partial<ClusterOptions>),
           })
@@ -121,7 +126,6 @@ export class RedisConnection {
     client.on('ready', () => {
       this.#lastError = null;
     });
-    this.#client = client;
     const deadline = s.connectTimeoutMs + s.commandTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -136,6 +140,9 @@ export class RedisConnection {
       throw this.wrap('connect', error);
     } finally {
       clearTimeout(timer);
+      // Published only now: calls made while the first connection is being set up wait for it (through
+      // #connecting) instead of failing on the not-yet-ready client.
+      this.#client = client;
     }
     return client;
   }
@@ -151,7 +158,8 @@ export class RedisConnection {
       connectTimeout: s.connectTimeoutMs,
       retryStrategy: reconnectDelay,
       keepAlive: s.keepAlive ? KEEPALIVE_DELAY_MS : 0,
-      enableAutoPipelining: true,
+      // Auto-pipelining stays off (ioredis's default): measured slower here at 64 calls in flight
+      // (docs/benchmarks.md), and multi-operations already send one pipeline or command per node.
     };
     if (s.url === null || s.topology !== 'single') {
       if (s.topology === 'single') Object.assign(options, { host: s.host, port: s.port });
@@ -190,7 +198,7 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const client = this.#client ?? (await this.#connecting?.catch(() => this.#client));
+    const client = this.#client ?? (await this.#connecting?.catch(() => null)) ?? this.#client;
     if (client === null || client === undefined || !this.#owned) return;
     // QUIT lets commands in flight finish; when the server is down it would wait, so disconnect instead.
     if (client.status === 'ready') {
