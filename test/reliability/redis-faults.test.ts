@@ -99,6 +99,20 @@ describe('Redis: a server killed and restarted under 64-way load', () => {
     }
   });
 
+  it('a server not up at the first call: that call fails typed, and the backend connects once the server starts', async () => {
+    const server = await own().server();
+    const backend = new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: SOCKET_TIMEOUT_MS / 1000 });
+    try {
+      const first = await timed(() => backend.get(`late-${run}`), 10_000);
+      assert.ok(first.error instanceof BackendUnavailableError, String(first.error));
+      assert.match((first.error as Error).message, /ECONNREFUSED/);
+      await server.start();
+      await waitUntil('the backend did not connect after the server started', async () => isNoValue(await backend.get(`late-${run}`)), 15_000);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('a hung server (SIGSTOP): calls fail with BackendUnavailableError within socket_timeout, and work again after SIGCONT', async () => {
     const server = await own().server();
     await server.start();
