@@ -84,6 +84,9 @@ function goals(s: Section[]): string[] {
   rows.push(['5', 'etcd set with a TTL, 64 in flight ≥ 0.8× a raw etcd3 put (with a shared lease)', ...vs('etcd-set-ttl', 'Etcd3Backend.set, lease_ttl 300', 'raw etcd3 put (one shared lease)', 0.8)]);
   rows.push(['6', 'Mongo getMulti(100) ≥ 1× @keyv/mongo getMany (one round trip: see Commands)', ...vs('mongo-getmulti', 'MongoBackend getMulti(100)', 'keyv + @keyv/mongo getMulti(100)', 1)]);
   rows.push(['6', 'Mongo setMulti(100) ≥ 1× @keyv/mongo setMany', ...vs('mongo-setmulti', 'MongoBackend setMulti(100)', 'keyv + @keyv/mongo setMulti(100)', 1)]);
+  rows.push(['17', 'Redis get, 64 in flight ≥ 0.9× raw ioredis GET', ...vs('redis-get', 'RedisBackend.get', 'raw ioredis GET', 0.9)]);
+  rows.push(['17', 'Redis getMulti(100) ≥ 0.9× a raw MGET', ...vs('redis-getmulti', 'RedisBackend.getMulti(100)', 'raw ioredis MGET (100 keys)', 0.9)]);
+  rows.push(['17', 'Redis set with a TTL ≥ 0.9× a raw SET PX', ...vs('redis-set-ttl', 'RedisBackend.set, redis_expiration_time 300', 'raw ioredis SET PX', 0.9)]);
   const trips = s.find((x) => x.id === 'locks-trips');
   if (trips) rows.push(['7', 'lock round trips per regeneration', trips.figures.map((f) => `${f.name.split(':')[0]} ${f.median}`).join(', ') + ' (acquire + release)', 'figure (2 is the minimum: one acquire, one release)']);
   const wall = s.find((x) => x.id === 'locks-wall');
@@ -142,6 +145,7 @@ export function writeReport(root: string, report: Report): string {
     'npm run bench:herd',
     'npm run bench:memcached       # BENCH_SCALE=0.2 for a quick run (npm run bench uses 0.3)',
     'npm run bench:etcd',
+    'node --import tsx bench/redis.ts  # REDIS_URL',
     'npm run bench:mongo           # BENCH_MS=150 for a quick run',
     'npm run bench:locks',
     '```',
@@ -151,7 +155,7 @@ export function writeReport(root: string, report: Report): string {
     '## Peers',
     '',
     'In-process: lru-cache 11.5.3 (`get`, `fetch`), cache-manager 7.2.9 (`get`, `wrap`; its default Keyv store), keyv 5.6.0 (default JSON serialization, and serialization off), async-cache-dedupe 3.4.0, @hapi/catbox 12.1.1 + @hapi/catbox-memory 6.0.2 (`Policy.get`, with `generateFunc` for get-or-create), bentocache 1.6.1 (`get`, `getOrSet`; memory L1 only, `serialize: false`).',
-    'Remote: memjs 1.3.2 (raw), the `memcached` npm client 2.2.2, keyv + @keyv/memcache 2.0.2, raw etcd3 1.1.2, keyv + @keyv/etcd 2.1.1, the mongodb 7.9.0 driver, keyv + @keyv/mongo 3.1.0. All are devDependencies used by bench/ only, and all run on Node 20.',
+    'Remote: memjs 1.3.2 (raw), the `memcached` npm client 2.2.2, keyv + @keyv/memcache 2.0.2, raw etcd3 1.1.2, keyv + @keyv/etcd 2.1.1, the mongodb 7.9.0 driver, keyv + @keyv/mongo 3.1.0, raw ioredis 5.11.1, keyv + @keyv/redis 5.1.6 (node-redis), cache-manager 7.2.9 over keyv + @keyv/redis. All are devDependencies used by bench/ only, and all run on Node 20.',
     '',
     'Left out: keyv 6 (needs Node ≥ 22; keyv 5.6.0 is used, the version cache-manager 7 pulls in). No peer that was asked for had to be dropped for Node 20. keyv has no get-or-create, so it is absent from the get-or-create and herd tables; async-cache-dedupe has only a get-or-create (`define`d fetch).',
     '',
@@ -168,6 +172,7 @@ export function writeReport(root: string, report: Report): string {
     '- **Loopback.** Client and servers share the same two vCPUs over 127.0.0.1: no network latency, but each request wakes a process on the other vCPU (~65–90 µs per round trip here). On a real network, round trips cost more and batching (getMulti, pipelining) matters more.',
     '- **FerretDB is not MongoDB.** The Mongo figures come from FerretDB 1.24.2 over SQLite, which is far slower than mongod and has its own pathologies (no TTL indexes, the overwrite deadlock). They compare clients against the same server; they say nothing about MongoDB itself.',
     '- **Single-member etcd** on the same VM, fsync to the VM disk: write figures are bounded by that.',
+    '- **Redis 7** (Debian) on the same VM, nothing persisted (`--save \'\'`): one server for the Redis part.',
     '- **In-process micro-benchmarks** measure one tight loop over 1,000 hot keys; real code does other work between cache calls, and the V8 JIT may optimise a loop like this differently from an application.',
     '- **Heap per entry** is one measurement of `heapUsed` after forced GCs; ours store a CachedValue (payload + creation time) like the Map baseline, the peers the bare payload (they wrap it themselves). lru-cache and bentocache preallocate for their `max` (1.1 M here), which inflates their figure at smaller sizes.',
     '- **Herd and lock times** include timer granularity; the cross-process figure includes the other processes polling for the lock.',

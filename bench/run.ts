@@ -21,10 +21,11 @@ import { machineLines, tableText, type Section } from './lib.js';
 import { runLocks } from './locks.js';
 import { runMemcached } from './memcached.js';
 import { runMongo } from './mongo.js';
+import { runRedis } from './redis.js';
 import { writeReport } from './report.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ALL = ['in-process', 'herd', 'memcached', 'etcd', 'mongo', 'locks'];
+const ALL = ['in-process', 'herd', 'memcached', 'etcd', 'mongo', 'redis', 'locks'];
 const parts = (process.env.BENCH_PARTS ?? ALL.join(',')).split(',').map((p) => p.trim());
 // The memcached part counts operations, not time: a third of its standalone size keeps the whole run near 10 minutes.
 process.env.BENCH_SCALE ??= '0.3';
@@ -46,8 +47,8 @@ const header = ['# dogpile-cache benchmarks', ...machineLines()];
 console.log(`${header.join('\n')}\n`);
 const load = os.loadavg();
 
-const needsServers = parts.some((p) => ['memcached', 'etcd', 'mongo', 'locks'].includes(p));
-const wanted = ['MEMCACHED_SERVERS', 'ETCD_ENDPOINTS', 'MONGODB_URL'];
+const needsServers = parts.some((p) => ['memcached', 'etcd', 'mongo', 'redis', 'locks'].includes(p));
+const wanted = ['MEMCACHED_SERVERS', 'ETCD_ENDPOINTS', 'MONGODB_URL', 'REDIS_URL'];
 let services: Services | undefined;
 let env: Record<string, string | undefined> = { ...process.env };
 const sections: Section[] = [];
@@ -56,8 +57,9 @@ try {
   // startServices stops what scripts/services.mjs started before: only call it when a server is missing.
   if (needsServers && wanted.some((name) => !process.env[name])) {
     services = (await import(pathToFileURL(path.join(ROOT, 'scripts', 'services.mjs')).href)) as Services;
-    // The three-member etcd cluster is not benchmarked: don't start it.
-    env = { ...env, ...(await services.startServices({ env: { ...process.env, ETCD_CLUSTER_ENDPOINTS: process.env.ETCD_CLUSTER_ENDPOINTS ?? 'unused' } })) };
+    // The three-member etcd cluster and the Redis Sentinel and Cluster setups are not benchmarked: don't start them.
+    const unused = { ETCD_CLUSTER_ENDPOINTS: process.env.ETCD_CLUSTER_ENDPOINTS ?? 'unused', REDIS_SENTINELS: process.env.REDIS_SENTINELS ?? 'unused', REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES ?? 'unused' };
+    env = { ...env, ...(await services.startServices({ env: { ...process.env, ...unused } })) };
     console.log(`started servers: memcached ${env.MEMCACHED_SERVERS}, etcd ${env.ETCD_ENDPOINTS}, mongo ${env.MONGODB_URL}\n`);
   } else if (needsServers) {
     console.log(`servers from the environment: memcached ${env.MEMCACHED_SERVERS}, etcd ${env.ETCD_ENDPOINTS}, mongo ${env.MONGODB_URL}\n`);
@@ -76,6 +78,7 @@ try {
   await run('memcached', () => runMemcached(memcached));
   await run('etcd', () => runEtcd((env.ETCD_ENDPOINTS as string).split(',')));
   await run('mongo', () => runMongo(env.MONGODB_URL as string));
+  await run('redis', () => runRedis(env.REDIS_URL as string));
   await run('locks', () => runLocks({ memcached: env.MEMCACHED_SERVERS as string, etcd: env.ETCD_ENDPOINTS as string, mongo: env.MONGODB_URL as string }));
 } catch (error) {
   failed = true;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs, starts and stops the real servers the test suites talk to:
-// three memcached, a single-member etcd, a three-member etcd cluster and FerretDB (MongoDB wire protocol),
-// plus the Debian Python packages the test/interop suites run (dogpile.cache, oslo.cache, memcache, etcd3gw).
+// three memcached, a single-member etcd, a three-member etcd cluster, FerretDB (MongoDB wire protocol) and
+// three Redis setups (a single server; a master, a replica and three sentinels; a three-master cluster),
+// plus the Debian Python packages the test/interop suites run (dogpile.cache, oslo.cache, memcache, etcd3gw, redis).
 //
 //   node scripts/services.mjs install|start|stop|status|env
 //
@@ -106,6 +107,58 @@ function ferretdb(port, debugPort) {
   };
 }
 
+// Redis: foreground processes (no --daemonize, no pidfile), so the pid we spawn is the server's pid and stop
+// is by pid. Nothing is persisted (--save '', no AOF): a restarted server starts empty, like memcached.
+const REDIS_SENTINEL_SERVICE = 'mymaster';
+const REDIS_MASTER_PORT = 26380;
+const REDIS_CLUSTER_PORTS = [27001, 27002, 27003];
+const REDIS_SENTINEL_PORTS = [26382, 26383, 26384];
+
+function redisServer(name, port, extra = () => [], { cluster = false } = {}) {
+  const dataDir = path.join(DATA_DIR, name);
+  return {
+    name,
+    binary: 'redis-server',
+    // A cluster node also listens on its bus port, port + 10000.
+    ports: cluster ? [port, port + 10000] : [port],
+    endpoint: `${HOST}:${port}`,
+    dataDir,
+    args: () => [
+      '--port', String(port), '--bind', HOST, '--dir', dataDir,
+      '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '',
+      ...extra(),
+    ],
+    probe: () => redisPing(port),
+  };
+}
+
+function redisSentinel(name, port) {
+  const dataDir = path.join(DATA_DIR, name);
+  const config = path.join(dataDir, 'sentinel.conf');
+  return {
+    name,
+    binary: 'redis-sentinel',
+    ports: [port],
+    endpoint: `${HOST}:${port}`,
+    dataDir,
+    args: () => {
+      // Sentinel rewrites its config file with what it learns (replicas, other sentinels, the epoch), so a
+      // restarted sentinel keeps its own file and only a fresh one gets the initial monitor line.
+      if (!fs.existsSync(config)) {
+        fs.writeFileSync(config, [
+          `port ${port}`, `bind ${HOST}`, `dir ${dataDir}`, 'daemonize no', 'logfile ""',
+          `sentinel monitor ${REDIS_SENTINEL_SERVICE} ${HOST} ${REDIS_MASTER_PORT} 2`,
+          `sentinel down-after-milliseconds ${REDIS_SENTINEL_SERVICE} 1000`,
+          `sentinel failover-timeout ${REDIS_SENTINEL_SERVICE} 5000`,
+          '',
+        ].join('\n'));
+      }
+      return [config];
+    },
+    probe: () => redisPing(port),
+  };
+}
+
 const SERVICES = Object.fromEntries(
   [
     memcached('memcached-1', 21211),
@@ -117,6 +170,13 @@ const SERVICES = Object.fromEntries(
     }),
     ...ETCD_CLUSTER.map((m) => etcd(m.name, m.client, m.peer, { members: ETCD_CLUSTER, token: clusterToken })),
     ferretdb(27117, 27118),
+    redisServer('redis-single', 26379),
+    redisServer('redis-master', REDIS_MASTER_PORT),
+    redisServer('redis-replica', 26381, () => ['--replicaof', HOST, String(REDIS_MASTER_PORT)]),
+    ...REDIS_SENTINEL_PORTS.map((port, i) => redisSentinel(`redis-sentinel-${i + 1}`, port)),
+    ...REDIS_CLUSTER_PORTS.map((port, i) =>
+      redisServer(`redis-cluster-${i + 1}`, port, () => ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000', '--cluster-require-full-coverage', 'no'], { cluster: true }),
+    ),
   ].map((s) => [s.name, s]),
 );
 
@@ -128,9 +188,25 @@ const GROUPS = [
   { env: 'ETCD_ENDPOINTS', members: ['etcd-single'], tools: ['etcd'] },
   { env: 'ETCD_CLUSTER_ENDPOINTS', members: ['etcd-1', 'etcd-2', 'etcd-3'], tools: ['etcd', 'etcdctl'] },
   { env: 'MONGODB_URL', members: ['ferretdb'], tools: ['ferretdb'] },
+  // python3-redis: the Python side of test/interop/redis.test.ts (dogpile.cache.redis needs redis-py).
+  { env: 'REDIS_URL', members: ['redis-single'], tools: ['redis-server', 'redis-cli', 'python3-redis'], value: `redis://${HOST}:26379` },
+  {
+    env: 'REDIS_SENTINELS',
+    members: ['redis-master', 'redis-replica', 'redis-sentinel-1', 'redis-sentinel-2', 'redis-sentinel-3'],
+    tools: ['redis-server', 'redis-sentinel', 'redis-cli'],
+    // The tests use the sentinels only (service name "mymaster", as dogpile's default service_name).
+    value: REDIS_SENTINEL_PORTS.map((port) => `${HOST}:${port}`).join(','),
+    setup: () => redisSentinelsReady(),
+  },
+  {
+    env: 'REDIS_CLUSTER_NODES',
+    members: ['redis-cluster-1', 'redis-cluster-2', 'redis-cluster-3'],
+    tools: ['redis-server', 'redis-cli'],
+    setup: () => redisClusterCreate(),
+  },
 ];
 
-const groupValue = (group) => group.members.map((name) => SERVICES[name].endpoint).join(',');
+const groupValue = (group) => group.value ?? group.members.map((name) => SERVICES[name].endpoint).join(',');
 const groupOf = (name) => GROUPS.find((g) => g.members.includes(name));
 
 function serviceByName(name) {
@@ -163,6 +239,11 @@ export async function startServices({ env = process.env, timeoutMs = READY_TIMEO
 
   const results = await Promise.allSettled(services.map((s) => launch(s, { freshLog: true, timeoutMs })));
   const failures = results.filter((r) => r.status === 'rejected').map((r) => r.reason.message);
+  // Groups that need more than running processes (the Redis cluster's slots, the sentinels' view of the master).
+  if (failures.length === 0) {
+    const setups = await Promise.allSettled(wanted.filter((g) => g.setup).map((g) => g.setup({ timeoutMs })));
+    failures.push(...setups.filter((r) => r.status === 'rejected').map((r) => r.reason.message));
+  }
   if (failures.length > 0) {
     await stopServices();
     throw new Error(failures.join('\n'));
@@ -189,7 +270,8 @@ export async function stopServices() {
 /**
  * Starts one server by name (e.g. after stopService) and waits until it answers. Keeps its data, so a
  * restarted etcd cluster member rejoins with `--initial-cluster-state existing`. No-op if it is running.
- * @param {string} name memcached-1..3, etcd-single, etcd-1..3 or ferretdb
+ * @param {string} name memcached-1..3, etcd-single, etcd-1..3, ferretdb, redis-single, redis-master, redis-replica,
+ *   redis-sentinel-1..3 or redis-cluster-1..3
  * @param {{ timeoutMs?: number }} [opts]
  */
 export async function startService(name, { timeoutMs = READY_TIMEOUT_MS } = {}) {
@@ -366,6 +448,72 @@ async function ferretdbReady(port, debugPort) {
   if (status !== 200) throw new Error(`/debug/readyz answered ${status}`);
 }
 
+/** A Redis server or sentinel is ready when it answers PING (inline command) with +PONG. */
+function redisPing(port) {
+  return withSocket(port, (socket, resolve, reject) => {
+    let reply = '';
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk;
+      if (!reply.includes('\r\n')) return;
+      if (reply.startsWith('+PONG')) resolve();
+      else reject(new Error(`unexpected reply ${JSON.stringify(reply)}`));
+    });
+  });
+}
+
+/** Runs redis-cli against one local port; resolves with its stdout (redis-cli exits 0 even for -ERR replies). */
+function redisCli(port, args, timeoutMs = 5_000) {
+  const binary = toolPath('redis-cli');
+  if (!binary) return Promise.reject(new Error('redis-cli is not installed; run `node scripts/services.mjs install`'));
+  return new Promise((resolve, reject) => {
+    execFile(binary, ['-h', HOST, '-p', String(port), ...args], { timeout: timeoutMs }, (error, stdout, stderr) =>
+      error ? reject(new Error(`redis-cli -p ${port} ${args.join(' ')}: ${error.message} ${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
+async function pollUntil(what, check, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await check();
+      if (last === true) return;
+    } catch (error) {
+      last = error.message;
+    }
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs / 1000} s (last: ${String(last).trim()})`);
+    await sleep(POLL_MS * 2);
+  }
+}
+
+/** The sentinel group is ready when the replica is in sync and every sentinel knows the master and its replica. */
+async function redisSentinelsReady({ timeoutMs = READY_TIMEOUT_MS } = {}) {
+  await pollUntil('the Redis replica did not sync with its master', async () => {
+    return /master_link_status:up/.test(await redisCli(26381, ['INFO', 'replication']));
+  }, timeoutMs);
+  for (const port of REDIS_SENTINEL_PORTS) {
+    await pollUntil(`sentinel ${port} did not see master ${REDIS_SENTINEL_SERVICE} with 1 replica and 2 other sentinels`, async () => {
+      const info = await redisCli(port, ['SENTINEL', 'MASTER', REDIS_SENTINEL_SERVICE]);
+      const field = (name) => new RegExp(`(^|\\n)${name}\\n(\\d+)`).exec(info)?.[2];
+      return field('num-slaves') === '1' && field('num-other-sentinels') === '2';
+    }, timeoutMs);
+  }
+}
+
+/** Assigns the 16384 slots over the three fresh nodes (no replicas) and waits for cluster_state:ok everywhere. */
+async function redisClusterCreate({ timeoutMs = READY_TIMEOUT_MS } = {}) {
+  const [first] = REDIS_CLUSTER_PORTS;
+  const nodes = REDIS_CLUSTER_PORTS.map((port) => `${HOST}:${port}`);
+  await redisCli(first, ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], timeoutMs);
+  for (const port of REDIS_CLUSTER_PORTS) {
+    await pollUntil(`Redis cluster node ${port} did not reach cluster_state:ok`, async () => {
+      return /cluster_state:ok/.test(await redisCli(port, ['CLUSTER', 'INFO']));
+    }, timeoutMs);
+  }
+}
+
 /** Runs a short TCP exchange; the socket is always destroyed so it never keeps the process alive. */
 function withSocket(port, exchange) {
   return new Promise((resolve, reject) => {
@@ -532,6 +680,10 @@ const APT_PACKAGES = {
   etcdctl: 'etcd-client',
   saslpasswd2: 'sasl2-bin',
   'python3-dogpile': ['python3-dogpile.cache', 'python3-oslo.cache', 'python3-memcache', 'python3-etcd3gw'],
+  'redis-server': 'redis-server',
+  'redis-sentinel': 'redis-sentinel',
+  'redis-cli': 'redis-tools',
+  'python3-redis': ['python3-redis', 'python3-dogpile.cache'],
 };
 // Pseudo-tool "python3-dogpile": Debian's Python with the modules the test/interop suites run against.
 const PYTHON = '/usr/bin/python3';
@@ -541,6 +693,10 @@ let goBinDirCache;
 function toolPath(tool) {
   if (tool === 'python3-dogpile') {
     const check = spawnSync(PYTHON, ['-c', PYTHON_MODULES], { stdio: 'ignore', timeout: 30_000 });
+    return check.status === 0 ? PYTHON : undefined;
+  }
+  if (tool === 'python3-redis') {
+    const check = spawnSync(PYTHON, ['-c', 'import redis, dogpile.cache.backends.redis'], { stdio: 'ignore', timeout: 30_000 });
     return check.status === 0 ? PYTHON : undefined;
   }
   if (tool === 'ferretdb') {
@@ -693,7 +849,7 @@ const COMMANDS = {
     for (const [name, service] of Object.entries(SERVICES)) {
       const pid = readPid(name);
       const state = pid === undefined ? 'not started' : servicePid(name) ? 'alive' : 'dead';
-      console.log(`${name.padEnd(12)} ${String(pid ?? '-').padStart(7)}  ${state.padEnd(11)} ${service.endpoint}`);
+      console.log(`${name.padEnd(16)} ${String(pid ?? '-').padStart(7)}  ${state.padEnd(11)} ${service.endpoint}`);
     }
   },
   /** Prints `export NAME='value'` lines for a shell: eval "$(node scripts/services.mjs env)". */

@@ -15,6 +15,7 @@ import { Etcd3Backend } from './backends/etcd3/index.js';
 import { PooledMemcachedBackend } from './backends/memcached/index.js';
 import { MongoBackend } from './backends/mongo/index.js';
 import { ConfigurationError, PluginNotFoundError, ValidationError } from './errors.js';
+import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from './backends/redis/index.js';
 import { describe } from './validate.js';
 
 /** A backend class, or a function returning one (possibly from a dynamic `import()`). */
@@ -125,3 +126,10 @@ registerBackend(
     if (!reader.has('deadRetry')) args.dead_retry = deadTimeout ?? 60;
   }),
 );
+registerBackend('dogpile.cache.redis', RedisBackend);
+registerBackend('dogpile.cache.redis_sentinel', RedisSentinelBackend);
+registerBackend('dogpile.cache.redis_cluster', RedisClusterBackend);
+// Valkey speaks the Redis protocol: dogpile's valkey names map to the same classes.
+registerBackend('dogpile.cache.valkey', RedisBackend);
+registerBackend('dogpile.cache.valkey_sentinel', RedisSentinelBackend);
+registerBackend('dogpile.cache.valkey_cluster', RedisClusterBackend);

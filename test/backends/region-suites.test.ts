@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { CacheRegion } from '../../src/index.js';
 import { runRegionConformance } from '../../src/testing/index.js';
 import { etcdEndpoints, memcachedServers, mongodbUrl } from '../support/servers.js';
+import { redisClusterNodes, redisSentinels, redisUrl } from './redis-support.js';
 
 const runner = { describe, it, before, after };
 const suite = (name: string, backend: string, args: () => Record<string, unknown>): void =>
@@ -24,3 +25,7 @@ suite('MongoBackend with distributed_lock', 'mongo', () => ({
 }));
 suite('Etcd3Backend', 'oslo_cache.etcd3gw', () => ({ endpoints: etcdEndpoints(), namespace: `region-${randomUUID().slice(0, 8)}/` }));
 suite('Etcd3Backend with distributed_lock', 'etcd3', () => ({ endpoints: etcdEndpoints(), namespace: `lock-${randomUUID().slice(0, 8)}/`, distributed_lock: true, lock_timeout: 10 }));
+suite('RedisBackend', 'dogpile.cache.redis', () => ({ url: redisUrl() }));
+suite('RedisBackend with distributed_lock', 'dogpile.cache.valkey', () => ({ url: redisUrl(), distributed_lock: true, lock_timeout: 10 }));
+suite('RedisSentinelBackend', 'dogpile.cache.redis_sentinel', () => ({ sentinels: redisSentinels(), lock_timeout: 10 }));
+suite('RedisClusterBackend', 'dogpile.cache.redis_cluster', () => ({ startup_nodes: redisClusterNodes(), distributed_lock: true, lock_timeout: 10 }));

@@ -8,6 +8,7 @@ import { after, describe, it, type TestContext } from 'node:test';
 import { CacheRegion } from '../../src/index.js';
 import { etcdEndpoints, memcachedServers, mongodbUrl } from '../support/servers.js';
 import { killAll, startWorker, type Worker } from './harness.js';
+import { redisClusterNodes, redisSentinels, redisUrl } from '../backends/redis-support.js';
 
 const PROCESSES = 4;
 const CALLERS = 50;
@@ -21,6 +22,9 @@ const backends: { name: string; backend: string; args: (lockTimeout: number) => 
     args: (lockTimeout) => ({ db_hosts: mongodbUrl(), db_name: 'dogpile_lock_tests', cache_collection: 'cache', distributed_lock: true, lock_timeout: lockTimeout }),
   },
   { name: 'etcd3', backend: 'etcd3', args: (lockTimeout) => ({ endpoints: etcdEndpoints(), distributed_lock: true, lock_timeout: lockTimeout }) },
+  { name: 'redis', backend: 'dogpile.cache.redis', args: (lockTimeout) => ({ url: redisUrl(), distributed_lock: true, lock_timeout: lockTimeout, lock_sleep: '20ms' }) },
+  { name: 'redis sentinel', backend: 'dogpile.cache.redis_sentinel', args: (lockTimeout) => ({ sentinels: redisSentinels(), lock_timeout: lockTimeout, lock_sleep: '20ms' }) },
+  { name: 'redis cluster', backend: 'dogpile.cache.redis_cluster', args: (lockTimeout) => ({ startup_nodes: redisClusterNodes(), distributed_lock: true, lock_timeout: lockTimeout, lock_sleep: '20ms' }) },
 ];
 
 for (const { name, backend, args } of backends) {

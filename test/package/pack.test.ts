@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 const root = resolve(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
 const subpaths = Object.keys(pkg.exports).filter((p) => p !== './package.json').map((p) => (p === '.' ? 'dogpile-cache' : `dogpile-cache/${p.slice(2)}`));
-const drivers = ['memjs', 'generic-pool', 'mongodb', 'etcd3'];
+const drivers = ['memjs', 'generic-pool', 'mongodb', 'etcd3', 'ioredis'];
 
 describe('the npm package', () => {
   let scratch: string;
@@ -78,11 +78,13 @@ describe('the npm package', () => {
       const { PooledMemcachedBackend } = await import('dogpile-cache/backends/memcached');
       const { MongoBackend } = await import('dogpile-cache/backends/mongo');
       const { Etcd3Backend } = await import('dogpile-cache/backends/etcd3');
+      const { RedisBackend } = await import('dogpile-cache/backends/redis');
       const results = [];
       for (const make of [
         () => new PooledMemcachedBackend({ url: '127.0.0.1:1' }),
         () => new MongoBackend({ db_hosts: 'mongodb://127.0.0.1:1', db_name: 'd', cache_collection: 'c' }),
         () => new Etcd3Backend({ host: '127.0.0.1', port: 1 }),
+        () => new RedisBackend({ host: '127.0.0.1', port: 1 }),
       ]) {
         const backend = make();
         try { await backend.get('k'); results.push('no error'); }
@@ -91,7 +93,7 @@ describe('the npm package', () => {
       }
       console.log(results.join(','));`;
     const out = run(process.execPath, ['--input-type=module', '-e', script]).trim();
-    assert.match(out, /^(memjs|generic-pool),mongodb,etcd3$/);
+    assert.match(out, /^(memjs|generic-pool),mongodb,etcd3,ioredis$/);
   });
 
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -120,10 +122,10 @@ describe('the npm package', () => {
   });
 
   it('every backend subpath type-checks for ESM and CommonJS once its driver is installed', () => {
-    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', 'memjs@1.3.2', 'generic-pool@3.9.0', 'mongodb@7.9.0', 'etcd3@1.1.2']);
+    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', 'memjs@1.3.2', 'generic-pool@3.9.0', 'mongodb@7.9.0', 'etcd3@1.1.2', 'ioredis@5.11.1']);
     typecheck({
-      'backends-esm.mts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport { PooledMemcachedBackend } from 'dogpile-cache/backends/memcached';\nimport { MongoBackend } from 'dogpile-cache/backends/mongo';\nimport { Etcd3Backend } from 'dogpile-cache/backends/etcd3';\nexport const backends = [PooledMemcachedBackend, MongoBackend, Etcd3Backend];${usage}`,
-      'backends-cjs.cts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport memcached = require('dogpile-cache/backends/memcached');\nimport mongo = require('dogpile-cache/backends/mongo');\nimport etcd3 = require('dogpile-cache/backends/etcd3');\nexport const backends = [memcached.PooledMemcachedBackend, mongo.MongoBackend, etcd3.Etcd3Backend];${usage}`,
+      'backends-esm.mts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport { PooledMemcachedBackend } from 'dogpile-cache/backends/memcached';\nimport { MongoBackend } from 'dogpile-cache/backends/mongo';\nimport { Etcd3Backend } from 'dogpile-cache/backends/etcd3';\nimport { RedisBackend } from 'dogpile-cache/backends/redis';\nexport const backends = [PooledMemcachedBackend, MongoBackend, Etcd3Backend, RedisBackend];${usage}`,
+      'backends-cjs.cts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport memcached = require('dogpile-cache/backends/memcached');\nimport mongo = require('dogpile-cache/backends/mongo');\nimport etcd3 = require('dogpile-cache/backends/etcd3');\nimport redis = require('dogpile-cache/backends/redis');\nexport const backends = [memcached.PooledMemcachedBackend, mongo.MongoBackend, etcd3.Etcd3Backend, redis.RedisBackend];${usage}`,
     });
   });
 });

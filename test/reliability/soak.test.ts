@@ -20,9 +20,11 @@ import { after, before, describe, it } from 'node:test';
 import { Etcd3Backend } from '../../src/backends/etcd3/index.js';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { MongoBackend } from '../../src/backends/mongo/index.js';
+import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from '../../src/backends/redis/index.js';
 import { CacheRegion, DictionaryBackend, NO_VALUE, isNoValue, type CacheBackend } from '../../src/index.js';
 import { startPrivateEtcd, type PrivateEtcd } from '../backends/etcd3-support.js';
 import { PrivateMemcached } from '../backends/memcached-support.js';
+import { PrivateRedis } from '../backends/redis-support.js';
 import { guardProcess, maxOf, percentile, soakSeconds, startRestartableFerretDb, withDeadline, type RestartableFerretDb } from './support.js';
 
 guardProcess();
@@ -226,3 +228,22 @@ describe(`soak: 64 clients per backend (SOAK_SECONDS=${soakSeconds()})`, () => {
   });
 });
 
+
+describe(`soak: 64 clients on each Redis topology (SOAK_SECONDS=${soakSeconds()})`, () => {
+  const seconds = soakSeconds();
+  const redis = new PrivateRedis();
+  after(() => redis.dispose());
+  it('RedisBackend', async (t) => {
+    const server = await redis.server();
+    await server.start();
+    t.diagnostic(await soak('redis', new RedisBackend({ host: '127.0.0.1', port: server.port }), seconds));
+  });
+  it('RedisSentinelBackend (master, replica, 3 sentinels)', async (t) => {
+    const { sentinels } = await redis.sentinelSetup();
+    t.diagnostic(await soak('redis sentinel', new RedisSentinelBackend({ sentinels: sentinels.map((s) => s.address) }), seconds));
+  });
+  it('RedisClusterBackend (3 masters)', async (t) => {
+    const nodes = await redis.clusterSetup();
+    t.diagnostic(await soak('redis cluster', new RedisClusterBackend({ startup_nodes: nodes.map((n) => n.address) }), seconds));
+  });
+});

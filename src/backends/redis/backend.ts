@@ -1,0 +1,241 @@
+/**
+ * dogpile.cache's Redis backends on ioredis: `RedisBackend` (one server), `RedisSentinelBackend` and
+ * `RedisClusterBackend`. This module translates the backend contract into Redis commands; the client
+ * and its bounds live in connection.ts, the arguments in options.ts, the lock in lock.ts.
+ *
+ * @module
+ */
+import type { Cluster } from 'ioredis';
+import { BytesBackend, NO_VALUE, type BackendArguments, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
+import { ValidationError } from '../../errors.js';
+import { assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
+import { RedisConnection, type RedisClient } from './connection.js';
+import { RELEASE_SCRIPT, RedisLock, type RedisLockStore } from './lock.js';
+import { readSettings, type RedisBackendArguments, type RedisSettings, type RedisTopology } from './options.js';
+import { keySlot } from './slot.js';
+
+type ChainableCommander = ReturnType<RedisClient['pipeline']>;
+
+/**
+ * A Redis backend for dogpile's byte format (registry names `dogpile.cache.redis` and
+ * `dogpile.cache.valkey`). Entries are `JSON(metadata) + "|" + payload`, as dogpile's `RedisBackend`
+ * stores them, so a Python region with a JSON serializer shares entries with ours.
+ *
+ * - `get` is GET, `getMulti` one MGET, `set` SET (with EX/PX under `redis_expiration_time`),
+ *   `setMulti` one MSET (or one pipeline of SET … PX with a TTL), `delete`/`deleteMulti` one DEL.
+ * - Every call is bounded by `socket_timeout` (5 s by default) and fails with
+ *   `BackendUnavailableError` when the server is down or slow; the client reconnects by itself.
+ * - With `distributed_lock`, `getMutex` returns the lock redis-py's `Lock` implements (see lock.ts).
+ *
+ * ioredis is imported on the first call (a missing package is a `MissingDependencyError`); nothing
+ * connects in the constructor. Call {@link close} when done. See docs/backends/redis.md.
+ */
+export class RedisBackend extends BytesBackend {
+  /** The deployment this class talks to; subclasses change it. */
+  protected static readonly topology: RedisTopology = 'single';
+
+  /** @internal */
+  protected readonly settings: RedisSettings;
+  readonly #connection: RedisConnection;
+  readonly #closeSignal = new AbortController();
+  readonly #lockStore: RedisLockStore;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Reads and checks `args` (see {@link RedisBackendArguments}; snake_case or camelCase); throws
+   * `ValidationError` for a wrong type, range or a missing required argument. Does not connect.
+   */
+  constructor(args: RedisBackendArguments | BackendArguments = {}) {
+    super();
+    const ctor = new.target as unknown as { topology: RedisTopology; name: string };
+    this.settings = readSettings(args as BackendArguments, ctor.topology, ctor.name);
+    this.#connection = new RedisConnection(this.settings);
+    this.#lockStore = {
+      setIfAbsent: (key, token, ttlMs) =>
+        this.#connection
+          .call('lock acquire', (c) => (ttlMs > 0 ? c.set(key, token, 'PX', ttlMs, 'NX') : c.set(key, token, 'NX')))
+          .then((reply) => reply === 'OK'),
+      deleteIfToken: (key, token) => this.#connection.call('lock release', (c) => c.eval(RELEASE_SCRIPT, 1, key, token)).then((n) => n === 1),
+      exists: (key) => this.#connection.call('lock check', (c) => c.exists(key)).then((n) => n > 0),
+      closed: this.#closeSignal.signal,
+    };
+  }
+
+  /**
+   * The ioredis client (a `Redis`, or a `Cluster` for {@link RedisClusterBackend}), created and
+   * connected on first use. For diagnostics and what this backend does not wrap; do not close it.
+   */
+  getClient(): Promise<RedisClient> {
+    return this.#connection.client();
+  }
+
+  async getSerialized(key: string): Promise<Buffer | NoValue> {
+    assertKey(key);
+    return (await this.#connection.call('GET', (c) => c.getBuffer(key))) ?? NO_VALUE;
+  }
+
+  async getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
+    assertKeys(keys);
+    if (keys.length === 0) return [];
+    const unique = [...new Set(keys)];
+    const found = new Map<string, Buffer | null>();
+    await this.#connection.call('MGET', async (c) => {
+      if (!isCluster(c)) {
+        const values = await c.mgetBuffer(...unique);
+        unique.forEach((key, i) => found.set(key, values[i] ?? null));
+        return;
+      }
+      const replies = await perNode(c, unique, (pipeline, slotKeys) => pipeline.mgetBuffer(...slotKeys));
+      for (const [slotKeys, values] of replies) slotKeys.forEach((key, i) => found.set(key, (values as (Buffer | null)[])[i] ?? null));
+    });
+    return keys.map((key) => found.get(key) ?? NO_VALUE);
+  }
+
+  async setSerialized(key: string, value: Buffer): Promise<void> {
+    assertKey(key);
+    checkBytes(key, value);
+    const ms = this.settings.expirationMs;
+    await this.#connection.call('SET', (c) => (ms === 0 ? c.set(key, value) : ms % 1000 === 0 ? c.set(key, value, 'EX', ms / 1000) : c.set(key, value, 'PX', ms)));
+  }
+
+  async setSerializedMulti(mapping: Mapping<Buffer>): Promise<void> {
+    const entries = new Map<string, Buffer>();
+    for (const [key, value] of mappingEntries(mapping)) {
+      checkBytes(key, value);
+      entries.set(key, value);
+    }
+    if (entries.size === 0) return;
+    const ms = this.settings.expirationMs;
+    // dogpile: MSET without a TTL; with one, a pipeline of SETEX (here SET … EX/PX, the same thing).
+    const write = (pipeline: ChainableCommander, keys: string[]): void => {
+      if (ms === 0) {
+        pipeline.mset(...keys.flatMap((key) => [key, entries.get(key) as Buffer]));
+        return;
+      }
+      for (const key of keys) {
+        if (ms % 1000 === 0) pipeline.set(key, entries.get(key) as Buffer, 'EX', ms / 1000);
+        else pipeline.set(key, entries.get(key) as Buffer, 'PX', ms);
+      }
+    };
+    await this.#connection.call(ms === 0 ? 'MSET' : 'SET (pipeline)', async (c) => {
+      if (isCluster(c)) {
+        await perNode(c, [...entries.keys()], write);
+        return;
+      }
+      if (ms === 0) {
+        await c.mset(entries);
+        return;
+      }
+      const pipeline = c.pipeline();
+      write(pipeline, [...entries.keys()]);
+      checkReplies(await pipeline.exec());
+    });
+  }
+
+  async delete(key: string): Promise<void> {
+    assertKey(key);
+    await this.#connection.call('DEL', (c) => c.del(key));
+  }
+
+  async deleteMulti(keys: readonly string[]): Promise<void> {
+    assertKeys(keys);
+    if (keys.length === 0) return;
+    const unique = [...new Set(keys)];
+    await this.#connection.call('DEL', async (c) => {
+      if (isCluster(c)) await perNode(c, unique, (pipeline, slotKeys) => pipeline.del(...slotKeys));
+      else await c.del(...unique);
+    });
+  }
+
+  /**
+   * With `distributed_lock`, the Redis lock on `lock_prefix + key` (dogpile's `"_lock" + key`);
+   * otherwise null and the region uses its in-process lock. See lock.ts for the guarantees.
+   */
+  override getMutex(key: string): CacheMutex | null {
+    if (!this.settings.distributedLock) return null;
+    assertKey(key);
+    return new RedisLock(this.#lockStore, `${this.settings.lockPrefix}${key}`, this.settings.lockTimeoutMs, this.settings.lockSleepMs);
+  }
+
+  /**
+   * Waiting lock acquires reject, then the connection is closed (QUIT, or a disconnect when the
+   * server is down). A client shared through `connection_pool` is left open. Later calls reject with
+   * `BackendUnavailableError`. Idempotent.
+   */
+  override close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closeSignal.abort();
+      await this.#connection.close();
+    })();
+    return this.#closing;
+  }
+}
+
+/**
+ * dogpile.cache's `RedisSentinelBackend` (registry names `dogpile.cache.redis_sentinel` and
+ * `dogpile.cache.valkey_sentinel`): finds the master of `service_name` through `sentinels` and follows
+ * it across failovers. `distributed_lock` defaults to true, as in dogpile. Reads go to the master too
+ * (dogpile reads from a replica): a replica can serve an entry that was just replaced or deleted.
+ */
+export class RedisSentinelBackend extends RedisBackend {
+  protected static override readonly topology: RedisTopology = 'sentinel';
+}
+
+/**
+ * dogpile.cache's `RedisClusterBackend` (registry names `dogpile.cache.redis_cluster` and
+ * `dogpile.cache.valkey_cluster`) on an ioredis `Cluster`. Multi-operations group their keys by hash
+ * slot and send one pipeline per node; a node that is down fails only the calls that touch its keys.
+ */
+export class RedisClusterBackend extends RedisBackend {
+  protected static override readonly topology: RedisTopology = 'cluster';
+}
+
+function isCluster(client: RedisClient): client is Cluster {
+  return (client as Cluster).isCluster === true;
+}
+
+/**
+ * Groups `keys` by hash slot and the slots by the node that serves them, runs one pipeline per node
+ * (one `op` per slot, since a command's keys must share a slot) and returns each slot's keys with its
+ * reply. Slots whose node is not known yet get a pipeline each, which ioredis routes itself.
+ */
+async function perNode(client: Cluster, keys: readonly string[], op: (pipeline: ChainableCommander, slotKeys: string[]) => void): Promise<[string[], unknown][]> {
+  const bySlot = new Map<number, string[]>();
+  for (const key of keys) {
+    const slot = keySlot(key);
+    const list = bySlot.get(slot);
+    if (list === undefined) bySlot.set(slot, [key]);
+    else list.push(key);
+  }
+  const byNode = new Map<string, string[][]>();
+  for (const [slot, slotKeys] of bySlot) {
+    const node = client.slots[slot]?.[0] ?? `slot ${slot}`;
+    const groups = byNode.get(node);
+    if (groups === undefined) byNode.set(node, [slotKeys]);
+    else groups.push(slotKeys);
+  }
+  const results = await Promise.all(
+    [...byNode.values()].map(async (groups) => {
+      const pipeline = client.pipeline();
+      for (const slotKeys of groups) op(pipeline, slotKeys);
+      const replies = checkReplies(await pipeline.exec());
+      // With a TTL, setMulti queues one SET per key rather than one command per slot.
+      return replies.length === groups.length ? groups.map((g, i) => [g, replies[i]] as [string[], unknown]) : [];
+    }),
+  );
+  return results.flat();
+}
+
+/** The replies of a pipeline; the first failed command's error is thrown. */
+function checkReplies(results: [Error | null, unknown][] | null): unknown[] {
+  if (results === null) throw new Error('the pipeline was discarded');
+  const failed = results.find(([error]) => error !== null);
+  if (failed !== undefined) throw failed[0];
+  return results.map(([, value]) => value);
+}
+
+function checkBytes(key: string, value: unknown): asserts value is Buffer {
+  if (!(value instanceof Uint8Array)) {
+    throw new ValidationError(`The value for ${describe(key)} must be a Buffer (the serialized bytes); got ${describe(value)}.`);
+  }
+}

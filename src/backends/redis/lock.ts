@@ -1,0 +1,101 @@
+/**
+ * The distributed dogpile lock on Redis, the same lock as redis-py's `Lock` that dogpile's
+ * `RedisBackend` uses, so Python and Node processes exclude each other on one key:
+ *
+ * - the lock is the key `"_lock" + key` (dogpile's name; `lock_prefix` changes `"_lock"`);
+ * - acquire is `SET lockkey token NX [PX lock_timeout]` with a random token;
+ * - release is a Lua compare-and-delete (redis-py's script): a holder whose lock expired and was taken
+ *   by someone else does not delete the new holder's lock;
+ * - a held lock is retried every `lock_sleep` (0.1 s by default, as redis-py).
+ *
+ * Without `lock_timeout` (dogpile's default) the lock never expires: a holder that crashes leaves the
+ * key locked until someone deletes it. Set `lock_timeout` longer than the slowest creator.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CacheMutex } from '../../api.js';
+import { BackendUnavailableError } from '../../errors.js';
+
+/** redis-py's `Lock.LUA_RELEASE_SCRIPT`: delete the key only while it still holds our token. */
+export const RELEASE_SCRIPT = `local token = redis.call('get', KEYS[1])
+if not token or token ~= ARGV[1] then
+  return 0
+end
+redis.call('del', KEYS[1])
+return 1`;
+
+/** The Redis commands the lock needs; the backend routes them (and turns failures into our errors). */
+export interface RedisLockStore {
+  /** SET NX with an optional TTL in ms (0 = none); true when set. */
+  setIfAbsent(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Runs {@link RELEASE_SCRIPT}; true when our token was deleted. */
+  deleteIfToken(key: string, token: string): Promise<boolean>;
+  /** True when the key exists. */
+  exists(key: string): Promise<boolean>;
+  /** Aborted when the backend closes: waiting acquires then reject. */
+  readonly closed: AbortSignal;
+}
+
+/** One lock key. Not re-entrant: acquiring again while holding it waits for itself, as in dogpile. */
+export class RedisLock implements CacheMutex {
+  readonly #store: RedisLockStore;
+  readonly #key: string;
+  readonly #ttlMs: number;
+  readonly #sleepMs: number;
+  #token: string | undefined;
+
+  /** `key` is the lock key itself (the backend passes `lock_prefix + key`). */
+  constructor(store: RedisLockStore, key: string, ttlMs: number, sleepMs: number) {
+    this.#store = store;
+    this.#key = key;
+    this.#ttlMs = ttlMs;
+    this.#sleepMs = sleepMs;
+  }
+
+  /** The lock key in Redis. */
+  get key(): string {
+    return this.#key;
+  }
+
+  /**
+   * Takes the lock. With `wait` false, resolves false at once when it is held; otherwise retries every
+   * `lock_sleep` until it is free. Rejects with `BackendUnavailableError` when Redis fails or the
+   * backend is closed while waiting.
+   */
+  async acquire(wait = true): Promise<boolean> {
+    // redis-py's token is uuid1().hex: 32 hex digits. Ours has the same shape, from a random source.
+    const token = randomBytes(16).toString('hex');
+    for (;;) {
+      if (this.#store.closed.aborted) throw closedError();
+      if (await this.#store.setIfAbsent(this.#key, token, this.#ttlMs)) {
+        this.#token = token;
+        return true;
+      }
+      if (!wait) return false;
+      try {
+        await sleep(this.#sleepMs, undefined, { signal: this.#store.closed });
+      } catch {
+        throw closedError();
+      }
+    }
+  }
+
+  /** Releases the lock if this mutex holds it and it is still ours; otherwise does nothing. */
+  async release(): Promise<void> {
+    const token = this.#token;
+    if (token === undefined) return;
+    this.#token = undefined;
+    await this.#store.deleteIfToken(this.#key, token);
+  }
+
+  /** True while anyone holds the lock (the lock key exists), as redis-py's `Lock.locked()`. */
+  locked(): Promise<boolean> {
+    return this.#store.exists(this.#key);
+  }
+}
+
+function closedError(): BackendUnavailableError {
+  return new BackendUnavailableError('The Redis backend was closed while waiting for a lock.');
+}
