@@ -12,7 +12,7 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { CacheMutex } from './api.js';
+import type { CacheMutex, NonBlockingMutex } from './api.js';
 
 /** Returned by a value reader when there is nothing usable: the caller must regenerate. */
 export const NEED_REGENERATION: unique symbol = Symbol('NEED_REGENERATION');
@@ -85,8 +85,17 @@ export async function dogpileLock<T>(options: DogpileLockOptions<T>): Promise<T>
 
 const hasValue = (createdAt: number): boolean => createdAt > 0;
 
+/**
+ * The expiry rule, in one place: a value created at `createdAt` (epoch seconds) is fresh while it is at
+ * most `expireTime` seconds old at `now()` (epoch seconds, read only when there is an expiration);
+ * `expireTime` null never expires.
+ */
+export function isFresh(createdAt: number, expireTime: number | null, now: () => number): boolean {
+  return expireTime === null || now() - createdAt <= expireTime;
+}
+
 function isExpired<T>(options: DogpileLockOptions<T>, createdAt: number): boolean {
-  return !hasValue(createdAt) || (options.expireTime !== null && options.now() - createdAt > options.expireTime);
+  return !hasValue(createdAt) || !isFresh(createdAt, options.expireTime, options.now);
 }
 
 async function enterCreate<T>(
@@ -154,9 +163,9 @@ async function enterCreate<T>(
 export function acquireUnlessAborted(mutex: CacheMutex, signal: AbortSignal | undefined): Promise<boolean> {
   if (signal === undefined) return mutex.acquire(true);
   signal.throwIfAborted();
-  // In-process and layered mutexes take the signal too: a caller who gave up leaves their queue at once
-  // and never contends on the server.
-  const acquiring = acquireWithSignal(mutex, true, signal);
+  // Mutexes that honour the signal (in-process and layered ones do) let a caller who gave up leave their
+  // queue at once and never contend on the server; for the others, the race below does it.
+  const acquiring = mutex.acquire(true, signal);
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
       reject(signal.reason);
@@ -174,11 +183,6 @@ export function acquireUnlessAborted(mutex: CacheMutex, signal: AbortSignal | un
       },
     );
   });
-}
-
-/** `mutex.acquire(wait, signal)`: mutexes of this module take an optional signal; others ignore the extra argument. */
-function acquireWithSignal(mutex: CacheMutex, wait: boolean, signal: AbortSignal | undefined): Promise<boolean> {
-  return (mutex.acquire as (wait: boolean, signal?: AbortSignal) => Promise<boolean>).call(mutex, wait, signal);
 }
 
 /** Settles like `promise`, or rejects with `signal.reason` as soon as `signal` aborts. */
@@ -311,13 +315,13 @@ export class LayeredMutex implements CacheMutex {
 
   /** With `signal`: a caller that gave up while queued locally releases the local lock without taking the remote one. */
   async acquire(wait = true, signal?: AbortSignal): Promise<boolean> {
-    if (!(await acquireWithSignal(this.#local, wait, signal))) return false;
+    if (!(await this.#local.acquire(wait, signal))) return false;
     if (signal?.aborted === true) {
       await this.#local.release();
       return false;
     }
     try {
-      if (await this.#remote.acquire(wait)) return true;
+      if (await this.#remote.acquire(wait, signal)) return true;
     } catch (error) {
       await this.#local.release();
       throw error;
@@ -368,16 +372,12 @@ export function holdsLock(owner: object, key: string): boolean {
   return false;
 }
 
-/**
- * A mutex that declares it never blocks: every caller gets the lock at once. The null backend's mutex
- * is one (dogpile's `NullLock`), and the region then runs every caller's creator, as dogpile does,
- * instead of merging concurrent callers into one attempt.
- */
-export interface NonBlockingMutex extends CacheMutex {
-  readonly neverBlocks: true;
-}
+export type { NonBlockingMutex } from './api.js';
 
-/** True when `mutex` declares that it never blocks (see {@link NonBlockingMutex}). */
+/**
+ * True when `mutex` declares that it never blocks (the contract's `CacheMutex.neverBlocks`, see
+ * {@link NonBlockingMutex}). Kept for callers of the 0.x export; reading `mutex.neverBlocks` is the same.
+ */
 export function neverBlocks(mutex: CacheMutex | null): mutex is NonBlockingMutex {
-  return mutex !== null && (mutex as Partial<NonBlockingMutex>).neverBlocks === true;
+  return mutex?.neverBlocks === true;
 }
