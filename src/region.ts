@@ -48,7 +48,9 @@ import {
   LayeredMutex,
   NEED_REGENERATION,
   dogpileLock,
+  dogpileLockMulti,
   holdsLock,
+  releaseAll,
   isFresh,
   raceAbort,
   runHoldingLocks,
@@ -771,64 +773,45 @@ export class CacheRegion {
     const read = await this.#store().readMulti(uniqueKeys.map((key) => backendKeyOf.get(key) as string));
     const values = new Map<string, CachedValue | NoValue>(uniqueKeys.map((key, i) => [key, read[i] ?? NO_VALUE]));
     const held = new Map<string, CacheMutex>();
-    // Keys locked once some lock had to wait: another caller may have created them meanwhile. Keys
-    // locked before any wait were ours all along, so the first read still holds for them.
-    const lockedAfterAWait: string[] = [];
-    let waited = false;
     const generation = this.#enter();
     let failed = true;
     try {
+      // Keys that need the lock, with their value as the lock sees it (hits counted here, in key order).
+      const toLock = new Map<string, Timed<T>>();
       for (const key of uniqueKeys) {
-        const backendKey = backendKeyOf.get(key) as string;
         const initial = this.#timed<T>(values.get(key) ?? NO_VALUE, expiration);
         if (initial !== NEED_REGENERATION && isFresh(initial[1], expiration, this.#now)) {
           this.#hit(key);
           continue;
         }
         this.#miss(key);
-        if (initial === NEED_REGENERATION && holdsLock(this, backendKey)) {
+        if (initial === NEED_REGENERATION && holdsLock(this, backendKeyOf.get(key) as string)) {
           throw new ReentrantCreateError(`getOrCreateMulti was called with "${key}" by the creator of that same key, which has no value yet: it would wait for itself forever.`);
         }
-        // dogpile's get_or_create_multi: the lock runs once per key and hands every key to regenerate
-        // to us; the values come from the one read above, so a key costs no backend call of its own.
-        await dogpileLock<T>({
-          mutex: this.#mutex(backendKey),
-          initial,
-          expireTime: expiration,
-          now: this.#now,
-          valueAndCreated: async () => initial,
-          creator: async () => {
-            throw new Error('unreachable: getOrCreateMulti hands every regeneration off');
-          },
-          asyncCreator: (mutex) => {
-            held.set(key, mutex);
-            if (waited) lockedAfterAWait.push(key);
-          },
-          handOffMissing: true,
-          signal,
-          onWait: () => {
-            this.#stats.lockWaits++;
-            waited = true;
-          },
-          onStale: () => this.#stale(key),
-        });
+        toLock.set(key, initial);
       }
-      // Someone created these while we waited (dogpile re-creates them anyway; we re-read, in one call).
-      const rereadKeys = lockedAfterAWait;
-      if (rereadKeys.length > 0) {
-        const reread = await this.#store().readMulti(rereadKeys.map((key) => backendKeyOf.get(key) as string));
-        const released: Promise<void>[] = [];
-        rereadKeys.forEach((key, i) => {
-          const value = reread[i] ?? NO_VALUE;
-          const timed = this.#timed(value, expiration);
-          if (timed !== NEED_REGENERATION && isFresh(timed[1], expiration, this.#now)) {
-            values.set(key, value);
-            released.push((held.get(key) as CacheMutex).release());
-            held.delete(key);
-          }
-        });
-        await releaseAll(released);
-      }
+      const reread = new Map<string, CachedValue | NoValue>();
+      const fresh = await dogpileLockMulti<T>({
+        keys: [...toLock.keys()],
+        mutex: (key) => this.#mutex(backendKeyOf.get(key) as string),
+        initial: (key) => toLock.get(key) ?? NEED_REGENERATION,
+        // Someone created these while we waited (dogpile re-creates them anyway; we re-read, in one call).
+        reread: async (rereadKeys) => {
+          const read = await this.#store().readMulti(rereadKeys.map((key) => backendKeyOf.get(key) as string));
+          return rereadKeys.map((key, i) => {
+            const value = read[i] ?? NO_VALUE;
+            reread.set(key, value);
+            return this.#timed<T>(value, expiration);
+          });
+        },
+        held,
+        expireTime: expiration,
+        now: this.#now,
+        signal,
+        onWait: () => this.#stats.lockWaits++,
+        onStale: (key) => this.#stale(key),
+      });
+      for (const key of fresh.keys()) values.set(key, reread.get(key) ?? NO_VALUE);
       if (held.size > 0) {
         const keysToCreate = [...held.keys()].sort();
         const heldBackendKeys = keysToCreate.map((key) => backendKeyOf.get(key) as string);
@@ -1145,16 +1128,6 @@ function withTimeout<R>(running: Promise<R>, ms: number, keys: readonly string[]
       },
     );
   });
-}
-
-/** Settles every release; rejects with a {@link LockReleaseError} carrying all failures, if any. */
-async function releaseAll(releases: readonly Promise<void>[]): Promise<void> {
-  const failures = (await Promise.allSettled(releases)).filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
-  if (failures.length > 0) {
-    throw new LockReleaseError(`Releasing ${failures.length} lock(s) failed; every other lock was released. See cause.errors.`, {
-      cause: new AggregateError(failures, 'lock release failures'),
-    });
-  }
 }
 
 /** A mutex whose release takes effect once: a runner that released and then failed is not released twice. */
