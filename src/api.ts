@@ -122,8 +122,8 @@ function entryOfBytes(bytes: Buffer, name: string): CachedValue {
  * - the `*Serialized` methods, which a region with a serializer calls. A store of values gets them for
  *   free (below: the payload stays bytes inside a `CachedValue`, as dogpile's `memory_pickle`); a store
  *   of bytes extends {@link BytesBackend} and implements them.
- * - {@link getSync}, an optional synchronous read for in-memory stores;
- * - {@link getMutex}, a cross-process lock (default none), which may declare that it never blocks.
+ * - {@link CacheBackend.getSync}, an optional synchronous read for in-memory stores;
+ * - {@link CacheBackend.getMutex}, a cross-process lock (default none), which may declare that it never blocks.
  */
 export abstract class CacheBackend {
   /** A key mangler this backend recommends; the region adopts it unless the user gave one. */
@@ -150,14 +150,14 @@ export abstract class CacheBackend {
   /**
    * Optional: reads one entry synchronously, for in-memory stores. A region with no serializer whose
    * backend (unwrapped by proxies) has it reads through it, so an in-memory hit costs no promise.
-   * Must behave exactly as {@link get}.
+   * Must behave exactly as {@link CacheBackend.get}.
    */
   getSync?(key: string): BackendResult;
 
   /**
    * Reads one entry as dogpile bytes `JSON(metadata) + "|" + payload` (dogpile's `get_serialized`).
-   * The default reads {@link get} and expects a payload already serialized to bytes (what a region
-   * with a serializer stores through {@link setSerialized}).
+   * The default reads {@link CacheBackend.get} and expects a payload already serialized to bytes (what a region
+   * with a serializer stores through {@link CacheBackend.setSerialized}).
    * @throws {SerializationError} when the stored payload is not bytes (written without a serializer).
    */
   async getSerialized(key: string): Promise<Buffer | NoValue> {
@@ -166,7 +166,7 @@ export abstract class CacheBackend {
   }
 
   /**
-   * Reads many entries as dogpile bytes, aligned with `keys`. The default reads {@link getMulti}.
+   * Reads many entries as dogpile bytes, aligned with `keys`. The default reads {@link CacheBackend.getMulti}.
    * @throws {SerializationError} when a stored payload is not bytes.
    */
   async getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
@@ -176,7 +176,7 @@ export abstract class CacheBackend {
 
   /**
    * Stores dogpile bytes for one entry (dogpile's `set_serialized`). The default stores a
-   * {@link CachedValue} through {@link set}: the parsed metadata and the payload bytes as they are.
+   * {@link CachedValue} through {@link CacheBackend.set}: the parsed metadata and the payload bytes as they are.
    * @throws {ValidationError} when `value` is not a Buffer.
    * @throws {SerializationError} when it is not in dogpile's byte format.
    */
@@ -184,7 +184,7 @@ export abstract class CacheBackend {
     await this.set(key, entryOfBytes(value, 'value'));
   }
 
-  /** Stores dogpile bytes for many entries through {@link setMulti}; never mutates `mapping`. */
+  /** Stores dogpile bytes for many entries through {@link CacheBackend.setMulti}; never mutates `mapping`. */
   async setSerializedMulti(mapping: Mapping<Buffer>): Promise<void> {
     const values = new Map<string, CachedValue>();
     for (const [key, bytes] of mappingEntries(mapping)) values.set(key, entryOfBytes(bytes, `mapping["${key}"]`));

@@ -30,7 +30,7 @@ export type SyncRead = (key: string) => CachedValue | NoValue;
 
 /** The region's reads and writes of backend keys (already mangled). */
 export interface RegionStorage {
-  /** The synchronous read for the hit path, or null when reads go through {@link read}. */
+  /** The synchronous read for the hit path, or null when reads go through {@link RegionStorage.read}. */
   readonly readSync: SyncRead | null;
   /** Reads one entry; a failure follows the guard's policy, an unreadable entry is a miss. */
   read(key: string): Promise<CachedValue | NoValue>;
@@ -38,7 +38,7 @@ export interface RegionStorage {
   readMulti(keys: readonly string[]): Promise<(CachedValue | NoValue)[]>;
   /** Stores one entry. @throws {SerializationError} when the serializer cannot encode the payload. */
   write(key: string, value: CachedValue): Promise<void>;
-  /** Stores many entries in one backend call. @throws {SerializationError} as {@link write}. */
+  /** Stores many entries in one backend call. @throws {SerializationError} as {@link RegionStorage.write}. */
   writeMulti(values: ReadonlyMap<string, CachedValue>): Promise<void>;
 }
 
