@@ -104,13 +104,27 @@ const PAYLOAD_BYTES: Serializer = Object.freeze({
   deserialize: (bytes: Buffer): Buffer => bytes,
 });
 
+/**
+ * The bytes each entry made by {@link entryOfBytes} came from. A store that keeps objects by reference
+ * (the Dictionary) hands the same entry back, so reading it as bytes costs a lookup, not a re-encoding
+ * of the metadata (which cost more than the rest of an in-memory hit with a serializer).
+ */
+const bytesOfEntry = new WeakMap<CachedValue, Buffer>();
+
 /** A value store's entry for dogpile bytes: the metadata parsed, the payload kept as bytes. */
 function entryOfBytes(bytes: Buffer, name: string): CachedValue {
   if (!Buffer.isBuffer(bytes)) throw new ValidationError(`${name} must be a Buffer of dogpile bytes "<metadata json>|<payload>"; got ${typeof bytes}.`);
   const value = parseSerialized(bytes, PAYLOAD_BYTES);
   // Only NO_VALUE parses to NO_VALUE; a Buffer is a value or a SerializationError.
   if (isNoValue(value)) throw new ValidationError(`${name} must be dogpile bytes, not NO_VALUE.`);
+  bytesOfEntry.set(value, bytes);
   return value;
+}
+
+/** An entry of a value store as dogpile bytes: the bytes it was stored from, or its metadata encoded again. */
+function bytesOf(value: BackendResult): Buffer | NoValue {
+  if (isNoValue(value)) return value;
+  return bytesOfEntry.get(value) ?? buildSerialized(value, PAYLOAD_BYTES);
 }
 
 /**
@@ -161,8 +175,7 @@ export abstract class CacheBackend {
    * @throws {SerializationError} when the stored payload is not bytes (written without a serializer).
    */
   async getSerialized(key: string): Promise<Buffer | NoValue> {
-    const value = await this.get(key);
-    return isNoValue(value) ? value : buildSerialized(value, PAYLOAD_BYTES);
+    return bytesOf(await this.get(key));
   }
 
   /**
@@ -170,8 +183,7 @@ export abstract class CacheBackend {
    * @throws {SerializationError} when a stored payload is not bytes.
    */
   async getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
-    const values = await this.getMulti(keys);
-    return values.map((value) => (isNoValue(value) ? value : buildSerialized(value, PAYLOAD_BYTES)));
+    return (await this.getMulti(keys)).map(bytesOf);
   }
 
   /**

@@ -464,7 +464,7 @@ export type { NonBlockingMutex } from './api.js';
 
 /**
  * True when `mutex` declares that it never blocks (the contract's `CacheMutex.neverBlocks`, see
- * {@link NonBlockingMutex}). Kept for callers of the 0.x export; reading `mutex.neverBlocks` is the same.
+ * {@link NonBlockingMutex}); the same as reading `mutex?.neverBlocks === true`. The package root exports it.
  */
 export function neverBlocks(mutex: CacheMutex | null): mutex is NonBlockingMutex {
   return mutex?.neverBlocks === true;

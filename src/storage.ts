@@ -14,10 +14,27 @@
  *
  * @module
  */
-import type { CacheBackend, CachedValue } from './api.js';
+import type { CacheBackend, CachedValue, CachedValueMetadata } from './api.js';
 import { SerializationError, isDogpileCacheError } from './errors.js';
-import { NO_VALUE, type NoValue } from './no-value.js';
+import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
 import { buildSerialized, parseSerialized, type Serializer } from './serializers.js';
+
+/**
+ * The metadata of the bytes regions wrote, by Buffer, with the offset of the `|` before the payload. A
+ * store that keeps the Buffer and hands the same one back (any in-memory store, through the contract's
+ * defaults too) is then read without parsing the metadata JSON again, which cost as much as the rest of an
+ * in-memory hit; bytes from a server are new Buffers, never found here. Regions never mutate the bytes.
+ */
+const written = new WeakMap<Buffer, { readonly metadata: CachedValueMetadata; readonly bar: number }>();
+
+const PIPE = 0x7c;
+
+/** dogpile's bytes for `value`, remembered in {@link written}. */
+function encode(value: CachedValue, serializer: Serializer): Buffer {
+  const bytes = buildSerialized(value, serializer);
+  written.set(bytes, { metadata: value.metadata, bar: bytes.indexOf(PIPE) });
+  return bytes;
+}
 
 /**
  * Runs one backend call under the region's error policy: `onMiss` stands for the result when the
@@ -109,13 +126,13 @@ class ByteStorage implements RegionStorage {
 
   write(key: string, value: CachedValue): Promise<void> {
     // Encoded before the guard: an unserializable value is the caller's error under every policy.
-    const bytes = buildSerialized(value, this.#serializer);
+    const bytes = encode(value, this.#serializer);
     return this.#guard('set', () => this.#backend.setSerialized(key, bytes), undefined);
   }
 
   writeMulti(values: ReadonlyMap<string, CachedValue>): Promise<void> {
     const bytes = new Map<string, Buffer>();
-    for (const [key, value] of values) bytes.set(key, buildSerialized(value, this.#serializer));
+    for (const [key, value] of values) bytes.set(key, encode(value, this.#serializer));
     return this.#guard('setMulti', () => this.#backend.setSerializedMulti(bytes), undefined);
   }
 
@@ -125,7 +142,10 @@ class ByteStorage implements RegionStorage {
 
   /** Unreadable bytes (another serializer, corruption) are a miss, so the value is regenerated. */
   #parse(bytes: Buffer | NoValue): CachedValue | NoValue {
+    if (isNoValue(bytes)) return NO_VALUE;
     try {
+      const known = written.get(bytes);
+      if (known !== undefined) return { payload: this.#serializer.deserialize(bytes.subarray(known.bar + 1)), metadata: known.metadata };
       return parseSerialized(bytes, this.#serializer);
     } catch (error) {
       this.#onCorrupt(error);
