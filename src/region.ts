@@ -22,7 +22,6 @@ import { MAX_TIMER_SECONDS, toSeconds, type Duration } from './duration.js';
 import {
   ConfigurationError,
   CreatorTimeoutError,
-  LockReleaseError,
   MissingDependencyError,
   PluginNotFoundError,
   RegionAlreadyConfiguredError,
