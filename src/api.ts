@@ -5,7 +5,7 @@
  * @module
  */
 import { systemClock } from './clock.js';
-import { ValidationError } from './errors.js';
+import { SerializationError, ValidationError } from './errors.js';
 import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
 import { buildSerialized, jsonSerializer, parseSerialized, type Serializer } from './serializers.js';
 export { NO_VALUE, isNoValue, type NoValue };
@@ -58,12 +58,28 @@ export function isCachedValue(value: unknown): value is CachedValue {
  * `CacheMutex`). `acquire(false)` never waits.
  */
 export interface CacheMutex {
-  /** Takes the lock; with `wait` false, returns false at once when it is held elsewhere. */
-  acquire(wait?: boolean): Promise<boolean>;
+  /**
+   * Takes the lock; with `wait` false (default true), returns false at once when it is held elsewhere.
+   * `signal` says the caller gave up: a mutex that honours it stops waiting and resolves false (never
+   * granted). A mutex may ignore it: the lock protocol stops waiting on its own and releases a lock
+   * granted after the caller left, so honouring it only frees the queue (or the server) sooner.
+   */
+  acquire(wait?: boolean, signal?: AbortSignal): Promise<boolean>;
   /** Gives the lock back. Releasing a lock this holder no longer owns does nothing. */
   release(): Promise<void>;
   /** True while anyone holds the lock. */
   locked(): Promise<boolean>;
+  /**
+   * True for a mutex that never blocks: every caller gets the lock at once (dogpile's `NullLock`, the
+   * null backend's). The region then runs every caller's creator, as dogpile does, instead of merging
+   * concurrent callers of this process into one attempt. Default: absent (false).
+   */
+  readonly neverBlocks?: boolean;
+}
+
+/** A {@link CacheMutex} that declares it never blocks (see {@link CacheMutex.neverBlocks}). */
+export interface NonBlockingMutex extends CacheMutex {
+  readonly neverBlocks: true;
 }
 
 /** Backend constructor arguments: oslo/dogpile snake_case names or their camelCase forms. */
@@ -76,9 +92,52 @@ export interface BackendClass {
 }
 
 /**
+ * The `serializer` of a value store's serialized form: a region with a serializer has already turned
+ * the payload into bytes, so the store keeps them as they are.
+ */
+const PAYLOAD_BYTES: Serializer = Object.freeze({
+  name: 'bytes',
+  serialize(payload: unknown): Buffer {
+    if (!Buffer.isBuffer(payload)) throw new SerializationError('The stored payload is not serialized bytes (stored without the serializer?).');
+    return payload;
+  },
+  deserialize: (bytes: Buffer): Buffer => bytes,
+});
+
+/**
+ * The bytes each entry made by {@link entryOfBytes} came from. A store that keeps objects by reference
+ * (the Dictionary) hands the same entry back, so reading it as bytes costs a lookup, not a re-encoding
+ * of the metadata (which cost more than the rest of an in-memory hit with a serializer).
+ */
+const bytesOfEntry = new WeakMap<CachedValue, Buffer>();
+
+/** A value store's entry for dogpile bytes: the metadata parsed, the payload kept as bytes. */
+function entryOfBytes(bytes: Buffer, name: string): CachedValue {
+  if (!Buffer.isBuffer(bytes)) throw new ValidationError(`${name} must be a Buffer of dogpile bytes "<metadata json>|<payload>"; got ${typeof bytes}.`);
+  const value = parseSerialized(bytes, PAYLOAD_BYTES);
+  // Only NO_VALUE parses to NO_VALUE; a Buffer is a value or a SerializationError.
+  if (isNoValue(value)) throw new ValidationError(`${name} must be dogpile bytes, not NO_VALUE.`);
+  bytesOfEntry.set(value, bytes);
+  return value;
+}
+
+/** An entry of a value store as dogpile bytes: the bytes it was stored from, or its metadata encoded again. */
+function bytesOf(value: BackendResult): Buffer | NoValue {
+  if (isNoValue(value)) return value;
+  return bytesOfEntry.get(value) ?? buildSerialized(value, PAYLOAD_BYTES);
+}
+
+/**
  * The contract every store implements. Keys are non-empty strings; values are {@link CachedValue}s;
  * a miss is {@link NO_VALUE}. Multi-operations must never mutate their arguments.
  * Third-party backends can prove themselves with `runBackendConformance` from `dogpile-cache/testing`.
+ *
+ * What a backend can do is declared here, never guessed by the region (dogpile's `api.py`):
+ * - the `*Serialized` methods, which a region with a serializer calls. A store of values gets them for
+ *   free (below: the payload stays bytes inside a `CachedValue`, as dogpile's `memory_pickle`); a store
+ *   of bytes extends {@link BytesBackend} and implements them.
+ * - {@link CacheBackend.getSync}, an optional synchronous read for in-memory stores;
+ * - {@link CacheBackend.getMutex}, a cross-process lock (default none), which may declare that it never blocks.
  */
 export abstract class CacheBackend {
   /** A key mangler this backend recommends; the region adopts it unless the user gave one. */
@@ -102,7 +161,52 @@ export abstract class CacheBackend {
   /** Removes many entries; absent keys are not an error. */
   abstract deleteMulti(keys: readonly string[]): Promise<void>;
 
-  /** A cross-process lock for `key`, or `null` to let the region use its in-process lock. */
+  /**
+   * Optional: reads one entry synchronously, for in-memory stores. A region with no serializer whose
+   * backend (unwrapped by proxies) has it reads through it, so an in-memory hit costs no promise.
+   * Must behave exactly as {@link CacheBackend.get}.
+   */
+  getSync?(key: string): BackendResult;
+
+  /**
+   * Reads one entry as dogpile bytes `JSON(metadata) + "|" + payload` (dogpile's `get_serialized`).
+   * The default reads {@link CacheBackend.get} and expects a payload already serialized to bytes (what a region
+   * with a serializer stores through {@link CacheBackend.setSerialized}).
+   * @throws {SerializationError} when the stored payload is not bytes (written without a serializer).
+   */
+  async getSerialized(key: string): Promise<Buffer | NoValue> {
+    return bytesOf(await this.get(key));
+  }
+
+  /**
+   * Reads many entries as dogpile bytes, aligned with `keys`. The default reads {@link CacheBackend.getMulti}.
+   * @throws {SerializationError} when a stored payload is not bytes.
+   */
+  async getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
+    return (await this.getMulti(keys)).map(bytesOf);
+  }
+
+  /**
+   * Stores dogpile bytes for one entry (dogpile's `set_serialized`). The default stores a
+   * {@link CachedValue} through {@link CacheBackend.set}: the parsed metadata and the payload bytes as they are.
+   * @throws {ValidationError} when `value` is not a Buffer.
+   * @throws {SerializationError} when it is not in dogpile's byte format.
+   */
+  async setSerialized(key: string, value: Buffer): Promise<void> {
+    await this.set(key, entryOfBytes(value, 'value'));
+  }
+
+  /** Stores dogpile bytes for many entries through {@link CacheBackend.setMulti}; never mutates `mapping`. */
+  async setSerializedMulti(mapping: Mapping<Buffer>): Promise<void> {
+    const values = new Map<string, CachedValue>();
+    for (const [key, bytes] of mappingEntries(mapping)) values.set(key, entryOfBytes(bytes, `mapping["${key}"]`));
+    await this.setMulti(values);
+  }
+
+  /**
+   * A cross-process lock for `key`, or `null` (the default) to let the region use its in-process lock.
+   * A mutex with `neverBlocks: true` is used as it is, with no in-process lock in front.
+   */
   getMutex(_key: string): CacheMutex | null {
     return null;
   }
@@ -140,13 +244,13 @@ export abstract class BytesBackend extends CacheBackend {
   override serializer: Serializer = jsonSerializer;
 
   /** Reads the stored bytes of one entry. */
-  abstract getSerialized(key: string): Promise<Buffer | NoValue>;
+  abstract override getSerialized(key: string): Promise<Buffer | NoValue>;
   /** Reads the stored bytes of many entries, aligned with `keys`. */
-  abstract getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]>;
+  abstract override getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]>;
   /** Stores bytes for one entry. */
-  abstract setSerialized(key: string, value: Buffer): Promise<void>;
+  abstract override setSerialized(key: string, value: Buffer): Promise<void>;
   /** Stores bytes for many entries; never mutates `mapping`. */
-  abstract setSerializedMulti(mapping: Mapping<Buffer>): Promise<void>;
+  abstract override setSerializedMulti(mapping: Mapping<Buffer>): Promise<void>;
 
   async get(key: string): Promise<BackendResult> {
     assertKey(key);

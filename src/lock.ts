@@ -12,7 +12,8 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { CacheMutex } from './api.js';
+import type { CacheMutex, NonBlockingMutex } from './api.js';
+import { LockReleaseError } from './errors.js';
 
 /** Returned by a value reader when there is nothing usable: the caller must regenerate. */
 export const NEED_REGENERATION: unique symbol = Symbol('NEED_REGENERATION');
@@ -83,10 +84,106 @@ export async function dogpileLock<T>(options: DogpileLockOptions<T>): Promise<T>
   return value as T;
 }
 
+/** What {@link dogpileLockMulti} needs. */
+export interface DogpileLockMultiOptions<T> {
+  /** The keys to run the lock for, in the order their mutexes are taken (sort them: two callers never deadlock). */
+  keys: readonly string[];
+  /** The mutex of a key. */
+  mutex: (key: string) => CacheMutex;
+  /** A key's value from the caller's one read of all the keys. */
+  initial: (key: string) => ValueAndCreated<T> | typeof NEED_REGENERATION;
+  /** Reads keys again, in one call, aligned with them. */
+  reread: (keys: readonly string[]) => Promise<(ValueAndCreated<T> | typeof NEED_REGENERATION)[]>;
+  /** Receives each mutex as soon as it is held; the caller releases what it still holds, also when this throws. */
+  held: Map<string, CacheMutex>;
+  /** Seconds a value stays fresh; `null` never expires. */
+  expireTime: number | null;
+  /** Current time in epoch seconds. */
+  now: () => number;
+  /** Stops waiting for a mutex (rejects with the signal's reason). */
+  signal?: AbortSignal | undefined;
+  /** Called when a key's mutex is held by another caller and we wait for it (a stat). */
+  onWait?: (() => void) | undefined;
+  /** Called when a key's stale value is served because another caller regenerates it. */
+  onStale?: ((key: string) => void) | undefined;
+}
+
+/**
+ * The dogpile lock for many keys (dogpile's `get_or_create_multi`): {@link dogpileLock} runs once per key
+ * and hands over the mutex of every key to regenerate (missing, or stale with the mutex free), so the
+ * caller creates them all in one call. A key whose mutex another caller holds keeps its stale value.
+ *
+ * Where dogpile creates again every key it had to wait for, the keys locked once some mutex had to wait
+ * are read again, in one call, and those fresh by then are released (their holder created them) and
+ * returned. Keys locked before any wait were ours all along: the first read still holds for them.
+ * @throws {LockReleaseError} when releasing those fresh keys failed (the others stay in `held`).
+ */
+export async function dogpileLockMulti<T>(options: DogpileLockMultiOptions<T>): Promise<Map<string, ValueAndCreated<T>>> {
+  const { held, expireTime, now } = options;
+  const lockedAfterAWait: string[] = [];
+  let waited = false;
+  for (const key of options.keys) {
+    const initial = options.initial(key);
+    await dogpileLock<T>({
+      mutex: options.mutex(key),
+      initial,
+      expireTime,
+      now,
+      // The values come from the caller's one read: a key costs no backend call of its own.
+      valueAndCreated: async () => initial,
+      creator: () => Promise.reject(new Error('unreachable: every regeneration is handed off')),
+      asyncCreator: (mutex) => {
+        held.set(key, mutex);
+        if (waited) lockedAfterAWait.push(key);
+      },
+      handOffMissing: true,
+      signal: options.signal,
+      onWait: () => {
+        waited = true;
+        options.onWait?.();
+      },
+      onStale: () => options.onStale?.(key),
+    });
+  }
+  const fresh = new Map<string, ValueAndCreated<T>>();
+  if (lockedAfterAWait.length === 0) return fresh;
+  const reread = await options.reread(lockedAfterAWait);
+  const released: Promise<void>[] = [];
+  lockedAfterAWait.forEach((key, i) => {
+    const value = reread[i];
+    const mutex = held.get(key);
+    if (value === undefined || value === NEED_REGENERATION || mutex === undefined || !isFresh(value[1], expireTime, now)) return;
+    fresh.set(key, value);
+    released.push(mutex.release());
+    held.delete(key);
+  });
+  await releaseAll(released);
+  return fresh;
+}
+
+/** Settles every release; rejects with a {@link LockReleaseError} carrying all failures, if any. */
+export async function releaseAll(releases: readonly Promise<void>[]): Promise<void> {
+  const failures = (await Promise.allSettled(releases)).filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r): unknown => r.reason);
+  if (failures.length > 0) {
+    throw new LockReleaseError(`Releasing ${failures.length} lock(s) failed; every other lock was released. See cause.errors.`, {
+      cause: new AggregateError(failures, 'lock release failures'),
+    });
+  }
+}
+
 const hasValue = (createdAt: number): boolean => createdAt > 0;
 
+/**
+ * The expiry rule, in one place: a value created at `createdAt` (epoch seconds) is fresh while it is at
+ * most `expireTime` seconds old at `now()` (epoch seconds, read only when there is an expiration);
+ * `expireTime` null never expires.
+ */
+export function isFresh(createdAt: number, expireTime: number | null, now: () => number): boolean {
+  return expireTime === null || now() - createdAt <= expireTime;
+}
+
 function isExpired<T>(options: DogpileLockOptions<T>, createdAt: number): boolean {
-  return !hasValue(createdAt) || (options.expireTime !== null && options.now() - createdAt > options.expireTime);
+  return !hasValue(createdAt) || !isFresh(createdAt, options.expireTime, options.now);
 }
 
 async function enterCreate<T>(
@@ -154,9 +251,9 @@ async function enterCreate<T>(
 export function acquireUnlessAborted(mutex: CacheMutex, signal: AbortSignal | undefined): Promise<boolean> {
   if (signal === undefined) return mutex.acquire(true);
   signal.throwIfAborted();
-  // In-process and layered mutexes take the signal too: a caller who gave up leaves their queue at once
-  // and never contends on the server.
-  const acquiring = acquireWithSignal(mutex, true, signal);
+  // Mutexes that honour the signal (in-process and layered ones do) let a caller who gave up leave their
+  // queue at once and never contend on the server; for the others, the race below does it.
+  const acquiring = mutex.acquire(true, signal);
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
       reject(signal.reason);
@@ -174,11 +271,6 @@ export function acquireUnlessAborted(mutex: CacheMutex, signal: AbortSignal | un
       },
     );
   });
-}
-
-/** `mutex.acquire(wait, signal)`: mutexes of this module take an optional signal; others ignore the extra argument. */
-function acquireWithSignal(mutex: CacheMutex, wait: boolean, signal: AbortSignal | undefined): Promise<boolean> {
-  return (mutex.acquire as (wait: boolean, signal?: AbortSignal) => Promise<boolean>).call(mutex, wait, signal);
 }
 
 /** Settles like `promise`, or rejects with `signal.reason` as soon as `signal` aborts. */
@@ -311,13 +403,13 @@ export class LayeredMutex implements CacheMutex {
 
   /** With `signal`: a caller that gave up while queued locally releases the local lock without taking the remote one. */
   async acquire(wait = true, signal?: AbortSignal): Promise<boolean> {
-    if (!(await acquireWithSignal(this.#local, wait, signal))) return false;
+    if (!(await this.#local.acquire(wait, signal))) return false;
     if (signal?.aborted === true) {
       await this.#local.release();
       return false;
     }
     try {
-      if (await this.#remote.acquire(wait)) return true;
+      if (await this.#remote.acquire(wait, signal)) return true;
     } catch (error) {
       await this.#local.release();
       throw error;
@@ -368,16 +460,12 @@ export function holdsLock(owner: object, key: string): boolean {
   return false;
 }
 
-/**
- * A mutex that declares it never blocks: every caller gets the lock at once. The null backend's mutex
- * is one (dogpile's `NullLock`), and the region then runs every caller's creator, as dogpile does,
- * instead of merging concurrent callers into one attempt.
- */
-export interface NonBlockingMutex extends CacheMutex {
-  readonly neverBlocks: true;
-}
+export type { NonBlockingMutex } from './api.js';
 
-/** True when `mutex` declares that it never blocks (see {@link NonBlockingMutex}). */
+/**
+ * True when `mutex` declares that it never blocks (the contract's `CacheMutex.neverBlocks`, see
+ * {@link NonBlockingMutex}); the same as reading `mutex?.neverBlocks === true`. The package root exports it.
+ */
 export function neverBlocks(mutex: CacheMutex | null): mutex is NonBlockingMutex {
-  return mutex !== null && (mutex as Partial<NonBlockingMutex>).neverBlocks === true;
+  return mutex?.neverBlocks === true;
 }

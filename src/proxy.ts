@@ -9,7 +9,6 @@
 import {
   CacheBackend,
   type BackendResult,
-  type BytesBackend,
   type CacheMutex,
   type CachedValue,
   type Mapping,
@@ -23,7 +22,8 @@ export type ProxyClass = new () => ProxyBackend;
 /**
  * Passes every call to the wrapped backend. The `*Serialized` methods are passed through too: a
  * proxy that must see every value should override both `get`/`set` and the `*Serialized` variants,
- * because a region with a serializer (any bytes backend) calls only the latter.
+ * because a region with a serializer calls only the latter (as dogpile's). A proxy has no `getSync`:
+ * a wrapped region reads through the proxy's `get`, so the proxy sees every read.
  */
 export class ProxyBackend extends CacheBackend {
   #proxied: CacheBackend | undefined;
@@ -67,17 +67,17 @@ export class ProxyBackend extends CacheBackend {
   override close(): Promise<void> {
     return this.proxied.close();
   }
-  getSerialized(key: string): Promise<Buffer | NoValue> {
-    return (this.proxied as BytesBackend).getSerialized(key);
+  override getSerialized(key: string): Promise<Buffer | NoValue> {
+    return this.proxied.getSerialized(key);
   }
-  getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
-    return (this.proxied as BytesBackend).getSerializedMulti(keys);
+  override getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
+    return this.proxied.getSerializedMulti(keys);
   }
-  setSerialized(key: string, value: Buffer): Promise<void> {
-    return (this.proxied as BytesBackend).setSerialized(key, value);
+  override setSerialized(key: string, value: Buffer): Promise<void> {
+    return this.proxied.setSerialized(key, value);
   }
-  setSerializedMulti(mapping: Mapping<Buffer>): Promise<void> {
-    return (this.proxied as BytesBackend).setSerializedMulti(mapping);
+  override setSerializedMulti(mapping: Mapping<Buffer>): Promise<void> {
+    return this.proxied.setSerializedMulti(mapping);
   }
 }
 

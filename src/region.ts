@@ -11,7 +11,6 @@ import {
   makeCachedValue,
   type BackendArguments,
   type BackendClass,
-  type BytesBackend,
   type CacheMutex,
   type CachedValue,
   type Mapping,
@@ -23,7 +22,6 @@ import { MAX_TIMER_SECONDS, toSeconds, type Duration } from './duration.js';
 import {
   ConfigurationError,
   CreatorTimeoutError,
-  LockReleaseError,
   MissingDependencyError,
   PluginNotFoundError,
   RegionAlreadyConfiguredError,
@@ -49,8 +47,10 @@ import {
   LayeredMutex,
   NEED_REGENERATION,
   dogpileLock,
+  dogpileLockMulti,
   holdsLock,
-  neverBlocks,
+  releaseAll,
+  isFresh,
   raceAbort,
   runHoldingLocks,
   type ValueAndCreated,
@@ -59,7 +59,8 @@ import { cacheMultiOnArguments, cacheOnArguments, type CacheMultiOnArgumentsOpti
 import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
 import { ProxyBackend, toProxyInstance, type ProxyClass } from './proxy.js';
 import { isBackendClass, loadBackend } from './registry.js';
-import { buildSerialized, parseSerialized, resolveSerializer, type Serializer } from './serializers.js';
+import { resolveSerializer, type Serializer } from './serializers.js';
+import { regionStorage, type RegionStorage, type SyncRead } from './storage.js';
 import { MAX_SPREAD_ARGUMENTS, assertKey, assertKeys, describe, mappingEntries, ownOptions } from './validate.js';
 
 /** Makes the key generator of a decorated function (dogpile's `function_key_generator` signature). */
@@ -243,8 +244,6 @@ export class CacheRegion {
   readonly functionMultiKeyGenerator: FunctionMultiKeyGeneratorFactory;
   /** Turns keys into backend keys (oslo sets it to the sha1 mangler after configuring). */
   keyMangler: KeyMangler | null;
-  /** The serializer in use; `null` stores `CachedValue` objects as they are. */
-  serializer: Serializer | null;
   /** Seconds a value stays fresh; `null` never expires; `-1` never expires in get-or-create. */
   expirationTime: number | null = null;
   /** The invalidation strategy. */
@@ -255,6 +254,8 @@ export class CacheRegion {
   readonly #asyncRunner: AsyncCreationRunner | 'background' | undefined;
   readonly #onBackendError: BackendErrorPolicy;
   readonly #clock: Clock;
+  /** The clock in epoch seconds, as the lock reads it. */
+  readonly #now = (): number => this.#clock() / 1000;
   readonly #events = new RegionEvents();
   readonly #mutexes = new KeyedMutexes();
   /** get-or-create attempts in flight for keys that had no value, shared by concurrent callers in this process. */
@@ -268,15 +269,16 @@ export class CacheRegion {
   #backend: CacheBackend | undefined;
   #generation: Generation | undefined;
   #actualBackend: CacheBackend | undefined;
-  /** The backend's synchronous read, when it has one and no proxy stands between (the in-memory hot path). */
-  #readSync: ((key: string) => CachedValue | NoValue) | null = null;
+  #serializer: Serializer | null;
+  /** How values reach the backend (src/storage.ts): rebuilt whenever the backend or the serializer changes. */
+  #storage: RegionStorage | undefined;
+  /** The storage's synchronous read, when it has one (the in-memory hot path). */
+  #readSync: SyncRead | null = null;
   /**
    * Epoch seconds no sane `ct` exceeds: a past clock reading plus a day, so `ct <= horizon` proves a value
    * is not corrupt-from-the-future without reading the clock (the hit path with no expiration reads none).
    */
   #horizon = 0;
-  /** True when the backend stores bytes (`getSerialized`…); with a serializer, others get serialized payloads. */
-  #storesBytes = false;
 
   constructor(userOptions: CacheRegionOptions = {}) {
     if (typeof userOptions !== 'object' || userOptions === null) throw new ValidationError(`CacheRegion options must be an object; got ${describe(userOptions)}.`);
@@ -288,8 +290,8 @@ export class CacheRegion {
       optionalFunction(options.functionMultiKeyGenerator, 'functionMultiKeyGenerator') ?? defaultFunctionMultiKeyGenerator;
     this.keyMangler = optionalFunction(options.keyMangler ?? undefined, 'keyMangler') ?? null;
     this.#userKeyMangler = this.keyMangler !== null;
-    this.serializer = options.serializer === undefined ? null : resolveSerializer(options.serializer);
-    this.#userSerializer = this.serializer !== null;
+    this.#serializer = options.serializer === undefined ? null : resolveSerializer(options.serializer);
+    this.#userSerializer = this.#serializer !== null;
     const runner = options.asyncCreationRunner;
     if (runner !== undefined && runner !== 'background' && typeof runner !== 'function') {
       throw new ValidationError(`asyncCreationRunner must be "background" or a function; got ${describe(runner)}.`);
@@ -376,14 +378,13 @@ export class CacheRegion {
     // Everything is checked: now change state, so a failed configure() leaves the region as it was.
     this.expirationTime = expirationTime;
     if (!this.#userKeyMangler) this.keyMangler = instance.keyMangler ?? null;
-    if (!this.#userSerializer) this.serializer = instance.serializer ?? null;
+    if (!this.#userSerializer) this.#serializer = instance.serializer ?? null;
     this.#retire(instance);
     this.#backend = instance;
     this.#generation = { backend: instance, inflight: 0, retired: false };
     this.#actualBackend = undefined;
     for (const proxy of proxies.reverse()) this.#backend = proxy.wrap(this.#backend);
-    this.#readSync = syncReader(this.#backend);
-    this.#storesBytes = typeof (this.actualBackend as Partial<BytesBackend>).getSerialized === 'function';
+    this.#useStorage();
     if (invalidator !== undefined) this.regionInvalidator = invalidator;
     return this;
   }
@@ -404,6 +405,36 @@ export class CacheRegion {
     generation.backend.close().catch((error: unknown) => this.#backendError('close', error));
   }
 
+  /**
+   * The serializer in use; `null` stores `CachedValue` objects as they are. Assigning one switches the
+   * storage path (values or bytes, see src/storage.ts) for the calls that follow.
+   * @throws {ValidationError} on assignment of something that is not a serializer, `"json"`, `"v8"` or null.
+   */
+  get serializer(): Serializer | null {
+    return this.#serializer;
+  }
+
+  set serializer(value: Serializer | null) {
+    this.#serializer = value === null ? null : resolveSerializer(value);
+    if (this.#backend !== undefined) this.#useStorage();
+  }
+
+  /** Builds the storage path for the current backend and serializer. */
+  #useStorage(): void {
+    this.#storage = regionStorage(
+      this.backend,
+      this.#serializer,
+      (operation, call, onMiss, reading) => this.#guard(operation, call, onMiss, reading),
+      (error) => this.#backendError('deserialize', error),
+    );
+    this.#readSync = this.#storage.readSync;
+  }
+
+  /** The storage path. @throws {RegionNotConfiguredError} before `configure()`. */
+  #store(): RegionStorage {
+    return this.#storage ?? notConfigured();
+  }
+
   /** True once `configure()` has given the region a backend. */
   get isConfigured(): boolean {
     return this.#backend !== undefined;
@@ -411,8 +442,7 @@ export class CacheRegion {
 
   /** The backend (the outermost proxy when wrapped). @throws {RegionNotConfiguredError} before `configure()`. */
   get backend(): CacheBackend {
-    if (this.#backend === undefined) throw new RegionNotConfiguredError('No backend is configured on this region; call region.configure(...) first.');
-    return this.#backend;
+    return this.#backend ?? notConfigured();
   }
 
   /** The backend under all proxies. */
@@ -428,7 +458,7 @@ export class CacheRegion {
   /** Wraps the backend in a proxy (a class is instantiated with no arguments). Returns the region. */
   wrap(proxy: ProxyBackend | ProxyClass): this {
     this.#backend = toProxyInstance(proxy).wrap(this.backend);
-    this.#readSync = null;
+    this.#useStorage();
     return this;
   }
 
@@ -447,8 +477,8 @@ export class CacheRegion {
   async get<T = unknown>(key: string, options?: GetOptions): Promise<T | NoValue> {
     const backendKey = this.#backendKey(key);
     const expiration = this.#readExpiration(options);
-    const readSync = this.serializer === null ? this.#readSync : null;
-    const value = this.#unexpired(readSync !== null ? readSync(backendKey) : await this.#read(backendKey), expiration);
+    const readSync = this.#readSync;
+    const value = this.#unexpired(readSync !== null ? readSync(backendKey) : await this.#store().read(backendKey), expiration);
     if (isNoValue(value)) {
       this.#miss(key);
       return NO_VALUE;
@@ -462,7 +492,7 @@ export class CacheRegion {
     assertKeys(keys);
     const expiration = this.#readExpiration(options);
     if (keys.length === 0) return [];
-    const values = await this.#readMulti(keys.map((key) => this.#backendKey(key)));
+    const values = await this.#store().readMulti(keys.map((key) => this.#backendKey(key)));
     return values.map((raw, i) => {
       const value = this.#unexpired(raw, expiration);
       if (isNoValue(value)) {
@@ -477,7 +507,7 @@ export class CacheRegion {
   /** Like `get`, but returns the whole {@link CachedValue} (payload and metadata), or `null`. */
   async getValueMetadata<T = unknown>(key: string, options?: GetOptions): Promise<CachedValue<T> | null> {
     const backendKey = this.#backendKey(key);
-    const value = this.#unexpired(await this.#read(backendKey), this.#readExpiration(options));
+    const value = this.#unexpired(await this.#store().read(backendKey), this.#readExpiration(options));
     return isNoValue(value) ? null : (value as CachedValue<T>);
   }
 
@@ -506,7 +536,7 @@ export class CacheRegion {
 
   /** Stores `value` under `key`, created now. */
   async set(key: string, value: unknown): Promise<void> {
-    await this.#write(this.#backendKey(key), makeCachedValue(value, this.#clock()));
+    await this.#store().write(this.#backendKey(key), makeCachedValue(value, this.#clock()));
   }
 
   /** Stores every entry of `mapping` with one shared creation time; never mutates `mapping`. */
@@ -514,7 +544,7 @@ export class CacheRegion {
     const entries = mappingEntries(mapping);
     if (entries.length === 0) return;
     const now = this.#clock();
-    await this.#writeMulti(new Map(entries.map(([key, value]) => [this.#backendKey(key), makeCachedValue(value, now)])));
+    await this.#store().writeMulti(new Map(entries.map(([key, value]) => [this.#backendKey(key), makeCachedValue(value, now)])));
   }
 
   /** Removes `key`; absent keys are fine. */
@@ -551,8 +581,8 @@ export class CacheRegion {
     const expiration = this.#createExpiration(options?.expirationTime);
     // Checked before the read, so a bad option fails on a hit too.
     const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
-    const readSync = this.serializer === null ? this.#readSync : null;
-    const value = readSync !== null ? readSync(backendKey) : await this.#read(backendKey);
+    const readSync = this.#readSync;
+    const value = readSync !== null ? readSync(backendKey) : await this.#store().read(backendKey);
     // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock at most once.
     if (!isNoValue(value) && value.metadata.v === VALUE_VERSION) {
       const createdAt = value.metadata.ct;
@@ -586,7 +616,7 @@ export class CacheRegion {
     }
     const mutex = this.#mutex(backendKey);
     // The null backend's lock never blocks: every caller runs its creator, as in dogpile.
-    if (initial !== NEED_REGENERATION || neverBlocks(mutex)) return this.#runDogpileLock(call, mutex).then((created) => created.payload);
+    if (initial !== NEED_REGENERATION || mutex.neverBlocks === true) return this.#runDogpileLock(call, mutex).then((created) => created.payload);
     const signal = options?.signal;
     const joined = this.#flights.get(backendKey);
     if (joined !== undefined) {
@@ -662,8 +692,8 @@ export class CacheRegion {
         recheckAfterAcquire: mutex instanceof LayeredMutex,
         initial,
         expireTime: expiration,
-        now: () => this.#clock() / 1000,
-        valueAndCreated: async () => this.#timed<T>(await this.#read(backendKey), expiration),
+        now: this.#now,
+        valueAndCreated: async () => this.#timed<T>(await this.#store().read(backendKey), expiration),
         creator: async () => {
           let payload: T;
           try {
@@ -676,7 +706,7 @@ export class CacheRegion {
           }
           const value = makeCachedValue(payload, this.#clock());
           if (expiration === null && this.regionInvalidator.wasSoftInvalidated()) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
-          if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#write(backendKey, value);
+          if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#store().write(backendKey, value);
           else cached = false;
           return [payload, value.metadata.ct] as const;
         },
@@ -739,67 +769,48 @@ export class CacheRegion {
       );
     }
     const backendKeyOf = new Map(uniqueKeys.map((key) => [key, this.#backendKey(key)]));
-    const read = await this.#readMulti(uniqueKeys.map((key) => backendKeyOf.get(key) as string));
+    const read = await this.#store().readMulti(uniqueKeys.map((key) => backendKeyOf.get(key) as string));
     const values = new Map<string, CachedValue | NoValue>(uniqueKeys.map((key, i) => [key, read[i] ?? NO_VALUE]));
     const held = new Map<string, CacheMutex>();
-    // Keys locked once some lock had to wait: another caller may have created them meanwhile. Keys
-    // locked before any wait were ours all along, so the first read still holds for them.
-    const lockedAfterAWait: string[] = [];
-    let waited = false;
     const generation = this.#enter();
     let failed = true;
     try {
+      // Keys that need the lock, with their value as the lock sees it (hits counted here, in key order).
+      const toLock = new Map<string, Timed<T>>();
       for (const key of uniqueKeys) {
-        const backendKey = backendKeyOf.get(key) as string;
         const initial = this.#timed<T>(values.get(key) ?? NO_VALUE, expiration);
-        if (initial !== NEED_REGENERATION && (expiration === null || this.#clock() / 1000 - initial[1] <= expiration)) {
+        if (initial !== NEED_REGENERATION && isFresh(initial[1], expiration, this.#now)) {
           this.#hit(key);
           continue;
         }
         this.#miss(key);
-        if (initial === NEED_REGENERATION && holdsLock(this, backendKey)) {
+        if (initial === NEED_REGENERATION && holdsLock(this, backendKeyOf.get(key) as string)) {
           throw new ReentrantCreateError(`getOrCreateMulti was called with "${key}" by the creator of that same key, which has no value yet: it would wait for itself forever.`);
         }
-        // dogpile's get_or_create_multi: the lock runs once per key and hands every key to regenerate
-        // to us; the values come from the one read above, so a key costs no backend call of its own.
-        await dogpileLock<T>({
-          mutex: this.#mutex(backendKey),
-          initial,
-          expireTime: expiration,
-          now: () => this.#clock() / 1000,
-          valueAndCreated: async () => initial,
-          creator: async () => {
-            throw new Error('unreachable: getOrCreateMulti hands every regeneration off');
-          },
-          asyncCreator: (mutex) => {
-            held.set(key, mutex);
-            if (waited) lockedAfterAWait.push(key);
-          },
-          handOffMissing: true,
-          signal,
-          onWait: () => {
-            this.#stats.lockWaits++;
-            waited = true;
-          },
-          onStale: () => this.#stale(key),
-        });
+        toLock.set(key, initial);
       }
-      // Someone created these while we waited (dogpile re-creates them anyway; we re-read, in one call).
-      const rereadKeys = lockedAfterAWait;
-      if (rereadKeys.length > 0) {
-        const reread = await this.#readMulti(rereadKeys.map((key) => backendKeyOf.get(key) as string));
-        const released: Promise<void>[] = [];
-        rereadKeys.forEach((key, i) => {
-          const value = reread[i] ?? NO_VALUE;
-          const timed = this.#timed(value, expiration);
-          if (timed !== NEED_REGENERATION && (expiration === null || this.#clock() / 1000 - timed[1] <= expiration)) {
-            values.set(key, value);
-            released.push((held.get(key) as CacheMutex).release());
-            held.delete(key);
-          }
-        });
-        await releaseAll(released);
-      }
+      const reread = new Map<string, CachedValue | NoValue>();
+      const fresh = await dogpileLockMulti<T>({
+        keys: [...toLock.keys()],
+        mutex: (key) => this.#mutex(backendKeyOf.get(key) as string),
+        initial: (key) => toLock.get(key) ?? NEED_REGENERATION,
+        // Someone created these while we waited (dogpile re-creates them anyway; we re-read, in one call).
+        reread: async (rereadKeys) => {
+          const read = await this.#store().readMulti(rereadKeys.map((key) => backendKeyOf.get(key) as string));
+          return rereadKeys.map((key, i) => {
+            const value = read[i] ?? NO_VALUE;
+            reread.set(key, value);
+            return this.#timed<T>(value, expiration);
+          });
+        },
+        held,
+        expireTime: expiration,
+        now: this.#now,
+        signal,
+        onWait: () => this.#stats.lockWaits++,
+        onStale: (key) => this.#stale(key),
+      });
+      for (const key of fresh.keys()) values.set(key, reread.get(key) ?? NO_VALUE);
       if (held.size > 0) {
         const keysToCreate = [...held.keys()].sort();
         const heldBackendKeys = keysToCreate.map((key) => backendKeyOf.get(key) as string);
@@ -833,7 +844,7 @@ export class CacheRegion {
           values.set(key, value);
           if (shouldCacheFn === undefined || shouldCacheFn(value.payload)) toStore.set(backendKeyOf.get(key) as string, value);
         });
-        if (toStore.size > 0) await this.#writeMulti(toStore);
+        if (toStore.size > 0) await this.#store().writeMulti(toStore);
       }
       failed = false;
       return keys.map((key) => (values.get(key) as CachedValue<T>).payload);
@@ -923,7 +934,7 @@ export class CacheRegion {
     void (async () => {
       try {
         const payload = await this.#runCreator([key], [backendKey], creator, undefined, this.#creatorTimeoutMs);
-        if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#write(backendKey, makeCachedValue(payload, this.#clock()));
+        if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#store().write(backendKey, makeCachedValue(payload, this.#clock()));
       } catch (error) {
         report(error);
       } finally {
@@ -936,7 +947,7 @@ export class CacheRegion {
 
   #mutex(backendKey: string): CacheMutex {
     const remote = this.backend.getMutex(backendKey);
-    if (neverBlocks(remote)) return remote;
+    if (remote !== null && remote.neverBlocks === true) return remote;
     const local = this.#mutexes.get(backendKey);
     if (remote === null) return local;
     return new LayeredMutex(local, this.#onBackendError === 'miss' ? this.#lenientMutex(remote) : remote);
@@ -949,9 +960,9 @@ export class CacheRegion {
    */
   #lenientMutex(remote: CacheMutex): CacheMutex {
     return {
-      acquire: async (wait?: boolean) => {
+      acquire: async (wait?: boolean, signal?: AbortSignal) => {
         try {
-          return await remote.acquire(wait);
+          return await remote.acquire(wait, signal);
         } catch (error) {
           if (isProgrammingError(error)) throw error;
           this.#backendError('lock', error);
@@ -1091,88 +1102,6 @@ export class CacheRegion {
       this.#leave(generation);
     }
   }
-
-  async #read(backendKey: string): Promise<CachedValue | NoValue> {
-    const serializer = this.serializer;
-    if (serializer !== null && this.#storesBytes) {
-      const bytes = await this.#guard('get', () => (this.backend as BytesBackend).getSerialized(backendKey), NO_VALUE, true);
-      return this.#parse(bytes, serializer);
-    }
-    const value = await this.#guard('get', () => this.backend.get(backendKey), NO_VALUE, true);
-    return serializer === null ? value : this.#decodePayload(value, serializer);
-  }
-
-  async #readMulti(backendKeys: string[]): Promise<(CachedValue | NoValue)[]> {
-    const serializer = this.serializer;
-    const missAll = backendKeys.map(() => NO_VALUE);
-    if (serializer !== null && this.#storesBytes) {
-      const raw = await this.#guard('getMulti', () => (this.backend as BytesBackend).getSerializedMulti(backendKeys), missAll);
-      return raw.map((bytes) => this.#parse(bytes, serializer));
-    }
-    const CORRUPT = null;
-    const values = await this.#guard<(CachedValue | NoValue)[] | null>(
-      'getMulti',
-      async () => {
-        try {
-          return await this.backend.getMulti(backendKeys);
-        } catch (error) {
-          if (isDogpileCacheError(error, SerializationError.code)) return CORRUPT;
-          throw error;
-        }
-      },
-      missAll,
-    );
-    // One corrupt entry failed the backend's whole getMulti: read the keys one by one, so the good ones are kept.
-    const read = values ?? (await Promise.all(backendKeys.map((key) => this.#guard('get', () => this.backend.get(key), NO_VALUE, true))));
-    return serializer === null ? read : read.map((value) => this.#decodePayload(value, serializer));
-  }
-
-  /** Unreadable bytes (another serializer, corruption) are a miss, so the value is regenerated. */
-  #parse(bytes: Buffer | NoValue, serializer: Serializer): CachedValue | NoValue {
-    try {
-      return parseSerialized(bytes, serializer);
-    } catch (error) {
-      this.#backendError('deserialize', error);
-      return NO_VALUE;
-    }
-  }
-
-  /**
-   * A value backend (in memory) with a serializer keeps payloads serialized, as dogpile's
-   * `memory_pickle`: what a caller reads or stored later is a copy, never the cached object itself.
-   */
-  #decodePayload(value: CachedValue | NoValue, serializer: Serializer): CachedValue | NoValue {
-    if (isNoValue(value)) return value;
-    try {
-      if (!Buffer.isBuffer(value.payload)) throw new SerializationError('The stored payload is not serialized bytes (stored without the serializer?).');
-      return { payload: serializer.deserialize(value.payload), metadata: value.metadata };
-    } catch (error) {
-      this.#backendError('deserialize', error);
-      return NO_VALUE;
-    }
-  }
-
-  async #write(backendKey: string, value: CachedValue): Promise<void> {
-    const serializer = this.serializer;
-    if (serializer === null) return this.#guard('set', () => this.backend.set(backendKey, value), undefined);
-    if (this.#storesBytes) {
-      const bytes = buildSerialized(value, serializer);
-      return this.#guard('set', () => (this.backend as BytesBackend).setSerialized(backendKey, bytes), undefined);
-    }
-    const encoded = { payload: serializer.serialize(value.payload), metadata: value.metadata };
-    return this.#guard('set', () => this.backend.set(backendKey, encoded), undefined);
-  }
-
-  async #writeMulti(values: Map<string, CachedValue>): Promise<void> {
-    const serializer = this.serializer;
-    if (serializer === null) return this.#guard('setMulti', () => this.backend.setMulti(values), undefined);
-    if (this.#storesBytes) {
-      const bytes = new Map([...values].map(([key, value]) => [key, buildSerialized(value, serializer)]));
-      return this.#guard('setMulti', () => (this.backend as BytesBackend).setSerializedMulti(bytes), undefined);
-    }
-    const encoded = new Map([...values].map(([key, value]) => [key, { payload: serializer.serialize(value.payload), metadata: value.metadata }]));
-    return this.#guard('setMulti', () => this.backend.setMulti(encoded), undefined);
-  }
 }
 
 /** `creatorTimeout` in milliseconds, validated; null when unset. */
@@ -1200,21 +1129,11 @@ function withTimeout<R>(running: Promise<R>, ms: number, keys: readonly string[]
   });
 }
 
-/** Settles every release; rejects with a {@link LockReleaseError} carrying all failures, if any. */
-async function releaseAll(releases: readonly Promise<void>[]): Promise<void> {
-  const failures = (await Promise.allSettled(releases)).filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
-  if (failures.length > 0) {
-    throw new LockReleaseError(`Releasing ${failures.length} lock(s) failed; every other lock was released. See cause.errors.`, {
-      cause: new AggregateError(failures, 'lock release failures'),
-    });
-  }
-}
-
 /** A mutex whose release takes effect once: a runner that released and then failed is not released twice. */
 function releaseOnce(mutex: CacheMutex): CacheMutex {
   let released = false;
   return {
-    acquire: (wait?: boolean) => mutex.acquire(wait),
+    acquire: (wait?: boolean, signal?: AbortSignal) => mutex.acquire(wait, signal),
     release: async () => {
       if (released) return;
       released = true;
@@ -1224,15 +1143,13 @@ function releaseOnce(mutex: CacheMutex): CacheMutex {
   };
 }
 
+function notConfigured(): never {
+  throw new RegionNotConfiguredError('No backend is configured on this region; call region.configure(...) first.');
+}
+
 /** Creates a {@link CacheRegion} (dogpile's `make_region`). */
 export function makeRegion(options?: CacheRegionOptions): CacheRegion {
   return new CacheRegion(options);
-}
-
-/** A backend's own synchronous read (see `DictionaryBackend.getSync`), or null. */
-function syncReader(backend: CacheBackend): ((key: string) => CachedValue | NoValue) | null {
-  const getSync = (backend as { getSync?: unknown }).getSync;
-  return typeof getSync === 'function' ? (getSync.bind(backend) as (key: string) => CachedValue | NoValue) : null;
 }
 
 function argumentsUnder(config: Readonly<Record<string, unknown>>, prefix: string): Record<string, unknown> {

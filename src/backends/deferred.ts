@@ -5,6 +5,7 @@
  * @module
  */
 import { CacheBackend, type BackendArguments, type BackendClass, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../api.js';
+import type { NoValue } from '../no-value.js';
 
 /** Loads the real backend on the first call and forwards every call to it. */
 export class DeferredBackend extends CacheBackend {
@@ -41,6 +42,19 @@ export class DeferredBackend extends CacheBackend {
   async deleteMulti(keys: readonly string[]): Promise<void> {
     return (await this.#ready).deleteMulti(keys);
   }
+  // The serialized calls go to the loaded backend too: a store of bytes keeps its own, not the defaults.
+  override async getSerialized(key: string): Promise<Buffer | NoValue> {
+    return (await this.#ready).getSerialized(key);
+  }
+  override async getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
+    return (await this.#ready).getSerializedMulti(keys);
+  }
+  override async setSerialized(key: string, value: Buffer): Promise<void> {
+    return (await this.#ready).setSerialized(key, value);
+  }
+  override async setSerializedMulti(mapping: Mapping<Buffer>): Promise<void> {
+    return (await this.#ready).setSerializedMulti(mapping);
+  }
   /**
    * The loaded backend's mutex. Before loading finishes, a mutex that waits for the load and then uses
    * the loaded backend's (or, when that has none, grants at once: the region's in-process lock in front
@@ -72,9 +86,9 @@ class MutexAfterLoad implements CacheMutex {
     return this.#mutex;
   }
 
-  async acquire(wait = true): Promise<boolean> {
+  async acquire(wait = true, signal?: AbortSignal): Promise<boolean> {
     const mutex = await this.#real();
-    return mutex === null ? true : mutex.acquire(wait);
+    return mutex === null ? true : mutex.acquire(wait, signal);
   }
 
   async release(): Promise<void> {

@@ -87,10 +87,10 @@ export class DictionaryBackend extends CacheBackend {
   }
 
   /**
-   * A synchronous `get`, for callers that want no promise on an in-memory hit: a region whose backend
-   * is this one (unwrapped, no serializer) reads through it.
+   * A synchronous `get` (the contract's optional `CacheBackend.getSync`), for callers that want no
+   * promise on an in-memory hit: a region whose backend is this one (unwrapped, no serializer) reads through it.
    */
-  getSync(key: string): BackendResult {
+  override getSync(key: string): BackendResult {
     assertKey(key);
     return this.#read(key);
   }

@@ -4,14 +4,13 @@
  *
  * @module
  */
-import { NO_VALUE, CacheBackend, type BackendArguments, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../api.js';
+import { NO_VALUE, CacheBackend, type BackendArguments, type BackendResult, type CacheMutex, type CachedValue, type Mapping, type NonBlockingMutex } from '../api.js';
 import { ArgumentReader } from '../arguments.js';
-import type { NonBlockingMutex } from '../lock.js';
 import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../validate.js';
 
 /**
- * A mutex that never blocks: with nothing cached there is nothing to protect. It says so
- * (`neverBlocks`), so the region runs every concurrent caller's creator, as dogpile does.
+ * A mutex that never blocks: with nothing cached there is nothing to protect. It declares so
+ * (the contract's `CacheMutex.neverBlocks`), so the region runs every concurrent caller's creator, as dogpile does.
  */
 const NULL_MUTEX: NonBlockingMutex = Object.freeze({
   neverBlocks: true as const,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KeyedMutexes } from '../../src/lock.js';
+import { KeyedMutexes, dogpileLockMulti } from '../../src/lock.js';
 import { NEED_REGENERATION, dogpileLock, type CacheMutex } from '../../src/index.js';
 
 function countingMutex(): CacheMutex & { acquired: number; released: number } {
@@ -93,6 +93,48 @@ describe('dogpileLock (dogpile test_lock / test_backgrounding)', () => {
       /boom/,
     );
     assert.equal(mutex.released, 1);
+  });
+});
+
+describe('dogpileLockMulti (the protocol for many keys, one copy for getOrCreateMulti)', () => {
+  it('hands over the mutex of each key to regenerate; re-reads only the keys locked after a wait, and releases those created meanwhile', async () => {
+    const mutexes = new KeyedMutexes();
+    const other = mutexes.get('b');
+    assert.equal(await other.acquire(false), true, 'another caller is creating b');
+    const now = 1_000;
+    const held = new Map<string, CacheMutex>();
+    const rereads: string[][] = [];
+    const staleServed: string[] = [];
+    const initial = new Map<string, readonly [string, number] | typeof NEED_REGENERATION>([
+      ['a', NEED_REGENERATION],
+      ['b', NEED_REGENERATION],
+      ['c', NEED_REGENERATION],
+      ['s', ['stale', now - 100] as const],
+    ]);
+    const locking = dogpileLockMulti<string>({
+      keys: ['a', 'b', 'c', 's'],
+      mutex: (key) => (key === 's' ? { acquire: async () => false, release: async () => {}, locked: async () => true } : mutexes.get(key)),
+      initial: (key) => initial.get(key) ?? NEED_REGENERATION,
+      reread: async (keys) => {
+        rereads.push([...keys]);
+        return keys.map((key) => (key === 'b' ? (['made by the other caller', now] as const) : NEED_REGENERATION));
+      },
+      held,
+      expireTime: 10,
+      now: () => now,
+      onStale: (key) => staleServed.push(key),
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual([...held.keys()], ['a'], 'a is locked; the lock waits for b');
+    await other.release();
+    const fresh = await locking;
+    assert.deepEqual(rereads, [['b', 'c']], 'a was locked before any wait: not read again');
+    assert.deepEqual([...fresh], [['b', ['made by the other caller', now]]]);
+    assert.deepEqual([...held.keys()].sort(), ['a', 'c'], "b's mutex was released: its value is fresh");
+    assert.equal(mutexes.isLocked('b'), false);
+    assert.deepEqual(staleServed, ['s'], 'a stale key whose mutex is taken keeps its value');
+    for (const mutex of held.values()) await mutex.release();
+    assert.equal(mutexes.size, 0);
   });
 });
 

@@ -136,7 +136,7 @@ describe('region policies with a memcached that is down', () => {
 // points at a port nothing listens on (a real connection refused, not a double), with short timeouts.
 describe("onBackendError 'miss' covers the distributed lock", () => {
   const backends: Record<string, (port: number) => CacheBackend> = {
-    memcached: (port) => new PooledMemcachedBackend({ url: `127.0.0.1:${port}`, socket_timeout: 0.5, dead_retry: 1, distributed_lock: true }),
+    memcached: (port) => new PooledMemcachedBackend({ url: `127.0.0.1:${port}`, socket_timeout: 0.5, dead_retry: 1, distributed_lock: true, lock_timeout: 30 }),
     etcd: (port) => new Etcd3Backend({ endpoints: [`http://127.0.0.1:${port}`], timeout: 1, distributed_lock: true }),
     mongo: (port) =>
       new MongoBackend({
@@ -172,7 +172,7 @@ describe("onBackendError 'miss' covers the distributed lock", () => {
   it("memcached dies while the lock is held: the creator's value is still returned", async () => {
     const server = await PrivateMemcached.start();
     const region = new CacheRegion({ onBackendError: 'miss' }).configure(
-      new PooledMemcachedBackend({ url: server.address, socket_timeout: 0.5, dead_retry: 1, distributed_lock: true }),
+      new PooledMemcachedBackend({ url: server.address, socket_timeout: 0.5, dead_retry: 1, distributed_lock: true, lock_timeout: 30 }),
     );
     const operations: string[] = [];
     region.on('error', (event) => void operations.push(event.operation));

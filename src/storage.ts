@@ -1,0 +1,182 @@
+/**
+ * The region's storage path: how a `CacheRegion` moves {@link CachedValue}s to and from its backend.
+ * Two modes, chosen by the region's serializer alone, never by guessing what the backend is:
+ *
+ * - **values** (no serializer): `get`/`getMulti`/`set`/`setMulti` of `CachedValue` objects, kept by
+ *   reference in memory. A backend that declares the contract's `getSync` (and is not wrapped by a proxy)
+ *   serves reads synchronously: an in-memory hit costs no promise.
+ * - **bytes** (a serializer): the `*Serialized` methods with dogpile's bytes
+ *   `JSON(metadata) + "|" + serializer(payload)`. A store of bytes implements them; a store of values
+ *   keeps the payload bytes through the contract's defaults (dogpile's `memory_pickle`).
+ *
+ * Every backend call runs under the region's guard (its error policy and in-flight count); an
+ * unreadable entry is a miss, reported as corrupt, whatever the policy.
+ *
+ * @module
+ */
+import type { CacheBackend, CachedValue, CachedValueMetadata } from './api.js';
+import { SerializationError, isDogpileCacheError } from './errors.js';
+import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
+import { buildSerialized, parseSerialized, type Serializer } from './serializers.js';
+
+/**
+ * The metadata of the bytes regions wrote, by Buffer, with the offset of the `|` before the payload. A
+ * store that keeps the Buffer and hands the same one back (any in-memory store, through the contract's
+ * defaults too) is then read without parsing the metadata JSON again, which cost as much as the rest of an
+ * in-memory hit; bytes from a server are new Buffers, never found here. Regions never mutate the bytes.
+ */
+const written = new WeakMap<Buffer, { readonly metadata: CachedValueMetadata; readonly bar: number }>();
+
+const PIPE = 0x7c;
+
+/** dogpile's bytes for `value`, remembered in {@link written}. */
+function encode(value: CachedValue, serializer: Serializer): Buffer {
+  const bytes = buildSerialized(value, serializer);
+  written.set(bytes, { metadata: value.metadata, bar: bytes.indexOf(PIPE) });
+  return bytes;
+}
+
+/**
+ * Runs one backend call under the region's error policy: `onMiss` stands for the result when the
+ * policy turns a failure into a miss. With `reading`, a {@link SerializationError} is corrupt data: a miss.
+ */
+export type BackendGuard = <R>(operation: string, call: () => Promise<R>, onMiss: R, reading?: boolean) => Promise<R>;
+
+/** A synchronous read of one entry (the contract's `CacheBackend.getSync`). */
+export type SyncRead = (key: string) => CachedValue | NoValue;
+
+/** The region's reads and writes of backend keys (already mangled). */
+export interface RegionStorage {
+  /** The synchronous read for the hit path, or null when reads go through {@link RegionStorage.read}. */
+  readonly readSync: SyncRead | null;
+  /** Reads one entry; a failure follows the guard's policy, an unreadable entry is a miss. */
+  read(key: string): Promise<CachedValue | NoValue>;
+  /** Reads many entries, aligned with `keys`; one unreadable entry costs only its own value. */
+  readMulti(keys: readonly string[]): Promise<(CachedValue | NoValue)[]>;
+  /** Stores one entry. @throws {SerializationError} when the serializer cannot encode the payload. */
+  write(key: string, value: CachedValue): Promise<void>;
+  /** Stores many entries in one backend call. @throws {SerializationError} as {@link RegionStorage.write}. */
+  writeMulti(values: ReadonlyMap<string, CachedValue>): Promise<void>;
+}
+
+/**
+ * The storage path for `backend` (the outermost proxy when wrapped): bytes with a serializer, values
+ * without. `onCorrupt` hears of each entry the serializer could not read (then a miss).
+ */
+export function regionStorage(
+  backend: CacheBackend,
+  serializer: Serializer | null,
+  guard: BackendGuard,
+  onCorrupt: (error: unknown) => void,
+): RegionStorage {
+  return serializer === null ? new ValueStorage(backend, guard) : new ByteStorage(backend, serializer, guard, onCorrupt);
+}
+
+class ValueStorage implements RegionStorage {
+  readonly readSync: SyncRead | null;
+  readonly #backend: CacheBackend;
+  readonly #guard: BackendGuard;
+
+  constructor(backend: CacheBackend, guard: BackendGuard) {
+    this.#backend = backend;
+    this.#guard = guard;
+    const getSync = backend.getSync;
+    this.readSync = getSync === undefined ? null : getSync.bind(backend);
+  }
+
+  read(key: string): Promise<CachedValue | NoValue> {
+    return this.#guard('get', () => this.#backend.get(key), NO_VALUE, true);
+  }
+
+  readMulti(keys: readonly string[]): Promise<(CachedValue | NoValue)[]> {
+    return readEach(keys, this.#guard, (all) => this.#backend.getMulti(all), (key) => this.read(key));
+  }
+
+  write(key: string, value: CachedValue): Promise<void> {
+    return this.#guard('set', () => this.#backend.set(key, value), undefined);
+  }
+
+  writeMulti(values: ReadonlyMap<string, CachedValue>): Promise<void> {
+    return this.#guard('setMulti', () => this.#backend.setMulti(values), undefined);
+  }
+}
+
+class ByteStorage implements RegionStorage {
+  readonly readSync = null;
+  readonly #backend: CacheBackend;
+  readonly #serializer: Serializer;
+  readonly #guard: BackendGuard;
+  readonly #onCorrupt: (error: unknown) => void;
+
+  constructor(backend: CacheBackend, serializer: Serializer, guard: BackendGuard, onCorrupt: (error: unknown) => void) {
+    this.#backend = backend;
+    this.#serializer = serializer;
+    this.#guard = guard;
+    this.#onCorrupt = onCorrupt;
+  }
+
+  async read(key: string): Promise<CachedValue | NoValue> {
+    return this.#parse(await this.#readBytes(key));
+  }
+
+  async readMulti(keys: readonly string[]): Promise<(CachedValue | NoValue)[]> {
+    const raw = await readEach(keys, this.#guard, (all) => this.#backend.getSerializedMulti(all), (key) => this.#readBytes(key));
+    return raw.map((bytes) => this.#parse(bytes));
+  }
+
+  write(key: string, value: CachedValue): Promise<void> {
+    // Encoded before the guard: an unserializable value is the caller's error under every policy.
+    const bytes = encode(value, this.#serializer);
+    return this.#guard('set', () => this.#backend.setSerialized(key, bytes), undefined);
+  }
+
+  writeMulti(values: ReadonlyMap<string, CachedValue>): Promise<void> {
+    const bytes = new Map<string, Buffer>();
+    for (const [key, value] of values) bytes.set(key, encode(value, this.#serializer));
+    return this.#guard('setMulti', () => this.#backend.setSerializedMulti(bytes), undefined);
+  }
+
+  #readBytes(key: string): Promise<Buffer | NoValue> {
+    return this.#guard('get', () => this.#backend.getSerialized(key), NO_VALUE, true);
+  }
+
+  /** Unreadable bytes (another serializer, corruption) are a miss, so the value is regenerated. */
+  #parse(bytes: Buffer | NoValue): CachedValue | NoValue {
+    if (isNoValue(bytes)) return NO_VALUE;
+    try {
+      const known = written.get(bytes);
+      if (known !== undefined) return { payload: this.#serializer.deserialize(bytes.subarray(known.bar + 1)), metadata: known.metadata };
+      return parseSerialized(bytes, this.#serializer);
+    } catch (error) {
+      this.#onCorrupt(error);
+      return NO_VALUE;
+    }
+  }
+}
+
+/**
+ * `many(keys)` under the guard. When one corrupt entry fails the whole call (a backend that decodes
+ * entries itself throws {@link SerializationError}), the keys are read one by one with `one`, so the
+ * good ones are kept and each corrupt one is a miss of its own.
+ */
+async function readEach<V>(
+  keys: readonly string[],
+  guard: BackendGuard,
+  many: (keys: readonly string[]) => Promise<(V | NoValue)[]>,
+  one: (key: string) => Promise<V | NoValue>,
+): Promise<(V | NoValue)[]> {
+  const CORRUPT = null;
+  const values = await guard<(V | NoValue)[] | null>(
+    'getMulti',
+    async () => {
+      try {
+        return await many(keys);
+      } catch (error) {
+        if (isDogpileCacheError(error, SerializationError.code)) return CORRUPT;
+        throw error;
+      }
+    },
+    keys.map(() => NO_VALUE),
+  );
+  return values ?? Promise.all(keys.map(one));
+}

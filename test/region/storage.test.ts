@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  BytesBackend,
+  CacheRegion,
+  DictionaryBackend,
+  NO_VALUE,
+  NullBackend,
+  ProxyBackend,
+  isNoValue,
+  registerBackend,
+  type BackendResult,
+  type CacheMutex,
+  type Mapping,
+  type NoValue,
+} from '../../src/index.js';
+
+/** A bytes store over a Map, so the bytes path runs in-process; counts the calls the region makes. */
+class MapBytes extends BytesBackend {
+  readonly map = new Map<string, Buffer>();
+  calls: string[] = [];
+  async getSerialized(key: string): Promise<Buffer | NoValue> {
+    this.calls.push('getSerialized');
+    return this.map.get(key) ?? NO_VALUE;
+  }
+  async getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
+    this.calls.push('getSerializedMulti');
+    return keys.map((key) => this.map.get(key) ?? NO_VALUE);
+  }
+  async setSerialized(key: string, value: Buffer): Promise<void> {
+    this.calls.push('setSerialized');
+    this.map.set(key, value);
+  }
+  async setSerializedMulti(mapping: Mapping<Buffer>): Promise<void> {
+    this.calls.push('setSerializedMulti');
+    for (const [key, value] of mapping instanceof Map ? mapping : Object.entries(mapping)) this.map.set(key, value);
+  }
+  async delete(key: string): Promise<void> {
+    this.map.delete(key);
+  }
+  async deleteMulti(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.map.delete(key);
+  }
+}
+
+/** A Dictionary that counts its promise reads, to see which read the region chose. */
+class CountingDictionary extends DictionaryBackend {
+  asyncGets = 0;
+  syncGets = 0;
+  override async get(key: string): Promise<BackendResult> {
+    this.asyncGets++;
+    return super.get(key);
+  }
+  override getSync(key: string): BackendResult {
+    this.syncGets++;
+    return super.getSync(key);
+  }
+}
+
+describe('the region storage path (src/storage.ts)', () => {
+  it('values mode: an unwrapped backend that declares getSync serves hits synchronously; wrapped, reads go through the proxy', async () => {
+    const backend = new CountingDictionary();
+    const region = new CacheRegion().configure(backend);
+    await region.set('k', 1);
+    assert.equal(await region.get('k'), 1);
+    assert.equal(await region.getOrCreate('k', () => 2), 1);
+    assert.deepEqual([backend.syncGets, backend.asyncGets], [2, 0]);
+    region.wrap(ProxyBackend);
+    assert.equal(await region.get('k'), 1);
+    assert.deepEqual([backend.syncGets, backend.asyncGets], [2, 1], 'a proxy declares no getSync: the region reads through it');
+  });
+
+  it('bytes mode on a store of values: the payload stays serialized in a CachedValue (memory_pickle), through the contract defaults', async () => {
+    const backend = new CountingDictionary();
+    const region = new CacheRegion({ serializer: 'json' }).configure(backend);
+    await region.setMulti({ a: { n: 1 }, b: [2] });
+    await region.set('c', 'three');
+    const stored = await backend.get('c');
+    assert.ok(!isNoValue(stored));
+    assert.deepEqual(stored.payload, Buffer.from('"three"'));
+    assert.equal(typeof stored.metadata.ct, 'number');
+    assert.deepEqual(await region.getMulti(['a', 'missing', 'b', 'c']), [{ n: 1 }, NO_VALUE, [2], 'three']);
+    const read = await region.get<{ n: number }>('a');
+    assert.ok(!isNoValue(read));
+    read.n = 99;
+    assert.deepEqual(await region.get('a'), { n: 1 }, 'each read is its own copy');
+    assert.equal(backend.syncGets, 0, 'no synchronous read with a serializer: the value must be decoded');
+  });
+
+  it('bytes mode on a store of values: a payload stored without the serializer is a miss with a "deserialize" error, the other keys kept', async () => {
+    const backend = new DictionaryBackend();
+    await new CacheRegion().configure(backend).set('plain', 'not bytes');
+    const region = new CacheRegion({ serializer: 'json' }).configure(backend);
+    await region.set('good', 'yes');
+    const errors: string[] = [];
+    region.on('error', (event) => errors.push(event.operation));
+    assert.equal(await region.get('plain'), NO_VALUE);
+    assert.deepEqual(await region.getMulti(['good', 'plain']), ['yes', NO_VALUE]);
+    assert.deepEqual(errors, ['deserialize', 'deserialize']);
+  });
+
+  it('bytes mode on a store of bytes: only the *Serialized methods are called', async () => {
+    const backend = new MapBytes();
+    const region = new CacheRegion().configure(backend);
+    assert.equal(region.serializer?.name, 'json', 'the backend recommends its serializer');
+    await region.set('k', 'v');
+    await region.setMulti({ a: 1 });
+    assert.equal(await region.get('k'), 'v');
+    assert.deepEqual(await region.getMulti(['a', 'k']), [1, 'v']);
+    assert.deepEqual(backend.calls, ['setSerialized', 'setSerializedMulti', 'getSerialized', 'getSerializedMulti']);
+    assert.equal(backend.map.get('k')?.toString('utf8').endsWith('|"v"'), true, "dogpile's byte format");
+  });
+
+  it('an async-loaded store of bytes gets the serialized calls too (they were sent to its CachedValue methods, and every read missed)', async () => {
+    const backend = new MapBytes();
+    registerBackend('test.storage-async-bytes', async () =>
+      class extends BytesBackend {
+        getSerialized = (key: string) => backend.getSerialized(key);
+        getSerializedMulti = (keys: readonly string[]) => backend.getSerializedMulti(keys);
+        setSerialized = (key: string, value: Buffer) => backend.setSerialized(key, value);
+        setSerializedMulti = (mapping: Mapping<Buffer>) => backend.setSerializedMulti(mapping);
+        delete = (key: string) => backend.delete(key);
+        deleteMulti = (keys: readonly string[]) => backend.deleteMulti(keys);
+      },
+    );
+    const region = new CacheRegion({ serializer: 'json' }).configure('test.storage-async-bytes');
+    await region.set('k', { a: 1 });
+    assert.deepEqual(await region.get('k'), { a: 1 });
+    assert.equal(backend.map.get('k')?.toString('utf8').endsWith('|{"a": 1}'), true, "dogpile's byte format, readable by Python");
+  });
+
+  it('switching the serializer switches the storage path', async () => {
+    const backend = new CountingDictionary();
+    const region = new CacheRegion().configure(backend);
+    region.serializer = { name: 'upper', serialize: (value) => Buffer.from(String(value).toUpperCase()), deserialize: (bytes) => bytes.toString() };
+    await region.set('k', 'v');
+    assert.equal(await region.get('k'), 'V');
+    assert.equal(backend.syncGets, 0);
+    assert.throws(() => {
+      region.serializer = 'xml' as never;
+    }, /serializer/);
+  });
+
+  it('a proxy with a serializer sees the *Serialized calls, whatever the store (as dogpile)', async () => {
+    const seen: string[] = [];
+    class Watch extends ProxyBackend {
+      override getSerialized(key: string): Promise<Buffer | NoValue> {
+        seen.push(`getSerialized ${key}`);
+        return super.getSerialized(key);
+      }
+      override setSerialized(key: string, value: Buffer): Promise<void> {
+        seen.push(`setSerialized ${key}`);
+        return super.setSerialized(key, value);
+      }
+    }
+    const region = new CacheRegion({ serializer: 'v8' }).configure(new DictionaryBackend(), { wrap: [Watch] });
+    assert.equal(await region.getOrCreate('k', () => 'v'), 'v');
+    assert.equal(await region.get('k'), 'v');
+    assert.deepEqual(seen, ['getSerialized k', 'getSerialized k', 'setSerialized k', 'getSerialized k']);
+  });
+});
+
+describe('the mutex contract: acquire(wait, signal) and neverBlocks', () => {
+  it("a backend mutex gets the caller's signal through the region's in-process lock when it has to wait", async () => {
+    const waits: (AbortSignal | undefined)[] = [];
+    let held = true; // held by "another process" until the region waits for it
+    const mutex: CacheMutex = {
+      acquire: async (wait = true, signal?: AbortSignal) => {
+        if (wait) waits.push(signal);
+        while (held && wait) await new Promise((resolve) => setImmediate(resolve));
+        if (held) return false;
+        held = true;
+        return true;
+      },
+      release: async () => {
+        held = false;
+      },
+      locked: async () => held,
+    };
+    class Locking extends DictionaryBackend {
+      override getMutex(): CacheMutex {
+        return mutex;
+      }
+    }
+    const region = new CacheRegion().configure(new Locking());
+    const controller = new AbortController();
+    const value = region.getOrCreate('k', () => 1, { signal: controller.signal });
+    while (waits.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    held = false;
+    assert.equal(await value, 1);
+    assert.deepEqual(waits, [controller.signal], 'the waiting acquire got the signal (acquire(wait, signal) in the contract)');
+  });
+
+  it('a backend mutex that declares neverBlocks is used alone: every concurrent caller runs its creator', async () => {
+    const mutex: CacheMutex = { neverBlocks: true, acquire: async () => true, release: async () => {}, locked: async () => false };
+    class Unlocked extends NullBackend {
+      override getMutex(): CacheMutex {
+        return mutex;
+      }
+    }
+    const region = new CacheRegion().configure(new Unlocked());
+    let runs = 0;
+    const creator = async (): Promise<number> => {
+      runs++;
+      await new Promise((resolve) => setImmediate(resolve));
+      return runs;
+    };
+    await Promise.all([region.getOrCreate('k', creator), region.getOrCreate('k', creator), region.getOrCreate('k', creator)]);
+    assert.equal(runs, 3);
+    assert.equal(await region.keyIsLocked('k'), false);
+  });
+});
