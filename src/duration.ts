@@ -64,7 +64,7 @@ export function toSeconds(value: unknown, name: string, options: ToSecondsOption
 /** `"24.8 days"`-style text for a range bound in an error message. */
 function formatSeconds(seconds: number): string {
   if (seconds === Number.POSITIVE_INFINITY) return 'unbounded';
-  if (seconds >= 86400) return `${seconds} s (${(seconds / 86400).toFixed(1)} days)`;
+  if (seconds >= 86400) return `${seconds} s (${Math.floor((seconds / 86400) * 10) / 10} days)`;
   return `${seconds} s`;
 }
 

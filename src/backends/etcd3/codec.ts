@@ -45,7 +45,7 @@ export function encodeOsloValue(value: CachedValue): Buffer {
  * Decodes bytes written by {@link encodeOsloValue} or by oslo's etcd3gw backend. `undefined` (no such
  * key) is {@link NO_VALUE}. Throws {@link SerializationError} for a corrupt entry: bytes in neither
  * layout (junk, truncated JSON, a missing `|`), or metadata that is not `{"ct": <finite number>, …}`
- * with `ct` at most {@link MAX_CT_AHEAD_SECONDS} ahead of `nowMs`.
+ * with `ct` at most `MAX_CT_AHEAD_SECONDS` ahead of `nowMs`.
  *
  * @param key the cache key, for the message
  * @param nowMs the current time, epoch ms (default `Date.now()`)

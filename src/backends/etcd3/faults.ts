@@ -77,7 +77,7 @@ class HangOrConsecutiveBreaker implements IBreaker {
 }
 
 /**
- * The circuit breaker of one endpoint: after {@link BREAKER_THRESHOLD} consecutive transport failures,
+ * The circuit breaker of one endpoint: after `BREAKER_THRESHOLD` consecutive transport failures,
  * or one call that hit its deadline, the endpoint is skipped for {@link BREAKER_OPEN_MS}; then one
  * probe call is let through (half-open) while the others fail at once, until a probe succeeds.
  * Answers from a live member during a leader election do not count as failures.
