@@ -28,15 +28,17 @@ function normalizeGroupName(name: string): string {
 }
 
 /**
- * Parses oslo.config INI text. `#`/`;` comment lines, `key = value` or `key: value`, indented
- * continuation lines, and repeated keys are understood as oslo.config's parser reads them: a value
+ * Parses oslo.config INI text. `#`/`;` comment lines, `key = value` or `key: value` (split at the
+ * first `=` or `:`), indented continuation lines, and repeated keys are understood as oslo.config's
+ * parser reads them: a value
  * in matching quotes loses them (`expiration_time = "120"`); a key given twice keeps its last value,
  * except a MultiStr option (`backend_argument`), where each line adds one; sections whose names
  * differ only in case are one group, merged in file order.
  * The `[cache]` group gets every oslo option with its default; other groups get `caching` (true) and
  * `cache_time` (null) typed, the rest as strings.
- * @throws {ValidationError} for a line that is none of these (a continuation line after a blank or
- *   comment line included: oslo.config's "Unexpected continuation line").
+ * @throws {ValidationError} naming the line, for a line that is none of these, as oslo.config's
+ *   parser rejects it: an indented line that continues nothing (after a header, a blank or a comment
+ *   line), a header without its `]` or with an empty name, an empty name, an option before any section.
  * @throws {ConfigurationError} for a value that is not of its option's type.
  */
 export function loadOsloConfig(text: string): OsloConf {
@@ -44,29 +46,40 @@ export function loadOsloConfig(text: string): OsloConf {
   const groups = new Map<string, Map<string, string[]>>();
   let section: Map<string, string[]> | undefined;
   let last: string[] | undefined;
-  text.split(/\r?\n/).forEach((line, index) => {
-    if (/^\s*([#;].*)?$/.test(line)) {
-      // oslo.config's parser ends a multi-line value at a blank or comment line.
+  // The order of the checks is oslo.config's iniparser: an indented line is a continuation before
+  // anything else (so an indented "# x" is part of the value), and a blank line ends a value.
+  text.split(/\r?\n/).forEach((full, index) => {
+    const line = full.trimEnd();
+    const fail = (problem: string): never => {
+      throw new ValidationError(`Line ${index + 1} of the oslo config ${problem}: ${line.trim()}`);
+    };
+    if (line === '') {
       last = undefined;
       return;
     }
-    const header = /^\[([^\]]+)\]\s*$/.exec(line);
-    if (header) {
-      const name = normalizeGroupName(header[1] as string);
+    if (line.startsWith(' ') || line.startsWith('\t')) {
+      if (last === undefined) fail('is indented but continues no "name = value" (oslo.config rejects it too: unindent it)');
+      else last[last.length - 1] += `\n${line.trimStart()}`;
+      return;
+    }
+    last = undefined;
+    if (line.startsWith('[')) {
+      if (!line.endsWith(']')) fail('starts a section but does not end with "]"');
+      if (line.length <= 2) fail('has an empty section name');
+      const name = normalizeGroupName(line.slice(1, -1));
       section = groups.get(name) ?? new Map();
       groups.set(name, section);
-      last = undefined;
       return;
     }
-    if (/^\s/.test(line) && last !== undefined) {
-      last[last.length - 1] += `\n${line.trim()}`;
-      return;
-    }
-    const pair = /^([^=:\s]+)\s*[=:]\s?(.*)$/.exec(line);
-    if (!pair || section === undefined) throw new ValidationError(`Line ${index + 1} of the oslo config is not "[section]" or "name = value": ${line.trim()}`);
-    const values = section.get(pair[1] as string) ?? [];
-    values.push(unquote((pair[2] as string).trim()));
-    section.set(pair[1] as string, values);
+    if (line.startsWith('#') || line.startsWith(';')) return;
+    const separator = /[=:]/.exec(line)?.index;
+    if (separator === undefined) return fail('is not "[section]" or "name = value"');
+    const key = line.slice(0, separator).trim();
+    if (key === '') fail('has an empty name');
+    if (section === undefined) return fail('comes before any "[section]"');
+    const values = section.get(key) ?? [];
+    values.push(unquote(line.slice(separator + 1).trim()));
+    section.set(key, values);
     last = values;
   });
   const raw = (name: string, specs: Readonly<Record<string, OptionSpec>>): Record<string, unknown> => {

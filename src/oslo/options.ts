@@ -69,6 +69,8 @@ export const OSLO_GROUP_OPTIONS: Readonly<Record<string, OptionSpec>> = Object.f
 
 /** What Python's int() reads: any Unicode decimal digits, single underscores between them. */
 const PYTHON_INT = /^[-+]?\p{Nd}+(?:_\p{Nd}+)*$/u;
+/** What Python's float() reads, but "inf" and "nan": no hex ("0x10", which Number() would take). */
+const PYTHON_FLOAT = /^[-+]?(?:\p{Nd}+(?:_\p{Nd}+)*(?:\.(?:\p{Nd}+(?:_\p{Nd}+)*)?)?|\.\p{Nd}+(?:_\p{Nd}+)*)(?:[eE][-+]?\p{Nd}+(?:_\p{Nd}+)*)?$/u;
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
@@ -94,8 +96,9 @@ export function typeOption(group: string, name: string, type: OsloOptionType, ra
     }
     case 'float': {
       if (typeof raw === 'string' && raw.trim() === '') return null;
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(asciiDigits(raw.trim())) : NaN;
-      return Number.isFinite(n) ? n : fail('a number');
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && PYTHON_FLOAT.test(raw.trim()) ? Number(asciiDigits(raw.trim().replaceAll('_', ''))) : NaN;
+      // Python's float() also reads "inf" and "nan"; no duration option here can use them.
+      return Number.isFinite(n) ? n : fail('a finite number');
     }
     case 'bool': {
       if (typeof raw === 'boolean') return raw;

@@ -76,6 +76,33 @@ describe('oslo parity: loadOsloConfig reads what oslo.config reads', () => {
     assert.throws(() => loadOsloConfig('[cache]\nexpiration_time = 1__0\n'), ConfigurationError, 'int() takes single underscores between digits only');
   });
 
+  it('a float reads as Python\'s float(): Unicode digits, underscores, no hex; inf and nan are refused (deliberate)', () => {
+    const timeout = (value: string): unknown => loadOsloConfig(`[cache]\nsocket_timeout = ${value}\n`).cache.socket_timeout;
+    assert.equal(timeout('1_0.5'), 10.5);
+    assert.equal(timeout('１.５'), 1.5);
+    assert.equal(timeout('5.'), 5);
+    assert.equal(timeout('.5'), 0.5);
+    assert.equal(timeout('1e1'), 10);
+    for (const bad of ['0x10', '0b1', 'inf', 'nan', 'Infinity', '1__0', '_1'])
+      assert.throws(() => timeout(bad), (e: Error) => e instanceof ConfigurationError && /socket_timeout must be a finite number/.test(e.message), bad);
+  });
+
+  it('lines are read in iniparser\'s order: an indented line continues the value, even one starting with #', () => {
+    assert.deepEqual(loadOsloConfig('[cache]\nbackend_argument = a\n  # b\n\tc\n').cache.backend_argument, ['a\n# b\nc']);
+    assert.throws(() => loadOsloConfig('[cache]\n  # note\nbackend = oslo_cache.dict\n'), /Line 2 .*continues no/);
+    assert.throws(() => loadOsloConfig('[cache]\n\tbackend = oslo_cache.dict\n'), /Line 2 .*continues no/);
+  });
+
+  it('names and section headers are split as iniparser does', () => {
+    assert.deepEqual(loadOsloConfig('[cache]\nbackend_argument = a b = c\n').cache.backend_argument, ['a b = c']);
+    assert.equal(loadOsloConfig('[cache]\nmy key = 1\n').cache['my key'], '1', 'a name may hold spaces (the text before the first = or :)');
+    assert.equal(loadOsloConfig('[ca]che]\nx = 1\n')['ca]che']?.x, '1', 'the name is everything between the first [ and the last ]');
+    assert.throws(() => loadOsloConfig('[]\nx = 1\n'), /Line 1 .*empty section name/);
+    assert.throws(() => loadOsloConfig('[cache\nx = 1\n'), /Line 1 .*does not end with/);
+    assert.throws(() => loadOsloConfig('[cache]\n= 1\n'), /Line 2 .*empty name/);
+    assert.throws(() => loadOsloConfig('x = 1\n[cache]\n'), /Line 1 .*before any/);
+  });
+
   it('a blank or comment line ends a multi-line value: an indented line after it is an error', () => {
     assert.deepEqual(loadOsloConfig('[cache]\nbackend_argument = a:1\n  b\n').cache.backend_argument, ['a:1\nb']);
     assert.throws(() => loadOsloConfig('[cache]\nbackend_argument = a:1\n\n  b\n'), /Line 4/);
