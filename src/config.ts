@@ -14,8 +14,9 @@ const DECIMAL_DIGITS = /\p{Nd}/gu;
 
 /**
  * Types string values as dogpile's `coerce_string_conf` does: each string is trimmed, then integers
- * and floats (in any Unicode decimal digits, as Python reads them: `"１２"` is 12) become numbers, `"true"`/`"false"` (any case) booleans, exactly `"None"` null; other
- * strings are kept, trimmed (dogpile keeps the stripped text too).
+ * and floats become numbers (in any Unicode decimal digits, as Python reads them: `"１２"` is 12),
+ * `"true"`/`"false"` (any case) booleans, exactly `"None"` null; other strings are kept, trimmed
+ * (dogpile keeps the stripped text too).
  *
  * Unlike dogpile, an option holding a secret (a password, SASL login, TLS key: see
  * `isSecretOption`) is never typed: a password of digits stays the string it is, where dogpile would

@@ -30,10 +30,9 @@ function normalizeGroupName(name: string): string {
 /**
  * Parses oslo.config INI text. `#`/`;` comment lines, `key = value` or `key: value` (split at the
  * first `=` or `:`), indented continuation lines, and repeated keys are understood as oslo.config's
- * parser reads them: a value
- * in matching quotes loses them (`expiration_time = "120"`); a key given twice keeps its last value,
- * except a MultiStr option (`backend_argument`), where each line adds one; sections whose names
- * differ only in case are one group, merged in file order.
+ * parser reads them: a value in matching quotes loses them (`expiration_time = "120"`); a key given
+ * twice keeps its last value, except a MultiStr option (`backend_argument`), where each line adds
+ * one; sections whose names differ only in case are one group, merged in file order.
  * The `[cache]` group gets every oslo option with its default; other groups get `caching` (true) and
  * `cache_time` (null) typed, the rest as strings.
  * @throws {ValidationError} naming the line, for a line that is none of these, as oslo.config's
@@ -50,15 +49,17 @@ export function loadOsloConfig(text: string): OsloConf {
   // anything else (so an indented "# x" is part of the value), and a blank line ends a value.
   text.split(/\r?\n/).forEach((full, index) => {
     const line = full.trimEnd();
+    // Only a header is quoted back: any other line may hold a password ("password hunter2", or a
+    // stray continuation), and no message may show one.
     const fail = (problem: string): never => {
-      throw new ValidationError(`Line ${index + 1} of the oslo config ${problem}: ${line.trim()}`);
+      throw new ValidationError(`Line ${index + 1} of the oslo config ${problem}${line.startsWith('[') ? `: ${line}` : ' (its text is not shown: it may hold a secret)'}.`);
     };
     if (line === '') {
       last = undefined;
       return;
     }
     if (line.startsWith(' ') || line.startsWith('\t')) {
-      if (last === undefined) fail('is indented but continues no "name = value" (oslo.config rejects it too: unindent it)');
+      if (last === undefined) fail('is indented but continues no "name = value"; unindent it (oslo.config rejects it too)');
       else last[last.length - 1] += `\n${line.trimStart()}`;
       return;
     }

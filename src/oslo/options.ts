@@ -71,6 +71,14 @@ export const OSLO_GROUP_OPTIONS: Readonly<Record<string, OptionSpec>> = Object.f
 const PYTHON_INT = /^[-+]?\p{Nd}+(?:_\p{Nd}+)*$/u;
 /** What Python's float() reads, but "inf" and "nan": no hex ("0x10", which Number() would take). */
 const PYTHON_FLOAT = /^[-+]?(?:\p{Nd}+(?:_\p{Nd}+)*(?:\.(?:\p{Nd}+(?:_\p{Nd}+)*)?)?|\.\p{Nd}+(?:_\p{Nd}+)*)(?:[eE][-+]?\p{Nd}+(?:_\p{Nd}+)*)?$/u;
+
+/** `raw` as Python's int()/float() reads it when it matches `grammar` (trimmed); NaN otherwise. */
+function pythonNumber(raw: unknown, grammar: RegExp): number {
+  if (typeof raw === 'number') return raw;
+  const text = typeof raw === 'string' ? raw.trim() : '';
+  return grammar.test(text) ? Number(asciiDigits(text.replaceAll('_', ''))) : NaN;
+}
+
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
@@ -88,15 +96,12 @@ export function typeOption(group: string, name: string, type: OsloOptionType, ra
   switch (type) {
     case 'str':
       return typeof raw === 'string' ? raw : String(raw);
-    case 'int': {
+    case 'int':
+    case 'float': {
       // oslo's types.Number: a blank value is None ("expiration_time =" reads as no expiration).
       if (typeof raw === 'string' && raw.trim() === '') return null;
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && PYTHON_INT.test(raw.trim()) ? Number(asciiDigits(raw.trim().replaceAll('_', ''))) : NaN;
-      return Number.isInteger(n) ? n : fail('an integer');
-    }
-    case 'float': {
-      if (typeof raw === 'string' && raw.trim() === '') return null;
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && PYTHON_FLOAT.test(raw.trim()) ? Number(asciiDigits(raw.trim().replaceAll('_', ''))) : NaN;
+      const n = pythonNumber(raw, type === 'int' ? PYTHON_INT : PYTHON_FLOAT);
+      if (type === 'int') return Number.isInteger(n) ? n : fail('an integer');
       // Python's float() also reads "inf" and "nan"; no duration option here can use them.
       return Number.isFinite(n) ? n : fail('a finite number');
     }

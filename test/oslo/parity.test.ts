@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigurationError, coerceStringConf, configureCacheRegion, createRegion, DictionaryBackend, loadOsloConfig, NullBackend } from '../../src/index.js';
+import { ConfigurationError, ValidationError, coerceStringConf, configureCacheRegion, createRegion, DictionaryBackend, loadOsloConfig, NullBackend } from '../../src/index.js';
 
 describe('oslo parity: loadOsloConfig reads what oslo.config reads', () => {
   it('an option given twice in one section keeps the last value (cfg: values[-1])', () => {
@@ -101,6 +101,16 @@ describe('oslo parity: loadOsloConfig reads what oslo.config reads', () => {
     assert.throws(() => loadOsloConfig('[cache\nx = 1\n'), /Line 1 .*does not end with/);
     assert.throws(() => loadOsloConfig('[cache]\n= 1\n'), /Line 2 .*empty name/);
     assert.throws(() => loadOsloConfig('x = 1\n[cache]\n'), /Line 1 .*before any/);
+  });
+
+  it('a malformed line is named by its number, never quoted (it may hold a password)', () => {
+    for (const text of ['[cache]\npassword hunter2-planted\n', '[cache]\npassword = x\n\n  hunter2-planted\n', 'password = hunter2-planted\n[cache]\n']) {
+      assert.throws(
+        () => loadOsloConfig(text),
+        (e: Error) => e instanceof ValidationError && /^Line \d of the oslo config/.test(e.message) && !e.message.includes('hunter2'),
+        text,
+      );
+    }
   });
 
   it('a blank or comment line ends a multi-line value: an indented line after it is an error', () => {

@@ -243,6 +243,7 @@ export const CASES: BadInputCase[] = [
   { group: 'Durations', input: '`socket_timeout = 0x10` (hex)', call: 'loadOsloConfig(text)', expect: 'ConfigurationError', note: 'as oslo.config: Python\'s float() reads no hex', run: async () => loadOsloConfig('[cache]\nsocket_timeout = 0x10\n') },
   { group: 'Durations', input: '`socket_timeout = inf`', call: 'loadOsloConfig(text)', expect: 'ConfigurationError', note: 'oslo.config reads inf; no timeout here can be infinite', run: async () => loadOsloConfig('[cache]\nsocket_timeout = inf\n') },
   { group: 'Arguments', input: 'an indented line right after `[cache]`', call: 'loadOsloConfig(text)', expect: 'ValidationError', note: 'as oslo.config: an unexpected continuation line', run: async () => loadOsloConfig('[cache]\n  # note\nenabled = true\n') },
+  { group: 'Arguments', input: '`password <secret>` (no `=`) in a keystone.conf', call: 'loadOsloConfig(text)', expect: 'ValidationError', note: 'the line is named by its number, never quoted', run: async () => loadOsloConfig(`[cache]\npassword ${PLANTED_SECRETS[1]}\n`) },
 ];
 
 /** What a case did: the error class name (or "accepted") and the message. */
