@@ -5,13 +5,18 @@
  */
 import { isSecretOption } from './secrets.js';
 
-const INTEGER = /^[-+]?\d+$/;
-const FLOAT = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+// Python's `\d` on a str is any Unicode decimal digit (category Nd), and int()/float() read them all:
+// dogpile's regexes below, with `\p{Nd}` for `\d`, so "１２" and "١٢٣" are numbers on both sides.
+const INTEGER = /^[-+]?\p{Nd}+$/u;
+const FLOAT = /^[-+]?(?:\p{Nd}+(?:\.\p{Nd}*)?|\.\p{Nd}+)(?:[eE][-+]?\p{Nd}+)?$/u;
+const DECIMAL_DIGIT = /\p{Nd}/u;
+const DECIMAL_DIGITS = /\p{Nd}/gu;
 
 /**
  * Types string values as dogpile's `coerce_string_conf` does: each string is trimmed, then integers
- * and floats become numbers, `"true"`/`"false"` (any case) booleans, exactly `"None"` null; other
- * strings are kept, trimmed (dogpile keeps the stripped text too).
+ * and floats become numbers (in any Unicode decimal digits, as Python reads them: `"１２"` is 12),
+ * `"true"`/`"false"` (any case) booleans, exactly `"None"` null; other strings are kept, trimmed
+ * (dogpile keeps the stripped text too).
  *
  * Unlike dogpile, an option holding a secret (a password, SASL login, TLS key: see
  * `isSecretOption`) is never typed: a password of digits stays the string it is, where dogpile would
@@ -30,11 +35,26 @@ export function coerceStringConf(config: Readonly<Record<string, unknown>>): Rec
 /** Types one string value as {@link coerceStringConf} does (the value trimmed first). */
 export function coerceString(value: string): unknown {
   const text = value.trim();
-  if (INTEGER.test(text) || FLOAT.test(text)) return Number(text);
+  if (INTEGER.test(text) || FLOAT.test(text)) return Number(asciiDigits(text));
   const lower = text.toLowerCase();
   if (lower === 'true' || lower === 'false') return lower === 'true';
   if (text === 'None') return null;
   return text;
+}
+
+/**
+ * Replaces every Unicode decimal digit (category Nd: `"１２"`, `"١٢٣"`) with its ASCII digit, so that
+ * `Number()` reads what Python's `int()` and `float()` read. Other characters are kept.
+ */
+export function asciiDigits(text: string): string {
+  return text.replace(DECIMAL_DIGITS, (digit) => {
+    // Unicode encodes every Nd digit in runs of ten, 0 to 9 in order (a stability guarantee), and
+    // adjacent runs (the mathematical digits) are whole runs too: the digit's value is its distance
+    // from the start of its run, modulo 10.
+    let start = digit.codePointAt(0) as number;
+    while (DECIMAL_DIGIT.test(String.fromCodePoint(start - 1))) start -= 1;
+    return String(((digit.codePointAt(0) as number) - start) % 10);
+  });
 }
 
 /**

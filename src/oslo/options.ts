@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { asciiDigits } from '../config.js';
 import { ConfigurationError } from '../errors.js';
 import { displayValue } from '../secrets.js';
 import { ownProperty } from '../validate.js';
@@ -11,7 +12,8 @@ import { ownProperty } from '../validate.js';
 /** The type of an oslo.config option. */
 export type OsloOptionType = 'str' | 'int' | 'float' | 'bool' | 'list' | 'multistr';
 
-interface OptionSpec {
+/** One oslo option: its type, its default, and its deprecated name if it has one. */
+export interface OptionSpec {
   type: OsloOptionType;
   default: unknown;
   /** oslo's deprecated name for the same option. */
@@ -65,10 +67,27 @@ export const OSLO_GROUP_OPTIONS: Readonly<Record<string, OptionSpec>> = Object.f
   cache_time: { type: 'int', default: null },
 });
 
+/** What Python's int() reads: any Unicode decimal digits, single underscores between them. */
+const PYTHON_INT = /^[-+]?\p{Nd}+(?:_\p{Nd}+)*$/u;
+/** What Python's float() reads, but "inf" and "nan": no hex ("0x10", which Number() would take). */
+const PYTHON_FLOAT = /^[-+]?(?:\p{Nd}+(?:_\p{Nd}+)*(?:\.(?:\p{Nd}+(?:_\p{Nd}+)*)?)?|\.\p{Nd}+(?:_\p{Nd}+)*)(?:[eE][-+]?\p{Nd}+(?:_\p{Nd}+)*)?$/u;
+
+/** `raw` as Python's int()/float() reads it when it matches `grammar` (trimmed); NaN otherwise. */
+function pythonNumber(raw: unknown, grammar: RegExp): number {
+  if (typeof raw === 'number') return raw;
+  const text = typeof raw === 'string' ? raw.trim() : '';
+  return grammar.test(text) ? Number(asciiDigits(text.replaceAll('_', ''))) : NaN;
+}
+
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
-/** Types one raw value as an option of type `type`; throws {@link ConfigurationError} naming it. */
+/**
+ * Types one raw value as an option of type `type`, as oslo.config's types do: a blank int or float is
+ * null (types.Number), ints and floats may be written in any Unicode decimal digits (Python's
+ * int()/float()), a list keeps its empty items but not its trailing commas (types.List).
+ * @throws {ConfigurationError} naming the option, for a value not of its type.
+ */
 export function typeOption(group: string, name: string, type: OsloOptionType, raw: unknown): unknown {
   if (raw === null || raw === undefined) return null;
   const fail = (expected: string): never => {
@@ -77,25 +96,26 @@ export function typeOption(group: string, name: string, type: OsloOptionType, ra
   switch (type) {
     case 'str':
       return typeof raw === 'string' ? raw : String(raw);
-    case 'int': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*[-+]?\d+\s*$/.test(raw) ? Number(raw) : NaN;
-      return Number.isInteger(n) ? n : fail('an integer');
-    }
+    case 'int':
     case 'float': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      return Number.isFinite(n) ? n : fail('a number');
+      // oslo's types.Number: a blank value is None ("expiration_time =" reads as no expiration).
+      if (typeof raw === 'string' && raw.trim() === '') return null;
+      const n = pythonNumber(raw, type === 'int' ? PYTHON_INT : PYTHON_FLOAT);
+      if (type === 'int') return Number.isInteger(n) ? n : fail('an integer');
+      // Python's float() also reads "inf" and "nan"; no duration option here can use them.
+      return Number.isFinite(n) ? n : fail('a finite number');
     }
     case 'bool': {
       if (typeof raw === 'boolean') return raw;
       const text = String(raw).trim().toLowerCase();
       return TRUE.has(text) ? true : FALSE.has(text) ? false : fail('true or false');
     }
-    case 'list':
+    case 'list': {
       if (Array.isArray(raw)) return raw.map(String);
-      return String(raw)
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0);
+      // oslo's types.List: trailing commas go, empty items inside stay ("a,,b," is ["a", "", "b"]).
+      const text = String(raw).trim().replace(/,+$/, '');
+      return text === '' ? [] : text.split(',').map((item) => item.trim());
+    }
     case 'multistr':
       return Array.isArray(raw) ? raw.map(String) : [String(raw)];
   }
@@ -103,12 +123,16 @@ export function typeOption(group: string, name: string, type: OsloOptionType, ra
 
 /**
  * Applies oslo's types and defaults to a group's raw values (deprecated names are read too).
- * Options this table does not know are kept as given. Only `raw`'s own properties count.
+ * Options this table does not know are kept as given. Only `raw`'s own properties count; an option
+ * that is `null` stays null (oslo's None), one that is absent or `undefined` gets its default.
  */
 export function typeGroup(group: string, raw: Readonly<Record<string, unknown>>, specs: Readonly<Record<string, OptionSpec>>): Record<string, unknown> {
   const typed: Record<string, unknown> = { ...raw };
   for (const [name, spec] of Object.entries(specs)) {
-    const value = ownProperty(raw, name) ?? (spec.deprecatedName === undefined ? undefined : ownProperty(raw, spec.deprecatedName));
+    // Only an absent option falls back to its deprecated name, then its default: a null one is oslo's
+    // None (what a blank "expiration_time =" reads as) and stays null when typed again.
+    const current = ownProperty(raw, name);
+    const value = current !== undefined || spec.deprecatedName === undefined ? current : ownProperty(raw, spec.deprecatedName);
     typed[name] = value === undefined ? spec.default : typeOption(group, name, spec.type, value);
   }
   return typed;

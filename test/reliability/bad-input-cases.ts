@@ -239,6 +239,11 @@ export const CASES: BadInputCase[] = [
   { group: 'Durations', input: '`1e12` (over 10 years)', call: 'new PooledMemcachedBackend({ url, memcached_expire_time: 1e12 })', expect: 'ValidationError', run: async () => memcached({ memcached_expire_time: 1e12 }).close() },
   { group: 'Durations', input: '`"11000d"` (over 10 years)', call: 'new PooledMemcachedBackend({ url, lock_timeout: "11000d" })', expect: 'ValidationError', run: async () => memcached({ lock_timeout: '11000d' }).close() },
   { group: 'Keys', input: '`"_lockfoo"` (the lock items\' reserved prefix)', call: 'memcachedBackend.set("_lockfoo", v)', expect: 'ValidationError', note: 'through a region the default key mangler hashes it instead', run: () => withBackend(memcached(), (b) => b.set('_lockfoo', makeCachedValue(1))) },
+  // ---------------------------------------------------------------- loadOsloConfig, read as oslo.config reads (fixups)
+  { group: 'Durations', input: '`socket_timeout = 0x10` (hex)', call: 'loadOsloConfig(text)', expect: 'ConfigurationError', note: 'as oslo.config: Python\'s float() reads no hex', run: async () => loadOsloConfig('[cache]\nsocket_timeout = 0x10\n') },
+  { group: 'Durations', input: '`socket_timeout = inf`', call: 'loadOsloConfig(text)', expect: 'ConfigurationError', note: 'oslo.config reads inf; no timeout here can be infinite', run: async () => loadOsloConfig('[cache]\nsocket_timeout = inf\n') },
+  { group: 'Arguments', input: 'an indented line right after `[cache]`', call: 'loadOsloConfig(text)', expect: 'ValidationError', note: 'as oslo.config: an unexpected continuation line', run: async () => loadOsloConfig('[cache]\n  # note\nenabled = true\n') },
+  { group: 'Arguments', input: '`password <secret>` (no `=`) in a keystone.conf', call: 'loadOsloConfig(text)', expect: 'ValidationError', note: 'the line is named by its number, never quoted', run: async () => loadOsloConfig(`[cache]\npassword ${PLANTED_SECRETS[1]}\n`) },
 ];
 
 /** What a case did: the error class name (or "accepted") and the message. */
