@@ -75,7 +75,7 @@ function differences(scenario: Scenario, python: readonly Json[], ours: readonly
 
 function title(scenario: Scenario): string {
   if (scenario.known !== undefined) return `${scenario.name} [issue 14 known item ${scenario.known}]`;
-  if (scenario.found !== undefined) return `${scenario.name} [new difference: ${scenario.found}]`;
+  if (scenario.found !== undefined) return `${scenario.name} [found by this suite: ${scenario.found}]`;
   return scenario.name;
 }
 

@@ -177,8 +177,8 @@ const HOLD = 0.4;
 /** Real seconds a later caller waits so that an earlier one surely holds the lock (well under HOLD). */
 const LATER = 0.1;
 
-/** A new difference: our age test is `now - ct > expiration` on a millisecond clock, so a value read in the millisecond it was made is fresh even with expiration 0 (dogpile's time.time() has always moved on: always stale). */
-const ZERO_IS_FRESH = 'expiration 0 is not always stale within one millisecond';
+/** Found by this suite (fixed): our clock read the same millisecond twice, so a value read in the millisecond it was made was fresh even with expiration 0 (dogpile's time.time() has always moved on: always stale). systemClock now never reads the same instant twice. */
+const ZERO_IS_FRESH = 'expiration 0 was fresh within one millisecond (fixed)';
 
 // ---------------------------------------------------------------------------- the scenarios
 
