@@ -131,3 +131,31 @@ describe('DictionaryBackend: the region\'s synchronous path', () => {
     assert.equal(await region.get('k'), NO_VALUE);
   });
 });
+
+describe('DictionaryBackend: expiry kept with the value or derived from its creation time', () => {
+  it('a value created before its set lives the full TTL from the set (the expiry is not its ct + TTL)', async () => {
+    const clock = manualClock();
+    const backend = new DictionaryBackend({ expirationTime: 10, clock });
+    await backend.set('k', makeCachedValue('old', clock() - 5000));
+    clock.advance(9999);
+    assert.equal(payloadOf(await backend.get('k')), 'old');
+    clock.advance(1);
+    assert.equal(await backend.get('k'), NO_VALUE);
+  });
+
+  it('a region sharing the backend\'s clock: entries expire exactly TTL after their set, and the sweep removes them', async () => {
+    const clock = manualClock(Date.UTC(2026, 0, 1), { tickMs: 0.001 });
+    const backend = new DictionaryBackend({ expirationTime: 10, clock });
+    const region = new CacheRegion({ clock }).configure(backend, { expirationTime: 100 });
+    await region.set('a', 'A');
+    clock.advance(9998);
+    assert.equal(await region.get('a'), 'A');
+    clock.advance(2);
+    assert.equal(await region.get('a'), NO_VALUE);
+    await region.set('b', 'B');
+    clock.advance(10_000);
+    await region.set('c', 'C'); // b expired: swept from the front
+    assert.equal(backend.size, 1);
+    assert.equal(await region.getOrCreate('b', () => 'B2'), 'B2');
+  });
+});
