@@ -211,7 +211,8 @@ export class DictionaryBackend extends CacheBackend {
     this.#entries.set(key, this.#ttlMs > 0 ? this.#expiring(value, now + this.#ttlMs) : value);
     if (this.#ttlMs > 0 && now >= this.#sweepAfter) this.#expireFront(now);
     if (this.#entries.size > this.#maxEntries) this.#evictOldest();
-    if (sizes !== null) while (this.#totalSize > this.#maxSize) this.#evictOldest();
+    // The size check stops at an empty map too, so a bookkeeping slip could never spin here.
+    if (sizes !== null) while (this.#totalSize > this.#maxSize && this.#entries.size > 0) this.#evictOldest();
   }
 
   /**
