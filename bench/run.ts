@@ -16,6 +16,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runEtcd } from './etcd3.js';
 import { runHerd } from './herd.js';
+import { runHotPaths } from './hot-paths.js';
 import { runInProcess } from './in-process.js';
 import { machineLines, tableText, type Section } from './lib.js';
 import { runLocks } from './locks.js';
@@ -25,7 +26,7 @@ import { runRedis } from './redis.js';
 import { writeReport } from './report.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ALL = ['in-process', 'herd', 'memcached', 'etcd', 'mongo', 'redis', 'locks'];
+const ALL = ['in-process', 'hot-paths', 'herd', 'memcached', 'etcd', 'mongo', 'redis', 'locks'];
 const parts = (process.env.BENCH_PARTS ?? ALL.join(',')).split(',').map((p) => p.trim());
 // The memcached part counts operations, not time: a third of its standalone size keeps the whole run near 10 minutes.
 process.env.BENCH_SCALE ??= '0.3';
@@ -74,6 +75,7 @@ try {
     sections.push(...got);
   };
   await run('in-process', runInProcess);
+  await run('hot-paths', runHotPaths);
   await run('herd', runHerd);
   await run('memcached', () => runMemcached(memcached));
   await run('etcd', () => runEtcd((env.ETCD_ENDPOINTS as string).split(',')));

@@ -60,7 +60,7 @@ import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
 import { ProxyBackend, toProxyInstance, type ProxyClass } from './proxy.js';
 import { isBackendClass, loadBackend } from './registry.js';
 import { resolveSerializer, type Serializer } from './serializers.js';
-import { regionStorage, type RegionStorage, type SyncRead } from './storage.js';
+import { regionStorage, type RegionStorage, type SyncRead, type SyncWrite } from './storage.js';
 import { MAX_SPREAD_ARGUMENTS, assertKey, assertKeys, describe, mappingEntries, ownOptions } from './validate.js';
 
 /** Makes the key generator of a decorated function (dogpile's `function_key_generator` signature). */
@@ -274,6 +274,9 @@ export class CacheRegion {
   #storage: RegionStorage | undefined;
   /** The storage's synchronous read, when it has one (the in-memory hot path). */
   #readSync: SyncRead | null = null;
+  #writeSync: SyncWrite | null = null;
+  /** The sync store reads the region's own clock: one reading per call serves both (see InProcessStore.clock). */
+  #sharesClock = false;
   /**
    * Epoch seconds no sane `ct` exceeds: a past clock reading plus a day, so `ct <= horizon` proves a value
    * is not corrupt-from-the-future without reading the clock (the hit path with no expiration reads none).
@@ -428,6 +431,8 @@ export class CacheRegion {
       (error) => this.#backendError('deserialize', error),
     );
     this.#readSync = this.#storage.readSync;
+    this.#writeSync = this.#storage.writeSync;
+    this.#sharesClock = this.#storage.syncClock === this.#clock;
   }
 
   /** The storage path. @throws {RegionNotConfiguredError} before `configure()`. */
@@ -478,7 +483,9 @@ export class CacheRegion {
     const backendKey = this.#backendKey(key);
     const expiration = this.#readExpiration(options);
     const readSync = this.#readSync;
-    const value = this.#unexpired(readSync !== null ? readSync(backendKey) : await this.#store().read(backendKey), expiration);
+    // One clock reading for the store's expiry and the region's, when both need it (NaN: not read).
+    const now = this.#sharesClock && typeof expiration === 'number' && expiration !== -1 ? this.#clock() : NaN;
+    const value = this.#unexpired(readSync !== null ? readSync(backendKey, now) : await this.#store().read(backendKey), expiration, now);
     if (isNoValue(value)) {
       this.#miss(key);
       return NO_VALUE;
@@ -522,12 +529,13 @@ export class CacheRegion {
     return options.ignoreExpiration === true ? undefined : expiration;
   }
 
-  #unexpired(value: CachedValue | NoValue, expiration: number | null | undefined): CachedValue | NoValue {
+  /** `now`: a reading of the region's clock in ms, or NaN (read here if needed). */
+  #unexpired(value: CachedValue | NoValue, expiration: number | null | undefined, now = NaN): CachedValue | NoValue {
     if (isNoValue(value) || expiration === undefined) return value;
     const createdAt = value.metadata.ct;
     if (!(createdAt <= this.#horizon || this.#plausible(createdAt))) return NO_VALUE;
     // dogpile treats -1 as "always expired" in get() (a bug: it means "never" everywhere else).
-    if (expiration !== null && expiration !== -1 && this.#clock() / 1000 - createdAt > expiration) return NO_VALUE;
+    if (expiration !== null && expiration !== -1 && (now === now ? now : this.#clock()) / 1000 - createdAt > expiration) return NO_VALUE;
     if (this.regionInvalidator.isInvalidated(createdAt)) return NO_VALUE;
     return value;
   }
@@ -536,7 +544,15 @@ export class CacheRegion {
 
   /** Stores `value` under `key`, created now. */
   async set(key: string, value: unknown): Promise<void> {
-    await this.#store().write(this.#backendKey(key), makeCachedValue(value, this.#clock()));
+    const writeSync = this.#writeSync;
+    if (writeSync === null) {
+      await this.#store().write(this.#backendKey(key), makeCachedValue(value, this.#clock()));
+      return;
+    }
+    // An in-process store's write fails only on a programming error, which every error policy throws.
+    const backendKey = this.#backendKey(key);
+    const now = this.#clock();
+    writeSync(backendKey, makeCachedValue(value, now), this.#sharesClock ? now : NaN);
   }
 
   /** Stores every entry of `mapping` with one shared creation time; never mutates `mapping`. */
@@ -582,13 +598,14 @@ export class CacheRegion {
     // Checked before the read, so a bad option fails on a hit too.
     const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const readSync = this.#readSync;
-    const value = readSync !== null ? readSync(backendKey) : await this.#store().read(backendKey);
+    const now = this.#sharesClock && expiration !== null ? this.#clock() : NaN;
+    const value = readSync !== null ? readSync(backendKey, now) : await this.#store().read(backendKey);
     // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock at most once.
     if (!isNoValue(value) && value.metadata.v === VALUE_VERSION) {
       const createdAt = value.metadata.ct;
       if (
         (createdAt <= this.#horizon || this.#plausible(createdAt)) &&
-        (expiration === null || this.#clock() / 1000 - createdAt <= expiration) &&
+        (expiration === null || (now === now ? now : this.#clock()) / 1000 - createdAt <= expiration) &&
         !this.regionInvalidator.isInvalidated(createdAt)
       ) {
         this.#hit(key);

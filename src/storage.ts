@@ -3,8 +3,9 @@
  * Two modes, chosen by the region's serializer alone, never by guessing what the backend is:
  *
  * - **values** (no serializer): `get`/`getMulti`/`set`/`setMulti` of `CachedValue` objects, kept by
- *   reference in memory. A backend that declares the contract's `getSync` (and is not wrapped by a proxy)
- *   serves reads synchronously: an in-memory hit costs no promise.
+ *   reference in memory. A backend that declares an {@link InProcessStore} (or the contract's `getSync`),
+ *   and is not wrapped by a proxy, serves reads (and, with the former, writes) synchronously: an
+ *   in-memory hit costs no promise.
  * - **bytes** (a serializer): the `*Serialized` methods with dogpile's bytes
  *   `JSON(metadata) + "|" + serializer(payload)`. A store of bytes implements them; a store of values
  *   keeps the payload bytes through the contract's defaults (dogpile's `memory_pickle`).
@@ -15,6 +16,7 @@
  * @module
  */
 import type { CacheBackend, CachedValue, CachedValueMetadata } from './api.js';
+import type { Clock } from './clock.js';
 import { SerializationError, isDogpileCacheError } from './errors.js';
 import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
 import { buildSerialized, parseSerialized, type Serializer } from './serializers.js';
@@ -42,13 +44,53 @@ function encode(value: CachedValue, serializer: Serializer): Buffer {
  */
 export type BackendGuard = <R>(operation: string, call: () => Promise<R>, onMiss: R, reading?: boolean) => Promise<R>;
 
-/** A synchronous read of one entry (the contract's `CacheBackend.getSync`). */
-export type SyncRead = (key: string) => CachedValue | NoValue;
+/**
+ * A synchronous read of one entry (an {@link InProcessStore}'s, or the contract's `CacheBackend.getSync`).
+ * `now`: a reading of the store's clock taken by the caller, or NaN to let the store read it if it must.
+ */
+export type SyncRead = (key: string, now: number) => CachedValue | NoValue;
+
+/** A synchronous write of one entry, already validated by the region; `now` as in {@link SyncRead}. */
+export type SyncWrite = (key: string, value: CachedValue, now: number) => void;
+
+/**
+ * The key under which a backend declares {@link InProcessStore}: it keeps values in this process and
+ * serves the region's values mode synchronously. Declared by the backend, never guessed from its methods;
+ * a proxy does not declare it, so a wrapped backend goes through its proxies. `Symbol.for`, so the ESM
+ * and CJS builds agree on it.
+ */
+export const IN_PROCESS_STORE: unique symbol = Symbol.for('dogpile-cache.inProcessStore') as never;
+
+/**
+ * The synchronous path of an in-process backend, for a region's hit path and `set`: no promise, and no
+ * second validation (the region has checked the key and built the value). Neither call may block or
+ * fail for a reason other than a programming error: the region's error policy does not see them.
+ */
+export interface InProcessStore {
+  /**
+   * The store's time source. A region whose clock is the same function reads it once per call and
+   * passes the reading on, instead of both reading it (a clock read costs as much as the map lookup).
+   */
+  readonly clock: Clock;
+  /** The entry for `key` (a valid key), or NO_VALUE; `now` is a reading of `clock`, or NaN. */
+  read(key: string, now: number): CachedValue | NoValue;
+  /** Stores `value` (a CachedValue the region built) under `key` (a valid key); `now` as in `read`. */
+  write(key: string, value: CachedValue, now: number): void;
+}
+
+/** A backend that declares an {@link InProcessStore}. */
+interface DeclaresInProcessStore {
+  readonly [IN_PROCESS_STORE]?: InProcessStore;
+}
 
 /** The region's reads and writes of backend keys (already mangled). */
 export interface RegionStorage {
   /** The synchronous read for the hit path, or null when reads go through {@link RegionStorage.read}. */
   readonly readSync: SyncRead | null;
+  /** The synchronous write for `set`, or null when writes go through {@link RegionStorage.write}. */
+  readonly writeSync: SyncWrite | null;
+  /** The clock whose readings {@link RegionStorage.readSync} and `writeSync` take, or null when they take none. */
+  readonly syncClock: Clock | null;
   /** Reads one entry; a failure follows the guard's policy, an unreadable entry is a miss. */
   read(key: string): Promise<CachedValue | NoValue>;
   /** Reads many entries, aligned with `keys`; one unreadable entry costs only its own value. */
@@ -74,14 +116,19 @@ export function regionStorage(
 
 class ValueStorage implements RegionStorage {
   readonly readSync: SyncRead | null;
+  readonly writeSync: SyncWrite | null;
+  readonly syncClock: Clock | null;
   readonly #backend: CacheBackend;
   readonly #guard: BackendGuard;
 
   constructor(backend: CacheBackend, guard: BackendGuard) {
     this.#backend = backend;
     this.#guard = guard;
+    const store = (backend as DeclaresInProcessStore)[IN_PROCESS_STORE];
     const getSync = backend.getSync;
-    this.readSync = getSync === undefined ? null : getSync.bind(backend);
+    this.readSync = store !== undefined ? store.read : getSync === undefined ? null : getSync.bind(backend);
+    this.writeSync = store !== undefined ? store.write : null;
+    this.syncClock = store !== undefined ? store.clock : null;
   }
 
   read(key: string): Promise<CachedValue | NoValue> {
@@ -103,6 +150,8 @@ class ValueStorage implements RegionStorage {
 
 class ByteStorage implements RegionStorage {
   readonly readSync = null;
+  readonly writeSync = null;
+  readonly syncClock = null;
   readonly #backend: CacheBackend;
   readonly #serializer: Serializer;
   readonly #guard: BackendGuard;

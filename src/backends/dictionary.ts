@@ -10,6 +10,7 @@ import { ArgumentReader } from '../arguments.js';
 import { systemClock, type Clock } from '../clock.js';
 import { ValidationError } from '../errors.js';
 import { v8Serializer, type Serializer } from '../serializers.js';
+import { IN_PROCESS_STORE, type InProcessStore } from '../storage.js';
 import { assertCachedValue, assertKey, assertKeys, describe, mappingEntries } from '../validate.js';
 
 /** Arguments of {@link DictionaryBackend} (snake_case names are accepted too). */
@@ -21,6 +22,19 @@ export interface DictionaryBackendArguments {
   expirationTime?: number | string;
   /** Largest number of entries; past it the least recently used entry is evicted. Default: no bound. */
   maxEntries?: number;
+  /**
+   * Largest total size of the entries, in the units {@link DictionaryBackendArguments.sizeCalculation}
+   * returns (lru-cache's `maxSize`); past it the least recently used entries are evicted until the total
+   * fits. An entry bigger than `maxSize` on its own is not stored (and the key's old entry is removed, so
+   * a read never returns an outdated value). Needs `sizeCalculation`. Default: no bound.
+   */
+  maxSize?: number;
+  /**
+   * The size of one entry, `(payload, key) => size`, a positive integer (lru-cache's `sizeCalculation`):
+   * e.g. `(payload) => JSON.stringify(payload).length`, or `(bytes) => bytes.length` under a serializer.
+   * Called once per set. Only with `maxSize`.
+   */
+  sizeCalculation?: (payload: unknown, key: string) => number;
   /** Time source in epoch milliseconds (tests inject a manual clock). Default `Date.now`. */
   clock?: Clock;
   /**
@@ -31,10 +45,15 @@ export interface DictionaryBackendArguments {
   cacheDict?: Map<string, CachedValue>;
 }
 
-/** An entry with an expiry, used only when `expirationTime > 0` so unbounded caches pay nothing. */
-interface ExpiringEntry {
-  value: CachedValue;
-  expiresAt: number;
+/**
+ * An entry with an expiry, used only when `expirationTime > 0` and the expiry cannot be derived from the
+ * value's own creation time (see {@link DictionaryBackend}'s `#write`).
+ */
+class ExpiringEntry {
+  constructor(
+    readonly value: CachedValue,
+    readonly expiresAt: number,
+  ) {}
 }
 
 /**
@@ -47,14 +66,27 @@ interface ExpiringEntry {
 export class DictionaryBackend extends CacheBackend {
   readonly #ttlMs: number;
   readonly #maxEntries: number;
+  /** Reads move entries to the back (a bound by count or size evicts from the front). */
+  readonly #lru: boolean;
   readonly #clock: Clock;
   readonly #entries: Map<string, CachedValue | ExpiringEntry>;
   readonly #ownsEntries: boolean;
+  readonly #maxSize: number;
+  readonly #sizeOf: ((payload: unknown, key: string) => number) | undefined;
+  /** Size of each entry, kept only with `maxSize` so other caches pay nothing for it. */
+  readonly #sizes: Map<string, number> | null;
+  #totalSize = 0;
   // Persistent cursors over the map's insertion order. A fresh iterator per call would walk past every
   // deleted slot V8 keeps at the front of the map (quadratic at a million entries); these skip each once.
   #evictCursor: Iterator<string> | undefined;
   #sweepCursor: Iterator<[string, CachedValue | ExpiringEntry]> | undefined;
   #sweepFront: [string, CachedValue | ExpiringEntry] | undefined;
+  /**
+   * No live entry expires before this (ms): the front's expiry when last looked at. Entries behind the
+   * front or written since expire later (one lifetime for all), and removals only raise the earliest, so
+   * a set before this instant has nothing to sweep and skips the walk (which cost half of a set).
+   */
+  #sweepAfter = -Infinity;
 
   constructor(args: BackendArguments = {}) {
     super();
@@ -62,6 +94,17 @@ export class DictionaryBackend extends CacheBackend {
     this.#ttlMs = reader.seconds('expirationTime', 0) * 1000;
     this.#maxEntries = reader.number('maxEntries', Infinity, { min: 1, integer: reader.has('maxEntries') });
     this.#clock = reader.func<Clock>('clock') ?? systemClock;
+    this.#maxSize = reader.number('maxSize', Infinity, { min: 1, integer: reader.has('maxSize') });
+    this.#sizeOf = reader.func<(payload: unknown, key: string) => number>('sizeCalculation');
+    if ((this.#sizeOf === undefined) !== (this.#maxSize === Infinity)) {
+      throw new ValidationError(
+        this.#sizeOf === undefined
+          ? 'DictionaryBackend argument max_size needs size_calculation, a function (payload, key) => size giving each entry\'s size in the units of max_size.'
+          : 'DictionaryBackend argument size_calculation does nothing without max_size; give max_size (the largest total size) or drop size_calculation.',
+      );
+    }
+    this.#sizes = this.#sizeOf === undefined ? null : new Map();
+    this.#lru = this.#maxEntries !== Infinity || this.#maxSize !== Infinity;
     const cacheDict = reader.raw('cacheDict') ?? null;
     if (cacheDict !== null && !(cacheDict instanceof Map)) {
       throw new ValidationError(`DictionaryBackend argument cache_dict must be a Map of key -> CachedValue (dogpile's dict); got ${describe(cacheDict)}.`);
@@ -71,9 +114,24 @@ export class DictionaryBackend extends CacheBackend {
         'DictionaryBackend argument cache_dict cannot be combined with expiration_time; drop one (the region\'s expirationTime works with either).',
       );
     }
+    if (cacheDict !== null && this.#sizes !== null) {
+      throw new ValidationError(
+        'DictionaryBackend argument cache_dict cannot be combined with max_size: entries others add to or remove from a shared map have no known size; drop one (max_entries works with cache_dict).',
+      );
+    }
     this.#entries = cacheDict ?? new Map();
     this.#ownsEntries = cacheDict === null;
     reader.finish();
+    const own = DictionaryBackend.prototype;
+    this[IN_PROCESS_STORE] =
+      this.get === own.get && this.getSync === own.getSync && this.set === own.set
+        ? {
+            clock: this.#clock,
+            read: (key, now) => this.#read(key, now),
+            // NaN is the only value unequal to itself: the caller did not read the clock.
+            write: (key, value, now) => this.#write(key, value, now === now ? now : this.#clock()),
+          }
+        : undefined;
   }
 
   /** Number of entries held, expired ones not yet removed included. */
@@ -95,21 +153,28 @@ export class DictionaryBackend extends CacheBackend {
     return this.#read(key);
   }
 
-  #read(key: string): BackendResult {
+  /**
+   * The region's synchronous path (declared, see {@link IN_PROCESS_STORE}): reads and writes with no
+   * promise and no second validation, since the region has already checked the key and built the value.
+   * Not declared by a subclass that overrides `get`, `getSync` or `set`, whose override the region must call.
+   */
+  readonly [IN_PROCESS_STORE]: InProcessStore | undefined;
+
+  /** `now`: a reading of the clock, or NaN to read it here when the entry has an expiry to check. */
+  #read(key: string, now = NaN): BackendResult {
     const stored = this.#entries.get(key);
     if (stored === undefined) return NO_VALUE;
     let value: CachedValue;
     if (this.#ttlMs > 0) {
-      const entry = stored as ExpiringEntry;
-      if (this.#clock() >= entry.expiresAt) {
-        this.#entries.delete(key);
+      if ((now === now ? now : this.#clock()) >= this.#expiryOf(stored)) {
+        this.#remove(key);
         return NO_VALUE;
       }
-      value = entry.value;
+      value = stored instanceof ExpiringEntry ? stored.value : stored;
     } else {
       value = stored as CachedValue;
     }
-    if (this.#maxEntries !== Infinity) {
+    if (this.#lru) {
       // Move to the back: the map's order is the eviction order.
       this.#entries.delete(key);
       this.#entries.set(key, stored);
@@ -136,29 +201,85 @@ export class DictionaryBackend extends CacheBackend {
   }
 
   #write(key: string, value: CachedValue, now: number): void {
-    // Delete first so an overwritten key moves to the back, keeping insertion order = expiry order.
-    this.#entries.delete(key);
-    this.#entries.set(key, this.#ttlMs > 0 ? { value, expiresAt: now + this.#ttlMs } : value);
-    if (this.#ttlMs > 0) this.#expireFront(now);
+    const sizes = this.#sizes;
+    // Delete first so an overwritten key moves to the back, keeping insertion order = expiry (or LRU)
+    // order. With neither, an overwrite keeps its place, as in dogpile's dict, and costs one map write.
+    if (sizes === null) {
+      if (this.#lru || this.#ttlMs > 0) this.#entries.delete(key);
+    }
+    else if (!this.#sized(key, value, sizes)) return;
+    this.#entries.set(key, this.#ttlMs > 0 ? this.#expiring(value, now + this.#ttlMs) : value);
+    if (this.#ttlMs > 0 && now >= this.#sweepAfter) this.#expireFront(now);
     if (this.#entries.size > this.#maxEntries) this.#evictOldest();
+    // The size check stops at an empty map too, so a bookkeeping slip could never spin here.
+    if (sizes !== null) while (this.#totalSize > this.#maxSize && this.#entries.size > 0) this.#evictOldest();
+  }
+
+  /**
+   * Removes the key's old entry and books the new one's size; false (nothing to store) when the entry
+   * alone is bigger than `maxSize`, as lru-cache does.
+   * @throws {ValidationError} when `sizeCalculation` does not return a positive integer.
+   */
+  #sized(key: string, value: CachedValue, sizes: Map<string, number>): boolean {
+    const size = (this.#sizeOf as (payload: unknown, key: string) => number)(value.payload, key);
+    if (!(Number.isSafeInteger(size) && size > 0)) {
+      throw new ValidationError(`DictionaryBackend size_calculation must return a positive integer; it returned ${describe(size)} for key "${key}". Round the size up and count an empty value as 1.`);
+    }
+    this.#remove(key);
+    if (size > this.#maxSize) return false;
+    sizes.set(key, size);
+    this.#totalSize += size;
+    return true;
+  }
+
+  /** Deletes one entry, and its size under `maxSize`. */
+  #remove(key: string): void {
+    this.#entries.delete(key);
+    const sizes = this.#sizes;
+    if (sizes === null) return;
+    const size = sizes.get(key);
+    if (size === undefined) return;
+    sizes.delete(key);
+    this.#totalSize -= size;
+  }
+
+  /**
+   * What to keep for `value` expiring at `expiresAt`: the value itself when its creation time gives that
+   * expiry back (a region's write, whose creation time is the write's own clock reading), which saves an
+   * object per entry (32 bytes, and an allocation per set); a wrapper otherwise (a value created earlier,
+   * or a rounding of `ct * 1000` that does not land on the same millisecond fraction). Values are never
+   * mutated (the region builds a new one per write), so the derived expiry stays put.
+   */
+  #expiring(value: CachedValue, expiresAt: number): CachedValue | ExpiringEntry {
+    return value.metadata.ct * 1000 + this.#ttlMs === expiresAt ? value : new ExpiringEntry(value, expiresAt);
+  }
+
+  /** The expiry of a stored entry, wrapped or derived (see `#expiring`). */
+  #expiryOf(stored: CachedValue | ExpiringEntry): number {
+    return stored instanceof ExpiringEntry ? stored.expiresAt : stored.metadata.ct * 1000 + this.#ttlMs;
   }
 
   /** Removes expired entries from the front; stops at the first live one (amortised O(1) per set). */
   #expireFront(now: number): void {
     for (;;) {
       const front = this.#sweepFront ?? this.#nextForSweep();
-      if (front === undefined) return;
+      if (front === undefined) {
+        this.#sweepAfter = -Infinity;
+        return;
+      }
       const [key, stored] = front;
       // The remembered front may since have been deleted or overwritten (moved to the back).
       if (this.#entries.get(key) !== stored) {
         this.#sweepFront = undefined;
         continue;
       }
-      if ((stored as ExpiringEntry).expiresAt > now) {
+      const expiresAt = this.#expiryOf(stored);
+      if (expiresAt > now) {
         this.#sweepFront = front;
+        this.#sweepAfter = expiresAt;
         return;
       }
-      this.#entries.delete(key);
+      this.#remove(key);
       this.#sweepFront = undefined;
     }
   }
@@ -183,23 +304,31 @@ export class DictionaryBackend extends CacheBackend {
       this.#evictCursor = this.#entries.keys();
       next = this.#evictCursor.next();
     }
-    if (next.done !== true) this.#entries.delete(next.value);
+    if (next.done !== true) this.#remove(next.value);
   }
 
   async delete(key: string): Promise<void> {
     assertKey(key);
-    this.#entries.delete(key);
+    this.#remove(key);
   }
 
   async deleteMulti(keys: readonly string[]): Promise<void> {
     assertKeys(keys);
-    for (const key of keys) this.#entries.delete(key);
+    for (const key of keys) this.#remove(key);
+  }
+
+  /** Total size of the entries held under `maxSize` (in `sizeCalculation`'s units); 0 without `maxSize`. */
+  get calculatedSize(): number {
+    return this.#totalSize;
   }
 
   /** Removes every entry. */
   clear(): void {
     this.#entries.clear();
+    this.#sizes?.clear();
+    this.#totalSize = 0;
     this.#evictCursor = this.#sweepCursor = this.#sweepFront = undefined;
+    this.#sweepAfter = -Infinity;
   }
 
   override async close(): Promise<void> {
