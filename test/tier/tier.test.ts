@@ -1,0 +1,362 @@
+/**
+ * The local tier and shared invalidation in one process (issue 18): bounds, eviction, validation, and
+ * degradation when the notification transport drops. The cross-process behaviour is in
+ * test/locks/tier-processes.test.ts (real processes).
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, ValidationError, isNoValue, type CachedValue, type CacheMutex } from '../../src/index.js';
+import { manualClock } from '../../src/clock.js';
+import { LocalTier, SharedInvalidationStrategy, RedisNotifications, SHARED_INVALIDATION_PREFIX, type NotificationListener, type NotificationTransport } from '../../src/tier/index.js';
+import { RedisBackend } from '../../src/backends/redis/index.js';
+import { CountingProxy, makeBackend } from './setup.js';
+import { redisUrl } from '../backends/redis-support.js';
+
+function tierRegion(tier: LocalTier, backend: CacheBackend = new DictionaryBackend()): { region: CacheRegion; counter: CountingProxy } {
+  const counter = new CountingProxy();
+  const region = new CacheRegion().configure(backend, { wrap: [tier, counter] });
+  return { region, counter };
+}
+
+describe('LocalTier', () => {
+  it('a hit is answered locally: the backend sees one read for many gets', async () => {
+    const { region, counter } = tierRegion(new LocalTier());
+    await region.set('k', 'v');
+    const writes = counter.calls;
+    for (let i = 0; i < 50; i++) assert.equal(await region.get('k'), 'v');
+    assert.equal(counter.calls - writes, 1);
+  });
+
+  it('keeps at most maxEntries, dropping the least recently used', async () => {
+    const tier = new LocalTier({ maxEntries: 3 });
+    const { region, counter } = tierRegion(tier);
+    for (const key of ['a', 'b', 'c', 'd']) await region.set(key, key);
+    for (const key of ['a', 'b', 'c']) await region.get(key);
+    await region.get('a'); // a is now the most recent: b is the oldest
+    await region.get('d'); // evicts b
+    assert.equal(tier.stats().size, 3);
+    const before = counter.calls;
+    await region.get('a');
+    await region.get('c');
+    assert.equal(counter.calls, before, 'a and c stayed local');
+    await region.get('b');
+    assert.equal(counter.calls, before + 1, 'b was dropped');
+  });
+
+  it('keeps at most maxBytes (key length + stored bytes), and never an entry larger than the bound', async () => {
+    const tier = new LocalTier({ maxBytes: 100 });
+    const { region } = tierRegion(tier, makeBackend('memcached'));
+    const prefix = randomUUID();
+    await region.set(`${prefix}:big`, 'x'.repeat(500));
+    await region.get(`${prefix}:big`);
+    assert.equal(tier.stats().size, 0, 'an entry over maxBytes is not kept');
+    for (let i = 0; i < 10; i++) {
+      await region.set(`${prefix}:${i}`, i);
+      await region.get(`${prefix}:${i}`);
+    }
+    assert.ok(tier.stats().bytes <= 100, `bytes ${tier.stats().bytes}`);
+    assert.ok(tier.stats().size >= 1 && tier.stats().size < 10, `size ${tier.stats().size}`);
+    await region.close();
+  });
+
+  it('serves a local copy for at most ttl, then asks the backend again', async () => {
+    const clock = manualClock();
+    const { region, counter } = tierRegion(new LocalTier({ ttl: '2s', clock }));
+    await region.set('k', 'v');
+    await region.get('k');
+    const before = counter.calls;
+    clock.advance(1999);
+    await region.get('k');
+    assert.equal(counter.calls, before);
+    clock.advance(1);
+    await region.get('k');
+    assert.equal(counter.calls, before + 1);
+  });
+
+  it('set and delete in this process evict the local copy at once', async () => {
+    const { region } = tierRegion(new LocalTier());
+    await region.set('k', 'v1');
+    assert.equal(await region.get('k'), 'v1');
+    await region.set('k', 'v2');
+    assert.equal(await region.get('k'), 'v2');
+    await region.delete('k');
+    assert.ok(isNoValue(await region.get('k')));
+  });
+
+  it('a read that overlaps an eviction does not keep its (possibly older) result', async () => {
+    // A proxy that holds reads until told: the only way to order a read around a delete exactly.
+    let release: () => void = () => undefined;
+    class SlowReads extends ProxyBackend {
+      override async get(key: string) {
+        const value = await super.get(key);
+        await new Promise<void>((resolve) => (release = resolve));
+        return value;
+      }
+    }
+    const tier = new LocalTier();
+    const backend = new DictionaryBackend();
+    const region = new CacheRegion().configure(backend, { wrap: [tier, new SlowReads()] });
+    await region.set('k', 'old');
+    const reading = region.get('k');
+    await sleep(5);
+    await tier.delete('k');
+    release();
+    assert.equal(await reading, 'old');
+    assert.equal(tier.stats().size, 0, 'the overlapping read was not kept');
+  });
+
+  it('winning the backend mutex evicts the key locally, so the re-read after the lock reaches the backend', async () => {
+    let locked = false;
+    const mutex: CacheMutex = {
+      acquire: async () => ((locked = true), true),
+      release: async () => void (locked = false),
+      locked: async () => locked,
+    };
+    class WithMutex extends ProxyBackend {
+      override getMutex(): CacheMutex {
+        return mutex;
+      }
+    }
+    const tier = new LocalTier();
+    const region = new CacheRegion().configure(new DictionaryBackend(), { wrap: [tier, new WithMutex()] });
+    await region.set('k', 'v');
+    await region.get('k');
+    assert.equal(tier.stats().size, 1);
+    const wrapped = tier.getMutex('k') as CacheMutex;
+    assert.equal(await wrapped.acquire(false), true);
+    assert.equal(tier.stats().size, 0);
+    await wrapped.release();
+    assert.equal(locked, false);
+  });
+
+  it('getMulti mixes local hits and one backend call for the rest, aligned with the keys', async () => {
+    const { region, counter } = tierRegion(new LocalTier());
+    await region.setMulti({ a: 1, b: 2, c: 3 });
+    await region.get('a');
+    const before = counter.calls;
+    const values = await region.getMulti(['a', 'b', 'x', 'a', 'c']);
+    assert.deepEqual(values.map((v) => (isNoValue(v) ? null : v)), [1, 2, null, 1, 3]);
+    assert.equal(counter.calls, before + 1);
+  });
+
+  it('rejects bad options with a ValidationError naming the option', () => {
+    assert.throws(() => new LocalTier({ maxEntries: 0 }), (e: unknown) => e instanceof ValidationError && /maxEntries/.test(e.message));
+    assert.throws(() => new LocalTier({ maxBytes: 1.5 }), (e: unknown) => e instanceof ValidationError && /maxBytes/.test(e.message));
+    assert.throws(() => new LocalTier({ ttl: 'soon' }), (e: unknown) => e instanceof ValidationError && /ttl/.test(e.message));
+    assert.throws(() => new LocalTier({ ttl: 0 }), (e: unknown) => e instanceof ValidationError && /ttl/.test(e.message));
+    assert.throws(() => new LocalTier({ transport: {} as NotificationTransport }), (e: unknown) => e instanceof ValidationError && /transport/.test(e.message));
+    const transport = new RedisNotifications(new RedisBackend({ url: 'redis://localhost:1' }));
+    assert.throws(() => new LocalTier({ transport }), (e: unknown) => e instanceof ValidationError && /channel/.test(e.message));
+    assert.throws(() => new RedisNotifications({} as RedisBackend), (e: unknown) => e instanceof ValidationError && /RedisNotifications/.test(e.message));
+  });
+});
+
+describe('SharedInvalidationStrategy', () => {
+  const regions: CacheRegion[] = [];
+  after(async () => {
+    await Promise.all(regions.map((r) => r.close()));
+  });
+  const shared = (name: string, options: Partial<ConstructorParameters<typeof SharedInvalidationStrategy>[0]> = {}, kind: 'memcached' | 'redis' = 'memcached') => {
+    const strategy = new SharedInvalidationStrategy({ name, interval: 0.05, ...options });
+    const region = new CacheRegion().configure(makeBackend(kind), { expirationTime: 600, wrap: [strategy], regionInvalidator: strategy });
+    regions.push(region);
+    return { strategy, region };
+  };
+
+  it('an invalidate() in one region reaches another sharing the backend, by polling within the interval', async () => {
+    const name = randomUUID();
+    const a = shared(name);
+    const b = shared(name);
+    await a.region.set('k', 'v');
+    await sleep(5);
+    assert.equal(await b.region.get('k'), 'v');
+    a.region.invalidate();
+    await a.strategy.flush();
+    // The bound is one interval (50 ms); 2 s of slack because the machine is shared by many sessions.
+    const deadline = Date.now() + 2000;
+    while (!isNoValue(await b.region.get('k')) && Date.now() < deadline) await sleep(5);
+    assert.ok(isNoValue(await b.region.get('k')), 'b still served the invalidated value');
+    assert.equal(b.strategy.wasHardInvalidated(), true);
+  });
+
+  it('a soft invalidation is shared as soft', async () => {
+    const name = randomUUID();
+    const a = shared(name);
+    const b = shared(name);
+    a.region.invalidate(false);
+    await a.strategy.flush();
+    const deadline = Date.now() + 2000;
+    while (!b.strategy.wasSoftInvalidated() && Date.now() < deadline) await sleep(5);
+    assert.equal(b.strategy.wasSoftInvalidated(), true);
+  });
+
+  it('a region created after the invalidation sees it before its first read', async () => {
+    const name = randomUUID();
+    const a = shared(name);
+    await a.region.set('k', 'v');
+    await sleep(5);
+    a.region.invalidate();
+    await a.strategy.flush();
+    const late = shared(name, { interval: 60 });
+    assert.ok(isNoValue(await late.region.get('k')));
+  });
+
+  it('an older invalidation read late never undoes a newer one', async () => {
+    const clock = manualClock(Date.UTC(2026, 0, 1), { tickMs: 0.001 });
+    const name = randomUUID();
+    const a = shared(name, { clock });
+    await a.strategy.ready();
+    a.region.invalidate();
+    await a.strategy.flush();
+    const b = shared(name, { clock: manualClock(Date.UTC(2025, 0, 1)) });
+    await b.strategy.ready();
+    b.region.invalidate(); // older: written over a's stamp in the backend
+    await b.strategy.flush();
+    await sleep(200);
+    assert.equal(a.strategy.isInvalidated(Date.UTC(2026, 0, 1) / 1000 - 1), true, 'a kept its newer invalidation');
+  });
+
+  it('keys under the reserved prefix are a ValidationError, so no user key reaches the invalidation time', async () => {
+    const { region } = shared(randomUUID());
+    await assert.rejects(region.set(`${SHARED_INVALIDATION_PREFIX}x`, 1), (e: unknown) => e instanceof ValidationError && /reserved/.test(e.message));
+    await assert.rejects(region.get(`${SHARED_INVALIDATION_PREFIX}x`), ValidationError);
+    await assert.rejects(region.delete(`${SHARED_INVALIDATION_PREFIX}x`), ValidationError);
+  });
+
+  it('a failed write is reported to onError and retried at the next poll', async () => {
+    // A proxy that fails the first two writes: a real server does not fail a single write on cue.
+    let failures = 2;
+    class FailingWrites extends ProxyBackend {
+      override set(key: string, value: CachedValue): Promise<void> {
+        if (failures-- > 0) return Promise.reject(new Error('injected write failure'));
+        return super.set(key, value);
+      }
+    }
+    const errors: string[] = [];
+    const name = randomUUID();
+    const strategy = new SharedInvalidationStrategy({ name, interval: 0.05, onError: (_, during) => errors.push(during) });
+    const backend = makeBackend('memcached');
+    const region = new CacheRegion().configure(backend, { wrap: [strategy, new FailingWrites()], regionInvalidator: strategy });
+    regions.push(region);
+    await strategy.ready();
+    region.invalidate();
+    await strategy.flush();
+    assert.deepEqual(errors, ['write']);
+    const other = shared(name);
+    const deadline = Date.now() + 3000;
+    while (!other.strategy.wasHardInvalidated() && Date.now() < deadline) await sleep(10);
+    assert.equal(other.strategy.wasHardInvalidated(), true, 'the write was retried and reached the other region');
+    assert.ok(errors.length >= 2);
+  });
+
+  it('rejects bad options with a ValidationError naming the option', () => {
+    assert.throws(() => new SharedInvalidationStrategy({ name: '' }), (e: unknown) => e instanceof ValidationError && /name/.test(e.message));
+    assert.throws(() => new SharedInvalidationStrategy({ name: 'r', interval: 0 }), (e: unknown) => e instanceof ValidationError && /interval/.test(e.message));
+    assert.throws(() => new SharedInvalidationStrategy({ name: 'r', interval: 'often' }), (e: unknown) => e instanceof ValidationError && /interval/.test(e.message));
+    assert.throws(() => new SharedInvalidationStrategy(undefined as never), ValidationError);
+  });
+});
+
+/**
+ * Wraps a real transport and drops it on cue: down() to the listeners, and messages lost while down.
+ * A mock of the fault only (the messages still travel through the real Redis): the shared Redis
+ * server cannot be stopped, and killing only this test's subscriber connection reconnects at once.
+ */
+class DroppableTransport implements NotificationTransport {
+  readonly #inner: NotificationTransport;
+  readonly #listeners: NotificationListener[] = [];
+  down = false;
+  constructor(inner: NotificationTransport) {
+    this.#inner = inner;
+  }
+  publish(channel: string, text: string): Promise<void> {
+    return this.down ? Promise.resolve() : this.#inner.publish(channel, text);
+  }
+  async subscribe(channel: string, listener: NotificationListener) {
+    this.#listeners.push(listener);
+    return this.#inner.subscribe(channel, { message: (text) => void (!this.down && listener.message(text)), up: listener.up, down: listener.down });
+  }
+  drop(): void {
+    this.down = true;
+    for (const listener of this.#listeners) listener.down(new Error('injected drop'));
+  }
+  restore(): void {
+    this.down = false;
+    for (const listener of this.#listeners) listener.up();
+  }
+}
+
+describe('a dropped transport degrades to polling and the local TTL', () => {
+  const regions: CacheRegion[] = [];
+  after(async () => {
+    await Promise.all(regions.map((r) => r.close()));
+  });
+
+  function build(name: string, ttl: number, interval: number) {
+    const backend = new RedisBackend({ url: redisUrl() });
+    const transport = new DroppableTransport(new RedisNotifications(backend));
+    const strategy = new SharedInvalidationStrategy({ name, interval, transport, onError: () => undefined });
+    const tier = new LocalTier({ ttl, transport, channel: name, onError: () => undefined });
+    const region = new CacheRegion().configure(backend, { expirationTime: 600, wrap: [tier, strategy], regionInvalidator: strategy });
+    regions.push(region);
+    return { region, strategy, tier, transport };
+  }
+
+  it('with the subscription live, nothing polls; dropped, the strategy polls and sees an invalidation whose message was lost', async () => {
+    const name = randomUUID();
+    const a = build(name, 30, 0.1);
+    const b = build(name, 30, 0.1);
+    await Promise.all([a.strategy.ready(), b.strategy.ready(), a.tier.ready(), b.tier.ready()]);
+    await sleep(300);
+    assert.equal(b.strategy.polls, 1, 'only the initial read while notifications are live');
+    await a.region.set('k', 'v');
+    await sleep(5);
+    assert.equal(await b.region.get('k'), 'v');
+    a.transport.drop();
+    b.transport.drop();
+    assert.equal(b.strategy.notified, false);
+    assert.equal(b.tier.stats().size, 0, 'the tier dropped its copies: evictions may be lost from now on');
+    a.region.invalidate();
+    await a.strategy.flush();
+    // Bound: the 100 ms poll interval; 2 s of slack for a loaded machine.
+    const deadline = Date.now() + 2000;
+    while (!isNoValue(await b.region.get('k')) && Date.now() < deadline) await sleep(10);
+    assert.ok(isNoValue(await b.region.get('k')), 'b served an invalidated value past the poll bound');
+    assert.ok(b.strategy.polls > 1);
+  });
+
+  it('dropped, a set elsewhere (its eviction message lost) is seen within the local TTL', async () => {
+    const name = randomUUID();
+    const a = build(name, 0.3, 30);
+    const b = build(name, 0.3, 30);
+    await Promise.all([a.tier.ready(), b.tier.ready(), a.strategy.ready(), b.strategy.ready()]);
+    a.transport.drop();
+    b.transport.drop();
+    await a.region.set('k', 'v1');
+    await sleep(5);
+    assert.equal(await b.region.get('k'), 'v1');
+    await a.region.set('k', 'v2');
+    const started = Date.now();
+    // Bound: the 300 ms local TTL; 2 s of slack for a loaded machine.
+    while ((await b.region.get('k')) !== 'v2' && Date.now() - started < 2300) await sleep(10);
+    assert.equal(await b.region.get('k'), 'v2');
+    assert.ok(Date.now() - started >= 250, 'the copy was served until its TTL (the message was really lost)');
+  });
+
+  it('restored, the tier starts clean and the strategy reads the key once', async () => {
+    const name = randomUUID();
+    const a = build(name, 30, 30);
+    await Promise.all([a.tier.ready(), a.strategy.ready()]);
+    await a.region.set('k', 'v');
+    await a.region.get('k');
+    a.transport.drop();
+    const polls = a.strategy.polls;
+    a.transport.restore();
+    assert.equal(a.tier.stats().size, 0);
+    assert.equal(a.strategy.notified, true);
+    await sleep(100);
+    assert.equal(a.strategy.polls, polls + 1);
+  });
+});
