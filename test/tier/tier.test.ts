@@ -10,9 +10,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, ValidationError, isNoValue, type CachedValue, type CacheMutex } from '../../src/index.js';
 import { manualClock } from '../../src/clock.js';
 import { LocalTier, SharedInvalidationStrategy, RedisNotifications, SHARED_INVALIDATION_PREFIX, type NotificationListener, type NotificationTransport } from '../../src/tier/index.js';
-import { RedisBackend } from '../../src/backends/redis/index.js';
+import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from '../../src/backends/redis/index.js';
+import { SUBSCRIBER_NAME } from '../../src/backends/redis/notifications.js';
 import { CountingProxy, makeBackend } from './setup.js';
-import { redisUrl } from '../backends/redis-support.js';
+import { redisCli, redisClusterNodes, redisSentinels, redisUrl, waitUntil } from '../backends/redis-support.js';
 
 function tierRegion(tier: LocalTier, backend: CacheBackend = new DictionaryBackend()): { region: CacheRegion; counter: CountingProxy } {
   const counter = new CountingProxy();
@@ -358,5 +359,72 @@ describe('a dropped transport degrades to polling and the local TTL', () => {
     assert.equal(a.strategy.notified, true);
     await sleep(100);
     assert.equal(a.strategy.polls, polls + 1);
+  });
+});
+
+describe('real Redis notifications: Sentinel and Cluster, and a killed subscriber connection', () => {
+  const regions: CacheRegion[] = [];
+  after(async () => {
+    await Promise.all(regions.map((r) => r.close()));
+  });
+
+  function build(backend: RedisBackend, name: string) {
+    const transport = new RedisNotifications(backend);
+    const strategy = new SharedInvalidationStrategy({ name, interval: 0.1, transport, onError: () => undefined });
+    // A 30 s local TTL: a reader that sees a write within 2 s saw it through a message (or a drop).
+    const tier = new LocalTier({ ttl: 30, transport, channel: name, onError: () => undefined });
+    const region = new CacheRegion().configure(backend, { expirationTime: 600, wrap: [tier, strategy], regionInvalidator: strategy });
+    regions.push(region);
+    return { region, strategy, tier };
+  }
+
+  async function seesWithin(region: CacheRegion, key: string, expected: string, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if ((await region.get(key)) === expected) return true;
+      await sleep(10);
+    }
+    return (await region.get(key)) === expected;
+  }
+
+  for (const [label, make] of [
+    ['Sentinel', () => new RedisSentinelBackend({ sentinels: redisSentinels() })],
+    ['Cluster', () => new RedisClusterBackend({ startup_nodes: redisClusterNodes() })],
+  ] as const) {
+    it(`${label}: a set in one region evicts another region's local copy through pub/sub`, async () => {
+      const name = randomUUID();
+      const a = build(make(), name);
+      const b = build(make(), name);
+      await Promise.all([a.tier.ready(), b.tier.ready(), a.strategy.ready(), b.strategy.ready()]);
+      assert.equal(b.tier.notified, true);
+      await a.region.set('k', 'v1');
+      assert.equal(await b.region.get('k'), 'v1');
+      await a.region.set('k', 'v2');
+      // 2 s: slack for a loaded machine; the local TTL (30 s) would be the bound without the message.
+      assert.equal(await seesWithin(b.region, 'k', 'v2', 2000), true);
+    });
+  }
+
+  it('a killed subscriber connection drops the local copies and the write whose message was lost is seen at once', async () => {
+    const name = randomUUID();
+    const a = build(new RedisBackend({ url: redisUrl() }), name);
+    const b = build(new RedisBackend({ url: redisUrl() }), name);
+    await Promise.all([a.tier.ready(), b.tier.ready(), a.strategy.ready(), b.strategy.ready()]);
+    await a.region.set('k', 'v1');
+    assert.equal(await b.region.get('k'), 'v1');
+    const port = Number(new URL(redisUrl()).port || 6379);
+    const list = await redisCli(port, ['CLIENT', 'LIST', 'TYPE', 'pubsub']);
+    const ids = list.split('\n').filter((line) => line.includes(`name=${SUBSCRIBER_NAME}`)).map((line) => /id=(\d+)/.exec(line)?.[1]).filter((id): id is string => id !== undefined);
+    assert.ok(ids.length >= 4, `found ${ids.length} subscriber connections`);
+    // Kills this test's subscriber connections only (each region has two: the tier's and the strategy's).
+    for (const id of ids) await redisCli(port, ['CLIENT', 'KILL', 'ID', id]);
+    await a.region.set('k', 'v2');
+    a.region.invalidate(false);
+    await a.strategy.flush();
+    assert.equal(await seesWithin(b.region, 'k', 'v2', 2000), true, 'b kept serving its copy after its subscription dropped');
+    const deadline = Date.now() + 2000;
+    while (!b.strategy.wasSoftInvalidated() && Date.now() < deadline) await sleep(10);
+    assert.equal(b.strategy.wasSoftInvalidated(), true, 'the invalidation published during the drop was missed');
+    await waitUntil('the subscription did not come back', async () => b.tier.notified && b.strategy.notified, 5000);
   });
 });

@@ -15,6 +15,9 @@ import type { NotificationListener, NotificationSubscription, NotificationTransp
 import { describe } from '../../validate.js';
 import type { RedisClient } from './connection.js';
 
+/** The connection name of every subscriber connection (`CLIENT LIST` shows it). */
+export const SUBSCRIBER_NAME = 'dogpile-cache:notifications';
+
 /** Anything that hands out a connected ioredis client: a `RedisBackend` (any topology) does. */
 export interface RedisClientSource {
   getClient(): Promise<RedisClient>;
@@ -70,6 +73,9 @@ export class RedisNotifications implements NotificationTransport {
     let ready = false;
     try {
       if (subscriber.status === 'wait') await subscriber.connect();
+      // Named so an operator (or a fault test) can tell these connections apart in CLIENT LIST. A
+      // Cluster client would send CLIENT SETNAME to one random node: skip it there.
+      if (!('isCluster' in subscriber && subscriber.isCluster)) await subscriber.client('SETNAME', SUBSCRIBER_NAME);
       await subscriber.subscribe(channel);
     } catch (error) {
       subscriber.disconnect();
