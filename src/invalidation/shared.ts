@@ -91,6 +91,7 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
   #live = false;
   #closed = false;
   #polls = 0;
+  #polling = false;
 
   /** @throws {ValidationError} for a missing name, a bad interval or transport. */
   constructor(options: SharedInvalidationOptions) {
@@ -182,13 +183,18 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
     if (this.#stamp === null || stamp.at > this.#stamp.at) this.#stamp = { at: stamp.at, hard: stamp.hard };
   }
 
+  // One poll at a time: over a slow backend, ticks would otherwise pile reads up behind each other.
   async #poll(): Promise<void> {
+    if (this.#polling) return;
+    this.#polling = true;
     this.#polls++;
     try {
       const stored = await this.proxied.get(this.key);
       if (!isNoValue(stored) && isStamp(stored.payload)) this.#merge(stored.payload);
     } catch (error) {
       this.#onError(error, 'poll');
+    } finally {
+      this.#polling = false;
     }
   }
 
