@@ -92,6 +92,7 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
   #closed = false;
   #polls = 0;
   #polling = false;
+  #pollAgain = false;
 
   /** @throws {ValidationError} for a missing name, a bad interval or transport. */
   constructor(options: SharedInvalidationOptions) {
@@ -185,7 +186,11 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
 
   // One poll at a time: over a slow backend, ticks would otherwise pile reads up behind each other.
   async #poll(): Promise<void> {
-    if (this.#polling) return;
+    if (this.#polling) {
+      // A read already in flight may have started before the message it should reflect: read again after it.
+      this.#pollAgain = true;
+      return;
+    }
     this.#polling = true;
     this.#polls++;
     try {
@@ -195,6 +200,10 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
       this.#onError(error, 'poll');
     } finally {
       this.#polling = false;
+    }
+    if (this.#pollAgain && !this.#closed) {
+      this.#pollAgain = false;
+      await this.#poll();
     }
   }
 
