@@ -89,6 +89,7 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
   #timer: NodeJS.Timeout | null = null;
   #subscription: NotificationSubscription | null = null;
   #live = false;
+  #subscribing = false;
   #closed = false;
   #polls = 0;
   #polling = false;
@@ -140,33 +141,46 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
   }
 
   async #start(): Promise<void> {
-    if (this.#transport !== undefined) {
-      try {
-        this.#subscription = await this.#transport.subscribe(this.key, {
-          message: (text) => this.#onMessage(text),
-          up: () => {
-            this.#live = true;
-            // Messages sent while the subscription was down are lost: read the key once.
-            void this.#poll();
-          },
-          down: (error) => {
-            this.#live = false;
-            if (error !== undefined) this.#onError(error, 'subscribe');
-          },
-        });
-        this.#live = true;
-      } catch (error) {
-        this.#onError(error, 'subscribe');
-      }
-      if (this.#closed) await this.#subscription?.close();
-    }
+    if (this.#transport !== undefined) await this.#subscribe(this.#transport);
     await this.#poll();
     if (this.#closed) return;
     this.#timer = setInterval(() => {
       if (this.#unwritten !== null) void this.#write();
       if (!this.#live) void this.#poll();
+      // A subscription that could not be made (server down, slow) is tried again at each tick.
+      if (this.#transport !== undefined && this.#subscription === null && !this.#subscribing) {
+        void this.#subscribe(this.#transport).then(() => (this.#live ? this.#poll() : undefined));
+      }
     }, this.interval * 1000);
     this.#timer.unref();
+  }
+
+  async #subscribe(transport: NotificationTransport): Promise<void> {
+    this.#subscribing = true;
+    try {
+      const subscription = await transport.subscribe(this.key, {
+        message: (text) => this.#onMessage(text),
+        up: () => {
+          this.#live = true;
+          // Messages sent while the subscription was down are lost: read the key once.
+          void this.#poll();
+        },
+        down: (error) => {
+          this.#live = false;
+          if (error !== undefined) this.#onError(error, 'subscribe');
+        },
+      });
+      if (this.#closed) {
+        await subscription.close().catch(() => undefined);
+        return;
+      }
+      this.#subscription = subscription;
+      this.#live = true;
+    } catch (error) {
+      this.#onError(error, 'subscribe');
+    } finally {
+      this.#subscribing = false;
+    }
   }
 
   #onMessage(text: string): void {

@@ -55,6 +55,9 @@ export interface LocalTierOptions {
   onError?: (error: unknown, during: 'publish' | 'subscribe') => void;
 }
 
+/** Delay before trying again to subscribe after a failed attempt. */
+const SUBSCRIBE_RETRY_MS = 1000;
+
 interface Entry {
   value: CachedValue | Buffer;
   expiresAt: number;
@@ -99,7 +102,9 @@ export class LocalTier extends ProxyBackend {
   #hits = 0;
   #misses = 0;
   #evictions = 0;
-  #subscription: Promise<NotificationSubscription | null> | null = null;
+  #subscription: NotificationSubscription | null = null;
+  #subscribing: Promise<void> | null = null;
+  #retry: NodeJS.Timeout | null = null;
   #live = false;
   #closed = false;
 
@@ -128,13 +133,13 @@ export class LocalTier extends ProxyBackend {
   /** Wraps the backend and subscribes to the transport (in the background; {@link ready} waits for it). */
   override wrap(backend: CacheBackend): this {
     super.wrap(backend);
-    if (this.#transport !== undefined && this.#subscription === null) this.#subscription = this.#subscribe(this.#transport);
+    if (this.#transport !== undefined && this.#subscribing === null) this.#subscribing = this.#subscribe(this.#transport);
     return this;
   }
 
   /** Resolves once the subscription (if any) is live or failed (reported to `onError`). */
   async ready(): Promise<void> {
-    await this.#subscription;
+    await this.#subscribing;
   }
 
   /** True while the transport's subscription is live. */
@@ -154,7 +159,7 @@ export class LocalTier extends ProxyBackend {
     this.#epoch++;
   }
 
-  async #subscribe(transport: NotificationTransport): Promise<NotificationSubscription | null> {
+  async #subscribe(transport: NotificationTransport): Promise<void> {
     try {
       const subscription = await transport.subscribe(this.#channel, {
         message: (text) => this.#onMessage(text),
@@ -170,14 +175,23 @@ export class LocalTier extends ProxyBackend {
         },
       });
       if (this.#closed) {
-        await subscription.close();
-        return null;
+        await subscription.close().catch(() => undefined);
+        return;
       }
+      this.#subscription = subscription;
+      // Copies kept before the subscription was live may have missed evictions.
+      this.clear();
       this.#live = true;
-      return subscription;
     } catch (error) {
       this.#onError(error, 'subscribe');
-      return null;
+      // Without a subscription the local TTL bounds staleness; keep trying to get one.
+      if (!this.#closed) {
+        this.#retry = setTimeout(() => {
+          this.#retry = null;
+          this.#subscribing = this.#subscribe(transport);
+        }, SUBSCRIBE_RETRY_MS);
+        this.#retry.unref();
+      }
     }
   }
 
@@ -373,8 +387,9 @@ export class LocalTier extends ProxyBackend {
     if (!this.#closed) {
       this.#closed = true;
       this.#live = false;
-      const subscription = await this.#subscription;
-      await subscription?.close().catch(() => undefined);
+      if (this.#retry !== null) clearTimeout(this.#retry);
+      await this.#subscribing;
+      await this.#subscription?.close().catch(() => undefined);
       this.clear();
     }
     await super.close();

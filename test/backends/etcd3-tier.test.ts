@@ -58,7 +58,8 @@ describe('etcd watch notifications, with the server killed and restarted', () =>
     await until('the watch did not report the drop', () => !b.tier.notified && !b.strategy.notified, 15_000);
     assert.equal(b.tier.stats().size, 0, 'the copies were dropped with the watch');
     await etcd.start();
-    await a.region.set('k', 'v3');
+    // The backend's circuit breaker probes a downed endpoint every 2 s: writes fail until its next probe.
+    await until('a could not write after etcd came back', () => a.region.set('k', 'v3').then(() => true, () => false), 15_000);
     a.region.invalidate();
     await a.strategy.flush();
     await until('b did not see the invalidation after etcd came back', () => b.strategy.isInvalidated(Date.now() / 1000 - 60), 15_000);

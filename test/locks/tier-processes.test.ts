@@ -100,7 +100,7 @@ for (const kind of BACKEND_KINDS) {
       const waits = others().map((worker) => worker.send({ op: 'waitFor', key, value: expected, timeoutMs: boundMs + 5000 }, boundMs + 20_000));
       await write();
       const results = await Promise.all(waits);
-      for (const result of results) assert.equal(result.ok, true, `a worker still saw ${JSON.stringify(result.seen)} after ${what}`);
+      for (const result of results) assert.equal(result.ok, true, `a worker still saw ${JSON.stringify(result.seen)} after ${what}; its background errors: ${JSON.stringify(result.errors)}`);
       const ms = results.map((r) => r.ms as number);
       t.diagnostic(`${what}: the other ${PROCESSES - 1} processes stopped serving the old value after ${ms.map((m) => m.toFixed(0)).join(', ')} ms (bound ${boundMs} ms)`);
       for (const m of ms) assert.ok(m < boundMs, `staleness ${m.toFixed(0)} ms exceeds the bound ${boundMs} ms`);

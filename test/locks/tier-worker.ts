@@ -23,7 +23,10 @@ interface Command {
 }
 
 const setup = JSON.parse(process.env.DOGPILE_TIER_WORKER ?? '{}') as TierSetup;
-const { region, shared, tier, counter } = buildRegion(setup);
+// Background failures (a publish, a poll) are kept and returned with every answer: a test that sees
+// a value staying stale can then tell a lost message from a bug.
+const errors: string[] = [];
+const { region, shared, tier, counter } = buildRegion(setup, undefined, (error, during) => errors.push(`${during}: ${(error as Error)?.message ?? String(error)}`));
 await shared.ready();
 await tier?.ready();
 const reply = (message: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(message)}\n`);
@@ -59,7 +62,7 @@ async function run(command: Command): Promise<Record<string, unknown>> {
         await new Promise((resolve) => setTimeout(resolve, 2));
         seen = await read(key);
       }
-      return { ok: seen === command.value, ms: performance.now() - started, seen };
+      return { ok: seen === command.value, ms: performance.now() - started, seen, errors };
     }
     case 'getOrCreate': {
       const values = await Promise.all(

@@ -91,11 +91,12 @@ export interface BuiltRegion {
   counter: CountingProxy;
 }
 
-export function buildRegion(setup: TierSetup, transport?: NotificationTransport): BuiltRegion {
+export function buildRegion(setup: TierSetup, transport?: NotificationTransport, onError?: (error: unknown, during: string) => void): BuiltRegion {
   const backend = makeBackend(setup.kind, setup.distributedLock ?? false);
   const notify = setup.notify ? (transport ?? transportFor(setup.kind, backend)) : undefined;
-  const shared = new SharedInvalidationStrategy({ name: setup.name, interval: setup.interval, ...(notify ? { transport: notify } : {}) });
-  const tier = setup.tierTtl === null ? null : new LocalTier({ maxEntries: 10_000, ttl: setup.tierTtl, ...(notify ? { transport: notify, channel: setup.name } : {}) });
+  const errors = onError ? { onError } : {};
+  const shared = new SharedInvalidationStrategy({ name: setup.name, interval: setup.interval, ...errors, ...(notify ? { transport: notify } : {}) });
+  const tier = setup.tierTtl === null ? null : new LocalTier({ maxEntries: 10_000, ttl: setup.tierTtl, ...errors, ...(notify ? { transport: notify, channel: setup.name } : {}) });
   const counter = new CountingProxy();
   const region = new CacheRegion({ name: setup.name }).configure(backend, {
     expirationTime: 600,

@@ -346,6 +346,27 @@ describe('a dropped transport degrades to polling and the local TTL', () => {
     assert.ok(Date.now() - started >= 250, 'the copy was served until its TTL (the message was really lost)');
   });
 
+  it('a subscription that fails at first is tried again until it is live', async () => {
+    // A transport whose first subscribe calls fail: a server that is down or slow when the region starts.
+    const name = randomUUID();
+    const backend = new RedisBackend({ url: redisUrl() });
+    const inner = new RedisNotifications(backend);
+    let failures = 2;
+    const flaky: NotificationTransport = {
+      publish: (channel, text) => inner.publish(channel, text),
+      subscribe: (channel, listener) => (failures-- > 0 ? Promise.reject(new Error('injected subscribe failure')) : inner.subscribe(channel, listener)),
+    };
+    const errors: string[] = [];
+    const strategy = new SharedInvalidationStrategy({ name, interval: 0.1, transport: flaky, onError: (_, during) => errors.push(during) });
+    const tier = new LocalTier({ ttl: 30, transport: flaky, channel: name, onError: (_, during) => errors.push(during) });
+    const region = new CacheRegion().configure(backend, { wrap: [tier, strategy], regionInvalidator: strategy });
+    regions.push(region);
+    await Promise.all([tier.ready(), strategy.ready()]);
+    assert.deepEqual(errors, ['subscribe', 'subscribe']);
+    // The tier retries after 1 s, the strategy at its next tick; 5 s of slack for a loaded machine.
+    await waitUntil('the subscriptions did not come up', async () => tier.notified && strategy.notified, 6000);
+  });
+
   it('restored, the tier starts clean and the strategy reads the key once', async () => {
     const name = randomUUID();
     const a = build(name, 30, 30);
