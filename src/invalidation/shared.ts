@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import { isNoValue, makeCachedValue, type BackendResult, type CachedValue, type Mapping } from '../api.js';
 import { systemClock, type Clock } from '../clock.js';
 import { MAX_TIMER_SECONDS, toSeconds, type Duration } from '../duration.js';
@@ -39,7 +40,9 @@ export const SHARED_INVALIDATION_PREFIX = '_dogpile_cache:invalidation:';
 export interface SharedInvalidationOptions {
   /**
    * The name shared by every process's region (usually the region name): the internal key is
-   * `"_dogpile_cache:invalidation:" + name` and the notification channel the same string. Required.
+   * `"_dogpile_cache:invalidation:" + name` (the name's SHA-1 when it has characters other than
+   * letters, digits and `._:@/-` or is over 200 characters, so every backend accepts it), and the
+   * notification channel the same string. Required.
    */
   name: string;
   /**
@@ -63,6 +66,12 @@ export interface SharedInvalidationOptions {
 interface Stamp {
   at: number;
   hard: boolean;
+}
+
+// Every backend must accept the internal key as it is (it bypasses the region's key mangler):
+// memcached refuses spaces, control characters and keys over 250 bytes, so other names are hashed.
+function keySafeName(name: string): string {
+  return /^[A-Za-z0-9._:@/-]{1,200}$/.test(name) ? name : `sha1:${createHash('sha1').update(name, 'utf8').digest('hex')}`;
 }
 
 function isStamp(value: unknown): value is Stamp {
@@ -104,7 +113,7 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
     if (typeof options.name !== 'string' || options.name.length === 0) {
       throw new ValidationError(`name must be a non-empty string shared by every process (usually the region name); got ${describe(options.name)}.`);
     }
-    this.key = SHARED_INVALIDATION_PREFIX + options.name;
+    this.key = SHARED_INVALIDATION_PREFIX + keySafeName(options.name);
     this.interval = toSeconds(options.interval ?? 1, 'interval', { min: 0.01, max: MAX_TIMER_SECONDS });
     if (options.transport !== undefined && !isNotificationTransport(options.transport)) {
       throw new ValidationError(`transport must be a NotificationTransport (publish, subscribe), e.g. new RedisNotifications(backend); got ${describe(options.transport)}.`);

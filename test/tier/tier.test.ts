@@ -219,6 +219,20 @@ describe('SharedInvalidationStrategy', () => {
     assert.equal(a.strategy.isInvalidated(Date.UTC(2026, 0, 1) / 1000 - 1), true, 'a kept its newer invalidation');
   });
 
+  it('a name memcached could not hold as a key (spaces, long) still works: it is hashed', async () => {
+    const name = `my region ${randomUUID()} ${'x'.repeat(300)}`;
+    const errors: unknown[] = [];
+    const a = shared(name, { onError: (e) => errors.push(e) });
+    const b = shared(name, { onError: (e) => errors.push(e) });
+    assert.match(a.strategy.key, /^_dogpile_cache:invalidation:sha1:[0-9a-f]{40}$/);
+    a.region.invalidate();
+    await a.strategy.flush();
+    const deadline = Date.now() + 2000;
+    while (!b.strategy.wasHardInvalidated() && Date.now() < deadline) await sleep(10);
+    assert.equal(b.strategy.wasHardInvalidated(), true);
+    assert.deepEqual(errors, []);
+  });
+
   it('keys under the reserved prefix are a ValidationError, so no user key reaches the invalidation time', async () => {
     const { region } = shared(randomUUID());
     await assert.rejects(region.set(`${SHARED_INVALIDATION_PREFIX}x`, 1), (e: unknown) => e instanceof ValidationError && /reserved/.test(e.message));
