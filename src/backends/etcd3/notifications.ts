@@ -8,16 +8,31 @@
  *
  * @module
  */
-import type { Etcd3, Watcher } from 'etcd3';
 import { MAX_TIMER_SECONDS, toSeconds, type Duration } from '../../duration.js';
 import { BackendUnavailableError, ValidationError } from '../../errors.js';
 import { redactUrl } from '../../secrets.js';
 import type { NotificationListener, NotificationSubscription, NotificationTransport } from '../../tier/transport.js';
 import { describe } from '../../validate.js';
 
-/** Anything that hands out an etcd3 client: an `Etcd3Backend` does. */
+/**
+ * Anything that hands out an etcd3 client: an `Etcd3Backend` does. Typed loosely on purpose: the core
+ * typings must not need etcd3's declarations when it is not installed.
+ */
 export interface Etcd3ClientSource {
-  getClient(): Promise<Etcd3>;
+  getClient(): Promise<unknown>;
+}
+
+/** The part of the etcd3 client this transport uses. */
+interface WatchingClient {
+  put(key: string): { value(value: string): PromiseLike<unknown> };
+  watch(): { key(key: string): { create(): Promise<Watcher> } };
+}
+
+interface Watcher {
+  on(event: 'put', listener: (kv: { value: Buffer }) => void): unknown;
+  on(event: 'disconnected' | 'error', listener: (error: unknown) => void): unknown;
+  on(event: 'connected', listener: () => void): unknown;
+  cancel(): Promise<void>;
 }
 
 /** Options of {@link Etcd3Notifications}. */
@@ -47,14 +62,14 @@ export class Etcd3Notifications implements NotificationTransport {
 
   async publish(channel: string, text: string): Promise<void> {
     await this.#bounded('publish', async () => {
-      const client = await this.#source.getClient();
+      const client = (await this.#source.getClient()) as WatchingClient;
       await client.put(KEY_PREFIX + channel).value(text);
     });
   }
 
   async subscribe(channel: string, listener: NotificationListener): Promise<NotificationSubscription> {
     const watcher: Watcher = await this.#bounded('watch', async () => {
-      const client = await this.#source.getClient();
+      const client = (await this.#source.getClient()) as WatchingClient;
       return client.watch().key(KEY_PREFIX + channel).create();
     });
     let live = true;

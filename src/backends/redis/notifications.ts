@@ -13,14 +13,32 @@ import { BackendUnavailableError, ValidationError } from '../../errors.js';
 import { redactUrl } from '../../secrets.js';
 import type { NotificationListener, NotificationSubscription, NotificationTransport } from '../../tier/transport.js';
 import { describe } from '../../validate.js';
-import type { RedisClient } from './connection.js';
 
 /** The connection name of every subscriber connection (`CLIENT LIST` shows it). */
 export const SUBSCRIBER_NAME = 'dogpile-cache:notifications';
 
-/** Anything that hands out a connected ioredis client: a `RedisBackend` (any topology) does. */
+/**
+ * Anything that hands out a connected ioredis client: a `RedisBackend` (any topology) does. Typed
+ * loosely on purpose: the core typings must not need ioredis's declarations when it is not installed.
+ */
 export interface RedisClientSource {
-  getClient(): Promise<RedisClient>;
+  getClient(): Promise<unknown>;
+}
+
+/** The part of an ioredis `Redis` / `Cluster` client this transport uses. */
+interface PubSubClient {
+  publish(channel: string, message: string): Promise<unknown>;
+  duplicate(): SubscriberClient;
+}
+
+interface SubscriberClient {
+  readonly status: string;
+  readonly isCluster?: boolean;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  connect(): Promise<void>;
+  client(subcommand: 'SETNAME', name: string): Promise<unknown>;
+  subscribe(channel: string): Promise<unknown>;
+  disconnect(): void;
 }
 
 /** Redis pub/sub notifications over a Redis backend's connection settings. */
@@ -37,7 +55,7 @@ export class RedisNotifications implements NotificationTransport {
 
   async publish(channel: string, text: string): Promise<void> {
     try {
-      const client = await this.#source.getClient();
+      const client = (await this.#source.getClient()) as PubSubClient;
       await client.publish(channel, text);
     } catch (error) {
       throw unavailable('publish', error);
@@ -45,9 +63,9 @@ export class RedisNotifications implements NotificationTransport {
   }
 
   async subscribe(channel: string, listener: NotificationListener): Promise<NotificationSubscription> {
-    let subscriber: RedisClient;
+    let subscriber: SubscriberClient;
     try {
-      subscriber = (await this.#source.getClient()).duplicate();
+      subscriber = ((await this.#source.getClient()) as PubSubClient).duplicate();
     } catch (error) {
       throw unavailable('subscribe', error);
     }
@@ -75,7 +93,7 @@ export class RedisNotifications implements NotificationTransport {
       if (subscriber.status === 'wait') await subscriber.connect();
       // Named so an operator (or a fault test) can tell these connections apart in CLIENT LIST. A
       // Cluster client would send CLIENT SETNAME to one random node: skip it there.
-      if (!('isCluster' in subscriber && subscriber.isCluster)) await subscriber.client('SETNAME', SUBSCRIBER_NAME);
+      if (subscriber.isCluster !== true) await subscriber.client('SETNAME', SUBSCRIBER_NAME);
       await subscriber.subscribe(channel);
     } catch (error) {
       subscriber.disconnect();
