@@ -87,6 +87,17 @@ function goals(s: Section[]): string[] {
   rows.push(['17', 'Redis get, 64 in flight ≥ 0.9× raw ioredis GET', ...vs('redis-get', 'RedisBackend.get', 'raw ioredis GET', 0.9)]);
   rows.push(['17', 'Redis getMulti(100) ≥ 0.9× a raw MGET', ...vs('redis-getmulti', 'RedisBackend.getMulti(100)', 'raw ioredis MGET (100 keys)', 0.9)]);
   rows.push(['17', 'Redis set with a TTL ≥ 0.9× a raw SET PX', ...vs('redis-set-ttl', 'RedisBackend.set, redis_expiration_time 300', 'raw ioredis SET PX', 0.9)]);
+  const tierHit = s.find((x) => x.id === 'tier-hit');
+  if (tierHit) {
+    const base = tierHit.figures[0] as Figure;
+    const worst = tierHit.figures.slice(1).reduce<Figure | undefined>((w, f) => (w === undefined || f.median < w.median ? f : w), undefined);
+    const r = ratio(worst, base);
+    rows.push(['18', 'a local-tier hit ≥ 0.9× a Dictionary region hit (same run)', tierHit.figures.slice(1).map((f) => `${f.name} ${fmt(f)} = ${(f.median / base.median).toFixed(2)}×`).join('; '), verdict(r === undefined ? undefined : r >= 0.9)]);
+  }
+  const stale = s.find((x) => x.id === 'tier-staleness');
+  if (stale) rows.push(['18', 'staleness after invalidate() per backend, p50 / p99 over 100 trials', stale.figures.map((f) => `${f.name} ${fmt(f)}`).join(', '), 'figure']);
+  const saved = s.find((x) => x.id === 'tier-saved');
+  if (saved) rows.push(['18', 'remote calls saved, 90 % hits on 1,000 keys, 4 regions', saved.figures.map((f) => `${f.name} ${f.median}`).join(', '), 'figure']);
   const trips = s.find((x) => x.id === 'locks-trips');
   if (trips) rows.push(['7', 'lock round trips per regeneration', trips.figures.map((f) => `${f.name.split(':')[0]} ${f.median}`).join(', ') + ' (acquire + release)', 'figure (2 is the minimum: one acquire, one release)']);
   const wall = s.find((x) => x.id === 'locks-wall');

@@ -24,9 +24,10 @@ import { runMemcached } from './memcached.js';
 import { runMongo } from './mongo.js';
 import { runRedis } from './redis.js';
 import { writeReport } from './report.js';
+import { runTier } from './tier.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ALL = ['in-process', 'hot-paths', 'herd', 'memcached', 'etcd', 'mongo', 'redis', 'locks'];
+const ALL = ['in-process', 'hot-paths', 'herd', 'memcached', 'etcd', 'mongo', 'redis', 'locks', 'tier'];
 const parts = (process.env.BENCH_PARTS ?? ALL.join(',')).split(',').map((p) => p.trim());
 // The memcached part counts operations, not time: a third of its standalone size keeps the whole run near 10 minutes.
 process.env.BENCH_SCALE ??= '0.3';
@@ -48,7 +49,7 @@ const header = ['# dogpile-cache benchmarks', ...machineLines()];
 console.log(`${header.join('\n')}\n`);
 const load = os.loadavg();
 
-const needsServers = parts.some((p) => ['memcached', 'etcd', 'mongo', 'redis', 'locks'].includes(p));
+const needsServers = parts.some((p) => ['memcached', 'etcd', 'mongo', 'redis', 'locks', 'tier'].includes(p));
 const wanted = ['MEMCACHED_SERVERS', 'ETCD_ENDPOINTS', 'MONGODB_URL', 'REDIS_URL'];
 let services: Services | undefined;
 let env: Record<string, string | undefined> = { ...process.env };
@@ -82,6 +83,7 @@ try {
   await run('mongo', () => runMongo(env.MONGODB_URL as string));
   await run('redis', () => runRedis(env.REDIS_URL as string));
   await run('locks', () => runLocks({ memcached: env.MEMCACHED_SERVERS as string, etcd: env.ETCD_ENDPOINTS as string, mongo: env.MONGODB_URL as string }));
+  await run('tier', () => runTier({ memcached: env.MEMCACHED_SERVERS as string, etcd: env.ETCD_ENDPOINTS as string, mongo: env.MONGODB_URL as string, redis: env.REDIS_URL as string }));
 } catch (error) {
   failed = true;
   console.error(error);

@@ -80,3 +80,4 @@ export { MemoryPickleBackend } from './backends/dictionary.js';
 export { uniqueFunctionKeyGenerator, uniqueFunctionMultiKeyGenerator } from './keys.js';
 export { MAX_JSON_DEPTH } from './serializers.js';
 export { MAX_SPREAD_ARGUMENTS } from './validate.js';
+export { LocalTier, SharedInvalidationStrategy, RedisNotifications, Etcd3Notifications, type LocalTierOptions, type LocalTierStats, type SharedInvalidationOptions, type NotificationTransport, type NotificationListener, type NotificationSubscription } from './tier/index.js';

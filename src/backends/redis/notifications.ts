@@ -1,0 +1,117 @@
+/**
+ * Redis pub/sub as a {@link NotificationTransport} for the local tier and shared invalidation
+ * (issue 18). Messages are published through the backend's own client (bounded by its
+ * `socket_timeout`); each subscription uses its own connection (a subscribed Redis connection can run
+ * no other command), a duplicate of the backend's client with the same settings. ioredis reconnects
+ * and resubscribes by itself; the listener is told `down()` when the connection drops and `up()` when
+ * it is ready again, so its user can drop what it may have missed. Pub/sub is at most once: a message
+ * published while a subscriber is disconnected never reaches it.
+ *
+ * @module
+ */
+import { BackendUnavailableError, ValidationError } from '../../errors.js';
+import { redactUrl } from '../../secrets.js';
+import type { NotificationListener, NotificationSubscription, NotificationTransport } from '../../tier/transport.js';
+import { describe } from '../../validate.js';
+
+/** The connection name of every subscriber connection (`CLIENT LIST` shows it). */
+export const SUBSCRIBER_NAME = 'dogpile-cache:notifications';
+
+/**
+ * Anything that hands out a connected ioredis client: a `RedisBackend` (any topology) does. Typed
+ * loosely on purpose: the core typings must not need ioredis's declarations when it is not installed.
+ */
+export interface RedisClientSource {
+  getClient(): Promise<unknown>;
+}
+
+/** The part of an ioredis `Redis` / `Cluster` client this transport uses. */
+interface PubSubClient {
+  publish(channel: string, message: string): Promise<unknown>;
+  duplicate(): SubscriberClient;
+}
+
+interface SubscriberClient {
+  readonly status: string;
+  readonly isCluster?: boolean;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  connect(): Promise<void>;
+  client(subcommand: 'SETNAME', name: string): Promise<unknown>;
+  subscribe(channel: string): Promise<unknown>;
+  disconnect(): void;
+}
+
+/** Redis pub/sub notifications over a Redis backend's connection settings. */
+export class RedisNotifications implements NotificationTransport {
+  readonly #source: RedisClientSource;
+
+  /** @param source the `RedisBackend` (or `RedisSentinelBackend`, `RedisClusterBackend`) whose server carries the messages. */
+  constructor(source: RedisClientSource) {
+    if (typeof source !== 'object' || source === null || typeof (source as RedisClientSource).getClient !== 'function') {
+      throw new ValidationError(`RedisNotifications takes a Redis backend (or an object with getClient()); got ${describe(source)}.`);
+    }
+    this.#source = source;
+  }
+
+  async publish(channel: string, text: string): Promise<void> {
+    try {
+      const client = (await this.#source.getClient()) as PubSubClient;
+      await client.publish(channel, text);
+    } catch (error) {
+      throw unavailable('publish', error);
+    }
+  }
+
+  async subscribe(channel: string, listener: NotificationListener): Promise<NotificationSubscription> {
+    let subscriber: SubscriberClient;
+    try {
+      subscriber = ((await this.#source.getClient()) as PubSubClient).duplicate();
+    } catch (error) {
+      throw unavailable('subscribe', error);
+    }
+    let closed = false;
+    let live = false;
+    // ioredis emits 'error' for every failed reconnect; the listener hears about it through down().
+    subscriber.on('error', () => undefined);
+    subscriber.on('close', () => {
+      if (live && !closed) {
+        live = false;
+        listener.down();
+      }
+    });
+    subscriber.on('ready', () => {
+      if (!live && !closed && ready) {
+        live = true;
+        listener.up();
+      }
+    });
+    subscriber.on('message', (from: string, text: string) => {
+      if (from === channel) listener.message(text);
+    });
+    let ready = false;
+    try {
+      if (subscriber.status === 'wait') await subscriber.connect();
+      // Named so an operator (or a fault test) can tell these connections apart in CLIENT LIST. A
+      // Cluster client would send CLIENT SETNAME to one random node: skip it there.
+      if (subscriber.isCluster !== true) await subscriber.client('SETNAME', SUBSCRIBER_NAME);
+      await subscriber.subscribe(channel);
+    } catch (error) {
+      subscriber.disconnect();
+      throw unavailable('subscribe', error);
+    }
+    ready = true;
+    live = true;
+    return {
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        subscriber.disconnect();
+      },
+    };
+  }
+}
+
+function unavailable(what: string, error: unknown): BackendUnavailableError {
+  const detail = redactUrl(error instanceof Error ? error.message : String(error));
+  return new BackendUnavailableError(`Redis ${what} for cache notifications failed: ${detail}. Check that the Redis server is reachable.`, { cause: error });
+}

@@ -1,0 +1,418 @@
+/**
+ * The local tier (issue 18.2): a small in-process cache in front of a remote backend, installed as
+ * a proxy so it works with every backend and needs nothing from the region:
+ *
+ * ```ts
+ * const tier = new LocalTier({ maxEntries: 10_000, ttl: '1s', transport: new RedisNotifications(backend) });
+ * region.configure(backend, { wrap: [tier] });
+ * ```
+ *
+ * A hit returns the copy kept in this process and makes no network call. Staleness is bounded: an
+ * entry lives at most `ttl` seconds, and with a transport a `set` or `delete` in any process evicts
+ * the key from every process's tier as soon as the message arrives. While the transport is down,
+ * the whole tier is dropped and the TTL alone bounds staleness. Region invalidation needs no
+ * eviction: the region checks every value's creation time against its invalidation strategy.
+ *
+ * The dogpile lock keeps its cross-process guarantee: `getMutex` passes through to the backend, and
+ * a process that wins the lock evicts the key locally, so the region's re-read after the lock sees
+ * the backend's value (another process's fresh value), not an old local copy.
+ *
+ * @module
+ */
+import { CacheBackend, isNoValue, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../api.js';
+import { systemClock, type Clock } from '../clock.js';
+import { MAX_TIMER_SECONDS, toSeconds, type Duration } from '../duration.js';
+import { ValidationError } from '../errors.js';
+import { debug } from '../log.js';
+import type { NoValue } from '../no-value.js';
+import { ProxyBackend } from '../proxy.js';
+import { describe } from '../validate.js';
+import { isNotificationTransport, type NotificationSubscription, type NotificationTransport } from './transport.js';
+import { randomUUID } from 'node:crypto';
+
+/** Options of {@link LocalTier}. */
+export interface LocalTierOptions {
+  /** Largest number of entries kept; past it the least recently used one is dropped. Default 1000. */
+  maxEntries?: number;
+  /**
+   * Largest total size in bytes of the entries kept, counted as key length plus stored bytes (for a
+   * bytes backend; for other backends, the JSON length of the payload, measured once per entry).
+   * Default: no byte bound.
+   */
+  maxBytes?: number;
+  /**
+   * Seconds (or a duration string) a local copy is served before the backend is asked again: the
+   * staleness bound when notifications are down or absent. Default 1 s; at least 1 ms.
+   */
+  ttl?: Duration;
+  /** Notifications of writes across processes (`RedisNotifications`, `Etcd3Notifications`). */
+  transport?: NotificationTransport;
+  /** The channel shared by every process of this region (required with `transport`). */
+  channel?: string;
+  /** Time source in epoch milliseconds. Default `Date.now`. */
+  clock?: Clock;
+  /** Called with each background failure (a publish or a subscription). Default: a debug line. */
+  onError?: (error: unknown, during: 'publish' | 'subscribe') => void;
+}
+
+/** Delay before trying again to subscribe after a failed attempt. */
+const SUBSCRIBE_RETRY_MS = 1000;
+
+interface Entry {
+  value: CachedValue | Buffer;
+  expiresAt: number;
+  size: number;
+}
+
+/** Counters of one tier, for tests and metrics. */
+export interface LocalTierStats {
+  /** Reads answered locally (no network). */
+  hits: number;
+  /** Reads passed to the backend. */
+  misses: number;
+  /** Keys evicted by a write or a message from another process. */
+  evictions: number;
+  /** Entries currently kept. */
+  size: number;
+  /** Bytes currently counted against `maxBytes`. */
+  bytes: number;
+}
+
+/**
+ * A bounded, short-lived in-process copy of a remote backend's entries (see the module comment).
+ * Install it first in the region's `wrap` list so it is the outermost proxy.
+ */
+export class LocalTier extends ProxyBackend {
+  /** Largest number of entries. */
+  readonly maxEntries: number;
+  /** Largest byte total, or `Infinity`. */
+  readonly maxBytes: number;
+  /** Local TTL in seconds. */
+  readonly ttl: number;
+  readonly #ttlMs: number;
+  readonly #entries = new Map<string, Entry>();
+  readonly #transport: NotificationTransport | undefined;
+  readonly #channel: string;
+  readonly #clock: Clock;
+  readonly #onError: NonNullable<LocalTierOptions['onError']>;
+  readonly #origin = randomUUID();
+  #bytes = 0;
+  // Bumped by every eviction: a read that overlaps one does not keep its (possibly older) result.
+  #epoch = 0;
+  #hits = 0;
+  #misses = 0;
+  #evictions = 0;
+  #subscription: NotificationSubscription | null = null;
+  #subscribing: Promise<void> | null = null;
+  #retry: NodeJS.Timeout | null = null;
+  #live = false;
+  #closed = false;
+
+  /** @throws {ValidationError} for a bad bound, TTL, transport or channel. */
+  constructor(options: LocalTierOptions = {}) {
+    super();
+    if (typeof options !== 'object' || options === null) throw new ValidationError(`LocalTier takes an options object { maxEntries?, maxBytes?, ttl?, transport? }; got ${describe(options)}.`);
+    this.maxEntries = positiveInteger(options.maxEntries ?? 1000, 'maxEntries');
+    this.maxBytes = options.maxBytes === undefined ? Infinity : positiveInteger(options.maxBytes, 'maxBytes');
+    this.ttl = toSeconds(options.ttl ?? 1, 'ttl', { min: 0.001, max: MAX_TIMER_SECONDS });
+    this.#ttlMs = this.ttl * 1000;
+    if (options.transport !== undefined && !isNotificationTransport(options.transport)) {
+      throw new ValidationError(`transport must be a NotificationTransport (publish, subscribe), e.g. new RedisNotifications(backend); got ${describe(options.transport)}.`);
+    }
+    this.#transport = options.transport;
+    if (this.#transport !== undefined && (typeof options.channel !== 'string' || options.channel.length === 0)) {
+      throw new ValidationError(`channel must be a non-empty string shared by every process of this region (e.g. "tier:users") when a transport is given; got ${describe(options.channel)}.`);
+    }
+    this.#channel = `_dogpile_cache:tier:${options.channel ?? ''}`;
+    this.#clock = options.clock ?? systemClock;
+    if (typeof this.#clock !== 'function') throw new ValidationError(`clock must be a function returning epoch milliseconds; got ${describe(options.clock)}.`);
+    if (options.onError !== undefined && typeof options.onError !== 'function') throw new ValidationError(`onError must be a function (error, during) => void; got ${describe(options.onError)}.`);
+    this.#onError = options.onError ?? ((error, during) => debug('local tier %s failed: %s', during, (error as Error)?.message ?? error));
+  }
+
+  /** Wraps the backend and subscribes to the transport (in the background; {@link ready} waits for it). */
+  override wrap(backend: CacheBackend): this {
+    super.wrap(backend);
+    if (this.#transport !== undefined && this.#subscribing === null) this.#subscribing = this.#subscribe(this.#transport);
+    return this;
+  }
+
+  /** Resolves once the subscription (if any) is live or failed (reported to `onError`). */
+  async ready(): Promise<void> {
+    await this.#subscribing;
+  }
+
+  /** True while the transport's subscription is live. */
+  get notified(): boolean {
+    return this.#live;
+  }
+
+  /** This tier's counters. */
+  stats(): LocalTierStats {
+    return { hits: this.#hits, misses: this.#misses, evictions: this.#evictions, size: this.#entries.size, bytes: this.#bytes };
+  }
+
+  /** Drops every local copy (the backend is untouched). */
+  clear(): void {
+    this.#entries.clear();
+    this.#bytes = 0;
+    this.#epoch++;
+  }
+
+  async #subscribe(transport: NotificationTransport): Promise<void> {
+    try {
+      const subscription = await transport.subscribe(this.#channel, {
+        message: (text) => this.#onMessage(text),
+        // Evictions published while the subscription was down were lost: nothing local can be trusted.
+        up: () => {
+          this.clear();
+          this.#live = true;
+        },
+        down: (error) => {
+          this.#live = false;
+          this.clear();
+          if (error !== undefined) this.#onError(error, 'subscribe');
+        },
+      });
+      if (this.#closed) {
+        await subscription.close().catch(() => undefined);
+        return;
+      }
+      this.#subscription = subscription;
+      // Copies kept before the subscription was live may have missed evictions.
+      this.clear();
+      this.#live = true;
+    } catch (error) {
+      this.#onError(error, 'subscribe');
+      // Without a subscription the local TTL bounds staleness; keep trying to get one.
+      if (!this.#closed) {
+        this.#retry = setTimeout(() => {
+          this.#retry = null;
+          this.#subscribing = this.#subscribe(transport);
+        }, SUBSCRIBE_RETRY_MS);
+        this.#retry.unref();
+      }
+    }
+  }
+
+  #onMessage(text: string): void {
+    let message: { o?: unknown; k?: unknown };
+    try {
+      message = JSON.parse(text) as typeof message;
+    } catch {
+      return;
+    }
+    if (message.o === this.#origin || !Array.isArray(message.k)) return;
+    for (const key of message.k) if (typeof key === 'string') this.#evict(key);
+  }
+
+  #evict(key: string): void {
+    this.#epoch++;
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
+    this.#entries.delete(key);
+    this.#bytes -= entry.size;
+    this.#evictions++;
+  }
+
+  async #evictEverywhere(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.#evict(key);
+    if (this.#transport === undefined) return;
+    await this.#transport.publish(this.#channel, JSON.stringify({ o: this.#origin, k: keys })).catch((error: unknown) => this.#onError(error, 'publish'));
+  }
+
+  /** The live local copy of `key`, or undefined (expired copies are dropped here). */
+  #lookup(key: string): Entry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.#clock()) {
+      this.#entries.delete(key);
+      this.#bytes -= entry.size;
+      return undefined;
+    }
+    // Most recently used last: Map keeps insertion order, so re-inserting moves the entry.
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  #keep(key: string, value: CachedValue | Buffer, epoch: number): void {
+    if (epoch !== this.#epoch || this.#closed) return;
+    const size = key.length + (Buffer.isBuffer(value) ? value.length : jsonSize(value));
+    if (size > this.maxBytes) return;
+    const old = this.#entries.get(key);
+    if (old !== undefined) {
+      this.#entries.delete(key);
+      this.#bytes -= old.size;
+    }
+    this.#entries.set(key, { value, expiresAt: this.#clock() + this.#ttlMs, size });
+    this.#bytes += size;
+    while (this.#entries.size > this.maxEntries || this.#bytes > this.maxBytes) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done === true) break;
+      const dropped = this.#entries.get(oldest.value) as Entry;
+      this.#entries.delete(oldest.value);
+      this.#bytes -= dropped.size;
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  override async get(key: string): Promise<BackendResult> {
+    const entry = this.#lookup(key);
+    if (entry !== undefined && !Buffer.isBuffer(entry.value)) {
+      this.#hits++;
+      return entry.value;
+    }
+    this.#misses++;
+    const epoch = this.#epoch;
+    const value = await super.get(key);
+    if (!isNoValue(value)) this.#keep(key, value, epoch);
+    return value;
+  }
+
+  override async getMulti(keys: readonly string[]): Promise<BackendResult[]> {
+    if (!Array.isArray(keys)) return super.getMulti(keys);
+    const results: (BackendResult | undefined)[] = keys.map((key) => {
+      const entry = this.#lookup(key);
+      return entry !== undefined && !Buffer.isBuffer(entry.value) ? entry.value : undefined;
+    });
+    const missing = [...new Set(keys.filter((_, i) => results[i] === undefined))];
+    this.#hits += keys.length - missing.length;
+    if (missing.length === 0) return results as BackendResult[];
+    this.#misses += missing.length;
+    const epoch = this.#epoch;
+    const fetched = await super.getMulti(missing);
+    const byKey = new Map<string, BackendResult>();
+    missing.forEach((key, i) => {
+      const value = fetched[i] as BackendResult;
+      byKey.set(key, value);
+      if (!isNoValue(value)) this.#keep(key, value, epoch);
+    });
+    return keys.map((key, i) => results[i] ?? (byKey.get(key) as BackendResult));
+  }
+
+  override async getSerialized(key: string): Promise<Buffer | NoValue> {
+    const entry = this.#lookup(key);
+    if (entry !== undefined && Buffer.isBuffer(entry.value)) {
+      this.#hits++;
+      return entry.value;
+    }
+    this.#misses++;
+    const epoch = this.#epoch;
+    const value = await super.getSerialized(key);
+    if (!isNoValue(value)) this.#keep(key, value, epoch);
+    return value;
+  }
+
+  override async getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
+    if (!Array.isArray(keys)) return super.getSerializedMulti(keys);
+    const results: (Buffer | NoValue | undefined)[] = keys.map((key) => {
+      const entry = this.#lookup(key);
+      return entry !== undefined && Buffer.isBuffer(entry.value) ? entry.value : undefined;
+    });
+    const missing = [...new Set(keys.filter((_, i) => results[i] === undefined))];
+    this.#hits += keys.length - missing.length;
+    if (missing.length === 0) return results as (Buffer | NoValue)[];
+    this.#misses += missing.length;
+    const epoch = this.#epoch;
+    const fetched = await super.getSerializedMulti(missing);
+    const byKey = new Map<string, Buffer | NoValue>();
+    missing.forEach((key, i) => {
+      const value = fetched[i] as Buffer | NoValue;
+      byKey.set(key, value);
+      if (!isNoValue(value)) this.#keep(key, value, epoch);
+    });
+    return keys.map((key, i) => results[i] ?? (byKey.get(key) as Buffer | NoValue));
+  }
+
+  // ---------------------------------------------------------------- writes: evict here, then everywhere
+
+  // The written value is not kept locally: a message about another process's later write could
+  // arrive before this write returns, and the kept copy would then be older than the backend's.
+  override async set(key: string, value: CachedValue): Promise<void> {
+    this.#evict(key);
+    await super.set(key, value);
+    await this.#evictEverywhere([key]);
+  }
+  override async setMulti(mapping: Mapping<CachedValue>): Promise<void> {
+    const keys = mappingKeys(mapping);
+    for (const key of keys) this.#evict(key);
+    await super.setMulti(mapping);
+    await this.#evictEverywhere(keys);
+  }
+  override async setSerialized(key: string, value: Buffer): Promise<void> {
+    this.#evict(key);
+    await super.setSerialized(key, value);
+    await this.#evictEverywhere([key]);
+  }
+  override async setSerializedMulti(mapping: Mapping<Buffer>): Promise<void> {
+    const keys = mappingKeys(mapping);
+    for (const key of keys) this.#evict(key);
+    await super.setSerializedMulti(mapping);
+    await this.#evictEverywhere(keys);
+  }
+  override async delete(key: string): Promise<void> {
+    this.#evict(key);
+    await super.delete(key);
+    await this.#evictEverywhere([key]);
+  }
+  override async deleteMulti(keys: readonly string[]): Promise<void> {
+    if (Array.isArray(keys)) for (const key of keys) this.#evict(key);
+    await super.deleteMulti(keys);
+    if (Array.isArray(keys)) await this.#evictEverywhere(keys);
+  }
+
+  /**
+   * The backend's mutex, wrapped so that winning it evicts the key here: the region re-reads the
+   * value after taking the lock, and that read must reach the backend (another process may have
+   * just created the value) for one creator per key to hold across processes.
+   */
+  override getMutex(key: string): CacheMutex | null {
+    const mutex = super.getMutex(key);
+    if (mutex === null) return null;
+    return {
+      acquire: async (wait?: boolean) => {
+        const acquired = await mutex.acquire(wait);
+        if (acquired) this.#evict(key);
+        return acquired;
+      },
+      release: () => mutex.release(),
+      locked: () => mutex.locked(),
+    };
+  }
+
+  /** Closes the subscription, drops every local copy, then closes the backend. Idempotent. */
+  override async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#live = false;
+      if (this.#retry !== null) clearTimeout(this.#retry);
+      await this.#subscribing;
+      await this.#subscription?.close().catch(() => undefined);
+      this.clear();
+    }
+    await super.close();
+  }
+}
+
+function positiveInteger(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new ValidationError(`${name} must be a positive whole number; got ${describe(value)}.`);
+  }
+  return value;
+}
+
+function mappingKeys<V>(mapping: Mapping<V>): string[] {
+  if (mapping instanceof Map) return [...mapping.keys()];
+  return typeof mapping === 'object' && mapping !== null ? Object.keys(mapping) : [];
+}
+
+function jsonSize(value: CachedValue): number {
+  try {
+    return JSON.stringify(value.payload)?.length ?? 0;
+  } catch {
+    // A payload JSON cannot measure (a cycle, a BigInt) still counts for its key and entry.
+    return 64;
+  }
+}

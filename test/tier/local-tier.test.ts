@@ -1,0 +1,137 @@
+/**
+ * The local tier in one process over a Dictionary backend (issue 18): bounds, TTL, eviction races,
+ * the mutex, validation. With real servers: test/backends/remote-tier.test.ts; across processes:
+ * test/locks/tier-processes.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, ValidationError, isNoValue, type CacheMutex } from '../../src/index.js';
+import { manualClock } from '../../src/clock.js';
+import { LocalTier, RedisNotifications, type NotificationTransport } from '../../src/tier/index.js';
+import { RedisBackend } from '../../src/backends/redis/index.js';
+import { CountingProxy } from './setup.js';
+
+function tierRegion(tier: LocalTier, backend: CacheBackend = new DictionaryBackend()): { region: CacheRegion; counter: CountingProxy } {
+  const counter = new CountingProxy();
+  const region = new CacheRegion().configure(backend, { wrap: [tier, counter] });
+  return { region, counter };
+}
+
+describe('LocalTier', () => {
+  it('a hit is answered locally: the backend sees one read for many gets', async () => {
+    const { region, counter } = tierRegion(new LocalTier());
+    await region.set('k', 'v');
+    const writes = counter.calls;
+    for (let i = 0; i < 50; i++) assert.equal(await region.get('k'), 'v');
+    assert.equal(counter.calls - writes, 1);
+  });
+
+  it('keeps at most maxEntries, dropping the least recently used', async () => {
+    const tier = new LocalTier({ maxEntries: 3 });
+    const { region, counter } = tierRegion(tier);
+    for (const key of ['a', 'b', 'c', 'd']) await region.set(key, key);
+    for (const key of ['a', 'b', 'c']) await region.get(key);
+    await region.get('a'); // a is now the most recent: b is the oldest
+    await region.get('d'); // evicts b
+    assert.equal(tier.stats().size, 3);
+    const before = counter.calls;
+    await region.get('a');
+    await region.get('c');
+    assert.equal(counter.calls, before, 'a and c stayed local');
+    await region.get('b');
+    assert.equal(counter.calls, before + 1, 'b was dropped');
+  });
+
+  it('serves a local copy for at most ttl, then asks the backend again', async () => {
+    const clock = manualClock();
+    const { region, counter } = tierRegion(new LocalTier({ ttl: '2s', clock }));
+    await region.set('k', 'v');
+    await region.get('k');
+    const before = counter.calls;
+    clock.advance(1999);
+    await region.get('k');
+    assert.equal(counter.calls, before);
+    clock.advance(1);
+    await region.get('k');
+    assert.equal(counter.calls, before + 1);
+  });
+
+  it('set and delete in this process evict the local copy at once', async () => {
+    const { region } = tierRegion(new LocalTier());
+    await region.set('k', 'v1');
+    assert.equal(await region.get('k'), 'v1');
+    await region.set('k', 'v2');
+    assert.equal(await region.get('k'), 'v2');
+    await region.delete('k');
+    assert.ok(isNoValue(await region.get('k')));
+  });
+
+  it('a read that overlaps an eviction does not keep its (possibly older) result', async () => {
+    // A proxy that holds reads until told: the only way to order a read around a delete exactly.
+    let release: () => void = () => undefined;
+    class SlowReads extends ProxyBackend {
+      override async get(key: string) {
+        const value = await super.get(key);
+        await new Promise<void>((resolve) => (release = resolve));
+        return value;
+      }
+    }
+    const tier = new LocalTier();
+    const backend = new DictionaryBackend();
+    const region = new CacheRegion().configure(backend, { wrap: [tier, new SlowReads()] });
+    await region.set('k', 'old');
+    const reading = region.get('k');
+    await sleep(5);
+    await tier.delete('k');
+    release();
+    assert.equal(await reading, 'old');
+    assert.equal(tier.stats().size, 0, 'the overlapping read was not kept');
+  });
+
+  it('winning the backend mutex evicts the key locally, so the re-read after the lock reaches the backend', async () => {
+    let locked = false;
+    const mutex: CacheMutex = {
+      acquire: async () => ((locked = true), true),
+      release: async () => void (locked = false),
+      locked: async () => locked,
+    };
+    class WithMutex extends ProxyBackend {
+      override getMutex(): CacheMutex {
+        return mutex;
+      }
+    }
+    const tier = new LocalTier();
+    const region = new CacheRegion().configure(new DictionaryBackend(), { wrap: [tier, new WithMutex()] });
+    await region.set('k', 'v');
+    await region.get('k');
+    assert.equal(tier.stats().size, 1);
+    const wrapped = tier.getMutex('k') as CacheMutex;
+    assert.equal(await wrapped.acquire(false), true);
+    assert.equal(tier.stats().size, 0);
+    await wrapped.release();
+    assert.equal(locked, false);
+  });
+
+  it('getMulti mixes local hits and one backend call for the rest, aligned with the keys', async () => {
+    const { region, counter } = tierRegion(new LocalTier());
+    await region.setMulti({ a: 1, b: 2, c: 3 });
+    await region.get('a');
+    const before = counter.calls;
+    const values = await region.getMulti(['a', 'b', 'x', 'a', 'c']);
+    assert.deepEqual(values.map((v) => (isNoValue(v) ? null : v)), [1, 2, null, 1, 3]);
+    assert.equal(counter.calls, before + 1);
+  });
+
+  it('rejects bad options with a ValidationError naming the option', () => {
+    assert.throws(() => new LocalTier({ maxEntries: 0 }), (e: unknown) => e instanceof ValidationError && /maxEntries/.test(e.message));
+    assert.throws(() => new LocalTier({ maxBytes: 1.5 }), (e: unknown) => e instanceof ValidationError && /maxBytes/.test(e.message));
+    assert.throws(() => new LocalTier({ ttl: 'soon' }), (e: unknown) => e instanceof ValidationError && /ttl/.test(e.message));
+    assert.throws(() => new LocalTier({ ttl: 0 }), (e: unknown) => e instanceof ValidationError && /ttl/.test(e.message));
+    assert.throws(() => new LocalTier({ transport: {} as NotificationTransport }), (e: unknown) => e instanceof ValidationError && /transport/.test(e.message));
+    const transport = new RedisNotifications(new RedisBackend({ url: 'redis://localhost:1' }));
+    assert.throws(() => new LocalTier({ transport }), (e: unknown) => e instanceof ValidationError && /channel/.test(e.message));
+    assert.throws(() => new RedisNotifications({} as RedisBackend), (e: unknown) => e instanceof ValidationError && /RedisNotifications/.test(e.message));
+  });
+});
+
