@@ -8,6 +8,7 @@
 import {
   CacheBackend,
   VALUE_VERSION,
+  entryTtl,
   makeCachedValue,
   type BackendArguments,
   type BackendClass,
@@ -18,7 +19,7 @@ import {
 import { DeferredBackend } from './backends/deferred.js';
 import { systemClock, type Clock } from './clock.js';
 import { coerceStringConf, isTruthyConf } from './config.js';
-import { MAX_TIMER_SECONDS, toSeconds, type Duration } from './duration.js';
+import { MAX_TIMER_SECONDS, toSeconds, warnIfLooksLikeMilliseconds, type Duration } from './duration.js';
 import {
   ConfigurationError,
   CreatorTimeoutError,
@@ -28,6 +29,7 @@ import {
   RegionNotConfiguredError,
   ReentrantCreateError,
   SerializationError,
+  UnsupportedOperationError,
   ValidationError,
   ValueTooLargeError,
   isDogpileCacheError,
@@ -147,10 +149,25 @@ export interface GetOptions {
   ignoreExpiration?: boolean;
 }
 
+/** Options of `set` and `setMulti`. */
+export interface SetOptions {
+  /**
+   * This entry's own time to live (seconds, or a duration string like `"10m"`), stored in its metadata:
+   * `get`, `has` and `getOrCreate` treat the entry as expired once it is older than this, whatever the
+   * region's or the read's expiration time. Default: none (the read's expiration time applies).
+   */
+  expirationTime?: Duration | null;
+}
+
 /** Options of `getOrCreate` and `getOrCreateMulti`. */
 export interface GetOrCreateOptions<T = unknown> {
   /** Overrides the region's expiration time for this call only (not stored with the value). */
   expirationTime?: Duration | null;
+  /**
+   * The created value's own time to live (seconds or a duration string), stored with it as `set`'s
+   * `expirationTime` is. `expirationTime` above stays a read-side override, as in dogpile.
+   */
+  entryExpirationTime?: Duration | null;
   /** Decides whether a created value is stored; a rejected value is still returned. */
   shouldCacheFn?: (value: T) => boolean;
   /** Stops waiting (for the lock or the creator) and rejects with the signal's reason. */
@@ -185,6 +202,8 @@ interface GetOrCreateCall<T> {
   backendKey: string;
   creator: () => T | Promise<T>;
   expiration: number | null;
+  /** The created value's own TTL in seconds (`entryExpirationTime`), or null. */
+  ttl: number | null;
   initial: Timed<T>;
   /** The value read, when it is usable as a stale value (for the creator timeout and grace period). */
   stale: CachedValue | undefined;
@@ -358,6 +377,7 @@ export class CacheRegion {
       options.expirationTime === undefined || options.expirationTime === null
         ? null
         : toSeconds(options.expirationTime, 'expirationTime', { allowMinusOne: true });
+    if (expirationTime !== null) warnIfLooksLikeMilliseconds(options.expirationTime, 'expirationTime');
     let instance: CacheBackend;
     if (backend instanceof CacheBackend) instance = backend;
     else if (isBackendClass(backend)) instance = construct(backend);
@@ -522,10 +542,12 @@ export class CacheRegion {
     return options.ignoreExpiration === true ? undefined : expiration;
   }
 
-  #unexpired(value: CachedValue | NoValue, expiration: number | null | undefined): CachedValue | NoValue {
-    if (isNoValue(value) || expiration === undefined) return value;
+  #unexpired(value: CachedValue | NoValue, readExpiration: number | null | undefined): CachedValue | NoValue {
+    if (isNoValue(value) || readExpiration === undefined) return value;
     const createdAt = value.metadata.ct;
     if (!(createdAt <= this.#horizon || this.#plausible(createdAt))) return NO_VALUE;
+    // The entry's own TTL replaces the read's expiration time (an entry without one pays one property read).
+    const expiration = value.metadata.ttl === undefined ? readExpiration : (entryTtl(value.metadata) ?? readExpiration);
     // dogpile treats -1 as "always expired" in get() (a bug: it means "never" everywhere else).
     if (expiration !== null && expiration !== -1 && this.#clock() / 1000 - createdAt > expiration) return NO_VALUE;
     if (this.regionInvalidator.isInvalidated(createdAt)) return NO_VALUE;
@@ -534,17 +556,54 @@ export class CacheRegion {
 
   // ---------------------------------------------------------------- writes
 
-  /** Stores `value` under `key`, created now. */
-  async set(key: string, value: unknown): Promise<void> {
-    await this.#store().write(this.#backendKey(key), makeCachedValue(value, this.#clock()));
+  /**
+   * Stores `value` under `key`, created now; with `expirationTime`, the entry expires after that long
+   * whatever the region's expiration time (see {@link SetOptions}).
+   * @throws {ValidationError} for an `expirationTime` that is not a positive duration.
+   */
+  async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
+    const backendKey = this.#backendKey(key);
+    const ttl = options === undefined ? null : entryTtlOption(options.expirationTime, 'expirationTime');
+    await this.#store().write(backendKey, makeCachedValue(value, this.#clock(), ttl));
   }
 
-  /** Stores every entry of `mapping` with one shared creation time; never mutates `mapping`. */
-  async setMulti(mapping: Mapping<unknown>): Promise<void> {
+  /** Stores every entry of `mapping` with one shared creation time (and `options` as in `set`); never mutates `mapping`. */
+  async setMulti(mapping: Mapping<unknown>, options?: SetOptions): Promise<void> {
+    const ttl = options === undefined ? null : entryTtlOption(options.expirationTime, 'expirationTime');
     const entries = mappingEntries(mapping);
     if (entries.length === 0) return;
     const now = this.#clock();
-    await this.#store().writeMulti(new Map(entries.map(([key, value]) => [this.#backendKey(key), makeCachedValue(value, now)])));
+    await this.#store().writeMulti(new Map(entries.map(([key, value]) => [this.#backendKey(key), makeCachedValue(value, now, ttl)])));
+  }
+
+  /**
+   * True when `get(key, options)` would return a value: it applies expiration, the entry's own TTL and
+   * invalidation exactly as `get` does, but counts no hit or miss and emits no event (it is a probe).
+   */
+  async has(key: string, options?: GetOptions): Promise<boolean> {
+    const backendKey = this.#backendKey(key);
+    const expiration = this.#readExpiration(options);
+    const readSync = this.#readSync;
+    return !isNoValue(this.#unexpired(readSync !== null ? readSync(backendKey) : await this.#store().read(backendKey), expiration));
+  }
+
+  /**
+   * Removes every entry of this region's backend, and only those (the backend's own map, key prefix
+   * or collection), through the backend's declared `clear` (see `CacheBackend.clear`).
+   * @throws {UnsupportedOperationError} when the backend has no way to remove only its own entries;
+   *   the message says what to use instead.
+   */
+  async clear(): Promise<void> {
+    const backend = this.backend;
+    // A proxy forwards only the contract's required calls; clear belongs to the store under the proxies.
+    const target = backend.clear !== undefined ? backend : this.actualBackend;
+    if (target.clear === undefined) {
+      throw new UnsupportedOperationError(
+        `region.clear() is not supported by the ${target.constructor.name} backend: it cannot remove only this region's entries ` +
+          '(see its guide). Use region.invalidate() to make every entry a miss, or deleteMulti(keys) for known keys.',
+      );
+    }
+    await this.#guard('clear', async () => target.clear?.(), undefined);
   }
 
   /** Removes `key`; absent keys are fine. */
@@ -579,6 +638,7 @@ export class CacheRegion {
     const backendKey = this.#backendKey(key);
     if (typeof creator !== 'function') throw new ValidationError(`creator must be a function returning the value; got ${describe(creator)}.`);
     const expiration = this.#createExpiration(options?.expirationTime);
+    const ttl = options?.entryExpirationTime === undefined ? null : entryTtlOption(options.entryExpirationTime, 'entryExpirationTime');
     // Checked before the read, so a bad option fails on a hit too.
     const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const readSync = this.#readSync;
@@ -586,9 +646,10 @@ export class CacheRegion {
     // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock at most once.
     if (!isNoValue(value) && value.metadata.v === VALUE_VERSION) {
       const createdAt = value.metadata.ct;
+      const own = value.metadata.ttl === undefined ? expiration : (entryTtl(value.metadata) ?? expiration);
       if (
         (createdAt <= this.#horizon || this.#plausible(createdAt)) &&
-        (expiration === null || this.#clock() / 1000 - createdAt <= expiration) &&
+        (own === null || this.#clock() / 1000 - createdAt <= own) &&
         !this.regionInvalidator.isInvalidated(createdAt)
       ) {
         this.#hit(key);
@@ -597,7 +658,7 @@ export class CacheRegion {
     }
     const initial = this.#timed<T>(value, expiration);
     const stale = initial === NEED_REGENERATION ? undefined : (value as CachedValue);
-    return this.#lockedGetOrCreate({ key, backendKey, creator, expiration, initial, stale, timeoutMs, options });
+    return this.#lockedGetOrCreate({ key, backendKey, creator, expiration, ttl, initial, stale, timeoutMs, options });
   }
 
   /**
@@ -680,7 +741,7 @@ export class CacheRegion {
   }
 
   async #runDogpileLock<T>(call: GetOrCreateCall<T>, mutex: CacheMutex): Promise<{ payload: T; cached: boolean }> {
-    const { key, backendKey, creator, expiration, initial, stale, timeoutMs, options } = call;
+    const { key, backendKey, creator, expiration, ttl, initial, stale, timeoutMs, options } = call;
     this.#miss(key);
     const shouldCacheFn = options?.shouldCacheFn;
     const signal = options?.signal;
@@ -704,14 +765,14 @@ export class CacheRegion {
             cached = false;
             return [fallback.payload as T, fallback.metadata.ct] as const;
           }
-          const value = makeCachedValue(payload, this.#clock());
+          const value = makeCachedValue(payload, this.#clock(), ttl);
           if (expiration === null && this.regionInvalidator.wasSoftInvalidated()) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
           if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#store().write(backendKey, value);
           else cached = false;
           return [payload, value.metadata.ct] as const;
         },
         asyncCreator:
-          this.#asyncRunner === undefined ? undefined : (held) => this.#regenerateInBackground(key, backendKey, creator, shouldCacheFn, held),
+          this.#asyncRunner === undefined ? undefined : (held) => this.#regenerateInBackground(key, backendKey, creator, shouldCacheFn, ttl, held),
         signal,
         onWait: () => this.#stats.lockWaits++,
         onStale: () => this.#stale(key),
@@ -759,6 +820,7 @@ export class CacheRegion {
     if (typeof creator !== 'function') throw new ValidationError(`creator must be a function of the keys to create; got ${describe(creator)}.`);
     if (keys.length === 0) return [];
     const expiration = this.#createExpiration(options.expirationTime);
+    const ttl = options.entryExpirationTime === undefined ? null : entryTtlOption(options.entryExpirationTime, 'entryExpirationTime');
     const { shouldCacheFn, signal } = options;
     const timeoutMs = options.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const uniqueKeys = [...new Set(keys)].sort();
@@ -840,7 +902,7 @@ export class CacheRegion {
         const now = this.#clock();
         const toStore = new Map<string, CachedValue>();
         keysToCreate.forEach((key, i) => {
-          const value = makeCachedValue(created[i] as T, now);
+          const value = makeCachedValue(created[i] as T, now, ttl);
           values.set(key, value);
           if (shouldCacheFn === undefined || shouldCacheFn(value.payload)) toStore.set(backendKeyOf.get(key) as string, value);
         });
@@ -883,7 +945,16 @@ export class CacheRegion {
     // A corrupt creation time (not a number, or far ahead of now) is a miss, never a value forever fresh.
     if (!(createdAt <= this.#horizon || this.#plausible(createdAt))) return NEED_REGENERATION;
     if (this.regionInvalidator.isHardInvalidated(createdAt)) return NEED_REGENERATION;
-    if (this.regionInvalidator.isSoftInvalidated(createdAt)) {
+    const ttl = value.metadata.ttl === undefined ? undefined : entryTtl(value.metadata);
+    if (ttl !== undefined) {
+      // The lock judges freshness by the call's expiration time: shift the creation time so that the
+      // entry goes stale at its own TTL. With no expiration time the lock never calls a value stale, so
+      // an entry past its TTL is a plain miss.
+      if (expiration === null) {
+        if (this.#clock() / 1000 - createdAt > ttl) return NEED_REGENERATION;
+      } else createdAt += ttl - expiration;
+    }
+    if (this.regionInvalidator.isSoftInvalidated(value.metadata.ct)) {
       if (expiration === null) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
       createdAt = this.#clock() / 1000 - expiration - 0.0001; // forces "expired": served stale while regenerating
     }
@@ -918,6 +989,7 @@ export class CacheRegion {
     backendKey: string,
     creator: () => T | Promise<T>,
     shouldCacheFn: ((value: T) => boolean) | undefined,
+    ttl: number | null,
     mutex: CacheMutex,
   ): void {
     const runner = this.#asyncRunner;
@@ -934,7 +1006,7 @@ export class CacheRegion {
     void (async () => {
       try {
         const payload = await this.#runCreator([key], [backendKey], creator, undefined, this.#creatorTimeoutMs);
-        if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#store().write(backendKey, makeCachedValue(payload, this.#clock()));
+        if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#store().write(backendKey, makeCachedValue(payload, this.#clock(), ttl));
       } catch (error) {
         report(error);
       } finally {
@@ -1145,6 +1217,14 @@ function releaseOnce(mutex: CacheMutex): CacheMutex {
 
 function notConfigured(): never {
   throw new RegionNotConfiguredError('No backend is configured on this region; call region.configure(...) first.');
+}
+
+/** An entry TTL option (`set`'s `expirationTime`, `entryExpirationTime`) in seconds; null when unset. */
+function entryTtlOption(value: Duration | null | undefined, name: string): number | null {
+  if (value === undefined || value === null) return null;
+  const seconds = toSeconds(value, name, { min: 0.001 });
+  warnIfLooksLikeMilliseconds(value, name);
+  return seconds;
 }
 
 /** Creates a {@link CacheRegion} (dogpile's `make_region`). */

@@ -197,7 +197,7 @@ export class DictionaryBackend extends CacheBackend {
   }
 
   /** Removes every entry. */
-  clear(): void {
+  override clear(): void {
     this.#entries.clear();
     this.#evictCursor = this.#sweepCursor = this.#sweepFront = undefined;
   }
