@@ -8,7 +8,7 @@
 import { BytesBackend, NO_VALUE, type BackendArguments, type BackendResult, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
 import { BackendUnavailableError, SerializationError, ValidationError, ValueTooLargeError } from '../../errors.js';
 import { debug } from '../../log.js';
-import { parseSerialized } from '../../serializers.js';
+import { entryTtlOfSerialized, parseSerialized, serverTtlSeconds } from '../../serializers.js';
 import { MEMCACHED_MAX_KEY_BYTES } from '../../keys.js';
 import { assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
 import { isNoAnswer, type Connection } from './connection.js';
@@ -167,7 +167,7 @@ export class PooledMemcachedBackend extends BytesBackend {
   async setSerialized(key: string, value: Buffer): Promise<void> {
     this.#checkKey(key);
     this.#checkValue(key, value);
-    const exptime = this.#exptime();
+    const exptime = this.#exptime(entryTtlOfSerialized(value));
     await this.#run(key, (c) => c.store(Opcode.SET, key, value, exptime));
   }
 
@@ -179,9 +179,19 @@ export class PooledMemcachedBackend extends BytesBackend {
       values.set(key, value);
     }
     if (values.size === 0) return;
-    const exptime = this.#exptime();
-    await this.#each([...values.keys()], (c, group) =>
-      c.storeBatch(group.map((key) => [key, values.get(key) as Uint8Array] as const), exptime),
+    // One batch per exptime: entries with their own TTL (a region's setMulti gives them all the same one)
+    // get a matching server TTL.
+    const byExptime = new Map<number, string[]>();
+    for (const [key, value] of values) {
+      const exptime = this.#exptime(entryTtlOfSerialized(Buffer.from(value.buffer, value.byteOffset, value.byteLength)));
+      const keys = byExptime.get(exptime);
+      if (keys === undefined) byExptime.set(exptime, [key]);
+      else keys.push(key);
+    }
+    await Promise.all(
+      [...byExptime].map(([exptime, keys]) =>
+        this.#each(keys, (c, group) => c.storeBatch(group.map((key) => [key, values.get(key) as Uint8Array] as const), exptime)),
+      ),
     );
   }
 
@@ -266,9 +276,9 @@ export class PooledMemcachedBackend extends BytesBackend {
     }
   }
 
-  /** memcached's exptime for `memcached_expire_time`, now. */
-  #exptime(): number {
-    const seconds = this.#settings.expireSeconds;
+  /** memcached's exptime for `memcached_expire_time` or the entry's own TTL (see `serverTtlSeconds`), now. */
+  #exptime(entryTtl?: number): number {
+    const seconds = serverTtlSeconds(this.#settings.expireSeconds, entryTtl);
     return seconds <= MAX_RELATIVE_EXPTIME ? toExptime(seconds, 0) : toExptime(seconds, Date.now());
   }
 
