@@ -231,6 +231,14 @@ export class MongoBackend extends CacheBackend {
   }
 
   /**
+   * Removes every entry of `cache_collection` (one `deleteMany`); the lock collection is left alone.
+   * A collection shared by several regions is cleared for all of them: give each region its own.
+   */
+  override async clear(): Promise<void> {
+    await this.#run('clear', [], ({ cache }) => cache.deleteMany({}, this.#settings.writeOptions));
+  }
+
+  /**
    * With `distributed_lock: true`, a lock document in `<cache_collection>_locks` that holds across
    * processes and machines (see `MongoMutex`); otherwise `null`, and the region uses its in-process
    * lock (dogpile's default for memcached, kept here).
