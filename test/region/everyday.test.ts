@@ -1,0 +1,148 @@
+/**
+ * Issue 22 in memory: duration helpers and the "looks like milliseconds" warning, clear() through a
+ * proxy and on a backend without it, the metadata bytes of an entry with its own TTL. The per-backend
+ * behaviour of has/TTL/clear is in the region conformance suite (src/testing/region-conformance.ts).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  CacheBackend,
+  CacheRegion,
+  DictionaryBackend,
+  MILLISECONDS_WARNING_CODE,
+  NO_VALUE,
+  ProxyBackend,
+  UnsupportedOperationError,
+  ValidationError,
+  buildSerialized,
+  jsonSerializer,
+  looksLikeMilliseconds,
+  makeCachedValue,
+  manualClock,
+  ms,
+  parseSerialized,
+  seconds,
+  toMilliseconds,
+  type BackendResult,
+  type CachedValue,
+} from '../../src/index.js';
+import { entryTtlOfSerialized, serverTtlSeconds } from '../../src/serializers.js';
+
+describe('duration helpers', () => {
+  it('ms() turns milliseconds into a duration string the library reads as such', () => {
+    assert.equal(ms(600_000), '600000ms');
+    assert.equal(ms('10m'), '10m');
+    const region = new CacheRegion().configure('oslo_cache.dict', { expirationTime: ms(600_000) });
+    assert.equal(region.expirationTime, 600);
+    for (const bad of [-1, Number.NaN, Infinity, 'ten minutes']) assert.throws(() => ms(bad as number), ValidationError);
+  });
+
+  it('seconds() and toMilliseconds() convert and check', () => {
+    assert.equal(seconds(600), 600);
+    assert.equal(seconds('10m'), 600);
+    assert.equal(toMilliseconds('10m'), 600_000);
+    assert.equal(toMilliseconds(1.5), 1500);
+    assert.throws(() => seconds(-5), (e: Error) => e instanceof ValidationError && /seconds\(value\)/.test(e.message));
+  });
+
+  it('looksLikeMilliseconds: 30 days or more and a multiple of 1,000', () => {
+    assert.equal(looksLikeMilliseconds(3_600_000), true);
+    assert.equal(looksLikeMilliseconds(2_592_000), true, '30 days exactly');
+    assert.equal(looksLikeMilliseconds(600_000), false, 'under 30 days: a plausible number of seconds');
+    assert.equal(looksLikeMilliseconds(2_592_001), false);
+    assert.equal(looksLikeMilliseconds('3600000'), false, 'strings say their unit');
+  });
+
+  it('a bare expiration that looks like milliseconds warns once per process; the value is still seconds', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      if ((warning as { code?: string }).code === MILLISECONDS_WARNING_CODE) warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      const region = new CacheRegion().configure('oslo_cache.dict', { expirationTime: 3_600_000 });
+      assert.equal(region.expirationTime, 3_600_000);
+      await region.set('k', 'v', { expirationTime: 7_200_000 });
+      new CacheRegion().configure('oslo_cache.dict', { expirationTime: '3600000s' });
+      // process warnings are delivered on a later tick
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(warnings.length, 1, 'once');
+      assert.match(warnings[0]?.message ?? '', /expirationTime 3600000 is read as seconds \(41\.7 days\).*ms\(3600000\)/);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
+
+/** A store of values with no clear(): what a third-party backend that cannot clear looks like. */
+class NoClearBackend extends CacheBackend {
+  readonly #map = new Map<string, CachedValue>();
+  async get(key: string): Promise<BackendResult> {
+    return this.#map.get(key) ?? NO_VALUE;
+  }
+  async getMulti(keys: readonly string[]): Promise<BackendResult[]> {
+    return keys.map((key) => this.#map.get(key) ?? NO_VALUE);
+  }
+  async set(key: string, value: CachedValue): Promise<void> {
+    this.#map.set(key, value);
+  }
+  async setMulti(): Promise<void> {}
+  async delete(key: string): Promise<void> {
+    this.#map.delete(key);
+  }
+  async deleteMulti(): Promise<void> {}
+}
+
+describe('region.clear()', () => {
+  it('reaches the backend under proxies', async () => {
+    const region = new CacheRegion().configure(new DictionaryBackend(), { wrap: [ProxyBackend] });
+    await region.set('a', 1);
+    await region.clear();
+    assert.equal(await region.get('a'), NO_VALUE);
+  });
+
+  it('on a backend that declares no clear: UnsupportedOperationError naming the backend and the alternative; nothing removed', async () => {
+    const region = new CacheRegion().configure(new NoClearBackend());
+    await region.set('a', 1);
+    await assert.rejects(region.clear(), (e: Error) => e instanceof UnsupportedOperationError && /NoClearBackend/.test(e.message) && /invalidate\(\)/.test(e.message));
+    assert.equal(await region.get('a'), 1);
+  });
+
+  it('the memcached and Redis backends declare no clear (no prefix delete without touching other users)', async () => {
+    const { PooledMemcachedBackend } = await import('../../src/backends/memcached/index.js');
+    const { RedisBackend } = await import('../../src/backends/redis/index.js');
+    assert.equal(new PooledMemcachedBackend({ url: '127.0.0.1:1' }).clear, undefined);
+    assert.equal(new RedisBackend({ url: 'redis://127.0.0.1:1' }).clear, undefined);
+  });
+});
+
+describe('entry TTL metadata', () => {
+  it('an entry without its own TTL keeps dogpile\'s exact bytes; one with it adds "ttl" after ct and v', () => {
+    const plain = buildSerialized(makeCachedValue('v', 1_700_000_000_500), jsonSerializer).toString('latin1');
+    assert.equal(plain, '{"ct": 1700000000.5, "v": 2}|"v"');
+    const bytes = buildSerialized(makeCachedValue('v', 1_700_000_000_500, 90), jsonSerializer);
+    assert.equal(bytes.toString('latin1'), '{"ct": 1700000000.5, "v": 2, "ttl": 90}|"v"');
+    assert.equal(entryTtlOfSerialized(bytes), 90);
+    assert.equal(entryTtlOfSerialized(Buffer.from(plain, 'latin1')), undefined);
+    assert.equal(entryTtlOfSerialized(Buffer.from('{"ct": 1, "v": 2}|"ttl": 5}', 'latin1')), undefined, 'a payload that looks like the field is not read');
+    assert.deepEqual(parseSerialized(bytes, jsonSerializer), { payload: 'v', metadata: { ct: 1_700_000_000.5, v: 2, ttl: 90 } });
+  });
+
+  it('serverTtlSeconds: the entry TTL alone, or the longer of the two', () => {
+    assert.equal(serverTtlSeconds(0, undefined), 0);
+    assert.equal(serverTtlSeconds(0, 60), 60);
+    assert.equal(serverTtlSeconds(600, 60), 600);
+    assert.equal(serverTtlSeconds(600, 3600), 3600);
+  });
+
+  it('a corrupt stored ttl (not a positive number) falls back to the region expiration', async () => {
+    const clock = manualClock();
+    const backend = new DictionaryBackend();
+    const region = new CacheRegion({ clock }).configure(backend, { expirationTime: 60 });
+    await backend.set('k', { payload: 'v', metadata: { ct: clock() / 1000, v: 2, ttl: Number.NaN } });
+    assert.equal(await region.get('k'), 'v');
+    clock.advance(61_000);
+    assert.equal(await region.get('k'), NO_VALUE);
+    assert.equal(await region.getOrCreate('k', () => 'new'), 'new');
+  });
+});
