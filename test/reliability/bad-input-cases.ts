@@ -273,7 +273,11 @@ export async function renderTable(): Promise<string> {
     'Generated from the cases in `test/reliability/bad-input-cases.ts`, each asserted by',
     '`test/reliability/bad-input.test.ts` (which also fails when this section is out of date). Regenerate with',
     '`node scripts/bad-input-table.mjs`. "accepted" means the call succeeds.',
-  ];
+    // issue 22: an entry's own TTL
+  { group: 'Durations', input: '`0`', call: 'region.set("k", v, { expirationTime: 0 })', expect: 'ValidationError', run: () => withRegion(dictionary(), (r) => r.set('k', 1, { expirationTime: 0 })) },
+  { group: 'Durations', input: '`"soon"`', call: 'region.setMulti(mapping, { expirationTime: "soon" })', expect: 'ValidationError', run: () => withRegion(dictionary(), (r) => r.setMulti({ k: 1 }, { expirationTime: 'soon' })) },
+  { group: 'Durations', input: '`-1`', call: 'region.getOrCreate("k", fn, { entryExpirationTime: -1 })', expect: 'ValidationError', run: () => withRegion(dictionary(), (r) => r.getOrCreate('k', () => 1, { entryExpirationTime: -1 })) },
+];
   for (const group of ['Keys', 'Values', 'Durations', 'Arguments'] as const) {
     lines.push('', `### ${group}`, '', '| input | call | error | message |', '|---|---|---|---|');
     for (const c of CASES.filter((x) => x.group === group)) {
