@@ -58,10 +58,11 @@ describe('Redis: the server TTL follows the entry TTL', () => {
   });
 });
 
-describe('memcached: the server TTL follows the entry TTL', () => {
+describe('memcached (servers given as memcached:// URLs): the server TTL follows the entry TTL', () => {
   let region: CacheRegion;
   before(() => {
-    region = new CacheRegion().configure('oslo_cache.memcache_pool', { expirationTime: 600, arguments: { url: memcachedServers() } });
+    // memcached://host:port URLs (issue 22 item 8) are accepted: this suite uses them against the real servers.
+    region = new CacheRegion().configure('oslo_cache.memcache_pool', { expirationTime: 600, arguments: { url: memcachedServers().map((s) => `memcached://${s}`) } });
   });
   after(() => region.close());
 

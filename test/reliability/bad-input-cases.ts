@@ -239,6 +239,14 @@ export const CASES: BadInputCase[] = [
   { group: 'Durations', input: '`1e12` (over 10 years)', call: 'new PooledMemcachedBackend({ url, memcached_expire_time: 1e12 })', expect: 'ValidationError', run: async () => memcached({ memcached_expire_time: 1e12 }).close() },
   { group: 'Durations', input: '`"11000d"` (over 10 years)', call: 'new PooledMemcachedBackend({ url, lock_timeout: "11000d" })', expect: 'ValidationError', run: async () => memcached({ lock_timeout: '11000d' }).close() },
   { group: 'Keys', input: '`"_lockfoo"` (the lock items\' reserved prefix)', call: 'memcachedBackend.set("_lockfoo", v)', expect: 'ValidationError', note: 'through a region the default key mangler hashes it instead', run: () => withBackend(memcached(), (b) => b.set('_lockfoo', makeCachedValue(1))) },
+  // issue 22: an entry's own TTL
+  { group: 'Durations', input: '`0`', call: 'region.set("k", v, { expirationTime: 0 })', expect: 'ValidationError', run: () => withRegion(dictionary(), (r) => r.set('k', 1, { expirationTime: 0 })) },
+  { group: 'Durations', input: '`"soon"`', call: 'region.setMulti(mapping, { expirationTime: "soon" })', expect: 'ValidationError', run: () => withRegion(dictionary(), (r) => r.setMulti({ k: 1 }, { expirationTime: 'soon' })) },
+  { group: 'Durations', input: '`-1`', call: 'region.getOrCreate("k", fn, { entryExpirationTime: -1 })', expect: 'ValidationError', run: () => withRegion(dictionary(), (r) => r.getOrCreate('k', () => 1, { entryExpirationTime: -1 })) },
+  // issue 22 item 8: memcached://host:port
+  { group: 'Arguments', input: '`"memcached://127.0.0.1:1"`', call: 'new PooledMemcachedBackend({ url })', expect: 'accepted', note: 'the scheme is removed: the server is 127.0.0.1:1', run: async () => new PooledMemcachedBackend({ url: `memcached://${NOWHERE}` }).close() },
+  { group: 'Arguments', input: '`"redis://127.0.0.1:1"`', call: 'new PooledMemcachedBackend({ url })', expect: 'ValidationError', run: async () => new PooledMemcachedBackend({ url: `redis://${NOWHERE}` }).close() },
+  { group: 'Arguments', input: '`"memcached://u:pl4nted-s3cret@127.0.0.1:1"`', call: 'new PooledMemcachedBackend({ url })', expect: 'ValidationError', run: async () => new PooledMemcachedBackend({ url: `memcached://u:pl4nted-s3cret@${NOWHERE}` }).close() },
 ];
 
 /** What a case did: the error class name (or "accepted") and the message. */
@@ -273,11 +281,7 @@ export async function renderTable(): Promise<string> {
     'Generated from the cases in `test/reliability/bad-input-cases.ts`, each asserted by',
     '`test/reliability/bad-input.test.ts` (which also fails when this section is out of date). Regenerate with',
     '`node scripts/bad-input-table.mjs`. "accepted" means the call succeeds.',
-    // issue 22: an entry's own TTL
-  { group: 'Durations', input: '`0`', call: 'region.set("k", v, { expirationTime: 0 })', expect: 'ValidationError', run: () => withRegion(dictionary(), (r) => r.set('k', 1, { expirationTime: 0 })) },
-  { group: 'Durations', input: '`"soon"`', call: 'region.setMulti(mapping, { expirationTime: "soon" })', expect: 'ValidationError', run: () => withRegion(dictionary(), (r) => r.setMulti({ k: 1 }, { expirationTime: 'soon' })) },
-  { group: 'Durations', input: '`-1`', call: 'region.getOrCreate("k", fn, { entryExpirationTime: -1 })', expect: 'ValidationError', run: () => withRegion(dictionary(), (r) => r.getOrCreate('k', () => 1, { entryExpirationTime: -1 })) },
-];
+  ];
   for (const group of ['Keys', 'Values', 'Durations', 'Arguments'] as const) {
     lines.push('', `### ${group}`, '', '| input | call | error | message |', '|---|---|---|---|');
     for (const c of CASES.filter((x) => x.group === group)) {

@@ -20,6 +20,7 @@ import { PROBE_INTERVAL_MS } from './breaker.js';
 import { ServerPool, isNeverSent, type ServerPoolStats } from './pool.js';
 import { ITEM_OVERHEAD_BYTES, MAX_RELATIVE_EXPTIME, Opcode, toExptime } from './protocol.js';
 import { HashRing } from './ring.js';
+import { withoutUrlSchemes } from './url-scheme.js';
 
 // Spaces and control characters end a key in memcached's text protocol, so text-protocol clients
 // (python-memcached, oslo) could never address such an item.
@@ -105,7 +106,8 @@ export class PooledMemcachedBackend extends BytesBackend {
    */
   constructor(args: PooledMemcachedBackendArguments | BackendArguments = {}) {
     super();
-    this.#settings = readSettings(args as BackendArguments);
+    // memcached://host:port is accepted (the scheme removed) before oslo's host:port parser sees it.
+    this.#settings = readSettings(withoutUrlSchemes(args as BackendArguments));
     if (this.#settings.distributedLock && this.#settings.lockTimeoutSeconds === 0) warnLockWithoutTimeout();
     this.#ring = new HashRing(this.#settings.servers.map((server) => server.name));
     this.#lockStore = {
