@@ -27,6 +27,8 @@ export interface CachedValueMetadata {
    * and `v` and ignores it (it then applies its own region's expiration time).
    */
   ttl?: number;
+  /** The entry's tags (`set(key, value, { tags })`), for `region.invalidateTags`. Absent when it has none. */
+  tags?: string[];
 }
 
 /** What a region stores in a backend: the payload and when it was created. */
@@ -46,10 +48,12 @@ export type Mapping<V> = ReadonlyMap<string, V> | Readonly<Record<string, V>>;
  * {@link systemClock}, sub-millisecond). `ct` is stored as float epoch seconds, as Python's `time.time()`.
  * `ttl` (seconds) is the entry's own time to live ({@link CachedValueMetadata.ttl}); omitted when null.
  */
-export function makeCachedValue<T>(payload: T, createdAt: number = systemClock(), ttl: number | null = null): CachedValue<T> {
-  return ttl === null
-    ? { payload, metadata: { ct: createdAt / 1000, v: VALUE_VERSION } }
-    : { payload, metadata: { ct: createdAt / 1000, v: VALUE_VERSION, ttl } };
+export function makeCachedValue<T>(payload: T, createdAt: number = systemClock(), ttl: number | null = null, tags?: string[]): CachedValue<T> {
+  if (ttl === null && tags === undefined) return { payload, metadata: { ct: createdAt / 1000, v: VALUE_VERSION } };
+  const metadata: CachedValueMetadata = { ct: createdAt / 1000, v: VALUE_VERSION };
+  if (ttl !== null) metadata.ttl = ttl;
+  if (tags !== undefined) metadata.tags = tags;
+  return { payload, metadata };
 }
 
 /**

@@ -54,6 +54,7 @@ export { ArgumentReader } from './arguments.js';
 export { DictionaryBackend, type DictionaryBackendArguments } from './backends/dictionary.js';
 export { NullBackend } from './backends/null.js';
 export { MemoryBackend } from './backends/dictionary.js';
+export { TAG_KEY_PREFIX } from './tags.js';
 export { CacheRegion, makeRegion, type CacheRegionOptions, type ConfigureOptions, type GetOptions, type GetOrCreateOptions, type SetOptions, type RegionStats, type AsyncCreationRunner, type BackendErrorPolicy, type FunctionKeyGeneratorFactory, type FunctionMultiKeyGeneratorFactory } from './region.js';
 export { type CacheOnArgumentsOptions, type CacheMultiOnArgumentsOptions, type CachedFunction, type CachedMultiFunction, type ExpirationOption, type Memoizer, type MultiMemoizer } from './memoize.js';
 export { ProxyBackend, type ProxyClass } from './proxy.js';

@@ -62,6 +62,7 @@ import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
 import { ProxyBackend, toProxyInstance, type ProxyClass } from './proxy.js';
 import { isBackendClass, loadBackend } from './registry.js';
 import { resolveSerializer, type Serializer } from './serializers.js';
+import { DEFAULT_TAG_CHECK_SECONDS, TAG_KEY_PREFIX, TagInvalidations, readTags } from './tags.js';
 import { regionStorage, type RegionStorage, type SyncRead } from './storage.js';
 import { MAX_SPREAD_ARGUMENTS, assertKey, assertKeys, describe, mappingEntries, ownOptions } from './validate.js';
 
@@ -125,6 +126,12 @@ export interface CacheRegionOptions {
   staleIfErrorFor?: Duration;
   /** Time source in epoch milliseconds (tests inject a manual clock). */
   clock?: Clock;
+  /**
+   * How often (seconds or a duration string) this region reads a tag's invalidation times from the
+   * backend when it meets an entry with that tag: another process's `invalidateTags` reaches this one
+   * within this bound. Default 1 s. Entries without tags never pay for it.
+   */
+  tagCheckInterval?: Duration;
 }
 
 /** Options of {@link CacheRegion.configure}. */
@@ -157,6 +164,8 @@ export interface SetOptions {
    * region's or the read's expiration time. Default: none (the read's expiration time applies).
    */
   expirationTime?: Duration | null;
+  /** Tags for `region.invalidateTags(tags)`, stored in the entry's metadata. Default: none. */
+  tags?: readonly string[];
 }
 
 /** Options of `getOrCreate` and `getOrCreateMulti`. */
@@ -168,6 +177,8 @@ export interface GetOrCreateOptions<T = unknown> {
    * `expirationTime` is. `expirationTime` above stays a read-side override, as in dogpile.
    */
   entryExpirationTime?: Duration | null;
+  /** Tags stored with the created value, as `set`'s `tags`. */
+  tags?: readonly string[];
   /** Decides whether a created value is stored; a rejected value is still returned. */
   shouldCacheFn?: (value: T) => boolean;
   /** Stops waiting (for the lock or the creator) and rejects with the signal's reason. */
@@ -204,6 +215,8 @@ interface GetOrCreateCall<T> {
   expiration: number | null;
   /** The created value's own TTL in seconds (`entryExpirationTime`), or null. */
   ttl: number | null;
+  /** The created value's tags, checked. */
+  tags: string[] | undefined;
   initial: Timed<T>;
   /** The value read, when it is usable as a stale value (for the creator timeout and grace period). */
   stale: CachedValue | undefined;
@@ -285,6 +298,7 @@ export class CacheRegion {
   readonly #creatorTimeoutMs: number | null;
   /** Seconds. */
   readonly #staleIfErrorFor: number;
+  readonly #tags: TagInvalidations;
   #backend: CacheBackend | undefined;
   #generation: Generation | undefined;
   #actualBackend: CacheBackend | undefined;
@@ -324,6 +338,14 @@ export class CacheRegion {
       options.staleIfErrorFor === undefined ? 0 : toSeconds(options.staleIfErrorFor, 'staleIfErrorFor', { min: 0, max: MAX_TIMER_SECONDS });
     this.#clock = optionalFunction(options.clock, 'clock') ?? systemClock;
     this.regionInvalidator = new DefaultInvalidationStrategy(this.#clock);
+    const tagInterval = options.tagCheckInterval === undefined ? DEFAULT_TAG_CHECK_SECONDS : toSeconds(options.tagCheckInterval, 'tagCheckInterval', { max: MAX_TIMER_SECONDS });
+    this.#tags = new TagInvalidations(
+      (keys) => this.#store().readMulti(keys),
+      (entries) => this.#store().writeMulti(entries),
+      (tag) => this.#backendKey(TAG_KEY_PREFIX + tag, true),
+      this.#now,
+      tagInterval,
+    );
   }
 
   // ---------------------------------------------------------------- configuration
@@ -498,7 +520,9 @@ export class CacheRegion {
     const backendKey = this.#backendKey(key);
     const expiration = this.#readExpiration(options);
     const readSync = this.#readSync;
-    const value = this.#unexpired(readSync !== null ? readSync(backendKey) : await this.#store().read(backendKey), expiration);
+    const raw = readSync !== null ? readSync(backendKey) : await this.#store().read(backendKey);
+    if (!isNoValue(raw) && raw.metadata.tags !== undefined) await this.#refreshTags([raw]);
+    const value = this.#unexpired(raw, expiration);
     if (isNoValue(value)) {
       this.#miss(key);
       return NO_VALUE;
@@ -513,6 +537,7 @@ export class CacheRegion {
     const expiration = this.#readExpiration(options);
     if (keys.length === 0) return [];
     const values = await this.#store().readMulti(keys.map((key) => this.#backendKey(key)));
+    await this.#refreshTags(values);
     return values.map((raw, i) => {
       const value = this.#unexpired(raw, expiration);
       if (isNoValue(value)) {
@@ -527,7 +552,10 @@ export class CacheRegion {
   /** Like `get`, but returns the whole {@link CachedValue} (payload and metadata), or `null`. */
   async getValueMetadata<T = unknown>(key: string, options?: GetOptions): Promise<CachedValue<T> | null> {
     const backendKey = this.#backendKey(key);
-    const value = this.#unexpired(await this.#store().read(backendKey), this.#readExpiration(options));
+    const expiration = this.#readExpiration(options);
+    const raw = await this.#store().read(backendKey);
+    await this.#refreshTags([raw]);
+    const value = this.#unexpired(raw, expiration);
     return isNoValue(value) ? null : (value as CachedValue<T>);
   }
 
@@ -551,7 +579,18 @@ export class CacheRegion {
     // dogpile treats -1 as "always expired" in get() (a bug: it means "never" everywhere else).
     if (expiration !== null && expiration !== -1 && this.#clock() / 1000 - createdAt > expiration) return NO_VALUE;
     if (this.regionInvalidator.isInvalidated(createdAt)) return NO_VALUE;
+    if (value.metadata.tags !== undefined && this.#tags.verdict(value.metadata) !== null) return NO_VALUE;
     return value;
+  }
+
+  /** Reads the invalidation times of the tags these entries carry, where older than `tagCheckInterval`. */
+  async #refreshTags(values: readonly (CachedValue | NoValue)[]): Promise<void> {
+    let tags: string[] | undefined;
+    for (const value of values) {
+      if (isNoValue(value) || value.metadata.tags === undefined || !Array.isArray(value.metadata.tags)) continue;
+      if (this.#tags.needsRefresh(value.metadata.tags)) (tags ??= []).push(...value.metadata.tags);
+    }
+    if (tags !== undefined) await this.#tags.refresh(tags);
   }
 
   // ---------------------------------------------------------------- writes
@@ -564,16 +603,18 @@ export class CacheRegion {
   async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
     const backendKey = this.#backendKey(key);
     const ttl = options === undefined ? null : entryTtlOption(options.expirationTime, 'expirationTime');
-    await this.#store().write(backendKey, makeCachedValue(value, this.#clock(), ttl));
+    const tags = options === undefined ? undefined : readTags(options.tags);
+    await this.#store().write(backendKey, makeCachedValue(value, this.#clock(), ttl, tags));
   }
 
   /** Stores every entry of `mapping` with one shared creation time (and `options` as in `set`); never mutates `mapping`. */
   async setMulti(mapping: Mapping<unknown>, options?: SetOptions): Promise<void> {
     const ttl = options === undefined ? null : entryTtlOption(options.expirationTime, 'expirationTime');
+    const tags = options === undefined ? undefined : readTags(options.tags);
     const entries = mappingEntries(mapping);
     if (entries.length === 0) return;
     const now = this.#clock();
-    await this.#store().writeMulti(new Map(entries.map(([key, value]) => [this.#backendKey(key), makeCachedValue(value, now, ttl)])));
+    await this.#store().writeMulti(new Map(entries.map(([key, value]) => [this.#backendKey(key), makeCachedValue(value, now, ttl, tags)])));
   }
 
   /**
@@ -584,7 +625,9 @@ export class CacheRegion {
     const backendKey = this.#backendKey(key);
     const expiration = this.#readExpiration(options);
     const readSync = this.#readSync;
-    return !isNoValue(this.#unexpired(readSync !== null ? readSync(backendKey) : await this.#store().read(backendKey), expiration));
+    const raw = readSync !== null ? readSync(backendKey) : await this.#store().read(backendKey);
+    if (!isNoValue(raw) && raw.metadata.tags !== undefined) await this.#refreshTags([raw]);
+    return !isNoValue(this.#unexpired(raw, expiration));
   }
 
   /**
@@ -639,10 +682,12 @@ export class CacheRegion {
     if (typeof creator !== 'function') throw new ValidationError(`creator must be a function returning the value; got ${describe(creator)}.`);
     const expiration = this.#createExpiration(options?.expirationTime);
     const ttl = options?.entryExpirationTime === undefined ? null : entryTtlOption(options.entryExpirationTime, 'entryExpirationTime');
+    const tags = options?.tags === undefined ? undefined : readTags(options.tags);
     // Checked before the read, so a bad option fails on a hit too.
     const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const readSync = this.#readSync;
     const value = readSync !== null ? readSync(backendKey) : await this.#store().read(backendKey);
+    if (!isNoValue(value) && value.metadata.tags !== undefined) await this.#refreshTags([value]);
     // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock at most once.
     if (!isNoValue(value) && value.metadata.v === VALUE_VERSION) {
       const createdAt = value.metadata.ct;
@@ -650,7 +695,8 @@ export class CacheRegion {
       if (
         (createdAt <= this.#horizon || this.#plausible(createdAt)) &&
         (own === null || this.#clock() / 1000 - createdAt <= own) &&
-        !this.regionInvalidator.isInvalidated(createdAt)
+        !this.regionInvalidator.isInvalidated(createdAt) &&
+        (value.metadata.tags === undefined || this.#tags.verdict(value.metadata) === null)
       ) {
         this.#hit(key);
         return value.payload as T;
@@ -658,7 +704,7 @@ export class CacheRegion {
     }
     const initial = this.#timed<T>(value, expiration);
     const stale = initial === NEED_REGENERATION ? undefined : (value as CachedValue);
-    return this.#lockedGetOrCreate({ key, backendKey, creator, expiration, ttl, initial, stale, timeoutMs, options });
+    return this.#lockedGetOrCreate({ key, backendKey, creator, expiration, ttl, tags, initial, stale, timeoutMs, options });
   }
 
   /**
@@ -741,7 +787,7 @@ export class CacheRegion {
   }
 
   async #runDogpileLock<T>(call: GetOrCreateCall<T>, mutex: CacheMutex): Promise<{ payload: T; cached: boolean }> {
-    const { key, backendKey, creator, expiration, ttl, initial, stale, timeoutMs, options } = call;
+    const { key, backendKey, creator, expiration, ttl, tags, initial, stale, timeoutMs, options } = call;
     this.#miss(key);
     const shouldCacheFn = options?.shouldCacheFn;
     const signal = options?.signal;
@@ -754,7 +800,11 @@ export class CacheRegion {
         initial,
         expireTime: expiration,
         now: this.#now,
-        valueAndCreated: async () => this.#timed<T>(await this.#store().read(backendKey), expiration),
+        valueAndCreated: async () => {
+          const read = await this.#store().read(backendKey);
+          await this.#refreshTags([read]);
+          return this.#timed<T>(read, expiration);
+        },
         creator: async () => {
           let payload: T;
           try {
@@ -765,14 +815,14 @@ export class CacheRegion {
             cached = false;
             return [fallback.payload as T, fallback.metadata.ct] as const;
           }
-          const value = makeCachedValue(payload, this.#clock(), ttl);
+          const value = makeCachedValue(payload, this.#clock(), ttl, tags);
           if (expiration === null && this.regionInvalidator.wasSoftInvalidated()) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
           if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#store().write(backendKey, value);
           else cached = false;
           return [payload, value.metadata.ct] as const;
         },
         asyncCreator:
-          this.#asyncRunner === undefined ? undefined : (held) => this.#regenerateInBackground(key, backendKey, creator, shouldCacheFn, ttl, held),
+          this.#asyncRunner === undefined ? undefined : (held) => this.#regenerateInBackground(key, backendKey, creator, shouldCacheFn, ttl, tags, held),
         signal,
         onWait: () => this.#stats.lockWaits++,
         onStale: () => this.#stale(key),
@@ -821,6 +871,7 @@ export class CacheRegion {
     if (keys.length === 0) return [];
     const expiration = this.#createExpiration(options.expirationTime);
     const ttl = options.entryExpirationTime === undefined ? null : entryTtlOption(options.entryExpirationTime, 'entryExpirationTime');
+    const tags = options.tags === undefined ? undefined : readTags(options.tags);
     const { shouldCacheFn, signal } = options;
     const timeoutMs = options.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const uniqueKeys = [...new Set(keys)].sort();
@@ -832,6 +883,7 @@ export class CacheRegion {
     }
     const backendKeyOf = new Map(uniqueKeys.map((key) => [key, this.#backendKey(key)]));
     const read = await this.#store().readMulti(uniqueKeys.map((key) => backendKeyOf.get(key) as string));
+    await this.#refreshTags(read);
     const values = new Map<string, CachedValue | NoValue>(uniqueKeys.map((key, i) => [key, read[i] ?? NO_VALUE]));
     const held = new Map<string, CacheMutex>();
     const generation = this.#enter();
@@ -859,6 +911,7 @@ export class CacheRegion {
         // Someone created these while we waited (dogpile re-creates them anyway; we re-read, in one call).
         reread: async (rereadKeys) => {
           const read = await this.#store().readMulti(rereadKeys.map((key) => backendKeyOf.get(key) as string));
+          await this.#refreshTags(read);
           return rereadKeys.map((key, i) => {
             const value = read[i] ?? NO_VALUE;
             reread.set(key, value);
@@ -902,7 +955,7 @@ export class CacheRegion {
         const now = this.#clock();
         const toStore = new Map<string, CachedValue>();
         keysToCreate.forEach((key, i) => {
-          const value = makeCachedValue(created[i] as T, now, ttl);
+          const value = makeCachedValue(created[i] as T, now, ttl, tags);
           values.set(key, value);
           if (shouldCacheFn === undefined || shouldCacheFn(value.payload)) toStore.set(backendKeyOf.get(key) as string, value);
         });
@@ -945,6 +998,9 @@ export class CacheRegion {
     // A corrupt creation time (not a number, or far ahead of now) is a miss, never a value forever fresh.
     if (!(createdAt <= this.#horizon || this.#plausible(createdAt))) return NEED_REGENERATION;
     if (this.regionInvalidator.isHardInvalidated(createdAt)) return NEED_REGENERATION;
+    const byTags = value.metadata.tags === undefined ? null : this.#tags.verdict(value.metadata);
+    // A soft tag invalidation with no expiration time to be stale against is a plain miss.
+    if (byTags === 'hard' || (byTags === 'soft' && expiration === null)) return NEED_REGENERATION;
     const ttl = value.metadata.ttl === undefined ? undefined : entryTtl(value.metadata);
     if (ttl !== undefined) {
       // The lock judges freshness by the call's expiration time: shift the creation time so that the
@@ -957,7 +1013,7 @@ export class CacheRegion {
     if (this.regionInvalidator.isSoftInvalidated(value.metadata.ct)) {
       if (expiration === null) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
       createdAt = this.#clock() / 1000 - expiration - 0.0001; // forces "expired": served stale while regenerating
-    }
+    } else if (byTags === 'soft' && expiration !== null) createdAt = this.#clock() / 1000 - expiration - 0.0001;
     return [value.payload as T, createdAt];
   }
 
@@ -990,6 +1046,7 @@ export class CacheRegion {
     creator: () => T | Promise<T>,
     shouldCacheFn: ((value: T) => boolean) | undefined,
     ttl: number | null,
+    tags: string[] | undefined,
     mutex: CacheMutex,
   ): void {
     const runner = this.#asyncRunner;
@@ -1006,7 +1063,7 @@ export class CacheRegion {
     void (async () => {
       try {
         const payload = await this.#runCreator([key], [backendKey], creator, undefined, this.#creatorTimeoutMs);
-        if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#store().write(backendKey, makeCachedValue(payload, this.#clock(), ttl));
+        if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#store().write(backendKey, makeCachedValue(payload, this.#clock(), ttl, tags));
       } catch (error) {
         report(error);
       } finally {
@@ -1086,6 +1143,23 @@ export class CacheRegion {
     if (this.#events.wanted('invalidate')) this.#events.emit('invalidate', { region: this.name, hard });
   }
 
+  /**
+   * Invalidates every value stored with one of `tags` (`set`/`getOrCreate` option `tags`) and created
+   * before now, in every process sharing the backend. Hard (default): reads miss, get-or-create
+   * regenerates. Soft: reads miss, get-or-create serves the old value while one caller regenerates
+   * (without an expiration time, a soft tag invalidation is a plain miss). This region sees it at once;
+   * other processes within their `tagCheckInterval` (default 1 s). The times are kept in the backend
+   * under `dogpile-cache:tag:<tag>` keys, with no expiration of their own (a server TTL configured on
+   * the backend applies to them too: past it, an invalidation is forgotten).
+   * @throws {ValidationError} unless `tags` is a non-empty array of non-empty strings.
+   */
+  async invalidateTags(tags: readonly string[], hard = true): Promise<void> {
+    const checked = readTags(tags);
+    if (checked === undefined) throw new ValidationError('tags must name at least one tag, e.g. invalidateTags(["user:42"]); got [].');
+    if (typeof hard !== 'boolean') throw new ValidationError(`hard must be true or false; got ${describe(hard)}.`);
+    await this.#tags.invalidate(checked, hard);
+  }
+
   /** A copy of the region's counters, with `waiting` read now. */
   stats(): RegionStats {
     return { ...this.#stats, waiting: this.#flightWaiters + this.#mutexes.waiting };
@@ -1144,8 +1218,11 @@ export class CacheRegion {
 
   // ---------------------------------------------------------------- backend access
 
-  #backendKey(key: string): string {
+  #backendKey(key: string, internal = false): string {
     assertKey(key);
+    if (!internal && key.startsWith(TAG_KEY_PREFIX)) {
+      throw new ValidationError(`key must not start with "${TAG_KEY_PREFIX}": the region keeps tag invalidation times under that prefix; got ${describe(key)}.`);
+    }
     if (this.keyMangler === null) return key;
     const mangled = this.keyMangler(key);
     assertKey(mangled, 'the key mangler result');

@@ -267,7 +267,9 @@ export function metadataJson(metadata: CachedValue['metadata']): string {
   const head = `{"ct": ${pythonFloatRepr(metadata.ct)}, "v": ${numberJson(metadata.v)}`;
   // An entry's own TTL is an extra key: Python dogpile reads only "ct" and "v", so it still reads the entry.
   const ttl = metadata.ttl;
-  return typeof ttl === 'number' && Number.isFinite(ttl) ? `${head}, "ttl": ${numberJson(ttl)}}` : `${head}}`;
+  const withTtl = typeof ttl === 'number' && Number.isFinite(ttl) ? `${head}, "ttl": ${numberJson(ttl)}` : head;
+  const tags = metadata.tags;
+  return Array.isArray(tags) ? `${withTtl}, "tags": ${pythonJsonDumps(tags)}}` : `${withTtl}}`;
 }
 
 function numberJson(value: number): string {
@@ -311,8 +313,10 @@ export function entryTtlOfSerialized(bytes: Buffer): number | undefined {
   if (bar < 0) return undefined;
   const at = bytes.indexOf(TTL_FIELD);
   if (at < 0 || at > bar) return undefined;
-  const end = bytes.indexOf(0x7d /* } */, at);
-  const ttl = Number(bytes.subarray(at + TTL_FIELD.length, end < 0 || end > bar ? bar : end).toString('latin1'));
+  let end = at + TTL_FIELD.length;
+  // The number ends at the next "," (more fields follow) or "}" (the last field).
+  while (end < bar && bytes[end] !== 0x2c && bytes[end] !== 0x7d) end++;
+  const ttl = Number(bytes.subarray(at + TTL_FIELD.length, end).toString('latin1'));
   return Number.isFinite(ttl) && ttl > 0 ? ttl : undefined;
 }
 

@@ -579,6 +579,49 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
         }
       }));
 
+    it('tags: invalidateTags(tags) makes entries with one of those tags a miss, and only those; recreated values count again', () =>
+      withRegion(async (region, clock) => {
+        const [a, b, c, both] = [key('a'), key('b'), key('c'), key('both')];
+        await region.set(a, 'a', { tags: ['t1'] });
+        await region.set(b, 'b', { tags: ['t2'] });
+        await region.set(c, 'c');
+        await region.setMulti({ [both]: 'both' }, { tags: ['t2', 't1'] });
+        clock.advance(1000);
+        await region.invalidateTags(['t1']);
+        assert.equal(await region.get(a), NO_VALUE);
+        assert.equal(await region.has(both), false);
+        assert.deepEqual(await region.getMulti([a, b, c, both]), [NO_VALUE, 'b', 'c', NO_VALUE]);
+        assert.equal(await region.get(a, { ignoreExpiration: true }), 'a', 'ignoreExpiration ignores tags too');
+        let calls = 0;
+        assert.equal(await region.getOrCreate(a, () => `new ${++calls}`, { tags: ['t1'] }), 'new 1');
+        assert.equal(await region.getOrCreate(a, () => `new ${++calls}`, { tags: ['t1'] }), 'new 1', 'created after the invalidation');
+        const [m1, m2] = [key('m1'), key('m2')];
+        assert.deepEqual(await region.getOrCreateMulti([m1, m2], (...ks) => ks.map(() => 'first'), { tags: ['t3'] }), ['first', 'first']);
+        clock.advance(1000);
+        await region.invalidateTags(['t3']);
+        assert.deepEqual(await region.getOrCreateMulti([m1, m2], (...ks) => ks.map(() => 'second'), { tags: ['t3'] }), ['second', 'second']);
+      }));
+
+    it('tags: a soft invalidateTags makes reads miss and getOrCreate regenerate', () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        assert.equal(await region.getOrCreate(k, () => 'old', { tags: ['soft'] }), 'old');
+        clock.advance(1000);
+        await region.invalidateTags(['soft'], false);
+        assert.equal(await region.get(k), NO_VALUE);
+        assert.equal(await region.getOrCreate(k, () => 'new', { tags: ['soft'] }), 'new');
+        assert.equal(await region.get(k), 'new');
+      }, 600));
+
+    it('tags: bad tags and keys in the internal tag space are ValidationErrors', () =>
+      withRegion(async (region) => {
+        for (const bad of [[''], 'tag', [1], {}]) {
+          await assert.rejects(region.set(key(), 1, { tags: bad as never }), (e: Error) => e instanceof ValidationError && /tags/.test(e.message));
+        }
+        await assert.rejects(region.invalidateTags([]), ValidationError);
+        await assert.rejects(region.get('dogpile-cache:tag:x'), (e: Error) => e instanceof ValidationError && /dogpile-cache:tag:/.test(e.message));
+      }));
+
     it('stats count hits, misses and creates', () =>
       withRegion(async (region) => {
         const k = key();

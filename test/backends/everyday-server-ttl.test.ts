@@ -78,3 +78,27 @@ describe('memcached (servers given as memcached:// URLs): the server TTL follows
     assert.equal(await region.get(plain), 'kept');
   });
 });
+
+describe('Redis: a tag invalidation reaches another process', () => {
+  it("region B misses an entry once region A invalidated its tag, within B's tagCheckInterval", async () => {
+    const a = new CacheRegion({ serializer: 'json' }).configure('dogpile.cache.redis', { expirationTime: 600, arguments: { url: redisUrl() } });
+    const b = new CacheRegion({ serializer: 'json', tagCheckInterval: '50ms' }).configure('dogpile.cache.redis', { expirationTime: 600, arguments: { url: redisUrl() } });
+    const raw = new Redis(redisUrl());
+    const key = `everyday-${run}-tagged`;
+    const tag = `everyday-${run}-tag`;
+    try {
+      await a.set(key, 'v', { tags: [tag] });
+      assert.equal(await b.get(key), 'v');
+      await a.invalidateTags([tag]);
+      // Past B's 50 ms interval (generous: the bound is what is asserted, not the speed).
+      await sleep(200);
+      assert.equal(await b.get(key), NO_VALUE);
+      assert.match((await raw.getBuffer(`dogpile-cache:tag:${tag}`))?.toString('latin1') ?? '', /^\{"ct": [0-9.]+, "v": 2\}\|\{"h": [0-9.]+, "s": 0\}$/);
+    } finally {
+      await raw.del(key, `dogpile-cache:tag:${tag}`);
+      await raw.quit();
+      await a.close();
+      await b.close();
+    }
+  });
+});

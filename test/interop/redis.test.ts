@@ -112,10 +112,10 @@ describe('interop with Python dogpile.cache.redis', () => {
     }
   });
 
-  it('an entry with its own TTL (an extra "ttl" metadata field) is read by Python get and get_or_create', async () => {
+  it('an entry with its own TTL and tags (extra "ttl" and "tags" metadata fields) is read by Python get and get_or_create', async () => {
     const key = `${prefix}:own-ttl`;
-    await region.set(key, { a: [1, 'two'] }, { expirationTime: '1h' });
-    assert.match((await raw.getBuffer(key))?.toString('latin1') ?? '', /^\{"ct": [0-9.]+, "v": 2, "ttl": 3600\}\|/);
+    await region.set(key, { a: [1, 'two'] }, { expirationTime: '1h', tags: ['user:1', 'café'] });
+    assert.match((await raw.getBuffer(key))?.toString('latin1') ?? '', /^\{"ct": [0-9.]+, "v": 2, "ttl": 3600, "tags": \["user:1", "caf\\u00e9"\]\}\|/);
     const [got, created] = await python([
       { op: 'get', key, py: "{'a': [1, 'two']}" },
       { op: 'get_or_create', key, value: 'from python' },

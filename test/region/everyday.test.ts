@@ -146,3 +146,41 @@ describe('entry TTL metadata', () => {
     assert.equal(await region.getOrCreate('k', () => 'new'), 'new');
   });
 });
+
+describe('tags across regions sharing a backend (processes, in effect)', () => {
+  it("another region's invalidateTags reaches this one within tagCheckInterval, never later", async () => {
+    const clock = manualClock();
+    const backend = new DictionaryBackend();
+    const writer = new CacheRegion({ clock }).configure(backend);
+    const reader = new CacheRegion({ clock, tagCheckInterval: '5s' }).configure(backend);
+    await writer.set('k', 'v', { tags: ['user:1'] });
+    assert.equal(await reader.get('k'), 'v', 'reads the tag times once, now');
+    clock.advance(1000);
+    await writer.invalidateTags(['user:1']);
+    assert.equal(await writer.get('k'), NO_VALUE, 'the invalidating region sees it at once');
+    assert.equal(await reader.get('k'), 'v', 'within the bound the reader may still serve it');
+    clock.advance(5000);
+    assert.equal(await reader.get('k'), NO_VALUE, 'after the interval the reader has read the new times');
+    await writer.close();
+    await reader.close();
+  });
+
+  it('two invalidations of one tag from two regions both hold (times only move forward)', async () => {
+    const clock = manualClock();
+    const backend = new DictionaryBackend();
+    const one = new CacheRegion({ clock }).configure(backend, { expirationTime: 600 });
+    const two = new CacheRegion({ clock }).configure(backend, { expirationTime: 600 });
+    await one.set('k', 'v', { tags: ['t'] });
+    clock.advance(1000);
+    await one.invalidateTags(['t']);
+    await two.invalidateTags(['t'], false);
+    const stored = await backend.get('dogpile-cache:tag:t');
+    assert.ok(!NO_VALUE_IS(stored));
+    const payload = (stored as CachedValue<{ h: number; s: number }>).payload;
+    assert.ok(payload.h > 0 && payload.s > 0, 'the soft invalidation kept the hard one');
+  });
+});
+
+function NO_VALUE_IS(value: unknown): boolean {
+  return value === NO_VALUE;
+}
