@@ -106,7 +106,7 @@ export function toMilliseconds(value: Duration): number {
   return toSeconds(value, 'toMilliseconds(value)') * 1000;
 }
 
-/** The code of the warning {@link warnIfLooksLikeMilliseconds} emits (`process.on('warning')` sees it). */
+/** The code of the warning `warnIfLooksLikeMilliseconds` (called by the region) emits (`process.on('warning')` sees it). */
 export const MILLISECONDS_WARNING_CODE = 'DOGPILE_CACHE_MILLISECONDS';
 
 /** 30 days in seconds: a bare expiration this long that is also a multiple of 1,000 was likely meant in ms. */

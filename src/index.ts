@@ -23,7 +23,7 @@ export {
   type Mapping,
 } from './api.js';
 export * from './errors.js';
-export { toSeconds, toOptionalSeconds, ms, seconds, toMilliseconds, looksLikeMilliseconds, MILLISECONDS_WARNING_CODE, type Duration, type ToSecondsOptions } from './duration.js';
+export { toSeconds, toOptionalSeconds, MAX_TIMER_SECONDS, ms, seconds, toMilliseconds, looksLikeMilliseconds, MILLISECONDS_WARNING_CODE, type Duration, type ToSecondsOptions } from './duration.js';
 export { systemClock, manualClock, type Clock, type ManualClock } from './clock.js';
 export {
   sha1MangleKey,

@@ -98,8 +98,8 @@ function readPreferenceOf(driver: MongoDriver, settings: MongoSettings): ReadPre
  *
  * Failure bounds: every call, and `close()`, settles within `operation_timeout` (by default the larger
  * of `server_selection_timeout` and `socket_timeout`: 10 s), however the server fails. After
- * {@link BREAKER_THRESHOLD} "unavailable" failures in a row a circuit breaker rejects calls at once with
- * `BackendUnavailableError`, letting one probe through every {@link BREAKER_HALF_OPEN_MS} ms until one
+ * `BREAKER_THRESHOLD` (3) "unavailable" failures in a row a circuit breaker rejects calls at once with
+ * `BackendUnavailableError`, letting one probe through every `BREAKER_HALF_OPEN_MS` (2,000 ms) until one
  * succeeds. No error carries a password from `db_hosts` or `password`.
  *
  * Values are stored as BSON and keep their types (see docs/backends/mongo.md); a value BSON would
