@@ -55,6 +55,7 @@ export { DictionaryBackend, type DictionaryBackendArguments } from './backends/d
 export { NullBackend } from './backends/null.js';
 export { MemoryBackend } from './backends/dictionary.js';
 export { TAG_KEY_PREFIX } from './tags.js';
+export { compressingSerializer, type CompressionOptions, type CompressionAlgorithm } from './compression.js';
 export { CacheRegion, makeRegion, type CacheRegionOptions, type ConfigureOptions, type GetOptions, type GetOrCreateOptions, type SetOptions, type RegionStats, type AsyncCreationRunner, type BackendErrorPolicy, type FunctionKeyGeneratorFactory, type FunctionMultiKeyGeneratorFactory } from './region.js';
 export { type CacheOnArgumentsOptions, type CacheMultiOnArgumentsOptions, type CachedFunction, type CachedMultiFunction, type ExpirationOption, type Memoizer, type MultiMemoizer } from './memoize.js';
 export { ProxyBackend, type ProxyClass } from './proxy.js';

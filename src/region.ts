@@ -62,6 +62,7 @@ import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
 import { ProxyBackend, toProxyInstance, type ProxyClass } from './proxy.js';
 import { isBackendClass, loadBackend } from './registry.js';
 import { resolveSerializer, type Serializer } from './serializers.js';
+import { compressingSerializer, readCompression, type CompressionOptions } from './compression.js';
 import { DEFAULT_TAG_CHECK_SECONDS, TAG_KEY_PREFIX, TagInvalidations, readTags } from './tags.js';
 import { regionStorage, type RegionStorage, type SyncRead } from './storage.js';
 import { MAX_SPREAD_ARGUMENTS, assertKey, assertKeys, describe, mappingEntries, ownOptions } from './validate.js';
@@ -132,6 +133,13 @@ export interface CacheRegionOptions {
    * within this bound. Default 1 s. Entries without tags never pay for it.
    */
   tagCheckInterval?: Duration;
+  /**
+   * Compresses stored payloads longer than `threshold` bytes (default 1024) with gzip or brotli, behind
+   * a marker, so uncompressed entries still read. Needs a serializer (the region's, or a bytes
+   * backend's). Default off: Python dogpile cannot read compressed entries. On memcached, the 1 MiB item
+   * limit then applies to the compressed size.
+   */
+  compression?: CompressionOptions;
 }
 
 /** Options of {@link CacheRegion.configure}. */
@@ -299,6 +307,7 @@ export class CacheRegion {
   /** Seconds. */
   readonly #staleIfErrorFor: number;
   readonly #tags: TagInvalidations;
+  readonly #compression: Required<CompressionOptions> | null;
   #backend: CacheBackend | undefined;
   #generation: Generation | undefined;
   #actualBackend: CacheBackend | undefined;
@@ -338,6 +347,7 @@ export class CacheRegion {
       options.staleIfErrorFor === undefined ? 0 : toSeconds(options.staleIfErrorFor, 'staleIfErrorFor', { min: 0, max: MAX_TIMER_SECONDS });
     this.#clock = optionalFunction(options.clock, 'clock') ?? systemClock;
     this.regionInvalidator = new DefaultInvalidationStrategy(this.#clock);
+    this.#compression = readCompression(options.compression);
     const tagInterval = options.tagCheckInterval === undefined ? DEFAULT_TAG_CHECK_SECONDS : toSeconds(options.tagCheckInterval, 'tagCheckInterval', { max: MAX_TIMER_SECONDS });
     this.#tags = new TagInvalidations(
       (keys) => this.#store().readMulti(keys),
@@ -417,6 +427,12 @@ export class CacheRegion {
       throw new ValidationError('regionInvalidator must implement RegionInvalidationStrategy (invalidate, isInvalidated, …).');
     }
 
+    if (this.#compression !== null && (this.#userSerializer ? this.#serializer : (instance.serializer ?? null)) === null) {
+      throw new ConfigurationError(
+        `compression needs stored bytes: the ${instance.constructor.name} backend keeps values, not bytes, and the region has no serializer. ` +
+          'Give the region a serializer ("json" or "v8"), or drop the compression option.',
+      );
+    }
     // Everything is checked: now change state, so a failed configure() leaves the region as it was.
     this.expirationTime = expirationTime;
     if (!this.#userKeyMangler) this.keyMangler = instance.keyMangler ?? null;
@@ -463,9 +479,10 @@ export class CacheRegion {
 
   /** Builds the storage path for the current backend and serializer. */
   #useStorage(): void {
+    const serializer = this.#serializer;
     this.#storage = regionStorage(
       this.backend,
-      this.#serializer,
+      serializer === null || this.#compression === null ? serializer : compressingSerializer(serializer, this.#compression),
       (operation, call, onMiss, reading) => this.#guard(operation, call, onMiss, reading),
       (error) => this.#backendError('deserialize', error),
     );

@@ -102,3 +102,22 @@ describe('Redis: a tag invalidation reaches another process', () => {
     }
   });
 });
+
+describe('memcached with compression: the 1 MiB item limit applies to the compressed size', () => {
+  it('a 2 MiB value that gzips small is stored and read back; without compression it is ValueTooLargeError', async () => {
+    const args = { url: memcachedServers() };
+    const plain = new CacheRegion().configure('oslo_cache.memcache_pool', { expirationTime: 600, arguments: args });
+    const compressing = new CacheRegion({ compression: { algorithm: 'gzip', threshold: 1024 } }).configure('oslo_cache.memcache_pool', { expirationTime: 600, arguments: args });
+    const value = { text: 'x'.repeat(2 * 1024 * 1024) };
+    const key = `everyday-${run}-compressed`;
+    try {
+      await assert.rejects(plain.set(key, value), (e: Error) => e.name === 'ValueTooLargeError');
+      await compressing.set(key, value);
+      assert.deepEqual(await compressing.get(key), value);
+    } finally {
+      await compressing.delete(key);
+      await plain.close();
+      await compressing.close();
+    }
+  });
+});

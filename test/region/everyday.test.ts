@@ -184,3 +184,44 @@ describe('tags across regions sharing a backend (processes, in effect)', () => {
 function NO_VALUE_IS(value: unknown): boolean {
   return value === NO_VALUE;
 }
+
+describe('compression', () => {
+  const big = { text: 'abc'.repeat(10_000) };
+
+  it('gzip and brotli: payloads over the threshold are stored compressed behind a marker, smaller ones as they are; both read back', async () => {
+    for (const algorithm of ['gzip', 'brotli'] as const) {
+      const backend = new DictionaryBackend();
+      const region = new CacheRegion({ serializer: 'json', compression: { algorithm, threshold: 100 } }).configure(backend);
+      await region.set('big', big);
+      await region.set('small', 'tiny');
+      const stored = await backend.getSerialized('big');
+      const bytes = stored as Buffer;
+      const payload = bytes.subarray(bytes.indexOf(0x7c) + 1);
+      assert.equal(payload.subarray(0, 5).toString('latin1'), `\u0000dpz${algorithm === 'gzip' ? 'g' : 'b'}`);
+      assert.ok(payload.length < 1000, `compressed to ${payload.length} bytes`);
+      assert.equal((await backend.getSerialized('small') as Buffer).toString('latin1').endsWith('|"tiny"'), true);
+      assert.deepEqual(await region.get('big'), big);
+      assert.equal(await region.get('small'), 'tiny');
+    }
+  });
+
+  it('a compressing region reads entries written without compression; a corrupt compressed entry is a miss', async () => {
+    const backend = new DictionaryBackend();
+    const plain = new CacheRegion({ serializer: 'json' }).configure(backend);
+    const compressing = new CacheRegion({ serializer: 'json', compression: { algorithm: 'gzip' } }).configure(backend);
+    await plain.set('k', big);
+    assert.deepEqual(await compressing.get('k'), big);
+    await backend.setSerialized('bad', Buffer.from('{"ct": 1700000000.5, "v": 2}|\u0000dpzgnot gzip', 'latin1'));
+    assert.equal(await compressing.get('bad', { ignoreExpiration: true }), NO_VALUE);
+  });
+
+  it('bad options are ValidationErrors; a backend of values with no serializer is a ConfigurationError at configure()', async () => {
+    for (const bad of [{ algorithm: 'zstd' }, 'gzip', { algorithm: 'gzip', threshold: -1 }, { algorithm: 'gzip', threshold: 1.5 }]) {
+      assert.throws(() => new CacheRegion({ compression: bad as never }), (e: Error) => e instanceof ValidationError && /compression/.test(e.message));
+    }
+    assert.throws(
+      () => new CacheRegion({ compression: { algorithm: 'gzip' } }).configure(new DictionaryBackend()),
+      (e: Error) => e.name === 'ConfigurationError' && /serializer/.test(e.message),
+    );
+  });
+});
