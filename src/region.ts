@@ -252,7 +252,8 @@ function isProgrammingError(error: unknown): boolean {
     isDogpileCacheError(error, MissingDependencyError.code) ||
     isDogpileCacheError(error, RegionNotConfiguredError.code) ||
     isDogpileCacheError(error, PluginNotFoundError.code) ||
-    isDogpileCacheError(error, ConfigurationError.code)
+    isDogpileCacheError(error, ConfigurationError.code) ||
+    isDogpileCacheError(error, UnsupportedOperationError.code)
   );
 }
 

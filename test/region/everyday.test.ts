@@ -225,3 +225,16 @@ describe('compression', () => {
     );
   });
 });
+
+describe('clear() refused under onBackendError "miss"', () => {
+  it('an UnsupportedOperationError from the backend is thrown, never swallowed as a backend failure', async () => {
+    const { Etcd3Backend } = await import('../../src/backends/etcd3/index.js');
+    // No namespace: the backend refuses before sending anything, so no server is needed here.
+    const region = new CacheRegion({ onBackendError: 'miss' }).configure(new Etcd3Backend({ endpoints: ['http://127.0.0.1:1'] }));
+    try {
+      await assert.rejects(region.clear(), (e: Error) => e instanceof UnsupportedOperationError && /namespace/.test(e.message));
+    } finally {
+      await region.close();
+    }
+  });
+});
