@@ -9,8 +9,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
+// The package ships dist/ but not src/: source maps carry their sources inline (a stack trace or a
+// debugger shows the TypeScript), and declaration maps, which can only point at .ts files, are not made.
+const mapFlags = ['--inlineSources', '--declarationMap', 'false'];
 for (const project of ['tsconfig.build.json', 'tsconfig.cjs.json']) {
-  execFileSync(process.execPath, [tsc, '-p', join(root, project)], { stdio: 'inherit', cwd: root });
+  execFileSync(process.execPath, [tsc, '-p', join(root, project), ...mapFlags], { stdio: 'inherit', cwd: root });
 }
 // The root package.json says "type": "module"; this marker makes Node (and TypeScript) read
 // dist/cjs/*.js and *.d.ts as CommonJS.

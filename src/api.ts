@@ -20,6 +20,15 @@ export interface CachedValueMetadata {
   ct: number;
   /** Format version ({@link VALUE_VERSION}). */
   v: number;
+  /**
+   * This entry's own time to live in seconds (set with `region.set(key, value, { expirationTime })`).
+   * It replaces the region's and the read's expiration time for this entry. Absent for entries with
+   * no TTL of their own, so they stay `{ct, v}` as dogpile writes them; Python dogpile reads only `ct`
+   * and `v` and ignores it (it then applies its own region's expiration time).
+   */
+  ttl?: number;
+  /** The entry's tags (`set(key, value, { tags })`), for `region.invalidateTags`. Absent when it has none. */
+  tags?: string[];
 }
 
 /** What a region stores in a backend: the payload and when it was created. */
@@ -37,9 +46,23 @@ export type Mapping<V> = ReadonlyMap<string, V> | Readonly<Record<string, V>>;
 /**
  * Builds a {@link CachedValue} created at `createdAt` (epoch milliseconds, fractions kept; default
  * {@link systemClock}, sub-millisecond). `ct` is stored as float epoch seconds, as Python's `time.time()`.
+ * `ttl` (seconds) is the entry's own time to live ({@link CachedValueMetadata.ttl}); omitted when null.
  */
-export function makeCachedValue<T>(payload: T, createdAt: number = systemClock()): CachedValue<T> {
-  return { payload, metadata: { ct: createdAt / 1000, v: VALUE_VERSION } };
+export function makeCachedValue<T>(payload: T, createdAt: number = systemClock(), ttl: number | null = null, tags?: string[]): CachedValue<T> {
+  if (ttl === null && tags === undefined) return { payload, metadata: { ct: createdAt / 1000, v: VALUE_VERSION } };
+  const metadata: CachedValueMetadata = { ct: createdAt / 1000, v: VALUE_VERSION };
+  if (ttl !== null) metadata.ttl = ttl;
+  if (tags !== undefined) metadata.tags = tags;
+  return { payload, metadata };
+}
+
+/**
+ * The entry's own time to live in seconds, or undefined when it has none (or a stored `ttl` that is not
+ * a positive number, which a corrupt or foreign entry may carry: the read's expiration applies then).
+ */
+export function entryTtl(metadata: CachedValueMetadata): number | undefined {
+  const ttl = metadata.ttl;
+  return typeof ttl === 'number' && ttl > 0 ? ttl : undefined;
 }
 
 /** True when `value` has the shape of a {@link CachedValue}. */
@@ -167,6 +190,15 @@ export abstract class CacheBackend {
    * Must behave exactly as {@link CacheBackend.get}.
    */
   getSync?(key: string): BackendResult;
+
+  /**
+   * Optional: removes every entry this backend instance stores, and nothing else (a Dictionary's own
+   * map, a key prefix, a collection). `region.clear()` calls it; a backend without it makes
+   * `region.clear()` fail with `UnsupportedOperationError` instead of doing nothing. Declare it only
+   * when the store can remove exactly its own entries: never with a server-wide flush that would hit
+   * other users of the server (memcached's `flush_all`).
+   */
+  clear?(): void | Promise<void>;
 
   /**
    * Reads one entry as dogpile bytes `JSON(metadata) + "|" + payload` (dogpile's `get_serialized`).

@@ -72,3 +72,68 @@ function formatSeconds(seconds: number): string {
 export function toOptionalSeconds(value: unknown, name: string, options: ToSecondsOptions = {}): number | null {
   return value === undefined || value === null ? null : toSeconds(value, name, options);
 }
+
+/**
+ * A duration given in milliseconds, as every Node cache (cache-manager, keyv, lru-cache, bentocache)
+ * takes it, written as a duration string this library reads: `ms(600_000)` is `"600000ms"` (ten
+ * minutes). A string is checked and returned as it is (`ms('10m')` is `"10m"`). Use it where a
+ * millisecond figure comes from elsewhere, since bare numbers here are seconds.
+ * @throws {ValidationError} for a negative, non-finite or unparseable value.
+ */
+export function ms(value: number | string): string {
+  if (typeof value === 'string') {
+    toSeconds(value, 'ms(value)');
+    return value;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ValidationError(`ms(value) takes a number of milliseconds >= 0 or a duration string like "10m"; got ${describe(value)}.`);
+  }
+  return `${value}ms`;
+}
+
+/**
+ * A duration in seconds (the unit of every bare number in this library, as in dogpile), checked:
+ * `seconds(600)` is `600`, `seconds('10m')` is `600`. Spelling the unit out keeps a reader from
+ * taking the number for milliseconds.
+ * @throws {ValidationError} for a negative, non-finite or unparseable value.
+ */
+export function seconds(value: number | string): number {
+  return toSeconds(value, 'seconds(value)');
+}
+
+/** A duration (seconds, or a string like `"10m"`) in milliseconds, for Node APIs: `toMilliseconds('10m')` is `600000`. */
+export function toMilliseconds(value: Duration): number {
+  return toSeconds(value, 'toMilliseconds(value)') * 1000;
+}
+
+/** The code of the warning `warnIfLooksLikeMilliseconds` (called by the region) emits (`process.on('warning')` sees it). */
+export const MILLISECONDS_WARNING_CODE = 'DOGPILE_CACHE_MILLISECONDS';
+
+/** 30 days in seconds: a bare expiration this long that is also a multiple of 1,000 was likely meant in ms. */
+const MILLISECONDS_SUSPECT_SECONDS = 30 * 86400;
+
+let warnedMilliseconds = false;
+
+/**
+ * True when a bare number given as a duration looks like milliseconds: 30 days or more and a multiple
+ * of 1,000 (`600000`, ten minutes in ms, is about 7 days in seconds, so it stays quiet; `3600000`,
+ * an hour in ms, is 41 days in seconds).
+ */
+export function looksLikeMilliseconds(value: unknown): boolean {
+  return typeof value === 'number' && value >= MILLISECONDS_SUSPECT_SECONDS && value % 1000 === 0;
+}
+
+/**
+ * Emits one process warning (Node's `process.emitWarning`, code {@link MILLISECONDS_WARNING_CODE}),
+ * once per process, the first time an expiration given as a bare number {@link looksLikeMilliseconds}.
+ * The value is still used as seconds: a warning, never a guess.
+ */
+export function warnIfLooksLikeMilliseconds(value: unknown, name: string): void {
+  if (warnedMilliseconds || !looksLikeMilliseconds(value)) return;
+  warnedMilliseconds = true;
+  process.emitWarning(
+    `${name} ${String(value)} is read as seconds (${((value as number) / 86400).toFixed(1)} days), as in dogpile. ` +
+      `If you meant milliseconds, write ms(${String(value)}) or "${String(value)}ms". This warning is shown once.`,
+    { code: MILLISECONDS_WARNING_CODE },
+  );
+}

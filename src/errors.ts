@@ -147,3 +147,11 @@ export class ReentrantCreateError extends DogpileCacheError {
 export class LockReleaseError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_LOCK_RELEASE';
 }
+
+/**
+ * The configured backend cannot do what was asked (e.g. `region.clear()` on a backend that has no way
+ * to remove only its own entries). The message names the backend and the alternative.
+ */
+export class UnsupportedOperationError extends DogpileCacheError {
+  static override readonly code: string = 'ERR_DOGPILE_UNSUPPORTED';
+}

@@ -9,6 +9,7 @@ export {
   isNoValue,
   isCachedValue,
   makeCachedValue,
+  entryTtl,
   VALUE_VERSION,
   CacheBackend,
   BytesBackend,
@@ -22,7 +23,7 @@ export {
   type Mapping,
 } from './api.js';
 export * from './errors.js';
-export { toSeconds, toOptionalSeconds, MAX_TIMER_SECONDS, type Duration, type ToSecondsOptions } from './duration.js';
+export { toSeconds, toOptionalSeconds, MAX_TIMER_SECONDS, ms, seconds, toMilliseconds, looksLikeMilliseconds, MILLISECONDS_WARNING_CODE, type Duration, type ToSecondsOptions } from './duration.js';
 export { systemClock, manualClock, type Clock, type ManualClock } from './clock.js';
 export {
   sha1MangleKey,
@@ -53,7 +54,9 @@ export { ArgumentReader } from './arguments.js';
 export { DictionaryBackend, type DictionaryBackendArguments } from './backends/dictionary.js';
 export { NullBackend } from './backends/null.js';
 export { MemoryBackend } from './backends/dictionary.js';
-export { CacheRegion, makeRegion, type CacheRegionOptions, type ConfigureOptions, type GetOptions, type GetOrCreateOptions, type RegionStats, type AsyncCreationRunner, type BackendErrorPolicy, type FunctionKeyGeneratorFactory, type FunctionMultiKeyGeneratorFactory } from './region.js';
+export { TAG_KEY_PREFIX } from './tags.js';
+export { compressingSerializer, type CompressionOptions, type CompressionAlgorithm } from './compression.js';
+export { CacheRegion, makeRegion, type CacheRegionOptions, type ConfigureOptions, type GetOptions, type GetOrCreateOptions, type SetOptions, type RegionStats, type AsyncCreationRunner, type BackendErrorPolicy, type FunctionKeyGeneratorFactory, type FunctionMultiKeyGeneratorFactory } from './region.js';
 export { type CacheOnArgumentsOptions, type CacheMultiOnArgumentsOptions, type CachedFunction, type CachedMultiFunction, type ExpirationOption, type Memoizer, type MultiMemoizer } from './memoize.js';
 export { ProxyBackend, type ProxyClass } from './proxy.js';
 export { DefaultInvalidationStrategy, type RegionInvalidationStrategy } from './invalidation.js';

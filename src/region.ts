@@ -8,6 +8,7 @@
 import {
   CacheBackend,
   VALUE_VERSION,
+  entryTtl,
   makeCachedValue,
   type BackendArguments,
   type BackendClass,
@@ -18,7 +19,7 @@ import {
 import { DeferredBackend } from './backends/deferred.js';
 import { systemClock, type Clock } from './clock.js';
 import { coerceStringConf, isTruthyConf } from './config.js';
-import { MAX_TIMER_SECONDS, toSeconds, type Duration } from './duration.js';
+import { MAX_TIMER_SECONDS, toSeconds, warnIfLooksLikeMilliseconds, type Duration } from './duration.js';
 import {
   ConfigurationError,
   CreatorTimeoutError,
@@ -28,6 +29,7 @@ import {
   RegionNotConfiguredError,
   ReentrantCreateError,
   SerializationError,
+  UnsupportedOperationError,
   ValidationError,
   ValueTooLargeError,
   isDogpileCacheError,
@@ -60,6 +62,8 @@ import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
 import { ProxyBackend, toProxyInstance, type ProxyClass } from './proxy.js';
 import { isBackendClass, loadBackend } from './registry.js';
 import { resolveSerializer, type Serializer } from './serializers.js';
+import { compressingSerializer, readCompression, type CompressionOptions } from './compression.js';
+import { DEFAULT_TAG_CHECK_SECONDS, TAG_KEY_PREFIX, TagInvalidations, readTags } from './tags.js';
 import { regionStorage, type RegionStorage, type SyncRead, type SyncWrite } from './storage.js';
 import { MAX_SPREAD_ARGUMENTS, assertKey, assertKeys, describe, mappingEntries, ownOptions } from './validate.js';
 
@@ -123,6 +127,19 @@ export interface CacheRegionOptions {
   staleIfErrorFor?: Duration;
   /** Time source in epoch milliseconds (tests inject a manual clock). */
   clock?: Clock;
+  /**
+   * How often (seconds or a duration string) this region reads a tag's invalidation times from the
+   * backend when it meets an entry with that tag: another process's `invalidateTags` reaches this one
+   * within this bound. Default 1 s. Entries without tags never pay for it.
+   */
+  tagCheckInterval?: Duration;
+  /**
+   * Compresses stored payloads longer than `threshold` bytes (default 1024) with gzip or brotli, behind
+   * a marker, so uncompressed entries still read. Needs a serializer (the region's, or a bytes
+   * backend's). Default off: Python dogpile cannot read compressed entries. On memcached, the 1 MiB item
+   * limit then applies to the compressed size.
+   */
+  compression?: CompressionOptions;
 }
 
 /** Options of {@link CacheRegion.configure}. */
@@ -147,10 +164,29 @@ export interface GetOptions {
   ignoreExpiration?: boolean;
 }
 
+/** Options of `set` and `setMulti`. */
+export interface SetOptions {
+  /**
+   * This entry's own time to live (seconds, or a duration string like `"10m"`), stored in its metadata:
+   * `get`, `has` and `getOrCreate` treat the entry as expired once it is older than this, whatever the
+   * region's or the read's expiration time. Default: none (the read's expiration time applies).
+   */
+  expirationTime?: Duration | null;
+  /** Tags for `region.invalidateTags(tags)`, stored in the entry's metadata. Default: none. */
+  tags?: readonly string[];
+}
+
 /** Options of `getOrCreate` and `getOrCreateMulti`. */
 export interface GetOrCreateOptions<T = unknown> {
   /** Overrides the region's expiration time for this call only (not stored with the value). */
   expirationTime?: Duration | null;
+  /**
+   * The created value's own time to live (seconds or a duration string), stored with it as `set`'s
+   * `expirationTime` is. `expirationTime` above stays a read-side override, as in dogpile.
+   */
+  entryExpirationTime?: Duration | null;
+  /** Tags stored with the created value, as `set`'s `tags`. */
+  tags?: readonly string[];
   /** Decides whether a created value is stored; a rejected value is still returned. */
   shouldCacheFn?: (value: T) => boolean;
   /** Stops waiting (for the lock or the creator) and rejects with the signal's reason. */
@@ -185,6 +221,10 @@ interface GetOrCreateCall<T> {
   backendKey: string;
   creator: () => T | Promise<T>;
   expiration: number | null;
+  /** The created value's own TTL in seconds (`entryExpirationTime`), or null. */
+  ttl: number | null;
+  /** The created value's tags, checked. */
+  tags: string[] | undefined;
   initial: Timed<T>;
   /** The value read, when it is usable as a stale value (for the creator timeout and grace period). */
   stale: CachedValue | undefined;
@@ -212,7 +252,8 @@ function isProgrammingError(error: unknown): boolean {
     isDogpileCacheError(error, MissingDependencyError.code) ||
     isDogpileCacheError(error, RegionNotConfiguredError.code) ||
     isDogpileCacheError(error, PluginNotFoundError.code) ||
-    isDogpileCacheError(error, ConfigurationError.code)
+    isDogpileCacheError(error, ConfigurationError.code) ||
+    isDogpileCacheError(error, UnsupportedOperationError.code)
   );
 }
 
@@ -266,6 +307,8 @@ export class CacheRegion {
   readonly #creatorTimeoutMs: number | null;
   /** Seconds. */
   readonly #staleIfErrorFor: number;
+  readonly #tags: TagInvalidations;
+  readonly #compression: Required<CompressionOptions> | null;
   #backend: CacheBackend | undefined;
   #generation: Generation | undefined;
   #actualBackend: CacheBackend | undefined;
@@ -308,6 +351,15 @@ export class CacheRegion {
       options.staleIfErrorFor === undefined ? 0 : toSeconds(options.staleIfErrorFor, 'staleIfErrorFor', { min: 0, max: MAX_TIMER_SECONDS });
     this.#clock = optionalFunction(options.clock, 'clock') ?? systemClock;
     this.regionInvalidator = new DefaultInvalidationStrategy(this.#clock);
+    this.#compression = readCompression(options.compression);
+    const tagInterval = options.tagCheckInterval === undefined ? DEFAULT_TAG_CHECK_SECONDS : toSeconds(options.tagCheckInterval, 'tagCheckInterval', { max: MAX_TIMER_SECONDS });
+    this.#tags = new TagInvalidations(
+      (keys) => this.#store().readMulti(keys),
+      (entries) => this.#store().writeMulti(entries),
+      (tag) => this.#backendKey(TAG_KEY_PREFIX + tag, true),
+      this.#now,
+      tagInterval,
+    );
   }
 
   // ---------------------------------------------------------------- configuration
@@ -361,6 +413,7 @@ export class CacheRegion {
       options.expirationTime === undefined || options.expirationTime === null
         ? null
         : toSeconds(options.expirationTime, 'expirationTime', { allowMinusOne: true });
+    if (expirationTime !== null) warnIfLooksLikeMilliseconds(options.expirationTime, 'expirationTime');
     let instance: CacheBackend;
     if (backend instanceof CacheBackend) instance = backend;
     else if (isBackendClass(backend)) instance = construct(backend);
@@ -378,6 +431,12 @@ export class CacheRegion {
       throw new ValidationError('regionInvalidator must implement RegionInvalidationStrategy (invalidate, isInvalidated, …).');
     }
 
+    if (this.#compression !== null && (this.#userSerializer ? this.#serializer : (instance.serializer ?? null)) === null) {
+      throw new ConfigurationError(
+        `compression needs stored bytes: the ${instance.constructor.name} backend keeps values, not bytes, and the region has no serializer. ` +
+          'Give the region a serializer ("json" or "v8"), or drop the compression option.',
+      );
+    }
     // Everything is checked: now change state, so a failed configure() leaves the region as it was.
     this.expirationTime = expirationTime;
     if (!this.#userKeyMangler) this.keyMangler = instance.keyMangler ?? null;
@@ -424,9 +483,10 @@ export class CacheRegion {
 
   /** Builds the storage path for the current backend and serializer. */
   #useStorage(): void {
+    const serializer = this.#serializer;
     this.#storage = regionStorage(
       this.backend,
-      this.#serializer,
+      serializer === null || this.#compression === null ? serializer : compressingSerializer(serializer, this.#compression),
       (operation, call, onMiss, reading) => this.#guard(operation, call, onMiss, reading),
       (error) => this.#backendError('deserialize', error),
     );
@@ -485,7 +545,9 @@ export class CacheRegion {
     const readSync = this.#readSync;
     // One clock reading for the store's expiry and the region's, when both need it (NaN: not read).
     const now = this.#sharesClock && typeof expiration === 'number' && expiration !== -1 ? this.#clock() : NaN;
-    const value = this.#unexpired(readSync !== null ? readSync(backendKey, now) : await this.#store().read(backendKey), expiration, now);
+    const raw = readSync !== null ? readSync(backendKey, now) : await this.#store().read(backendKey);
+    if (!isNoValue(raw) && raw.metadata.tags !== undefined) await this.#refreshTags([raw]);
+    const value = this.#unexpired(raw, expiration, now);
     if (isNoValue(value)) {
       this.#miss(key);
       return NO_VALUE;
@@ -500,6 +562,7 @@ export class CacheRegion {
     const expiration = this.#readExpiration(options);
     if (keys.length === 0) return [];
     const values = await this.#store().readMulti(keys.map((key) => this.#backendKey(key)));
+    await this.#refreshTags(values);
     return values.map((raw, i) => {
       const value = this.#unexpired(raw, expiration);
       if (isNoValue(value)) {
@@ -514,7 +577,10 @@ export class CacheRegion {
   /** Like `get`, but returns the whole {@link CachedValue} (payload and metadata), or `null`. */
   async getValueMetadata<T = unknown>(key: string, options?: GetOptions): Promise<CachedValue<T> | null> {
     const backendKey = this.#backendKey(key);
-    const value = this.#unexpired(await this.#store().read(backendKey), this.#readExpiration(options));
+    const expiration = this.#readExpiration(options);
+    const raw = await this.#store().read(backendKey);
+    await this.#refreshTags([raw]);
+    const value = this.#unexpired(raw, expiration);
     return isNoValue(value) ? null : (value as CachedValue<T>);
   }
 
@@ -530,37 +596,91 @@ export class CacheRegion {
   }
 
   /** `now`: a reading of the region's clock in ms, or NaN (read here if needed). */
-  #unexpired(value: CachedValue | NoValue, expiration: number | null | undefined, now = NaN): CachedValue | NoValue {
-    if (isNoValue(value) || expiration === undefined) return value;
+  #unexpired(value: CachedValue | NoValue, readExpiration: number | null | undefined, now = NaN): CachedValue | NoValue {
+    if (isNoValue(value) || readExpiration === undefined) return value;
     const createdAt = value.metadata.ct;
     if (!(createdAt <= this.#horizon || this.#plausible(createdAt))) return NO_VALUE;
+    // The entry's own TTL replaces the read's expiration time (an entry without one pays one property read).
+    const expiration = value.metadata.ttl === undefined ? readExpiration : (entryTtl(value.metadata) ?? readExpiration);
     // dogpile treats -1 as "always expired" in get() (a bug: it means "never" everywhere else).
     if (expiration !== null && expiration !== -1 && (now === now ? now : this.#clock()) / 1000 - createdAt > expiration) return NO_VALUE;
     if (this.regionInvalidator.isInvalidated(createdAt)) return NO_VALUE;
+    if (value.metadata.tags !== undefined && this.#tags.verdict(value.metadata) !== null) return NO_VALUE;
     return value;
+  }
+
+  /** Reads the invalidation times of the tags these entries carry, where older than `tagCheckInterval`. */
+  async #refreshTags(values: readonly (CachedValue | NoValue)[]): Promise<void> {
+    let tags: string[] | undefined;
+    for (const value of values) {
+      if (isNoValue(value) || value.metadata.tags === undefined || !Array.isArray(value.metadata.tags)) continue;
+      if (this.#tags.needsRefresh(value.metadata.tags)) (tags ??= []).push(...value.metadata.tags);
+    }
+    if (tags !== undefined) await this.#tags.refresh(tags);
   }
 
   // ---------------------------------------------------------------- writes
 
-  /** Stores `value` under `key`, created now. */
-  async set(key: string, value: unknown): Promise<void> {
+  /**
+   * Stores `value` under `key`, created now; with `expirationTime`, the entry expires after that long
+   * whatever the region's expiration time (see {@link SetOptions}).
+   * @throws {ValidationError} for an `expirationTime` that is not a positive duration.
+   */
+  async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
+    const backendKey = this.#backendKey(key);
+    const ttl = options === undefined ? null : entryTtlOption(options.expirationTime, 'expirationTime');
+    const tags = options === undefined ? undefined : readTags(options.tags);
+    const now = this.#clock();
+    const entry = makeCachedValue(value, now, ttl, tags);
     const writeSync = this.#writeSync;
     if (writeSync === null) {
-      await this.#store().write(this.#backendKey(key), makeCachedValue(value, this.#clock()));
+      await this.#store().write(backendKey, entry);
       return;
     }
     // An in-process store's write fails only on a programming error, which every error policy throws.
-    const backendKey = this.#backendKey(key);
-    const now = this.#clock();
-    writeSync(backendKey, makeCachedValue(value, now), this.#sharesClock ? now : NaN);
+    writeSync(backendKey, entry, this.#sharesClock ? now : NaN);
   }
 
-  /** Stores every entry of `mapping` with one shared creation time; never mutates `mapping`. */
-  async setMulti(mapping: Mapping<unknown>): Promise<void> {
+  /** Stores every entry of `mapping` with one shared creation time (and `options` as in `set`); never mutates `mapping`. */
+  async setMulti(mapping: Mapping<unknown>, options?: SetOptions): Promise<void> {
+    const ttl = options === undefined ? null : entryTtlOption(options.expirationTime, 'expirationTime');
+    const tags = options === undefined ? undefined : readTags(options.tags);
     const entries = mappingEntries(mapping);
     if (entries.length === 0) return;
     const now = this.#clock();
-    await this.#store().writeMulti(new Map(entries.map(([key, value]) => [this.#backendKey(key), makeCachedValue(value, now)])));
+    await this.#store().writeMulti(new Map(entries.map(([key, value]) => [this.#backendKey(key), makeCachedValue(value, now, ttl, tags)])));
+  }
+
+  /**
+   * True when `get(key, options)` would return a value: it applies expiration, the entry's own TTL and
+   * invalidation exactly as `get` does, but counts no hit or miss and emits no event (it is a probe).
+   */
+  async has(key: string, options?: GetOptions): Promise<boolean> {
+    const backendKey = this.#backendKey(key);
+    const expiration = this.#readExpiration(options);
+    const readSync = this.#readSync;
+    const raw = readSync !== null ? readSync(backendKey, NaN) : await this.#store().read(backendKey);
+    if (!isNoValue(raw) && raw.metadata.tags !== undefined) await this.#refreshTags([raw]);
+    return !isNoValue(this.#unexpired(raw, expiration));
+  }
+
+  /**
+   * Removes every entry of this region's backend, and only those (the backend's own map, key prefix
+   * or collection), through the backend's declared `clear` (see `CacheBackend.clear`).
+   * @throws {UnsupportedOperationError} when the backend has no way to remove only its own entries;
+   *   the message says what to use instead.
+   */
+  async clear(): Promise<void> {
+    const backend = this.backend;
+    // A proxy forwards only the contract's required calls; clear belongs to the store under the proxies.
+    const target = backend.clear !== undefined ? backend : this.actualBackend;
+    if (target.clear === undefined) {
+      throw new UnsupportedOperationError(
+        `region.clear() is not supported by the ${target.constructor.name} backend: it cannot remove only this region's entries ` +
+          '(see its guide). Use region.invalidate() to make every entry a miss, or deleteMulti(keys) for known keys.',
+      );
+    }
+    await this.#guard('clear', async () => target.clear?.(), undefined);
   }
 
   /** Removes `key`; absent keys are fine. */
@@ -595,18 +715,23 @@ export class CacheRegion {
     const backendKey = this.#backendKey(key);
     if (typeof creator !== 'function') throw new ValidationError(`creator must be a function returning the value; got ${describe(creator)}.`);
     const expiration = this.#createExpiration(options?.expirationTime);
+    const ttl = options?.entryExpirationTime === undefined ? null : entryTtlOption(options.entryExpirationTime, 'entryExpirationTime');
+    const tags = options?.tags === undefined ? undefined : readTags(options.tags);
     // Checked before the read, so a bad option fails on a hit too.
     const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const readSync = this.#readSync;
     const now = this.#sharesClock && expiration !== null ? this.#clock() : NaN;
     const value = readSync !== null ? readSync(backendKey, now) : await this.#store().read(backendKey);
+    if (!isNoValue(value) && value.metadata.tags !== undefined) await this.#refreshTags([value]);
     // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock at most once.
     if (!isNoValue(value) && value.metadata.v === VALUE_VERSION) {
       const createdAt = value.metadata.ct;
+      const own = value.metadata.ttl === undefined ? expiration : (entryTtl(value.metadata) ?? expiration);
       if (
         (createdAt <= this.#horizon || this.#plausible(createdAt)) &&
-        (expiration === null || (now === now ? now : this.#clock()) / 1000 - createdAt <= expiration) &&
-        !this.regionInvalidator.isInvalidated(createdAt)
+        (own === null || (now === now ? now : this.#clock()) / 1000 - createdAt <= own) &&
+        !this.regionInvalidator.isInvalidated(createdAt) &&
+        (value.metadata.tags === undefined || this.#tags.verdict(value.metadata) === null)
       ) {
         this.#hit(key);
         return value.payload as T;
@@ -614,7 +739,7 @@ export class CacheRegion {
     }
     const initial = this.#timed<T>(value, expiration);
     const stale = initial === NEED_REGENERATION ? undefined : (value as CachedValue);
-    return this.#lockedGetOrCreate({ key, backendKey, creator, expiration, initial, stale, timeoutMs, options });
+    return this.#lockedGetOrCreate({ key, backendKey, creator, expiration, ttl, tags, initial, stale, timeoutMs, options });
   }
 
   /**
@@ -697,7 +822,7 @@ export class CacheRegion {
   }
 
   async #runDogpileLock<T>(call: GetOrCreateCall<T>, mutex: CacheMutex): Promise<{ payload: T; cached: boolean }> {
-    const { key, backendKey, creator, expiration, initial, stale, timeoutMs, options } = call;
+    const { key, backendKey, creator, expiration, ttl, tags, initial, stale, timeoutMs, options } = call;
     this.#miss(key);
     const shouldCacheFn = options?.shouldCacheFn;
     const signal = options?.signal;
@@ -710,7 +835,11 @@ export class CacheRegion {
         initial,
         expireTime: expiration,
         now: this.#now,
-        valueAndCreated: async () => this.#timed<T>(await this.#store().read(backendKey), expiration),
+        valueAndCreated: async () => {
+          const read = await this.#store().read(backendKey);
+          await this.#refreshTags([read]);
+          return this.#timed<T>(read, expiration);
+        },
         creator: async () => {
           let payload: T;
           try {
@@ -721,14 +850,14 @@ export class CacheRegion {
             cached = false;
             return [fallback.payload as T, fallback.metadata.ct] as const;
           }
-          const value = makeCachedValue(payload, this.#clock());
+          const value = makeCachedValue(payload, this.#clock(), ttl, tags);
           if (expiration === null && this.regionInvalidator.wasSoftInvalidated()) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
           if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#store().write(backendKey, value);
           else cached = false;
           return [payload, value.metadata.ct] as const;
         },
         asyncCreator:
-          this.#asyncRunner === undefined ? undefined : (held) => this.#regenerateInBackground(key, backendKey, creator, shouldCacheFn, held),
+          this.#asyncRunner === undefined ? undefined : (held) => this.#regenerateInBackground(key, backendKey, creator, shouldCacheFn, ttl, tags, held),
         signal,
         onWait: () => this.#stats.lockWaits++,
         onStale: () => this.#stale(key),
@@ -776,6 +905,8 @@ export class CacheRegion {
     if (typeof creator !== 'function') throw new ValidationError(`creator must be a function of the keys to create; got ${describe(creator)}.`);
     if (keys.length === 0) return [];
     const expiration = this.#createExpiration(options.expirationTime);
+    const ttl = options.entryExpirationTime === undefined ? null : entryTtlOption(options.entryExpirationTime, 'entryExpirationTime');
+    const tags = options.tags === undefined ? undefined : readTags(options.tags);
     const { shouldCacheFn, signal } = options;
     const timeoutMs = options.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const uniqueKeys = [...new Set(keys)].sort();
@@ -787,6 +918,7 @@ export class CacheRegion {
     }
     const backendKeyOf = new Map(uniqueKeys.map((key) => [key, this.#backendKey(key)]));
     const read = await this.#store().readMulti(uniqueKeys.map((key) => backendKeyOf.get(key) as string));
+    await this.#refreshTags(read);
     const values = new Map<string, CachedValue | NoValue>(uniqueKeys.map((key, i) => [key, read[i] ?? NO_VALUE]));
     const held = new Map<string, CacheMutex>();
     const generation = this.#enter();
@@ -814,6 +946,7 @@ export class CacheRegion {
         // Someone created these while we waited (dogpile re-creates them anyway; we re-read, in one call).
         reread: async (rereadKeys) => {
           const read = await this.#store().readMulti(rereadKeys.map((key) => backendKeyOf.get(key) as string));
+          await this.#refreshTags(read);
           return rereadKeys.map((key, i) => {
             const value = read[i] ?? NO_VALUE;
             reread.set(key, value);
@@ -857,7 +990,7 @@ export class CacheRegion {
         const now = this.#clock();
         const toStore = new Map<string, CachedValue>();
         keysToCreate.forEach((key, i) => {
-          const value = makeCachedValue(created[i] as T, now);
+          const value = makeCachedValue(created[i] as T, now, ttl, tags);
           values.set(key, value);
           if (shouldCacheFn === undefined || shouldCacheFn(value.payload)) toStore.set(backendKeyOf.get(key) as string, value);
         });
@@ -900,10 +1033,22 @@ export class CacheRegion {
     // A corrupt creation time (not a number, or far ahead of now) is a miss, never a value forever fresh.
     if (!(createdAt <= this.#horizon || this.#plausible(createdAt))) return NEED_REGENERATION;
     if (this.regionInvalidator.isHardInvalidated(createdAt)) return NEED_REGENERATION;
-    if (this.regionInvalidator.isSoftInvalidated(createdAt)) {
+    const byTags = value.metadata.tags === undefined ? null : this.#tags.verdict(value.metadata);
+    // A soft tag invalidation with no expiration time to be stale against is a plain miss.
+    if (byTags === 'hard' || (byTags === 'soft' && expiration === null)) return NEED_REGENERATION;
+    const ttl = value.metadata.ttl === undefined ? undefined : entryTtl(value.metadata);
+    if (ttl !== undefined) {
+      // The lock judges freshness by the call's expiration time: shift the creation time so that the
+      // entry goes stale at its own TTL. With no expiration time the lock never calls a value stale, so
+      // an entry past its TTL is a plain miss.
+      if (expiration === null) {
+        if (this.#clock() / 1000 - createdAt > ttl) return NEED_REGENERATION;
+      } else createdAt += ttl - expiration;
+    }
+    if (this.regionInvalidator.isSoftInvalidated(value.metadata.ct)) {
       if (expiration === null) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
       createdAt = this.#clock() / 1000 - expiration - 0.0001; // forces "expired": served stale while regenerating
-    }
+    } else if (byTags === 'soft' && expiration !== null) createdAt = this.#clock() / 1000 - expiration - 0.0001;
     return [value.payload as T, createdAt];
   }
 
@@ -935,6 +1080,8 @@ export class CacheRegion {
     backendKey: string,
     creator: () => T | Promise<T>,
     shouldCacheFn: ((value: T) => boolean) | undefined,
+    ttl: number | null,
+    tags: string[] | undefined,
     mutex: CacheMutex,
   ): void {
     const runner = this.#asyncRunner;
@@ -951,7 +1098,7 @@ export class CacheRegion {
     void (async () => {
       try {
         const payload = await this.#runCreator([key], [backendKey], creator, undefined, this.#creatorTimeoutMs);
-        if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#store().write(backendKey, makeCachedValue(payload, this.#clock()));
+        if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#store().write(backendKey, makeCachedValue(payload, this.#clock(), ttl, tags));
       } catch (error) {
         report(error);
       } finally {
@@ -1031,6 +1178,23 @@ export class CacheRegion {
     if (this.#events.wanted('invalidate')) this.#events.emit('invalidate', { region: this.name, hard });
   }
 
+  /**
+   * Invalidates every value stored with one of `tags` (`set`/`getOrCreate` option `tags`) and created
+   * before now, in every process sharing the backend. Hard (default): reads miss, get-or-create
+   * regenerates. Soft: reads miss, get-or-create serves the old value while one caller regenerates
+   * (without an expiration time, a soft tag invalidation is a plain miss). This region sees it at once;
+   * other processes within their `tagCheckInterval` (default 1 s). The times are kept in the backend
+   * under `dogpile-cache:tag:<tag>` keys, with no expiration of their own (a server TTL configured on
+   * the backend applies to them too: past it, an invalidation is forgotten).
+   * @throws {ValidationError} unless `tags` is a non-empty array of non-empty strings.
+   */
+  async invalidateTags(tags: readonly string[], hard = true): Promise<void> {
+    const checked = readTags(tags);
+    if (checked === undefined) throw new ValidationError('tags must name at least one tag, e.g. invalidateTags(["user:42"]); got [].');
+    if (typeof hard !== 'boolean') throw new ValidationError(`hard must be true or false; got ${describe(hard)}.`);
+    await this.#tags.invalidate(checked, hard);
+  }
+
   /** A copy of the region's counters, with `waiting` read now. */
   stats(): RegionStats {
     return { ...this.#stats, waiting: this.#flightWaiters + this.#mutexes.waiting };
@@ -1089,8 +1253,11 @@ export class CacheRegion {
 
   // ---------------------------------------------------------------- backend access
 
-  #backendKey(key: string): string {
+  #backendKey(key: string, internal = false): string {
     assertKey(key);
+    if (!internal && key.startsWith(TAG_KEY_PREFIX)) {
+      throw new ValidationError(`key must not start with "${TAG_KEY_PREFIX}": the region keeps tag invalidation times under that prefix; got ${describe(key)}.`);
+    }
     if (this.keyMangler === null) return key;
     const mangled = this.keyMangler(key);
     assertKey(mangled, 'the key mangler result');
@@ -1162,6 +1329,14 @@ function releaseOnce(mutex: CacheMutex): CacheMutex {
 
 function notConfigured(): never {
   throw new RegionNotConfiguredError('No backend is configured on this region; call region.configure(...) first.');
+}
+
+/** An entry TTL option (`set`'s `expirationTime`, `entryExpirationTime`) in seconds; null when unset. */
+function entryTtlOption(value: Duration | null | undefined, name: string): number | null {
+  if (value === undefined || value === null) return null;
+  const seconds = toSeconds(value, name, { min: 0.001 });
+  warnIfLooksLikeMilliseconds(value, name);
+  return seconds;
 }
 
 /** Creates a {@link CacheRegion} (dogpile's `make_region`). */

@@ -264,7 +264,16 @@ const PIPE = 0x7c;
 
 /** The metadata part of dogpile's byte format, as Python's `json.dumps(metadata)` writes it. */
 export function metadataJson(metadata: CachedValue['metadata']): string {
-  return `{"ct": ${pythonFloatRepr(metadata.ct)}, "v": ${Number.isSafeInteger(metadata.v) ? String(metadata.v) : pythonFloatRepr(metadata.v)}}`;
+  const head = `{"ct": ${pythonFloatRepr(metadata.ct)}, "v": ${numberJson(metadata.v)}`;
+  // An entry's own TTL is an extra key: Python dogpile reads only "ct" and "v", so it still reads the entry.
+  const ttl = metadata.ttl;
+  const withTtl = typeof ttl === 'number' && Number.isFinite(ttl) ? `${head}, "ttl": ${numberJson(ttl)}` : head;
+  const tags = metadata.tags;
+  return Array.isArray(tags) ? `${withTtl}, "tags": ${pythonJsonDumps(tags)}}` : `${withTtl}}`;
+}
+
+function numberJson(value: number): string {
+  return Number.isSafeInteger(value) ? String(value) : pythonFloatRepr(value);
 }
 
 /** Builds dogpile's bytes `JSON(metadata) + "|" + serializer(payload)` for a {@link CachedValue}. */
@@ -290,4 +299,33 @@ export function parseSerialized(bytes: Buffer | NoValue, serializer: Serializer)
     throw new SerializationError('Stored metadata lacks a numeric "ct".');
   }
   return { payload: serializer.deserialize(bytes.subarray(bar + 1)), metadata: metadata as CachedValue['metadata'] };
+}
+
+const TTL_FIELD = Buffer.from('"ttl": ', 'latin1');
+
+/**
+ * The entry's own TTL (seconds) written by {@link metadataJson} in dogpile bytes, or undefined when the
+ * metadata has none. Bytes backends call it on every write to give the entry a matching server TTL; it
+ * searches only the metadata (before the first `|`), so an entry without a TTL costs two `indexOf`s.
+ */
+export function entryTtlOfSerialized(bytes: Buffer): number | undefined {
+  const bar = bytes.indexOf(PIPE);
+  if (bar < 0) return undefined;
+  const at = bytes.indexOf(TTL_FIELD);
+  if (at < 0 || at > bar) return undefined;
+  let end = at + TTL_FIELD.length;
+  // The number ends at the next "," (more fields follow) or "}" (the last field).
+  while (end < bar && bytes[end] !== 0x2c && bytes[end] !== 0x7d) end++;
+  const ttl = Number(bytes.subarray(at + TTL_FIELD.length, end).toString('latin1'));
+  return Number.isFinite(ttl) && ttl > 0 ? ttl : undefined;
+}
+
+/**
+ * The server TTL (seconds, 0 for none) to give an entry: the backend's own (`configured`, 0 when it has
+ * none) or the entry's TTL. With both, the longer: a backend's server TTL is usually set above the
+ * region's expiration so that an expired value can still be served stale while one caller regenerates.
+ */
+export function serverTtlSeconds(configured: number, entryTtl: number | undefined): number {
+  if (entryTtl === undefined) return configured;
+  return configured === 0 ? entryTtl : Math.max(configured, entryTtl);
 }

@@ -323,7 +323,7 @@ export class DictionaryBackend extends CacheBackend {
   }
 
   /** Removes every entry. */
-  clear(): void {
+  override clear(): void {
     this.#entries.clear();
     this.#sizes?.clear();
     this.#totalSize = 0;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { manualClock, type ManualClock } from '../clock.js';
 import type { Duration } from '../duration.js';
-import { ConfigurationError, ValidationError } from '../errors.js';
+import { ConfigurationError, UnsupportedOperationError, ValidationError } from '../errors.js';
 import { NO_VALUE } from '../no-value.js';
 import type { CacheRegion, CacheRegionOptions } from '../region.js';
 import type { TestRunner } from './conformance.js';
@@ -466,6 +466,160 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
         const [foo, bar] = [key('foo'), key('bar')];
         const value = await region.getOrCreate(foo, async () => `foo${await region.getOrCreate(bar, () => 'bar')}`);
         assert.equal(value, 'foobar');
+      }));
+
+    // ------------------------------------------------------------ issue 22: has, per-entry TTL, clear
+    // TTLs here are long (a minute or more) and time moves on the manual clock only: a backend that also
+    // gives the entry a server TTL (real time) must not expire it while the test runs.
+
+    it('has() respects expiration, ignoreExpiration and invalidation exactly as get, and counts nothing', () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        assert.equal(await region.has(k), false);
+        await region.set(k, null);
+        assert.equal(await region.has(k), true, 'a stored null is a value');
+        clock.advance(61_000);
+        assert.equal(await region.get(k), NO_VALUE);
+        assert.equal(await region.has(k), false, 'expired by the region');
+        assert.equal(await region.has(k, { ignoreExpiration: true }), true);
+        assert.equal(await region.has(k, { expirationTime: '2m' }), true);
+        await region.set(k, 'v');
+        clock.advance(1000); // invalidation covers values created before it
+        region.invalidate(false);
+        assert.equal(await region.has(k), false, 'soft-invalidated');
+        await region.set(k, 'w');
+        assert.equal(await region.has(k), true);
+        clock.advance(1000);
+        region.invalidate();
+        assert.equal(await region.has(k), false, 'hard-invalidated');
+        const stats = region.stats();
+        assert.equal(stats.hits, 0);
+        assert.equal(stats.misses, 1, 'only the get counted');
+      }, 60));
+
+    it("set with expirationTime: the entry's own TTL replaces the region's, shorter or longer", () =>
+      withRegion(async (region, clock) => {
+        const short = key('short');
+        const long = key('long');
+        const plain = key('plain');
+        await region.set(short, 's', { expirationTime: 60 });
+        await region.set(long, 'l', { expirationTime: '1h' });
+        await region.set(plain, 'p');
+        clock.advance(61_000);
+        assert.equal(await region.get(short), NO_VALUE, 'past its own 60 s');
+        assert.equal(await region.has(short), false);
+        assert.equal(await region.get(plain), 'p', 'the region allows 10 min');
+        clock.advance(600_000);
+        assert.equal(await region.get(plain), NO_VALUE);
+        assert.equal(await region.get(long), 'l', 'its own hour outlives the region expiration');
+        assert.equal(await region.get(long, { expirationTime: 1 }), 'l', "the entry's TTL wins over a read override");
+        assert.equal(await region.get(short, { ignoreExpiration: true }), 's');
+        const meta = await region.getValueMetadata(long);
+        assert.equal(meta?.metadata.ttl, 3600, 'the TTL is stored in the metadata');
+      }, 600));
+
+    it("getOrCreate honours an entry's own TTL, and entryExpirationTime stores one", () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        let calls = 0;
+        await region.set(k, 'set', { expirationTime: 60 });
+        assert.equal(await region.getOrCreate(k, () => `made ${++calls}`), 'set');
+        clock.advance(61_000);
+        assert.equal(await region.getOrCreate(k, () => `made ${++calls}`), 'made 1', 'regenerated at the entry TTL, not the region one');
+        const m = key('m');
+        assert.equal(await region.getOrCreate(m, () => 'first', { entryExpirationTime: '2m' }), 'first');
+        assert.equal((await region.getValueMetadata(m))?.metadata.ttl, 120);
+        clock.advance(121_000);
+        assert.equal(await region.get(m), NO_VALUE);
+        assert.equal(await region.getOrCreate(m, () => 'second', { entryExpirationTime: '2m' }), 'second');
+        const [a, b] = [key('a'), key('b')];
+        assert.deepEqual(await region.getOrCreateMulti([a, b], (...ks) => ks.map((x) => x.length), { entryExpirationTime: 90 }), [a.length, b.length]);
+        assert.equal((await region.getValueMetadata(b))?.metadata.ttl, 90);
+        clock.advance(91_000);
+        assert.equal(await region.has(a), false);
+      }, 3600));
+
+    it('setMulti with expirationTime gives every entry that TTL; a bad TTL is a ValidationError and stores nothing', () =>
+      withRegion(async (region, clock) => {
+        const [a, b] = [key('a'), key('b')];
+        await region.setMulti({ [a]: 1, [b]: 2 }, { expirationTime: 60 });
+        assert.deepEqual(await region.getMulti([a, b]), [1, 2]);
+        clock.advance(61_000);
+        assert.deepEqual(await region.getMulti([a, b]), [NO_VALUE, NO_VALUE]);
+        const c = key('c');
+        for (const bad of [0, -1, 'soon', Number.NaN]) {
+          await assert.rejects(region.set(c, 'x', { expirationTime: bad }), (e: Error) => e instanceof ValidationError && /expirationTime/.test(e.message));
+          await assert.rejects(region.getOrCreate(c, () => 'x', { entryExpirationTime: bad }), (e: Error) => e instanceof ValidationError && /entryExpirationTime/.test(e.message));
+        }
+        assert.equal(await region.has(c, { ignoreExpiration: true }), false);
+      }, 3600));
+
+    it('clear() removes every entry of the region and only its own, or fails with UnsupportedOperationError', () =>
+      withRegion(async (region) => {
+        const [a, b] = [key('a'), key('b')];
+        await region.setMulti({ [a]: 1, [b]: 2 });
+        const declared = region.actualBackend.clear !== undefined;
+        if (!declared) {
+          await assert.rejects(region.clear(), (e: Error) => e instanceof UnsupportedOperationError && /clear\(\)/.test(e.message));
+          assert.deepEqual(await region.getMulti([a, b]), [1, 2], 'a refused clear removes nothing');
+          return;
+        }
+        const clock = manualClock();
+        const other = await makeRegion({ region: { clock }, expirationTime: null });
+        try {
+          const o = key('other');
+          await other.set(o, 'kept');
+          await region.clear();
+          assert.deepEqual(await region.getMulti([a, b]), [NO_VALUE, NO_VALUE]);
+          assert.equal(await other.get(o), 'kept', "another region's entries survive");
+          await region.set(a, 'again');
+          assert.equal(await region.get(a), 'again', 'the region works after clear()');
+        } finally {
+          await other.close();
+        }
+      }));
+
+    it('tags: invalidateTags(tags) makes entries with one of those tags a miss, and only those; recreated values count again', () =>
+      withRegion(async (region, clock) => {
+        const [a, b, c, both] = [key('a'), key('b'), key('c'), key('both')];
+        await region.set(a, 'a', { tags: ['t1'] });
+        await region.set(b, 'b', { tags: ['t2'] });
+        await region.set(c, 'c');
+        await region.setMulti({ [both]: 'both' }, { tags: ['t2', 't1'] });
+        clock.advance(1000);
+        await region.invalidateTags(['t1']);
+        assert.equal(await region.get(a), NO_VALUE);
+        assert.equal(await region.has(both), false);
+        assert.deepEqual(await region.getMulti([a, b, c, both]), [NO_VALUE, 'b', 'c', NO_VALUE]);
+        assert.equal(await region.get(a, { ignoreExpiration: true }), 'a', 'ignoreExpiration ignores tags too');
+        let calls = 0;
+        assert.equal(await region.getOrCreate(a, () => `new ${++calls}`, { tags: ['t1'] }), 'new 1');
+        assert.equal(await region.getOrCreate(a, () => `new ${++calls}`, { tags: ['t1'] }), 'new 1', 'created after the invalidation');
+        const [m1, m2] = [key('m1'), key('m2')];
+        assert.deepEqual(await region.getOrCreateMulti([m1, m2], (...ks) => ks.map(() => 'first'), { tags: ['t3'] }), ['first', 'first']);
+        clock.advance(1000);
+        await region.invalidateTags(['t3']);
+        assert.deepEqual(await region.getOrCreateMulti([m1, m2], (...ks) => ks.map(() => 'second'), { tags: ['t3'] }), ['second', 'second']);
+      }));
+
+    it('tags: a soft invalidateTags makes reads miss and getOrCreate regenerate', () =>
+      withRegion(async (region, clock) => {
+        const k = key();
+        assert.equal(await region.getOrCreate(k, () => 'old', { tags: ['soft'] }), 'old');
+        clock.advance(1000);
+        await region.invalidateTags(['soft'], false);
+        assert.equal(await region.get(k), NO_VALUE);
+        assert.equal(await region.getOrCreate(k, () => 'new', { tags: ['soft'] }), 'new');
+        assert.equal(await region.get(k), 'new');
+      }, 600));
+
+    it('tags: bad tags and keys in the internal tag space are ValidationErrors', () =>
+      withRegion(async (region) => {
+        for (const bad of [[''], 'tag', [1], {}]) {
+          await assert.rejects(region.set(key(), 1, { tags: bad as never }), (e: Error) => e instanceof ValidationError && /tags/.test(e.message));
+        }
+        await assert.rejects(region.invalidateTags([]), ValidationError);
+        await assert.rejects(region.get('dogpile-cache:tag:x'), (e: Error) => e instanceof ValidationError && /dogpile-cache:tag:/.test(e.message));
       }));
 
     it('stats count hits, misses and creates', () =>

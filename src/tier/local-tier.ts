@@ -22,7 +22,7 @@
 import { CacheBackend, isNoValue, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../api.js';
 import { systemClock, type Clock } from '../clock.js';
 import { MAX_TIMER_SECONDS, toSeconds, type Duration } from '../duration.js';
-import { ValidationError } from '../errors.js';
+import { UnsupportedOperationError, ValidationError } from '../errors.js';
 import { debug } from '../log.js';
 import type { NoValue } from '../no-value.js';
 import { ProxyBackend } from '../proxy.js';
@@ -153,10 +153,31 @@ export class LocalTier extends ProxyBackend {
   }
 
   /** Drops every local copy (the backend is untouched). */
-  clear(): void {
+  clearLocal(): void {
     this.#entries.clear();
     this.#bytes = 0;
     this.#epoch++;
+  }
+
+  /**
+   * `region.clear()`: clears the store under this tier, then this process's copies. Other processes drop
+   * their copies at their local `ttl` at the latest (a clear is not published).
+   * @throws {UnsupportedOperationError} when the store under the tier cannot clear.
+   */
+  override async clear(): Promise<void> {
+    let store: CacheBackend = this.proxied;
+    while (store.clear === undefined && store instanceof ProxyBackend) store = store.proxied;
+    if (store.clear === undefined) {
+      throw new UnsupportedOperationError(
+        `region.clear() is not supported by the ${store.constructor.name} backend under the local tier (see its guide). ` +
+          'Use region.invalidate() to make every entry a miss, or deleteMulti(keys) for known keys.',
+      );
+    }
+    try {
+      await store.clear();
+    } finally {
+      this.clearLocal();
+    }
   }
 
   async #subscribe(transport: NotificationTransport): Promise<void> {
@@ -165,12 +186,12 @@ export class LocalTier extends ProxyBackend {
         message: (text) => this.#onMessage(text),
         // Evictions published while the subscription was down were lost: nothing local can be trusted.
         up: () => {
-          this.clear();
+          this.clearLocal();
           this.#live = true;
         },
         down: (error) => {
           this.#live = false;
-          this.clear();
+          this.clearLocal();
           if (error !== undefined) this.#onError(error, 'subscribe');
         },
       });
@@ -180,7 +201,7 @@ export class LocalTier extends ProxyBackend {
       }
       this.#subscription = subscription;
       // Copies kept before the subscription was live may have missed evictions.
-      this.clear();
+      this.clearLocal();
       this.#live = true;
     } catch (error) {
       this.#onError(error, 'subscribe');
@@ -390,7 +411,7 @@ export class LocalTier extends ProxyBackend {
       if (this.#retry !== null) clearTimeout(this.#retry);
       await this.#subscribing;
       await this.#subscription?.close().catch(() => undefined);
-      this.clear();
+      this.clearLocal();
     }
     await super.close();
   }

@@ -112,6 +112,20 @@ describe('interop with Python dogpile.cache.redis', () => {
     }
   });
 
+  it('an entry with its own TTL and tags (extra "ttl" and "tags" metadata fields) is read by Python get and get_or_create', async () => {
+    const key = `${prefix}:own-ttl`;
+    await region.set(key, { a: [1, 'two'] }, { expirationTime: '1h', tags: ['user:1', 'café'] });
+    assert.match((await raw.getBuffer(key))?.toString('latin1') ?? '', /^\{"ct": [0-9.]+, "v": 2, "ttl": 3600, "tags": \["user:1", "caf\\u00e9"\]\}\|/);
+    const [got, created] = await python([
+      { op: 'get', key, py: "{'a': [1, 'two']}" },
+      { op: 'get_or_create', key, value: 'from python' },
+    ]);
+    assert.equal(got?.found, true);
+    assert.equal(got?.same, true, `Python read ${got?.repr}`);
+    assert.equal((got?.metadata as { ttl?: number } | undefined)?.ttl, 3600, 'Python keeps the extra field as it is');
+    assert.deepEqual(created, { value: { a: [1, 'two'] }, repr: "{'a': [1, 'two']}", created: false });
+  });
+
   it('a Python process holding dogpile\'s Redis lock blocks our creator; we get its value', async () => {
     const key = `${prefix}:py-holds`;
     const run = startPython([{ op: 'get_or_create', key, value: 'from python', hold: 1.5 }]);

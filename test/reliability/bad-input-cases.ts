@@ -244,6 +244,14 @@ export const CASES: BadInputCase[] = [
   { group: 'Durations', input: '`socket_timeout = inf`', call: 'loadOsloConfig(text)', expect: 'ConfigurationError', note: 'oslo.config reads inf; no timeout here can be infinite', run: async () => loadOsloConfig('[cache]\nsocket_timeout = inf\n') },
   { group: 'Arguments', input: 'an indented line right after `[cache]`', call: 'loadOsloConfig(text)', expect: 'ValidationError', note: 'as oslo.config: an unexpected continuation line', run: async () => loadOsloConfig('[cache]\n  # note\nenabled = true\n') },
   { group: 'Arguments', input: '`password <secret>` (no `=`) in a keystone.conf', call: 'loadOsloConfig(text)', expect: 'ValidationError', note: 'the line is named by its number, never quoted', run: async () => loadOsloConfig(`[cache]\npassword ${PLANTED_SECRETS[1]}\n`) },
+  // issue 22: an entry's own TTL
+  { group: 'Durations', input: '`0`', call: 'region.set("k", v, { expirationTime: 0 })', expect: 'ValidationError', run: () => withRegion(dictionary(), (r) => r.set('k', 1, { expirationTime: 0 })) },
+  { group: 'Durations', input: '`"soon"`', call: 'region.setMulti(mapping, { expirationTime: "soon" })', expect: 'ValidationError', run: () => withRegion(dictionary(), (r) => r.setMulti({ k: 1 }, { expirationTime: 'soon' })) },
+  { group: 'Durations', input: '`-1`', call: 'region.getOrCreate("k", fn, { entryExpirationTime: -1 })', expect: 'ValidationError', run: () => withRegion(dictionary(), (r) => r.getOrCreate('k', () => 1, { entryExpirationTime: -1 })) },
+  // issue 22 item 8: memcached://host:port
+  { group: 'Arguments', input: '`"memcached://127.0.0.1:1"`', call: 'new PooledMemcachedBackend({ url })', expect: 'accepted', note: 'the scheme is removed: the server is 127.0.0.1:1', run: async () => new PooledMemcachedBackend({ url: `memcached://${NOWHERE}` }).close() },
+  { group: 'Arguments', input: '`"redis://127.0.0.1:1"`', call: 'new PooledMemcachedBackend({ url })', expect: 'ValidationError', run: async () => new PooledMemcachedBackend({ url: `redis://${NOWHERE}` }).close() },
+  { group: 'Arguments', input: '`"memcached://u:pl4nted-s3cret@127.0.0.1:1"`', call: 'new PooledMemcachedBackend({ url })', expect: 'ValidationError', run: async () => new PooledMemcachedBackend({ url: `memcached://u:pl4nted-s3cret@${NOWHERE}` }).close() },
 ];
 
 /** What a case did: the error class name (or "accepted") and the message. */

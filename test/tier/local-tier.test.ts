@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, ValidationError, isNoValue, type CacheMutex } from '../../src/index.js';
+import { CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, UnsupportedOperationError, ValidationError, isNoValue, type CacheMutex } from '../../src/index.js';
 import { manualClock } from '../../src/clock.js';
 import { LocalTier, RedisNotifications, type NotificationTransport } from '../../src/tier/index.js';
 import { RedisBackend } from '../../src/backends/redis/index.js';
@@ -19,6 +19,24 @@ function tierRegion(tier: LocalTier, backend: CacheBackend = new DictionaryBacke
 }
 
 describe('LocalTier', () => {
+  it('region.clear() clears the store under the tier and the local copies, not only the copies', async () => {
+    const tier = new LocalTier();
+    const { region } = tierRegion(tier);
+    await region.set('k', 'v');
+    assert.equal(await region.get('k'), 'v');
+    await region.clear();
+    assert.equal(tier.stats().size, 0);
+    assert.ok(isNoValue(await region.get('k')), 'the store under the tier was cleared too');
+  });
+
+  it('region.clear() through the tier over a store that cannot clear is an UnsupportedOperationError', async () => {
+    class NoClear extends ProxyBackend {}
+    const region = new CacheRegion().configure(new DictionaryBackend(), { wrap: [new LocalTier(), NoClear] });
+    const store = region.actualBackend as DictionaryBackend & { clear?: unknown };
+    Object.defineProperty(store, 'clear', { value: undefined });
+    await assert.rejects(region.clear(), UnsupportedOperationError);
+  });
+
   it('a hit is answered locally: the backend sees one read for many gets', async () => {
     const { region, counter } = tierRegion(new LocalTier());
     await region.set('k', 'v');

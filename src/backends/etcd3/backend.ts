@@ -5,7 +5,7 @@
  */
 import type { Etcd3, IRequestOp } from 'etcd3';
 import { CacheBackend, NO_VALUE, type BackendArguments, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../../api.js';
-import { SerializationError, ValueTooLargeError } from '../../errors.js';
+import { SerializationError, UnsupportedOperationError, ValueTooLargeError } from '../../errors.js';
 import { debug } from '../../log.js';
 import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../../validate.js';
 import { decodeOsloValue, encodeOsloValue } from './codec.js';
@@ -180,6 +180,27 @@ export class Etcd3Backend extends CacheBackend {
   async delete(key: string): Promise<void> {
     assertKey(key);
     await this.#connection.call('delete', (client, options) => client.kv.deleteRange({ key: this.#key(key) }, options));
+  }
+
+  /**
+   * Removes every entry of this backend's `namespace` in one prefix delete (`namespace 0xFF` …), leaving
+   * other namespaces and the lock keys (`namespace 0xFE lock/` …) alone.
+   * @throws {UnsupportedOperationError} without a namespace: the entries would be the whole keyspace.
+   */
+  override async clear(): Promise<void> {
+    const namespace = this.#settings.namespace;
+    if (namespace.length === 0) {
+      throw new UnsupportedOperationError(
+        'Etcd3Backend.clear() needs a namespace: without one, this backend\'s entries cannot be told apart from every other key in etcd. ' +
+          'Configure arguments.namespace (e.g. "myapp/sessions/"), or use region.invalidate().',
+      );
+    }
+    // Every key from `ns 0xFF` up to (not including) ns with its last byte incremented starts with `ns 0xFF`,
+    // since 0xFF is the largest byte; UTF-8 namespaces never end in 0xFF, so the increment cannot overflow.
+    const start = Buffer.concat([namespace, Buffer.of(0xff)]);
+    const end = Buffer.from(namespace);
+    end[end.length - 1] = (end[end.length - 1] as number) + 1;
+    await this.#connection.call('clear', (client, options) => client.kv.deleteRange({ key: start, range_end: end }, options));
   }
 
   async deleteMulti(keys: readonly string[]): Promise<void> {

@@ -8,7 +8,7 @@
 import { BytesBackend, NO_VALUE, type BackendArguments, type BackendResult, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
 import { BackendUnavailableError, SerializationError, ValidationError, ValueTooLargeError } from '../../errors.js';
 import { debug } from '../../log.js';
-import { parseSerialized } from '../../serializers.js';
+import { entryTtlOfSerialized, parseSerialized, serverTtlSeconds } from '../../serializers.js';
 import { MEMCACHED_MAX_KEY_BYTES } from '../../keys.js';
 import { assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
 import { isNoAnswer, type Connection } from './connection.js';
@@ -20,6 +20,7 @@ import { PROBE_INTERVAL_MS } from './breaker.js';
 import { ServerPool, isNeverSent, type ServerPoolStats } from './pool.js';
 import { ITEM_OVERHEAD_BYTES, MAX_RELATIVE_EXPTIME, Opcode, toExptime } from './protocol.js';
 import { HashRing } from './ring.js';
+import { withoutUrlSchemes } from './url-scheme.js';
 
 // Spaces and control characters end a key in memcached's text protocol, so text-protocol clients
 // (python-memcached, oslo) could never address such an item.
@@ -105,7 +106,8 @@ export class PooledMemcachedBackend extends BytesBackend {
    */
   constructor(args: PooledMemcachedBackendArguments | BackendArguments = {}) {
     super();
-    this.#settings = readSettings(args as BackendArguments);
+    // memcached://host:port is accepted (the scheme removed) before oslo's host:port parser sees it.
+    this.#settings = readSettings(withoutUrlSchemes(args as BackendArguments));
     if (this.#settings.distributedLock && this.#settings.lockTimeoutSeconds === 0) warnLockWithoutTimeout();
     this.#ring = new HashRing(this.#settings.servers.map((server) => server.name));
     this.#lockStore = {
@@ -167,7 +169,7 @@ export class PooledMemcachedBackend extends BytesBackend {
   async setSerialized(key: string, value: Buffer): Promise<void> {
     this.#checkKey(key);
     this.#checkValue(key, value);
-    const exptime = this.#exptime();
+    const exptime = this.#exptime(entryTtlOfSerialized(value));
     await this.#run(key, (c) => c.store(Opcode.SET, key, value, exptime));
   }
 
@@ -179,9 +181,19 @@ export class PooledMemcachedBackend extends BytesBackend {
       values.set(key, value);
     }
     if (values.size === 0) return;
-    const exptime = this.#exptime();
-    await this.#each([...values.keys()], (c, group) =>
-      c.storeBatch(group.map((key) => [key, values.get(key) as Uint8Array] as const), exptime),
+    // One batch per exptime: entries with their own TTL (a region's setMulti gives them all the same one)
+    // get a matching server TTL.
+    const byExptime = new Map<number, string[]>();
+    for (const [key, value] of values) {
+      const exptime = this.#exptime(entryTtlOfSerialized(Buffer.from(value.buffer, value.byteOffset, value.byteLength)));
+      const keys = byExptime.get(exptime);
+      if (keys === undefined) byExptime.set(exptime, [key]);
+      else keys.push(key);
+    }
+    await Promise.all(
+      [...byExptime].map(([exptime, keys]) =>
+        this.#each(keys, (c, group) => c.storeBatch(group.map((key) => [key, values.get(key) as Uint8Array] as const), exptime)),
+      ),
     );
   }
 
@@ -266,9 +278,9 @@ export class PooledMemcachedBackend extends BytesBackend {
     }
   }
 
-  /** memcached's exptime for `memcached_expire_time`, now. */
-  #exptime(): number {
-    const seconds = this.#settings.expireSeconds;
+  /** memcached's exptime for `memcached_expire_time` or the entry's own TTL (see `serverTtlSeconds`), now. */
+  #exptime(entryTtl?: number): number {
+    const seconds = serverTtlSeconds(this.#settings.expireSeconds, entryTtl);
     return seconds <= MAX_RELATIVE_EXPTIME ? toExptime(seconds, 0) : toExptime(seconds, Date.now());
   }
 

@@ -98,8 +98,8 @@ function readPreferenceOf(driver: MongoDriver, settings: MongoSettings): ReadPre
  *
  * Failure bounds: every call, and `close()`, settles within `operation_timeout` (by default the larger
  * of `server_selection_timeout` and `socket_timeout`: 10 s), however the server fails. After
- * `BREAKER_THRESHOLD` "unavailable" failures in a row a circuit breaker rejects calls at once with
- * `BackendUnavailableError`, letting one probe through every `BREAKER_HALF_OPEN_MS` ms until one
+ * `BREAKER_THRESHOLD` (3) "unavailable" failures in a row a circuit breaker rejects calls at once with
+ * `BackendUnavailableError`, letting one probe through every `BREAKER_HALF_OPEN_MS` (2,000 ms) until one
  * succeeds. No error carries a password from `db_hosts` or `password`.
  *
  * Values are stored as BSON and keep their types (see docs/backends/mongo.md); a value BSON would
@@ -228,6 +228,14 @@ export class MongoBackend extends CacheBackend {
     await this.#run('deleteMulti', unique, async ({ cache }) => {
       for (const batch of keyBatches(unique)) await cache.deleteMany({ _id: { $in: batch } }, this.#settings.writeOptions);
     });
+  }
+
+  /**
+   * Removes every entry of `cache_collection` (one `deleteMany`); the lock collection is left alone.
+   * A collection shared by several regions is cleared for all of them: give each region its own.
+   */
+  override async clear(): Promise<void> {
+    await this.#run('clear', [], ({ cache }) => cache.deleteMany({}, this.#settings.writeOptions));
   }
 
   /**

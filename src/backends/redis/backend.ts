@@ -8,6 +8,7 @@
 import type { Cluster } from 'ioredis';
 import { BytesBackend, NO_VALUE, type BackendArguments, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
 import { ValidationError } from '../../errors.js';
+import { entryTtlOfSerialized, serverTtlSeconds } from '../../serializers.js';
 import { assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
 import { RedisConnection, type RedisClient } from './connection.js';
 import { RELEASE_SCRIPT, RedisLock, type RedisLockStore } from './lock.js';
@@ -94,7 +95,7 @@ export class RedisBackend extends BytesBackend {
   async setSerialized(key: string, value: Buffer): Promise<void> {
     assertKey(key);
     checkBytes(key, value);
-    const ms = this.settings.expirationMs;
+    const ms = serverTtlMs(this.settings.expirationMs, value);
     await this.#connection.call('SET', (c) => (ms === 0 ? c.set(key, value) : ms % 1000 === 0 ? c.set(key, value, 'EX', ms / 1000) : c.set(key, value, 'PX', ms)));
   }
 
@@ -105,7 +106,10 @@ export class RedisBackend extends BytesBackend {
       entries.set(key, value);
     }
     if (entries.size === 0) return;
-    const ms = this.settings.expirationMs;
+    // Entries with their own TTL get a matching server TTL, each its own.
+    const ttls = new Map<string, number>();
+    for (const [key, value] of entries) ttls.set(key, serverTtlMs(this.settings.expirationMs, value));
+    const ms = Math.max(...ttls.values());
     // dogpile: MSET without a TTL; with one, a pipeline of SETEX (here SET … EX/PX, the same thing).
     const write = (pipeline: ChainableCommander, keys: string[]): void => {
       if (ms === 0) {
@@ -113,8 +117,10 @@ export class RedisBackend extends BytesBackend {
         return;
       }
       for (const key of keys) {
-        if (ms % 1000 === 0) pipeline.set(key, entries.get(key) as Buffer, 'EX', ms / 1000);
-        else pipeline.set(key, entries.get(key) as Buffer, 'PX', ms);
+        const keyMs = ttls.get(key) ?? 0;
+        if (keyMs === 0) pipeline.set(key, entries.get(key) as Buffer);
+        else if (keyMs % 1000 === 0) pipeline.set(key, entries.get(key) as Buffer, 'EX', keyMs / 1000);
+        else pipeline.set(key, entries.get(key) as Buffer, 'PX', keyMs);
       }
     };
     await this.#connection.call(ms === 0 ? 'MSET' : 'SET (pipeline)', async (c) => {
@@ -232,6 +238,12 @@ function checkReplies(results: [Error | null, unknown][] | null): unknown[] {
   const failed = results.find(([error]) => error !== null);
   if (failed !== undefined) throw failed[0];
   return results.map(([, value]) => value);
+}
+
+/** The server TTL in ms for `value`: the configured one or the entry's own (see `serverTtlSeconds`), 0 for none. */
+function serverTtlMs(configuredMs: number, value: Buffer): number {
+  const ttl = entryTtlOfSerialized(value);
+  return ttl === undefined ? configuredMs : Math.ceil(serverTtlSeconds(configuredMs / 1000, ttl) * 1000);
 }
 
 function checkBytes(key: string, value: unknown): asserts value is Buffer {
