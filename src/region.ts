@@ -1104,7 +1104,7 @@ export class CacheRegion {
 
   async #readMulti(backendKeys: string[]): Promise<(CachedValue | NoValue)[]> {
     const serializer = this.serializer;
-    const missAll = backendKeys.map(() => NO_VALUE);
+    const missAll = backendKeys.map((): NoValue => NO_VALUE);
     if (serializer !== null && this.#storesBytes) {
       const raw = await this.#guard('getMulti', () => (this.backend as BytesBackend).getSerializedMulti(backendKeys), missAll);
       return raw.map((bytes) => this.#parse(bytes, serializer));
