@@ -15,8 +15,8 @@ import { SERVER_CHOICES, makeServerChooser, type ServerChoice, type ServerChoose
 /**
  * Arguments of `PooledMemcachedBackend`. Each is accepted under its oslo/dogpile snake_case name
  * (`pool_maxsize`) or this camelCase name; durations are seconds or strings such as `"500ms"`.
- * Unknown arguments are ignored (oslo passes memcache options such as `pool_flush_on_reconnect`
- * to every backend), with a debug log.
+ * An unknown argument warns once (`DOGPILE_CACHE_UNKNOWN_ARGUMENT`, with close matches), or is a
+ * `ValidationError` with `strictArguments: true`.
  */
 export interface PooledMemcachedBackendArguments {
   /**
@@ -37,6 +37,8 @@ export interface PooledMemcachedBackendArguments {
    * keys differently, so mixed clients would miss each other's entries. See docs/backends/memcached.md.
    */
   serverChoice?: ServerChoice;
+  /** Makes an unknown argument a `ValidationError` instead of a warning (`strict_arguments`). Default false. */
+  strictArguments?: boolean;
   /** Most connections per server (`pool_maxsize`), default 10. Connections are shared by concurrent requests. */
   poolMaxsize?: number;
   /** Seconds an unused connection is kept before it is closed (`pool_unused_timeout`), default 60. */
@@ -182,6 +184,25 @@ function readServers(value: unknown): ServerAddress[] {
   return servers;
 }
 
+/** dogpile memcached-backend arguments accepted without effect (see registry.ts), so they do not warn. */
+const PYTHON_CLIENT_ARGUMENTS = [
+  'minCompressLen',
+  'binary',
+  'behaviors',
+  'defaultNoreply',
+  'retryAttempts',
+  'retryDelay',
+  'retryFor',
+  'doNotRetryFor',
+  'enableRetryClient',
+  'socketKeepalive',
+  'serde',
+  'hashclientDeadTimeout',
+  'hashclientRetryAttempts',
+  'hashclientRetryTimeout',
+  'time',
+];
+
 /** Reads and checks the backend's arguments; throws `ValidationError` or `ConfigurationError`. */
 export function readSettings(args: BackendArguments): MemcachedSettings {
   const reader = new ArgumentReader(BACKEND, args);
@@ -234,6 +255,9 @@ export function readSettings(args: BackendArguments): MemcachedSettings {
     password,
     maxItemBytes: reader.number('serverMaxValueLength', 1_048_576, { min: 1024, integer: true }),
   };
+  // Arguments of the Python clients (dogpile's memcached backends) that change nothing here; the
+  // ones asking for a missing feature are refused by the registry's wrappers before this point.
+  reader.ignore(...PYTHON_CLIENT_ARGUMENTS);
   reader.finish();
   return settings;
 }

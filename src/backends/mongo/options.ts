@@ -449,3 +449,12 @@ export function parseMongoArguments(args: unknown): MongoSettings {
   reader.finish();
   return settings;
 }
+
+// Types the Mongo backend names in configure() (see backend-arguments.ts): declared here, with the
+// types that need mongodb's, so the core's declarations never import the driver's.
+declare module '../../backend-arguments.js' {
+  interface BackendArgumentsMap {
+    'oslo_cache.mongo': MongoBackendArguments;
+    mongo: MongoBackendArguments;
+  }
+}
