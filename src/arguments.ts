@@ -89,13 +89,13 @@ export function reportUnknownNames(
   what: string,
   given: readonly string[],
   known: Iterable<string>,
-  options: { strict: boolean; quiet?: ReadonlySet<string>; strictHint: string },
+  options: { strict: boolean; quiet?: ReadonlySet<string>; strictHint: string; silent?: boolean },
 ): void {
   const knownList = [...known];
   const knownSet = new Set(knownList);
   for (const name of given) {
     if (knownSet.has(name)) continue;
-    if (options.quiet?.has(snakeCase(name)) === true) {
+    if (options.quiet?.has(snakeCase(name)) === true || options.silent === true) {
       debug('%s ignores argument %s (passed to every backend by the oslo layer)', what, name);
       continue;
     }
@@ -241,14 +241,21 @@ export class ArgumentReader {
 
   /**
    * Reports every option that was given but not read: one process warning per backend and name
-   * (the oslo layer's common arguments only at debug level), or, with `strict_arguments: true`, a
+   * (the oslo layer's common arguments, or everything under an explicit `strict_arguments: false`,
+   * only at debug level), or, with `strict_arguments: true`, a
    * {@link ValidationError} listing the close matches.
    * @throws {ValidationError} for an unknown option under `strict_arguments`.
    */
   finish(): void {
+    const explicit = this.has('strictArguments');
     const strict = this.boolean('strictArguments', false);
     const unknown = Object.keys(this.unused());
     if (unknown.length === 0) return;
+    // An explicit `strict_arguments: false` says "I pass extra names on purpose": a debug log only.
+    if (explicit && !strict) {
+      debug('%s ignores unknown argument(s): %s', this.#backend, unknown.join(', '));
+      return;
+    }
     const known = [...this.#used].filter((name) => name === snakeCase(name));
     reportUnknownNames(`${this.#backend} arguments`, unknown, known, {
       strict,

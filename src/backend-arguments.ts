@@ -34,7 +34,10 @@ export type CamelCase<S extends string> = S extends `${infer Head}_${infer Rest}
 
 /** Arguments every backend reads. */
 export interface CommonBackendArguments {
-  /** An unknown argument name is a `ValidationError` instead of a once-per-name warning. Default false. */
+  /**
+   * `true`: an unknown argument name is a `ValidationError` instead of a once-per-name warning;
+   * `false` (given explicitly): only a debug log, for arguments shared on purpose. Default: warn.
+   */
   strictArguments?: boolean;
 }
 

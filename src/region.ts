@@ -125,8 +125,9 @@ export interface CacheRegionOptions {
   /** Time source in epoch milliseconds (tests inject a manual clock). */
   clock?: Clock;
   /**
-   * An unknown option name (here, in `configure` options, or in the backend's `arguments`) is a
-   * `ValidationError` instead of a once-per-name warning (`DOGPILE_CACHE_UNKNOWN_ARGUMENT`). Default false.
+   * `true`: an unknown option name (here, in `configure` options, or in the backend's `arguments`) is a
+   * `ValidationError` instead of a once-per-name warning (`DOGPILE_CACHE_UNKNOWN_ARGUMENT`). `false`
+   * (given explicitly): unknown region options are only logged at debug level. Default: warn.
    */
   strictArguments?: boolean;
 }
@@ -303,7 +304,11 @@ export class CacheRegion {
     // Own properties only: a polluted Object.prototype must not configure a region.
     const options: CacheRegionOptions = ownOptions(userOptions, 'CacheRegion options');
     this.#strictArguments = options.strictArguments === true;
-    reportUnknownNames('CacheRegion options', Object.keys(options), REGION_OPTION_NAMES, { strict: this.#strictArguments, strictHint: 'strictArguments: true' });
+    reportUnknownNames('CacheRegion options', Object.keys(options), REGION_OPTION_NAMES, {
+      strict: this.#strictArguments,
+      silent: options.strictArguments === false,
+      strictHint: 'strictArguments: true',
+    });
     this.name = optionalString(options.name, 'name');
     this.functionKeyGenerator = optionalFunction(options.functionKeyGenerator, 'functionKeyGenerator') ?? defaultFunctionKeyGenerator;
     this.functionMultiKeyGenerator =

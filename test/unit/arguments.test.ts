@@ -93,6 +93,19 @@ describe('unknown backend arguments (JavaScript callers)', () => {
     assert.throws(() => new DictionaryBackend({ max_entry: 3, strictArguments: true }), /Did you mean "max_entries"/);
   });
 
+  it('an explicit strict_arguments: false silences them (arguments shared on purpose)', async () => {
+    new Etcd3Backend({ host: '127.0.0.1', shared_setting: 1, strict_arguments: false });
+    new CacheRegion({ sharedOption: 1, strictArguments: false } as never);
+    await tick();
+    assert.deepEqual(capture.warnings.map((w) => w.message), []);
+  });
+
+  it('the null backend (oslo enabled = false) takes any arguments without a warning', async () => {
+    new CacheRegion().configure('dogpile.cache.null', { arguments: { db_hosts: 'x', memcached_expire_time: 5 } as never });
+    await tick();
+    assert.deepEqual(capture.warnings.map((w) => w.message), []);
+  });
+
   it('dogpile memcached-client arguments without effect here do not warn', async () => {
     new PooledMemcachedBackend({ url: '127.0.0.1:11211', min_compress_len: 100, hashclient_retry_attempts: 2 });
     await tick();
