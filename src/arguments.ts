@@ -114,7 +114,19 @@ function snakeCase(camel: string): string {
   return camel.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
 }
 
-/** Reads typed options from a backend's `arguments` object. Call {@link finish} when done. */
+/**
+ * Reads typed options from a backend's `arguments` object (for third-party backends too). Call
+ * {@link finish} when done, so unknown names are reported.
+ *
+ * @example
+ * ```ts
+ * import { ArgumentReader } from 'dogpile-cache';
+ * const reader = new ArgumentReader('MyBackend', { pool_size: '4', timeout: '500ms' });
+ * const poolSize = reader.number('poolSize', 10, { min: 1, integer: true }); // 4 (INI strings accepted)
+ * const timeout = reader.seconds('timeout', 5);                              // 0.5
+ * reader.finish(); // warns once about any name not read above
+ * ```
+ */
 export class ArgumentReader {
   readonly #backend: string;
   readonly #args: Readonly<Record<string, unknown>>;

@@ -93,6 +93,14 @@ export class ConfigurationError extends DogpileCacheError {
  * A backend's optional driver package(s) are not installed; the message names every missing npm
  * package at once, with one install command (`npm install memjs generic-pool`), so that a user does
  * not fix them one failed start at a time.
+ *
+ * @example
+ * ```ts
+ * import { isDogpileCacheError, MissingDependencyError } from 'dogpile-cache';
+ * try { await region.get('k'); } catch (error) {
+ *   if (isDogpileCacheError(error, MissingDependencyError.code)) console.error(error.message); // "… npm install memjs generic-pool"
+ * }
+ * ```
  */
 export class MissingDependencyError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_MISSING_DEPENDENCY';

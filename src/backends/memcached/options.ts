@@ -17,6 +17,15 @@ import { SERVER_CHOICES, makeServerChooser, type ServerChoice, type ServerChoose
  * (`pool_maxsize`) or this camelCase name; durations are seconds or strings such as `"500ms"`.
  * An unknown argument warns once (`DOGPILE_CACHE_UNKNOWN_ARGUMENT`, with close matches), or is a
  * `ValidationError` with `strictArguments: true`.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * // Shares entries with a Python service on oslo's memcache_pool over the same three servers.
+ * const region = new CacheRegion().configure('oslo_cache.memcache_pool', {
+ *   arguments: { url: ['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211'], server_choice: 'python_memcached', distributed_lock: true },
+ * });
+ * ```
  */
 export interface PooledMemcachedBackendArguments {
   /**
