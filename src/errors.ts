@@ -89,18 +89,32 @@ export class ConfigurationError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_CONFIGURATION';
 }
 
-/** A backend's optional driver package is not installed; the message names the npm package. */
+/**
+ * A backend's optional driver package(s) are not installed; the message names every missing npm
+ * package at once, with one install command (`npm install memjs generic-pool`), so that a user does
+ * not fix them one failed start at a time.
+ *
+ * @example
+ * ```ts
+ * import { isDogpileCacheError, MissingDependencyError } from 'dogpile-cache';
+ * try { await region.get('k'); } catch (error) {
+ *   if (isDogpileCacheError(error, MissingDependencyError.code)) console.error(error.message); // "… npm install memjs generic-pool"
+ * }
+ * ```
+ */
 export class MissingDependencyError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_MISSING_DEPENDENCY';
-  /** The npm package to install. */
+  /** The (first) npm package to install. */
   readonly packageName: string;
-  constructor(packageName: string, backendName: string, options?: DogpileCacheErrorOptions) {
-    super(
-      `The ${backendName} backend needs the "${packageName}" package, which is not installed. ` +
-        `Install it with: npm install ${packageName}`,
-      options,
-    );
-    this.packageName = packageName;
+  /** Every missing npm package, in the order the backend needs them. */
+  readonly packageNames: readonly string[];
+  constructor(packageName: string | readonly string[], backendName: string, options?: DogpileCacheErrorOptions) {
+    const names = typeof packageName === 'string' ? [packageName] : [...packageName];
+    const quoted = names.map((name) => `"${name}"`);
+    const list = quoted.length === 1 ? `the ${quoted[0]} package, which is` : `the ${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)} packages, which are`;
+    super(`The ${backendName} backend needs ${list} not installed. Install ${names.length === 1 ? 'it' : 'them'} with: npm install ${names.join(' ')}`, options);
+    this.packageName = names[0] ?? '';
+    this.packageNames = Object.freeze(names);
   }
 }
 

@@ -50,7 +50,8 @@ export {
   metadataJson,
   type Serializer,
 } from './serializers.js';
-export { ArgumentReader } from './arguments.js';
+export { ArgumentReader, UNKNOWN_ARGUMENT_WARNING } from './arguments.js';
+export type { ArgumentsFor, BackendArgumentsMap, BackendArgumentsOf, CommonBackendArguments, PymemcacheArguments } from './backend-arguments.js';
 export { DictionaryBackend, type DictionaryBackendArguments } from './backends/dictionary.js';
 export { NullBackend } from './backends/null.js';
 export { MemoryBackend } from './backends/dictionary.js';

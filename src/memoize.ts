@@ -67,16 +67,41 @@ export type CachedMultiFunction<F extends AnyFunction> = ((...args: Parameters<F
   original: F;
 };
 
-/** Works as `decorator(fn)` and as a TC39 method decorator `@decorator`. */
+/**
+ * Works as `decorator(fn)`, as a TC39 method decorator `@decorator`, and as a legacy
+ * (`experimentalDecorators`, NestJS/Angular) method decorator, which is called with
+ * `(prototype, methodName, descriptor)` and returns the descriptor with the memoized method.
+ */
 export interface Memoizer {
   <F extends AnyFunction>(fn: F): CachedFunction<F>;
   <F extends AnyFunction>(fn: F, context: ClassMethodDecoratorContext): F;
+  <F extends AnyFunction>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<F>): TypedPropertyDescriptor<F>;
 }
 
-/** Works as `decorator(fn)` and as a TC39 method decorator `@decorator`. */
+/** Works as `decorator(fn)`, as a TC39 method decorator, and as a legacy (`experimentalDecorators`) one. */
 export interface MultiMemoizer {
   <F extends AnyFunction>(fn: F): CachedMultiFunction<F>;
   <F extends AnyFunction>(fn: F, context: ClassMethodDecoratorContext): F;
+  <F extends AnyFunction>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<F>): TypedPropertyDescriptor<F>;
+}
+
+/**
+ * Accepts the three calling conventions: `(fn)`, TC39 `(fn, context)`, and legacy
+ * `(prototype, key, descriptor)`. The legacy form is told apart by its third argument, a property
+ * descriptor; TypeScript's `__decorate` and Babel's legacy plugin both pass one.
+ */
+function bothConventions(memoize: (fn: AnyFunction, context?: ClassMethodDecoratorContext) => AnyFunction, what: string) {
+  return (first: unknown, second?: unknown, third?: unknown): unknown => {
+    if (third !== undefined) {
+      const descriptor = third as PropertyDescriptor;
+      if (typeof descriptor !== 'object' || descriptor === null || typeof descriptor.value !== 'function') {
+        throw new ValidationError(`${what} decorates methods; ${String(second)} is not a method (got a ${describe(descriptor?.value)} property).`);
+      }
+      const memoized = memoize(descriptor.value as AnyFunction, { kind: 'method', name: second } as ClassMethodDecoratorContext);
+      return { ...descriptor, value: memoized };
+    }
+    return memoize(first as AnyFunction, second as ClassMethodDecoratorContext | undefined);
+  };
 }
 
 function expirationOf(option: ExpirationOption | undefined): () => Duration | null | undefined {
@@ -112,7 +137,7 @@ export function cacheOnArguments(region: CacheRegion, userOptions: CacheOnArgume
   const expiration = expirationOf(options.expirationTime);
   const { shouldCacheFn } = options;
   const factory = options.functionKeyGenerator ?? region.functionKeyGenerator;
-  return ((fn: AnyFunction, context?: ClassMethodDecoratorContext) => {
+  return bothConventions((fn: AnyFunction, context?: ClassMethodDecoratorContext) => {
     const keyFor: FunctionKeyGenerator = factory(options.namespace, targetName(fn, context), ...(options.toStr ? [options.toStr] : []));
     const call = (self: unknown, args: unknown[]): Promise<unknown> => Promise.resolve(fn.apply(self, args as never[]));
     const cached = function (this: unknown, ...args: unknown[]): Promise<unknown> {
@@ -130,7 +155,7 @@ export function cacheOnArguments(region: CacheRegion, userOptions: CacheOnArgume
       original: fn,
     });
     return cached;
-  }) as Memoizer;
+  }, 'cacheOnArguments') as Memoizer;
 }
 
 /**
@@ -147,7 +172,7 @@ export function cacheMultiOnArguments(region: CacheRegion, userOptions: CacheMul
     ? (value: unknown) => !isNoValue(value) && (userShouldCache === undefined || userShouldCache(value))
     : userShouldCache;
   const factory = options.functionMultiKeyGenerator ?? region.functionMultiKeyGenerator;
-  return ((fn: AnyFunction, context?: ClassMethodDecoratorContext) => {
+  return bothConventions((fn: AnyFunction, context?: ClassMethodDecoratorContext) => {
     const generate: FunctionMultiKeyGenerator = factory(options.namespace, targetName(fn, context), ...(options.toStr ? [options.toStr] : []));
     // The limit is checked before any spread, and the generator gets the arguments in slices: the
     // caller's own spread is still on the stack here, and a second full copy would overflow it.
@@ -206,7 +231,7 @@ export function cacheMultiOnArguments(region: CacheRegion, userOptions: CacheMul
       original: fn,
     });
     return cached;
-  }) as MultiMemoizer;
+  }, 'cacheMultiOnArguments') as MultiMemoizer;
 }
 
 /** How many arguments a multi key generator is given at once. */

@@ -16,6 +16,8 @@ import {
   type CachedValue,
   type Mapping,
 } from './api.js';
+import { reportUnknownNames, withOsloCommonArguments } from './arguments.js';
+import type { ArgumentsFor, BackendArgumentsMap } from './backend-arguments.js';
 import { DeferredBackend } from './backends/deferred.js';
 import { systemClock, type Clock } from './clock.js';
 import { coerceStringConf, isTruthyConf } from './config.js';
@@ -140,14 +142,31 @@ export interface CacheRegionOptions {
    * limit then applies to the compressed size.
    */
   compression?: CompressionOptions;
+  /**
+   * `true`: an unknown option name (here, in `configure` options, or in the backend's `arguments`) is a
+   * `ValidationError` instead of a once-per-name warning (`DOGPILE_CACHE_UNKNOWN_ARGUMENT`). `false`
+   * (given explicitly): unknown region options are only logged at debug level. Default: warn.
+   */
+  strictArguments?: boolean;
 }
 
-/** Options of {@link CacheRegion.configure}. */
-export interface ConfigureOptions {
+// Every option name, checked against the interfaces at compile time: adding an option without
+// listing it here fails `npm run typecheck` (else it would warn as unknown).
+const REGION_OPTION_NAMES = [
+  'name', 'functionKeyGenerator', 'functionMultiKeyGenerator', 'keyMangler', 'serializer', 'asyncCreationRunner',
+  'onBackendError', 'creatorTimeout', 'staleIfErrorFor', 'clock', 'strictArguments', 'tagCheckInterval', 'compression',
+] as const satisfies readonly (keyof CacheRegionOptions)[];
+const CONFIGURE_OPTION_NAMES = ['expirationTime', 'arguments', 'wrap', 'replaceExistingBackend', 'regionInvalidator'] as const satisfies readonly (keyof ConfigureOptions)[];
+const allListed = <T extends true>(value: T): T => value;
+allListed<Exclude<keyof CacheRegionOptions, (typeof REGION_OPTION_NAMES)[number]> extends never ? true : false>(true);
+allListed<Exclude<keyof ConfigureOptions, (typeof CONFIGURE_OPTION_NAMES)[number]> extends never ? true : false>(true);
+
+/** Options of {@link CacheRegion.configure}; `A` is the backend's arguments type (see {@link BackendArgumentsMap}). */
+export interface ConfigureOptions<A = BackendArguments> {
   /** Seconds (or a duration string) a value stays fresh; `null`/absent never expires; `-1` never expires in get-or-create. */
   expirationTime?: Duration | null;
-  /** The backend's arguments (snake_case or camelCase). Never modified. */
-  arguments?: BackendArguments;
+  /** The backend's arguments (snake_case or camelCase), typed by backend name or class. Never modified. */
+  arguments?: A;
   /** Proxies to wrap the backend in; the first is the outermost. */
   wrap?: readonly (ProxyBackend | ProxyClass)[];
   /** Replace a backend configured before instead of throwing {@link RegionAlreadyConfiguredError}. */
@@ -325,11 +344,19 @@ export class CacheRegion {
    * is not corrupt-from-the-future without reading the clock (the hit path with no expiration reads none).
    */
   #horizon = 0;
+  /** `strictArguments`: unknown option names throw instead of warning. */
+  readonly #strictArguments: boolean;
 
   constructor(userOptions: CacheRegionOptions = {}) {
     if (typeof userOptions !== 'object' || userOptions === null) throw new ValidationError(`CacheRegion options must be an object; got ${describe(userOptions)}.`);
     // Own properties only: a polluted Object.prototype must not configure a region.
     const options: CacheRegionOptions = ownOptions(userOptions, 'CacheRegion options');
+    this.#strictArguments = options.strictArguments === true;
+    reportUnknownNames('CacheRegion options', Object.keys(options), REGION_OPTION_NAMES, {
+      strict: this.#strictArguments,
+      silent: options.strictArguments === false,
+      strictHint: 'strictArguments: true',
+    });
     this.name = optionalString(options.name, 'name');
     this.functionKeyGenerator = optionalFunction(options.functionKeyGenerator, 'functionKeyGenerator') ?? defaultFunctionKeyGenerator;
     this.functionMultiKeyGenerator =
@@ -371,9 +398,17 @@ export class CacheRegion {
    * @throws {PluginNotFoundError} for an unknown backend name.
    * @throws {ValidationError} for a bad expiration time or backend argument.
    */
-  configure(backend: string | CacheBackend | BackendClass, userOptions: ConfigureOptions = {}): this {
-    const options: ConfigureOptions = ownOptions(userOptions, 'configure options');
-    return this.#configure(backend, options, (Backend) => new Backend(options.arguments ?? {}));
+  configure<Name extends keyof BackendArgumentsMap>(backend: Name, options?: ConfigureOptions<ArgumentsFor<Name>>): this;
+  configure<Args>(backend: new (args: Args) => CacheBackend, options?: ConfigureOptions<Args>): this;
+  configure<B extends string | CacheBackend | BackendClass>(backend: B extends keyof BackendArgumentsMap ? never : B, options?: ConfigureOptions): this;
+  configure(backend: string | CacheBackend | BackendClass | (new (args: never) => CacheBackend), userOptions: ConfigureOptions<unknown> = {}): this {
+    const options = ownOptions(userOptions, 'configure options') as ConfigureOptions;
+    reportUnknownNames('configure options', Object.keys(options), CONFIGURE_OPTION_NAMES, { strict: this.#strictArguments, strictHint: 'the region option strictArguments: true' });
+    // A strict region makes its backend's arguments strict too, unless they say otherwise.
+    const args = options.arguments ?? {};
+    const strictArgs = this.#strictArguments && typeof args === 'object' && args !== null && !('strictArguments' in args) && !('strict_arguments' in args);
+    // A class without fromConfigDict (typed by its constructor only) is still a backend class: only configureFromConfig calls that.
+    return this.#configure(backend as string | CacheBackend | BackendClass, options, (Backend) => new Backend(strictArgs ? { ...args, strictArguments: true } : args));
   }
 
   /**
@@ -394,7 +429,7 @@ export class CacheRegion {
     };
     const wrap = typed[`${prefix}wrap`];
     if (wrap !== undefined && wrap !== null) options.wrap = wrap as ConfigureOptions['wrap'] & object;
-    return this.#configure(backend, options, (Backend) => Backend.fromConfigDict(typed, argumentPrefix), () => argumentsUnder(typed, argumentPrefix));
+    return this.#configure(backend, options, (Backend) => withOsloCommonArguments(() => Backend.fromConfigDict(typed, argumentPrefix)), () => argumentsUnder(typed, argumentPrefix));
   }
 
   #configure(

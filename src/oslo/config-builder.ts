@@ -9,6 +9,12 @@ import { debug } from '../log.js';
 import { OSLO_CACHE_OPTIONS, typeGroup } from './options.js';
 
 const MEMCACHE_BACKENDS = new Set(['dogpile.cache.memcached', 'oslo_cache.memcache_pool', 'memcached']);
+/** The memcached client each Python backend name runs on, as our `server_choice` (docs/backends/memcached.md). */
+const PYTHON_SERVER_CHOICE: ReadonlyMap<string, string> = new Map([
+  ['oslo_cache.memcache_pool', 'python_memcached'],
+  ['dogpile.cache.memcached', 'python_memcached'],
+  ['dogpile.cache.pymemcache', 'pymemcache'],
+]);
 const MEMCACHE_EXPIRY_BACKENDS = new Set(['dogpile.cache.pymemcache', 'dogpile.cache.memcached', 'dogpile.cache.pylibmc', 'oslo_cache.memcache_pool', 'memcached']);
 
 /**
@@ -55,6 +61,10 @@ export function buildCacheConfig(cacheGroup: Readonly<Record<string, unknown>>):
     if (!(argument(name) in config)) config[argument(name)] = value;
   };
   setDefault('url', conf.memcache_servers);
+  // The Python service reading the same keystone.conf places keys with its own client's scheme; with
+  // several servers, sharing entries with it needs the same one (a backend_argument can still override).
+  const serverChoice = PYTHON_SERVER_CHOICE.get(backend);
+  if (serverChoice !== undefined) setDefault('server_choice', serverChoice);
   config[argument('socket_timeout')] = conf.socket_timeout;
   config[argument('username')] = conf.username;
   config[argument('password')] = conf.password;

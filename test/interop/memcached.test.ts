@@ -1,8 +1,8 @@
 /**
  * A Node region and a Python oslo.cache region (oslo_cache.memcache_pool + dogpile's JSON byte format,
  * test/interop/python/peer.py) share one memcached: each reads what the other wrote, byte for byte, and
- * get-or-create creates once whichever side comes first. One server only: python-memcached places keys by
- * crc32 % N and we use a ketama ring, so with several servers the two sides look on different servers.
+ * get-or-create creates once whichever side comes first. One server here; memcached-servers.test.ts shares
+ * three servers with Python through server_choice.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -96,7 +96,8 @@ describe('the npm package', () => {
     assert.match(out, /^(memjs|generic-pool),mongodb,etcd3,ioredis$/);
   });
 
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  // Consumers type-check with 5.9 or 7 (a plain `npm i typescript` now installs 7): both must pass.
+  const compilers = [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), join(root, 'node_modules', 'typescript7', 'bin', 'tsc')];
   const usage = `
       const region: CacheRegion = new CacheRegion().configure('oslo_cache.dict', { expirationTime: '1m' });
       const value: Promise<number> = region.getOrCreate('k', () => 1);
@@ -111,7 +112,7 @@ describe('the npm package', () => {
         files: Object.keys(files),
       }),
     );
-    run(process.execPath, [tsc, '-p', 'tsconfig.json']);
+    for (const tsc of compilers) run(process.execPath, [tsc, '-p', 'tsconfig.json']);
   };
 
   it('core types resolve for ESM and CommonJS consumers without any driver installed (tsc --noEmit, skipLibCheck off)', () => {

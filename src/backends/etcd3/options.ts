@@ -50,7 +50,19 @@ export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
 /** A TLS file: a path to a PEM file, or its contents. */
 export type PemSource = string | Buffer;
 
-/** Arguments of {@link Etcd3Backend}; every name is also accepted in snake_case (`lease_ttl`, `ca_cert`, …). */
+/**
+ * Arguments of {@link Etcd3Backend}; every name is also accepted in snake_case (`lease_ttl`, `ca_cert`, …).
+ * An unknown name warns once (`DOGPILE_CACHE_UNKNOWN_ARGUMENT`), or fails with `strictArguments: true`.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * const region = new CacheRegion().configure('etcd3', {
+ *   expirationTime: '10m',
+ *   arguments: { endpoints: ['http://10.0.0.1:2379'], lease_ttl: 600, strict_arguments: true },
+ * });
+ * ```
+ */
 export interface Etcd3BackendArguments {
   /** etcd host (oslo `host`). Default `"localhost"`. Ignored when `hosts`/`endpoints` is given. */
   host?: string;

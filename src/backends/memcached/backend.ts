@@ -19,8 +19,8 @@ import { readSettings, type MemcachedSettings, type PooledMemcachedBackendArgume
 import { PROBE_INTERVAL_MS } from './breaker.js';
 import { ServerPool, isNeverSent, type ServerPoolStats } from './pool.js';
 import { ITEM_OVERHEAD_BYTES, MAX_RELATIVE_EXPTIME, Opcode, toExptime } from './protocol.js';
-import { HashRing } from './ring.js';
 import { withoutUrlSchemes } from './url-scheme.js';
+import type { ServerChooser } from './server-choice.js';
 
 // Spaces and control characters end a key in memcached's text protocol, so text-protocol clients
 // (python-memcached, oslo) could never address such an item.
@@ -92,7 +92,7 @@ export class PooledMemcachedBackend extends BytesBackend {
   override keyMangler: (key: string) => string = memcachedKeyMangler;
 
   readonly #settings: MemcachedSettings;
-  readonly #ring: HashRing;
+  readonly #ring: ServerChooser;
   readonly #closeSignal = new AbortController();
   readonly #lockStore: LockStore;
   #servers: ServerPool[] | undefined;
@@ -109,7 +109,7 @@ export class PooledMemcachedBackend extends BytesBackend {
     // memcached://host:port is accepted (the scheme removed) before oslo's host:port parser sees it.
     this.#settings = readSettings(withoutUrlSchemes(args as BackendArguments));
     if (this.#settings.distributedLock && this.#settings.lockTimeoutSeconds === 0) warnLockWithoutTimeout();
-    this.#ring = new HashRing(this.#settings.servers.map((server) => server.name));
+    this.#ring = this.#settings.chooser;
     this.#lockStore = {
       add: (key, value, ttlSeconds) => this.#run(key, (c) => c.store(Opcode.ADD, key, value, toExptime(ttlSeconds, Date.now()))),
       getWithCas: (key) => this.#run(key, (c) => c.getWithCas(key)),
@@ -322,6 +322,7 @@ export class PooledMemcachedBackend extends BytesBackend {
   #route(servers: readonly ServerPool[], key: string, skip: ReadonlySet<ServerPool> = NONE): ServerPool {
     const owner = servers[this.#ring.nodeFor(key)] as ServerPool;
     if (!skip.has(owner) && owner.isAlive()) return owner;
+    // Past a dead owner each server_choice goes where its Python client goes (server-choice.ts).
     const next = this.#ring.findNode(key, (index) => {
       const server = servers[index] as ServerPool;
       return !skip.has(server) && server.isAlive();

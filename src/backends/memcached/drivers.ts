@@ -6,7 +6,7 @@
  * @module
  */
 import type { Socket } from 'node:net';
-import { loadDriver } from '../../driver.js';
+import { loadDrivers } from '../../driver.js';
 import { ConfigurationError } from '../../errors.js';
 
 const BACKEND = 'PooledMemcachedBackend';
@@ -104,14 +104,11 @@ export interface MemcachedDrivers {
 }
 
 /**
- * Imports memjs and generic-pool. Rejects with `MissingDependencyError` naming the package to
- * install when one is missing.
+ * Imports memjs and generic-pool. Rejects with one `MissingDependencyError` naming every missing
+ * package (`npm install memjs generic-pool` when both are).
  */
 export async function loadMemcachedDrivers(): Promise<MemcachedDrivers> {
-  const [memjs, genericPool] = await Promise.all([
-    loadDriver<MemjsModule>('memjs', BACKEND),
-    loadDriver<GenericPoolModule>('generic-pool', BACKEND),
-  ]);
+  const [memjs, genericPool] = await loadDrivers<[MemjsModule, GenericPoolModule]>(['memjs', 'generic-pool'], BACKEND);
   checkMemjsShape(memjs);
   return { memjs, genericPool };
 }

@@ -10,21 +10,44 @@ import { MAX_TIMER_SECONDS, type Duration } from '../../duration.js';
 import { ConfigurationError, ValidationError } from '../../errors.js';
 import { redactUrl } from '../../secrets.js';
 import { describe } from '../../validate.js';
+import { SERVER_CHOICES, makeServerChooser, type ServerChoice, type ServerChooser } from './server-choice.js';
 
 /**
  * Arguments of `PooledMemcachedBackend`. Each is accepted under its oslo/dogpile snake_case name
  * (`pool_maxsize`) or this camelCase name; durations are seconds or strings such as `"500ms"`.
- * Unknown arguments are ignored (oslo passes memcache options such as `pool_flush_on_reconnect`
- * to every backend), with a debug log.
+ * An unknown argument warns once (`DOGPILE_CACHE_UNKNOWN_ARGUMENT`, with close matches), or is a
+ * `ValidationError` with `strictArguments: true`.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * // Shares entries with a Python service on oslo's memcache_pool over the same three servers.
+ * const region = new CacheRegion().configure('oslo_cache.memcache_pool', {
+ *   arguments: { url: ['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211'], server_choice: 'python_memcached', distributed_lock: true },
+ * });
+ * ```
  */
 export interface PooledMemcachedBackendArguments {
   /**
    * The servers: `"host1:port1,host2:port2"` or a list of `"host:port"` (port default 11211;
    * IPv6 as `"[::1]:11211"`; oslo's `"inet:"`/`"inet6:"` prefixes are accepted). Required.
-   * Keys are spread over them by a consistent-hash ring of these names, so every client sharing
-   * the servers should list them spelled the same way.
+   * A list entry may be a `["host:port", weight]` pair (python-memcached's weighted server tuple;
+   * weight a positive integer, default 1). Keys are spread over the servers by `serverChoice`; with
+   * `"ketama"` and `"pymemcache"` the names are hashed, so every client sharing the servers should
+   * list them spelled the same way (with `"python_memcached"`, in the same order).
    */
-  url?: string | readonly string[];
+  url?: string | readonly (string | readonly [string, number])[];
+  /**
+   * How a key picks its server (`server_choice`): `"ketama"` (default; a libketama ring, adding a
+   * server moves about 1/N of the keys), `"python_memcached"` (python-memcached's crc32 over the
+   * weighted server list, as oslo's `memcache_pool` and `dogpile.cache.memcached` use), or
+   * `"pymemcache"` (pymemcache `HashClient`'s rendezvous hashing, as `dogpile.cache.pymemcache`
+   * uses; no weights). Pick the one of the Python services sharing the servers: the choices place
+   * keys differently, so mixed clients would miss each other's entries. See docs/backends/memcached.md.
+   */
+  serverChoice?: ServerChoice;
+  /** Makes an unknown argument a `ValidationError` instead of a warning (`strict_arguments`). Default false. */
+  strictArguments?: boolean;
   /** Most connections per server (`pool_maxsize`), default 10. Connections are shared by concurrent requests. */
   poolMaxsize?: number;
   /** Seconds an unused connection is kept before it is closed (`pool_unused_timeout`), default 60. */
@@ -71,11 +94,15 @@ export interface ServerAddress {
   port: number;
   /** `"host:port"` (`"[v6]:port"`): the name hashed on the ring. */
   name: string;
+  /** The server's weight (a positive integer), default 1. */
+  weight: number;
 }
 
 /** The checked settings, in the units the backend uses. */
 export interface MemcachedSettings {
   servers: ServerAddress[];
+  /** `serverChoice`, built over `servers`. */
+  chooser: ServerChooser;
   poolMaxsize: number;
   poolUnusedTimeoutMs: number;
   poolConnectionGetTimeoutMs: number;
@@ -123,7 +150,7 @@ export function parseServer(entry: string): ServerAddress {
   if (host.length === 0 || /[\s/]/.test(host) || !(port >= 1 && port <= 65535)) {
     throw new ValidationError(`${BACKEND} argument url: each server must be "host:port" (port 1-65535), e.g. "10.0.0.1:11211"; got ${describe(redactUrl(entry))}.`);
   }
-  return { host, port, name: `${host.includes(':') ? `[${host}]` : host}:${port}` };
+  return { host, port, name: `${host.includes(':') ? `[${host}]` : host}:${port}`, weight: 1 };
 }
 
 /** Shortest timer-driven duration accepted, seconds: below a millisecond Node's timers cannot tell. */
@@ -142,13 +169,56 @@ function timerMs(reader: ArgumentReader, name: string, fallbackSeconds: number, 
   return Math.min(Math.round(seconds * 1000), MAX_TIMER_SECONDS * 1000);
 }
 
+/**
+ * Reads `url`: a comma-separated string, or a list of `"host:port"` strings and `["host:port", weight]`
+ * pairs. Throws `ValidationError` naming the bad entry.
+ */
+function readServers(value: unknown): ServerAddress[] {
+  const list = typeof value === 'string' ? value.split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0) : value;
+  const fail = (): never => {
+    throw new ValidationError(
+      `${BACKEND} argument url must be "host:port[,host:port...]" or a non-empty list of "host:port" strings and ["host:port", weight] pairs; got ${describe(typeof value === 'string' ? redactUrl(value) : value)}.`,
+    );
+  };
+  if (!Array.isArray(list) || list.length === 0) return fail();
+  const servers = (list as unknown[]).map((entry) => {
+    if (typeof entry === 'string') return parseServer(entry);
+    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') return fail();
+    const weight: unknown = entry[1];
+    if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 1 || weight > 1000) {
+      throw new ValidationError(`${BACKEND} argument url: the weight of ${describe(redactUrl(entry[0] as string))} must be an integer from 1 to 1000; got ${describe(weight)}.`);
+    }
+    return { ...parseServer(entry[0] as string), weight };
+  });
+  return servers;
+}
+
+/** dogpile memcached-backend arguments accepted without effect (see registry.ts), so they do not warn. */
+const PYTHON_CLIENT_ARGUMENTS = [
+  'minCompressLen',
+  'binary',
+  'behaviors',
+  'defaultNoreply',
+  'retryAttempts',
+  'retryDelay',
+  'retryFor',
+  'doNotRetryFor',
+  'enableRetryClient',
+  'socketKeepalive',
+  'serde',
+  'hashclientDeadTimeout',
+  'hashclientRetryAttempts',
+  'hashclientRetryTimeout',
+  'time',
+];
+
 /** Reads and checks the backend's arguments; throws `ValidationError` or `ConfigurationError`. */
 export function readSettings(args: BackendArguments): MemcachedSettings {
   const reader = new ArgumentReader(BACKEND, args);
   if (!reader.has('url')) {
     throw new ConfigurationError(`${BACKEND} needs the url argument: the memcached servers, e.g. { url: "127.0.0.1:11211" } or a list of "host:port".`);
   }
-  const servers = reader.stringList('url', []).map(parseServer);
+  const servers = readServers(reader.raw('url'));
   const seen = new Set<string>();
   for (const server of servers) {
     if (seen.has(server.name)) throw new ValidationError(`${BACKEND} argument url lists ${server.name} twice; list each server once.`);
@@ -172,8 +242,16 @@ export function readSettings(args: BackendArguments): MemcachedSettings {
     throw new ConfigurationError(`${BACKEND} cannot use TLS: memjs has no TLS support. Reach memcached through a TLS proxy (e.g. stunnel) or a private network.`);
   }
 
+  const choice = reader.string('serverChoice', 'ketama');
+  if (!(SERVER_CHOICES as readonly string[]).includes(choice)) {
+    throw new ValidationError(`${BACKEND} argument server_choice must be one of ${SERVER_CHOICES.map((c) => `"${c}"`).join(', ')}; got ${describe(choice)}.`);
+  }
+  if (choice === 'pymemcache' && servers.some((server) => server.weight !== 1)) {
+    throw new ConfigurationError(`${BACKEND}: server_choice "pymemcache" has no server weights (pymemcache's HashClient has none); remove the weights or pick "python_memcached" or "ketama".`);
+  }
   const settings: MemcachedSettings = {
     servers,
+    chooser: makeServerChooser(choice as ServerChoice, servers),
     poolMaxsize: reader.number('poolMaxsize', 10, { min: 1, integer: true }),
     poolUnusedTimeoutMs: timerMs(reader, 'poolUnusedTimeout', 60),
     poolConnectionGetTimeoutMs: timerMs(reader, 'poolConnectionGetTimeout', 10),
@@ -186,6 +264,9 @@ export function readSettings(args: BackendArguments): MemcachedSettings {
     password,
     maxItemBytes: reader.number('serverMaxValueLength', 1_048_576, { min: 1024, integer: true }),
   };
+  // Arguments of the Python clients (dogpile's memcached backends) that change nothing here; the
+  // ones asking for a missing feature are refused by the registry's wrappers before this point.
+  reader.ignore(...PYTHON_CLIENT_ARGUMENTS);
   reader.finish();
   return settings;
 }

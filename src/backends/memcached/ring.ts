@@ -12,12 +12,13 @@
  */
 import { createHash } from 'node:crypto';
 import { md5FirstWord } from './md5.js';
+import type { ServerChooser } from './server-choice.js';
 
 /** Digests per node; each gives four points (libketama's default for equal weights). */
 export const DIGESTS_PER_NODE = 40;
 
 /** The ring: sorted points and, for each point, the index of the node that owns it. */
-export class HashRing {
+export class HashRing implements ServerChooser {
   /** The node names, in the order given; lookups return indexes into this list. */
   readonly nodes: readonly string[];
   readonly #points: Uint32Array;
@@ -26,17 +27,21 @@ export class HashRing {
   /**
    * Builds the ring for `nodes` (names such as `"10.0.0.1:11211"`; the name is what is hashed, so
    * every client must spell a server the same way to agree on placement). `digestsPerNode` digests
-   * (4 points each) per node, default {@link DIGESTS_PER_NODE}.
+   * (4 points each) per node, default {@link DIGESTS_PER_NODE}; a list gives each node its own count
+   * (libketama's weights: `floor(weight / total * 40 * nodes)`, see server-choice.ts).
    * Throws `RangeError` for an empty list or more than 65535 nodes.
    */
-  constructor(nodes: readonly string[], digestsPerNode: number = DIGESTS_PER_NODE) {
+  constructor(nodes: readonly string[], digestsPerNode: number | readonly number[] = DIGESTS_PER_NODE) {
     if (nodes.length === 0 || nodes.length > 0xffff) throw new RangeError(`a ring needs 1 to 65535 nodes; got ${nodes.length}`);
-    if (!Number.isInteger(digestsPerNode) || digestsPerNode < 1) throw new RangeError(`digestsPerNode must be a positive integer; got ${digestsPerNode}`);
+    const digests = typeof digestsPerNode === 'number' ? nodes.map(() => digestsPerNode) : [...digestsPerNode];
+    if (digests.length !== nodes.length || digests.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new RangeError(`digestsPerNode must be a positive integer (or one per node); got ${String(digestsPerNode)}`);
+    }
     this.nodes = [...nodes];
-    const count = nodes.length * digestsPerNode * 4;
+    const count = digests.reduce((sum, d) => sum + d * 4, 0);
     const entries: { point: number; owner: number }[] = [];
     nodes.forEach((name, owner) => {
-      for (let i = 0; i < digestsPerNode; i++) {
+      for (let i = 0; i < (digests[owner] as number); i++) {
         const digest = createHash('md5').update(`${name}-${i}`, 'utf8').digest();
         for (let h = 0; h < 4; h++) entries.push({ point: digest.readUInt32LE(h * 4), owner });
       }

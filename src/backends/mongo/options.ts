@@ -19,8 +19,18 @@ import { resolveTransform, type MongoDocumentTransform, type MongoDocumentTransf
 /**
  * Arguments of `MongoBackend`. Each is accepted under its oslo snake_case name (shown first in the
  * docs, e.g. `db_hosts`) or the camelCase name below. Durations are seconds (numbers) or strings such
- * as `"500ms"`, `"30s"`, `"10m"`. Arguments not listed are ignored with a debug log (oslo passes its
- * memcache options, such as `url`, `dead_retry` and `pool_maxsize`, to every backend).
+ * as `"500ms"`, `"30s"`, `"10m"`. An argument not listed warns once (`DOGPILE_CACHE_UNKNOWN_ARGUMENT`)
+ * or fails with `strict_arguments: true`; the memcache options the oslo layer passes to every backend
+ * (`url`, `dead_retry`, `pool_maxsize`, …) only log at debug level.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * import 'dogpile-cache/backends/mongo'; // types the "mongo" arguments
+ * const region = new CacheRegion().configure('mongo', {
+ *   arguments: { db_hosts: 'mongodb://10.0.0.1:27017', db_name: 'cache', cache_collection: 'entries', mongo_ttl_seconds: 600 },
+ * });
+ * ```
  */
 export interface MongoBackendArguments {
   /** Required. A connection string (`mongodb://…`, `mongodb+srv://…`), a `host:port`, or a list of either (a seed list). */
@@ -448,4 +458,13 @@ export function parseMongoArguments(args: unknown): MongoSettings {
   if (settings.lockTimeoutMs <= 0) throw new ConfigurationError('MongoBackend argument lock_timeout must be greater than 0 (a lock must expire when its holder dies).');
   reader.finish();
   return settings;
+}
+
+// Types the Mongo backend names in configure() (see backend-arguments.ts): declared here, with the
+// types that need mongodb's, so the core's declarations never import the driver's.
+declare module '../../backend-arguments.js' {
+  interface BackendArgumentsMap {
+    'oslo_cache.mongo': MongoBackendArguments;
+    mongo: MongoBackendArguments;
+  }
 }

@@ -43,6 +43,14 @@ export type RedisTopology = 'single' | 'sentinel' | 'cluster';
 /**
  * Arguments of the Redis backends; every name is also accepted in camelCase (`redisExpirationTime`, …).
  * Durations are seconds or strings such as `"500ms"`, `"30s"`.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * const region = new CacheRegion().configure('dogpile.cache.redis', {
+ *   arguments: { url: 'redis://10.0.0.1:6379/0', distributed_lock: true, redis_expiration_time: 3600 },
+ * });
+ * ```
  */
 export interface RedisBackendArguments {
   /** `redis://[user:pass@]host:port/db` or `rediss://…` (TLS). Overrides host/port/db/username/password. */
