@@ -12,18 +12,8 @@ import { promisify } from 'node:util';
 import { PooledMemcachedBackend, type ServerPoolStats } from '../../src/backends/memcached/index.js';
 import { toExptime, MAX_RELATIVE_EXPTIME, ITEM_OVERHEAD_BYTES } from '../../src/backends/memcached/protocol.js';
 import { HashRing } from '../../src/backends/memcached/ring.js';
-import {
-  BackendUnavailableError,
-  ConfigurationError,
-  NO_VALUE,
-  QueueEmptyError,
-  ValidationError,
-  ValueTooLargeError,
-  isNoValue,
-  makeCachedValue,
-  memcachedSafeMangler,
-  type CachedValue,
-} from '../../src/index.js';
+import { BackendUnavailableError, ConfigurationError, NO_VALUE, QueueEmptyError, ValidationError, ValueTooLargeError, isNoValue, memcachedSafeMangler, type CachedValue } from '../../src/index.js';
+import { makeCachedValue } from '../../src/backend.js';
 import { runBackendConformance } from '../../src/testing/index.js';
 import { memcachedServers } from '../support/servers.js';
 import { PrivateMemcached, canCreateSaslUsers, usePrivateMemcached, freePort, remainingTtl, serverStats, textCommand } from './memcached-support.js';

@@ -1,26 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  BackendUnavailableError,
-  CacheRegion,
-  ConfigurationError,
-  DictionaryBackend,
-  DogpileCacheError,
-  MAX_SPREAD_ARGUMENTS,
-  MemoryBackend,
-  MissingDependencyError,
-  NO_VALUE,
-  ValidationError,
-  buildCacheConfig,
-  coerceStringConf,
-  configureCacheRegion,
-  createRegion,
-  isDogpileCacheError,
-  isTruthyConf,
-  isNoValue,
-  makeCachedValue,
-  toSeconds,
-} from '../../src/index.js';
+import { BackendUnavailableError, CacheRegion, ConfigurationError, DictionaryBackend, DogpileCacheError, MAX_SPREAD_ARGUMENTS, MemoryBackend, MissingDependencyError, NO_VALUE, ValidationError, isDogpileCacheError, isNoValue } from '../../src/index.js';
+import { coerceStringConf, isTruthyConf, makeCachedValue, toSeconds } from '../../src/backend.js';
+import { buildCacheConfig, configureCacheRegion, createRegion } from '../../src/oslo/index.js';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { MongoBackend } from '../../src/backends/mongo/index.js';
 
