@@ -16,6 +16,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runEtcd } from './etcd3.js';
 import { runHerd } from './herd.js';
+import { runImportCost } from './import-cost.js';
 import { runInProcess } from './in-process.js';
 import { machineLines, tableText, type Section } from './lib.js';
 import { runLocks } from './locks.js';
@@ -25,7 +26,7 @@ import { runRedis } from './redis.js';
 import { writeReport } from './report.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ALL = ['in-process', 'herd', 'memcached', 'etcd', 'mongo', 'redis', 'locks'];
+const ALL = ['import-cost', 'in-process', 'herd', 'memcached', 'etcd', 'mongo', 'redis', 'locks'];
 const parts = (process.env.BENCH_PARTS ?? ALL.join(',')).split(',').map((p) => p.trim());
 // The memcached part counts operations, not time: a third of its standalone size keeps the whole run near 10 minutes.
 process.env.BENCH_SCALE ??= '0.3';
@@ -73,6 +74,7 @@ try {
     console.log(`(${name}: ${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
     sections.push(...got);
   };
+  await run('import-cost', runImportCost);
   await run('in-process', runInProcess);
   await run('herd', runHerd);
   await run('memcached', () => runMemcached(memcached));

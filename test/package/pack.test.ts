@@ -96,6 +96,14 @@ describe('the npm package', () => {
     assert.match(out, /^(memjs|generic-pool),mongodb,etcd3,ioredis$/);
   });
 
+  it('the root, backend and oslo entry points load no remote backend module (they load on first use)', () => {
+    const script = `
+      require('dogpile-cache'); require('dogpile-cache/backend'); require('dogpile-cache/oslo');
+      const heavy = Object.keys(require.cache).filter((f) => /[\\\\/]backends[\\\\/](memcached|mongo|etcd3|redis)[\\\\/](backend|index)\\.js$/.test(f));
+      console.log(heavy.length ? heavy.join(', ') : 'ok');`;
+    assert.equal(run(process.execPath, ['-e', script]).trim(), 'ok');
+  });
+
   // Issue 20: the root is the application API; backend-author tools and the oslo layer moved to subpaths.
   const moved = {
     'dogpile-cache/backend': ['CacheBackend', 'BytesBackend', 'ArgumentReader', 'buildSerialized', 'parseSerialized', 'metadataJson', 'pythonFloatRepr', 'VALUE_VERSION', 'coerceStringConf', 'dogpileLock', 'toSeconds'],
