@@ -83,8 +83,8 @@ describe('PooledMemcachedBackend arguments', () => {
     assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', poolMaxsize: 2, pool_maxsize: 3 }), ValidationError);
   });
 
-  it('rejects configurations memjs cannot serve: TLS, SASL without both credentials', () => {
-    assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', tls_enabled: true }), ConfigurationError);
+  it('rejects configurations it cannot serve: a Python tls_context (TLS takes tls_enabled and tls_* files: memcached-tls.test.ts), SASL without both credentials', () => {
+    assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', tls_context: {} }), ConfigurationError);
     assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', sasl_enabled: true, username: 'u' }), /username and password should be configured/);
     assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', password: 'p' }), ConfigurationError);
   });
