@@ -27,7 +27,8 @@ const subjects: [name: string, specifier: string][] = [
 
 function importMs(specifier: string): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(specifier)}); console.log(performance.now() - t);`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+  // From bench/, so lru-cache resolves from bench/node_modules (bench/package.json) or the root's.
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: path.join(ROOT, 'bench'), encoding: 'utf8' });
   return Number(out.trim());
 }
 
@@ -56,5 +57,5 @@ export async function runImportCost(): Promise<Section[]> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { tableText } = await import('./lib.js');
-  for (const section of await runImportCost()) console.log(`${tableText(section)}\n${section.note ?? ''}`);
+  for (const section of await runImportCost()) console.log(tableText(section));
 }
