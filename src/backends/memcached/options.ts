@@ -5,7 +5,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import type { BackendArguments } from '../../api.js';
 import { ArgumentReader } from '../../arguments.js';
 import { MAX_TIMER_SECONDS, type Duration } from '../../duration.js';
@@ -233,8 +233,9 @@ function readTls(reader: ArgumentReader): MemcachedTls | undefined {
   const cert = read('tls_certfile');
   const key = read('tls_keyfile');
   try {
-    // Built once here, so a file that is not PEM or a cipher list OpenSSL cannot use fails configure().
-    const secureContext = createSecureContext({
+    // Built once here, so a cipher list OpenSSL cannot use fails configure(). node:tls is loaded only
+    // for TLS: this module is part of the root entry point (the registry checks arguments with it).
+    const secureContext = process.getBuiltinModule('node:tls').createSecureContext({
       ...(ca === undefined ? {} : { ca }),
       ...(cert === undefined ? {} : { cert }),
       ...(key === undefined ? {} : { key }),
