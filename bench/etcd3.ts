@@ -12,7 +12,8 @@ import KeyvEtcd from '@keyv/etcd';
 import { Etcd3 } from 'etcd3';
 import Keyv from 'keyv';
 import { Etcd3Backend } from '../src/backends/etcd3/index.js';
-import { isNoValue, makeCachedValue, type CachedValue } from '../src/index.js';
+import { isNoValue, type CachedValue } from '../src/index.js';
+import { makeCachedValue } from '../src/backend.js';
 import { check, interleaved, isMain, printMachine, printSections, type Figure, type Section } from './lib.js';
 
 const defaultEndpoints = (process.env.ETCD_ENDPOINTS ?? 'http://127.0.0.1:23379').split(',').map((e) => e.trim()).filter(Boolean);

@@ -8,7 +8,8 @@
  * Run: `node --expose-gc --import tsx bench/hot-paths.ts` (heap figures need --expose-gc).
  */
 import { LRUCache } from 'lru-cache';
-import { CacheRegion, DictionaryBackend, isNoValue, makeCachedValue } from '../src/index.js';
+import { CacheRegion, DictionaryBackend, isNoValue } from '../src/index.js';
+import { makeCachedValue } from '../src/backend.js';
 import { check, figureOf, interleaved, isMain, printMachine, printSections, type Figure, type Section, type Variant } from './lib.js';
 
 const HOT = 1000;

@@ -4,7 +4,8 @@
  * `await Map` (the floor) and the peers (bench/peers.ts), all in the same run.
  * Run: `npm run bench:in-process` (needs node --expose-gc for the heap figures).
  */
-import { isNoValue, makeCachedValue } from '../src/index.js';
+import { isNoValue } from '../src/index.js';
+import { makeCachedValue } from '../src/backend.js';
 import { check, figureOf, isMain, measure, printMachine, printSections, type Figure, type Section } from './lib.js';
 import { contenders, type Contender } from './peers.js';
 

@@ -15,7 +15,8 @@ import Memcached from 'memcached';
 import memjs from 'memjs';
 import { PooledMemcachedBackend } from '../src/backends/memcached/index.js';
 import { HashRing } from '../src/backends/memcached/ring.js';
-import { isNoValue, makeCachedValue, buildSerialized, jsonSerializer } from '../src/index.js';
+import { isNoValue, jsonSerializer } from '../src/index.js';
+import { makeCachedValue, buildSerialized } from '../src/backend.js';
 import { figureOf, isMain, printMachine, printSections, type Figure, type Section } from './lib.js';
 
 const SERVERS = (process.env.MEMCACHED_SERVERS ?? '127.0.0.1:21211').split(',').map((s) => s.trim()).filter(Boolean);

@@ -14,7 +14,8 @@ import KeyvMongo from '@keyv/mongo';
 import Keyv from 'keyv';
 import { Collection, MongoClient, type CommandStartedEvent, type Document } from 'mongodb';
 import { MongoBackend } from '../src/backends/mongo/index.js';
-import { isNoValue, makeCachedValue, type CachedValue } from '../src/index.js';
+import { isNoValue, type CachedValue } from '../src/index.js';
+import { makeCachedValue } from '../src/backend.js';
 import { check, isMain, measure, printMachine, printSections, type Figure, type Section } from './lib.js';
 
 const DEFAULT_URL = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27117/';

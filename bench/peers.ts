@@ -11,7 +11,8 @@ import { memoryDriver } from 'bentocache/drivers/memory';
 import { createCache } from 'cache-manager';
 import Keyv from 'keyv';
 import { LRUCache } from 'lru-cache';
-import { CacheRegion, DictionaryBackend, makeCachedValue } from '../src/index.js';
+import { CacheRegion, DictionaryBackend } from '../src/index.js';
+import { makeCachedValue } from '../src/backend.js';
 
 /** One in-process cache as the benchmark drives it; any method may be absent (the workload skips it). */
 export interface Contender {

@@ -12,7 +12,8 @@ import { createCache, type Cache } from 'cache-manager';
 import { Redis } from 'ioredis';
 import Keyv from 'keyv';
 import { RedisBackend } from '../src/backends/redis/index.js';
-import { buildSerialized, isNoValue, jsonSerializer, makeCachedValue, type CachedValue } from '../src/index.js';
+import { isNoValue, jsonSerializer, type CachedValue } from '../src/index.js';
+import { buildSerialized, makeCachedValue } from '../src/backend.js';
 import { check, figureOf, interleaved, isMain, printMachine, printSections, type Figure, type Section } from './lib.js';
 
 const defaultUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:26379';

@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { runEtcd } from './etcd3.js';
 import { runHerd } from './herd.js';
 import { runHotPaths } from './hot-paths.js';
+import { runImportCost } from './import-cost.js';
 import { runInProcess } from './in-process.js';
 import { machineLines, tableText, type Section } from './lib.js';
 import { runLocks } from './locks.js';
@@ -27,7 +28,7 @@ import { writeReport } from './report.js';
 import { runTier } from './tier.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ALL = ['in-process', 'hot-paths', 'herd', 'memcached', 'etcd', 'mongo', 'redis', 'locks', 'tier'];
+const ALL = ['import-cost', 'in-process', 'hot-paths', 'herd', 'memcached', 'etcd', 'mongo', 'redis', 'locks', 'tier'];
 const parts = (process.env.BENCH_PARTS ?? ALL.join(',')).split(',').map((p) => p.trim());
 // The memcached part counts operations, not time: a third of its standalone size keeps the whole run near 10 minutes.
 process.env.BENCH_SCALE ??= '0.3';
@@ -75,6 +76,7 @@ try {
     console.log(`(${name}: ${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
     sections.push(...got);
   };
+  await run('import-cost', runImportCost);
   await run('in-process', runInProcess);
   await run('hot-paths', runHotPaths);
   await run('herd', runHerd);

@@ -8,14 +8,17 @@
 import type { BackendArguments, BackendClass } from './api.js';
 import { ArgumentReader } from './arguments.js';
 import { DictionaryBackend, MemoryBackend, MemoryPickleBackend } from './backends/dictionary.js';
+import { lazyBackend, type LazyBackendClass } from './backends/lazy.js';
 import { NullBackend } from './backends/null.js';
-// The remote backends' modules import no driver (memjs, mongodb, etcd3 load on first use), so the
-// registry can hold their classes: configure() then reports bad arguments at once.
-import { Etcd3Backend } from './backends/etcd3/index.js';
-import { PooledMemcachedBackend } from './backends/memcached/index.js';
-import { MongoBackend } from './backends/mongo/index.js';
+// The remote backends load on first use (their modules cost more to import than the whole core);
+// their options modules are small and driver-free, so configure() still reports bad arguments at once.
+import { readSettings as readEtcd3Settings } from './backends/etcd3/options.js';
+import { memcachedKeyMangler } from './backends/memcached/keys.js';
+import { readSettings as readMemcachedSettings } from './backends/memcached/options.js';
+import { parseMongoArguments } from './backends/mongo/options.js';
+import { collectSecrets, scrubError } from './backends/mongo/redact.js';
+import { readSettings as readRedisSettings, type RedisTopology } from './backends/redis/options.js';
 import { ConfigurationError, PluginNotFoundError, ValidationError } from './errors.js';
-import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from './backends/redis/index.js';
 import { describe } from './validate.js';
 
 /** A backend class, or a function returning one (possibly from a dynamic `import()`). */
@@ -64,6 +67,44 @@ registerBackend('dictionary', DictionaryBackend);
 registerBackend('dogpile.cache.memory', MemoryBackend);
 registerBackend('dogpile.cache.null', NullBackend);
 registerBackend('null', NullBackend);
+const PooledMemcachedBackend = lazyBackend({
+  name: 'PooledMemcachedBackend',
+  bytes: true,
+  keyMangler: memcachedKeyMangler,
+  check: (args) => void readMemcachedSettings(args),
+  load: () => import('./backends/memcached/index.js').then((m) => m.PooledMemcachedBackend),
+});
+const MongoBackend = lazyBackend({
+  name: 'MongoBackend',
+  bytes: false,
+  check: (args) => {
+    // As MongoBackend's constructor: an error never carries the password or the URL's userinfo.
+    const raw = (typeof args === 'object' && args !== null ? args : {}) as Record<string, unknown>;
+    try {
+      parseMongoArguments(args);
+    } catch (error) {
+      throw scrubError(error, collectSecrets(raw.db_hosts ?? raw.dbHosts, raw.password));
+    }
+  },
+  load: () => import('./backends/mongo/index.js').then((m) => m.MongoBackend),
+});
+const Etcd3Backend = lazyBackend({
+  name: 'Etcd3Backend',
+  bytes: false,
+  check: (args) => void readEtcd3Settings(args),
+  load: () => import('./backends/etcd3/index.js').then((m) => m.Etcd3Backend),
+});
+const redis = (name: 'RedisBackend' | 'RedisSentinelBackend' | 'RedisClusterBackend', topology: RedisTopology): LazyBackendClass =>
+  lazyBackend({
+    name,
+    bytes: true,
+    check: (args) => void readRedisSettings(args, topology, name),
+    load: () => import('./backends/redis/index.js').then((m) => m[name]),
+  });
+const RedisBackend = redis('RedisBackend', 'single');
+const RedisSentinelBackend = redis('RedisSentinelBackend', 'sentinel');
+const RedisClusterBackend = redis('RedisClusterBackend', 'cluster');
+
 registerBackend('oslo_cache.memcache_pool', PooledMemcachedBackend);
 registerBackend('memcached', PooledMemcachedBackend);
 registerBackend('oslo_cache.mongo', MongoBackend);

@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { checkMemjsShape } from '../../src/backends/memcached/drivers.js';
 import type { MemcachedLock } from '../../src/backends/memcached/lock.js';
-import { BackendUnavailableError, CacheRegion, ConfigurationError, SerializationError, ValidationError, isNoValue, makeCachedValue } from '../../src/index.js';
+import { BackendUnavailableError, CacheRegion, ConfigurationError, SerializationError, ValidationError, isNoValue } from '../../src/index.js';
+import { makeCachedValue } from '../../src/backend.js';
 import { withDeadline } from '../reliability/support.js';
 import { memcachedServers } from '../support/servers.js';
 import { serverStats, usePrivateMemcached } from './memcached-support.js';
@@ -92,7 +93,7 @@ describe('PooledMemcachedBackend in a script that forgets close()', () => {
         url: ${JSON.stringify(servers)}, distributed_lock: true, lock_timeout: 30,
         socket_timeout: '24d', pool_connection_get_timeout: '24d', pool_unused_timeout: '24d', dead_retry: '24d',
       });
-      const { makeCachedValue } = await import('./src/index.ts');
+      const { makeCachedValue } = await import('./src/backend.ts');
       await backend.set('${key('exit')}', makeCachedValue(1));
       await backend.getMulti(['${key('exit')}', '${key('exit')}', '${key('exit')}']);
       const mutex = backend.getMutex('${key('exit-lock')}');

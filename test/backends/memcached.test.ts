@@ -12,18 +12,8 @@ import { promisify } from 'node:util';
 import { PooledMemcachedBackend, type ServerPoolStats } from '../../src/backends/memcached/index.js';
 import { toExptime, MAX_RELATIVE_EXPTIME, ITEM_OVERHEAD_BYTES } from '../../src/backends/memcached/protocol.js';
 import { HashRing } from '../../src/backends/memcached/ring.js';
-import {
-  BackendUnavailableError,
-  ConfigurationError,
-  NO_VALUE,
-  QueueEmptyError,
-  ValidationError,
-  ValueTooLargeError,
-  isNoValue,
-  makeCachedValue,
-  memcachedSafeMangler,
-  type CachedValue,
-} from '../../src/index.js';
+import { BackendUnavailableError, ConfigurationError, NO_VALUE, QueueEmptyError, ValidationError, ValueTooLargeError, isNoValue, memcachedSafeMangler, type CachedValue } from '../../src/index.js';
+import { makeCachedValue } from '../../src/backend.js';
 import { runBackendConformance } from '../../src/testing/index.js';
 import { memcachedServers } from '../support/servers.js';
 import { PrivateMemcached, canCreateSaslUsers, usePrivateMemcached, freePort, remainingTtl, serverStats, textCommand } from './memcached-support.js';
@@ -93,8 +83,8 @@ describe('PooledMemcachedBackend arguments', () => {
     assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', poolMaxsize: 2, pool_maxsize: 3 }), ValidationError);
   });
 
-  it('rejects configurations memjs cannot serve: TLS, SASL without both credentials', () => {
-    assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', tls_enabled: true }), ConfigurationError);
+  it('rejects configurations it cannot serve: a Python tls_context (TLS takes tls_enabled and tls_* files: memcached-tls.test.ts), SASL without both credentials', () => {
+    assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', tls_context: {} }), ConfigurationError);
     assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', sasl_enabled: true, username: 'u' }), /username and password should be configured/);
     assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', password: 'p' }), ConfigurationError);
   });

@@ -15,7 +15,7 @@ import { MONGO_WARNING_CHANNEL, MongoBackend, NEVER_EXPIRES, type MongoBackendWa
 import { sharedClientCount } from '../../src/backends/mongo/client-cache.js';
 import { BREAKER_HALF_OPEN_MS } from '../../src/backends/mongo/backend.js';
 import { runBackendConformance } from '../../src/testing/index.js';
-import { configureCacheRegion, createRegion, loadOsloConfig } from '../../src/index.js';
+import { configureCacheRegion, createRegion, loadOsloConfig } from '../../src/oslo/index.js';
 import { closeRawClient, collectionName, DB, freePort, isFerretDb, rawCollection, recordCommands, TcpProxy, testServerAddress, url as testUrl } from './mongo-support.js';
 
 const runner = { describe, it, before, after };

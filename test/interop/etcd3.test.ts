@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CacheRegion, sha1MangleKey } from '../../src/index.js';
 import { Etcd3Backend, encodeOsloValue } from '../../src/backends/etcd3/index.js';
+import { DeferredBackend } from '../../src/backends/deferred.js';
 import { etcdEndpoints } from '../support/servers.js';
 import { SAMPLES, runId, runPython, sampleKey, type PythonRequest } from './python.js';
 
@@ -16,7 +17,9 @@ describe('interop with Python oslo.cache on etcd (oslo_cache.etcd3gw)', () => {
   const prefix = `etcd-${runId()}`;
   const python = (ops: PythonRequest['ops']) => runPython({ backend: 'etcd', server, ops });
   const leaseOf = async (key: string): Promise<string | undefined> => {
-    const client = await (region.actualBackend as Etcd3Backend).getClient();
+    // Configured by name, the region holds a loader in front of the backend (src/backends/lazy.ts).
+    const backend = await (region.actualBackend as DeferredBackend).ready();
+    const client = await (backend as Etcd3Backend).getClient();
     const response = await client.get(sha1MangleKey(key)).exec();
     return response.kvs[0]?.lease;
   };

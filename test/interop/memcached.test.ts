@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CacheRegion, buildSerialized, jsonSerializer, sha1MangleKey } from '../../src/index.js';
+import { CacheRegion, jsonSerializer, sha1MangleKey } from '../../src/index.js';
+import { buildSerialized } from '../../src/backend.js';
 import { memcachedServers } from '../support/servers.js';
 import { SAMPLES, memcachedRawGet, runId, runPython, sampleKey, startPython, type PythonRequest } from './python.js';
 

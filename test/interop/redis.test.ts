@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { CacheRegion, buildSerialized, jsonSerializer } from '../../src/index.js';
+import { CacheRegion, jsonSerializer } from '../../src/index.js';
+import { buildSerialized } from '../../src/backend.js';
 import { redisUrl } from '../backends/redis-support.js';
 import { PYTHON, SAMPLES, sampleKey } from './python.js';
 

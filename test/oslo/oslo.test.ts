@@ -1,24 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  CacheIsolatingProxy,
-  CacheRegion,
-  ConfigurationError,
-  DebugProxy,
-  DictionaryBackend,
-  NO_VALUE,
-  NullBackend,
-  ProxyBackend,
-  buildCacheConfig,
-  configureCacheRegion,
-  createRegion,
-  getMemoizationDecorator,
-  loadOsloConfig,
-  manualClock,
-  registerProxy,
-  sha1MangleKey,
-  type OsloConf,
-} from '../../src/index.js';
+import { CacheRegion, ConfigurationError, DictionaryBackend, NO_VALUE, NullBackend, ProxyBackend, manualClock, sha1MangleKey } from '../../src/index.js';
+import { CacheIsolatingProxy, DebugProxy, buildCacheConfig, configureCacheRegion, createRegion, getMemoizationDecorator, loadOsloConfig, registerProxy, type OsloConf } from '../../src/oslo/index.js';
 
 // Ports of oslo.cache tests/unit/test_cache_basics.py (the ★ items of the reference).
 describe('oslo layer: configureCacheRegion', () => {
@@ -292,7 +275,7 @@ password = 31415926
 describe('oslo layer: no secret in a log line', () => {
   it('a malformed backend_argument is skipped without logging its text (it may hold a password)', async () => {
     const { spawnSync } = await import('node:child_process');
-    const script = "import { buildCacheConfig } from './src/index.ts'; buildCacheConfig({ enabled: true, backend: 'oslo_cache.dict', backend_argument: ['password=pl4nted-s3cret'] });";
+    const script = "import { buildCacheConfig } from './src/oslo/index.ts'; buildCacheConfig({ enabled: true, backend: 'oslo_cache.dict', backend_argument: ['password=pl4nted-s3cret'] });";
     const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: new URL('../..', import.meta.url),
       env: { ...process.env, NODE_DEBUG: 'dogpile-cache' },

@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigurationError, ValidationError, coerceStringConf, configureCacheRegion, createRegion, DictionaryBackend, loadOsloConfig, NullBackend } from '../../src/index.js';
+import { ConfigurationError, ValidationError, DictionaryBackend, NullBackend } from '../../src/index.js';
+import { coerceStringConf } from '../../src/backend.js';
+import { configureCacheRegion, createRegion, loadOsloConfig } from '../../src/oslo/index.js';
 
 describe('oslo parity: loadOsloConfig reads what oslo.config reads', () => {
   it('an option given twice in one section keeps the last value (cfg: values[-1])', () => {

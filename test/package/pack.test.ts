@@ -96,6 +96,35 @@ describe('the npm package', () => {
     assert.match(out, /^(memjs|generic-pool),mongodb,etcd3,ioredis$/);
   });
 
+  it('the root, backend and oslo entry points load no remote backend module (they load on first use)', () => {
+    const script = `
+      require('dogpile-cache'); require('dogpile-cache/backend'); require('dogpile-cache/oslo');
+      const heavy = Object.keys(require.cache).filter((f) => /[\\\\/]backends[\\\\/](memcached|mongo|etcd3|redis)[\\\\/](backend|index)\\.js$/.test(f));
+      console.log(heavy.length ? heavy.join(', ') : 'ok');`;
+    assert.equal(run(process.execPath, ['-e', script]).trim(), 'ok');
+  });
+
+  // Issue 20: the root is the application API; backend-author tools and the oslo layer moved to subpaths.
+  const moved = {
+    'dogpile-cache/backend': ['CacheBackend', 'BytesBackend', 'ArgumentReader', 'buildSerialized', 'parseSerialized', 'metadataJson', 'pythonFloatRepr', 'VALUE_VERSION', 'coerceStringConf', 'dogpileLock', 'toSeconds'],
+    'dogpile-cache/oslo': ['createRegion', 'configureCacheRegion', 'getMemoizationDecorator', 'loadOsloConfig', 'buildCacheConfig', 'registerProxy', 'DebugProxy', 'CacheIsolatingProxy', 'OSLO_CACHE_OPTIONS'],
+  };
+  const checkMoved = (load: (subpath: string) => string): string => `
+      const moved = ${JSON.stringify(moved)};
+      const missing = [];
+      for (const [subpath, names] of Object.entries(moved)) {
+        const m = ${load('subpath')};
+        for (const name of names) if (m[name] === undefined) missing.push(subpath + ' ' + name);
+      }
+      const core = ${load('"dogpile-cache"')};
+      for (const name of ['ArgumentReader', 'pythonFloatRepr', 'metadataJson', 'buildSerialized', 'coerceStringConf', 'VALUE_VERSION', 'createRegion']) if (name in core) missing.push('root still exports ' + name);
+      console.log(missing.length ? missing.join(', ') : 'ok');`;
+
+  it('moved symbols import from dogpile-cache/backend and dogpile-cache/oslo (ESM and CommonJS), and no longer from the root', () => {
+    assert.equal(run(process.execPath, ['--input-type=module', '-e', checkMoved((s) => `await import(${s})`)]).trim(), 'ok');
+    assert.equal(run(process.execPath, ['-e', checkMoved((s) => `require(${s})`)]).trim(), 'ok');
+  });
+
   // Consumers type-check with 5.9 or 7 (a plain `npm i typescript` now installs 7): both must pass.
   const compilers = [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), join(root, 'node_modules', 'typescript7', 'bin', 'tsc')];
   const usage = `
@@ -119,6 +148,8 @@ describe('the npm package', () => {
     typecheck({
       'core-esm.mts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport type { runBackendConformance } from 'dogpile-cache/testing';\nimport type { PooledMemcachedBackend } from 'dogpile-cache/backends/memcached';\nexport type T = [typeof runBackendConformance, PooledMemcachedBackend];${usage}`,
       'core-cjs.cts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport testing = require('dogpile-cache/testing');\nexport type T = typeof testing.runRegionConformance;${usage}`,
+      'subpaths-esm.mts': `import { BytesBackend, ArgumentReader, buildSerialized } from 'dogpile-cache/backend';\nimport { configureCacheRegion, createRegion, type OsloConf } from 'dogpile-cache/oslo';\nconst conf: OsloConf = { cache: { enabled: true, backend: 'oslo_cache.dict' } };\nexport const r = configureCacheRegion(conf, createRegion());\nexport type T = [BytesBackend, ArgumentReader, typeof buildSerialized];`,
+      'subpaths-cjs.cts': `import backend = require('dogpile-cache/backend');\nimport oslo = require('dogpile-cache/oslo');\nexport const r = oslo.configureCacheRegion({ cache: { enabled: true } }, oslo.createRegion());\nexport type T = [backend.BytesBackend, backend.ArgumentReader];`,
     });
   });
 

@@ -5,27 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  CacheBackend,
-  CacheRegion,
-  DictionaryBackend,
-  MILLISECONDS_WARNING_CODE,
-  NO_VALUE,
-  ProxyBackend,
-  UnsupportedOperationError,
-  ValidationError,
-  buildSerialized,
-  jsonSerializer,
-  looksLikeMilliseconds,
-  makeCachedValue,
-  manualClock,
-  ms,
-  parseSerialized,
-  seconds,
-  toMilliseconds,
-  type BackendResult,
-  type CachedValue,
-} from '../../src/index.js';
+import { CacheBackend, CacheRegion, DictionaryBackend, MILLISECONDS_WARNING_CODE, NO_VALUE, ProxyBackend, UnsupportedOperationError, ValidationError, jsonSerializer, manualClock, ms, seconds, toMilliseconds, type BackendResult, type CachedValue } from '../../src/index.js';
+import { buildSerialized, looksLikeMilliseconds, makeCachedValue, parseSerialized } from '../../src/backend.js';
 import { entryTtlOfSerialized, serverTtlSeconds } from '../../src/serializers.js';
 
 describe('duration helpers', () => {

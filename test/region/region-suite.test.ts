@@ -63,7 +63,8 @@ runRegionConformance(
 );
 
 /** A bytes store over a Map, so the serialized region path runs in-process. */
-import { BytesBackend, NO_VALUE, type Mapping, type NoValue } from '../../src/index.js';
+import { NO_VALUE, type Mapping, type NoValue } from '../../src/index.js';
+import { BytesBackend } from '../../src/backend.js';
 class SerializedDictionary extends BytesBackend {
   readonly #map = new Map<string, Buffer>();
   async getSerialized(key: string): Promise<Buffer | NoValue> {

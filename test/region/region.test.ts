@@ -1,26 +1,7 @@
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, it } from 'node:test';
-import {
-  BackendUnavailableError,
-  CHANNEL_NAMES,
-  CacheBackend,
-  CacheRegion,
-  DictionaryBackend,
-  NO_VALUE,
-  PluginNotFoundError,
-  ProxyBackend,
-  RegionAlreadyConfiguredError,
-  RegionNotConfiguredError,
-  ValidationError,
-  makeRegion,
-  manualClock,
-  registerBackend,
-  sha1MangleKey,
-  type BackendResult,
-  type CachedValue,
-  type Mapping,
-} from '../../src/index.js';
+import { BackendUnavailableError, CHANNEL_NAMES, CacheBackend, CacheRegion, DictionaryBackend, NO_VALUE, PluginNotFoundError, ProxyBackend, RegionAlreadyConfiguredError, RegionNotConfiguredError, ValidationError, makeRegion, manualClock, registerBackend, sha1MangleKey, type BackendResult, type CachedValue, type Mapping } from '../../src/index.js';
 
 describe('CacheRegion configuration', () => {
   it('has a name, and is unconfigured until configure()', () => {

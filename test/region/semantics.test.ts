@@ -4,26 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CacheRegion,
-  CreatorTimeoutError,
-  DictionaryBackend,
-  LockReleaseError,
-  MissingDependencyError,
-  NO_VALUE,
-  ProxyBackend,
-  ReentrantCreateError,
-  RegionNotConfiguredError,
-  SerializationError,
-  ValidationError,
-  VALUE_VERSION,
-  isNoValue,
-  manualClock,
-  registerBackend,
-  type BackendResult,
-  type CacheMutex,
-  type CachedValue,
-} from '../../src/index.js';
+import { CacheRegion, CreatorTimeoutError, DictionaryBackend, LockReleaseError, MissingDependencyError, NO_VALUE, ProxyBackend, ReentrantCreateError, RegionNotConfiguredError, SerializationError, ValidationError, isNoValue, manualClock, registerBackend, type BackendResult, type CacheMutex, type CachedValue } from '../../src/index.js';
+import { VALUE_VERSION } from '../../src/backend.js';
 import { DeferredBackend } from '../../src/backends/deferred.js';
 
 function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void } {

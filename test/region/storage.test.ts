@@ -1,19 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  BytesBackend,
-  CacheRegion,
-  DictionaryBackend,
-  NO_VALUE,
-  NullBackend,
-  ProxyBackend,
-  isNoValue,
-  registerBackend,
-  type BackendResult,
-  type CacheMutex,
-  type Mapping,
-  type NoValue,
-} from '../../src/index.js';
+import { CacheRegion, DictionaryBackend, NO_VALUE, NullBackend, ProxyBackend, isNoValue, registerBackend, type BackendResult, type CacheMutex, type Mapping, type NoValue } from '../../src/index.js';
+import { BytesBackend } from '../../src/backend.js';
 
 /** A bytes store over a Map, so the bytes path runs in-process; counts the calls the region makes. */
 class MapBytes extends BytesBackend {

@@ -15,7 +15,8 @@ import { Etcd3 } from 'etcd3';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Etcd3Backend } from '../../src/backends/etcd3/index.js';
-import { BackendUnavailableError, isNoValue, makeCachedValue, type CachedValue } from '../../src/index.js';
+import { BackendUnavailableError, isNoValue, type CachedValue } from '../../src/index.js';
+import { makeCachedValue } from '../../src/backend.js';
 import { freePort, startPrivateEtcd, type PrivateEtcd } from '../backends/etcd3-support.js';
 import { guardProcess, maxOf, minOf, percentile, startPrivateEtcdCluster, timed, withDeadline, type Outcome, type PrivateEtcdCluster } from './support.js';
 
@@ -390,7 +391,7 @@ describe('etcd: a script that forgets close() exits', () => {
   async function runForgetfulScript(fault: () => Promise<void> | void): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const script = `
       const { Etcd3Backend } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'src/backends/etcd3/index.ts')).href)});
-      const { makeCachedValue } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'src/index.ts')).href)});
+      const { makeCachedValue } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'src/backend.ts')).href)});
       const backend = new Etcd3Backend({ endpoints: [${JSON.stringify(etcd.endpoint)}], namespace: 'forget/', timeout: 1, lease_ttl: 60, distributed_lock: true });
       await backend.set('k', makeCachedValue(1));
       await backend.getMulti(['k', 'j']);

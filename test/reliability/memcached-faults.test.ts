@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { HashRing } from '../../src/backends/memcached/ring.js';
-import { BackendUnavailableError, QueueEmptyError, isNoValue, makeCachedValue, type CachedValue } from '../../src/index.js';
+import { BackendUnavailableError, QueueEmptyError, isNoValue, type CachedValue } from '../../src/index.js';
+import { makeCachedValue } from '../../src/backend.js';
 import { PrivateMemcached, canCreateSaslUsers, usePrivateMemcached } from '../backends/memcached-support.js';
 import { guardProcess, maxOf, minOf, percentile, timed, withDeadline, type Outcome } from './support.js';
 

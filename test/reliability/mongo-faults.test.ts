@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { MongoBackend } from '../../src/backends/mongo/index.js';
 import { startControllableFerretDb, type ControllableFerretDb } from '../backends/mongo-support.js';
-import { BackendUnavailableError, isNoValue, makeCachedValue, type CachedValue } from '../../src/index.js';
+import { BackendUnavailableError, isNoValue, type CachedValue } from '../../src/index.js';
+import { makeCachedValue } from '../../src/backend.js';
 import { freePort, guardProcess, maxOf, minOf, percentile, startRestartableFerretDb, timed, withDeadline, type Outcome, type RestartableFerretDb } from './support.js';
 
 guardProcess();

@@ -7,7 +7,8 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster } from 'ioredis';
 import { RedisBackend, RedisClusterBackend, RedisSentinelBackend, keySlot } from '../../src/backends/redis/index.js';
-import { BackendUnavailableError, CacheRegion, NO_VALUE, isNoValue, makeCachedValue, type CachedValue } from '../../src/index.js';
+import { BackendUnavailableError, CacheRegion, NO_VALUE, isNoValue, type CachedValue } from '../../src/index.js';
+import { makeCachedValue } from '../../src/backend.js';
 import { PrivateRedis, redisCli, waitUntil } from '../backends/redis-support.js';
 import { guardProcess, maxOf, timed, withDeadline, type Outcome } from './support.js';
 

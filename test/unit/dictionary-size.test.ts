@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CacheRegion, DictionaryBackend, NO_VALUE, ValidationError, makeCachedValue, manualClock, type CachedValue } from '../../src/index.js';
+import { CacheRegion, DictionaryBackend, NO_VALUE, ValidationError, manualClock, type CachedValue } from '../../src/index.js';
+import { makeCachedValue } from '../../src/backend.js';
 
 const sized = (text: string): CachedValue => makeCachedValue(text);
 const byLength = (payload: unknown): number => (payload as string).length;

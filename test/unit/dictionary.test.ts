@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CacheRegion, DictionaryBackend, MemoryBackend, MemoryPickleBackend, NO_VALUE, ValidationError, makeCachedValue, manualClock } from '../../src/index.js';
+import { CacheRegion, DictionaryBackend, MemoryBackend, MemoryPickleBackend, NO_VALUE, ValidationError, manualClock } from '../../src/index.js';
+import { makeCachedValue } from '../../src/backend.js';
 
 // Ports of oslo.cache tests/unit/test_dict_backend.py, with a manual clock instead of TimeFixture.
 describe('DictionaryBackend (oslo test_dict_backend)', () => {

@@ -3,16 +3,7 @@ import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
-import {
-  ValidationError,
-  functionKeyGenerator,
-  functionMultiKeyGenerator,
-  lengthConditionalMangler,
-  memcachedSafeMangler,
-  sha1MangleKey,
-  uniqueFunctionKeyGenerator,
-  uniqueFunctionMultiKeyGenerator,
-} from '../../src/index.js';
+import { ValidationError, functionKeyGenerator, functionMultiKeyGenerator, lengthConditionalMangler, memcachedSafeMangler, sha1MangleKey, uniqueFunctionKeyGenerator, uniqueFunctionMultiKeyGenerator } from '../../src/index.js';
 
 describe('key manglers', () => {
   it('sha1MangleKey equals dogpile sha1_mangle_key (values from CPython hashlib)', () => {

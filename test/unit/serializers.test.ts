@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  NO_VALUE,
-  SerializationError,
-  ValidationError,
-  buildSerialized,
-  MAX_JSON_DEPTH,
-  jsonSerializer,
-  parseSerialized,
-  pythonFloatRepr,
-  pythonJsonDumps,
-  resolveSerializer,
-  v8Serializer,
-} from '../../src/index.js';
+import { NO_VALUE, SerializationError, ValidationError, jsonSerializer, v8Serializer } from '../../src/index.js';
+import { buildSerialized, MAX_JSON_DEPTH, parseSerialized, pythonFloatRepr, pythonJsonDumps, resolveSerializer } from '../../src/backend.js';
 
 // Expected strings were produced by CPython 3.11 `json.dumps(...)` / `repr(float)` for the same input.
 describe('pythonJsonDumps matches Python json.dumps byte for byte', () => {

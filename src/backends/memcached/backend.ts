@@ -101,8 +101,8 @@ export class PooledMemcachedBackend extends BytesBackend {
 
   /**
    * Reads and checks `args` (see {@link PooledMemcachedBackendArguments}; snake_case or camelCase).
-   * Throws `ConfigurationError` without `url` (or with TLS, which memjs lacks, or half a SASL
-   * login) and `ValidationError` for an argument of the wrong type or range. Does not connect.
+   * Throws `ConfigurationError` without `url` (or with half a SASL login, or an unreadable `tls_*`
+   * file) and `ValidationError` for an argument of the wrong type or range. Does not connect.
    */
   constructor(args: PooledMemcachedBackendArguments | BackendArguments = {}) {
     super();
@@ -301,6 +301,7 @@ export class PooledMemcachedBackend extends BytesBackend {
               socketTimeoutMs: settings.socketTimeoutMs,
               username: settings.username,
               password: settings.password,
+              tls: settings.tls,
               growAtPending: GROW_AT_PENDING,
             }),
         );

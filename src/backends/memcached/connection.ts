@@ -27,9 +27,11 @@
  *
  * @module
  */
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { BackendUnavailableError, ValidationError, ValueTooLargeError, type DogpileCacheError } from '../../errors.js';
 import type { MemjsModule, MemjsResponse, MemjsResponseCallback, MemjsServer } from './drivers.js';
+import type { MemcachedTls } from './options.js';
 import { HEADER_BYTES, Opcode, Status, encodeKeyBatch, encodeKeyRequest, encodeNoop, encodeStore, encodeStoreBatch, statusName } from './protocol.js';
 
 /**
@@ -49,6 +51,8 @@ export interface ConnectionOptions {
   /** SASL PLAIN credentials; both or neither. */
   username?: string | undefined;
   password?: string | undefined;
+  /** TLS (oslo's `tls_enabled` and `tls_*` files): the socket is a `tls.connect` one; undefined for TCP. */
+  tls?: MemcachedTls | undefined;
 }
 
 /**
@@ -126,6 +130,85 @@ function installLinearBuffering(server: MemjsServer): void {
   };
 }
 
+/** The parts of memjs's Server (1.3.x, pinned) that open its socket: see memjs/lib/memjs/server.js `sock`. */
+interface MemjsSocketInternals {
+  _socket: Socket | undefined;
+  connected: boolean;
+  timeoutSet: boolean;
+  connectCallbacks: ((socket: Socket) => void)[];
+  username: string | undefined;
+  password: string | undefined;
+  sock(sasl: boolean, go: (socket: Socket) => void): void;
+  responseHandler(chunk: Buffer): void;
+  listSasl(): void;
+  error(error: Error): void;
+  once(event: 'authenticated', listener: () => void): void;
+  emit(event: 'authenticated'): boolean;
+}
+
+/**
+ * Makes memjs open a TLS socket: memjs has no TLS, and its `sock` calls `net.connect` itself. This is
+ * memjs's "completely new socket" case with `tls.connect` in place of `net.connect` (and the connect
+ * callback on the TLS handshake); an open or opening socket is left to memjs as before.
+ */
+function installTlsSocket(server: MemjsServer, options: ConnectionOptions, timeoutSeconds: number): void {
+  const internals = server as unknown as MemjsSocketInternals;
+  const plain = internals.sock.bind(server);
+  const tls = options.tls as MemcachedTls;
+  internals.sock = (sasl, go) => {
+    if (internals._socket !== undefined) {
+      plain(sasl, go);
+      return;
+    }
+    internals.connected = false;
+    const socket = tlsConnect(
+      {
+        host: options.host,
+        port: options.port,
+        // SNI takes host names only; an IP address is checked against the certificate's IP SANs.
+        ...(isIP(options.host) === 0 ? { servername: options.host } : {}),
+        secureContext: tls.secureContext,
+      },
+      () => {
+        internals.once('authenticated', () => {
+          if (internals._socket === undefined) return;
+          internals.connected = true;
+          socket.setTimeout(0);
+          internals.timeoutSet = false;
+          go(socket);
+          for (const callback of internals.connectCallbacks) callback(socket);
+          internals.connectCallbacks = [];
+        });
+        socket.on('data', (chunk: Buffer) => internals.responseHandler(chunk));
+        if (internals.username && internals.password) internals.listSasl();
+        else internals.emit('authenticated');
+      },
+    );
+    internals._socket = socket;
+    // A failed handshake (untrusted certificate, wrong name, no shared cipher) arrives here and fails
+    // the connection with the TLS error as its cause.
+    socket.on('error', (error) => internals.error(error));
+    socket.on('close', () => {
+      internals.connected = false;
+      if (internals.timeoutSet) {
+        socket.setTimeout(0);
+        internals.timeoutSet = false;
+      }
+      internals._socket = undefined;
+    });
+    internals.timeoutSet = true;
+    socket.setTimeout(timeoutSeconds * 1000, () => {
+      internals.timeoutSet = false;
+      if (!internals.connected) {
+        socket.end();
+        internals._socket = undefined;
+        internals.error(new Error('socket timed out connecting to server.'));
+      }
+    });
+    socket.setKeepAlive(true, 30_000);
+  };
+}
+
 /** One pipelined connection; see the module comment. Created by the pool, used by many requests at once. */
 export class Connection {
   /** `"host:port"`, for messages. */
@@ -169,6 +252,7 @@ export class Connection {
     this.#server.username = options.username;
     this.#server.password = options.password;
     installLinearBuffering(this.#server);
+    if (options.tls !== undefined) installTlsSocket(this.#server, options, seconds);
   }
 
   /** See {@link ConnectionState}. */

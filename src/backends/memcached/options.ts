@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { readFileSync } from 'node:fs';
+import type { SecureContext } from 'node:tls';
 import type { BackendArguments } from '../../api.js';
 import { ArgumentReader } from '../../arguments.js';
 import { MAX_TIMER_SECONDS, type Duration } from '../../duration.js';
@@ -114,6 +116,15 @@ export interface MemcachedSettings {
   username: string | undefined;
   password: string | undefined;
   maxItemBytes: number;
+  /** TLS for every connection (oslo's `tls_*` options), or undefined for plain TCP. */
+  tls: MemcachedTls | undefined;
+}
+
+/** oslo.cache's memcached TLS options, built into one TLS context at configure time. */
+export interface MemcachedTls {
+  /** From `tls_cafile` (the CAs to trust instead of Node's bundled ones), `tls_certfile` and
+   * `tls_keyfile` (a client certificate and its key), `tls_allowed_ciphers` (an OpenSSL cipher list). */
+  secureContext: SecureContext;
 }
 
 const BACKEND = 'PooledMemcachedBackend';
@@ -238,9 +249,7 @@ export function readSettings(args: BackendArguments): MemcachedSettings {
   if ((username === undefined) !== (password === undefined)) {
     throw new ConfigurationError(`${BACKEND}: SASL needs both username and password; only ${username === undefined ? 'password' : 'username'} was given.`);
   }
-  if (reader.boolean('tlsEnabled', false) || (reader.raw('tlsContext') ?? null) !== null) {
-    throw new ConfigurationError(`${BACKEND} cannot use TLS: memjs has no TLS support. Reach memcached through a TLS proxy (e.g. stunnel) or a private network.`);
-  }
+  const tls = readTls(reader);
 
   const choice = reader.string('serverChoice', 'ketama');
   if (!(SERVER_CHOICES as readonly string[]).includes(choice)) {
@@ -263,10 +272,61 @@ export function readSettings(args: BackendArguments): MemcachedSettings {
     username,
     password,
     maxItemBytes: reader.number('serverMaxValueLength', 1_048_576, { min: 1024, integer: true }),
+    tls,
   };
   // Arguments of the Python clients (dogpile's memcached backends) that change nothing here; the
   // ones asking for a missing feature are refused by the registry's wrappers before this point.
   reader.ignore(...PYTHON_CLIENT_ARGUMENTS);
   reader.finish();
   return settings;
+}
+
+/**
+ * oslo's `tls_enabled`, `tls_cafile`, `tls_certfile`, `tls_keyfile`, `tls_allowed_ciphers` (oslo builds
+ * an `ssl.SSLContext` from them; the files are read here, at configure time, so a wrong path fails at
+ * once). A file option without `tls_enabled` is a ConfigurationError rather than silently plain TCP.
+ */
+function readTls(reader: ArgumentReader): MemcachedTls | undefined {
+  if ((reader.raw('tlsContext') ?? null) !== null) {
+    throw new ConfigurationError(`${BACKEND} argument tls_context (a Python SSLContext) is not supported; use tls_enabled with tls_cafile, tls_certfile, tls_keyfile and tls_allowed_ciphers.`);
+  }
+  const enabled = reader.boolean('tlsEnabled', false);
+  const files = { tls_cafile: reader.string('tlsCafile'), tls_certfile: reader.string('tlsCertfile'), tls_keyfile: reader.string('tlsKeyfile') };
+  const ciphers = reader.string('tlsAllowedCiphers');
+  if (!enabled) {
+    const given = Object.entries({ ...files, tls_allowed_ciphers: ciphers }).filter(([, value]) => value !== undefined).map(([name]) => name);
+    if (given.length > 0) throw new ConfigurationError(`${BACKEND} argument ${given.join(', ')} needs tls_enabled: true (it would be ignored on a plain TCP connection); set tls_enabled or remove it.`);
+    return undefined;
+  }
+  if (files.tls_keyfile !== undefined && files.tls_certfile === undefined) {
+    throw new ConfigurationError(`${BACKEND} argument tls_keyfile needs tls_certfile (the certificate the key belongs to).`);
+  }
+  const read = (name: keyof typeof files): Buffer | undefined => {
+    const file = files[name];
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new ConfigurationError(`${BACKEND} argument ${name}: cannot read ${JSON.stringify(file)} (${(error as NodeJS.ErrnoException).code ?? 'error'}); give the path of a PEM file.`, { cause: error });
+    }
+  };
+  const ca = read('tls_cafile');
+  const cert = read('tls_certfile');
+  const key = read('tls_keyfile');
+  try {
+    // Built once here, so a cipher list OpenSSL cannot use fails configure(). node:tls is loaded only
+    // for TLS: this module is part of the root entry point (the registry checks arguments with it).
+    const secureContext = process.getBuiltinModule('node:tls').createSecureContext({
+      ...(ca === undefined ? {} : { ca }),
+      ...(cert === undefined ? {} : { cert }),
+      ...(key === undefined ? {} : { key }),
+      ...(ciphers === undefined ? {} : { ciphers }),
+    });
+    return { secureContext };
+  } catch (error) {
+    throw new ConfigurationError(
+      `${BACKEND}: the TLS settings (tls_cafile, tls_certfile, tls_keyfile, tls_allowed_ciphers) are not usable: ${(error as Error).message}. Give PEM files and an OpenSSL cipher list.`,
+      { cause: error },
+    );
+  }
 }

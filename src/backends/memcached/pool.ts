@@ -27,7 +27,7 @@ import { debug } from '../../log.js';
 import { BREAKER_THRESHOLD, PROBE_INTERVAL_MS, ServerBreaker } from './breaker.js';
 import { Connection, isNoAnswer } from './connection.js';
 import type { GenericPool, MemjsModule, GenericPoolModule } from './drivers.js';
-import type { ServerAddress } from './options.js';
+import type { MemcachedTls, ServerAddress } from './options.js';
 
 /** How long a shared connection may sit idle before it goes back to generic-pool, milliseconds. */
 const LINGER_MS = 1000;
@@ -62,6 +62,8 @@ export interface ServerPoolOptions {
   socketTimeoutMs: number;
   username: string | undefined;
   password: string | undefined;
+  /** TLS for every connection (`tls_enabled` and the `tls_*` files), or undefined for plain TCP. */
+  tls?: MemcachedTls | undefined;
   /** Requests in flight on every active connection before another one is borrowed. */
   growAtPending: number;
 }
@@ -117,7 +119,7 @@ export class ServerPool {
         create: async () => {
           const connection = new Connection(
             memjs,
-            { host, port, name, timeoutMs: options.socketTimeoutMs, username: options.username, password: options.password },
+            { host, port, name, timeoutMs: options.socketTimeoutMs, username: options.username, password: options.password, tls: options.tls },
             (broken, error, requestsFailed) => this.#broken(broken, error, requestsFailed),
           );
           this.#creating.add(connection);

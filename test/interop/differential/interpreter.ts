@@ -3,29 +3,9 @@
  * region and returns one observation per step, in the same shape interpreter.py returns them for
  * dogpile.cache/oslo.cache. Time is a manual clock starting at the instant the Python side starts at.
  */
-import {
-  CacheRegion,
-  ProxyBackend,
-  coerceStringConf,
-  configureCacheRegion,
-  functionKeyGenerator,
-  getMemoizationDecorator,
-  isNoValue,
-  lengthConditionalMangler,
-  loadOsloConfig,
-  manualClock,
-  sha1MangleKey,
-  type AsyncCreationRunner,
-  type BackendResult,
-  type CacheRegionOptions,
-  type CachedValue,
-  type ConfigureOptions,
-  type GetOrCreateOptions,
-  type ManualClock,
-  type Mapping,
-  type NoValue,
-  type OsloConf,
-} from '../../../src/index.js';
+import { CacheRegion, ProxyBackend, functionKeyGenerator, isNoValue, lengthConditionalMangler, manualClock, sha1MangleKey, type AsyncCreationRunner, type BackendResult, type CacheRegionOptions, type CachedValue, type ConfigureOptions, type GetOrCreateOptions, type ManualClock, type Mapping, type NoValue } from '../../../src/index.js';
+import { coerceStringConf } from '../../../src/backend.js';
+import { configureCacheRegion, getMemoizationDecorator, loadOsloConfig, type OsloConf } from '../../../src/oslo/index.js';
 import type { CreatorSpec, Json, Mangler, ShouldCache, Step } from './scenarios.js';
 
 /** The instant both interpreters start at (Python's BASE_TIME): 2026-01-01T00:00:00Z. */
