@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { BackendArguments, BackendClass, CacheBackend, Mapping, NoValue } from '../api.js';
+import type { BackendArguments, BackendClass, CacheBackend } from '../api.js';
 import type { KeyMangler } from '../keys.js';
 import { jsonSerializer, type Serializer } from '../serializers.js';
 import { DeferredBackend } from './deferred.js';
