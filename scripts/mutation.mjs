@@ -4,13 +4,14 @@
 //   npm run mutation                      every module below, one after the other
 //   npm run mutation -- ring memoize      only these modules
 //   npm run mutation -- --list            the modules, their source file and test files
+//   npm run mutation -- --summary         rebuild reports/mutation/summary.md from the last run of each module
 //
-// Reports: reports/mutation/<module>/index.html and mutation.json (Stryker's), plus
-// reports/mutation/summary.md with one line per module (score, killed, survived, no coverage) and
-// every surviving mutant (file:line, mutator, replacement), which docs/testing.md quotes.
+// Reports: reports/mutation/<module>/index.html and mutation.json (Stryker's) and summary.json, plus
+// reports/mutation/summary.md with one line per module's last run (score, killed, survived, no
+// coverage) and every surviving mutant (file:line, mutator, replacement), which docs/testing.md quotes.
 // STRYKER_CONCURRENCY sets the number of workers (default 2). The suites listed need no server.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,6 +47,10 @@ function testFilesOf(name) {
 const args = process.argv.slice(2);
 if (args.includes('--list')) {
   for (const name of Object.keys(MODULES)) console.log(`${name.padEnd(13)} ${MODULES[name].mutate}  <-  ${testFilesOf(name).join(' ')}`);
+  process.exit(0);
+}
+if (args.includes('--summary')) {
+  writeSummary([]);
   process.exit(0);
 }
 const unknown = args.filter((name) => name !== '--run-one' && !Object.hasOwn(MODULES, name));
@@ -115,17 +120,29 @@ async function runOne(name) {
   writeFileSync(join(out, 'summary.json'), JSON.stringify(summary));
 }
 
-// One summary for the modules of this run; a module run before keeps its previous lines.
-const summaryFile = join(reportRoot, 'summary.json');
-const previous = existsSync(summaryFile) ? JSON.parse(readFileSync(summaryFile, 'utf8')) : {};
-for (const summary of summaries) previous[summary.name] = { ...summary, at: new Date().toISOString() };
-writeFileSync(summaryFile, `${JSON.stringify(previous, null, 1)}\n`);
-const lines = ['# Mutation testing summary', '', '| Module | Score | Killed | Timeout | Survived | No coverage | Minutes | Run at |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
-for (const s of Object.values(previous)) {
-  if (s.error) lines.push(`| ${s.name} | error: ${s.error} | | | | | | ${s.at} |`);
-  else lines.push(`| ${s.name} | ${s.score.toFixed(1)} % | ${s.counts.Killed ?? 0} | ${s.counts.Timeout ?? 0} | ${s.counts.Survived ?? 0} | ${s.counts.NoCoverage ?? 0} | ${s.minutes.toFixed(1)} | ${s.at} |`);
+writeSummary(summaries.filter((summary) => summary.error));
+
+/**
+ * reports/mutation/summary.md from every module's last run (reports/mutation/<module>/summary.json,
+ * written by the module's own process), plus this run's failures.
+ */
+function writeSummary(errors) {
+  const all = [];
+  for (const name of Object.keys(MODULES)) {
+    const failure = errors.find((e) => e.name === name);
+    const file = join(reportRoot, name, 'summary.json');
+    if (failure) all.push(failure);
+    else if (existsSync(file)) all.push({ ...JSON.parse(readFileSync(file, 'utf8')), at: statSync(file).mtime.toISOString() });
+  }
+  const lines = ['# Mutation testing summary', '', '| Module | Score | Killed | Timeout | Survived | No coverage | Minutes | Run at |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+  for (const s of all) {
+    if (s.error) lines.push(`| ${s.name} | error: ${s.error} | | | | | | |`);
+    else lines.push(`| ${s.name} | ${s.score.toFixed(1)} % | ${s.counts.Killed ?? 0} | ${s.counts.Timeout ?? 0} | ${s.counts.Survived ?? 0} | ${s.counts.NoCoverage ?? 0} | ${s.minutes.toFixed(1)} | ${s.at} |`);
+  }
+  const table = lines.length;
+  for (const s of all) if (!s.error && s.survivors.length > 0) lines.push('', `## ${s.name}: ${s.survivors.length} undetected`, '', ...s.survivors);
+  mkdirSync(reportRoot, { recursive: true });
+  writeFileSync(join(reportRoot, 'summary.md'), `${lines.join('\n')}\n`);
+  console.log(`\n${lines.slice(0, table).join('\n')}\n\nFull report: ${relative(root, join(reportRoot, 'summary.md'))}`);
 }
-for (const s of Object.values(previous)) if (!s.error && s.survivors.length > 0) lines.push('', `## ${s.name}: ${s.survivors.length} undetected`, '', ...s.survivors);
-writeFileSync(join(reportRoot, 'summary.md'), `${lines.join('\n')}\n`);
-console.log(`\n${lines.slice(0, 4 + Object.keys(previous).length).join('\n')}\n\nFull report: ${relative(root, join(reportRoot, 'summary.md'))}`);
 process.exit(failed ? 1 : 0);

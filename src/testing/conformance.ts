@@ -5,7 +5,7 @@
  * ```ts
  * import { describe, it, before, after } from 'node:test';
  * import { runBackendConformance } from 'dogpile-cache/testing';
- * runBackendConformance('MyBackend', () => new MyBackend({ ... }), { mutex: false }, { describe, it, before, after });
+ * runBackendConformance('MyBackend', () => new MyBackend({ ... }), { mutex: false, bytes: false }, { describe, it, before, after });
  * ```
  *
  * The suite registers its tests on the runner passed in (node:test, mocha, or anything with the same
