@@ -146,7 +146,7 @@ export function writeReport(root: string, report: Report): string {
     'BENCH_PARTS=in-process,herd npm run bench   # only some parts (the report then holds only those)',
     'BENCH_NO_WRITE=1 npm run bench              # print only',
     '# one part on its own, printing its tables (remote parts use MEMCACHED_SERVERS / ETCD_ENDPOINTS / MONGODB_URL, default: the test ports)',
-    'npm run bench:in-process      # needs --expose-gc for the heap figures (the script passes it)',
+    'npm run bench:in-process      # BENCH_SIZES=1000,20000 BENCH_RUNS=2 BENCH_MS=100 for a quick run',
     'npm run bench:herd',
     'npm run bench:memcached       # BENCH_SCALE=0.2 for a quick run (npm run bench uses 0.3)',
     'npm run bench:etcd',
