@@ -25,7 +25,7 @@ export default {
   // symlink, which Stryker does not link into a sandbox, and Node finds it by walking up instead.
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
-  ignorePatterns: ['dist', 'docs', 'bench', 'examples', '.services', '.bench-tmp', '.node-versions', 'reports', '*.tgz'],
+  ignorePatterns: ['dist', 'bench', 'examples', '.services', '.bench-tmp', '.node-versions', 'reports', '*.tgz'],
   reporters: ['clear-text', 'html', 'json'],
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
   logLevel: 'warn',

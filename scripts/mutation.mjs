@@ -18,18 +18,22 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const reportRoot = join(root, 'reports', 'mutation');
 
+// Every public entry point's bad-input cases, with the error each must raise (and docs/errors.md, built
+// from their messages); it needs no server, though it lives under test/reliability.
+const BAD_INPUT = 'test/reliability/bad-input.test.ts';
+
 // Each module: the file Stryker mutates, and the test files that exercise it. Files named
 // test/unit/mutation-<module>*.test.ts are added automatically, so a test written to kill a mutant
 // needs no edit here.
 const MODULES = {
   ring: { mutate: 'src/backends/memcached/ring.ts', tests: ['test/unit/memcached-ring.test.ts'] },
   invalidation: { mutate: 'src/invalidation.ts', tests: ['test/region/region.test.ts', 'test/region/region-suite.test.ts'] },
-  memoize: { mutate: 'src/memoize.ts', tests: ['test/region/region.test.ts', 'test/region/region-suite.test.ts', 'test/unit/keys.test.ts'] },
-  region: { mutate: 'src/region.ts', tests: ['test/region/region.test.ts', 'test/region/region-suite.test.ts', 'test/unit/core.test.ts'] },
+  memoize: { mutate: 'src/memoize.ts', tests: ['test/region/region.test.ts', 'test/region/region-suite.test.ts', 'test/unit/keys.test.ts', BAD_INPUT] },
+  region: { mutate: 'src/region.ts', tests: ['test/region/region.test.ts', 'test/region/region-suite.test.ts', 'test/unit/core.test.ts', BAD_INPUT] },
   lock: { mutate: 'src/lock.ts', tests: ['test/lock/lock.test.ts', 'test/region/region.test.ts', 'test/region/region-suite.test.ts'] },
-  keys: { mutate: 'src/keys.ts', tests: ['test/unit/keys.test.ts', 'test/region/region.test.ts'] },
-  serializers: { mutate: 'src/serializers.ts', tests: ['test/unit/serializers.test.ts', 'test/unit/core.test.ts'] },
-  dictionary: { mutate: 'src/backends/dictionary.ts', tests: ['test/unit/dictionary.test.ts', 'test/conformance/in-process.test.ts'] },
+  keys: { mutate: 'src/keys.ts', tests: ['test/unit/keys.test.ts', 'test/region/region.test.ts', BAD_INPUT] },
+  serializers: { mutate: 'src/serializers.ts', tests: ['test/unit/serializers.test.ts', 'test/unit/core.test.ts', BAD_INPUT] },
+  dictionary: { mutate: 'src/backends/dictionary.ts', tests: ['test/unit/dictionary.test.ts', 'test/conformance/in-process.test.ts', BAD_INPUT] },
 };
 
 function testFilesOf(name) {
