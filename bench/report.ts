@@ -29,7 +29,15 @@ function goals(s: Section[]): string[] {
   const dictGet = find(s, 'inproc-get', 'DictionaryBackend (no TTL) get');
   const dictGetTtl = find(s, 'inproc-get', 'DictionaryBackend (TTL 1 h) get');
   const floorGet = find(s, 'inproc-get', 'await Map (floor)');
-  rows.push(['2', 'Dictionary get ≥ 5 M ops/s', `no TTL ${fmt(dictGet)}, TTL 1 h ${fmt(dictGetTtl)} (await map.get ${fmt(floorGet)})`, verdict(dictGet && dictGet.median >= 5e6)]);
+  // Judged with a TTL, like every peer here (all run with a 1-hour TTL): the no-TTL figure is shown, not judged.
+  const lruGet = find(s, 'inproc-get', 'lru-cache get');
+  const vsLru = ratio(dictGetTtl, lruGet);
+  rows.push([
+    '2',
+    'Dictionary get ≥ 5 M ops/s (with a TTL, as the peers)',
+    `TTL 1 h ${fmt(dictGetTtl)} = ${vsLru === undefined ? '?' : vsLru.toFixed(2)}× lru-cache (TTL 1 h) ${fmt(lruGet)}; no TTL ${fmt(dictGet)}; await map.get ${fmt(floorGet)}`,
+    verdict(dictGetTtl && dictGetTtl.median >= 5e6),
+  ]);
   const sizes = s.filter((x) => x.id.startsWith('inproc-set-')).map((x) => Number(x.id.slice('inproc-set-'.length)));
   const small = Math.min(...sizes);
   const big = Math.max(...sizes);
@@ -138,7 +146,7 @@ export function writeReport(root: string, report: Report): string {
     `parts: ${report.parts.join(', ')}`,
     '```',
     '',
-    `The machine is a shared 2-vCPU VM; other engineers' test suites may run on it at the same time (load average ${report.load.map((l) => l.toFixed(2)).join(' / ')} at the start of this run, on 2 cores; earlier in the day it sat around 2.5–5). Treat absolute numbers as noisy; the ratios within one table are the meaningful part, since its rows ran back to back (the remote parts interleave their variants run by run).`,
+    `The machine is a shared 2-vCPU VM; other engineers' test suites may run on it at the same time (load average ${report.load.map((l) => l.toFixed(2)).join(' / ')} at the start of this run, on 2 cores; earlier in the day it sat around 2.5–5). Treat absolute numbers as noisy; the ratios within one table are the meaningful part, since its rows ran in the same run, interleaved run by run (A B C, C B A, …) so that a change in load hits them alike. In-process, every peer with an expiry and the rows judged against the goals run with a 1-hour TTL, and for the set tables and heap figures each contender runs in a process of its own, so no store shares its heap with another's million entries.`,
     '',
     '## Goals of the earlier issues',
     '',
@@ -152,7 +160,7 @@ export function writeReport(root: string, report: Report): string {
     'BENCH_PARTS=in-process,herd npm run bench   # only some parts (the report then holds only those)',
     'BENCH_NO_WRITE=1 npm run bench              # print only',
     '# one part on its own, printing its tables (remote parts use MEMCACHED_SERVERS / ETCD_ENDPOINTS / MONGODB_URL, default: the test ports)',
-    'npm run bench:in-process      # needs --expose-gc for the heap figures (the script passes it)',
+    'npm run bench:in-process      # BENCH_SIZES=1000,20000 BENCH_RUNS=2 BENCH_MS=100 for a quick run',
     'npm run bench:herd',
     'npm run bench:memcached       # BENCH_SCALE=0.2 for a quick run (npm run bench uses 0.3)',
     'npm run bench:etcd',

@@ -238,15 +238,19 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
         const [k1, k2, k3] = [key(), key(), key()];
         await region.setMulti({ [k1]: 1, [k2]: 'two', [k3]: null });
         assert.deepEqual(await region.getMulti([k3, k1, key('missing'), k2]), [null, 1, NO_VALUE, 'two']);
+        assert.deepEqual(await region.getMulti([]), []);
+        await region.setMulti({});
+        await region.setMulti(new Map());
+        await region.deleteMulti([]);
+        let created = 0;
+        assert.deepEqual(await region.getOrCreateMulti([], (...keys) => { created++; return keys; }), []);
+        assert.equal(created, 0, 'no keys: the creator is not called');
+        assert.deepEqual(await region.getMulti([k1, k2, k3]), [1, 'two', null], 'the empty operations left the stored values alone');
         await region.deleteMulti([k1, k2, key('never')]);
         assert.deepEqual(await region.getMulti([k1, k2, k3]), [NO_VALUE, NO_VALUE, null]);
         await region.delete(k3);
         await region.delete(k3);
         assert.equal(await region.get(k3), NO_VALUE);
-        assert.deepEqual(await region.getMulti([]), []);
-        await region.setMulti({});
-        await region.deleteMulti([]);
-        assert.deepEqual(await region.getOrCreateMulti([], () => []), []);
       }));
 
     it('a creator that throws: the error propagates, the lock is released, nothing is cached', () =>

@@ -32,11 +32,11 @@ after(async () => {
 });
 const cv = <T>(payload: T, ct = 1795531495.2178211): CachedValue<T> => ({ payload, metadata: { ct, v: 2 } });
 
-runBackendConformance('Etcd3Backend', () => new Etcd3Backend({ endpoints, namespace: ns() }), { mutex: false }, runner);
+runBackendConformance('Etcd3Backend', () => new Etcd3Backend({ endpoints, namespace: ns() }), { mutex: false, bytes: false }, runner);
 runBackendConformance(
   'Etcd3Backend with distributed_lock and a lease TTL',
   () => new Etcd3Backend({ endpoints, namespace: ns(), distributed_lock: true, lease_ttl: 60 }),
-  { mutex: true },
+  { mutex: true, bytes: false },
   runner,
 );
 

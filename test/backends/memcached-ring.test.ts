@@ -1,129 +1,79 @@
+// The ketama ring against libmemcached itself (through ctypes, as python3-pylibmc binds it): the
+// recorded placements in test/unit/memcached-ring-fixture.ts still match, and so do fresh random keys
+// and server lists; and end to end, keys that pylibmc (ketama_weighted) writes to three memcached
+// servers are found by PooledMemcachedBackend, and each sits on the server our ring names. This lives
+// under test/backends because it needs the Debian packages scripts/services.mjs installs
+// (python3-pylibmc, which brings libmemcached11, and memcached). The last test starts three private
+// memcached servers on free ports: it reads each server's contents, which other suites would disturb.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { describe, it } from 'node:test';
-import { md5FirstWord } from '../../src/backends/memcached/md5.js';
-import { DIGESTS_PER_NODE, HashRing } from '../../src/backends/memcached/ring.js';
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { isNoValue } from '../../src/index.js';
+import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
+import { HashRing } from '../../src/backends/memcached/ring.js';
+import { usePrivateMemcached } from './memcached-support.js';
+import { LIBMEMCACHED_KETAMA_PY, LIBMEMCACHED_PLACEMENTS, RING_KEYS, RING_SERVER_SETS } from '../unit/memcached-ring-fixture.js';
 
-const THREE = ['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211'];
-const keys = (n: number, prefix = 'key'): string[] => Array.from({ length: n }, (_, i) => `${prefix}:${i}`);
+const PYTHON = '/usr/bin/python3';
 
-function cryptoWord(text: string): number {
-  return createHash('md5').update(text, 'utf8').digest().readUInt32LE(0);
+/** Sets each key to its own name through pylibmc with ketama_weighted (libmemcached's weighted ketama, MD5). */
+const PYLIBMC_SET = `
+import json, sys, pylibmc
+request = json.load(sys.stdin)
+client = pylibmc.Client(request["servers"], binary=True, behaviors={"ketama_weighted": True})
+for key in request["keys"]:
+    client.set(key, key.encode())
+client.disconnect_all()
+`;
+
+function libmemcachedOwners(servers: readonly string[], keys: readonly string[]): number[] {
+  const output = execFileSync(PYTHON, ['-c', LIBMEMCACHED_KETAMA_PY], { input: JSON.stringify({ servers, keys }), maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(output.toString()) as number[];
 }
 
-/** The ring computed the slow, obvious way: every point, a linear scan for the first one at or after the key. */
-function referenceOwner(nodes: string[], key: string): number {
-  const points: [number, number][] = [];
-  nodes.forEach((name, owner) => {
-    for (let i = 0; i < DIGESTS_PER_NODE; i++) {
-      const digest = createHash('md5').update(`${name}-${i}`).digest();
-      for (let h = 0; h < 4; h++) points.push([digest.readUInt32LE(h * 4), owner]);
-    }
-  });
-  points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const hash = cryptoWord(key);
-  return (points.find(([point]) => point >= hash) ?? points[0])?.[1] as number;
-}
+describe('HashRing against libmemcached (live)', () => {
+  const privateServers = usePrivateMemcached(3, { before, after });
 
-describe('md5FirstWord', () => {
-  it('equals the first four MD5 bytes (little-endian) from node:crypto', () => {
-    const samples = ['', 'a', 'abc', 'fäké-ключ-🔑', 'ü'.repeat(150), 'ü'.repeat(300), 'x'.repeat(1000)];
-    for (let length = 50; length <= 130; length++) samples.push('k'.repeat(length)); // around the 55/56 and 119/120 padding boundaries
-    for (let length = 300; length <= 320; length++) samples.push('s'.repeat(length)); // around the scratch buffer's size
-    for (let i = 0; i < 500; i++) samples.push(randomBytes(1 + (i % 200)).toString('base64'));
-    for (const sample of samples) assert.equal(md5FirstWord(sample), cryptoWord(sample), `length ${sample.length}`);
-  });
-
-  it('is unaffected by a previous longer key (the scratch buffer is reused)', () => {
-    md5FirstWord('z'.repeat(250));
-    assert.equal(md5FirstWord('short'), cryptoWord('short'));
-  });
-});
-
-describe('HashRing', () => {
-  it('has 160 points per node (40 digests of 4 points), as libketama', () => {
-    assert.equal(new HashRing(THREE).pointCount, 480);
-    assert.equal(new HashRing(THREE, 10).pointCount, 120);
-  });
-
-  it('places keys exactly as a straightforward ketama computation', () => {
-    const ring = new HashRing(THREE);
-    for (const key of keys(2000)) assert.equal(ring.nodeFor(key), referenceOwner(THREE, key), key);
-  });
-
-  it('does not depend on the order the servers are listed in', () => {
-    const a = new HashRing(THREE);
-    const b = new HashRing([...THREE].reverse());
-    for (const key of keys(2000)) assert.equal(a.nodes[a.nodeFor(key)], b.nodes[b.nodeFor(key)]);
-  });
-
-  it('spreads keys roughly evenly over three servers', () => {
-    const ring = new HashRing(THREE);
-    const counts = [0, 0, 0];
-    const sample = keys(30_000);
-    for (const key of sample) counts[ring.nodeFor(key)]!++;
-    for (const count of counts) {
-      const share = count / sample.length;
-      assert.ok(share > 0.25 && share < 0.42, `share ${share.toFixed(3)} of ${counts.join('/')}`);
+  it('the recorded placements are what libmemcached computes now', () => {
+    for (const [name, servers] of Object.entries(RING_SERVER_SETS)) {
+      assert.equal(libmemcachedOwners(servers, RING_KEYS).join(''), LIBMEMCACHED_PLACEMENTS[name as keyof typeof RING_SERVER_SETS], name);
     }
   });
 
-  it('moves about a quarter of the keys (at most 0.3), all to the new server, when a fourth joins three', () => {
-    const before = new HashRing(THREE);
-    const after = new HashRing([...THREE, '10.0.0.4:11211']);
-    const sample = keys(50_000, 'remap');
-    let moved = 0;
-    for (const key of sample) {
-      const was = before.nodes[before.nodeFor(key)];
-      const now = after.nodes[after.nodeFor(key)];
-      if (was !== now) {
-        moved++;
-        assert.equal(now, '10.0.0.4:11211', 'a key only ever moves to the new server');
+  it('random keys on random server lists (2 to 12 servers, ports other than 11211) land where libmemcached puts them', () => {
+    for (let round = 0; round < 8; round++) {
+      const count = 2 + randomInt(11);
+      const servers = Array.from({ length: count }, (_, i) => `10.${randomInt(256)}.${randomInt(256)}.${i + 1}:${11212 + randomInt(50_000)}`);
+      // Keys up to memcached's 250 bytes, ASCII and not, so multi-block MD5 and UTF-8 encoding both count.
+      const keys = Array.from({ length: 2500 }, (_, i) => (i % 2 === 0 ? randomBytes(1 + randomInt(180)).toString('base64') : `ключ-${i}-${'é'.repeat(randomInt(60))}`));
+      const ring = new HashRing(servers);
+      const expected = libmemcachedOwners(servers, keys);
+      const mismatches = keys.filter((key, i) => ring.nodeFor(key) !== expected[i]);
+      assert.deepEqual(mismatches, [], `servers ${servers.join(',')}`);
+    }
+  });
+
+  it('keys pylibmc writes to three servers are where our ring says, and PooledMemcachedBackend reads them', async () => {
+    const servers = privateServers.map((server) => `127.0.0.1:${server.port}`);
+    const keys = Array.from({ length: 300 }, (_, i) => `ring-interop-${randomBytes(4).toString('hex')}-${i}`);
+    execFileSync(PYTHON, ['-c', PYLIBMC_SET], { input: JSON.stringify({ servers, keys }) });
+    const ring = new HashRing(servers);
+    const all = new PooledMemcachedBackend({ url: servers.join(',') });
+    const single = servers.map((server) => new PooledMemcachedBackend({ url: server }));
+    try {
+      const spread = new Set<number>();
+      for (const key of keys) {
+        const found = await Promise.all(single.map(async (backend) => !isNoValue(await backend.getSerialized(key))));
+        const owner = ring.nodeFor(key);
+        spread.add(owner);
+        assert.deepEqual(found.map((here, i) => (here ? i : -1)).filter((i) => i >= 0), [owner], `${key} is on exactly the server our ring names`);
+        assert.deepEqual(await all.getSerialized(key), Buffer.from(key), key);
       }
+      assert.equal(spread.size, servers.length, 'the keys used every server, so the placements are really compared');
+    } finally {
+      await Promise.all([all, ...single].map((backend) => backend.close()));
     }
-    const fraction = moved / sample.length;
-    assert.ok(fraction > 0.15 && fraction <= 0.3, `remapped fraction ${fraction.toFixed(3)}`);
-  });
-
-  it('moves only the removed server’s keys when one of four leaves', () => {
-    const four = [...THREE, '10.0.0.4:11211'];
-    const before = new HashRing(four);
-    const after = new HashRing(THREE);
-    for (const key of keys(10_000)) {
-      const was = before.nodes[before.nodeFor(key)];
-      if (was !== '10.0.0.4:11211') assert.equal(after.nodes[after.nodeFor(key)], was);
-    }
-  });
-
-  it('findNode: the owner when usable, else the next usable server clockwise, spread over the survivors', () => {
-    const ring = new HashRing(THREE);
-    const withoutOwner = THREE.map((_, owner) => THREE.filter((__, i) => i !== owner));
-    const ringsWithout = withoutOwner.map((nodes) => new HashRing(nodes));
-    const fallbacks = new Map<number, number>();
-    for (const key of keys(6000)) {
-      const owner = ring.nodeFor(key);
-      assert.equal(ring.findNode(key, () => true), owner);
-      const next = ring.findNode(key, (i) => i !== owner);
-      assert.notEqual(next, owner);
-      assert.notEqual(next, -1);
-      // Removing the owner from the ring gives the same answer: "next server on the ring".
-      const without = ringsWithout[owner] as HashRing;
-      assert.equal(THREE.indexOf(without.nodes[without.nodeFor(key)] as string), next);
-      if (owner === 0) fallbacks.set(next, (fallbacks.get(next) ?? 0) + 1);
-    }
-    assert.equal(fallbacks.size, 2, 'a dead server’s keys are shared by the remaining servers, not dumped on one');
-    assert.equal(ring.findNode('any', () => false), -1);
-  });
-
-  it('a one-server ring sends every key to it without hashing', () => {
-    const ring = new HashRing(['127.0.0.1:11211']);
-    assert.equal(ring.nodeFor('a'), 0);
-    assert.equal(ring.findNode('b', () => true), 0);
-    assert.equal(ring.findNode('b', () => false), -1);
-  });
-
-  it('rejects an empty server list', () => {
-    assert.throws(() => new HashRing([]), RangeError);
-    assert.throws(() => new HashRing(THREE, 0), RangeError);
   });
 });
+

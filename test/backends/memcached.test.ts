@@ -38,18 +38,18 @@ async function timed<T>(promise: Promise<T>): Promise<{ ms: number; value?: T; e
   }
 }
 
-runBackendConformance('PooledMemcachedBackend, 1 server', () => new PooledMemcachedBackend({ url: one }), { mutex: false }, runner);
+runBackendConformance('PooledMemcachedBackend, 1 server', () => new PooledMemcachedBackend({ url: one }), { mutex: false, bytes: true }, runner);
 runBackendConformance(
   'PooledMemcachedBackend, 1 server, distributed_lock',
   () => new PooledMemcachedBackend({ url: one, distributed_lock: true, lock_timeout: 30 }),
-  { mutex: true },
+  { mutex: true, bytes: true },
   runner,
 );
-runBackendConformance(`PooledMemcachedBackend, ${servers.length} servers`, () => new PooledMemcachedBackend({ url: servers.join(',') }), { mutex: false }, runner);
+runBackendConformance(`PooledMemcachedBackend, ${servers.length} servers`, () => new PooledMemcachedBackend({ url: servers.join(',') }), { mutex: false, bytes: true }, runner);
 runBackendConformance(
   `PooledMemcachedBackend, ${servers.length} servers, distributed_lock`,
   () => new PooledMemcachedBackend({ url: servers, distributedLock: true, lockTimeout: '30s' }),
-  { mutex: true },
+  { mutex: true, bytes: true },
   runner,
 );
 

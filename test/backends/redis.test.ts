@@ -17,14 +17,14 @@ let counter = 0;
 const key = (label = 'k'): string => `${RUN}-${label}-${counter++}`;
 const payloads = (results: unknown[]): unknown[] => results.map((r) => (isNoValue(r) ? NO_VALUE : (r as CachedValue).payload));
 
-runBackendConformance('RedisBackend', () => new RedisBackend({ url: redisUrl() }), { mutex: false }, runner);
-runBackendConformance('RedisBackend with distributed_lock', () => new RedisBackend({ url: redisUrl(), distributed_lock: true, lock_timeout: 10 }), { mutex: true }, runner);
-runBackendConformance('RedisSentinelBackend', () => new RedisSentinelBackend({ sentinels: redisSentinels(), lock_timeout: 10 }), { mutex: true }, runner);
-runBackendConformance('RedisClusterBackend', () => new RedisClusterBackend({ startup_nodes: redisClusterNodes() }), { mutex: false }, runner);
+runBackendConformance('RedisBackend', () => new RedisBackend({ url: redisUrl() }), { mutex: false, bytes: true }, runner);
+runBackendConformance('RedisBackend with distributed_lock', () => new RedisBackend({ url: redisUrl(), distributed_lock: true, lock_timeout: 10 }), { mutex: true, bytes: true }, runner);
+runBackendConformance('RedisSentinelBackend', () => new RedisSentinelBackend({ sentinels: redisSentinels(), lock_timeout: 10 }), { mutex: true, bytes: true }, runner);
+runBackendConformance('RedisClusterBackend', () => new RedisClusterBackend({ startup_nodes: redisClusterNodes() }), { mutex: false, bytes: true }, runner);
 runBackendConformance(
   'RedisClusterBackend with distributed_lock and a TTL',
   () => new RedisClusterBackend({ startup_nodes: redisClusterNodes(), distributed_lock: true, lock_timeout: 10, redis_expiration_time: 60 }),
-  { mutex: true },
+  { mutex: true, bytes: true },
   runner,
 );
 
