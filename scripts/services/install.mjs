@@ -36,15 +36,16 @@ const APT_PACKAGES = {
   etcd: 'etcd-server',
   etcdctl: 'etcd-client',
   saslpasswd2: 'sasl2-bin',
-  'python3-dogpile': ['python3-dogpile.cache', 'python3-oslo.cache', 'python3-memcache', 'python3-etcd3gw'],
+  'python3-dogpile': ['python3-dogpile.cache', 'python3-oslo.cache', 'python3-memcache', 'python3-etcd3gw', 'python3-pymemcache', 'python3-pylibmc'],
   'redis-server': 'redis-server',
   'redis-sentinel': 'redis-sentinel',
   'redis-cli': 'redis-tools',
   'python3-redis': ['python3-redis', 'python3-dogpile.cache'],
 };
-// Pseudo-tool "python3-dogpile": Debian's Python with the modules the test/interop suites run against.
+// Pseudo-tool "python3-dogpile": Debian's Python with the modules the test/interop suites run against (pymemcache and
+// pylibmc: the reference clients for the memcached server choice and the ketama ring).
 const PYTHON = '/usr/bin/python3';
-const PYTHON_MODULES = 'import dogpile.cache, oslo_cache, memcache, etcd3gw';
+const PYTHON_MODULES = 'import dogpile.cache, oslo_cache, memcache, etcd3gw, pymemcache, pylibmc';
 let goBinDirCache;
 
 export function toolPath(tool) {
