@@ -16,15 +16,25 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 function markdownFiles(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
+    // docs/reference is TypeDoc's output (generated, not committed).
+    if (path === join(root, 'docs', 'reference')) return [];
     return statSync(path).isDirectory() ? markdownFiles(path) : name.endsWith('.md') ? [path] : [];
   });
 }
 
 const files = [join(root, 'README.md'), ...markdownFiles(join(root, 'docs'))];
 const blocks = [];
+const unchecked = [];
 for (const file of files) {
   const lines = readFileSync(file, 'utf8').split('\n');
   for (let i = 0; i < lines.length; i++) {
+    // A block fenced as ```ts needs=<package> uses a package this repository does not install (NestJS):
+    // it is listed as not checked, never silently passed.
+    const needs = /^```(?:ts|typescript)\s+needs=(\S+)\s*$/.exec(lines[i]);
+    if (needs !== null) {
+      unchecked.push(`${relative(root, file)}:${i + 2} (needs ${needs[1]})`);
+      continue;
+    }
     if (!/^```(ts|typescript)\s*$/.test(lines[i])) continue;
     const start = i + 1;
     let end = start;
@@ -94,6 +104,9 @@ writeFileSync(
         'dogpile-cache/backends/etcd3': subpath('etcd3'),
         'dogpile-cache/backends/redis': subpath('redis'),
         'dogpile-cache/testing': ['../src/testing/index.ts'],
+        'dogpile-cache/backend': ['../src/backend.ts'],
+        'dogpile-cache/oslo': ['../src/oslo/index.ts'],
+        'dogpile-cache/tier': ['../src/tier/index.ts'],
       },
     },
     files: ['placeholders.d.ts', ...names],
@@ -118,3 +131,4 @@ for (const [label, tsc] of [
 rmSync(scratch, { recursive: true, force: true });
 if (failed) process.exit(1);
 console.log(`${blocks.length} TypeScript blocks in ${files.length} Markdown files type-check with TypeScript 5.9 and 7.`);
+if (unchecked.length > 0) console.log(`Not checked (they need packages this repository does not install): ${unchecked.join(', ')}.`);
