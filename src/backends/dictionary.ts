@@ -154,7 +154,7 @@ export class DictionaryBackend extends CacheBackend {
   }
 
   /**
-   * The region's synchronous path (declared, see {@link IN_PROCESS_STORE}): reads and writes with no
+   * The region's synchronous path (declared, see `IN_PROCESS_STORE`): reads and writes with no
    * promise and no second validation, since the region has already checked the key and built the value.
    * Not declared by a subclass that overrides `get`, `getSync` or `set`, whose override the region must call.
    */

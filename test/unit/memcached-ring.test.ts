@@ -140,8 +140,8 @@ describe('HashRing', () => {
     assert.equal(new HashRing(most, 1).pointCount, 0xffff * 4); // owner indexes are 16 bits: 65535 fits
     assert.throws(() => new HashRing([...most, '10.255.255.2:11211'], 1), { name: 'RangeError', message: 'a ring needs 1 to 65535 nodes; got 65536' });
     assert.throws(() => new HashRing([]), { message: 'a ring needs 1 to 65535 nodes; got 0' });
-    assert.throws(() => new HashRing(THREE, 0), { message: 'digestsPerNode must be a positive integer; got 0' });
-    assert.throws(() => new HashRing(THREE, 1.5), { message: 'digestsPerNode must be a positive integer; got 1.5' });
+    assert.throws(() => new HashRing(THREE, 0), { message: 'digestsPerNode must be a positive integer (or one per node); got 0' });
+    assert.throws(() => new HashRing(THREE, 1.5), { message: 'digestsPerNode must be a positive integer (or one per node); got 1.5' });
   });
 
   it('equal points are ordered by server index, so a server listed twice gets none of the keys', () => {
