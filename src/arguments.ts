@@ -56,6 +56,16 @@ export function withOsloCommonArguments<T>(build: () => T): T {
   }
 }
 
+/**
+ * A backend class whose construction runs as {@link withOsloCommonArguments} does, when the caller is
+ * inside it now: a backend configured from a config dictionary but built later (loaded on first use)
+ * stays as quiet about oslo's common arguments as one built at once.
+ */
+export function keepingOsloScope<C extends abstract new (...args: never[]) => unknown>(load: Promise<C>): Promise<C> {
+  if (fromConfigDepth === 0) return load;
+  return load.then((Backend) => new Proxy(Backend, { construct: (target, args, newTarget) => withOsloCommonArguments(() => Reflect.construct(target, args, newTarget)) }));
+}
+
 /** Edit distance, for "did you mean" suggestions (names are short: the quadratic table is fine). */
 function distance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);

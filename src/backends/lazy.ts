@@ -9,6 +9,7 @@
 import type { BackendArguments, BackendClass, CacheBackend } from '../api.js';
 import type { KeyMangler } from '../keys.js';
 import { jsonSerializer, type Serializer } from '../serializers.js';
+import { keepingOsloScope } from '../arguments.js';
 import { DeferredBackend } from './deferred.js';
 
 /** What the registry knows about a built-in remote backend before loading it. */
@@ -46,7 +47,7 @@ function lazyPlain(spec: LazyBackendSpec): LazyBackendClass {
   return class extends DeferredBackend {
     constructor(args: BackendArguments = {}) {
       spec.check(args);
-      super(spec.load(), args);
+      super(keepingOsloScope(spec.load()), args);
       if (spec.keyMangler !== undefined) this.keyMangler = spec.keyMangler;
     }
   };
@@ -59,7 +60,7 @@ function lazyBytes(spec: LazyBackendSpec): LazyBackendClass {
 
     constructor(args: BackendArguments = {}) {
       spec.check(args);
-      super(spec.load(), args);
+      super(keepingOsloScope(spec.load()), args);
       if (spec.keyMangler !== undefined) this.keyMangler = spec.keyMangler;
     }
     // The *Serialized calls are forwarded by DeferredBackend itself.

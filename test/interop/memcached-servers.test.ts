@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { CacheRegion, NO_VALUE, sha1MangleKey } from '../../src/index.js';
 import { configureCacheRegion } from '../../src/oslo/index.js';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
+import { DeferredBackend } from '../../src/backends/deferred.js';
 import { memcachedServers } from '../support/servers.js';
 import { PYTHON, memcachedRawGet, runId } from './python.js';
 
@@ -71,7 +72,7 @@ for (const client of ['memcache_pool', 'pymemcache'] as const) {
       python(client, servers, 'set', written, written.map((_, i) => valueOf(i)));
       const values = await region.getMulti(written);
       assert.deepEqual(values, written.map((_, i) => valueOf(i)));
-      const counts = await placement(region.actualBackend as PooledMemcachedBackend, written);
+      const counts = await placement((await (region.actualBackend as DeferredBackend).ready()) as PooledMemcachedBackend, written);
       assert.equal(counts.size, 3, `the keys are spread over all three servers: ${[...counts].join('; ')}`);
     });
 
