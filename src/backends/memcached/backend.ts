@@ -19,7 +19,6 @@ import { readSettings, type MemcachedSettings, type PooledMemcachedBackendArgume
 import { PROBE_INTERVAL_MS } from './breaker.js';
 import { ServerPool, isNeverSent, type ServerPoolStats } from './pool.js';
 import { ITEM_OVERHEAD_BYTES, MAX_RELATIVE_EXPTIME, Opcode, toExptime } from './protocol.js';
-import { withoutUrlSchemes } from './url-scheme.js';
 import type { ServerChooser } from './server-choice.js';
 
 // Spaces and control characters end a key in memcached's text protocol, so text-protocol clients
@@ -106,8 +105,7 @@ export class PooledMemcachedBackend extends BytesBackend {
    */
   constructor(args: PooledMemcachedBackendArguments | BackendArguments = {}) {
     super();
-    // memcached://host:port is accepted (the scheme removed) before oslo's host:port parser sees it.
-    this.#settings = readSettings(withoutUrlSchemes(args as BackendArguments));
+    this.#settings = readSettings(args as BackendArguments);
     if (this.#settings.distributedLock && this.#settings.lockTimeoutSeconds === 0) warnLockWithoutTimeout();
     this.#ring = this.#settings.chooser;
     this.#lockStore = {

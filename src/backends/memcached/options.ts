@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { SecureContext } from 'node:tls';
 import type { BackendArguments } from '../../api.js';
+import { withoutUrlSchemes } from './url-scheme.js';
 import { ArgumentReader } from '../../arguments.js';
 import { MAX_TIMER_SECONDS, type Duration } from '../../duration.js';
 import { ConfigurationError, ValidationError } from '../../errors.js';
@@ -225,7 +226,8 @@ const PYTHON_CLIENT_ARGUMENTS = [
 
 /** Reads and checks the backend's arguments; throws `ValidationError` or `ConfigurationError`. */
 export function readSettings(args: BackendArguments): MemcachedSettings {
-  const reader = new ArgumentReader(BACKEND, args);
+  // memcached://host:port is accepted (the scheme removed) before oslo's host:port parser sees it.
+  const reader = new ArgumentReader(BACKEND, withoutUrlSchemes(args));
   if (!reader.has('url')) {
     throw new ConfigurationError(`${BACKEND} needs the url argument: the memcached servers, e.g. { url: "127.0.0.1:11211" } or a list of "host:port".`);
   }
