@@ -47,6 +47,14 @@ export type Mapping<V> = ReadonlyMap<string, V> | Readonly<Record<string, V>>;
  * Builds a {@link CachedValue} created at `createdAt` (epoch milliseconds, fractions kept; default
  * {@link systemClock}, sub-millisecond). `ct` is stored as float epoch seconds, as Python's `time.time()`.
  * `ttl` (seconds) is the entry's own time to live ({@link CachedValueMetadata.ttl}); omitted when null.
+ *
+ * @example
+ * ```ts
+ * import { isCachedValue, makeCachedValue } from 'dogpile-cache/backend';
+ * const entry = makeCachedValue({ name: 'Ada' }, Date.UTC(2026, 0, 1), 60);
+ * // { payload: { name: 'Ada' }, metadata: { ct: 1767225600, v: 2, ttl: 60 } }
+ * isCachedValue(entry); // true
+ * ```
  */
 export function makeCachedValue<T>(payload: T, createdAt: number = systemClock(), ttl: number | null = null, tags?: string[]): CachedValue<T> {
   if (ttl === null && tags === undefined) return { payload, metadata: { ct: createdAt / 1000, v: VALUE_VERSION } };
@@ -59,13 +67,29 @@ export function makeCachedValue<T>(payload: T, createdAt: number = systemClock()
 /**
  * The entry's own time to live in seconds, or undefined when it has none (or a stored `ttl` that is not
  * a positive number, which a corrupt or foreign entry may carry: the read's expiration applies then).
+ *
+ * @example
+ * ```ts
+ * import { entryTtl, makeCachedValue } from 'dogpile-cache/backend';
+ * entryTtl(makeCachedValue('v', Date.now(), 60).metadata); // 60 (seconds)
+ * entryTtl(makeCachedValue('v').metadata); // undefined: the read's expiration applies
+ * ```
  */
 export function entryTtl(metadata: CachedValueMetadata): number | undefined {
   const ttl = metadata.ttl;
   return typeof ttl === 'number' && ttl > 0 ? ttl : undefined;
 }
 
-/** True when `value` has the shape of a {@link CachedValue}. */
+/**
+ * True when `value` has the shape of a {@link CachedValue}.
+ *
+ * @example
+ * ```ts
+ * import { isCachedValue, makeCachedValue } from 'dogpile-cache/backend';
+ * isCachedValue(makeCachedValue('v')); // true
+ * isCachedValue({ payload: 'v' }); // false: no metadata.ct
+ * ```
+ */
 export function isCachedValue(value: unknown): value is CachedValue {
   if (typeof value !== 'object' || value === null || !('payload' in value)) return false;
   const metadata = (value as { metadata?: unknown }).metadata;
@@ -161,6 +185,17 @@ function bytesOf(value: BackendResult): Buffer | NoValue {
  *   of bytes extends {@link BytesBackend} and implements them.
  * - {@link CacheBackend.getSync}, an optional synchronous read for in-memory stores;
  * - {@link CacheBackend.getMutex}, a cross-process lock (default none), which may declare that it never blocks.
+ *
+ * @example
+ * ```ts
+ * import { makeCachedValue, type CacheBackend } from 'dogpile-cache/backend';
+ * import { DictionaryBackend } from 'dogpile-cache/backends/dictionary';
+ * // A store of your own extends CacheBackend with get, getMulti, set, setMulti, delete and deleteMulti.
+ * const backend: CacheBackend = new DictionaryBackend();
+ * await backend.set('user:1', makeCachedValue({ name: 'Ada' }));
+ * await backend.get('user:1'); // { payload: { name: 'Ada' }, metadata: { ct: ..., v: 2 } }
+ * await backend.get('user:2'); // NO_VALUE
+ * ```
  */
 export abstract class CacheBackend {
   /** A key mangler this backend recommends; the region adopts it unless the user gave one. */
@@ -271,6 +306,24 @@ export abstract class CacheBackend {
  * `*Serialized` methods plus `delete`/`deleteMulti`; the region hands them dogpile's byte format
  * `JSON(metadata) + "|" + serializer(payload)`, so Python regions with a JSON serializer share entries.
  * The `CachedValue` methods work too, through this backend's own serializer.
+ *
+ * @example
+ * ```ts
+ * import { BytesBackend, NO_VALUE, type Mapping } from 'dogpile-cache/backend';
+ * class MapBytesBackend extends BytesBackend {
+ *   readonly #bytes = new Map<string, Buffer>();
+ *   override async getSerialized(key: string) { return this.#bytes.get(key) ?? NO_VALUE; }
+ *   override async getSerializedMulti(keys: readonly string[]) { return keys.map((key) => this.#bytes.get(key) ?? NO_VALUE); }
+ *   override async setSerialized(key: string, value: Buffer) { this.#bytes.set(key, value); }
+ *   override async setSerializedMulti(mapping: Mapping<Buffer>) {
+ *     const entries = mapping instanceof Map ? [...mapping] : Object.entries(mapping as Record<string, Buffer>);
+ *     for (const [key, bytes] of entries) this.#bytes.set(key, bytes);
+ *   }
+ *   async delete(key: string) { this.#bytes.delete(key); }
+ *   async deleteMulti(keys: readonly string[]) { for (const key of keys) this.#bytes.delete(key); }
+ * }
+ * // new CacheRegion().configure(new MapBytesBackend()) stores '{"ct": ..., "v": 2}|"payload"' bytes
+ * ```
  */
 export abstract class BytesBackend extends CacheBackend {
   override serializer: Serializer = jsonSerializer;

@@ -20,6 +20,13 @@ const origin = performance.timeOrigin;
  * must still be ordered, as dogpile's `time.time()` orders them. Each reading is at least 1 µs after
  * the previous one, a step that survives the division into epoch seconds (a float near 1.8e9 has
  * about 0.24 µs of precision).
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, systemClock } from 'dogpile-cache';
+ * systemClock(); // epoch milliseconds with a fractional part, e.g. 1767225600000.123
+ * const region = new CacheRegion({ clock: systemClock }); // the default clock
+ * ```
  */
 export const systemClock: Clock = () => {
   const now = origin + performance.now();
@@ -48,7 +55,19 @@ export interface ManualClockOptions {
   tickMs?: number;
 }
 
-/** Creates a {@link ManualClock} starting at `startMs` (default: a fixed instant, 2026-01-01). */
+/**
+ * Creates a {@link ManualClock} starting at `startMs` (default: a fixed instant, 2026-01-01).
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, manualClock } from 'dogpile-cache';
+ * const clock = manualClock(); // starts at 2026-01-01T00:00:00Z
+ * const region = new CacheRegion({ clock }).configure('dogpile.cache.memory', { expirationTime: 60 });
+ * await region.set('k', 'v');
+ * clock.advance(61_000); // milliseconds
+ * await region.get('k'); // NO_VALUE: expired, without sleeping
+ * ```
+ */
 export function manualClock(startMs = Date.UTC(2026, 0, 1), options: ManualClockOptions = {}): ManualClock {
   let now = startMs;
   const tick = options.tickMs ?? 0;

@@ -45,7 +45,18 @@ export function readCompression(value: unknown): Required<CompressionOptions> | 
   return { algorithm, threshold };
 }
 
-/** `inner` with compression: see the module comment. The name says so (`"json+gzip"`). */
+/**
+ * `inner` with compression: see the module comment. The name says so (`"json+gzip"`).
+ *
+ * @example
+ * ```ts
+ * import { compressingSerializer, jsonSerializer } from 'dogpile-cache';
+ * const serializer = compressingSerializer(jsonSerializer, { algorithm: 'gzip', threshold: 1024 });
+ * serializer.name; // "json+gzip"
+ * const bytes = serializer.serialize({ rows: Array(1000).fill('row') }); // gzipped: over 1024 bytes as JSON
+ * serializer.deserialize(bytes); // { rows: [...] }
+ * ```
+ */
 export function compressingSerializer(inner: Serializer, options: Required<CompressionOptions>): Serializer {
   const letter = LETTER[options.algorithm];
   const compress = options.algorithm === 'gzip' ? (b: Buffer) => gzipSync(b) : (b: Buffer) => brotliCompressSync(b);

@@ -23,6 +23,13 @@ const DECIMAL_DIGITS = /\p{Nd}/gu;
  * make it an int that no driver accepts. Only the caller's own properties are read (an
  * `Object.prototype` pollution cannot add options), and the result has no prototype for the same
  * reason. `config` is not modified.
+ *
+ * @example
+ * ```ts
+ * import { coerceStringConf } from 'dogpile-cache/backend';
+ * coerceStringConf({ expiration_time: ' 600 ', distributed_lock: 'True', password: '1234', socket_timeout: 'None' });
+ * // { expiration_time: 600, distributed_lock: true, password: '1234', socket_timeout: null }
+ * ```
  */
 export function coerceStringConf(config: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const result: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
@@ -62,6 +69,15 @@ export function asciiDigits(text: string): string {
  * reads flags such as `replace_existing_backend`: `false`, `0`, `""`, `null`/`undefined`, an empty
  * array or an empty object are false; everything else (`true`, `1`, `"yes"`, any other non-empty
  * string) is true. Use it on coerced values: the string `"false"` is true here.
+ *
+ * @example
+ * ```ts
+ * import { coerceStringConf, isTruthyConf } from 'dogpile-cache/backend';
+ * const conf = coerceStringConf({ replace_existing_backend: 'false', flag: '1' });
+ * isTruthyConf(conf.replace_existing_backend); // false
+ * isTruthyConf(conf.flag); // true
+ * isTruthyConf('false'); // true: coerce first, as Python would
+ * ```
  */
 export function isTruthyConf(value: unknown): boolean {
   if (value === null || value === undefined || value === false || value === 0 || value === '') return false;

@@ -36,6 +36,15 @@ export interface ToSecondsOptions {
 /**
  * Converts a duration to seconds. Throws a {@link ValidationError} naming `name` for NaN, infinities,
  * negative numbers (except `-1` when allowed) and unparseable strings.
+ *
+ * @example
+ * ```ts
+ * import { toSeconds } from 'dogpile-cache/backend';
+ * toSeconds('10m', 'expiration_time'); // 600
+ * toSeconds(30, 'lock_timeout', { max: 3600 }); // 30
+ * toSeconds(-1, 'expiration_time', { allowMinusOne: true }); // -1
+ * toSeconds('soon', 'expiration_time'); // throws ValidationError naming "expiration_time"
+ * ```
  */
 export function toSeconds(value: unknown, name: string, options: ToSecondsOptions = {}): number {
   let seconds: number | undefined;
@@ -68,7 +77,16 @@ function formatSeconds(seconds: number): string {
   return `${seconds} s`;
 }
 
-/** Like {@link toSeconds} but `undefined` and `null` pass through as `null` ("not set"). */
+/**
+ * Like {@link toSeconds} but `undefined` and `null` pass through as `null` ("not set").
+ *
+ * @example
+ * ```ts
+ * import { toOptionalSeconds } from 'dogpile-cache/backend';
+ * toOptionalSeconds(undefined, 'socket_timeout'); // null (not set)
+ * toOptionalSeconds('1.5s', 'socket_timeout'); // 1.5
+ * ```
+ */
 export function toOptionalSeconds(value: unknown, name: string, options: ToSecondsOptions = {}): number | null {
   return value === undefined || value === null ? null : toSeconds(value, name, options);
 }
@@ -79,6 +97,14 @@ export function toOptionalSeconds(value: unknown, name: string, options: ToSecon
  * minutes). A string is checked and returned as it is (`ms('10m')` is `"10m"`). Use it where a
  * millisecond figure comes from elsewhere, since bare numbers here are seconds.
  * @throws {ValidationError} for a negative, non-finite or unparseable value.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, ms } from 'dogpile-cache';
+ * const ttlMs = 600_000; // ten minutes, from a config that counts in milliseconds
+ * ms(ttlMs); // "600000ms"
+ * const region = new CacheRegion().configure('dogpile.cache.memory', { expirationTime: ms(ttlMs) });
+ * ```
  */
 export function ms(value: number | string): string {
   if (typeof value === 'string') {
@@ -96,12 +122,28 @@ export function ms(value: number | string): string {
  * `seconds(600)` is `600`, `seconds('10m')` is `600`. Spelling the unit out keeps a reader from
  * taking the number for milliseconds.
  * @throws {ValidationError} for a negative, non-finite or unparseable value.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, seconds } from 'dogpile-cache';
+ * seconds('10m'); // 600
+ * const region = new CacheRegion().configure('dogpile.cache.memory', { expirationTime: seconds(600) });
+ * ```
  */
 export function seconds(value: number | string): number {
   return toSeconds(value, 'seconds(value)');
 }
 
-/** A duration (seconds, or a string like `"10m"`) in milliseconds, for Node APIs: `toMilliseconds('10m')` is `600000`. */
+/**
+ * A duration (seconds, or a string like `"10m"`) in milliseconds, for Node APIs: `toMilliseconds('10m')` is `600000`.
+ *
+ * @example
+ * ```ts
+ * import { toMilliseconds } from 'dogpile-cache';
+ * toMilliseconds('10m'); // 600000
+ * setTimeout(() => console.log('refresh'), toMilliseconds(30)); // 30 s later
+ * ```
+ */
 export function toMilliseconds(value: Duration): number {
   return toSeconds(value, 'toMilliseconds(value)') * 1000;
 }
@@ -118,6 +160,13 @@ let warnedMilliseconds = false;
  * True when a bare number given as a duration looks like milliseconds: 30 days or more and a multiple
  * of 1,000 (`600000`, ten minutes in ms, is about 7 days in seconds, so it stays quiet; `3600000`,
  * an hour in ms, is 41 days in seconds).
+ *
+ * @example
+ * ```ts
+ * import { looksLikeMilliseconds } from 'dogpile-cache/backend';
+ * looksLikeMilliseconds(3_600_000); // true: an hour in ms would be 41 days in seconds
+ * looksLikeMilliseconds(600); // false
+ * ```
  */
 export function looksLikeMilliseconds(value: unknown): boolean {
   return typeof value === 'number' && value >= MILLISECONDS_SUSPECT_SECONDS && value % 1000 === 0;

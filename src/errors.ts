@@ -18,7 +18,20 @@ export interface DogpileCacheErrorOptions {
   cause?: unknown;
 }
 
-/** Base class of every error thrown by dogpile-cache. */
+/**
+ * Base class of every error thrown by dogpile-cache.
+ *
+ * @example
+ * ```ts
+ * import { DogpileCacheError } from 'dogpile-cache';
+ * try {
+ *   await region.getOrCreate('user:1', () => db.loadUser(1));
+ * } catch (error) {
+ *   // true for every error the library throws; error.code is e.g. "ERR_DOGPILE_LOCK_TIMEOUT"
+ *   if (error instanceof DogpileCacheError) console.error(error.code, error.message);
+ * }
+ * ```
+ */
 export class DogpileCacheError extends Error {
   /** Stable machine-readable code of this class, e.g. `"ERR_DOGPILE_VALIDATION"`. */
   static readonly code: string = 'ERR_DOGPILE_CACHE';
@@ -59,32 +72,102 @@ function hasBrand(value: unknown, code: string): boolean {
 /**
  * True when `value` is an error thrown by dogpile-cache (from either the ESM or the CommonJS build);
  * with `code`, true only for that class or its subclasses.
+ *
+ * @example
+ * ```ts
+ * import { isDogpileCacheError, ValidationError } from 'dogpile-cache';
+ * const error = new ValidationError('expirationTime must be a number of seconds');
+ * isDogpileCacheError(error); // true
+ * isDogpileCacheError(error, ValidationError.code); // true ("ERR_DOGPILE_VALIDATION")
+ * isDogpileCacheError(new Error('boom')); // false
+ * ```
  */
 export function isDogpileCacheError(value: unknown, code?: string): value is DogpileCacheError {
   return hasBrand(value, code ?? DogpileCacheError.code);
 }
 
-/** `configure()` was called on a region that already has a backend; pass `replaceExistingBackend: true`. */
+/**
+ * `configure()` was called on a region that already has a backend; pass `replaceExistingBackend: true`.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, RegionAlreadyConfiguredError } from 'dogpile-cache';
+ * const region = new CacheRegion().configure('dogpile.cache.memory');
+ * try {
+ *   region.configure('dogpile.cache.null');
+ * } catch (error) {
+ *   error instanceof RegionAlreadyConfiguredError; // true: pass { replaceExistingBackend: true } to swap
+ * }
+ * ```
+ */
 export class RegionAlreadyConfiguredError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_REGION_ALREADY_CONFIGURED';
 }
 
-/** The region was used before `configure()` gave it a backend. */
+/**
+ * The region was used before `configure()` gave it a backend.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, RegionNotConfiguredError } from 'dogpile-cache';
+ * const region = new CacheRegion();
+ * // rejects with RegionNotConfiguredError: call region.configure(...) first
+ * await region.get('k').catch((error) => error instanceof RegionNotConfiguredError); // true
+ * ```
+ */
 export class RegionNotConfiguredError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_REGION_NOT_CONFIGURED';
 }
 
-/** An argument of a public call has the wrong type or value; the message names the argument and the fix. */
+/**
+ * An argument of a public call has the wrong type or value; the message names the argument and the fix.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, ValidationError } from 'dogpile-cache';
+ * try {
+ *   new CacheRegion().configure('dogpile.cache.memory', { expirationTime: 'one hour' });
+ * } catch (error) {
+ *   error instanceof ValidationError; // true; the message says to use seconds or a string like "10m"
+ * }
+ * ```
+ */
 export class ValidationError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_VALIDATION';
 }
 
-/** No backend is registered under the requested name; see `registerBackend`. */
+/**
+ * No backend is registered under the requested name; see `registerBackend`.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, PluginNotFoundError } from 'dogpile-cache';
+ * try {
+ *   new CacheRegion().configure('dogpile.cache.nosuchstore');
+ * } catch (error) {
+ *   error instanceof PluginNotFoundError; // true: register the name with registerBackend() first
+ * }
+ * ```
+ */
 export class PluginNotFoundError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_PLUGIN_NOT_FOUND';
 }
 
-/** A backend or region configuration is incomplete or contradictory (oslo's `ConfigurationError`). */
+/**
+ * A backend or region configuration is incomplete or contradictory (oslo's `ConfigurationError`).
+ *
+ * @example
+ * ```ts
+ * import { ConfigurationError } from 'dogpile-cache';
+ * import { configureCacheRegion, createRegion } from 'dogpile-cache/oslo';
+ * const conf = { cache: { enabled: true, backend: 'oslo_cache.dict', proxies: ['my.UnknownProxy'] } };
+ * try {
+ *   configureCacheRegion(conf, createRegion()); // the proxy was never registered
+ * } catch (error) {
+ *   error instanceof ConfigurationError; // true; error.code is "ERR_DOGPILE_CONFIGURATION"
+ * }
+ * ```
+ */
 export class ConfigurationError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_CONFIGURATION';
 }
@@ -118,32 +201,106 @@ export class MissingDependencyError extends DogpileCacheError {
   }
 }
 
-/** No pooled connection became free within `pool_connection_get_timeout` (oslo's `QueueEmpty`). */
+/**
+ * No pooled connection became free within `pool_connection_get_timeout` (oslo's `QueueEmpty`).
+ *
+ * @example
+ * ```ts
+ * import { isDogpileCacheError, QueueEmptyError } from 'dogpile-cache';
+ * // a pooled memcached region whose pool stayed busy past pool_connection_get_timeout
+ * const value = await region.get('k').catch((error) => {
+ *   if (isDogpileCacheError(error, QueueEmptyError.code)) return undefined; // treat as a miss here
+ *   throw error;
+ * });
+ * ```
+ */
 export class QueueEmptyError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_QUEUE_EMPTY';
 }
 
-/** The cache server is down, unreachable, or did not answer within its timeout. */
+/**
+ * The cache server is down, unreachable, or did not answer within its timeout.
+ *
+ * @example
+ * ```ts
+ * import { BackendUnavailableError } from 'dogpile-cache';
+ * try {
+ *   await region.set('user:1', { name: 'Ada' });
+ * } catch (error) {
+ *   // the server is down or timed out; error.cause is the driver's own error
+ *   if (error instanceof BackendUnavailableError) console.warn('cache down', error.cause);
+ * }
+ * ```
+ */
 export class BackendUnavailableError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_BACKEND_UNAVAILABLE';
 }
 
-/** A value is larger than the backend can store (e.g. memcached's item size limit). */
+/**
+ * A value is larger than the backend can store (e.g. memcached's item size limit).
+ *
+ * @example
+ * ```ts
+ * import { ValueTooLargeError } from 'dogpile-cache';
+ * try {
+ *   await region.set('report', 'x'.repeat(2 * 1024 * 1024)); // over memcached's 1 MiB item limit
+ * } catch (error) {
+ *   if (error instanceof ValueTooLargeError) console.warn('not cached:', error.message);
+ * }
+ * ```
+ */
 export class ValueTooLargeError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_VALUE_TOO_LARGE';
 }
 
-/** A value could not be serialized for storage, or stored bytes could not be read back. */
+/**
+ * A value could not be serialized for storage, or stored bytes could not be read back.
+ *
+ * @example
+ * ```ts
+ * import { SerializationError, jsonSerializer } from 'dogpile-cache';
+ * const cyclic: Record<string, unknown> = {};
+ * cyclic.self = cyclic;
+ * try {
+ *   jsonSerializer.serialize(cyclic);
+ * } catch (error) {
+ *   error instanceof SerializationError; // true: JSON cannot store a cycle
+ * }
+ * ```
+ */
 export class SerializationError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_SERIALIZATION';
 }
 
-/** A lock could not be acquired, or was lost, within its `lockTimeout`. */
+/**
+ * A lock could not be acquired, or was lost, within its `lockTimeout`.
+ *
+ * @example
+ * ```ts
+ * import { LockTimeoutError } from 'dogpile-cache';
+ * const report = await region.getOrCreate('report', () => db.load(1, 'en')).catch((error) => {
+ *   // another process held the creation lock past lockTimeout
+ *   if (error instanceof LockTimeoutError) return db.load(1, 'en');
+ *   throw error;
+ * });
+ * ```
+ */
 export class LockTimeoutError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_LOCK_TIMEOUT';
 }
 
-/** A get-or-create creator did not settle within `creatorTimeout`; the lock was released. */
+/**
+ * A get-or-create creator did not settle within `creatorTimeout`; the lock was released.
+ *
+ * @example
+ * ```ts
+ * import { CreatorTimeoutError } from 'dogpile-cache';
+ * // the creator did not settle in time: the lock is released and the call rejects
+ * await region
+ *   .getOrCreate('slow', () => new Promise<string>(() => {}))
+ *   .catch((error) => error instanceof CreatorTimeoutError); // true when the region has a creatorTimeout
+ * ```
+ */
 export class CreatorTimeoutError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_CREATOR_TIMEOUT';
 }
@@ -152,12 +309,33 @@ export class CreatorTimeoutError extends DogpileCacheError {
  * A creator (or something it called) asked for a key whose lock it holds, with no value to serve:
  * waiting would wait for itself forever (a creator calling `getOrCreate` on its own key, or memoized
  * recursion over a cycle).
+ *
+ * @example
+ * ```ts
+ * import { ReentrantCreateError } from 'dogpile-cache';
+ * // a creator that asks for its own key would wait for itself forever: it rejects instead
+ * const result = region.getOrCreate('a', () => region.getOrCreate('a', () => 1));
+ * await result.catch((error) => error instanceof ReentrantCreateError); // true
+ * ```
  */
 export class ReentrantCreateError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_REENTRANT_CREATE';
 }
 
-/** Releasing one or more locks failed; `cause` is an `AggregateError` with every failure. */
+/**
+ * Releasing one or more locks failed; `cause` is an `AggregateError` with every failure.
+ *
+ * @example
+ * ```ts
+ * import { LockReleaseError } from 'dogpile-cache';
+ * try {
+ *   await region.getOrCreate('k', () => 42);
+ * } catch (error) {
+ *   // error.cause is an AggregateError listing every failed release
+ *   if (error instanceof LockReleaseError) console.error((error.cause as AggregateError).errors);
+ * }
+ * ```
+ */
 export class LockReleaseError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_LOCK_RELEASE';
 }
@@ -165,6 +343,17 @@ export class LockReleaseError extends DogpileCacheError {
 /**
  * The configured backend cannot do what was asked (e.g. `region.clear()` on a backend that has no way
  * to remove only its own entries). The message names the backend and the alternative.
+ *
+ * @example
+ * ```ts
+ * import { UnsupportedOperationError } from 'dogpile-cache';
+ * try {
+ *   await region.clear();
+ * } catch (error) {
+ *   // the backend cannot remove only its own entries; the message names the alternative
+ *   if (error instanceof UnsupportedOperationError) region.invalidate();
+ * }
+ * ```
  */
 export class UnsupportedOperationError extends DogpileCacheError {
   static override readonly code: string = 'ERR_DOGPILE_UNSUPPORTED';

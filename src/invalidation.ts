@@ -26,7 +26,18 @@ export interface RegionInvalidationStrategy {
   wasHardInvalidated(): boolean;
 }
 
-/** dogpile's `DefaultInvalidationStrategy`: the last invalidation's time and mode, kept in memory. */
+/**
+ * dogpile's `DefaultInvalidationStrategy`: the last invalidation's time and mode, kept in memory.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, DefaultInvalidationStrategy } from 'dogpile-cache';
+ * const strategy = new DefaultInvalidationStrategy();
+ * const region = new CacheRegion().configure('dogpile.cache.memory', { regionInvalidator: strategy });
+ * region.invalidate(false); // soft: existing values are stale, served while one caller regenerates
+ * strategy.wasSoftInvalidated(); // true
+ * ```
+ */
 export class DefaultInvalidationStrategy implements RegionInvalidationStrategy {
   #hard: boolean | null = null;
   #invalidatedAt: number | null = null;

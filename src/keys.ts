@@ -15,6 +15,13 @@ export type KeyMangler = (key: string) => string;
  * SHA-1 hex digest of the UTF-8 key: byte-identical to dogpile's `sha1_mangle_key` and oslo's
  * default mangler, so Python and Node regions compute the same backend keys.
  * `sha1MangleKey("some_key") === "53def077a4264bd3183d4eb21b1f56f883e1b572"`.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, sha1MangleKey } from 'dogpile-cache';
+ * sha1MangleKey('some_key'); // "53def077a4264bd3183d4eb21b1f56f883e1b572"
+ * const region = new CacheRegion({ keyMangler: sha1MangleKey }); // the backend sees only digests
+ * ```
  */
 export function sha1MangleKey(key: string): string {
   return createHash('sha1').update(key, 'utf8').digest('hex');
@@ -34,6 +41,15 @@ const SHA1_HEX = /^[0-9a-f]{40}$/;
  * Python region sharing the cache stores them under another key). With your own mangler, keep
  * `length` at most its output length, or use {@link memcachedSafeMangler}, whose outputs no user key
  * can take.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, lengthConditionalMangler, sha1MangleKey } from 'dogpile-cache';
+ * const mangle = lengthConditionalMangler(40, sha1MangleKey);
+ * mangle('user:1'); // "user:1" (short keys stay readable)
+ * mangle('x'.repeat(50)); // a 40-character SHA-1 hex digest
+ * const region = new CacheRegion({ keyMangler: mangle });
+ * ```
  */
 export function lengthConditionalMangler(length: number, mangler: KeyMangler): KeyMangler {
   if (!Number.isInteger(length) || length < 0) {
@@ -79,6 +95,14 @@ const HASHED_PREFIX = 'sha1:';
  * from user keys that happen to be 40 hex characters; a user key that itself starts with `"sha1:"` is
  * hashed too, so no user key can equal the hashed form of another (outputs are one-to-one short of a
  * SHA-1 collision).
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, memcachedSafeMangler } from 'dogpile-cache';
+ * memcachedSafeMangler('user:1'); // "user:1"
+ * memcachedSafeMangler('user 1'); // "sha1:" + the key's SHA-1 (memcached keys cannot hold spaces)
+ * const region = new CacheRegion({ keyMangler: memcachedSafeMangler });
+ * ```
  */
 export function memcachedSafeMangler(key: string): string {
   if (MEMCACHED_UNSAFE.test(key) || key.startsWith(HASHED_PREFIX)) return HASHED_PREFIX + sha1MangleKey(key);
@@ -98,6 +122,14 @@ export type FunctionMultiKeyGenerator = (...args: unknown[]) => string[];
 /**
  * Converts primitives with `String()`. Objects, arrays and functions have no stable text form, so
  * keying them by default would silently collide (`"[object Object]"`): they need a key generator.
+ *
+ * @example
+ * ```ts
+ * import { defaultToStr } from 'dogpile-cache';
+ * defaultToStr(42); // "42"
+ * defaultToStr(new Date(0)); // "1970-01-01T00:00:00.000Z"
+ * defaultToStr({ id: 1 }); // throws ValidationError: pass toStr or a key generator for objects
+ * ```
  */
 export function defaultToStr(arg: unknown): string {
   const type = typeof arg;
@@ -132,6 +164,15 @@ function namespaceOf(namespace: string | undefined | null, fn: { name: string })
  * `f("1")` both `"f|1"`, and a namespace holding `|` can meet another namespace's arguments. When
  * arguments can contain spaces or mix numbers and numeric strings, use
  * {@link uniqueFunctionKeyGenerator}, which gives every distinct call its own key.
+ *
+ * @example
+ * ```ts
+ * import { functionKeyGenerator } from 'dogpile-cache';
+ * async function loadUser(id: number, lang: string) { return { id, lang }; }
+ * const keyOf = functionKeyGenerator(undefined, loadUser);
+ * keyOf(1, 'en'); // "loadUser|1 en"
+ * functionKeyGenerator('users', loadUser)(1, 'en'); // "users|1 en"
+ * ```
  */
 export function functionKeyGenerator(
   namespace: string | undefined | null,
@@ -146,7 +187,17 @@ export function functionKeyGenerator(
   };
 }
 
-/** The default multi key generator: one `"<namespace or name>|<arg>"` key per argument. */
+/**
+ * The default multi key generator: one `"<namespace or name>|<arg>"` key per argument.
+ *
+ * @example
+ * ```ts
+ * import { functionMultiKeyGenerator } from 'dogpile-cache';
+ * async function loadUsers(...ids: number[]) { return ids.map((id) => ({ id })); }
+ * const keysOf = functionMultiKeyGenerator(undefined, loadUsers);
+ * keysOf(1, 2, 3); // ["loadUsers|1", "loadUsers|2", "loadUsers|3"]
+ * ```
+ */
 export function functionMultiKeyGenerator(
   namespace: string | undefined | null,
   fn: { name: string },
@@ -232,6 +283,15 @@ function uniqueToken(arg: unknown, toStr: ToStr | undefined): string {
  * Keys differ from a Python region's: use it for caches only Node reads. Pass it as the region's
  * `functionKeyGenerator` or a memoizer's.
  * @throws {ValidationError} for an anonymous function without a namespace, or an argument it cannot key.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, uniqueFunctionKeyGenerator } from 'dogpile-cache';
+ * async function search(query: string, page: number) { return [query, page]; }
+ * uniqueFunctionKeyGenerator(undefined, search)('a b', 1); // 'search|"a b",1'
+ * uniqueFunctionKeyGenerator(undefined, search)('1', 1); // 'search|"1",1' (not the key of (1, 1))
+ * const region = new CacheRegion({ functionKeyGenerator: uniqueFunctionKeyGenerator });
+ * ```
  */
 export function uniqueFunctionKeyGenerator(namespace: string | undefined | null, fn: { name: string }, toStr?: ToStr): FunctionKeyGenerator {
   const prefix = uniquePrefix(namespace, fn);
@@ -245,6 +305,14 @@ export function uniqueFunctionKeyGenerator(namespace: string | undefined | null,
 /**
  * The multi counterpart of {@link uniqueFunctionKeyGenerator}: the key of each argument `a` is the key
  * that generator gives the single call `f(a)`.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, uniqueFunctionMultiKeyGenerator } from 'dogpile-cache';
+ * async function loadUsers(...ids: (number | string)[]) { return ids; }
+ * uniqueFunctionMultiKeyGenerator(undefined, loadUsers)(1, '1'); // ['loadUsers|1', 'loadUsers|"1"']
+ * const region = new CacheRegion({ functionMultiKeyGenerator: uniqueFunctionMultiKeyGenerator });
+ * ```
  */
 export function uniqueFunctionMultiKeyGenerator(namespace: string | undefined | null, fn: { name: string }, toStr?: ToStr): FunctionMultiKeyGenerator {
   const prefix = uniquePrefix(namespace, fn);

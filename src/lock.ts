@@ -66,6 +66,19 @@ const HANDED_OFF: unique symbol = Symbol('HANDED_OFF');
 /**
  * Runs the dogpile algorithm once and returns the value the caller should use. With `handOffMissing`,
  * a missing value's mutex goes to `asyncCreator` and the result is `undefined`: the caller creates.
+ *
+ * @example
+ * ```ts
+ * import { dogpileLock, NEED_REGENERATION, type CacheMutex, type ValueAndCreated } from 'dogpile-cache/backend';
+ * let stored: ValueAndCreated<string> | undefined;
+ * let held = false;
+ * const mutex: CacheMutex = { acquire: async () => !held && (held = true), release: async () => { held = false; }, locked: async () => held };
+ * const value = await dogpileLock({
+ *   mutex, expireTime: 60, now: () => Date.now() / 1000,
+ *   valueAndCreated: async () => stored ?? NEED_REGENERATION,
+ *   creator: async () => (stored = ['fresh', Date.now() / 1000]),
+ * }); // "fresh": created once, then read from `stored` for 60 s
+ * ```
  */
 export async function dogpileLock<T>(options: DogpileLockOptions<T>): Promise<T> {
   const initial = options.initial ?? (await options.valueAndCreated());
@@ -465,6 +478,15 @@ export type { NonBlockingMutex } from './api.js';
 /**
  * True when `mutex` declares that it never blocks (the contract's `CacheMutex.neverBlocks`, see
  * {@link NonBlockingMutex}); the same as reading `mutex?.neverBlocks === true`. The package root exports it.
+ *
+ * @example
+ * ```ts
+ * import { neverBlocks } from 'dogpile-cache/backend';
+ * import { NullBackend } from 'dogpile-cache/backends/null';
+ * import { DictionaryBackend } from 'dogpile-cache/backends/dictionary';
+ * neverBlocks(new NullBackend().getMutex('k')); // true: the region runs every caller's creator
+ * neverBlocks(new DictionaryBackend().getMutex('k')); // false (no mutex: the region locks in-process)
+ * ```
  */
 export function neverBlocks(mutex: CacheMutex | null): mutex is NonBlockingMutex {
   return mutex?.neverBlocks === true;

@@ -24,6 +24,19 @@ export type ProxyClass = new () => ProxyBackend;
  * proxy that must see every value should override both `get`/`set` and the `*Serialized` variants,
  * because a region with a serializer calls only the latter (as dogpile's). A proxy has no `getSync`:
  * a wrapped region reads through the proxy's `get`, so the proxy sees every read.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, ProxyBackend, type CachedValue } from 'dogpile-cache';
+ * class LoggingProxy extends ProxyBackend {
+ *   override set(key: string, value: CachedValue): Promise<void> {
+ *     console.log('set', key);
+ *     return super.set(key, value);
+ *   }
+ * }
+ * const region = new CacheRegion().configure('dogpile.cache.memory', { wrap: [LoggingProxy] });
+ * await region.set('k', 'v'); // logs "set k", then stores through the memory backend
+ * ```
  */
 export class ProxyBackend extends CacheBackend {
   #proxied: CacheBackend | undefined;

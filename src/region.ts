@@ -290,9 +290,11 @@ const SOFT_NEEDS_EXPIRATION = 'Non-None expiration time required for soft invali
  * `configure()` it once, then call `getOrCreate`, `get`, `set`, or decorate functions with
  * `cacheOnArguments()`.
  *
+ * @example
  * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
  * const region = new CacheRegion().configure('oslo_cache.dict', { expirationTime: '10m' });
- * const user = await region.getOrCreate(`user:${id}`, () => db.loadUser(id));
+ * const user = await region.getOrCreate(`user:${id}`, () => db.loadUser(id)); // loaded once per 10 minutes
  * ```
  */
 export class CacheRegion {
@@ -1374,7 +1376,16 @@ function entryTtlOption(value: Duration | null | undefined, name: string): numbe
   return seconds;
 }
 
-/** Creates a {@link CacheRegion} (dogpile's `make_region`). */
+/**
+ * Creates a {@link CacheRegion} (dogpile's `make_region`).
+ *
+ * @example
+ * ```ts
+ * import { makeRegion } from 'dogpile-cache';
+ * const region = makeRegion({ name: 'users' }).configure('dogpile.cache.memory', { expirationTime: '10m' });
+ * const user = await region.getOrCreate('user:1', () => db.loadUser(1)); // cached for ten minutes
+ * ```
+ */
 export function makeRegion(options?: CacheRegionOptions): CacheRegion {
   return new CacheRegion(options);
 }

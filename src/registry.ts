@@ -31,6 +31,15 @@ const registry = new Map<string, BackendLoader>();
  * returning it, e.g. `registerBackend('mine', () => import('./mine.js').then((m) => m.MyBackend))`.
  * A class (or a synchronous loader) lets `configure()` report bad arguments at once; an async loader
  * defers loading to the first cache call.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion, registerBackend } from 'dogpile-cache';
+ * import { MemoryBackend } from 'dogpile-cache/backends/dictionary';
+ * class CountingBackend extends MemoryBackend {}
+ * registerBackend('myapp.counting', CountingBackend);
+ * const region = new CacheRegion().configure('myapp.counting'); // configured by name, as in dogpile
+ * ```
  */
 export function registerBackend(name: string, loader: BackendLoader): void {
   if (typeof name !== 'string' || name.length === 0) throw new ValidationError(`name must be a non-empty string; got ${describe(name)}.`);
@@ -38,7 +47,15 @@ export function registerBackend(name: string, loader: BackendLoader): void {
   registry.set(name, loader);
 }
 
-/** The names of every registered backend. */
+/**
+ * The names of every registered backend.
+ *
+ * @example
+ * ```ts
+ * import { registeredBackends } from 'dogpile-cache';
+ * registeredBackends(); // ["dictionary", "dogpile.cache.bmemcached", ..., "oslo_cache.mongo"] (sorted)
+ * ```
+ */
 export function registeredBackends(): string[] {
   return [...registry.keys()].sort();
 }

@@ -38,6 +38,13 @@ export interface Serializer {
  * ArrayBuffers, instances of other classes (they would read back as plain objects), objects with
  * symbol keys, cycles, and nesting deeper than {@link MAX_JSON_DEPTH} (Python's `json` cannot read
  * deeper). Two references to one object are fine: it is written twice.
+ *
+ * @example
+ * ```ts
+ * import { pythonJsonDumps } from 'dogpile-cache/backend';
+ * pythonJsonDumps({ name: 'Ada', score: 1.5, tags: ['a'] }); // '{"name": "Ada", "score": 1.5, "tags": ["a"]}' (Python's spacing)
+ * pythonJsonDumps(new Date()); // throws SerializationError: a Date would read back as a string
+ * ```
  */
 export function pythonJsonDumps(value: unknown): string {
   if (value === undefined) {
@@ -157,7 +164,17 @@ function unserializable(path: string, what: string, why: string): SerializationE
   );
 }
 
-/** Python's `repr(float)`: shortest round-trip digits, fixed notation for exponents -4..15, ".0" on integers. */
+/**
+ * Python's `repr(float)`: shortest round-trip digits, fixed notation for exponents -4..15, ".0" on integers.
+ *
+ * @example
+ * ```ts
+ * import { pythonFloatRepr } from 'dogpile-cache/backend';
+ * pythonFloatRepr(1); // "1.0"
+ * pythonFloatRepr(1767225600.25); // "1767225600.25"
+ * pythonFloatRepr(1e16); // "1e+16", as Python's repr()
+ * ```
+ */
 export function pythonFloatRepr(value: number): string {
   if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : value < 0 ? '-Infinity' : 'NaN';
   if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
@@ -242,7 +259,17 @@ export const v8Serializer: Serializer = Object.freeze({
 /** Serializers selectable by name in configuration. */
 export const serializers: Readonly<Record<string, Serializer>> = Object.freeze({ json: jsonSerializer, v8: v8Serializer });
 
-/** Resolves a serializer given by name (`"json"`, `"v8"`) or as an object; throws {@link ValidationError} otherwise. */
+/**
+ * Resolves a serializer given by name (`"json"`, `"v8"`) or as an object; throws {@link ValidationError} otherwise.
+ *
+ * @example
+ * ```ts
+ * import { resolveSerializer } from 'dogpile-cache/backend';
+ * resolveSerializer('json').name; // "json"
+ * resolveSerializer('v8').serialize(new Map([['a', 1]])); // a Buffer (v8 keeps Maps)
+ * resolveSerializer('yaml', 'arguments.serializer'); // throws ValidationError naming "arguments.serializer"
+ * ```
+ */
 export function resolveSerializer(value: unknown, name = 'serializer'): Serializer {
   if (typeof value === 'string') {
     const found = serializers[value];
@@ -262,7 +289,15 @@ export function resolveSerializer(value: unknown, name = 'serializer'): Serializ
 
 const PIPE = 0x7c;
 
-/** The metadata part of dogpile's byte format, as Python's `json.dumps(metadata)` writes it. */
+/**
+ * The metadata part of dogpile's byte format, as Python's `json.dumps(metadata)` writes it.
+ *
+ * @example
+ * ```ts
+ * import { metadataJson } from 'dogpile-cache/backend';
+ * metadataJson({ ct: 1767225600, v: 2 }); // '{"ct": 1767225600.0, "v": 2}', byte for byte what Python writes
+ * ```
+ */
 export function metadataJson(metadata: CachedValue['metadata']): string {
   const head = `{"ct": ${pythonFloatRepr(metadata.ct)}, "v": ${numberJson(metadata.v)}`;
   // An entry's own TTL is an extra key: Python dogpile reads only "ct" and "v", so it still reads the entry.
@@ -276,7 +311,16 @@ function numberJson(value: number): string {
   return Number.isSafeInteger(value) ? String(value) : pythonFloatRepr(value);
 }
 
-/** Builds dogpile's bytes `JSON(metadata) + "|" + serializer(payload)` for a {@link CachedValue}. */
+/**
+ * Builds dogpile's bytes `JSON(metadata) + "|" + serializer(payload)` for a {@link CachedValue}.
+ *
+ * @example
+ * ```ts
+ * import { buildSerialized, jsonSerializer, makeCachedValue } from 'dogpile-cache/backend';
+ * const bytes = buildSerialized(makeCachedValue({ id: 1 }, Date.UTC(2026, 0, 1)), jsonSerializer);
+ * bytes.toString(); // '{"ct": 1767225600.0, "v": 2}|{"id": 1}'
+ * ```
+ */
 export function buildSerialized(value: CachedValue, serializer: Serializer): Buffer {
   return Buffer.concat([Buffer.from(`${metadataJson(value.metadata)}|`, 'latin1'), serializer.serialize(value.payload)]);
 }
@@ -284,6 +328,14 @@ export function buildSerialized(value: CachedValue, serializer: Serializer): Buf
 /**
  * Parses dogpile's bytes back into a {@link CachedValue} (split on the first `|`); {@link NO_VALUE}
  * passes through. Throws {@link SerializationError} for bytes that are not in that format.
+ *
+ * @example
+ * ```ts
+ * import { jsonSerializer, parseSerialized } from 'dogpile-cache/backend';
+ * const bytes = Buffer.from('{"ct": 1767225600.0, "v": 2}|{"id": 1}');
+ * parseSerialized(bytes, jsonSerializer); // { payload: { id: 1 }, metadata: { ct: 1767225600, v: 2 } }
+ * parseSerialized(Buffer.from('garbage'), jsonSerializer); // throws SerializationError
+ * ```
  */
 export function parseSerialized(bytes: Buffer | NoValue, serializer: Serializer): CachedValue | NoValue {
   if (isNoValue(bytes)) return NO_VALUE;

@@ -62,6 +62,17 @@ class ExpiringEntry {
  * amortised: every entry gets the same time to live, so the map's insertion order is also expiry
  * order, and expired entries are removed from the front. Registry names: `oslo_cache.dict`,
  * `dictionary`; `dogpile.cache.memory` is this backend without expiry.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * import { DictionaryBackend } from 'dogpile-cache/backends/dictionary';
+ * const backend = new DictionaryBackend({ expirationTime: '10m', maxEntries: 10_000 });
+ * const region = new CacheRegion().configure(backend);
+ * await region.set('user:1', { name: 'Ada' });
+ * await region.get('user:1'); // { name: 'Ada' } for ten minutes, then NO_VALUE
+ * // by name: new CacheRegion().configure('oslo_cache.dict', { arguments: { expiration_time: 600 } })
+ * ```
  */
 export class DictionaryBackend extends CacheBackend {
   readonly #ttlMs: number;
@@ -341,6 +352,16 @@ export class DictionaryBackend extends CacheBackend {
  * dogpile's `dogpile.cache.memory`: a {@link DictionaryBackend} whose entries never expire on their
  * own (the region's expiration time still applies). `cache_dict` may be a `Map` of your own, as in
  * dogpile, so several regions can share one store or a test can inspect it.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * import { MemoryBackend } from 'dogpile-cache/backends/dictionary';
+ * const store = new Map();
+ * const region = new CacheRegion().configure(new MemoryBackend({ cache_dict: store }), { expirationTime: 60 });
+ * await region.set('k', 'v');
+ * store.size; // 1: the entries live in your Map, fresh for 60 s
+ * ```
  */
 export class MemoryBackend extends DictionaryBackend {
   constructor(args: BackendArguments = {}) {
@@ -357,6 +378,16 @@ export class MemoryBackend extends DictionaryBackend {
  * dogpile's `dogpile.cache.memory_pickle`: a {@link MemoryBackend} that recommends the v8 serializer
  * (Node's counterpart of pickle), so the region keeps every payload serialized and each read returns a
  * fresh copy: mutating what you read or stored never changes the cached value.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * import { MemoryPickleBackend } from 'dogpile-cache/backends/dictionary';
+ * const region = new CacheRegion().configure(new MemoryPickleBackend());
+ * await region.set('user', { name: 'Ada' });
+ * const user = (await region.get('user')) as { name: string };
+ * user.name = 'Bob'; // a copy: the next get still returns { name: 'Ada' }
+ * ```
  */
 export class MemoryPickleBackend extends MemoryBackend {
   override serializer: Serializer = v8Serializer;

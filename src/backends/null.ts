@@ -19,7 +19,19 @@ const NULL_MUTEX: NonBlockingMutex = Object.freeze({
   locked: async () => false,
 });
 
-/** Every get is a miss; sets and deletes are accepted (and validated) but store nothing. */
+/**
+ * Every get is a miss; sets and deletes are accepted (and validated) but store nothing.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * import { NullBackend } from 'dogpile-cache/backends/null';
+ * const region = new CacheRegion().configure(new NullBackend()); // or configure('dogpile.cache.null')
+ * await region.set('k', 'v');
+ * await region.get('k'); // NO_VALUE: nothing is stored
+ * await region.getOrCreate('k', () => 42); // 42, from the creator every time
+ * ```
+ */
 export class NullBackend extends CacheBackend {
   constructor(args: BackendArguments = {}) {
     super();

@@ -82,6 +82,18 @@ function isStamp(value: unknown): value is Stamp {
  * A {@link RegionInvalidationStrategy} kept in the backend and shared by every process (see the
  * module comment for how to install it). `invalidate()` applies at once in this process and is
  * written to the backend and published in the background; {@link flush} waits for that.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * import { SharedInvalidationStrategy } from 'dogpile-cache/tier';
+ * const shared = new SharedInvalidationStrategy({ name: 'users', interval: '1s' });
+ * const region = new CacheRegion({ name: 'users' }).configure('memcached', {
+ *   arguments: { url: '127.0.0.1:11211' }, wrap: [shared], regionInvalidator: shared,
+ * });
+ * region.invalidate(); // every process sharing the backend sees it within 1 s (at once with a transport)
+ * await shared.flush(); // resolves once the invalidation is written to memcached
+ * ```
  */
 export class SharedInvalidationStrategy extends ProxyBackend implements RegionInvalidationStrategy {
   /** The backend key holding the invalidation time. */

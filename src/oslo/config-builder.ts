@@ -31,7 +31,18 @@ const BACKEND_EXPIRY_ARGUMENT: Readonly<Record<string, string>> = Object.freeze(
   mongo: 'mongo_ttl_seconds',
 });
 
-/** Builds the flat configuration dictionary from an oslo `[cache]` group (typed with oslo's defaults first). */
+/**
+ * Builds the flat configuration dictionary from an oslo `[cache]` group (typed with oslo's defaults first).
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * import { buildCacheConfig } from 'dogpile-cache/oslo';
+ * const config = buildCacheConfig({ enabled: true, backend: 'oslo_cache.dict', expiration_time: 300 });
+ * // { 'cache.oslo.backend': 'oslo_cache.dict', 'cache.oslo.expiration_time': 300, 'cache.oslo.arguments.url': [...], ... }
+ * const region = new CacheRegion().configureFromConfig(config, 'cache.oslo.');
+ * ```
+ */
 export function buildCacheConfig(cacheGroup: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const conf = typeGroup('cache', cacheGroup, OSLO_CACHE_OPTIONS);
   const prefix = conf.config_prefix as string;

@@ -20,7 +20,19 @@ const proxies = new Map<string, ProxyClass>([
   ['oslo_cache.core._DebugProxy', DebugProxy],
 ]);
 
-/** Makes a proxy class available to the `[cache] proxies` option under `name` (oslo takes import paths). */
+/**
+ * Makes a proxy class available to the `[cache] proxies` option under `name` (oslo takes import paths).
+ *
+ * @example
+ * ```ts
+ * import { ProxyBackend } from 'dogpile-cache';
+ * import { configureCacheRegion, createRegion, registerProxy } from 'dogpile-cache/oslo';
+ * class AuditProxy extends ProxyBackend {}
+ * registerProxy('myapp.AuditProxy', AuditProxy);
+ * const conf = { cache: { enabled: true, backend: 'oslo_cache.dict', proxies: ['myapp.AuditProxy'] } };
+ * const region = configureCacheRegion(conf, createRegion()); // region.backend is an AuditProxy
+ * ```
+ */
 export function registerProxy(name: string, proxy: ProxyClass): void {
   if (typeof name !== 'string' || name.length === 0) throw new ValidationError(`name must be a non-empty string; got ${describe(name)}.`);
   if (typeof proxy !== 'function' || !(proxy === ProxyBackend || proxy.prototype instanceof ProxyBackend)) {
@@ -29,7 +41,17 @@ export function registerProxy(name: string, proxy: ProxyClass): void {
   proxies.set(name, proxy);
 }
 
-/** Creates an unconfigured region, as oslo's `create_region` (optionally with a key generator). */
+/**
+ * Creates an unconfigured region, as oslo's `create_region` (optionally with a key generator).
+ *
+ * @example
+ * ```ts
+ * import { createRegion } from 'dogpile-cache/oslo';
+ * import { uniqueFunctionKeyGenerator } from 'dogpile-cache';
+ * const region = createRegion(); // unconfigured: region.isConfigured is false until configureCacheRegion
+ * const keyed = createRegion({ functionKeyGenerator: uniqueFunctionKeyGenerator });
+ * ```
+ */
 export function createRegion(options: { functionKeyGenerator?: FunctionKeyGeneratorFactory } = {}): CacheRegion {
   return new CacheRegion(options.functionKeyGenerator === undefined ? {} : { functionKeyGenerator: options.functionKeyGenerator });
 }
@@ -49,6 +71,15 @@ function cacheGroup(conf: unknown): Record<string, unknown> {
  * backend's own recommendation, so keys match a Python oslo region's); then the `proxies`.
  * A region configured before is left as it is. Returns the region.
  * @throws {ConfigurationError} when `region` is not a CacheRegion, or the configuration is inconsistent.
+ *
+ * @example
+ * ```ts
+ * import { configureCacheRegion, createRegion, loadOsloConfig } from 'dogpile-cache/oslo';
+ * const conf = loadOsloConfig('[cache]\nenabled = true\nbackend = oslo_cache.dict\nexpiration_time = 300\n');
+ * const region = configureCacheRegion(conf, createRegion());
+ * region.expirationTime; // 300; keys are sha1-mangled as a Python oslo region's
+ * await region.getOrCreate('user:1', () => db.loadUser(1));
+ * ```
  */
 export function configureCacheRegion(conf: OsloConf, region: CacheRegion): CacheRegion {
   if (!(region instanceof CacheRegion)) throw new ConfigurationError('region not type dogpile.cache.CacheRegion');
@@ -79,6 +110,16 @@ export type OsloMemoizer = Memoizer & {
  * `[group] caching` (default true) hold, with `[expirationGroup] cache_time` (default: `group`'s)
  * as the expiration, falling back to `[cache] expiration_time`. Both are read on every call, so
  * changing `conf` takes effect at once.
+ *
+ * @example
+ * ```ts
+ * import { configureCacheRegion, createRegion, getMemoizationDecorator } from 'dogpile-cache/oslo';
+ * const conf = { cache: { enabled: true, backend: 'oslo_cache.dict' }, identity: { caching: true, cache_time: 60 } };
+ * const region = configureCacheRegion(conf, createRegion());
+ * const memoize = getMemoizationDecorator(conf, region, 'identity');
+ * const getUser = memoize(async function getUser(id: string) { return db.users.find(Number(id)); });
+ * await getUser('1'); // loaded once, then cached for 60 s; memoize.getExpirationTime() is 60
+ * ```
  */
 export function getMemoizationDecorator(conf: OsloConf, region: CacheRegion, group: string, expirationGroup: string = group): OsloMemoizer {
   if (typeof group !== 'string' || group.length === 0) throw new ValidationError(`group must be a configuration group name such as "identity"; got ${describe(group)}.`);

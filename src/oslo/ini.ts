@@ -39,6 +39,15 @@ function normalizeGroupName(name: string): string {
  *   parser rejects it: an indented line that continues nothing (after a header, a blank or a comment
  *   line), a header without its `]` or with an empty name, an empty name, an option before any section.
  * @throws {ConfigurationError} for a value that is not of its option's type.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { loadOsloConfig } from 'dogpile-cache/oslo';
+ * const conf = loadOsloConfig(readFileSync('/etc/keystone/keystone.conf', 'utf8'));
+ * conf.cache.expiration_time; // 600 unless the file sets it (typed: a number)
+ * conf.identity?.cache_time; // e.g. 60, or null when unset
+ * ```
  */
 export function loadOsloConfig(text: string): OsloConf {
   if (typeof text !== 'string') throw new ValidationError('loadOsloConfig takes the INI text as a string (read the file first).');

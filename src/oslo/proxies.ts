@@ -10,7 +10,18 @@ import { debug } from '../log.js';
 import { isNoValue, type NoValue } from '../no-value.js';
 import { ProxyBackend } from '../proxy.js';
 
-/** Logs every cache call at debug level (`NODE_DEBUG=dogpile-cache`), as oslo's `CACHE_GET: Key: …` lines. */
+/**
+ * Logs every cache call at debug level (`NODE_DEBUG=dogpile-cache`), as oslo's `CACHE_GET: Key: …` lines.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * import { DebugProxy } from 'dogpile-cache/oslo';
+ * // run with NODE_DEBUG=dogpile-cache to see the lines
+ * const region = new CacheRegion().configure('dogpile.cache.memory', { wrap: [DebugProxy] });
+ * await region.set('k', 1); // logs: CACHE_SET: Key: "k" Value: "{ payload: 1, metadata: ... }"
+ * ```
+ */
 export class DebugProxy extends ProxyBackend {
   override async get(key: string): Promise<BackendResult> {
     const value = await super.get(key);
@@ -52,6 +63,17 @@ export class DebugProxy extends ProxyBackend {
 /**
  * Copies values on the way in and out (oslo's `CacheIsolatingProxy`, for tests): a caller that
  * mutates what it read or stored cannot change the cached value, as with a remote cache.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * import { CacheIsolatingProxy } from 'dogpile-cache/oslo';
+ * const region = new CacheRegion().configure('dogpile.cache.memory', { wrap: [CacheIsolatingProxy] });
+ * const user = { name: 'Ada' };
+ * await region.set('user', user);
+ * user.name = 'Bob';
+ * await region.get('user'); // { name: 'Ada' }: the cache kept its own copy
+ * ```
  */
 export class CacheIsolatingProxy extends ProxyBackend {
   override async get(key: string): Promise<BackendResult> {

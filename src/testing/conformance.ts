@@ -62,6 +62,15 @@ export type BackendFactory = () => CacheBackend | Promise<CacheBackend>;
 /**
  * Registers the backend contract tests (oslo.cache's functional `test_base.py` plus dogpile's generic
  * backend suite items that need no region) under `describe(name)`.
+ *
+ * @example
+ * ```ts
+ * import { after, before, describe, it } from 'node:test';
+ * import { runBackendConformance } from 'dogpile-cache/testing';
+ * import { DictionaryBackend } from 'dogpile-cache/backends/dictionary';
+ * // in test/my-backend.test.ts: registers the contract tests under "MyBackend conformance"
+ * runBackendConformance('MyBackend', () => new DictionaryBackend(), { mutex: false, bytes: false }, { describe, it, before, after });
+ * ```
  */
 export function runBackendConformance(
   name: string,

@@ -44,7 +44,19 @@ async function eventually(condition: () => Promise<boolean>, ms = 5000): Promise
   return condition();
 }
 
-/** Registers the region contract tests under `describe(name)`. */
+/**
+ * Registers the region contract tests under `describe(name)`.
+ *
+ * @example
+ * ```ts
+ * import { after, before, describe, it } from 'node:test';
+ * import { CacheRegion } from 'dogpile-cache';
+ * import { runRegionConformance } from 'dogpile-cache/testing';
+ * // the suite passes a manual clock in options.region, so expiry is tested without sleeping
+ * runRegionConformance('MyBackend', (options) =>
+ *   new CacheRegion(options.region).configure('dogpile.cache.memory', { expirationTime: options.expirationTime }), { describe, it, before, after });
+ * ```
+ */
 export function runRegionConformance(name: string, makeRegion: RegionFactory, runner: TestRunner): void {
   const { describe, it } = runner;
   const run = randomUUID().slice(0, 8);

@@ -81,6 +81,18 @@ export interface LocalTierStats {
 /**
  * A bounded, short-lived in-process copy of a remote backend's entries (see the module comment).
  * Install it first in the region's `wrap` list so it is the outermost proxy.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * import { RedisBackend } from 'dogpile-cache/backends/redis';
+ * import { LocalTier, RedisNotifications } from 'dogpile-cache/tier';
+ * const backend = new RedisBackend({ url: 'redis://cache:6379' });
+ * const tier = new LocalTier({ maxEntries: 10_000, ttl: '1s', transport: new RedisNotifications(backend), channel: 'users' });
+ * const region = new CacheRegion().configure(backend, { wrap: [tier] }); // the tier outermost
+ * await region.get('user:1'); // first read from Redis; repeats within 1 s answered in-process
+ * tier.stats(); // { hits, misses, evictions, size, bytes }
+ * ```
  */
 export class LocalTier extends ProxyBackend {
   /** Largest number of entries. */

@@ -38,7 +38,17 @@ export interface NotificationTransport {
   subscribe(channel: string, listener: NotificationListener): Promise<NotificationSubscription>;
 }
 
-/** True when `value` has the two methods of a {@link NotificationTransport}. */
+/**
+ * True when `value` has the two methods of a {@link NotificationTransport}.
+ *
+ * @example
+ * ```ts
+ * import { isNotificationTransport, RedisNotifications } from 'dogpile-cache/tier';
+ * import { RedisBackend } from 'dogpile-cache/backends/redis';
+ * isNotificationTransport(new RedisNotifications(new RedisBackend({ url: 'redis://cache:6379' }))); // true
+ * isNotificationTransport({ publish: async () => {} }); // false: no subscribe()
+ * ```
+ */
 export function isNotificationTransport(value: unknown): value is NotificationTransport {
   return (
     typeof value === 'object' &&

@@ -51,6 +51,16 @@ function decodeOrMiss(bytes: Buffer | undefined, key: string, nowMs: number): Ba
  *
  * Nothing connects until the first call; the `etcd3` package is loaded then (a missing package is a
  * `MissingDependencyError`). Arguments are described by `Etcd3BackendArguments`.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * import { Etcd3Backend } from 'dogpile-cache/backends/etcd3';
+ * const backend = new Etcd3Backend({ endpoints: ['http://10.0.0.1:2379', 'http://10.0.0.2:2379'], lease_ttl: 600, distributed_lock: true });
+ * const region = new CacheRegion().configure(backend, { expirationTime: 300 });
+ * await region.getOrCreate('user:1', () => db.loadUser(1)); // stored as oslo's [payload, {"ct": ..., "v": 2}]
+ * await region.close();
+ * ```
  */
 export class Etcd3Backend extends CacheBackend {
   readonly #settings: Etcd3Settings;

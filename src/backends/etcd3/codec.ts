@@ -34,6 +34,14 @@ export const MAX_CT_AHEAD_SECONDS = 86_400;
  * `ct` is a Python float: `1700000000.0` must stay `1700000000.0`, which a plain JSON writer would
  * shorten to `1700000000`.
  * Throws {@link SerializationError} for payloads JSON cannot hold (see {@link pythonJsonDumps}).
+ *
+ * @example
+ * ```ts
+ * import { makeCachedValue } from 'dogpile-cache/backend';
+ * import { encodeOsloValue } from 'dogpile-cache/backends/etcd3';
+ * encodeOsloValue(makeCachedValue({ id: 1 }, Date.UTC(2026, 0, 1))).toString();
+ * // '[{"id": 1}, {"ct": 1767225600.0, "v": 2}]', what oslo's etcd3gw backend writes
+ * ```
  */
 export function encodeOsloValue(value: CachedValue): Buffer {
   if (Buffer.isBuffer(value.payload)) return Buffer.concat([Buffer.from(`${metadataJson(value.metadata)}|`, 'latin1'), value.payload]);
@@ -49,6 +57,14 @@ export function encodeOsloValue(value: CachedValue): Buffer {
  *
  * @param key the cache key, for the message
  * @param nowMs the current time, epoch ms (default `Date.now()`)
+ *
+ * @example
+ * ```ts
+ * import { decodeOsloValue } from 'dogpile-cache/backends/etcd3';
+ * decodeOsloValue(Buffer.from('[{"id": 1}, {"ct": 1767225600.0, "v": 2}]'), 'user:1');
+ * // { payload: { id: 1 }, metadata: { ct: 1767225600, v: 2 } }
+ * decodeOsloValue(undefined, 'user:2'); // NO_VALUE
+ * ```
  */
 export function decodeOsloValue(bytes: Buffer | undefined, key: string, nowMs: number = Date.now()): BackendResult {
   if (bytes === undefined) return NO_VALUE;

@@ -203,6 +203,16 @@ const OWNER = `${hostname()}/${process.pid}`;
  * `acquire(true)` waits (watching the key) until the holder releases it or its session lease
  * expires; it rejects with `BackendUnavailableError` if etcd becomes unreachable meanwhile. Not
  * re-entrant: a second `acquire` while held behaves as for any other holder.
+ *
+ * @example
+ * ```ts
+ * import { Etcd3Backend, Etcd3Mutex } from 'dogpile-cache/backends/etcd3';
+ * const backend = new Etcd3Backend({ endpoints: ['http://10.0.0.1:2379'], distributed_lock: true });
+ * const mutex = backend.getMutex('report'); // an Etcd3Mutex; null without distributed_lock
+ * if (mutex instanceof Etcd3Mutex && (await mutex.acquire(true))) { // waits until the holder releases
+ *   try { await db.load(1, 'report'); } finally { await mutex.release(); }
+ * }
+ * ```
  */
 export class Etcd3Mutex implements CacheMutex {
   readonly #locks: Locks;

@@ -43,7 +43,19 @@ export interface Etcd3NotificationsOptions {
 
 const KEY_PREFIX = '\0dogpile-cache/notify/';
 
-/** Notifications over an etcd watch, through an etcd3 backend's client. */
+/**
+ * Notifications over an etcd watch, through an etcd3 backend's client.
+ *
+ * @example
+ * ```ts
+ * import { Etcd3Backend } from 'dogpile-cache/backends/etcd3';
+ * import { Etcd3Notifications, LocalTier } from 'dogpile-cache/tier';
+ * const backend = new Etcd3Backend({ endpoints: ['http://10.0.0.1:2379'] });
+ * const notifications = new Etcd3Notifications(backend, { timeout: '5s' });
+ * const tier = new LocalTier({ ttl: '1s', transport: notifications, channel: 'users' });
+ * // new CacheRegion().configure(backend, { wrap: [tier] }): a write in one process evicts the key in all
+ * ```
+ */
 export class Etcd3Notifications implements NotificationTransport {
   readonly #source: Etcd3ClientSource;
   readonly #timeoutMs: number;

@@ -79,8 +79,11 @@ function warnLockWithoutTimeout(): void {
  *
  * @example
  * ```ts
+ * import { makeRegion } from 'dogpile-cache';
+ * import { PooledMemcachedBackend } from 'dogpile-cache/backends/memcached';
  * const backend = new PooledMemcachedBackend({ url: '10.0.0.1:11211,10.0.0.2:11211', distributed_lock: true, lock_timeout: 30 });
  * const region = makeRegion().configure(backend, { expirationTime: 600 });
+ * await region.getOrCreate('user:1', () => db.loadUser(1)); // keys spread over both servers by the ketama ring
  * ```
  */
 export class PooledMemcachedBackend extends BytesBackend {

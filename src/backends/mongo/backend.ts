@@ -104,6 +104,18 @@ function readPreferenceOf(driver: MongoDriver, settings: MongoSettings): ReadPre
  *
  * Values are stored as BSON and keep their types (see docs/backends/mongo.md); a value BSON would
  * change is rejected with `SerializationError`, a document over 16 MB with `ValueTooLargeError`.
+ *
+ * @example
+ * ```ts
+ * import { makeRegion } from 'dogpile-cache';
+ * import { MongoBackend } from 'dogpile-cache/backends/mongo';
+ * const region = makeRegion().configure(MongoBackend, {
+ *   expirationTime: 600,
+ *   arguments: { db_hosts: 'mongodb://127.0.0.1:27017/', db_name: 'cache', cache_collection: 'tokens', mongo_ttl_seconds: 900 },
+ * });
+ * await region.getOrCreate('token:abc', () => db.load(1, 'en')); // one document per key, values kept as BSON
+ * await region.close(); // releases the shared MongoClient
+ * ```
  */
 export class MongoBackend extends CacheBackend {
   readonly #settings: MongoSettings;

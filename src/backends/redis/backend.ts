@@ -30,6 +30,16 @@ type ChainableCommander = ReturnType<RedisClient['pipeline']>;
  *
  * ioredis is imported on the first call (a missing package is a `MissingDependencyError`); nothing
  * connects in the constructor. Call {@link close} when done. See docs/backends/redis.md.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * import { RedisBackend } from 'dogpile-cache/backends/redis';
+ * const backend = new RedisBackend({ url: 'redis://10.0.0.1:6379/0', redis_expiration_time: 3600, distributed_lock: true });
+ * const region = new CacheRegion({ serializer: 'json' }).configure(backend, { expirationTime: '10m' });
+ * await region.getOrCreate('user:1', () => db.loadUser(1)); // stored as '{"ct": ..., "v": 2}|{"id": 1, ...}'
+ * await region.close(); // QUITs the connection
+ * ```
  */
 export class RedisBackend extends BytesBackend {
   /** The deployment this class talks to; subclasses change it. */
@@ -182,6 +192,15 @@ export class RedisBackend extends BytesBackend {
  * `dogpile.cache.valkey_sentinel`): finds the master of `service_name` through `sentinels` and follows
  * it across failovers. `distributed_lock` defaults to true, as in dogpile. Reads go to the master too
  * (dogpile reads from a replica): a replica can serve an entry that was just replaced or deleted.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * import { RedisSentinelBackend } from 'dogpile-cache/backends/redis';
+ * const backend = new RedisSentinelBackend({ sentinels: ['10.0.0.1:26379', '10.0.0.2:26379'], service_name: 'mymaster' });
+ * const region = new CacheRegion().configure(backend, { expirationTime: 600 });
+ * await region.set('k', 'v'); // written to the current master, followed across failovers
+ * ```
  */
 export class RedisSentinelBackend extends RedisBackend {
   protected static override readonly topology: RedisTopology = 'sentinel';
@@ -191,6 +210,15 @@ export class RedisSentinelBackend extends RedisBackend {
  * dogpile.cache's `RedisClusterBackend` (registry names `dogpile.cache.redis_cluster` and
  * `dogpile.cache.valkey_cluster`) on an ioredis `Cluster`. Multi-operations group their keys by hash
  * slot and send one pipeline per node; a node that is down fails only the calls that touch its keys.
+ *
+ * @example
+ * ```ts
+ * import { CacheRegion } from 'dogpile-cache';
+ * import { RedisClusterBackend } from 'dogpile-cache/backends/redis';
+ * const backend = new RedisClusterBackend({ startup_nodes: ['10.0.0.1:7000', '10.0.0.2:7000'] });
+ * const region = new CacheRegion().configure(backend, { expirationTime: 600 });
+ * await region.getMulti(['a', 'b', 'c']); // one pipeline per node owning those keys' slots
+ * ```
  */
 export class RedisClusterBackend extends RedisBackend {
   protected static override readonly topology: RedisTopology = 'cluster';

@@ -38,7 +38,19 @@ export interface RedisLockStore {
   readonly closed: AbortSignal;
 }
 
-/** One lock key. Not re-entrant: acquiring again while holding it waits for itself, as in dogpile. */
+/**
+ * One lock key. Not re-entrant: acquiring again while holding it waits for itself, as in dogpile.
+ *
+ * @example
+ * ```ts
+ * import { RedisBackend, RedisLock } from 'dogpile-cache/backends/redis';
+ * const backend = new RedisBackend({ url: 'redis://cache:6379', distributed_lock: true, lock_timeout: 30 });
+ * const lock = backend.getMutex('report'); // a RedisLock on "_lock" + key; null without distributed_lock
+ * if (lock instanceof RedisLock && (await lock.acquire(false))) {
+ *   try { await db.load(1, 'report'); } finally { await lock.release(); } // releases only our own token
+ * }
+ * ```
+ */
 export class RedisLock implements CacheMutex {
   readonly #store: RedisLockStore;
   readonly #key: string;

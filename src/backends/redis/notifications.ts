@@ -41,7 +41,21 @@ interface SubscriberClient {
   disconnect(): void;
 }
 
-/** Redis pub/sub notifications over a Redis backend's connection settings. */
+/**
+ * Redis pub/sub notifications over a Redis backend's connection settings.
+ *
+ * @example
+ * ```ts
+ * import { RedisBackend } from 'dogpile-cache/backends/redis';
+ * import { RedisNotifications } from 'dogpile-cache/tier';
+ * const notifications = new RedisNotifications(new RedisBackend({ url: 'redis://cache:6379' }));
+ * const subscription = await notifications.subscribe('users', {
+ *   message: (text) => console.log('evict', text), up: () => {}, down: () => {},
+ * });
+ * await notifications.publish('users', 'user:1'); // every subscriber's message() gets "user:1"
+ * await subscription.close();
+ * ```
+ */
 export class RedisNotifications implements NotificationTransport {
   readonly #source: RedisClientSource;
 

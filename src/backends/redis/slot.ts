@@ -22,7 +22,16 @@ function crc16(bytes: Uint8Array, start: number, end: number): number {
   return crc;
 }
 
-/** The slot of `key` (UTF-8 bytes); only the part between the first `{` and the next `}` counts when it is non-empty. */
+/**
+ * The slot of `key` (UTF-8 bytes); only the part between the first `{` and the next `}` counts when it is non-empty.
+ *
+ * @example
+ * ```ts
+ * import { keySlot } from 'dogpile-cache/backends/redis';
+ * keySlot('foo'); // 12182, as Redis Cluster's CLUSTER KEYSLOT foo
+ * keySlot('{user:1}:profile') === keySlot('{user:1}:settings'); // true: only the {hash tag} counts
+ * ```
+ */
 export function keySlot(key: string): number {
   const bytes = Buffer.from(key, 'utf8');
   const open = bytes.indexOf(0x7b);
