@@ -126,7 +126,7 @@ export class PrivateRedis {
   }
 
   /** A sentinel on a free port monitoring `master` as "mymaster" (quorum 2, down after 1 s); not started. */
-  async sentinel(masterPort: number): Promise<RedisProcess> {
+  async sentinel(masterPort: number, downAfterMs = 1000): Promise<RedisProcess> {
     const port = await freePort();
     const dir = path.join(this.dir, `s${port}`);
     fs.mkdirSync(dir);
@@ -136,7 +136,7 @@ export class PrivateRedis {
       [
         `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, 'logfile ""',
         `sentinel monitor mymaster 127.0.0.1 ${masterPort} 2`,
-        'sentinel down-after-milliseconds mymaster 1000',
+        `sentinel down-after-milliseconds mymaster ${downAfterMs}`,
         'sentinel failover-timeout mymaster 3000',
         '',
       ].join('\n'),
@@ -146,14 +146,17 @@ export class PrivateRedis {
     return proc;
   }
 
-  /** Master, replica and three sentinels, started and in sync. */
-  async sentinelSetup(): Promise<{ master: RedisProcess; replica: RedisProcess; sentinels: RedisProcess[] }> {
+  /**
+   * Master, replica and three sentinels, started and in sync. `downAfterMs` (default 1 s, so the
+   * failover tests fail over quickly) is how long the sentinels wait before declaring the master down.
+   */
+  async sentinelSetup(downAfterMs = 1000): Promise<{ master: RedisProcess; replica: RedisProcess; sentinels: RedisProcess[] }> {
     const master = await this.server();
     await master.start();
     const replica = await this.server(['--replicaof', '127.0.0.1', String(master.port)]);
     await replica.start();
     await waitUntil('the replica did not sync', async () => /master_link_status:up/.test(await redisCli(replica.port, ['INFO', 'replication'])));
-    const sentinels = [await this.sentinel(master.port), await this.sentinel(master.port), await this.sentinel(master.port)];
+    const sentinels = [await this.sentinel(master.port, downAfterMs), await this.sentinel(master.port, downAfterMs), await this.sentinel(master.port, downAfterMs)];
     await Promise.all(sentinels.map((s) => s.start()));
     for (const s of sentinels) {
       await waitUntil(`sentinel ${s.port} did not see the replica and the other sentinels`, async () => {
