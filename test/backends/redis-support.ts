@@ -125,7 +125,7 @@ export class PrivateRedis {
     return proc;
   }
 
-  /** A sentinel on a free port monitoring `master` as "mymaster" (quorum 2, down after 1 s); not started. */
+  /** A sentinel on a free port monitoring `master` as "mymaster" (quorum 2, down after `downAfterMs`, default 1 s); not started. */
   async sentinel(masterPort: number, downAfterMs = 1000): Promise<RedisProcess> {
     const port = await freePort();
     const dir = path.join(this.dir, `s${port}`);
