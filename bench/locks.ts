@@ -78,7 +78,9 @@ export async function runLocks(servers: LockServers = defaults()): Promise<Secti
     let mongo: MongoClient | undefined;
     try {
       if (backend === 'mongo') {
-        mongo = await (proxy.proxied as unknown as { getClient(): Promise<MongoClient> }).getClient();
+        // Configured by name: the registry holds a DeferredBackend in front of the real one until it loads.
+        const real = await (proxy.proxied as unknown as { ready(): Promise<unknown> }).ready();
+        mongo = await (real as { getClient(): Promise<MongoClient> }).getClient();
       }
       const listener = (event: CommandStartedEvent): void => void commands.push(event.commandName);
       // Warm the connection first so the count is only the regeneration's.
