@@ -804,8 +804,9 @@ export class CacheRegion {
       const outcome = await this.#join(joined, signal);
       if (outcome.ok) {
         if (outcome.cached) return (outcome.copy === null ? outcome.payload : outcome.copy()) as T;
-        // The leader's shouldCacheFn refused its value: as in dogpile, we run our own creator.
-        return this.#runDogpileLock(call, mutex).then((created) => created.payload);
+        // The leader's shouldCacheFn refused its value: as in dogpile, we run our own creator. Under the
+        // key's current mutex: the one fetched before the wait was dropped when the leader released it.
+        return this.#runDogpileLock(call, this.#mutex(backendKey)).then((created) => created.payload);
       }
       // The leading caller gave up (its own signal): that is not our failure; try again ourselves.
       if (outcome.leaderGaveUp && signal?.aborted !== true) return this.getOrCreate(key, call.creator, options);
