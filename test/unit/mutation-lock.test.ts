@@ -12,6 +12,7 @@ import type { CacheMutex } from '../../src/index.js';
 import { LockReleaseError } from '../../src/index.js';
 import {
   KeyedMutexes,
+  LayeredMutex,
   NEED_REGENERATION,
   acquireUnlessAborted,
   dogpileLock,
@@ -340,6 +341,24 @@ describe('acquireUnlessAborted and raceAbort leave no listener on the caller\'s 
     assert.equal(abortListeners(signal), 0, 'aborted');
   });
 
+  it('acquireUnlessAborted: aborted while the mutex never answers (a hung server)', async () => {
+    const controller = new AbortController();
+    const hung: CacheMutex = { acquire: () => new Promise(() => {}), release: async () => {}, locked: async () => true };
+    const waiting = acquireUnlessAborted(hung, controller.signal);
+    controller.abort(new Error('gave up'));
+    await assert.rejects(waiting, /gave up/);
+    assert.equal(abortListeners(controller.signal), 0);
+  });
+
+  it('the in-process mutex: a queued waiter granted the lock leaves no listener', async () => {
+    const { mutex } = await heldByAnother();
+    const { signal } = new AbortController();
+    const waiting = mutex.acquire(true, signal);
+    await mutex.release();
+    assert.equal(await waiting, true);
+    assert.equal(abortListeners(signal), 0);
+  });
+
   it('a lock granted before the abort stays with its caller', async () => {
     const controller = new AbortController();
     const holder = await heldByAnother('k');
@@ -427,6 +446,74 @@ describe('KeyedMutexes: the in-process mutex', () => {
     assert.equal(mutexes.isLocked('k'), true, 'the current holder still holds k');
     assert.equal(mutexes.get('k'), current);
     assert.equal(await mutexes.get('k').acquire(false), false);
+  });
+});
+
+/** A server lock double: `heldElsewhere` is another process holding it; counts acquire calls. */
+function serverLock() {
+  const server = {
+    heldElsewhere: false,
+    held: false,
+    acquires: 0,
+    async acquire(): Promise<boolean> {
+      server.acquires++;
+      if (server.held || server.heldElsewhere) return false;
+      server.held = true;
+      return true;
+    },
+    async release(): Promise<void> {
+      server.held = false;
+    },
+    async locked(): Promise<boolean> {
+      return server.held || server.heldElsewhere;
+    },
+  };
+  return server;
+}
+
+describe('LayeredMutex: the contract\'s defaults and the server\'s view', () => {
+  it('acquire() waits by default (the contract\'s wait = true), for the in-process holder', async () => {
+    const locals = new KeyedMutexes();
+    const server = serverLock();
+    const holder = new LayeredMutex(locals.get('k'), server);
+    assert.equal(await holder.acquire(), true);
+    const waiting = new LayeredMutex(locals.get('k'), server).acquire();
+    await tick();
+    await holder.release();
+    assert.equal(await waiting, true);
+  });
+
+  it('acquire(false) while another caller of this process holds the key: false, and the server is not asked', async () => {
+    const locals = new KeyedMutexes();
+    const server = serverLock();
+    assert.equal(await new LayeredMutex(locals.get('k'), server).acquire(false), true);
+    assert.equal(await new LayeredMutex(locals.get('k'), server).acquire(false), false);
+    assert.equal(server.acquires, 1);
+    assert.equal(locals.isLocked('k'), true, 'the first caller still holds it');
+  });
+
+  it('a caller whose signal aborts just as the in-process lock reaches it gives it back and never asks the server', async () => {
+    const locals = new KeyedMutexes();
+    const server = serverLock();
+    assert.equal(await new LayeredMutex(locals.get('k'), server).acquire(true), true);
+    const controller = new AbortController();
+    const waiting = new LayeredMutex(locals.get('k'), server).acquire(true, controller.signal);
+    await tick();
+    await server.release();
+    void locals.get('k').release(); // hands the in-process lock to the waiter...
+    controller.abort(); // ...which gives up before it runs on
+    assert.equal(await waiting, false);
+    assert.equal(server.acquires, 1, 'only the first caller asked the server');
+    assert.equal(locals.isLocked('k'), false);
+  });
+
+  it('locked() is the server lock\'s state: held by another process though free in this one', async () => {
+    const locals = new KeyedMutexes();
+    const server = serverLock();
+    const mutex = new LayeredMutex(locals.get('k'), server);
+    assert.equal(await mutex.locked(), false);
+    server.heldElsewhere = true;
+    assert.equal(await mutex.locked(), true);
   });
 });
 
