@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { checkMemjsShape } from '../../src/backends/memcached/drivers.js';
-import type { MemcachedLock } from '../../src/backends/memcached/lock.js';
+import type { MemcachedMutex } from '../../src/backends/memcached/lock.js';
 import { BackendUnavailableError, CacheRegion, ConfigurationError, SerializationError, ValidationError, isNoValue } from '../../src/index.js';
 import { makeCachedValue } from '../../src/backend.js';
 import { withDeadline } from '../reliability/support.js';
@@ -170,8 +170,8 @@ describe('PooledMemcachedBackend lock waits (15.6)', () => {
     const backend = new PooledMemcachedBackend({ url: own[0]?.address, distributed_lock: true, lock_timeout: 30 });
     try {
       const k = key('abandoned');
-      const holder = backend.getMutex(k) as MemcachedLock;
-      const waiter = backend.getMutex(k) as MemcachedLock;
+      const holder = backend.getMutex(k) as MemcachedMutex;
+      const waiter = backend.getMutex(k) as MemcachedMutex;
       assert.equal(await holder.acquire(false), true);
       const controller = new AbortController();
       const waiting = waiter.acquire(true, controller.signal);

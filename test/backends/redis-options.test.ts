@@ -9,11 +9,11 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from '../../src/backends/redis/index.js';
-import { readSettings } from '../../src/backends/redis/options.js';
+import { readRedisArguments } from '../../src/backends/redis/options.js';
 import { ValidationError } from '../../src/index.js';
 import { loadBackend } from '../../src/registry.js';
 
-const settings = (args: Record<string, unknown>, topology: 'single' | 'sentinel' | 'cluster' = 'single') => readSettings(args, topology, 'RedisBackend');
+const settings = (args: Record<string, unknown>, topology: 'single' | 'sentinel' | 'cluster' = 'single') => readRedisArguments(args, topology, 'RedisBackend');
 
 describe('Redis backend arguments', () => {
   it('defaults: localhost:6379 db 0, 5 s socket timeout, no TTL, no distributed lock, lock_sleep 0.1 s', () => {
