@@ -1,7 +1,7 @@
 /**
  * The local tier in one process over a Dictionary backend (issue 18): bounds, TTL, eviction races,
  * the mutex, validation. With real servers: test/backends/remote-tier.test.ts; across processes:
- * test/locks/tier-processes.test.ts.
+ * test/processes/tier-processes.test.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -10,7 +10,7 @@ import { CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, Unsupported
 import { manualClock } from '../../src/clock.js';
 import { LocalTier, RedisNotifications, type NotificationTransport } from '../../src/tier/index.js';
 import { RedisBackend } from '../../src/backends/redis/index.js';
-import { CountingProxy } from './setup.js';
+import { CountingProxy } from '../support/tier.js';
 
 function tierRegion(tier: LocalTier, backend: CacheBackend = new DictionaryBackend()): { region: CacheRegion; counter: CountingProxy } {
   const counter = new CountingProxy();

@@ -7,14 +7,14 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
-import { checkMemjsShape } from '../../src/backends/memcached/drivers.js';
-import type { MemcachedMutex } from '../../src/backends/memcached/lock.js';
-import { BackendUnavailableError, CacheRegion, ConfigurationError, SerializationError, ValidationError, isNoValue } from '../../src/index.js';
-import { makeCachedValue } from '../../src/backend.js';
-import { withDeadline } from '../reliability/support.js';
-import { memcachedServers } from '../support/servers.js';
-import { serverStats, usePrivateMemcached } from './memcached-support.js';
+import { PooledMemcachedBackend } from '../../../src/backends/memcached/index.js';
+import { checkMemjsShape } from '../../../src/backends/memcached/drivers.js';
+import type { MemcachedMutex } from '../../../src/backends/memcached/lock.js';
+import { BackendUnavailableError, CacheRegion, ConfigurationError, SerializationError, ValidationError, isNoValue } from '../../../src/index.js';
+import { makeCachedValue } from '../../../src/backend.js';
+import { withDeadline } from '../../support/reliability.js';
+import { memcachedServers } from '../../support/servers.js';
+import { serverStats, usePrivateMemcached } from '../../support/memcached.js';
 
 const servers = memcachedServers();
 const one = servers.slice(0, 1);
@@ -88,12 +88,12 @@ describe('PooledMemcachedBackend in a script that forgets close()', () => {
   it('the script exits soon after its last call, and nothing is written to stderr', async () => {
     // Large but valid durations too: a TimeoutOverflowWarning would show on stderr.
     const script = `
-      const { PooledMemcachedBackend } = await import('./src/backends/memcached/index.ts');
+      const { PooledMemcachedBackend } = await import('../src/backends/memcached/index.ts');
       const backend = new PooledMemcachedBackend({
         url: ${JSON.stringify(servers)}, distributed_lock: true, lock_timeout: 30,
         socket_timeout: '24d', pool_connection_get_timeout: '24d', pool_unused_timeout: '24d', dead_retry: '24d',
       });
-      const { makeCachedValue } = await import('./src/backend.ts');
+      const { makeCachedValue } = await import('../src/backend.ts');
       await backend.set('${key('exit')}', makeCachedValue(1));
       await backend.getMulti(['${key('exit')}', '${key('exit')}', '${key('exit')}']);
       const mutex = backend.getMutex('${key('exit-lock')}');
@@ -101,7 +101,7 @@ describe('PooledMemcachedBackend in a script that forgets close()', () => {
       await mutex.release();
       process.stdout.write('done ' + Date.now());
       // no backend.close()`;
-    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
     const started = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -193,7 +193,7 @@ describe('PooledMemcachedBackend lock waits (15.6)', () => {
 
   it('distributed_lock without lock_timeout warns once per process, with a code', async () => {
     const script = `
-      const { PooledMemcachedBackend } = await import('./src/backends/memcached/index.ts');
+      const { PooledMemcachedBackend } = await import('../src/backends/memcached/index.ts');
       const warnings = [];
       process.on('warning', (w) => warnings.push(w.code));
       new PooledMemcachedBackend({ url: 'a:1', distributed_lock: true });
@@ -202,7 +202,7 @@ describe('PooledMemcachedBackend lock waits (15.6)', () => {
       new PooledMemcachedBackend({ url: 'a:1' });
       await new Promise((resolve) => setImmediate(resolve));
       process.stdout.write(JSON.stringify(warnings));`;
-    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '--no-warnings', '-e', script], { cwd: root });
     assert.deepEqual(JSON.parse(stdout), ['DOGPILE_CACHE_MEMCACHED_LOCK_NO_TIMEOUT']);
   });

@@ -1,6 +1,6 @@
 /**
  * Many processes, one cache (issue 18.3), with real servers and real processes: four Node workers
- * (test/locks/tier-worker.ts) share one backend through a region with shared invalidation and a
+ * (test/processes/tier-worker.ts) share one backend through a region with shared invalidation and a
  * local tier, and notifications where the backend has them (Redis pub/sub, an etcd watch).
  *
  * The bounds: with notifications, the local TTL is 30 s, so a worker that sees a write within a few
@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { BACKEND_KINDS, NOTIFYING, type BackendKind, type TierSetup } from '../tier/setup.js';
+import { BACKEND_KINDS, NOTIFYING, type BackendKind, type TierSetup } from '../support/tier.js';
 
 const PROCESSES = 4;
 const SLACK_MS = 2000;

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { isNoValue, makeCachedValue } from '../../src/api.js';
-import { BackendUnavailableError, ConfigurationError } from '../../src/errors.js';
-import { MongoBackend } from '../../src/backends/mongo/index.js';
-import { makeCertificates, privateFerretDbUnavailable, startPrivateFerretDb, type PrivateFerretDb, type TestCertificates } from './mongo-support.js';
+import { isNoValue, makeCachedValue } from '../../../src/api.js';
+import { BackendUnavailableError, ConfigurationError } from '../../../src/errors.js';
+import { MongoBackend } from '../../../src/backends/mongo/index.js';
+import { makeCertificates, privateFerretDbUnavailable, startPrivateFerretDb, type PrivateFerretDb, type TestCertificates } from '../../support/mongo.js';
 
 const unavailable = privateFerretDbUnavailable(true);
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { KeyLayout } from '../../src/backends/etcd3/keys.js';
+import { KeyLayout } from '../../../src/backends/etcd3/keys.js';
 
 // Strings of whole characters (multi-byte and astral ones included, never half a surrogate pair).
 const chars = fc.array(fc.constantFrom('a', '/', '_', 'l', 'o', 'c', 'k', 'é', '😀'), { maxLength: 12 });

@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from '../../src/backends/redis/index.js';
-import { readRedisArguments } from '../../src/backends/redis/options.js';
-import { ValidationError } from '../../src/index.js';
-import { loadBackend } from '../../src/registry.js';
+import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from '../../../src/backends/redis/index.js';
+import { readRedisArguments } from '../../../src/backends/redis/options.js';
+import { ValidationError } from '../../../src/index.js';
+import { loadBackend } from '../../../src/registry.js';
 
 const settings = (args: Record<string, unknown>, topology: 'single' | 'sentinel' | 'cluster' = 'single') => readRedisArguments(args, topology, 'RedisBackend');
 
@@ -102,7 +102,7 @@ describe('RedisBackend without the ioredis package', () => {
 }`);
       const register = path.join(dir, 'register.mjs');
       fs.writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});`);
-      const backendModule = fileURLToPath(new URL('../../src/backends/redis/index.ts', import.meta.url));
+      const backendModule = fileURLToPath(new URL('../../../src/backends/redis/index.ts', import.meta.url));
       const script = `
         import { RedisBackend } from ${JSON.stringify(backendModule)};
         const b = new RedisBackend({ port: 1 });

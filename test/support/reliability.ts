@@ -19,8 +19,8 @@ import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { Etcd3 } from 'etcd3';
-import { freePort } from '../support/net.js';
-import { ferretdbBinary } from '../support/binaries.js';
+import { freePort } from './net.js';
+import { ferretdbBinary } from './binaries.js';
 
 // ------------------------------------------------------------------ process noise
 
@@ -339,4 +339,4 @@ export function minOf(values: readonly number[]): number {
   return values.reduce((a, b) => (b < a ? b : a), Infinity);
 }
 
-export { freePort } from '../support/net.js';
+export { freePort } from './net.js';

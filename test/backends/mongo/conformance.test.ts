@@ -8,15 +8,15 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Decimal128, Long, ObjectId } from 'mongodb';
-import { isNoValue, makeCachedValue, NO_VALUE, type CachedValue } from '../../src/api.js';
-import { manualClock } from '../../src/clock.js';
-import { BackendUnavailableError, SerializationError, ValueTooLargeError } from '../../src/errors.js';
-import { MONGO_WARNING_CHANNEL, MongoBackend, NEVER_EXPIRES, type MongoBackendWarning, type MongoDocumentTransform } from '../../src/backends/mongo/index.js';
-import { sharedClientCount } from '../../src/backends/mongo/client-cache.js';
-import { BREAKER_HALF_OPEN_MS } from '../../src/backends/mongo/backend.js';
-import { runBackendConformance } from '../../src/testing/index.js';
-import { configureCacheRegion, createRegion, loadOsloConfig } from '../../src/oslo/index.js';
-import { closeRawClient, collectionName, DB, freePort, isFerretDb, rawCollection, recordCommands, TcpProxy, testServerAddress, url as testUrl } from './mongo-support.js';
+import { isNoValue, makeCachedValue, NO_VALUE, type CachedValue } from '../../../src/api.js';
+import { manualClock } from '../../../src/clock.js';
+import { BackendUnavailableError, SerializationError, ValueTooLargeError } from '../../../src/errors.js';
+import { MONGO_WARNING_CHANNEL, MongoBackend, NEVER_EXPIRES, type MongoBackendWarning, type MongoDocumentTransform } from '../../../src/backends/mongo/index.js';
+import { sharedClientCount } from '../../../src/backends/mongo/client-cache.js';
+import { BREAKER_HALF_OPEN_MS } from '../../../src/backends/mongo/backend.js';
+import { runBackendConformance } from '../../../src/testing/index.js';
+import { configureCacheRegion, createRegion, loadOsloConfig } from '../../../src/oslo/index.js';
+import { closeRawClient, collectionName, DB, freePort, isFerretDb, rawCollection, recordCommands, TcpProxy, testServerAddress, url as testUrl } from '../../support/mongo.js';
 
 const runner = { describe, it, before, after };
 const url = testUrl();
@@ -451,7 +451,7 @@ describe('MongoBackend connections', () => {
   it('a script that forgets close() exits on its own (default idle_timeout), even with the lock and the sweep on', () => {
     // Before idle_timeout the driver's sockets and monitors kept such a script alive forever.
     const script = `
-      import { MongoBackend } from ${JSON.stringify(fileURLToPath(new URL('../../src/backends/mongo/index.ts', import.meta.url)))};
+      import { MongoBackend } from ${JSON.stringify(fileURLToPath(new URL('../../../src/backends/mongo/index.ts', import.meta.url)))};
       const b = new MongoBackend({ db_hosts: ${JSON.stringify(url)}, db_name: ${JSON.stringify(DB)}, cache_collection: 'exit_check',
         mongo_ttl_seconds: 5, distributed_lock: true, sweep_interval: 1 });
       await b.set('k', { payload: 1, metadata: { ct: 1, v: 2 } });
@@ -470,7 +470,7 @@ describe('MongoBackend connections', () => {
 
   it('close() lets the process exit (no timer or socket left)', () => {
     const script = `
-      import { MongoBackend } from ${JSON.stringify(fileURLToPath(new URL('../../src/backends/mongo/index.ts', import.meta.url)))};
+      import { MongoBackend } from ${JSON.stringify(fileURLToPath(new URL('../../../src/backends/mongo/index.ts', import.meta.url)))};
       const b = new MongoBackend({ db_hosts: ${JSON.stringify(url)}, db_name: ${JSON.stringify(DB)}, cache_collection: 'exit_check',
         mongo_ttl_seconds: 5, distributed_lock: true, sweep_interval: 1 });
       await b.set('k', { payload: 1, metadata: { ct: 1, v: 2 } });

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../support/net.js';
+import { freePort } from './net.js';
 
 const HOW_TO = 'Run `npm test` (which starts the Redis servers via scripts/services.mjs), or set it to your own server (see docs/testing.md).';
 

@@ -1,5 +1,5 @@
 /**
- * A worker process for the many-processes tests of issue 18 (test/locks/tier-processes.test.ts).
+ * A worker process for the many-processes tests of issue 18 (test/processes/tier-processes.test.ts).
  * It builds a region from DOGPILE_TIER_WORKER (a TierSetup as JSON), says `ready`, then answers
  * one JSON command per stdin line with one JSON line carrying the same `id`:
  * `{ op: 'get' | 'set' | 'delete' | 'invalidate' | 'stats' | 'waitFor' | 'getOrCreate', ... }`.
@@ -8,7 +8,7 @@
  */
 import { createInterface } from 'node:readline';
 import { isNoValue } from '../../src/index.js';
-import { buildRegion, type TierSetup } from '../tier/setup.js';
+import { buildRegion, type TierSetup } from '../support/tier.js';
 
 interface Command {
   id: number;

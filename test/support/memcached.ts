@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../support/net.js';
+import { freePort } from './net.js';
 
 const MEMCACHED = process.env.MEMCACHED_BIN ?? 'memcached';
 
@@ -165,7 +165,7 @@ export async function serverStats(address: string): Promise<Map<string, string>>
   return stats;
 }
 
-export { freePort } from '../support/net.js';
+export { freePort } from './net.js';
 
 /**
  * Registers before/after hooks that start `count` private memcached servers (free ports) and kill them

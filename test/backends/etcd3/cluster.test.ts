@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Etcd3Backend } from '../../src/backends/etcd3/index.js';
-import { BackendUnavailableError, isNoValue } from '../../src/index.js';
-import { makeCachedValue } from '../../src/backend.js';
-import { etcdClusterEndpoints } from '../support/servers.js';
-import { clusterLeader, etcdAnswers, killMember, type KilledMember } from './etcd3-support.js';
+import { Etcd3Backend } from '../../../src/backends/etcd3/index.js';
+import { BackendUnavailableError, isNoValue } from '../../../src/index.js';
+import { makeCachedValue } from '../../../src/backend.js';
+import { etcdClusterEndpoints } from '../../support/servers.js';
+import { clusterLeader, etcdAnswers, killMember, type KilledMember } from '../../support/etcd3.js';
 
 const endpoints = etcdClusterEndpoints();
 

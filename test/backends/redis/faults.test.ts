@@ -1,16 +1,16 @@
 // The Redis backends under load while servers fail: a server killed and restarted, a hung server, a
 // Sentinel failover, a cluster node killed. Every server here is a private process
-// (PrivateRedis in test/backends/redis-support.ts), never a shared one.
+// (PrivateRedis in test/support/redis.ts), never a shared one.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster } from 'ioredis';
-import { RedisBackend, RedisClusterBackend, RedisSentinelBackend, keySlot } from '../../src/backends/redis/index.js';
-import { BackendUnavailableError, CacheRegion, NO_VALUE, isNoValue, type CachedValue } from '../../src/index.js';
-import { makeCachedValue } from '../../src/backend.js';
-import { PrivateRedis, redisCli, waitUntil } from '../backends/redis-support.js';
-import { guardProcess, maxOf, timed, withDeadline, type Outcome } from './support.js';
+import { RedisBackend, RedisClusterBackend, RedisSentinelBackend, keySlot } from '../../../src/backends/redis/index.js';
+import { BackendUnavailableError, CacheRegion, NO_VALUE, isNoValue, type CachedValue } from '../../../src/index.js';
+import { makeCachedValue } from '../../../src/backend.js';
+import { PrivateRedis, redisCli, waitUntil } from '../../support/redis.js';
+import { guardProcess, maxOf, timed, withDeadline, type Outcome } from '../../support/reliability.js';
 
 guardProcess();
 

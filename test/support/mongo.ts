@@ -10,10 +10,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MongoClient, type Collection, type CommandStartedEvent } from 'mongodb';
 import type { MongoBackend } from '../../src/backends/mongo/index.js';
-import { mongodbUrl } from '../support/servers.js';
-import type { TestCertificates } from '../support/certificates.js';
-import { freePort } from '../support/net.js';
-import { ferretdbBinary } from '../support/binaries.js';
+import { mongodbUrl } from './servers.js';
+import type { TestCertificates } from './certificates.js';
+import { freePort } from './net.js';
+import { ferretdbBinary } from './binaries.js';
 
 /** The test server's connection string (MONGODB_URL; read on use, so suites that start their own server need none). */
 export function url(): string {
@@ -201,8 +201,8 @@ export async function startPrivateFerretDb(options: { replSetName?: string; cert
   return { address: `127.0.0.1:${port}`, tlsAddress: certs === undefined ? null : `127.0.0.1:${tlsPort}`, stop };
 }
 
-export { freePort } from '../support/net.js';
-export { makeTestCertificates as makeCertificates, type TestCertificates } from '../support/certificates.js';
+export { freePort } from './net.js';
+export { makeTestCertificates as makeCertificates, type TestCertificates } from './certificates.js';
 
 /** A private FerretDB that a fault test may kill, restart, hang (SIGSTOP) and resume. Never the shared one. */
 export interface ControllableFerretDb {

@@ -1,5 +1,5 @@
 /**
- * Spawns worker processes (test/locks/worker.ts) and talks to them over stdin/stdout, for the
+ * Spawns worker processes (test/support/process-worker.ts) and talks to them over stdin/stdout, for the
  * cross-process dogpile tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,7 +21,7 @@ export interface Worker {
   kill(): void;
 }
 
-const WORKER = join(import.meta.dirname, 'worker.ts');
+const WORKER = join(import.meta.dirname, 'process-worker.ts');
 
 /** Starts a worker with `config` and resolves once it is ready. */
 export async function startWorker(config: Record<string, unknown>): Promise<Worker> {

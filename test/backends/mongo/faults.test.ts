@@ -1,5 +1,5 @@
 // MongoBackend under 64-way load while a PRIVATE FerretDB is killed and restarted, or hung with SIGSTOP
-// (never the shared one on 27117). test/backends/mongo.test.ts covers single calls through a TCP proxy
+// (never the shared one on 27117). test/backends/mongo/conformance.test.ts covers single calls through a TCP proxy
 // that is cut ("a server that goes away"); this is the load version with the real server process going
 // away. The "with the defaults" suite prints the figures of docs/reliability.md (## Mongo): time to the
 // first error, p99 latency during the fault, time to recover, close() time; its only timing assertions
@@ -9,11 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
-import { MongoBackend } from '../../src/backends/mongo/index.js';
-import { startControllableFerretDb, type ControllableFerretDb } from '../backends/mongo-support.js';
-import { BackendUnavailableError, isNoValue, type CachedValue } from '../../src/index.js';
-import { makeCachedValue } from '../../src/backend.js';
-import { freePort, guardProcess, maxOf, minOf, percentile, startRestartableFerretDb, timed, withDeadline, type Outcome, type RestartableFerretDb } from './support.js';
+import { MongoBackend } from '../../../src/backends/mongo/index.js';
+import { startControllableFerretDb, type ControllableFerretDb } from '../../support/mongo.js';
+import { BackendUnavailableError, isNoValue, type CachedValue } from '../../../src/index.js';
+import { makeCachedValue } from '../../../src/backend.js';
+import { freePort, guardProcess, maxOf, minOf, percentile, startRestartableFerretDb, timed, withDeadline, type Outcome, type RestartableFerretDb } from '../../support/reliability.js';
 
 guardProcess();
 

@@ -11,7 +11,7 @@
  * `"host:11211"` (libketama and we always hash `"host:port"`), so for such servers the two place
  * keys differently unless the ring is given the bare host (see RING_SERVER_SETS.threeOnDefaultPort).
  *
- * test/backends/memcached-ring.test.ts runs LIBMEMCACHED_KETAMA_PY again and checks that these
+ * test/backends/memcached/ring.test.ts runs LIBMEMCACHED_KETAMA_PY again and checks that these
  * recordings still match (it runs where scripts/services.mjs installed python3-pylibmc); to
  * re-record, run the program below with `{ servers, keys }` on stdin for each set.
  */

@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { RedisBackend, RedisClusterBackend, RedisSentinelBackend, keySlot } from '../../src/backends/redis/index.js';
-import { BackendUnavailableError, CacheRegion, NO_VALUE, isNoValue, type CachedValue } from '../../src/index.js';
-import { makeCachedValue } from '../../src/backend.js';
-import { runBackendConformance } from '../../src/testing/index.js';
-import { redisClusterNodes, redisSentinels, redisUrl } from './redis-support.js';
+import { RedisBackend, RedisClusterBackend, RedisSentinelBackend, keySlot } from '../../../src/backends/redis/index.js';
+import { BackendUnavailableError, CacheRegion, NO_VALUE, isNoValue, type CachedValue } from '../../../src/index.js';
+import { makeCachedValue } from '../../../src/backend.js';
+import { runBackendConformance } from '../../../src/testing/index.js';
+import { redisClusterNodes, redisSentinels, redisUrl } from '../../support/redis.js';
 
 const runner = { describe, it, before, after };
 const RUN = `test-redis-${randomUUID().slice(0, 8)}`;

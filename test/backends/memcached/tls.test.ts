@@ -9,11 +9,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { BackendUnavailableError, CacheRegion, ConfigurationError } from '../../src/index.js';
-import { makeCachedValue } from '../../src/backend.js';
-import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
-import { makeTestCertificates, type TestCertificates } from '../support/certificates.js';
-import { freePort } from '../support/net.js';
+import { BackendUnavailableError, CacheRegion, ConfigurationError } from '../../../src/index.js';
+import { makeCachedValue } from '../../../src/backend.js';
+import { PooledMemcachedBackend } from '../../../src/backends/memcached/index.js';
+import { makeTestCertificates, type TestCertificates } from '../../support/certificates.js';
+import { freePort } from '../../support/net.js';
 
 const MEMCACHED = process.env.MEMCACHED_BIN ?? 'memcached';
 

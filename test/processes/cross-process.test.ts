@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, it, type TestContext } from 'node:test';
 import { CacheRegion } from '../../src/index.js';
 import { etcdEndpoints, memcachedServers, mongodbUrl } from '../support/servers.js';
-import { killAll, startWorker, type Worker } from './harness.js';
-import { redisClusterNodes, redisSentinels, redisUrl } from '../backends/redis-support.js';
+import { killAll, startWorker, type Worker } from '../support/processes.js';
+import { redisClusterNodes, redisSentinels, redisUrl } from '../support/redis.js';
 
 const PROCESSES = 4;
 const CALLERS = 50;

@@ -9,14 +9,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { PooledMemcachedBackend, type ServerPoolStats } from '../../src/backends/memcached/index.js';
-import { toExptime, MAX_RELATIVE_EXPTIME, ITEM_OVERHEAD_BYTES } from '../../src/backends/memcached/protocol.js';
-import { HashRing } from '../../src/backends/memcached/ring.js';
-import { BackendUnavailableError, ConfigurationError, NO_VALUE, QueueEmptyError, ValidationError, ValueTooLargeError, isNoValue, memcachedSafeMangler, type CachedValue } from '../../src/index.js';
-import { makeCachedValue } from '../../src/backend.js';
-import { runBackendConformance } from '../../src/testing/index.js';
-import { memcachedServers } from '../support/servers.js';
-import { PrivateMemcached, canCreateSaslUsers, usePrivateMemcached, freePort, remainingTtl, serverStats, textCommand } from './memcached-support.js';
+import { PooledMemcachedBackend, type ServerPoolStats } from '../../../src/backends/memcached/index.js';
+import { toExptime, MAX_RELATIVE_EXPTIME, ITEM_OVERHEAD_BYTES } from '../../../src/backends/memcached/protocol.js';
+import { HashRing } from '../../../src/backends/memcached/ring.js';
+import { BackendUnavailableError, ConfigurationError, NO_VALUE, QueueEmptyError, ValidationError, ValueTooLargeError, isNoValue, memcachedSafeMangler, type CachedValue } from '../../../src/index.js';
+import { makeCachedValue } from '../../../src/backend.js';
+import { runBackendConformance } from '../../../src/testing/index.js';
+import { memcachedServers } from '../../support/servers.js';
+import { PrivateMemcached, canCreateSaslUsers, usePrivateMemcached, freePort, remainingTtl, serverStats, textCommand } from '../../support/memcached.js';
 
 const runner = { describe, it, before, after };
 const servers = memcachedServers();
@@ -83,7 +83,7 @@ describe('PooledMemcachedBackend arguments', () => {
     assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', poolMaxsize: 2, pool_maxsize: 3 }), ValidationError);
   });
 
-  it('rejects configurations it cannot serve: a Python tls_context (TLS takes tls_enabled and tls_* files: memcached-tls.test.ts), SASL without both credentials', () => {
+  it('rejects configurations it cannot serve: a Python tls_context (TLS takes tls_enabled and tls_* files: tls.test.ts), SASL without both credentials', () => {
     assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', tls_context: {} }), ConfigurationError);
     assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', sasl_enabled: true, username: 'u' }), /username and password should be configured/);
     assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', password: 'p' }), ConfigurationError);
@@ -99,7 +99,7 @@ describe('PooledMemcachedBackend arguments', () => {
 
   it('importing the module loads no driver; the first operation does', async () => {
     const script = `
-      const { PooledMemcachedBackend } = await import('./src/backends/memcached/index.ts');
+      const { PooledMemcachedBackend } = await import('../src/backends/memcached/index.ts');
       const { createRequire } = await import('node:module');
       const loaded = () => Object.keys(createRequire(import.meta.url).cache).filter((p) => /node_modules\\/(memjs|generic-pool)\\//.test(p)).length > 0;
       const backend = new PooledMemcachedBackend({ url: ${JSON.stringify(one[0])} });
@@ -108,7 +108,7 @@ describe('PooledMemcachedBackend arguments', () => {
       const afterOp = loaded();
       await backend.close();
       process.stdout.write(JSON.stringify({ before, afterOp }));`;
-    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root });
     assert.deepEqual(JSON.parse(stdout), { before: false, afterOp: true });
   });

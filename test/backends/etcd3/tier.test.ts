@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Etcd3Backend } from '../../src/backends/etcd3/index.js';
-import { CacheRegion, isNoValue } from '../../src/index.js';
-import { Etcd3Notifications, LocalTier, SharedInvalidationStrategy } from '../../src/tier/index.js';
-import { startPrivateEtcd, type PrivateEtcd } from './etcd3-support.js';
+import { Etcd3Backend } from '../../../src/backends/etcd3/index.js';
+import { CacheRegion, isNoValue } from '../../../src/index.js';
+import { Etcd3Notifications, LocalTier, SharedInvalidationStrategy } from '../../../src/tier/index.js';
+import { startPrivateEtcd, type PrivateEtcd } from '../../support/etcd3.js';
 
 async function until(what: string, check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
   const deadline = Date.now() + ms;

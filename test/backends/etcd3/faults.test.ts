@@ -2,8 +2,8 @@
 // killed, and a private single-member etcd is stopped and started. The shared cluster and single member
 // (ports 23379, 23479-23680) are never touched here.
 //
-// test/backends/etcd3.test.ts covers one writer against a killed single member ("a killed etcd: writes
-// fail within the timeout, then recover"); test/backends/etcd3-cluster.test.ts one writer across a leader
+// test/backends/etcd3/conformance.test.ts covers one writer against a killed single member ("a killed etcd: writes
+// fail within the timeout, then recover"); test/backends/etcd3/cluster.test.ts one writer across a leader
 // kill of the shared cluster. These are the load versions.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,11 +14,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Etcd3Backend } from '../../src/backends/etcd3/index.js';
-import { BackendUnavailableError, isNoValue, type CachedValue } from '../../src/index.js';
-import { makeCachedValue } from '../../src/backend.js';
-import { freePort, startPrivateEtcd, type PrivateEtcd } from '../backends/etcd3-support.js';
-import { guardProcess, maxOf, minOf, percentile, startPrivateEtcdCluster, timed, withDeadline, type Outcome, type PrivateEtcdCluster } from './support.js';
+import { Etcd3Backend } from '../../../src/backends/etcd3/index.js';
+import { BackendUnavailableError, isNoValue, type CachedValue } from '../../../src/index.js';
+import { makeCachedValue } from '../../../src/backend.js';
+import { freePort, startPrivateEtcd, type PrivateEtcd } from '../../support/etcd3.js';
+import { guardProcess, maxOf, minOf, percentile, startPrivateEtcdCluster, timed, withDeadline, type Outcome, type PrivateEtcdCluster } from '../../support/reliability.js';
 
 guardProcess();
 
@@ -381,7 +381,7 @@ describe('etcd: a script that forgets close() exits', () => {
     await etcd?.dispose();
   });
 
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
   /**
    * Runs a child script that uses a backend (set, getMulti, a held lock: session lease and keepalive

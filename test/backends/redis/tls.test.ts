@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { RedisBackend } from '../../src/backends/redis/index.js';
-import { BackendUnavailableError, ConfigurationError, type CachedValue } from '../../src/index.js';
-import { makeCachedValue } from '../../src/backend.js';
-import { makeTestCertificates, type TestCertificates } from '../support/certificates.js';
-import { freePort } from '../support/net.js';
-import { PrivateRedis } from './redis-support.js';
+import { RedisBackend } from '../../../src/backends/redis/index.js';
+import { BackendUnavailableError, ConfigurationError, type CachedValue } from '../../../src/index.js';
+import { makeCachedValue } from '../../../src/backend.js';
+import { makeTestCertificates, type TestCertificates } from '../../support/certificates.js';
+import { freePort } from '../../support/net.js';
+import { PrivateRedis } from '../../support/redis.js';
 
 describe('RedisBackend over TLS (client certificates required)', () => {
   const redis = new PrivateRedis();

@@ -1,19 +1,19 @@
 // PooledMemcachedBackend under 64-way load while servers fail. All servers here are private memcached
-// processes (test/backends/memcached-support.ts), never the shared ones.
+// processes (test/support/memcached.ts), never the shared ones.
 //
-// Already covered one request at a time in test/backends/memcached.test.ts ("a stopped server", "a hung
+// Already covered one request at a time in test/backends/memcached/conformance.test.ts ("a stopped server", "a hung
 // server", "every server dead", "no connection within pool_connection_get_timeout"); these are the load
 // versions the reliability issue asks for.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
-import { HashRing } from '../../src/backends/memcached/ring.js';
-import { BackendUnavailableError, QueueEmptyError, isNoValue, type CachedValue } from '../../src/index.js';
-import { makeCachedValue } from '../../src/backend.js';
-import { PrivateMemcached, canCreateSaslUsers, usePrivateMemcached } from '../backends/memcached-support.js';
-import { guardProcess, maxOf, minOf, percentile, timed, withDeadline, type Outcome } from './support.js';
+import { PooledMemcachedBackend } from '../../../src/backends/memcached/index.js';
+import { HashRing } from '../../../src/backends/memcached/ring.js';
+import { BackendUnavailableError, QueueEmptyError, isNoValue, type CachedValue } from '../../../src/index.js';
+import { makeCachedValue } from '../../../src/backend.js';
+import { PrivateMemcached, canCreateSaslUsers, usePrivateMemcached } from '../../support/memcached.js';
+import { guardProcess, maxOf, minOf, percentile, timed, withDeadline, type Outcome } from '../../support/reliability.js';
 
 guardProcess();
 

@@ -8,8 +8,8 @@ import { RedisBackend } from '../../src/backends/redis/index.js';
 import { Etcd3Backend } from '../../src/backends/etcd3/index.js';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { MongoBackend } from '../../src/backends/mongo/index.js';
-import { etcdEndpoints, memcachedServers, mongodbUrl } from '../support/servers.js';
-import { redisUrl } from '../backends/redis-support.js';
+import { etcdEndpoints, memcachedServers, mongodbUrl } from './servers.js';
+import { redisUrl } from './redis.js';
 
 export type BackendKind = 'memcached' | 'etcd3' | 'mongo' | 'redis';
 export const BACKEND_KINDS: readonly BackendKind[] = ['memcached', 'etcd3', 'mongo', 'redis'];

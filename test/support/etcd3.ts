@@ -13,8 +13,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { Etcd3, type IOptions } from 'etcd3';
-import type { TestCertificates } from '../support/certificates.js';
-import { freePort } from '../support/net.js';
+import type { TestCertificates } from './certificates.js';
+import { freePort } from './net.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PID_DIR = path.join(ROOT, '.services', 'pids');
@@ -246,5 +246,5 @@ function isZombie(pid: number): boolean {
   }
 }
 
-export { freePort } from '../support/net.js';
-export { makeTestCertificates, type TestCertificates } from '../support/certificates.js';
+export { freePort } from './net.js';
+export { makeTestCertificates, type TestCertificates } from './certificates.js';

@@ -1,5 +1,5 @@
 // The ketama ring against libmemcached itself (through ctypes, as python3-pylibmc binds it): the
-// recorded placements in test/unit/memcached-ring-fixture.ts still match, and so do fresh random keys
+// recorded placements in test/support/memcached-ring-fixture.ts still match, and so do fresh random keys
 // and server lists; and end to end, keys that pylibmc (ketama_weighted) writes to three memcached
 // servers are found by PooledMemcachedBackend, and each sits on the server our ring names. This lives
 // under test/backends because it needs the Debian packages scripts/services.mjs installs
@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { isNoValue } from '../../src/index.js';
-import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
-import { HashRing } from '../../src/backends/memcached/ring.js';
-import { usePrivateMemcached } from './memcached-support.js';
-import { LIBMEMCACHED_KETAMA_PY, LIBMEMCACHED_PLACEMENTS, RING_KEYS, RING_SERVER_SETS } from '../unit/memcached-ring-fixture.js';
+import { isNoValue } from '../../../src/index.js';
+import { PooledMemcachedBackend } from '../../../src/backends/memcached/index.js';
+import { HashRing } from '../../../src/backends/memcached/ring.js';
+import { usePrivateMemcached } from '../../support/memcached.js';
+import { LIBMEMCACHED_KETAMA_PY, LIBMEMCACHED_PLACEMENTS, RING_KEYS, RING_SERVER_SETS } from '../../support/memcached-ring-fixture.js';
 
 const PYTHON = '/usr/bin/python3';
 
