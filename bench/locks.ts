@@ -98,7 +98,10 @@ export async function runLocks(servers: LockServers = defaults()): Promise<Secti
       check(created === 1 && got.every((v) => v === 'value'), `${name}: one creator call for ${CALLERS} callers in one process`);
       const c = proxy.counts;
       lockCalls.push(figureOf(`${name}: lock acquire + release`, [c.acquire + c.release], 'calls'));
-      const tally = commands.reduce<Record<string, number>>((t, n) => ((t[n] = (t[n] ?? 0) + 1), t), {});
+      const tally = commands.reduce<Record<string, number>>((t, n) => {
+        t[n] = (t[n] ?? 0) + 1;
+        return t;
+      }, {});
       trips.push(
         `${name}: ${c.acquire} acquire + ${c.release} release, ${c.get} get, ${c.set} set` +
           (mongo ? `; driver commands: ${Object.entries(tally).map(([n, k]) => `${n} ${k}`).join(', ')} (${commands.length} in all)` : ''),

@@ -107,7 +107,7 @@ function goals(s: Section[]): string[] {
   const saved = s.find((x) => x.id === 'tier-saved');
   if (saved) rows.push(['18', 'remote calls saved, 90 % hits on 1,000 keys, 4 regions', saved.figures.map((f) => `${f.name} ${f.median}`).join(', '), 'figure']);
   const trips = s.find((x) => x.id === 'locks-trips');
-  if (trips) rows.push(['7', 'lock round trips per regeneration', trips.figures.map((f) => `${f.name.split(':')[0]} ${f.median}`).join(', ') + ' (acquire + release)', 'figure (2 is the minimum: one acquire, one release)']);
+  if (trips) rows.push(['7', 'lock round trips per regeneration', `${trips.figures.map((f) => `${f.name.split(':')[0]} ${f.median}`).join(', ')} (acquire + release)`, 'figure (2 is the minimum: one acquire, one release)']);
   const wall = s.find((x) => x.id === 'locks-wall');
   if (wall) {
     const base = wall.figures[0] as Figure;
@@ -116,7 +116,7 @@ function goals(s: Section[]): string[] {
   const herd = s.find((x) => x.id === 'herd-calls');
   if (herd) {
     const ours = herd.figures.find((f) => f.name.startsWith('region'));
-    rows.push(['8', '1,000 concurrent get-or-create on a cold key: 1 creator call', herd.figures.map((f) => `${f.name} ${f.median}`).join(', '), verdict(ours ? ours.max === 1 : undefined) + ' (ours)']);
+    rows.push(['8', '1,000 concurrent get-or-create on a cold key: 1 creator call', herd.figures.map((f) => `${f.name} ${f.median}`).join(', '), `${verdict(ours ? ours.max === 1 : undefined)} (ours)`]);
   }
   return ['| issue | goal | this run | verdict |', '|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }

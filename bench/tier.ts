@@ -10,7 +10,7 @@
  * test/processes/tier-processes.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, isNoValue, type BackendResult, type CachedValue, type NoValue } from '../src/index.js';
+import { type CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, isNoValue, type BackendResult, type CachedValue, type NoValue } from '../src/index.js';
 import { LocalTier, SharedInvalidationStrategy, RedisNotifications, Etcd3Notifications, type NotificationTransport } from '../src/tier/index.js';
 import { RedisBackend } from '../src/backends/redis/index.js';
 import { Etcd3Backend } from '../src/backends/etcd3/index.js';

@@ -5,7 +5,7 @@
 //   node scripts/test-node-versions.mjs            majors 20 22 24
 //   node scripts/test-node-versions.mjs 22         just one
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,7 +31,7 @@ function nodeBinary(major) {
 }
 
 const files = SUITES.flatMap((suite) => (existsSync(join(root, suite)) ? findTests(join(root, suite)) : [])).map((f) => relative(root, f));
-let failed = [];
+const failed = [];
 for (const major of majors) {
   const node = nodeBinary(major);
   const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();

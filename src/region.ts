@@ -1040,6 +1040,7 @@ export class CacheRegion {
       try {
         await releaseAll([...held.values()].map((mutex) => mutex.release()));
       } catch (error) {
+        // biome-ignore lint/correctness/noUnsafeFinally: a release failure surfaces only when the body succeeded; it never hides the body's error
         if (!failed) throw error;
         this.#backendError('unlock', error);
       }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, ValidationError, isNoValue, type CachedValue } from '../../src/index.js';
+import { type CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, ValidationError, isNoValue, type CachedValue } from '../../src/index.js';
 import { manualClock } from '../../src/clock.js';
 import { LocalTier, SharedInvalidationStrategy, RedisNotifications, SHARED_INVALIDATION_PREFIX, type NotificationListener, type NotificationTransport } from '../../src/tier/index.js';
 import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from '../../src/backends/redis/index.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KeyedMutexes, dogpileLockMulti } from '../../src/lock.js';
-import { type CacheMutex } from '../../src/index.js';
+import type { CacheMutex } from '../../src/index.js';
 import { NEED_REGENERATION, dogpileLock } from '../../src/backend.js';
 
 function countingMutex(): CacheMutex & { acquired: number; released: number } {

@@ -51,7 +51,10 @@ async function startTierWorker(setup: TierSetup): Promise<TierWorker> {
   const wait = (id: number | 'ready', timeoutMs: number): Promise<Record<string, unknown>> =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`worker ${child.pid} did not answer ${id} in ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)), timeoutMs);
-      failures.set(id, (error) => (clearTimeout(timer), reject(error)));
+      failures.set(id, (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
       pending.set(id, (message) => {
         clearTimeout(timer);
         failures.delete(id);

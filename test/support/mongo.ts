@@ -123,12 +123,6 @@ export function privateFerretDbUnavailable(needsOpenssl = false): string | null 
 }
 
 
-function openssl(args: string[], cwd: string): void {
-  const result = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${result.stderr}`);
-}
-
-
 /** A FerretDB process of our own. */
 export interface PrivateFerretDb {
   /** Plain listener `host:port`. */

@@ -48,7 +48,13 @@ export async function startWorker(config: Record<string, unknown>): Promise<Work
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`worker ${child.pid} did not answer in ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)), timeoutMs);
-      waiters.push({ test, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      waiters.push({
+        test,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
       child.once('exit', (code) => {
         if (!messages.some(test)) {
           clearTimeout(timer);

@@ -9,7 +9,7 @@
 //   test with a message instead of stalling the run.
 // - Private servers the fault tests may kill: a three-member etcd cluster, a restartable FerretDB.
 //   The shared servers (test/support/servers.ts) are never stopped from this folder.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -331,12 +331,12 @@ export async function startRestartableFerretDb(): Promise<RestartableFerretDb> {
 
 /** Largest of `values` (no argument spreading: safe for any length); -Infinity when empty. */
 export function maxOf(values: readonly number[]): number {
-  return values.reduce((a, b) => (b > a ? b : a), -Infinity);
+  return values.reduce((a, b) => Math.max(a, b), -Infinity);
 }
 
 /** Smallest of `values`; Infinity when empty. */
 export function minOf(values: readonly number[]): number {
-  return values.reduce((a, b) => (b < a ? b : a), Infinity);
+  return values.reduce((a, b) => Math.min(a, b), Infinity);
 }
 
 export { freePort } from './net.js';

@@ -2,7 +2,7 @@
  * Builds a region over a real backend with the issue-18 pieces (shared invalidation, local tier,
  * notifications), the same way in the single-process tests and in the worker processes.
  */
-import { CacheBackend, CacheRegion, ProxyBackend, type BackendResult, type CachedValue, type NoValue } from '../../src/index.js';
+import { type CacheBackend, CacheRegion, ProxyBackend, type BackendResult, type CachedValue, type NoValue } from '../../src/index.js';
 import { LocalTier, SharedInvalidationStrategy, RedisNotifications, Etcd3Notifications, type NotificationTransport } from '../../src/tier/index.js';
 import { RedisBackend } from '../../src/backends/redis/index.js';
 import { Etcd3Backend } from '../../src/backends/etcd3/index.js';

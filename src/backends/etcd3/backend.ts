@@ -129,7 +129,9 @@ export class Etcd3Backend extends CacheBackend {
         const ops: IRequestOp[] = chunk.map((key) => ({ request_range: { key: this.#key(key) } }));
         const response = await this.#connection.call('getMulti', (client, options) => client.kv.txn({ success: ops }, options));
         const now = this.#settings.clock();
-        chunk.forEach((key, i) => found.set(key, decodeOrMiss(response.responses[i]?.response_range.kvs[0]?.value, key, now)));
+        chunk.forEach((key, i) => {
+          found.set(key, decodeOrMiss(response.responses[i]?.response_range.kvs[0]?.value, key, now));
+        });
       }),
     );
     return keys.map((key) => found.get(key) as BackendResult);

@@ -93,11 +93,15 @@ export class RedisBackend extends BytesBackend {
     await this.#connection.call('MGET', async (c) => {
       if (!isCluster(c)) {
         const values = await c.mgetBuffer(...unique);
-        unique.forEach((key, i) => found.set(key, values[i] ?? null));
+        unique.forEach((key, i) => {
+          found.set(key, values[i] ?? null);
+        });
         return;
       }
       const replies = await perNode(c, unique, (pipeline, slotKeys) => pipeline.mgetBuffer(...slotKeys));
-      for (const [slotKeys, values] of replies) slotKeys.forEach((key, i) => found.set(key, (values as (Buffer | null)[])[i] ?? null));
+      for (const [slotKeys, values] of replies) slotKeys.forEach((key, i) => {
+          found.set(key, (values as (Buffer | null)[])[i] ?? null);
+        });
     });
     return keys.map((key) => found.get(key) ?? NO_VALUE);
   }

@@ -148,7 +148,7 @@ describe('PooledMemcachedBackend data path', () => {
     const asked = [...keys, ...keys.slice(0, 20).reverse()];
     const got = await backend.getMulti(asked);
     assert.equal(got.length, asked.length);
-    asked.forEach((k, i) => assert.deepEqual(payloadOf(got[i]), stored.includes(k) ? `v:${k}` : NO_VALUE, k));
+    for (const [i, k] of asked.entries()) assert.deepEqual(payloadOf(got[i]), stored.includes(k) ? `v:${k}` : NO_VALUE, k);
     await backend.deleteMulti(asked);
     assert.ok((await backend.getMulti(keys)).every(isNoValue));
   });
@@ -188,7 +188,7 @@ describe('PooledMemcachedBackend data path', () => {
     const blobs = keys.map((_, i) => Buffer.alloc(200_000 + i, 0x41 + i));
     await backend.setSerializedMulti(new Map(keys.map((k, i) => [k, blobs[i] as Buffer])));
     const got = await backend.getSerializedMulti(keys);
-    got.forEach((value, i) => assert.ok(Buffer.isBuffer(value) && value.equals(blobs[i] as Buffer), `value ${i}`));
+    for (const [i, value] of got.entries()) assert.ok(Buffer.isBuffer(value) && value.equals(blobs[i] as Buffer), `value ${i}`);
     await backend.deleteMulti(keys);
   });
 
@@ -226,7 +226,7 @@ describe('PooledMemcachedBackend data path', () => {
       const keys = Array.from({ length: 50 }, () => key('shared'));
       await small.setMulti(Object.fromEntries(keys.map((k) => [k, cv(k)])));
       const got = await Promise.all(Array.from({ length: 500 }, (_, i) => small.get(keys[i % 50] as string)));
-      got.forEach((value, i) => assert.equal(payloadOf(value), keys[i % 50]));
+      for (const [i, value] of got.entries()) assert.equal(payloadOf(value), keys[i % 50]);
       assert.equal(small.poolStats()[0]?.connections, 1);
       await small.deleteMulti(keys);
     } finally {

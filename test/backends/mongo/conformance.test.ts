@@ -169,7 +169,7 @@ describe('MongoBackend expiry', () => {
     const doc = await (await rawCollection(name)).findOne({ _id: 'k' });
     assert.deepEqual(Object.keys(doc ?? {}), ['_id', 'value', 'meta', 'doc_date']);
     assert.deepEqual(doc?.value, { a: 1 });
-    assert.equal((doc?.doc_date as Date).getTime(), clock() + 10_000);
+    assert.equal((doc!.doc_date as Date).getTime(), clock() + 10_000);
   });
 
   it('an entry is a hit until its expiry instant and a miss from then on (get and getMulti)', async () => {
@@ -507,7 +507,7 @@ describe('MongoBackend distributed lock', () => {
     const locks = await rawCollection(`${name}_locks`);
     const doc = await locks.findOne({ _id: 'doc' });
     assert.equal(typeof doc?.owner, 'string');
-    assert.equal((doc?.expiresAt as Date).getTime(), clock() + 30_000);
+    assert.equal((doc!.expiresAt as Date).getTime(), clock() + 30_000);
     await mutex.release();
     assert.equal(await locks.countDocuments({ _id: 'doc' }), 0);
   });
@@ -539,7 +539,7 @@ describe('MongoBackend distributed lock', () => {
       assert.ok(mutex);
       assert.equal(await mutex.locked(), false, `${key}: not held`);
       assert.equal(await mutex.acquire(false), true, `${key}: taken over`);
-      assert.equal(((await locks.findOne({ _id: key }))?.expiresAt as Date).getTime(), clock() + 30_000, `${key}: now a real lock`);
+      assert.equal(((await locks.findOne({ _id: key }))!.expiresAt as Date).getTime(), clock() + 30_000, `${key}: now a real lock`);
       assert.equal(await b.getMutex(key)?.acquire(false), false, `${key}: and held`);
       await mutex.release();
     }

@@ -123,7 +123,7 @@ describe('Redis: a server killed and restarted under 64-way load', () => {
       server.signal('SIGSTOP');
       const outcomes = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => timed(() => backend.get(`hung-${run}-${i}`), 10_000)));
       assert.ok(outcomes.every((o) => o.error instanceof BackendUnavailableError), String(outcomes.find((o) => !(o.error instanceof BackendUnavailableError))?.error));
-      assert.match(String((outcomes[0]?.error as Error).message), /timed out/i);
+      assert.match(String((outcomes[0]!.error as Error).message), /timed out/i);
       assertTypedAndBounded(outcomes.map((o) => ({ ...o, phase: 'hung' })));
       server.signal('SIGCONT');
       await waitUntil('the backend did not answer after SIGCONT', async () => !isNoValue(await backend.get(`hung-${run}`)), 15_000);
