@@ -99,7 +99,7 @@ describe('PooledMemcachedBackend arguments', () => {
 
   it('importing the module loads no driver; the first operation does', async () => {
     const script = `
-      const { PooledMemcachedBackend } = await import('../src/backends/memcached/index.ts');
+      const { PooledMemcachedBackend } = await import('./src/backends/memcached/index.ts');
       const { createRequire } = await import('node:module');
       const loaded = () => Object.keys(createRequire(import.meta.url).cache).filter((p) => /node_modules\\/(memjs|generic-pool)\\//.test(p)).length > 0;
       const backend = new PooledMemcachedBackend({ url: ${JSON.stringify(one[0])} });

@@ -88,12 +88,12 @@ describe('PooledMemcachedBackend in a script that forgets close()', () => {
   it('the script exits soon after its last call, and nothing is written to stderr', async () => {
     // Large but valid durations too: a TimeoutOverflowWarning would show on stderr.
     const script = `
-      const { PooledMemcachedBackend } = await import('../src/backends/memcached/index.ts');
+      const { PooledMemcachedBackend } = await import('./src/backends/memcached/index.ts');
       const backend = new PooledMemcachedBackend({
         url: ${JSON.stringify(servers)}, distributed_lock: true, lock_timeout: 30,
         socket_timeout: '24d', pool_connection_get_timeout: '24d', pool_unused_timeout: '24d', dead_retry: '24d',
       });
-      const { makeCachedValue } = await import('../src/backend.ts');
+      const { makeCachedValue } = await import('./src/backend.ts');
       await backend.set('${key('exit')}', makeCachedValue(1));
       await backend.getMulti(['${key('exit')}', '${key('exit')}', '${key('exit')}']);
       const mutex = backend.getMutex('${key('exit-lock')}');
@@ -193,7 +193,7 @@ describe('PooledMemcachedBackend lock waits (15.6)', () => {
 
   it('distributed_lock without lock_timeout warns once per process, with a code', async () => {
     const script = `
-      const { PooledMemcachedBackend } = await import('../src/backends/memcached/index.ts');
+      const { PooledMemcachedBackend } = await import('./src/backends/memcached/index.ts');
       const warnings = [];
       process.on('warning', (w) => warnings.push(w.code));
       new PooledMemcachedBackend({ url: 'a:1', distributed_lock: true });
