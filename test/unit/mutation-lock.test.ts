@@ -51,21 +51,21 @@ async function heldByAnother(key = 'k'): Promise<{ mutexes: KeyedMutexes; mutex:
 const abortListeners = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
 
 describe('dogpileLock: dogpile\'s expiry rules', () => {
-  it('a value exactly expireTime seconds old is still fresh; one a moment older is regenerated', async () => {
+  it('a value exactly expirationTime seconds old is still fresh; one a moment older is regenerated', async () => {
     // dogpile: expired when time.time() - createdtime > expiretime
     const exact = store(['old', 90]);
-    assert.equal(await dogpileLock({ mutex: new KeyedMutexes().get('k'), expireTime: 10, now: () => 100, ...exact }), 'old');
+    assert.equal(await dogpileLock({ mutex: new KeyedMutexes().get('k'), expirationTime: 10, now: () => 100, ...exact }), 'old');
     assert.equal(exact.state.creates, 0);
     const older = store(['old', 89.999]);
-    assert.equal(await dogpileLock({ mutex: new KeyedMutexes().get('k'), expireTime: 10, now: () => 100, ...older }), 'created');
+    assert.equal(await dogpileLock({ mutex: new KeyedMutexes().get('k'), expirationTime: 10, now: () => 100, ...older }), 'created');
     assert.equal(isFresh(90, 10, () => 100), true);
     assert.equal(isFresh(89.999, 10, () => 100), false);
   });
 
-  it('expireTime null never expires, and the clock is not read', async () => {
+  it('expirationTime null never expires, and the clock is not read', async () => {
     const now = (): number => assert.fail('no clock reading without an expiration');
     const ancient = store(['ancient', 1]);
-    assert.equal(await dogpileLock({ mutex: new KeyedMutexes().get('k'), expireTime: null, now, ...ancient }), 'ancient');
+    assert.equal(await dogpileLock({ mutex: new KeyedMutexes().get('k'), expirationTime: null, now, ...ancient }), 'ancient');
     assert.equal(ancient.state.creates, 0);
     assert.equal(isFresh(1, null, now), true);
   });
@@ -75,7 +75,7 @@ describe('dogpileLock: dogpile\'s expiry rules', () => {
     let waits = 0;
     let stales = 0;
     const values = store(['placeholder', 0], ['made by the holder', 100]);
-    const result = dogpileLock({ mutex, expireTime: 10, now: () => 100, ...values, onWait: () => void waits++, onStale: () => void stales++ });
+    const result = dogpileLock({ mutex, expirationTime: 10, now: () => 100, ...values, onWait: () => void waits++, onStale: () => void stales++ });
     await tick();
     assert.equal(waits, 1, 'it waits for the holder');
     await mutex.release();
@@ -89,7 +89,7 @@ describe('dogpileLock: dogpile\'s expiry rules', () => {
     const value = await dogpileLock<string>({
       mutex,
       initial: ['given', 100],
-      expireTime: 10,
+      expirationTime: 10,
       now: () => 100,
       valueAndCreated: async () => assert.fail('the caller already read'),
       creator: async () => assert.fail('fresh'),
@@ -103,7 +103,7 @@ describe('dogpileLock: waiting for another creator (dogpile\'s _enter_create)', 
   it('with no value, waits for the holder, then re-reads and uses what it created (no second creation)', async () => {
     const { mutexes, mutex } = await heldByAnother();
     const values = store(NEED_REGENERATION, ['made by the holder', 100]);
-    const result = dogpileLock({ mutex: mutexes.get('k'), expireTime: 10, now: () => 100, ...values });
+    const result = dogpileLock({ mutex: mutexes.get('k'), expirationTime: 10, now: () => 100, ...values });
     await tick();
     assert.equal(values.state.reads, 1);
     await mutex.release();
@@ -120,7 +120,7 @@ describe('dogpileLock: waiting for another creator (dogpile\'s _enter_create)', 
     const values = store(NEED_REGENERATION, ['stale', 50]);
     const result = dogpileLock({
       mutex,
-      expireTime: 10,
+      expirationTime: 10,
       now: () => 100,
       ...values,
       asyncCreator: (m) => {
@@ -140,7 +140,7 @@ describe('dogpileLock: waiting for another creator (dogpile\'s _enter_create)', 
   it('with no value and no async creator, creates after the wait when the holder created nothing', async () => {
     const { mutex } = await heldByAnother();
     const values = store(NEED_REGENERATION);
-    const result = dogpileLock({ mutex, expireTime: 10, now: () => 100, ...values });
+    const result = dogpileLock({ mutex, expirationTime: 10, now: () => 100, ...values });
     await tick();
     await mutex.release();
     assert.equal(await result, 'created');
@@ -149,8 +149,8 @@ describe('dogpileLock: waiting for another creator (dogpile\'s _enter_create)', 
 
   it('onWait and onStale are optional', async () => {
     const busy = await heldByAnother();
-    assert.equal(await dogpileLock({ mutex: busy.mutex, expireTime: 10, now: () => 100, ...store(['stale', 50]) }), 'stale', 'stale served without onStale');
-    const waiting = dogpileLock({ mutex: busy.mutex, expireTime: 10, now: () => 100, ...store(NEED_REGENERATION, ['new', 100]) });
+    assert.equal(await dogpileLock({ mutex: busy.mutex, expirationTime: 10, now: () => 100, ...store(['stale', 50]) }), 'stale', 'stale served without onStale');
+    const waiting = dogpileLock({ mutex: busy.mutex, expirationTime: 10, now: () => 100, ...store(NEED_REGENERATION, ['new', 100]) });
     await tick();
     await busy.mutex.release();
     assert.equal(await waiting, 'new', 'waited without onWait');
@@ -163,7 +163,7 @@ describe('dogpileLock: handOffMissing', () => {
     let handed: CacheMutex | undefined;
     const value = await dogpileLock({
       mutex,
-      expireTime: 10,
+      expirationTime: 10,
       now: () => 100,
       ...store(['stale', 50]),
       asyncCreator: (m) => {
@@ -179,7 +179,7 @@ describe('dogpileLock: handOffMissing', () => {
   it('without an async creator there is nothing to hand over to: the caller creates', async () => {
     const mutex = new KeyedMutexes().get('k');
     const values = store(NEED_REGENERATION);
-    assert.equal(await dogpileLock({ mutex, expireTime: 10, now: () => 100, ...values, handOffMissing: true }), 'created');
+    assert.equal(await dogpileLock({ mutex, expirationTime: 10, now: () => 100, ...values, handOffMissing: true }), 'created');
     assert.equal(await mutex.locked(), false);
   });
 });
@@ -188,7 +188,7 @@ describe('dogpileLock: recheckAfterAcquire (a cross-process mutex)', () => {
   it('a stale value found fresh once the mutex is held is used, not regenerated, with one re-read', async () => {
     const mutex = new KeyedMutexes().get('k');
     const values = store(['stale', 50], ['refreshed by another process', 100], ['a third read', 100]);
-    const value = await dogpileLock({ mutex, expireTime: 10, now: () => 100, ...values, recheckAfterAcquire: true });
+    const value = await dogpileLock({ mutex, expirationTime: 10, now: () => 100, ...values, recheckAfterAcquire: true });
     assert.equal(value, 'refreshed by another process');
     assert.equal(values.state.creates, 0);
     assert.equal(values.state.reads, 2);
@@ -197,7 +197,7 @@ describe('dogpileLock: recheckAfterAcquire (a cross-process mutex)', () => {
 
   it('still stale after the mutex: regenerated', async () => {
     const values = store(['stale', 50], ['still stale', 60]);
-    assert.equal(await dogpileLock({ mutex: new KeyedMutexes().get('k'), expireTime: 10, now: () => 100, ...values, recheckAfterAcquire: true }), 'created');
+    assert.equal(await dogpileLock({ mutex: new KeyedMutexes().get('k'), expirationTime: 10, now: () => 100, ...values, recheckAfterAcquire: true }), 'created');
     assert.equal(values.state.creates, 1);
   });
 
@@ -206,7 +206,7 @@ describe('dogpileLock: recheckAfterAcquire (a cross-process mutex)', () => {
     const values = store(['stale', 50], NEED_REGENERATION);
     const value = await dogpileLock({
       mutex,
-      expireTime: 10,
+      expirationTime: 10,
       now: () => 100,
       ...values,
       recheckAfterAcquire: true,
@@ -218,14 +218,14 @@ describe('dogpileLock: recheckAfterAcquire (a cross-process mutex)', () => {
 
   it('without the option, a stale value is regenerated without a second read (dogpile: one read per entry)', async () => {
     const values = store(['stale', 50], ['refreshed', 100]);
-    assert.equal(await dogpileLock({ mutex: new KeyedMutexes().get('k'), expireTime: 10, now: () => 100, ...values }), 'created');
+    assert.equal(await dogpileLock({ mutex: new KeyedMutexes().get('k'), expirationTime: 10, now: () => 100, ...values }), 'created');
     assert.equal(values.state.reads, 1);
   });
 });
 
 describe('dogpileLockMulti: the keys locked after a wait', () => {
   /** Locks `keys` while another caller holds `busy`, then lets it go; the re-read answers `reread`. */
-  async function lockAfterWait(keys: string[], reread: (keys: readonly string[]) => Read[], expireTime: number | null) {
+  async function lockAfterWait(keys: string[], reread: (keys: readonly string[]) => Read[], expirationTime: number | null) {
     const { mutexes, mutex } = await heldByAnother('a');
     const held = new Map<string, CacheMutex>();
     const locking = dogpileLockMulti<string>({
@@ -234,7 +234,7 @@ describe('dogpileLockMulti: the keys locked after a wait', () => {
       initial: () => NEED_REGENERATION,
       reread: async (k) => reread(k),
       held,
-      expireTime,
+      expirationTime,
       now: () => 100,
     });
     await tick();
@@ -272,7 +272,7 @@ describe('dogpileLockMulti: the keys locked after a wait', () => {
       initial: () => ['stale', 50],
       reread: async () => assert.fail('no wait, no re-read'),
       held,
-      expireTime: 10,
+      expirationTime: 10,
       now: () => 100,
     });
     assert.equal(fresh.size, 0);
@@ -292,7 +292,7 @@ describe('dogpileLockMulti: the keys locked after a wait', () => {
       initial: () => NEED_REGENERATION,
       reread: async () => [['fresh', 100]],
       held: new Map(),
-      expireTime: 10,
+      expirationTime: 10,
       now: () => 100,
     });
     await tick();
