@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
 import type { SecureContext } from 'node:tls';
 import type { BackendArguments } from '../../api.js';
 import { withoutUrlSchemes } from './url-scheme.js';
@@ -307,7 +306,9 @@ function readTls(reader: ArgumentReader): MemcachedTls | undefined {
     const file = files[name];
     if (file === undefined) return undefined;
     try {
-      return readFileSync(file);
+      // node:fs through getBuiltinModule: importing it as a module builds its whole namespace (streams
+      // included) when the root entry point loads, for a file read only with TLS.
+      return process.getBuiltinModule('node:fs').readFileSync(file);
     } catch (error) {
       throw new ConfigurationError(`${BACKEND} argument ${name}: cannot read ${JSON.stringify(file)} (${(error as NodeJS.ErrnoException).code ?? 'error'}); give the path of a PEM file.`, { cause: error });
     }
