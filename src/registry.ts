@@ -18,6 +18,7 @@ import { readSettings as readMemcachedSettings } from './backends/memcached/opti
 import { parseMongoArguments } from './backends/mongo/options.js';
 import { collectSecrets, scrubError } from './backends/mongo/redact.js';
 import { readSettings as readRedisSettings, type RedisTopology } from './backends/redis/options.js';
+import { DRIVER_PACKAGES } from './driver.js';
 import { ConfigurationError, PluginNotFoundError, ValidationError } from './errors.js';
 import { describe } from './validate.js';
 
@@ -88,12 +89,14 @@ const PooledMemcachedBackend = lazyBackend({
   name: 'PooledMemcachedBackend',
   bytes: true,
   keyMangler: memcachedKeyMangler,
+  packages: DRIVER_PACKAGES.memcached,
   check: (args) => void readMemcachedSettings(args),
   load: () => import('./backends/memcached/index.js').then((m) => m.PooledMemcachedBackend),
 });
 const MongoBackend = lazyBackend({
   name: 'MongoBackend',
   bytes: false,
+  packages: DRIVER_PACKAGES.mongo,
   check: (args) => {
     // As MongoBackend's constructor: an error never carries the password or the URL's userinfo.
     const raw = (typeof args === 'object' && args !== null ? args : {}) as Record<string, unknown>;
@@ -108,6 +111,7 @@ const MongoBackend = lazyBackend({
 const Etcd3Backend = lazyBackend({
   name: 'Etcd3Backend',
   bytes: false,
+  packages: DRIVER_PACKAGES.etcd3,
   check: (args) => void readEtcd3Settings(args),
   load: () => import('./backends/etcd3/index.js').then((m) => m.Etcd3Backend),
 });
@@ -115,6 +119,7 @@ const redis = (name: 'RedisBackend' | 'RedisSentinelBackend' | 'RedisClusterBack
   lazyBackend({
     name,
     bytes: true,
+    packages: DRIVER_PACKAGES.redis,
     check: (args) => void readRedisSettings(args, topology, name),
     load: () => import('./backends/redis/index.js').then((m) => m[name]),
   });

@@ -1,8 +1,9 @@
 /**
  * The built-in remote backends as the registry holds them: a small class per backend that checks its
- * arguments at once (with the backend's own options module, which loads no driver and little code)
- * and loads the backend's module on first use. Importing the root entry point therefore costs no
- * remote backend module, while `configure()` still reports bad arguments synchronously.
+ * arguments at once (with the backend's own options module, which loads no driver and little code),
+ * checks that its driver packages are installed (resolving them, not loading them), and loads the
+ * backend's module on first use. Importing the root entry point therefore costs no remote backend
+ * module, while `configure()` still reports bad arguments and a missing driver synchronously.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import type { BackendArguments, BackendClass, CacheBackend } from '../api.js';
 import type { KeyMangler } from '../keys.js';
 import { jsonSerializer, type Serializer } from '../serializers.js';
 import { keepingOsloScope } from '../arguments.js';
+import { assertDriversInstalled } from '../driver.js';
 import { DeferredBackend } from './deferred.js';
 
 /** What the registry knows about a built-in remote backend before loading it. */
@@ -18,6 +20,8 @@ export interface LazyBackendSpec {
   readonly name: string;
   /** Checks the arguments as the backend's constructor would (throws its typed errors); no I/O. */
   readonly check: (args: BackendArguments) => void;
+  /** The driver packages the backend loads; configure() fails with MissingDependencyError naming each one not installed. */
+  readonly packages: readonly string[];
   /** Loads the backend's class (a dynamic import of its module). */
   readonly load: () => Promise<BackendClass>;
   /** The backend's own key mangler, which the region adopts at configure() time. */
@@ -47,6 +51,7 @@ function lazyPlain(spec: LazyBackendSpec): LazyBackendClass {
   return class extends DeferredBackend {
     constructor(args: BackendArguments = {}) {
       spec.check(args);
+      assertDriversInstalled(spec.packages, spec.name);
       super(keepingOsloScope(spec.load()), args);
       if (spec.keyMangler !== undefined) this.keyMangler = spec.keyMangler;
     }
@@ -60,6 +65,7 @@ function lazyBytes(spec: LazyBackendSpec): LazyBackendClass {
 
     constructor(args: BackendArguments = {}) {
       spec.check(args);
+      assertDriversInstalled(spec.packages, spec.name);
       super(keepingOsloScope(spec.load()), args);
       if (spec.keyMangler !== undefined) this.keyMangler = spec.keyMangler;
     }

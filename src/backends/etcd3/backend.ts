@@ -5,6 +5,7 @@
  */
 import type { Etcd3, IRequestOp } from 'etcd3';
 import { CacheBackend, NO_VALUE, type BackendArguments, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../../api.js';
+import { assertDriversInstalled, DRIVER_PACKAGES } from '../../driver.js';
 import { SerializationError, UnsupportedOperationError, ValueTooLargeError } from '../../errors.js';
 import { debug } from '../../log.js';
 import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../../validate.js';
@@ -74,6 +75,8 @@ export class Etcd3Backend extends CacheBackend {
   constructor(args: BackendArguments = {}) {
     super();
     this.#settings = readSettings(args);
+    // A missing driver fails here, at configure(), not at the first request (resolved, not loaded).
+    assertDriversInstalled(DRIVER_PACKAGES.etcd3, 'Etcd3Backend');
     this.#connection = new Etcd3Connection(this.#settings);
     const { leaseTtl, leaseWindowMs, leaseMaxKeys, clock, distributedLock, lockTtl, namespace } = this.#settings;
     this.#leases = leaseTtl === null ? null : new LeaseBuckets(this.#connection, leaseTtl, leaseWindowMs, leaseMaxKeys, clock);

@@ -6,6 +6,7 @@
  * @module
  */
 import { BytesBackend, NO_VALUE, type BackendArguments, type BackendResult, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
+import { assertDriversInstalled, DRIVER_PACKAGES } from '../../driver.js';
 import { BackendUnavailableError, SerializationError, ValidationError, ValueTooLargeError } from '../../errors.js';
 import { debug } from '../../log.js';
 import { entryTtlOfSerialized, parseSerialized, serverTtlSeconds } from '../../serializers.js';
@@ -109,6 +110,8 @@ export class PooledMemcachedBackend extends BytesBackend {
   constructor(args: PooledMemcachedBackendArguments | BackendArguments = {}) {
     super();
     this.#settings = readSettings(args as BackendArguments);
+    // A missing driver fails here, at configure(), not at the first request (resolved, not loaded).
+    assertDriversInstalled(DRIVER_PACKAGES.memcached, 'PooledMemcachedBackend');
     if (this.#settings.distributedLock && this.#settings.lockTimeoutSeconds === 0) warnLockWithoutTimeout();
     this.#ring = this.#settings.chooser;
     this.#lockStore = {

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import type { Collection, Document, MongoClient, MongoClientOptions, ReadPreference } from 'mongodb';
 import { NO_VALUE, CacheBackend, type BackendArguments, type BackendResult, type CachedValue, type CacheMutex, type Mapping } from '../../api.js';
-import { loadDriver } from '../../driver.js';
+import { assertDriversInstalled, DRIVER_PACKAGES, loadDriver } from '../../driver.js';
 import { BackendUnavailableError, ConfigurationError, isDogpileCacheError, QueueEmptyError, SerializationError } from '../../errors.js';
 import { debug } from '../../log.js';
 import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../../validate.js';
@@ -149,6 +149,8 @@ export class MongoBackend extends CacheBackend {
     } catch (error) {
       throw scrubError(error, this.#secrets);
     }
+    // A missing driver fails here, at configure(), not at the first request (resolved, not loaded).
+    assertDriversInstalled(DRIVER_PACKAGES.mongo, 'MongoBackend');
     const settings = this.#settings;
     // A circuit per backend (one deployment: the driver picks among its servers itself). Only "the
     // server did not answer" counts; a refused value or a missing privilege says the server is alive.

@@ -7,6 +7,7 @@
  */
 import type { Cluster } from 'ioredis';
 import { BytesBackend, NO_VALUE, type BackendArguments, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
+import { assertDriversInstalled, DRIVER_PACKAGES } from '../../driver.js';
 import { ValidationError } from '../../errors.js';
 import { entryTtlOfSerialized, serverTtlSeconds } from '../../serializers.js';
 import { assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
@@ -60,6 +61,8 @@ export class RedisBackend extends BytesBackend {
     super();
     const ctor = new.target as unknown as { topology: RedisTopology; name: string };
     this.settings = readSettings(args as BackendArguments, ctor.topology, ctor.name);
+    // A missing driver fails here, at configure(), not at the first request (resolved, not loaded).
+    assertDriversInstalled(DRIVER_PACKAGES.redis, ctor.name);
     this.#connection = new RedisConnection(this.settings);
     this.#lockStore = {
       setIfAbsent: (key, token, ttlMs) =>
