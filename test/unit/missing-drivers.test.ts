@@ -173,13 +173,21 @@ describe('a missing driver is reported by configure(), not by the first request'
 });
 
 describe('assertDriversInstalled (the real resolver)', () => {
-  it('finds every built-in driver of the development install, from any working directory', () => {
-    const cwd = process.cwd();
-    process.chdir(os.tmpdir());
+  it("finds every built-in driver from the package's own location, whatever the working directory", () => {
+    // A child started in an empty directory: resolving from the working directory would find nothing
+    // there, so this passes only when driver.ts anchors resolution at its own file (import.meta is not
+    // available to it: the same source compiles to CommonJS).
+    const driverModule = pathToFileURL(fileURLToPath(new URL('../../src/driver.ts', import.meta.url))).href;
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'dogpile-empty-'));
     try {
-      for (const packages of Object.values(DRIVER_PACKAGES)) assertDriversInstalled(packages, 'Test');
+      const script = `
+        const { assertDriversInstalled, DRIVER_PACKAGES } = await import(${JSON.stringify(driverModule)});
+        for (const packages of Object.values(DRIVER_PACKAGES)) assertDriversInstalled(packages, 'Test');
+        process.stdout.write('ok');`;
+      const result = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], { cwd: empty, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(result.stdout, 'ok', result.stderr);
     } finally {
-      process.chdir(cwd);
+      fs.rmSync(empty, { recursive: true, force: true });
     }
   });
 
