@@ -6,7 +6,7 @@
  */
 import { formatValue, type Figure, type Section } from './lib.js';
 
-const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /**
  * Who a row measures: the section's `baseline`; `reference`, a raw driver or a plain Map (what any
@@ -127,7 +127,7 @@ export function barChart(section: Section): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="${FONT}">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
-    `<text x="10" y="20" font-size="14" font-weight="bold">${escape(section.title)}</text>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(section.title)}</text>`,
   ];
   let y = top;
   figures.forEach((f, i) => {
@@ -138,7 +138,7 @@ export function barChart(section: Section): string {
     const mid = y + rowH / 2;
     // Lines centred on the bar: the first baseline sits half the block's height above the middle.
     const firstLine = mid - ((labelLines.length - 1) * LINE_H) / 2 + 4;
-    const tspans = labelLines.map((line, n) => `<tspan x="${labelW - 8}" y="${(firstLine + n * LINE_H).toFixed(1)}">${escape(line)}</tspan>`).join('');
+    const tspans = labelLines.map((line, n) => `<tspan x="${labelW - 8}" y="${(firstLine + n * LINE_H).toFixed(1)}">${escapeXml(line)}</tspan>`).join('');
     out.push(`<text text-anchor="end">${tspans}</text>`);
     out.push(`<rect x="${labelW}" y="${(mid - 7).toFixed(1)}" width="${w.toFixed(1)}" height="14" fill="${colour}"/>`);
     if (f.max > f.min) {
@@ -149,10 +149,10 @@ export function barChart(section: Section): string {
       out.push(`<line x1="${x1.toFixed(1)}" y1="${ym - 4}" x2="${x1.toFixed(1)}" y2="${ym + 4}" stroke="#222"/>`);
       out.push(`<line x1="${x2.toFixed(1)}" y1="${ym - 4}" x2="${x2.toFixed(1)}" y2="${ym + 4}" stroke="#222"/>`);
     }
-    out.push(`<text x="${labelW + barW + 8}" y="${(mid + 4).toFixed(1)}">${escape(valueTexts[i] as string)}</text>`);
+    out.push(`<text x="${labelW + barW + 8}" y="${(mid + 4).toFixed(1)}">${escapeXml(valueTexts[i] as string)}</text>`);
     y += rowH;
   });
-  out.push(`<text x="10" y="${height - 8}" font-size="10" fill="#555">${escape(legend)}</text>`);
+  out.push(`<text x="10" y="${height - 8}" font-size="10" fill="#555">${escapeXml(legend)}</text>`);
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

@@ -12,12 +12,12 @@ import { lazyBackend, type LazyBackendClass } from './backends/lazy.js';
 import { NullBackend } from './backends/null.js';
 // The remote backends load on first use (their modules cost more to import than the whole core);
 // their options modules are small and driver-free, so configure() still reports bad arguments at once.
-import { readSettings as readEtcd3Settings } from './backends/etcd3/options.js';
+import { readEtcd3Arguments } from './backends/etcd3/options.js';
 import { memcachedKeyMangler } from './backends/memcached/keys.js';
-import { readSettings as readMemcachedSettings } from './backends/memcached/options.js';
-import { parseMongoArguments } from './backends/mongo/options.js';
+import { readMemcachedArguments } from './backends/memcached/options.js';
+import { readMongoArguments } from './backends/mongo/options.js';
 import { collectSecrets, scrubError } from './backends/mongo/redact.js';
-import { readSettings as readRedisSettings, type RedisTopology } from './backends/redis/options.js';
+import { readRedisArguments, type RedisTopology } from './backends/redis/options.js';
 import { DRIVER_PACKAGES } from './driver.js';
 import { ConfigurationError, PluginNotFoundError, ValidationError } from './errors.js';
 import { describe } from './validate.js';
@@ -90,7 +90,7 @@ const PooledMemcachedBackend = lazyBackend({
   bytes: true,
   keyMangler: memcachedKeyMangler,
   packages: DRIVER_PACKAGES.memcached,
-  check: (args) => void readMemcachedSettings(args),
+  check: (args) => void readMemcachedArguments(args),
   load: () => import('./backends/memcached/index.js').then((m) => m.PooledMemcachedBackend),
 });
 const MongoBackend = lazyBackend({
@@ -101,7 +101,7 @@ const MongoBackend = lazyBackend({
     // As MongoBackend's constructor: an error never carries the password or the URL's userinfo.
     const raw = (typeof args === 'object' && args !== null ? args : {}) as Record<string, unknown>;
     try {
-      parseMongoArguments(args);
+      readMongoArguments(args);
     } catch (error) {
       throw scrubError(error, collectSecrets(raw.db_hosts ?? raw.dbHosts, raw.password));
     }
@@ -112,7 +112,7 @@ const Etcd3Backend = lazyBackend({
   name: 'Etcd3Backend',
   bytes: false,
   packages: DRIVER_PACKAGES.etcd3,
-  check: (args) => void readEtcd3Settings(args),
+  check: (args) => void readEtcd3Arguments(args),
   load: () => import('./backends/etcd3/index.js').then((m) => m.Etcd3Backend),
 });
 const redis = (name: 'RedisBackend' | 'RedisSentinelBackend' | 'RedisClusterBackend', topology: RedisTopology): LazyBackendClass =>
@@ -120,7 +120,7 @@ const redis = (name: 'RedisBackend' | 'RedisSentinelBackend' | 'RedisClusterBack
     name,
     bytes: true,
     packages: DRIVER_PACKAGES.redis,
-    check: (args) => void readRedisSettings(args, topology, name),
+    check: (args) => void readRedisArguments(args, topology, name),
     load: () => import('./backends/redis/index.js').then((m) => m[name]),
   });
 const RedisBackend = redis('RedisBackend', 'single');
