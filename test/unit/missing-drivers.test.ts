@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { afterEach, describe, it } from 'node:test';
-import { assertDriversInstalled, DRIVER_PACKAGES, setPackageResolverForTests } from '../../src/driver.js';
+import { assertDriversInstalled, setPackageResolverForTests } from '../../src/driver.js';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { CacheRegion, ConfigurationError, MissingDependencyError, ValidationError, registerBackend } from '../../src/index.js';
 import { configureCacheRegion, createRegion } from '../../src/oslo/index.js';
