@@ -1,15 +1,18 @@
 /**
  * An entry's own TTL (`region.set(key, value, { expirationTime })`, issue 22 item 3) also bounds its
- * life on the server, on the backends with a per-write server TTL: Redis (SET … PX) and memcached
- * (exptime). Real servers; the only waits are memcached's (it has no TTL read-back), and they assert
- * that an entry is gone after well over its TTL, never how fast.
+ * life on the server, on the backends with a per-write server TTL: Redis (SET … PX), memcached
+ * (exptime), Mongo (the `doc_date` its TTL index or sweep uses) and etcd (a lease per TTL, shared by the
+ * writes of that TTL). Real servers; the only waits are memcached's (it has no TTL read-back), and they
+ * assert that an entry is gone after well over its TTL, never how fast.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { CacheRegion, NO_VALUE } from '../../src/index.js';
+import { MongoBackend } from '../../src/backends/mongo/index.js';
 import { memcachedServers } from '../support/servers.js';
+import { DB, closeRawClient, collectionName, rawCollection, url as mongoUrl } from './mongo-support.js';
 import { redisUrl } from './redis-support.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -119,5 +122,69 @@ describe('memcached with compression: the 1 MiB item limit applies to the compre
       await plain.close();
       await compressing.close();
     }
+  });
+});
+
+describe('Mongo: doc_date follows the entry TTL', () => {
+  const backends: MongoBackend[] = [];
+  const collections: string[] = [];
+  let now = Date.UTC(2026, 0, 1);
+  const clock = (): number => now;
+  const region = (args: Record<string, unknown> = {}): { region: CacheRegion; collection: string } => {
+    const collection = collectionName('everyday');
+    collections.push(collection);
+    const backend = new MongoBackend({ db_hosts: mongoUrl(), db_name: DB, cache_collection: collection, clock, ...args });
+    backends.push(backend);
+    return { region: new CacheRegion({ clock }).configure(backend, { expirationTime: 600 }), collection };
+  };
+  const docDate = async (collection: string, key: string): Promise<number> => {
+    const doc = await (await rawCollection(collection)).findOne({ _id: key });
+    assert.ok(doc?.doc_date instanceof Date, `doc_date of ${key}: ${String(doc?.doc_date)}`);
+    return doc.doc_date.getTime();
+  };
+  after(async () => {
+    for (const backend of backends) await backend.close();
+    for (const collection of collections) await (await rawCollection(collection)).drop().catch(() => undefined);
+    await closeRawClient();
+  });
+
+  it('set and setMulti with expirationTime write doc_date = now + that TTL; plain set never expires', async () => {
+    const { region: r, collection } = region();
+    await r.set('one', 'v', { expirationTime: 60 });
+    await r.setMulti({ a: 1, b: 2 }, { expirationTime: '90s' });
+    await r.set('plain', 'p');
+    assert.equal(await docDate(collection, 'one'), now + 60_000);
+    assert.equal(await docDate(collection, 'a'), now + 90_000);
+    assert.equal(await docDate(collection, 'b'), now + 90_000);
+    assert.equal(await docDate(collection, 'plain'), Date.UTC(9999, 11, 31, 23, 59, 59, 999), 'no TTL of its own, no mongo_ttl_seconds');
+  });
+
+  it('with mongo_ttl_seconds, the longer of the two applies (stale values stay servable)', async () => {
+    const { region: r, collection } = region({ mongo_ttl_seconds: 120 });
+    await r.set('short', 's', { expirationTime: 60 });
+    await r.set('long', 'l', { expirationTime: '1h' });
+    await r.set('plain', 'p');
+    assert.equal(await docDate(collection, 'short'), now + 120_000);
+    assert.equal(await docDate(collection, 'long'), now + 3_600_000);
+    assert.equal(await docDate(collection, 'plain'), now + 120_000);
+  });
+
+  it('without mongo_ttl_seconds, the first write with a TTL asks for the doc_date TTL index, or sweeps where the server has none', async () => {
+    const { region: r, collection } = region({ sweep_interval: '50ms' });
+    await r.set('plain', 'kept');
+    const raw = await rawCollection(collection);
+    assert.equal((await raw.indexes()).some((index) => index.name === 'doc_date_1'), false, 'no index before a write with a TTL');
+    await r.set('short', 'gone', { expirationTime: 1 });
+    const ttlIndex = (await raw.indexes().catch(() => [])).find((index) => index.name === 'doc_date_1');
+    if (ttlIndex !== undefined) {
+      // MongoDB: its TTL monitor (once a minute, on real time) deletes the document.
+      assert.deepEqual([ttlIndex.key, ttlIndex.expireAfterSeconds], [{ doc_date: 1 }, 0]);
+    } else {
+      // FerretDB has no TTL indexes: the sweep deletes the document once the (injected) clock passes doc_date.
+      now += 5_000;
+      for (let i = 0; i < 100 && (await raw.countDocuments({ _id: 'short' })) > 0; i++) await sleep(50);
+      assert.equal(await raw.countDocuments({ _id: 'short' }), 0, 'swept');
+    }
+    assert.equal(await raw.countDocuments({ _id: 'plain' }), 1, 'an entry without a TTL stays');
   });
 });
