@@ -10,8 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { CacheRegion, NO_VALUE } from '../../src/index.js';
+import { Etcd3Backend } from '../../src/backends/etcd3/index.js';
 import { MongoBackend } from '../../src/backends/mongo/index.js';
-import { memcachedServers } from '../support/servers.js';
+import { etcdEndpoints, memcachedServers } from '../support/servers.js';
 import { DB, closeRawClient, collectionName, rawCollection, url as mongoUrl } from './mongo-support.js';
 import { redisUrl } from './redis-support.js';
 
@@ -186,5 +187,69 @@ describe('Mongo: doc_date follows the entry TTL', () => {
       assert.equal(await raw.countDocuments({ _id: 'short' }), 0, 'swept');
     }
     assert.equal(await raw.countDocuments({ _id: 'plain' }), 1, 'an entry without a TTL stays');
+  });
+});
+
+describe('etcd: a lease per entry TTL, shared by the writes of that TTL', () => {
+  const backends: Etcd3Backend[] = [];
+  const region = (args: Record<string, unknown> = {}): { region: CacheRegion; backend: Etcd3Backend; namespace: string } => {
+    const namespace = `everyday-${run}-${backends.length}/`;
+    const backend = new Etcd3Backend({ endpoints: etcdEndpoints(), namespace, ...args });
+    backends.push(backend);
+    return { region: new CacheRegion().configure(backend, { expirationTime: 600 }), backend, namespace };
+  };
+  /** The lease of the stored key and the TTL etcd granted it (0 and 0: no lease). */
+  const leaseOf = async (backend: Etcd3Backend, namespace: string, key: string): Promise<{ id: string; granted: number }> => {
+    const client = await backend.getClient();
+    const stored = Buffer.concat([Buffer.from(namespace), Buffer.of(0xff), Buffer.from(key)]);
+    const kv = (await client.kv.range({ key: stored })).kvs[0];
+    assert.ok(kv !== undefined, `${key} is stored`);
+    if (kv.lease === '0') return { id: '0', granted: 0 };
+    const { grantedTTL } = await client.leaseClient.leaseTimeToLive({ ID: kv.lease });
+    return { id: kv.lease, granted: Number(grantedTTL) };
+  };
+  after(async () => {
+    for (const backend of backends) {
+      await backend.clear().catch(() => undefined);
+      await backend.close();
+    }
+  });
+
+  it('set and setMulti with expirationTime attach a lease of that TTL (plus its window), one lease for the writes of one TTL; plain set none', async () => {
+    const { region: r, backend, namespace } = region({ revoke_leases_on_close: true });
+    await r.set('one', 'v', { expirationTime: 60 });
+    await r.set('two', 'v', { expirationTime: 60 });
+    await r.setMulti({ a: 1, b: 2 }, { expirationTime: '90s' });
+    await r.set('plain', 'p');
+    const [one, two, a, b, plain] = await Promise.all(['one', 'two', 'a', 'b', 'plain'].map((k) => leaseOf(backend, namespace, k)));
+    assert.equal(one?.granted, 66, 'TTL 60 + a window of a tenth');
+    assert.equal(two?.id, one?.id, 'writes of the same TTL share the lease');
+    assert.equal(a?.granted, 99);
+    assert.equal(b?.id, a?.id);
+    assert.notEqual(a?.id, one?.id, 'another TTL, another lease');
+    assert.deepEqual(plain, { id: '0', granted: 0 }, 'no TTL of its own, no lease_ttl');
+  });
+
+  it('with lease_ttl, the longer of the two applies: a shorter entry TTL keeps the backend lease, a longer one gets its own', async () => {
+    const { region: r, backend, namespace } = region({ lease_ttl: 120, revoke_leases_on_close: true });
+    await r.set('short', 's', { expirationTime: 60 });
+    await r.set('plain', 'p');
+    await r.set('long', 'l', { expirationTime: '1h' });
+    const [short, plain, long] = await Promise.all(['short', 'plain', 'long'].map((k) => leaseOf(backend, namespace, k)));
+    assert.equal(short?.id, plain?.id, 'the backend lease');
+    assert.equal(plain?.granted, 132, 'lease_ttl 120 + its window');
+    assert.equal(long?.granted, 3960, '1 h + a tenth');
+  });
+
+  it('TTLs computed per entry share leases: 1000 writes with TTLs from 1000 to 1999 s take 11 leases (one per rounded TTL)', async () => {
+    const { region: r, backend, namespace } = region({ revoke_leases_on_close: true });
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => r.set(`computed-${i}`, i, { expirationTime: 1000 + i })));
+    const client = await backend.getClient();
+    const all = new Set((await client.kv.range({ key: Buffer.concat([Buffer.from(namespace), Buffer.of(0xff)]), range_end: Buffer.concat([Buffer.from(namespace.slice(0, -1)), Buffer.from('0')]) })).kvs.map((kv) => kv.lease));
+    assert.equal(all.size, 11, `${all.size} leases for 1000 TTLs (rounded up to two significant figures: 1000, 1100, ... 2000)`);
+    const first = await leaseOf(backend, namespace, 'computed-0');
+    assert.equal(first.granted, 1000 + 100, 'rounded to 1000, plus a window of a tenth');
+    const last = await leaseOf(backend, namespace, 'computed-999');
+    assert.equal(last.granted, 2000 + 200, '1999 rounds up to 2000');
   });
 });
