@@ -8,10 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { CacheRegion, NO_VALUE, UnsupportedOperationError, ValidationError } from '../../src/index.js';
+import { runBackendConformance } from '../../src/testing/index.js';
 import { memcachedServers } from '../support/servers.js';
 import { textCommand } from './memcached-support.js';
 
@@ -45,6 +46,14 @@ async function deleteEverywhere(key: string): Promise<void> {
 async function setOn(server: string, key: string, value: string): Promise<void> {
   await textCommand(server, `set ${key} 0 0 ${value.length}\r\n${value}`, /STORED\r\n$/);
 }
+
+// The backend contract holds with every key folded into a generation (and locks in the namespace).
+runBackendConformance(
+  'PooledMemcachedBackend with a namespace',
+  () => new PooledMemcachedBackend({ url: memcachedServers(), namespace: `conformance${run}`, distributed_lock: true, lock_timeout: 30 }),
+  { mutex: true, bytes: true },
+  { describe, it, before, after },
+);
 
 describe('memcached clear() with a namespace', () => {
   it("removes every entry of the namespace, and only those: another namespace's and a plain region's entries stay", async () => {
