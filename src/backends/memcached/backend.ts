@@ -158,7 +158,11 @@ export class PooledMemcachedBackend extends BytesBackend {
 
   async getSerialized(key: string): Promise<Buffer | NoValue> {
     this.#checkKey(key);
-    const item = this.#generation === undefined ? key : await this.#itemKey(key);
+    let item = key;
+    if (this.#generation !== undefined) {
+      const named = this.#itemKey(key);
+      item = typeof named === 'string' ? named : await named;
+    }
     return (await this.#run(item, (c) => c.get(item))) ?? NO_VALUE;
   }
 
@@ -192,7 +196,11 @@ export class PooledMemcachedBackend extends BytesBackend {
 
   async setSerialized(key: string, value: Buffer): Promise<void> {
     this.#checkKey(key);
-    const item = this.#generation === undefined ? key : await this.#itemKey(key);
+    let item = key;
+    if (this.#generation !== undefined) {
+      const named = this.#itemKey(key);
+      item = typeof named === 'string' ? named : await named;
+    }
     this.#checkValue(item, value);
     const exptime = this.#exptime(entryTtlOfSerialized(value));
     await this.#run(item, (c) => c.store(Opcode.SET, item, value, exptime));
@@ -227,7 +235,11 @@ export class PooledMemcachedBackend extends BytesBackend {
 
   async delete(key: string): Promise<void> {
     this.#checkKey(key);
-    const item = this.#generation === undefined ? key : await this.#itemKey(key);
+    let item = key;
+    if (this.#generation !== undefined) {
+      const named = this.#itemKey(key);
+      item = typeof named === 'string' ? named : await named;
+    }
     await this.#run(item, (c) => c.delete(item));
   }
 
@@ -238,10 +250,14 @@ export class PooledMemcachedBackend extends BytesBackend {
     await this.#each([...new Set(items)], (c, group) => c.deleteBatch(group));
   }
 
-  /** The item key of `key` in the namespace's current generation. */
-  async #itemKey(key: string): Promise<string> {
+  /**
+   * The item key of `key` in the namespace's current generation: a string while the cached generation is
+   * fresh (no promise on the hot path), a promise when it must be read first.
+   */
+  #itemKey(key: string): string | Promise<string> {
     const generation = this.#generation as NamespaceGeneration;
-    return generation.entryKey(key, await generation.current());
+    const current = generation.current();
+    return typeof current === 'number' ? generation.entryKey(key, current) : current.then((read) => generation.entryKey(key, read));
   }
 
   /** The item keys of `keys` in the namespace's current generation (one generation for the whole call). */
