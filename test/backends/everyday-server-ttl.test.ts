@@ -13,8 +13,8 @@ import { CacheRegion, NO_VALUE } from '../../src/index.js';
 import { Etcd3Backend } from '../../src/backends/etcd3/index.js';
 import { MongoBackend } from '../../src/backends/mongo/index.js';
 import { etcdEndpoints, memcachedServers } from '../support/servers.js';
-import { DB, closeRawClient, collectionName, rawCollection, url as mongoUrl } from './mongo-support.js';
-import { redisUrl } from './redis-support.js';
+import { DB, closeRawClient, collectionName, rawCollection, url as mongoUrl } from '../support/mongo.js';
+import { redisUrl } from '../support/redis.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const run = randomUUID().slice(0, 8);
