@@ -99,9 +99,12 @@ describe('memcached clear() with a namespace', () => {
     await a.set('k', 'v');
     const before = Math.max(...((await generationCopies(ns)).filter((v) => v !== null) as number[]));
     await Promise.all([a.clear(), b.clear(), a.clear(), b.clear()]);
-    const copies = await generationCopies(ns);
-    assert.deepEqual(copies, copies.map(() => before + 4), 'four increments on every server');
+    // Every clear counted on every server (a read racing a clear may also raise a copy that lagged, so a
+    // copy can be one or two higher: never lower).
+    for (const copy of await generationCopies(ns)) assert.ok(copy !== null && copy >= before + 4, `copy ${copy} after 4 clears from ${before}`);
     assert.equal(await b.get('k'), NO_VALUE);
+    const copies = await generationCopies(ns);
+    assert.equal(new Set(copies).size, 1, `the next read raised every copy to the largest: ${copies.join(', ')}`);
     await a.set('k', 'new');
     assert.equal(await b.get('k'), 'new');
   });
