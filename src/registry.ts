@@ -91,6 +91,8 @@ const PooledMemcachedBackend = lazyBackend({
   keyMangler: memcachedKeyMangler,
   packages: DRIVER_PACKAGES.memcached,
   check: (args) => void readMemcachedArguments(args),
+  // Only with a namespace (its generation makes clear() possible; see docs/backends/memcached.md).
+  clears: (args) => readMemcachedArguments(args).namespace !== undefined,
   load: () => import('./backends/memcached/index.js').then((m) => m.PooledMemcachedBackend),
 });
 const MongoBackend = lazyBackend({
@@ -106,6 +108,7 @@ const MongoBackend = lazyBackend({
       throw scrubError(error, collectSecrets(raw.db_hosts ?? raw.dbHosts, raw.password));
     }
   },
+  clears: () => true,
   load: () => import('./backends/mongo/index.js').then((m) => m.MongoBackend),
 });
 const Etcd3Backend = lazyBackend({
@@ -113,6 +116,8 @@ const Etcd3Backend = lazyBackend({
   bytes: false,
   packages: DRIVER_PACKAGES.etcd3,
   check: (args) => void readEtcd3Arguments(args),
+  // Declared always; without a namespace it refuses with its own message (etcd3/backend.ts).
+  clears: () => true,
   load: () => import('./backends/etcd3/index.js').then((m) => m.Etcd3Backend),
 });
 const redis = (name: 'RedisBackend' | 'RedisSentinelBackend' | 'RedisClusterBackend', topology: RedisTopology): LazyBackendClass =>
