@@ -396,17 +396,8 @@ export function serializedJsonText(value: CachedValue): string {
 export function parseSerialized(bytes: Buffer | NoValue, serializer: Serializer): CachedValue | NoValue {
   if (isNoValue(bytes)) return NO_VALUE;
   if (serializer === jsonSerializer) {
-    // One UTF-8 decode of the whole entry, as a client reading a JSON string would do. The first "|"
-    // of the text is the first 0x7c byte (UTF-8 never hides an ASCII byte in another character), and
-    // when the metadata before it is ASCII, the text holds it as latin1 would: the same entry.
-    const text = bytes.toString('utf8');
-    const bar = text.indexOf('|');
-    if (bar < 0) throw notDogpileFormat();
-    const head = text.slice(0, bar);
-    if (isAscii(head)) {
-      const metadata = readMetadata(head);
-      return { payload: parseJsonText(text.slice(bar + 1)), metadata };
-    }
+    const value = parseJsonEntryText(bytes.toString('utf8'));
+    if (value !== null) return value;
   }
   const bar = bytes.indexOf(PIPE);
   if (bar < 0) throw notDogpileFormat();
@@ -414,29 +405,50 @@ export function parseSerialized(bytes: Buffer | NoValue, serializer: Serializer)
   return { payload: serializer.deserialize(bytes.subarray(bar + 1)), metadata };
 }
 
+/**
+ * {@link parseSerialized} with the JSON serializer, from the entry's bytes decoded as UTF-8 (for clients
+ * that read strings). The first "|" of the text is the first 0x7c byte (UTF-8 never hides an ASCII byte
+ * in another character), and when the metadata before it is ASCII the text holds the entry exactly:
+ * then the value, else null, and the caller parses the bytes (metadata bytes outside ASCII are read as
+ * latin1, which the text cannot give back). Throws {@link SerializationError} as parseSerialized does.
+ */
+export function parseJsonEntryText(text: string): CachedValue | null {
+  const bar = text.indexOf('|');
+  if (bar < 0) throw notDogpileFormat();
+  const plain = plainMetadata(text, bar);
+  if (plain !== undefined) return { payload: parseJsonText(text.slice(bar + 1)), metadata: plain };
+  const head = text.slice(0, bar);
+  if (NON_ASCII.test(head)) return null;
+  const metadata = readMetadata(head);
+  return { payload: parseJsonText(text.slice(bar + 1)), metadata };
+}
+
 function notDogpileFormat(): SerializationError {
   return new SerializationError('Stored bytes are not in dogpile format "<metadata json>|<payload>".');
 }
 
 const NON_ASCII = /[^\0-\x7f]/;
-const isAscii = (text: string): boolean => !NON_ASCII.test(text);
-
 const CT_OPEN = '{"ct": ';
 const V2_CLOSE = ', "v": 2}';
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /**
- * Parses the metadata JSON `head`. When it is exactly `{"ct": <number>, "v": 2}`, the layout that
- * both this module and Python's json.dumps write for an entry without TTL or tags, it is read by
- * hand, sparing a JSON.parse on every read; the number is checked against JSON's grammar, so Number()
- * reads it exactly as JSON.parse would.
+ * The metadata `text` holds before `bar` when it is exactly `{"ct": <number>, "v": 2}`, the layout
+ * that both this module and Python's json.dumps write for an entry without TTL or tags; else
+ * undefined. Read by hand, it spares a JSON.parse on every read; the number is checked against JSON's
+ * grammar, so Number() reads it exactly as JSON.parse would.
  */
+function plainMetadata(text: string, bar: number): CachedValue['metadata'] | undefined {
+  const end = bar - V2_CLOSE.length;
+  if (end <= CT_OPEN.length || !text.startsWith(CT_OPEN) || !text.startsWith(V2_CLOSE, end)) return undefined;
+  const ct = text.slice(CT_OPEN.length, end);
+  return JSON_NUMBER.test(ct) ? { ct: Number(ct), v: 2 } : undefined;
+}
+
+/** Parses the metadata JSON `head`. */
 function readMetadata(head: string): CachedValue['metadata'] {
-  const end = head.length - V2_CLOSE.length;
-  if (end > CT_OPEN.length && head.startsWith(CT_OPEN) && head.endsWith(V2_CLOSE)) {
-    const ct = head.slice(CT_OPEN.length, end);
-    if (JSON_NUMBER.test(ct)) return { ct: Number(ct), v: 2 };
-  }
+  const plain = plainMetadata(head, head.length);
+  if (plain !== undefined) return plain;
   let metadata: unknown;
   try {
     metadata = JSON.parse(head);

@@ -8,7 +8,7 @@
 import type { Cluster } from 'ioredis';
 import { BytesBackend, NO_VALUE, type BackendArguments, type BackendResult, type CacheMutex, type CachedValue, type Mapping, type NoValue } from '../../api.js';
 import { ValidationError } from '../../errors.js';
-import { buildSerialized, entryTtlOfMetadata, entryTtlOfSerialized, jsonSerializer, parseSerialized, serializedJsonText, serverTtlSeconds } from '../../serializers.js';
+import { buildSerialized, entryTtlOfMetadata, entryTtlOfSerialized, jsonSerializer, parseJsonEntryText, parseSerialized, serializedJsonText, serverTtlSeconds } from '../../serializers.js';
 import { assertCachedValue, assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
 import { RedisConnection, type RedisClient } from './connection.js';
 import { RELEASE_SCRIPT, RedisLock, type RedisLockStore } from './lock.js';
@@ -55,7 +55,7 @@ export class RedisBackend extends BytesBackend {
   readonly #mgetFailed: (error: unknown) => never;
   readonly #setFailed: (error: unknown) => never;
   // Arrow functions made once, passed to `then` on every call (this.serializer may be replaced).
-  readonly #parseReply = (bytes: Buffer | null): BackendResult => (bytes === null ? NO_VALUE : parseSerialized(bytes, this.serializer));
+  readonly #parseBytes = (bytes: Buffer | NoValue): BackendResult => parseSerialized(bytes, this.serializer);
   readonly #parseAll = (values: (Buffer | NoValue)[]): BackendResult[] => {
     const serializer = this.serializer;
     return values.map((bytes) => parseSerialized(bytes, serializer));
@@ -92,24 +92,61 @@ export class RedisBackend extends BytesBackend {
     return this.#connection.client();
   }
 
-  // The single-key calls and MGET are written without async functions or per-call closures: on a
-  // connected client each is the driver's promise plus one `then`, which is most of what separates
-  // them from a raw ioredis call (bench/redis.ts, the CPU table). get/getMulti/set do their own
-  // encoding rather than going through getSerialized/setSerialized: one promise layer fewer.
+  // The single-key calls and MGET are written without async functions: on a connected client each is
+  // the driver's promise plus one `then`, which is most of what separates them from a raw ioredis
+  // call (bench/redis.ts, the CPU table). With the JSON serializer, get/getMulti read strings, as a
+  // raw client would (ioredis decodes them without making a Buffer of each value first), and set
+  // writes one: the entry is ASCII text then (see parseJsonEntryText and serializedJsonText).
 
   override get(key: string): Promise<BackendResult> {
     try {
       assertKey(key);
       const client = this.#connection.ready;
-      if (client !== null) return client.getBuffer(key).then(this.#parseReply, this.#getFailed);
+      if (client !== null && this.serializer === jsonSerializer) {
+        return client.get(key).then((text) => (text === null ? NO_VALUE : (parseJsonEntryText(text) ?? this.#getBytes(key))), this.#getFailed);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#connection.call('GET', (c) => c.getBuffer(key)).then(this.#parseReply);
+    return this.#getBytes(key);
+  }
+
+  /** GET of the entry's bytes, parsed with the serializer: other serializers, and metadata outside ASCII. */
+  #getBytes(key: string): Promise<BackendResult> {
+    return this.getSerialized(key).then(this.#parseBytes);
   }
 
   override getMulti(keys: readonly string[]): Promise<BackendResult[]> {
+    try {
+      assertKeys(keys);
+      const client = this.#connection.ready;
+      if (client !== null && !isCluster(client) && keys.length > 0 && this.serializer === jsonSerializer) {
+        return client.mget(keys as string[]).then((texts) => this.#parseTexts(keys, texts), this.#mgetFailed);
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.getSerializedMulti(keys).then(this.#parseAll);
+  }
+
+  /** MGET's strings as entries; the few whose metadata is not ASCII are read again as bytes. */
+  #parseTexts(keys: readonly string[], texts: (string | null)[]): BackendResult[] | Promise<BackendResult[]> {
+    const values: BackendResult[] = new Array<BackendResult>(texts.length);
+    let asBytes: number[] | null = null;
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i] ?? null;
+      const value = text === null ? NO_VALUE : parseJsonEntryText(text);
+      if (value !== null) values[i] = value;
+      else (asBytes ??= []).push(i);
+    }
+    if (asBytes === null) return values;
+    const indexes = asBytes;
+    return this.getSerializedMulti(indexes.map((i) => keys[i] as string)).then((entries) => {
+      indexes.forEach((i, j) => {
+        values[i] = parseSerialized(entries[j] ?? NO_VALUE, this.serializer);
+      });
+      return values;
+    });
   }
 
   override set(key: string, value: CachedValue): Promise<void> {
