@@ -17,6 +17,14 @@ function python(script: string, input: unknown): unknown {
   return JSON.parse(run.stdout);
 }
 
+/** The double next to `x` (a positive double) downwards (-1) or upwards (1). */
+function adjacent(x: number, step: -1 | 1): number {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  view.setBigUint64(0, view.getBigUint64(0) + BigInt(step));
+  return view.getFloat64(0);
+}
+
 /** A deterministic spread of doubles: creation times, both sides of 1e-4 and 1e16, integers, tiny and huge. */
 function doubles(): number[] {
   let seed = 17;
@@ -24,7 +32,8 @@ function doubles(): number[] {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return seed / 2 ** 31;
   };
-  const out = [1e-4, 1e16, 9.999999999999999e15, 0.00009999999999999999, 1e15, 2 ** 53, 2 ** 53 + 2, 1767225600, 0.1, 0.5, 123456789.123];
+  const edges = [1e-4, 1e16].flatMap((edge) => [adjacent(edge, -1), edge, adjacent(edge, 1)]);
+  const out = [...edges, 1e15, 2 ** 53, 2 ** 53 + 2, 1767225600, 0.1, 0.5, 123456789.123];
   for (let i = 0; i < 400; i++) {
     out.push(1.7e9 + random() * 1e8); // time.time() / systemClock() / 1000
     out.push(Math.round((1.7e9 + random() * 1e8) * 1000) / 1000); // whole milliseconds
@@ -40,7 +49,9 @@ describe('byte-format fast paths agree with Python', () => {
     const values = doubles();
     // JSON carries each double exactly (shortest round-trip digits, read back correctly rounded).
     const expected = python('import json,sys; print(json.dumps([repr(float(v)) for v in json.load(sys.stdin)]))', values) as string[];
-    values.forEach((value, i) => assert.equal(pythonFloatRepr(value), expected[i], `repr of ${value}`));
+    values.forEach((value, i) => {
+      assert.equal(pythonFloatRepr(value), expected[i], `repr of ${value}`);
+    });
   });
 
   it("pythonJsonDumps is json.dumps for nested plain data with strings that need escapes and strings that don't", () => {
@@ -50,7 +61,9 @@ describe('byte-format fast paths agree with Python', () => {
       [[], {}, [[{}]], ''],
     ];
     const expected = python('import json,sys; print(json.dumps([json.dumps(v) for v in json.load(sys.stdin)]))', values) as string[];
-    values.forEach((value, i) => assert.equal(pythonJsonDumps(value), expected[i]));
+    values.forEach((value, i) => {
+      assert.equal(pythonJsonDumps(value), expected[i]);
+    });
   });
 });
 
@@ -138,7 +151,7 @@ describe('parseSerialized reads what it read before its fast paths', () => {
 describe('buildSerialized builds what it built before', () => {
   it('the JSON entry is metadata, "|", then the payload bytes, for entries with and without TTL and tags', () => {
     for (const value of [makeCachedValue({ a: 'é' }), makeCachedValue([1.5], 1767225600000, 60, ['t']), makeCachedValue('x', 1767225600001.25, 0.5)]) {
-      const expected = Buffer.concat([Buffer.from(buildHead(value.metadata) + '|', 'latin1'), jsonSerializer.serialize(value.payload)]);
+      const expected = Buffer.concat([Buffer.from(`${buildHead(value.metadata)}|`, 'latin1'), jsonSerializer.serialize(value.payload)]);
       assert.deepEqual(buildSerialized(value, jsonSerializer), expected);
     }
   });

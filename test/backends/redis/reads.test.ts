@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { RedisBackend } from '../../src/backends/redis/index.js';
-import { NO_VALUE, SerializationError, jsonSerializer, v8Serializer } from '../../src/index.js';
-import { makeCachedValue, parseSerialized } from '../../src/backend.js';
-import { redisUrl } from './redis-support.js';
+import { RedisBackend } from '../../../src/backends/redis/index.js';
+import { NO_VALUE, SerializationError, jsonSerializer, v8Serializer } from '../../../src/index.js';
+import { makeCachedValue, parseSerialized } from '../../../src/backend.js';
+import { redisUrl } from '../../support/redis.js';
 
 const prefix = `reads-${randomUUID().slice(0, 8)}:`;
 
