@@ -592,7 +592,8 @@ export class CacheRegion {
     const readSync = this.#readSync;
     // One clock reading for the store's expiry and the region's, when both need it (NaN: not read).
     const now = this.#sharesClock && typeof expiration === 'number' && expiration !== -1 ? this.#readClock() : NaN;
-    const raw = readSync !== null ? readSync(backendKey, now) : await this.#store().read(backendKey);
+    // A synchronous read answers undefined for what it does not hold (a local tier's miss).
+    const raw = (readSync === null ? undefined : readSync(backendKey, now)) ?? (await this.#store().read(backendKey));
     if (!isNoValue(raw) && raw.metadata.tags !== undefined) await this.#refreshTags([raw]);
     const value = this.#unexpired(raw, expiration, now);
     if (isNoValue(value)) {
@@ -706,7 +707,7 @@ export class CacheRegion {
     const backendKey = this.#backendKey(key);
     const expiration = this.#readExpiration(options);
     const readSync = this.#readSync;
-    const raw = readSync !== null ? readSync(backendKey, NaN) : await this.#store().read(backendKey);
+    const raw = (readSync === null ? undefined : readSync(backendKey, NaN)) ?? (await this.#store().read(backendKey));
     if (!isNoValue(raw) && raw.metadata.tags !== undefined) await this.#refreshTags([raw]);
     return !isNoValue(this.#unexpired(raw, expiration));
   }
@@ -768,7 +769,7 @@ export class CacheRegion {
     const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const readSync = this.#readSync;
     const now = this.#sharesClock && expiration !== null ? this.#readClock() : NaN;
-    const value = readSync !== null ? readSync(backendKey, now) : await this.#store().read(backendKey);
+    const value = (readSync === null ? undefined : readSync(backendKey, now)) ?? (await this.#store().read(backendKey));
     if (!isNoValue(value) && value.metadata.tags !== undefined) await this.#refreshTags([value]);
     // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock at most once.
     if (!isNoValue(value) && value.metadata.v === VALUE_VERSION) {
