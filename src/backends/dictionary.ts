@@ -35,7 +35,10 @@ export interface DictionaryBackendArguments {
    * Called once per set. Only with `maxSize`.
    */
   sizeCalculation?: (payload: unknown, key: string) => number;
-  /** Time source in epoch milliseconds (tests inject a manual clock). Default `Date.now`. */
+  /**
+   * Time source in epoch milliseconds (tests inject a manual clock, read on every call). Default
+   * `systemClock`, read at most once per millisecond on the hot paths (see `coarseClock` in src/clock.ts).
+   */
   clock?: Clock;
   /**
    * dogpile's `cache_dict`: a `Map` of backend key → CachedValue to store into instead of a private

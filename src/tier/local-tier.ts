@@ -7,7 +7,10 @@
  * region.configure(backend, { wrap: [tier] });
  * ```
  *
- * A hit returns the copy kept in this process and makes no network call. Staleness is bounded: an
+ * A hit returns the copy kept in this process and makes no network call; installed outermost, the tier
+ * declares its copies to the region (`LOCAL_COPIES`, src/storage.ts), which then reads a hit with no
+ * promise, and over bytes keeps its decoding beside the copy (later hits share that one object, as
+ * Dictionary hits do). Staleness is bounded: an
  * entry lives at most `ttl` seconds, and with a transport a `set` or `delete` in any process evicts
  * the key from every process's tier as soon as the message arrives. While the transport is down,
  * the whole tier is dropped and the TTL alone bounds staleness. Region invalidation needs no
@@ -50,7 +53,10 @@ export interface LocalTierOptions {
   transport?: NotificationTransport;
   /** The channel shared by every process of this region (required with `transport`). */
   channel?: string;
-  /** Time source in epoch milliseconds. Default `Date.now`. */
+  /**
+   * Time source in epoch milliseconds (a manual clock in tests, read on every call). Default `systemClock`,
+   * read at most once per millisecond for the local TTL (see `coarseClock` in src/clock.ts).
+   */
   clock?: Clock;
   /** Called with each background failure (a publish or a subscription). Default: a debug line. */
   onError?: (error: unknown, during: 'publish' | 'subscribe') => void;
