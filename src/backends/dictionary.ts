@@ -186,11 +186,19 @@ export class DictionaryBackend extends CacheBackend {
     if (stored === undefined) return NO_VALUE;
     let value: CachedValue;
     if (this.#ttlMs > 0) {
-      if ((now === now ? now : this.#readClock()) >= this.#expiryOf(stored)) {
+      // One class check for both the value and its expiry (#expiryOf inlined: a hit's hottest line).
+      let expiresAt: number;
+      if (stored instanceof ExpiringEntry) {
+        value = stored.value;
+        expiresAt = stored.expiresAt;
+      } else {
+        value = stored;
+        expiresAt = stored.metadata.ct * 1000 + this.#ttlMs;
+      }
+      if ((now === now ? now : this.#readClock()) >= expiresAt) {
         this.#remove(key);
         return NO_VALUE;
       }
-      value = stored instanceof ExpiringEntry ? stored.value : stored;
     } else {
       value = stored as CachedValue;
     }
