@@ -98,16 +98,17 @@ export const LOCAL_COPIES: unique symbol = Symbol.for('dogpile-cache.localCopies
 export interface LocalCopies {
   /**
    * The live local copy of `key` (a valid backend key) as a `CachedValue`, counted as a local hit, or
-   * undefined when there is none to serve synchronously: no copy, an expired one, or kept bytes the
-   * region has not decoded yet ({@link LocalCopies.decoded}). The region then reads through the backend.
+   * undefined when there is none to serve synchronously: no copy, an expired one, or kept bytes that
+   * `decoder` has not decoded ({@link LocalCopies.decoded}). The region then reads through the backend.
    */
-  read(key: string): CachedValue | undefined;
+  read(key: string, decoder: object): CachedValue | undefined;
   /**
-   * The region's decoding of `bytes`, which this backend's `getSerialized(key)` has just returned: kept
-   * beside the copy when the copy is still those very bytes, so the next hits are served decoded. Every
-   * such hit returns this same object, as a Dictionary hit does.
+   * `decoder`'s decoding of `bytes`, which this backend's `getSerialized(key)` has just returned: kept
+   * beside the copy when the copy is still those very bytes, and served to reads by the same decoder
+   * only (a region whose serializer changed decodes again). Every such hit returns this same object,
+   * as a Dictionary hit does.
    */
-  decoded(key: string, bytes: Buffer, value: CachedValue): void;
+  decoded(key: string, bytes: Buffer, value: CachedValue, decoder: object): void;
 }
 
 /** A backend that declares an {@link InProcessStore} or {@link LocalCopies}. */
@@ -169,7 +170,7 @@ class ValueStorage implements RegionStorage {
     const copies = localCopiesOf(backend);
     const getSync = backend.getSync;
     this.readSync =
-      store !== undefined ? store.read : copies !== null ? (key) => copies.read(key) : getSync === undefined ? null : getSync.bind(backend);
+      store !== undefined ? store.read : copies !== null ? (key) => copies.read(key, this) : getSync === undefined ? null : getSync.bind(backend);
     this.writeSync = store !== undefined ? store.write : null;
     this.syncClock = store !== undefined ? store.clock : null;
   }
@@ -208,14 +209,15 @@ class ByteStorage implements RegionStorage {
     this.#onCorrupt = onCorrupt;
     const copies = localCopiesOf(backend);
     this.#copies = copies;
-    this.readSync = copies === null ? null : (key) => copies.read(key);
+    // This storage (one per serializer) is the decoder: a decoding by another serializer is never served.
+    this.readSync = copies === null ? null : (key) => copies.read(key, this);
   }
 
   async read(key: string): Promise<CachedValue | NoValue> {
     const bytes = await this.#readBytes(key);
     const value = this.#parse(bytes);
     // Local copies keep our decoding, so their next hits cost no parse (and no promise).
-    if (this.#copies !== null && !isNoValue(value)) this.#copies.decoded(key, bytes as Buffer, value);
+    if (this.#copies !== null && !isNoValue(value)) this.#copies.decoded(key, bytes as Buffer, value, this);
     return value;
   }
 

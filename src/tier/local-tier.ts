@@ -62,6 +62,9 @@ export interface LocalTierOptions {
   onError?: (error: unknown, during: 'publish' | 'subscribe') => void;
 }
 
+/** The decoder of kept bytes no region has decoded yet: matches no reader. */
+const NOT_DECODED = Object.freeze({});
+
 /** Delay before trying again to subscribe after a failed attempt. */
 const SUBSCRIBE_RETRY_MS = 1000;
 
@@ -76,8 +79,10 @@ class Entry {
   constructor(
     readonly key: string,
     readonly value: CachedValue | Buffer,
-    /** The entry as the region reads it: the value itself, or the region's decoding of the bytes (once it has decoded them). */
+    /** The entry as the region reads it: the value itself, or a region's decoding of the bytes (once it has decoded them). */
     public decoded: CachedValue | undefined,
+    /** Who decoded the bytes (see `LocalCopies.read`); null for a value, which needs no decoding. */
+    public decoder: object | null,
     readonly expiresAt: number,
     readonly size: number,
   ) {}
@@ -173,14 +178,18 @@ export class LocalTier extends ProxyBackend {
     this[LOCAL_COPIES] =
       this.get === own.get && this.getSerialized === own.getSerialized
         ? {
-            read: (key) => {
-              const value = this.#lookup(key)?.decoded;
+            read: (key, decoder) => {
+              const entry = this.#lookup(key);
+              if (entry === undefined || (entry.decoder !== null && entry.decoder !== decoder)) return undefined;
+              const value = entry.decoded;
               if (value !== undefined) this.#hits++;
               return value;
             },
-            decoded: (key, bytes, value) => {
+            decoded: (key, bytes, value, decoder) => {
               const entry = this.#entries.get(key);
-              if (entry !== undefined && entry.value === bytes) entry.decoded = value;
+              if (entry === undefined || entry.value !== bytes) return;
+              entry.decoded = value;
+              entry.decoder = decoder;
             },
           }
         : undefined;
@@ -351,7 +360,8 @@ export class LocalTier extends ProxyBackend {
     if (size > this.maxBytes) return;
     const old = this.#entries.get(key);
     if (old !== undefined) this.#drop(old);
-    const entry = new Entry(key, value, Buffer.isBuffer(value) ? undefined : value, this.#stampClock() + this.#ttlMs, size);
+    const bytes = Buffer.isBuffer(value);
+    const entry = new Entry(key, value, bytes ? undefined : value, bytes ? NOT_DECODED : null, this.#stampClock() + this.#ttlMs, size);
     this.#entries.set(key, entry);
     this.#append(entry);
     this.#bytes += size;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CacheBackend, CacheRegion, DictionaryBackend, MemoryPickleBackend, ProxyBackend, UnsupportedOperationError, ValidationError, isNoValue, type CacheMutex } from '../../src/index.js';
+import { CacheBackend, CacheRegion, DictionaryBackend, MemoryPickleBackend, ProxyBackend, v8Serializer, UnsupportedOperationError, ValidationError, isNoValue, type CacheMutex } from '../../src/index.js';
 import { manualClock } from '../../src/clock.js';
 import { LocalTier, RedisNotifications, type NotificationTransport } from '../../src/tier/index.js';
 import { RedisBackend } from '../../src/backends/redis/index.js';
@@ -206,10 +206,25 @@ describe('LocalTier: the synchronous path for local hits (declared LOCAL_COPIES)
     await region.set('k', 'old');
     const copies = tier[LOCAL_COPIES];
     assert.ok(copies !== undefined);
-    assert.equal(copies.read('k'), undefined, 'no copy yet');
+    const someDecoder = {};
+    assert.equal(copies.read('k', someDecoder), undefined, 'no copy yet');
     assert.equal(await region.get('k'), 'old');
-    copies.decoded('k', Buffer.from('other bytes'), { payload: 'wrong', metadata: { ct: 0, v: 2 } });
+    copies.decoded('k', Buffer.from('other bytes'), { payload: 'wrong', metadata: { ct: 0, v: 2 } }, someDecoder);
+    assert.equal(copies.read('k', someDecoder), undefined, 'not attached to other bytes');
     assert.equal(await region.get('k'), 'old');
+  });
+
+  it('a decoding is served only to the decoder that made it: a region whose serializer changed decodes again', async () => {
+    const tier = new LocalTier();
+    const { region } = tierRegion(tier, new MemoryPickleBackend());
+    await region.set('k', { n: 1 });
+    const first = await region.get('k');
+    assert.equal(await region.get('k'), first, 'served decoded');
+    region.serializer = v8Serializer; // a new storage path: the old decoding is not its own
+    const again = await region.get('k');
+    assert.deepEqual(again, { n: 1 });
+    assert.notEqual(again, first, 'decoded again by the new serializer');
+    assert.equal(await region.get('k'), again);
   });
 
   it('expired copies are not served synchronously (manual clock, exact)', async () => {
