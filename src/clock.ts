@@ -31,7 +31,7 @@ const origin = performance.timeOrigin;
  */
 export const systemClock: Clock = () => {
   const now = origin + performance.now();
-  last = now > last + 0.001 ? now : last + 0.001;
+  last = Math.max(now, last + 0.001);
   return last;
 };
 
@@ -102,7 +102,7 @@ export const coarseClock: Clock = () => {
  */
 export const coarseReadClock: Clock = () => {
   const base = coarseBase();
-  return base > last + 0.001 ? base : last + 0.001;
+  return Math.max(base, last + 0.001);
 };
 
 /**
