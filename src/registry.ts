@@ -89,6 +89,8 @@ const PooledMemcachedBackend = lazyBackend({
   bytes: true,
   keyMangler: memcachedKeyMangler,
   check: (args) => void readMemcachedArguments(args),
+  // Only with a namespace (its generation makes clear() possible; see docs/backends/memcached.md).
+  clears: (args) => readMemcachedArguments(args).namespace !== undefined,
   load: () => import('./backends/memcached/index.js').then((m) => m.PooledMemcachedBackend),
 });
 const MongoBackend = lazyBackend({
@@ -103,12 +105,15 @@ const MongoBackend = lazyBackend({
       throw scrubError(error, collectSecrets(raw.db_hosts ?? raw.dbHosts, raw.password));
     }
   },
+  clears: () => true,
   load: () => import('./backends/mongo/index.js').then((m) => m.MongoBackend),
 });
 const Etcd3Backend = lazyBackend({
   name: 'Etcd3Backend',
   bytes: false,
   check: (args) => void readEtcd3Arguments(args),
+  // Declared always; without a namespace it refuses with its own message (etcd3/backend.ts).
+  clears: () => true,
   load: () => import('./backends/etcd3/index.js').then((m) => m.Etcd3Backend),
 });
 const redis = (name: 'RedisBackend' | 'RedisSentinelBackend' | 'RedisClusterBackend', topology: RedisTopology): LazyBackendClass =>

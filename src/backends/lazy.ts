@@ -24,6 +24,8 @@ export interface LazyBackendSpec {
   readonly keyMangler?: KeyMangler;
   /** True for a BytesBackend: the region then stores dogpile's bytes through `*Serialized`. */
   readonly bytes: boolean;
+  /** Whether the backend, with these (checked) arguments, declares `clear`; default never. */
+  readonly clears?: (args: BackendArguments) => boolean;
 }
 
 /** A class made by {@link lazyBackend}: its instances are DeferredBackends. */
@@ -47,7 +49,7 @@ function lazyPlain(spec: LazyBackendSpec): LazyBackendClass {
   return class extends DeferredBackend {
     constructor(args: BackendArguments = {}) {
       spec.check(args);
-      super(keepingOsloScope(spec.load()), args);
+      super(keepingOsloScope(spec.load()), args, { clears: spec.clears?.(args) ?? false });
       if (spec.keyMangler !== undefined) this.keyMangler = spec.keyMangler;
     }
   };
@@ -60,7 +62,7 @@ function lazyBytes(spec: LazyBackendSpec): LazyBackendClass {
 
     constructor(args: BackendArguments = {}) {
       spec.check(args);
-      super(keepingOsloScope(spec.load()), args);
+      super(keepingOsloScope(spec.load()), args, { clears: spec.clears?.(args) ?? false });
       if (spec.keyMangler !== undefined) this.keyMangler = spec.keyMangler;
     }
     // The *Serialized calls are forwarded by DeferredBackend itself.
