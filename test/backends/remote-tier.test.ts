@@ -41,6 +41,25 @@ describe('LocalTier over memcached', () => {
 
 });
 
+describe('LocalTier hits touch no network (counted), on every backend', () => {
+  for (const kind of ['memcached', 'redis', 'mongo', 'etcd3'] as const) {
+    it(`${kind}: 200 hits after one read reach the backend 0 times and return the value`, async () => {
+      const tier = new LocalTier({ ttl: 60 });
+      const { region, counter } = tierRegion(tier, makeBackend(kind));
+      const key = `${randomUUID()}:hot`;
+      await region.set(key, { id: 1, name: 'hot' });
+      assert.deepEqual(await region.get(key), { id: 1, name: 'hot' });
+      const before = counter.calls;
+      for (let i = 0; i < 100; i++) {
+        assert.deepEqual(await region.get(key), { id: 1, name: 'hot' });
+        assert.deepEqual(await region.getOrCreate(key, () => ({ id: 2, name: 'created' })), { id: 1, name: 'hot' });
+      }
+      assert.equal(counter.calls - before, 0, 'no call reached the backend');
+      await region.close();
+    });
+  }
+});
+
 describe('SharedInvalidationStrategy', () => {
   const regions: CacheRegion[] = [];
   after(async () => {
