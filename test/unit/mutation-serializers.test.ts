@@ -3,7 +3,7 @@
 // expected string below was printed by /usr/bin/python3 (`json.dumps`, `repr(float)`) for the same input.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NO_VALUE, SerializationError, ValidationError, jsonSerializer, serializers, v8Serializer } from '../../src/index.js';
+import { CacheRegion, NO_VALUE, SerializationError, ValidationError, jsonSerializer, serializers, v8Serializer } from '../../src/index.js';
 import {
   MAX_JSON_DEPTH,
   buildSerialized,
@@ -298,6 +298,18 @@ describe("dogpile's byte format: metadata as json.dumps writes it, then | and th
     assert.equal(bytes.indexOf('|'), bytes.indexOf('}|"x"') + 1, 'the first "|" is the separator');
     assert.deepEqual(parseSerialized(bytes, jsonSerializer), value);
     assert.equal(entryTtlOfSerialized(bytes), 60);
+  });
+
+  it('a region with the JSON serializer reads back, and invalidates, an entry tagged with "|"', async () => {
+    const region = new CacheRegion({ serializer: 'json' }).configure('dictionary');
+    const errors: unknown[] = [];
+    region.on('error', (event) => errors.push(event));
+    await region.set('k', 'v', { tags: ['a|b'] });
+    assert.equal(await region.get('k'), 'v');
+    await region.invalidateTags(['a|b']);
+    assert.equal(await region.get('k'), NO_VALUE);
+    assert.deepEqual(errors, []);
+    await region.close();
   });
 
   it('parseSerialized: any payload serializer, the payload being everything after the first "|"', () => {
