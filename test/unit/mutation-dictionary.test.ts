@@ -313,6 +313,21 @@ describe('DictionaryBackend: cache_dict and MemoryBackend', () => {
 });
 
 describe('DictionaryBackend under a region', () => {
+  it('a region reads a subclass that overrides getSync through that getSync (the synchronous path is not declared)', async () => {
+    const calls: string[] = [];
+    class Logged extends DictionaryBackend {
+      override getSync(key: string): ReturnType<DictionaryBackend['getSync']> {
+        calls.push(`getSync ${key}`);
+        return super.getSync(key);
+      }
+    }
+    const region = new CacheRegion().configure(new Logged());
+    await region.set('k', 1);
+    assert.equal(await region.get('k'), 1);
+    assert.equal(await region.getOrCreate('k', () => 2), 1);
+    assert.deepEqual(calls, ['getSync k', 'getSync k']);
+  });
+
   it('a region reads and writes it (synchronous path), with the backend TTL and the LRU bound applied', async () => {
     const clock = manualClock();
     const backend = new DictionaryBackend({ expirationTime: 10, maxEntries: 2, clock });

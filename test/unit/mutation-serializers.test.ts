@@ -100,6 +100,11 @@ describe('pythonJsonDumps: numbers, objects and arrays as json.dumps writes them
     assert.equal(pythonJsonDumps([[], {}, [[]]]), '[[], {}, [[]]]');
   });
 
+  it('an array is its items: other properties, string or symbol keyed, are not part of it (as in JSON.stringify and a Python list)', () => {
+    const array = Object.assign([1, 2], { extra: 'x', [Symbol('s')]: 'y' });
+    assert.equal(pythonJsonDumps({ list: array }), '{"list": [1, 2]}');
+  });
+
   it('objects without a prototype are plain data', () => {
     const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1, b: Object.assign(Object.create(null) as object, { c: 'x' }) });
     assert.equal(pythonJsonDumps(bare), '{"a": 1, "b": {"c": "x"}}');
@@ -353,6 +358,9 @@ describe('the entry TTL in dogpile bytes, and the server TTL it gives', () => {
     assert.equal(entryTtlOfSerialized(Buffer.from('{"ct": 1.0, "v": 2, "ttl": 0}|1')), undefined);
     assert.equal(entryTtlOfSerialized(Buffer.from('{"ct": 1.0, "v": 2, "ttl": -3}|1')), undefined);
     assert.equal(entryTtlOfSerialized(Buffer.from('{"ct": 1.0, "v": 2, "ttl": "x"}|1')), undefined);
+    // json.dumps writes float("inf") as Infinity; no finite TTL there.
+    assert.equal(entryTtlOfSerialized(Buffer.from('{"ct": 1.0, "v": 2, "ttl": Infinity}|1')), undefined);
+    assert.equal(entryTtlOfSerialized(Buffer.from('{"ct": 1.0, "v": 2, "ttl": 1e999}|1')), undefined);
   });
 
   it('serverTtlSeconds: the backend\'s own, the entry\'s, or the longer of both', () => {
