@@ -136,6 +136,33 @@ describe('DictionaryBackend: expiry order and the sweep on set', () => {
     assert.equal(backend.size, 2, 'a, the oldest write, was swept');
   });
 
+  it('a set at the very instant the oldest entry expires removes it', async () => {
+    const clock = manualClock();
+    const backend = new DictionaryBackend({ expirationTime: 10, clock });
+    await backend.set('a', entry('a'));
+    clock.advance(4000);
+    await backend.set('b', entry('b'));
+    clock.advance(6000); // a's expiry, exactly
+    await backend.set('c', entry('c'));
+    assert.equal(backend.size, 2, 'a was swept');
+  });
+
+  it('without a bound, a read does not move an entry: it is swept in the order it was written', async () => {
+    const clock = manualClock();
+    const backend = new DictionaryBackend({ expirationTime: 1, clock });
+    await backend.set('x', entry('x')); // expires at 1000
+    clock.advance(100);
+    await backend.set('a', entry('a')); // 1100
+    clock.advance(500);
+    await backend.set('b', entry('b')); // 1600
+    clock.advance(100);
+    assert.equal(payloadOf(await backend.get('a')), 'a');
+    clock.set(clock() + 450); // 1150: x and a expired, b live
+    await backend.set('c', entry('c'));
+    assert.equal(backend.size, 2, 'x and a swept, b and c left');
+    assert.deepEqual(present(backend, ['b', 'c']), ['b', 'c']);
+  });
+
   it('each set sweeps again once more entries have expired, after reads, deletes and overwrites of the front', async () => {
     const clock = manualClock();
     const backend = new DictionaryBackend({ expirationTime: 10, clock });
@@ -306,6 +333,9 @@ describe('DictionaryBackend: cache_dict and MemoryBackend', () => {
   });
 
   it('MemoryBackend validates its arguments like the Dictionary backend', () => {
+    assert.doesNotThrow(() => new DictionaryBackend(null as never));
+    assert.doesNotThrow(() => new MemoryBackend(null as never), 'null is no arguments, for both');
+    assert.throws(() => new DictionaryBackend({ max_entries: 0 }), invalid('DictionaryBackend argument max_entries'));
     assert.throws(() => new MemoryBackend([] as never), ValidationError);
     assert.throws(() => new MemoryBackend(5 as never), ValidationError);
     assert.throws(() => new MemoryBackend({ max_entries: 0 }), invalid('max_entries'));
