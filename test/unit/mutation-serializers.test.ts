@@ -335,6 +335,11 @@ describe("dogpile's byte format: metadata as json.dumps writes it, then | and th
       () => parseSerialized(Buffer.from('{"ct": 1, |1'), jsonSerializer),
       (e: unknown) => e instanceof SerializationError && e.message === 'Stored metadata is not valid JSON.' && e.cause instanceof SyntaxError,
     );
+    assert.throws(
+      () => parseSerialized(Buffer.from('|{"ct": 1.0, "v": 2}'), jsonSerializer),
+      (e: unknown) => e instanceof SerializationError && e.message === 'Stored metadata is not valid JSON.',
+      'an empty metadata part is metadata that is not JSON',
+    );
     for (const metadata of ['{"v": 2}', '{"ct": "1", "v": 2}', '{"ct": null}', 'null', '5', '"ct"', '[1.5]', 'true']) {
       refuses(() => parseSerialized(Buffer.from(`${metadata}|1`), jsonSerializer), 'Stored metadata lacks a numeric "ct"');
     }
