@@ -138,6 +138,7 @@ describe('pythonJsonDumps: what is refused, where, why, and the fix', () => {
     refuses(() => pythonJsonDumps([Infinity]), 'The value at [0] is the number Infinity');
     refuses(() => pythonJsonDumps({ x: -Infinity }), 'The value at x is the number -Infinity');
     refuses(() => pythonJsonDumps([[1, undefined]]), 'The value at [0][1] is undefined', 'JSON would write null there');
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the input under test
     refuses(() => pythonJsonDumps({ list: [1, , 3] }), 'The value at list[1] is a hole in the array', 'JSON would write null there');
     refuses(() => pythonJsonDumps({ big: 1n }), 'The value at big is bigint 1', 'JSON cannot represent it');
   });
