@@ -1,9 +1,13 @@
 /**
  * Writes docs/benchmarks.md and docs/bench/*.svg from one run's sections (bench/run.ts). Everything in
  * the report is generated: re-run `npm run bench` rather than editing it.
+ *
+ *   node --import tsx bench/report.ts --charts-only   redraw docs/bench/*.svg from docs/bench/results.json
+ *                                                    (the last full run), leaving docs/benchmarks.md alone
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { formatValue, tableText, type Figure, type Section } from './lib.js';
 import { barChart } from './svg.js';
 
@@ -121,13 +125,21 @@ function goals(s: Section[]): string[] {
   return ['| issue | goal | this run | verdict |', '|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
-export function writeReport(root: string, report: Report): string {
+/**
+ * Writes one chart per section into docs/bench/, replacing the charts of the run before. The charts
+ * follow from the figures alone, so they can be redrawn from results.json after a change to svg.ts.
+ */
+export function writeCharts(root: string, sections: readonly Section[]): void {
   const chartDir = path.join(root, 'docs', 'bench');
   fs.mkdirSync(chartDir, { recursive: true });
   for (const old of fs.readdirSync(chartDir)) if (old.endsWith('.svg')) fs.rmSync(path.join(chartDir, old));
+  for (const section of sections) fs.writeFileSync(path.join(chartDir, `${section.id}.svg`), barChart(section));
+}
+
+export function writeReport(root: string, report: Report): string {
+  writeCharts(root, report.sections);
   const body: string[] = [];
   for (const section of report.sections) {
-    fs.writeFileSync(path.join(chartDir, `${section.id}.svg`), barChart(section));
     body.push(tableText(section).replace(/^## /, '### '), `![${section.title}](bench/${section.id}.svg)`, '');
   }
   const md = [
@@ -201,4 +213,15 @@ export function writeReport(root: string, report: Report): string {
   const file = path.join(root, 'docs', 'benchmarks.md');
   fs.writeFileSync(file, md.join('\n'));
   return file;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (!process.argv.includes('--charts-only')) {
+    console.error('usage: node --import tsx bench/report.ts --charts-only   (the full report: BENCH_REPORT_ONLY=1 npm run bench)');
+    process.exit(2);
+  }
+  const root = path.resolve(import.meta.dirname, '..');
+  const saved = JSON.parse(fs.readFileSync(path.join(root, 'docs', 'bench', 'results.json'), 'utf8')) as Report;
+  writeCharts(root, saved.sections);
+  console.log(`redrew ${saved.sections.length} charts in docs/bench/ from docs/bench/results.json`);
 }

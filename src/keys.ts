@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { types } from 'node:util';
 import { ValidationError } from './errors.js';
 import { describe, isBuiltinPrototype } from './validate.js';
@@ -24,8 +23,13 @@ export type KeyMangler = (key: string) => string;
  * ```
  */
 export function sha1MangleKey(key: string): string {
+  createHash ??= process.getBuiltinModule('node:crypto').createHash;
   return createHash('sha1').update(key, 'utf8').digest('hex');
 }
+
+// node:crypto costs more to load than the rest of the root entry point: fetched on the first digest
+// (process.getBuiltinModule is synchronous), so importing the root does not pay for it (issue 20.3).
+let createHash: typeof import('node:crypto').createHash | undefined;
 
 const SHA1_HEX_LENGTH = 40;
 const SHA1_HEX = /^[0-9a-f]{40}$/;

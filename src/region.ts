@@ -19,7 +19,7 @@ import {
 import { reportUnknownNames, withOsloCommonArguments } from './arguments.js';
 import type { ArgumentsFor, BackendArgumentsMap } from './backend-arguments.js';
 import { DeferredBackend } from './backends/deferred.js';
-import { systemClock, type Clock } from './clock.js';
+import { hotClocks, systemClock, type Clock } from './clock.js';
 import { coerceStringConf, isTruthyConf } from './config.js';
 import { MAX_TIMER_SECONDS, toSeconds, warnIfLooksLikeMilliseconds, type Duration } from './duration.js';
 import {
@@ -314,6 +314,13 @@ export class CacheRegion {
   readonly #asyncRunner: AsyncCreationRunner | 'background' | undefined;
   readonly #onBackendError: BackendErrorPolicy;
   readonly #clock: Clock;
+  /**
+   * The hot paths' clocks: a `set`'s creation time, and the time a hit is judged at. With `systemClock`
+   * (the default), its coarse readings, taken at most once per millisecond (src/clock.ts says how they
+   * stay ordered with `invalidate()`'s); any other clock (a manual one in tests) is read every time.
+   */
+  readonly #stampClock: Clock;
+  readonly #readClock: Clock;
   /** The clock in epoch seconds, as the lock reads it. */
   readonly #now = (): number => this.#clock() / 1000;
   readonly #events = new RegionEvents();
@@ -377,6 +384,9 @@ export class CacheRegion {
     this.#staleIfErrorFor =
       options.staleIfErrorFor === undefined ? 0 : toSeconds(options.staleIfErrorFor, 'staleIfErrorFor', { min: 0, max: MAX_TIMER_SECONDS });
     this.#clock = optionalFunction(options.clock, 'clock') ?? systemClock;
+    const hot = hotClocks(this.#clock);
+    this.#stampClock = hot.stamp;
+    this.#readClock = hot.read;
     this.regionInvalidator = new DefaultInvalidationStrategy(this.#clock);
     this.#compression = readCompression(options.compression);
     const tagInterval = options.tagCheckInterval === undefined ? DEFAULT_TAG_CHECK_SECONDS : toSeconds(options.tagCheckInterval, 'tagCheckInterval', { max: MAX_TIMER_SECONDS });
@@ -579,8 +589,9 @@ export class CacheRegion {
     const expiration = this.#readExpiration(options);
     const readSync = this.#readSync;
     // One clock reading for the store's expiry and the region's, when both need it (NaN: not read).
-    const now = this.#sharesClock && typeof expiration === 'number' && expiration !== -1 ? this.#clock() : NaN;
-    const raw = readSync !== null ? readSync(backendKey, now) : await this.#store().read(backendKey);
+    const now = this.#sharesClock && typeof expiration === 'number' && expiration !== -1 ? this.#readClock() : NaN;
+    // A synchronous read answers undefined for what it does not hold (a local tier's miss).
+    const raw = (readSync === null ? undefined : readSync(backendKey, now)) ?? (await this.#store().read(backendKey));
     if (!isNoValue(raw) && raw.metadata.tags !== undefined) await this.#refreshTags([raw]);
     const value = this.#unexpired(raw, expiration, now);
     if (isNoValue(value)) {
@@ -638,7 +649,7 @@ export class CacheRegion {
     // The entry's own TTL replaces the read's expiration time (an entry without one pays one property read).
     const expiration = value.metadata.ttl === undefined ? readExpiration : (entryTtl(value.metadata) ?? readExpiration);
     // dogpile treats -1 as "always expired" in get() (a bug: it means "never" everywhere else).
-    if (expiration !== null && expiration !== -1 && (now === now ? now : this.#clock()) / 1000 - createdAt > expiration) return NO_VALUE;
+    if (expiration !== null && expiration !== -1 && (now === now ? now : this.#readClock()) / 1000 - createdAt > expiration) return NO_VALUE;
     if (this.regionInvalidator.isInvalidated(createdAt)) return NO_VALUE;
     if (value.metadata.tags !== undefined && this.#tags.verdict(value.metadata) !== null) return NO_VALUE;
     return value;
@@ -665,7 +676,7 @@ export class CacheRegion {
     const backendKey = this.#backendKey(key);
     const ttl = options === undefined ? null : entryTtlOption(options.expirationTime, 'expirationTime');
     const tags = options === undefined ? undefined : readTags(options.tags);
-    const now = this.#clock();
+    const now = this.#stampClock();
     const entry = makeCachedValue(value, now, ttl, tags);
     const writeSync = this.#writeSync;
     if (writeSync === null) {
@@ -682,7 +693,7 @@ export class CacheRegion {
     const tags = options === undefined ? undefined : readTags(options.tags);
     const entries = mappingEntries(mapping);
     if (entries.length === 0) return;
-    const now = this.#clock();
+    const now = this.#stampClock();
     await this.#store().writeMulti(new Map(entries.map(([key, value]) => [this.#backendKey(key), makeCachedValue(value, now, ttl, tags)])));
   }
 
@@ -694,7 +705,7 @@ export class CacheRegion {
     const backendKey = this.#backendKey(key);
     const expiration = this.#readExpiration(options);
     const readSync = this.#readSync;
-    const raw = readSync !== null ? readSync(backendKey, NaN) : await this.#store().read(backendKey);
+    const raw = (readSync === null ? undefined : readSync(backendKey, NaN)) ?? (await this.#store().read(backendKey));
     if (!isNoValue(raw) && raw.metadata.tags !== undefined) await this.#refreshTags([raw]);
     return !isNoValue(this.#unexpired(raw, expiration));
   }
@@ -755,8 +766,8 @@ export class CacheRegion {
     // Checked before the read, so a bad option fails on a hit too.
     const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const readSync = this.#readSync;
-    const now = this.#sharesClock && expiration !== null ? this.#clock() : NaN;
-    const value = readSync !== null ? readSync(backendKey, now) : await this.#store().read(backendKey);
+    const now = this.#sharesClock && expiration !== null ? this.#readClock() : NaN;
+    const value = (readSync === null ? undefined : readSync(backendKey, now)) ?? (await this.#store().read(backendKey));
     if (!isNoValue(value) && value.metadata.tags !== undefined) await this.#refreshTags([value]);
     // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock at most once.
     if (!isNoValue(value) && value.metadata.v === VALUE_VERSION) {
@@ -764,7 +775,7 @@ export class CacheRegion {
       const own = value.metadata.ttl === undefined ? expiration : (entryTtl(value.metadata) ?? expiration);
       if (
         (createdAt <= this.#horizon || this.#plausible(createdAt)) &&
-        (own === null || (now === now ? now : this.#clock()) / 1000 - createdAt <= own) &&
+        (own === null || (now === now ? now : this.#readClock()) / 1000 - createdAt <= own) &&
         !this.regionInvalidator.isInvalidated(createdAt) &&
         (value.metadata.tags === undefined || this.#tags.verdict(value.metadata) === null)
       ) {

@@ -18,6 +18,7 @@ import { readMemcachedArguments } from './backends/memcached/options.js';
 import { readMongoArguments } from './backends/mongo/options.js';
 import { collectSecrets, scrubError } from './backends/mongo/redact.js';
 import { readRedisArguments, type RedisTopology } from './backends/redis/options.js';
+import { DRIVER_PACKAGES } from './driver.js';
 import { ConfigurationError, PluginNotFoundError, ValidationError } from './errors.js';
 import { describe } from './validate.js';
 
@@ -88,12 +89,16 @@ const PooledMemcachedBackend = lazyBackend({
   name: 'PooledMemcachedBackend',
   bytes: true,
   keyMangler: memcachedKeyMangler,
+  packages: DRIVER_PACKAGES.memcached,
   check: (args) => void readMemcachedArguments(args),
+  // Only with a namespace (its generation makes clear() possible; see docs/backends/memcached.md).
+  clears: (args) => readMemcachedArguments(args).namespace !== undefined,
   load: () => import('./backends/memcached/index.js').then((m) => m.PooledMemcachedBackend),
 });
 const MongoBackend = lazyBackend({
   name: 'MongoBackend',
   bytes: false,
+  packages: DRIVER_PACKAGES.mongo,
   check: (args) => {
     // As MongoBackend's constructor: an error never carries the password or the URL's userinfo.
     const raw = (typeof args === 'object' && args !== null ? args : {}) as Record<string, unknown>;
@@ -103,18 +108,23 @@ const MongoBackend = lazyBackend({
       throw scrubError(error, collectSecrets(raw.db_hosts ?? raw.dbHosts, raw.password));
     }
   },
+  clears: () => true,
   load: () => import('./backends/mongo/index.js').then((m) => m.MongoBackend),
 });
 const Etcd3Backend = lazyBackend({
   name: 'Etcd3Backend',
   bytes: false,
+  packages: DRIVER_PACKAGES.etcd3,
   check: (args) => void readEtcd3Arguments(args),
+  // Declared always; without a namespace it refuses with its own message (etcd3/backend.ts).
+  clears: () => true,
   load: () => import('./backends/etcd3/index.js').then((m) => m.Etcd3Backend),
 });
 const redis = (name: 'RedisBackend' | 'RedisSentinelBackend' | 'RedisClusterBackend', topology: RedisTopology): LazyBackendClass =>
   lazyBackend({
     name,
     bytes: true,
+    packages: DRIVER_PACKAGES.redis,
     check: (args) => void readRedisArguments(args, topology, name),
     load: () => import('./backends/redis/index.js').then((m) => m[name]),
   });

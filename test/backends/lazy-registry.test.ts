@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { CacheRegion, ValidationError } from '../../src/index.js';
+import { CacheRegion, NO_VALUE, ValidationError } from '../../src/index.js';
 import { DeferredBackend } from '../../src/backends/deferred.js';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
-import { memcachedServers } from '../support/servers.js';
+import { etcdEndpoints, memcachedServers, mongodbUrl } from '../support/servers.js';
 
 describe('lazily loaded remote backends (registry)', () => {
   it('configure() by name reports a bad argument at once, before anything loads', () => {
@@ -59,6 +59,31 @@ describe('lazily loaded remote backends (registry)', () => {
     } finally {
       PooledMemcachedBackend.prototype.getMutex = original;
       await region.close();
+    }
+  });
+});
+
+describe('lazily loaded remote backends: clear() is declared before the module loads', () => {
+  it('etcd3 and Mongo always, memcached with a namespace (not without), Redis never; clear() as the very first call works', async () => {
+    const run = randomUUID().slice(0, 8);
+    const configure = (name: string, args: Record<string, unknown>): CacheRegion => new CacheRegion().configure(name, { expirationTime: 600, arguments: args });
+    const clearing = [
+      configure('etcd3', { endpoints: etcdEndpoints(), namespace: `lazy-${run}/` }),
+      configure('oslo_cache.mongo', { db_hosts: mongodbUrl(), db_name: 'dogpile_cache_test', cache_collection: `lazy_${run}` }),
+      configure('memcached', { url: memcachedServers(), namespace: `lazy${run}` }),
+    ];
+    const refusing = [configure('memcached', { url: memcachedServers() }), configure('dogpile.cache.redis', { url: 'redis://127.0.0.1:1' })];
+    try {
+      for (const region of clearing) assert.equal(typeof region.backend.clear, 'function', `${region.backend.constructor.name} declares clear() before loading`);
+      for (const region of refusing) assert.equal(region.backend.clear, undefined, `${region.backend.constructor.name} declares no clear()`);
+      for (const region of clearing) {
+        await region.clear(); // before any other call: the module may still be loading
+        await region.set('k', 'v');
+        await region.clear();
+        assert.equal(await region.get('k'), NO_VALUE, region.backend.constructor.name);
+      }
+    } finally {
+      for (const region of [...clearing, ...refusing]) await region.close();
     }
   });
 });

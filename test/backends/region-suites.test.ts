@@ -15,6 +15,8 @@ const suite = (name: string, backend: string, args: () => Record<string, unknown
 
 suite('PooledMemcachedBackend', 'oslo_cache.memcache_pool', () => ({ url: memcachedServers() }));
 suite('PooledMemcachedBackend with distributed_lock', 'memcached', () => ({ url: memcachedServers(), distributed_lock: true, lock_timeout: 10 }));
+// With a namespace, clear() works through the namespace generation (and the suite's clear() test runs in full).
+suite('PooledMemcachedBackend with a namespace', 'memcached', () => ({ url: memcachedServers(), namespace: `region-${randomUUID().slice(0, 8)}`, distributed_lock: true, lock_timeout: 10 }));
 suite('MongoBackend', 'oslo_cache.mongo', () => ({ db_hosts: mongodbUrl(), db_name: 'dogpile_region_suite', cache_collection: `c${randomUUID().slice(0, 8)}` }));
 suite('MongoBackend with distributed_lock', 'mongo', () => ({
   db_hosts: mongodbUrl(),

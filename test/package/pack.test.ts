@@ -2,7 +2,7 @@
  * The published package, as a user gets it: `npm pack`, installed into a scratch project that has
  * none of the optional drivers. ESM import and CommonJS require of the core and every subpath work,
  * types resolve for both module systems (`tsc --noEmit`), importing loads no driver, and a backend
- * whose driver is absent rejects with MissingDependencyError naming the package.
+ * whose driver is absent is refused at construction (configure()) with MissingDependencyError.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -72,9 +72,11 @@ describe('the npm package', () => {
     assert.equal(run(process.execPath, ['-e', script]).trim(), 'ok');
   });
 
-  it('a backend whose driver is absent rejects with MissingDependencyError naming it', () => {
-    const script = `
-      const { MissingDependencyError } = await import('dogpile-cache');
+  it('a backend whose driver is absent is refused when constructed or configured, with MissingDependencyError naming every package', () => {
+    // The scratch project has no driver at all: this is the real resolution (from the installed
+    // package's own location), in the ES build here and the CommonJS build below.
+    const esm = `
+      const { CacheRegion, MissingDependencyError } = await import('dogpile-cache');
       const { PooledMemcachedBackend } = await import('dogpile-cache/backends/memcached');
       const { MongoBackend } = await import('dogpile-cache/backends/mongo');
       const { Etcd3Backend } = await import('dogpile-cache/backends/etcd3');
@@ -85,15 +87,24 @@ describe('the npm package', () => {
         () => new MongoBackend({ db_hosts: 'mongodb://127.0.0.1:1', db_name: 'd', cache_collection: 'c' }),
         () => new Etcd3Backend({ host: '127.0.0.1', port: 1 }),
         () => new RedisBackend({ host: '127.0.0.1', port: 1 }),
+        () => new CacheRegion().configure('oslo_cache.memcache_pool', { arguments: { url: '127.0.0.1:1' } }),
+        () => new CacheRegion().configure('dogpile.cache.redis', { arguments: { host: '127.0.0.1', port: 1 } }),
       ]) {
-        const backend = make();
-        try { await backend.get('k'); results.push('no error'); }
-        catch (error) { results.push(error instanceof MissingDependencyError ? error.packageName : String(error)); }
-        await backend.close().catch(() => {});
+        try { const made = make(); results.push('no error'); await made.close().catch(() => {}); }
+        catch (error) { results.push(error instanceof MissingDependencyError ? error.packageNames.join('+') : String(error)); }
       }
       console.log(results.join(','));`;
-    const out = run(process.execPath, ['--input-type=module', '-e', script]).trim();
-    assert.match(out, /^(memjs|generic-pool),mongodb,etcd3,ioredis$/);
+    assert.equal(run(process.execPath, ['--input-type=module', '-e', esm]).trim(), 'memjs+generic-pool,mongodb,etcd3,ioredis,memjs+generic-pool,ioredis');
+    const cjs = `
+      const { CacheRegion, MissingDependencyError } = require('dogpile-cache');
+      const { Etcd3Backend } = require('dogpile-cache/backends/etcd3');
+      const results = [];
+      for (const make of [() => new Etcd3Backend({ host: '127.0.0.1', port: 1 }), () => new CacheRegion().configure('mongo', { arguments: { db_hosts: 'mongodb://127.0.0.1:1', db_name: 'd', cache_collection: 'c' } })]) {
+        try { make(); results.push('no error'); }
+        catch (error) { results.push(error instanceof MissingDependencyError ? error.packageNames.join('+') : String(error)); }
+      }
+      console.log(results.join(','));`;
+    assert.equal(run(process.execPath, ['-e', cjs]).trim(), 'etcd3,mongodb');
   });
 
   it('the root, backend and oslo entry points load no remote backend module (they load on first use)', () => {

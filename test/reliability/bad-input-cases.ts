@@ -91,6 +91,7 @@ export const CASES: BadInputCase[] = [
   { group: 'Keys', input: '`"a\\nb"` (a control character)', call: 'region.get("a\\nb") (dictionary backend)', expect: 'accepted', note: 'a valid key for an in-process store', run: () => withRegion(dictionary(), (r) => r.get('a\nb')) },
   { group: 'Keys', input: '`"a\\nb"` (a control character)', call: 'memcachedBackend.get("a\\nb")', expect: 'ValidationError', note: 'through a region the default key mangler hashes it instead', run: () => withBackend(memcached(), (b) => b.get('a\nb')) },
   { group: 'Keys', input: '`"a b"` (a space)', call: 'memcachedBackend.get("a b")', expect: 'ValidationError', run: () => withBackend(memcached(), (b) => b.get('a b')) },
+  { group: 'Keys', input: '`"_dogpile_ns:users"` (the namespaces\' reserved prefix)', call: 'memcachedBackend.set(key, v)', expect: 'ValidationError', note: 'through a region the default key mangler hashes it instead', run: () => withBackend(memcached(), (b) => b.set('_dogpile_ns:users', makeCachedValue(1))) },
   { group: 'Keys', input: '`"a\\uD800b"` (a lone surrogate: invalid UTF-16)', call: 'region.get(key)', expect: 'ValidationError', run: () => withRegion(dictionary(), (r) => r.get('a\uD800b')) },
   { group: 'Keys', input: '`"a\\uDC00"` (a lone surrogate: invalid UTF-16)', call: 'memcachedBackend.set(key, v)', expect: 'ValidationError', run: () => withBackend(memcached(), (b) => b.set('a\uDC00', makeCachedValue(1))) },
   // ---------------------------------------------------------------- values
@@ -154,6 +155,7 @@ export const CASES: BadInputCase[] = [
   { group: 'Durations', input: '`NaN`', call: 'new PooledMemcachedBackend({ url, dead_retry: NaN })', expect: 'ValidationError', run: async () => memcached({ dead_retry: NaN }).close() },
   { group: 'Durations', input: '`-1`', call: 'new PooledMemcachedBackend({ url, socket_timeout: -1 })', expect: 'ValidationError', run: async () => memcached({ socket_timeout: -1 }).close() },
   { group: 'Durations', input: '`"forever"`', call: 'new PooledMemcachedBackend({ url, memcached_expire_time: "forever" })', expect: 'ValidationError', run: async () => memcached({ memcached_expire_time: 'forever' }).close() },
+  { group: 'Durations', input: '`-1`', call: 'new PooledMemcachedBackend({ url, namespace: "n", generation_check_interval: -1 })', expect: 'ValidationError', run: async () => memcached({ namespace: 'n', generation_check_interval: -1 }).close() },
   { group: 'Durations', input: '`NaN`', call: 'new Etcd3Backend({ endpoints, timeout: NaN })', expect: 'ValidationError', run: async () => new Etcd3Backend({ endpoints: ['http://127.0.0.1:1'], timeout: NaN }).close() },
   {
     group: 'Durations',
@@ -177,6 +179,8 @@ export const CASES: BadInputCase[] = [
   { group: 'Arguments', input: 'an unknown argument `bogus_arg`', call: 'new MongoBackend({ …, bogus_arg: 1, strict_arguments: true })', expect: 'ValidationError', note: 'without strict_arguments: one DOGPILE_CACHE_UNKNOWN_ARGUMENT warning', run: async () => new MongoBackend({ db_hosts: NOWHERE, db_name: 'x', cache_collection: 'c', bogus_arg: 1, strict_arguments: true }).close() },
   { group: 'Arguments', input: '`pool_maxsize: "ten"`', call: 'new PooledMemcachedBackend({ url, pool_maxsize: "ten" })', expect: 'ValidationError', run: async () => memcached({ pool_maxsize: 'ten' }).close() },
   { group: 'Arguments', input: '`url: 42`', call: 'new PooledMemcachedBackend({ url: 42 })', expect: 'ValidationError', run: async () => new PooledMemcachedBackend({ url: 42 }).close() },
+  { group: 'Arguments', input: '`namespace: "a:b"` (a colon)', call: 'new PooledMemcachedBackend({ url, namespace: "a:b" })', expect: 'ValidationError', run: async () => memcached({ namespace: 'a:b' }).close() },
+  { group: 'Arguments', input: '`generation_check_interval: 1` without `namespace`', call: 'new PooledMemcachedBackend({ url, generation_check_interval: 1 })', expect: 'ConfigurationError', note: 'it would be ignored: no namespace, no generation', run: async () => memcached({ generation_check_interval: 1 }).close() },
   { group: 'Arguments', input: '`endpoints: 5`', call: 'new Etcd3Backend({ endpoints: 5 })', expect: 'ValidationError', run: async () => new Etcd3Backend({ endpoints: 5 }).close() },
   { group: 'Arguments', input: '`max_pool_size: "x"`', call: 'new MongoBackend({ …, max_pool_size: "x" })', expect: 'ValidationError', run: async () => new MongoBackend({ db_hosts: NOWHERE, db_name: 'x', cache_collection: 'c', max_pool_size: 'x' }).close() },
   { group: 'Arguments', input: 'no `db_name`', call: 'new MongoBackend({ db_hosts, cache_collection })', expect: 'ConfigurationError', run: async () => new MongoBackend({ db_hosts: NOWHERE, cache_collection: 'c' }).close() },

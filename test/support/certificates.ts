@@ -42,3 +42,16 @@ export function makeTestCertificates(): TestCertificates {
     otherCa: file('other-ca.pem'),
   };
 }
+
+/**
+ * A server certificate (and its key) signed by the test CA of `certs` for the IP address `ip` only, with
+ * no DNS name: a server at another address presenting it must be refused (a wrong-IP check).
+ */
+export function makeServerCertificateFor(certs: TestCertificates, ip: string): { cert: string; key: string } {
+  const name = `server-${ip.replace(/[^0-9a-f]/gi, '_')}`;
+  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: certs.dir, stdio: 'ignore' });
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${ip}`);
+  fs.writeFileSync(path.join(certs.dir, `${name}.ext`), `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth\n`);
+  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
+  return { cert: path.join(certs.dir, `${name}.pem`), key: path.join(certs.dir, `${name}.key`) };
+}

@@ -14,6 +14,7 @@ import { BackendUnavailableError, ConfigurationError, ValueTooLargeError } from 
 import { isSecretOption } from '../../secrets.js';
 import { BREAKER_OPEN_MS, faultHandling, isEndpointDown } from './faults.js';
 import type { Etcd3Settings, PemSource, TlsSources } from './options.js';
+import { skipServernameForIpEndpoints } from './tls-servername.js';
 
 type Etcd3Module = typeof import('etcd3');
 
@@ -158,7 +159,10 @@ async function createClient(settings: Etcd3Settings): Promise<{ client: Etcd3; d
   };
   if (settings.tls !== null) options.credentials = await readCredentials(settings.tls);
   if (settings.auth !== null) options.auth = { ...settings.auth };
-  return { driver, client: new driver.Etcd3(options) };
+  const client = new driver.Etcd3(options);
+  // TLS to https://<ip>:<port> would print Node's DEP0123 (an IP as SNI); see tls-servername.ts.
+  skipServernameForIpEndpoints(client);
+  return { driver, client };
 }
 
 async function readCredentials(tls: TlsSources): Promise<NonNullable<IOptions['credentials']>> {

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
 import type { SecureContext } from 'node:tls';
 import type { BackendArguments } from '../../api.js';
 import { withoutUrlSchemes } from './url-scheme.js';
@@ -89,6 +88,21 @@ export interface PooledMemcachedBackendArguments {
    * anything is sent.
    */
   serverMaxValueLength?: number;
+  /**
+   * Keeps this backend's entries in a namespace of their own and makes `region.clear()` work, through a
+   * generation number stored in memcached and folded into every key (`"_dogpile_ns:<namespace>:<generation>:<key>"`;
+   * see docs/backends/memcached.md, "clear()"). 1 to 64 bytes, without `:`, spaces or control characters.
+   * Default none: keys are stored as given, where Python dogpile/oslo clients on the same servers read and
+   * write them, and `region.clear()` raises `UnsupportedOperationError`.
+   */
+  namespace?: string;
+  /**
+   * With a `namespace`, how long a process uses the generation it read before reading it again
+   * (`generation_check_interval`), seconds or a duration string, 0 to 2147483.647; default 1. It bounds
+   * how long another process may still serve entries a `clear()` removed; each read costs one `get` per
+   * server. 0 reads it on every call.
+   */
+  generationCheckInterval?: Duration;
 }
 
 /** One server, parsed from `url`. */
@@ -119,6 +133,10 @@ export interface MemcachedSettings {
   maxItemBytes: number;
   /** TLS for every connection (oslo's `tls_*` options), or undefined for plain TCP. */
   tls: MemcachedTls | undefined;
+  /** `namespace`, or undefined for none (keys as given, no `clear()`). */
+  namespace: string | undefined;
+  /** `generation_check_interval` in milliseconds. */
+  generationCheckMs: number;
 }
 
 /** oslo.cache's memcached TLS options, built into one TLS context at configure time. */
@@ -275,12 +293,31 @@ export function readMemcachedArguments(args: BackendArguments): MemcachedSetting
     password,
     maxItemBytes: reader.number('serverMaxValueLength', 1_048_576, { min: 1024, integer: true }),
     tls,
+    ...readNamespace(reader),
   };
   // Arguments of the Python clients (dogpile's memcached backends) that change nothing here; the
   // ones asking for a missing feature are refused by the registry's wrappers before this point.
   reader.ignore(...PYTHON_CLIENT_ARGUMENTS);
   reader.finish();
   return settings;
+}
+
+const NAMESPACE_MAX_BYTES = 64;
+
+/** `namespace` and `generation_check_interval` (only with a namespace: alone it would be ignored). */
+function readNamespace(reader: ArgumentReader): Pick<MemcachedSettings, 'namespace' | 'generationCheckMs'> {
+  const raw = reader.string('namespace');
+  const namespace = raw === undefined || raw.length === 0 ? undefined : raw;
+  if (namespace !== undefined && (Buffer.byteLength(namespace, 'utf8') > NAMESPACE_MAX_BYTES || /[:\x00-\x20\x7f]/.test(namespace))) {
+    throw new ValidationError(
+      `${BACKEND} argument namespace must be 1 to ${NAMESPACE_MAX_BYTES} bytes without ":", spaces or control characters (it becomes part of every memcached key); got ${describe(namespace)}.`,
+    );
+  }
+  if (namespace === undefined && reader.has('generationCheckInterval')) {
+    throw new ConfigurationError(`${BACKEND} argument generation_check_interval needs a namespace (without one there is no generation to check); set namespace or remove it.`);
+  }
+  const seconds = reader.seconds('generationCheckInterval', 1, { min: 0, max: MAX_TIMER_SECONDS });
+  return { namespace, generationCheckMs: Math.min(Math.round(seconds * 1000), MAX_TIMER_SECONDS * 1000) };
 }
 
 /**
@@ -307,7 +344,9 @@ function readTls(reader: ArgumentReader): MemcachedTls | undefined {
     const file = files[name];
     if (file === undefined) return undefined;
     try {
-      return readFileSync(file);
+      // node:fs through getBuiltinModule: importing it as a module builds its whole namespace (streams
+      // included) when the root entry point loads, for a file read only with TLS.
+      return process.getBuiltinModule('node:fs').readFileSync(file);
     } catch (error) {
       throw new ConfigurationError(`${BACKEND} argument ${name}: cannot read ${JSON.stringify(file)} (${(error as NodeJS.ErrnoException).code ?? 'error'}); give the path of a PEM file.`, { cause: error });
     }

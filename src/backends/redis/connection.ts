@@ -57,6 +57,22 @@ export class RedisConnection {
     return this.#closed;
   }
 
+  /**
+   * The client when it is connected and the backend is open, else null (then use {@link call}, which
+   * connects or rejects). For hot paths that send a command themselves and pass its failure through
+   * {@link failure}: one promise fewer than {@link call}.
+   */
+  get ready(): RedisClient | null {
+    return this.#closed ? null : this.#client;
+  }
+
+  /** A rejection handler that throws {@link wrap}'s error for `what`; create it once and reuse it. */
+  failure(what: string): (error: unknown) => never {
+    return (error) => {
+      throw this.wrap(what, error);
+    };
+  }
+
   /** The client, created (and ioredis imported) on first use and connected once. */
   client(): Promise<RedisClient> {
     if (this.#client !== null) return Promise.resolve(this.#client);
