@@ -33,7 +33,7 @@ const MODULES = {
   lock: { mutate: 'src/lock.ts', tests: ['test/lock/lock.test.ts', 'test/lock/layered.test.ts', 'test/region/region.test.ts', 'test/region/region-suite.test.ts'] },
   keys: { mutate: 'src/keys.ts', tests: ['test/unit/keys.test.ts', 'test/region/region.test.ts', BAD_INPUT] },
   serializers: { mutate: 'src/serializers.ts', tests: ['test/unit/serializers.test.ts', 'test/unit/core.test.ts', BAD_INPUT] },
-  dictionary: { mutate: 'src/backends/dictionary.ts', tests: ['test/unit/dictionary.test.ts', 'test/conformance/in-process.test.ts', BAD_INPUT] },
+  dictionary: { mutate: 'src/backends/dictionary.ts', tests: ['test/unit/dictionary.test.ts', 'test/unit/dictionary-size.test.ts', 'test/conformance/in-process.test.ts', BAD_INPUT] },
 };
 
 function testFilesOf(name) {

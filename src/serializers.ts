@@ -310,8 +310,8 @@ export const serializers: Readonly<Record<string, Serializer>> = Object.freeze({
  */
 export function resolveSerializer(value: unknown, name = 'serializer'): Serializer {
   if (typeof value === 'string') {
-    const found = serializers[value];
-    if (found) return found;
+    // Own names only: "toString" or "constructor" would otherwise find Object.prototype's methods.
+    if (Object.hasOwn(serializers, value)) return serializers[value] as Serializer;
   } else if (
     typeof value === 'object' &&
     value !== null &&
@@ -342,7 +342,8 @@ export function metadataJson(metadata: CachedValue['metadata']): string {
   const ttl = metadata.ttl;
   const withTtl = typeof ttl === 'number' && Number.isFinite(ttl) ? `${head}, "ttl": ${numberJson(ttl)}` : head;
   const tags = metadata.tags;
-  return Array.isArray(tags) ? `${withTtl}, "tags": ${pythonJsonDumps(tags)}}` : `${withTtl}}`;
+  // A "|" in a tag is written as \u007c (the same JSON): the first "|" of the bytes must stay the separator.
+  return Array.isArray(tags) ? `${withTtl}, "tags": ${pythonJsonDumps(tags).replaceAll('|', '\\u007c')}}` : `${withTtl}}`;
 }
 
 function numberJson(value: number): string {

@@ -92,10 +92,16 @@ export const LOCAL_COPIES: unique symbol = Symbol.for('dogpile-cache.localCopies
 
 /**
  * Copies of some entries held in this process (the local tier), read by the region's hit path with no
- * promise and no network; every other read goes through the backend as usual. Neither call may block or
+ * promise and no network; every other read goes through the backend as usual. No call may block or
  * fail for a reason other than a programming error.
  */
 export interface LocalCopies {
+  /**
+   * Whether a region may keep its decoding of kept bytes and serve that one object to every later hit
+   * ({@link LocalCopies.read} / {@link LocalCopies.decoded}). When false, a region with a serializer
+   * decodes {@link LocalCopies.bytes} on each hit instead, so every caller gets its own copy.
+   */
+  readonly sharesDecoded: boolean;
   /**
    * The live local copy of `key` (a valid backend key) as a `CachedValue`, counted as a local hit, or
    * undefined when there is none to serve synchronously: no copy, an expired one, or kept bytes that
@@ -103,10 +109,15 @@ export interface LocalCopies {
    */
   read(key: string, decoder: object): CachedValue | undefined;
   /**
+   * The live local copy of `key` as the stored bytes (counted as a local hit), or undefined when there
+   * is none (no copy, an expired one, or a copy kept as a value). The caller decodes them itself.
+   */
+  bytes(key: string): Buffer | undefined;
+  /**
    * `decoder`'s decoding of `bytes`, which this backend's `getSerialized(key)` has just returned: kept
-   * beside the copy when the copy is still those very bytes, and served to reads by the same decoder
-   * only (a region whose serializer changed decodes again). Every such hit returns this same object,
-   * as a Dictionary hit does.
+   * beside the copy when the copy is still those very bytes and {@link LocalCopies.sharesDecoded} is
+   * true (ignored otherwise), and served to reads by the same decoder only (a region whose serializer
+   * changed decodes again). Every such hit returns this same object, as a Dictionary hit does.
    */
   decoded(key: string, bytes: Buffer, value: CachedValue, decoder: object): void;
 }
@@ -208,15 +219,25 @@ class ByteStorage implements RegionStorage {
     this.#guard = guard;
     this.#onCorrupt = onCorrupt;
     const copies = localCopiesOf(backend);
-    this.#copies = copies;
+    // Only copies that share decodings are told of ours (the others parse their bytes on each hit).
+    this.#copies = copies?.sharesDecoded === true ? copies : null;
     // This storage (one per serializer) is the decoder: a decoding by another serializer is never served.
-    this.readSync = copies === null ? null : (key) => copies.read(key, this);
+    this.readSync =
+      copies === null
+        ? null
+        : copies.sharesDecoded
+          ? (key) => copies.read(key, this)
+          : (key) => {
+              // Each hit decodes the kept bytes: every caller its own copy, as without the tier.
+              const bytes = copies.bytes(key);
+              return bytes === undefined ? undefined : this.#parse(bytes);
+            };
   }
 
   async read(key: string): Promise<CachedValue | NoValue> {
     const bytes = await this.#readBytes(key);
     const value = this.#parse(bytes);
-    // Local copies keep our decoding, so their next hits cost no parse (and no promise).
+    // Local copies that share decodings keep ours, so their next hits cost no parse (and no promise).
     if (this.#copies !== null && !isNoValue(value)) this.#copies.decoded(key, bytes as Buffer, value, this);
     return value;
   }

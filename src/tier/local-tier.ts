@@ -9,8 +9,9 @@
  *
  * A hit returns the copy kept in this process and makes no network call; installed outermost, the tier
  * declares its copies to the region (`LOCAL_COPIES`, src/storage.ts), which then reads a hit with no
- * promise, and over bytes keeps its decoding beside the copy (later hits share that one object, as
- * Dictionary hits do). Staleness is bounded: an
+ * promise. Over bytes, each hit decodes the kept bytes (every caller its own copy, as without the tier),
+ * unless `shareDecodedValues` lets the region keep its decoding beside the copy (later hits then share
+ * that one object, as Dictionary hits do). Staleness is bounded: an
  * entry lives at most `ttl` seconds, and with a transport a `set` or `delete` in any process evicts
  * the key from every process's tier as soon as the message arrives. While the transport is down,
  * the whole tier is dropped and the TTL alone bounds staleness. Region invalidation needs no
@@ -60,6 +61,18 @@ export interface LocalTierOptions {
   clock?: Clock;
   /** Called with each background failure (a publish or a subscription). Default: a debug line. */
   onError?: (error: unknown, during: 'publish' | 'subscribe') => void;
+  /**
+   * When the region stores bytes (it has a serializer: memcached and Redis by default): whether local hits share
+   * one decoded object. Default `false`: each hit decodes the kept bytes (still synchronously, with no
+   * promise and no network), so every caller gets its own copy, as without the tier, and a caller that
+   * mutates what it read cannot change what others read. `true`: the region's first decoding is kept
+   * beside the bytes and every later hit in this process returns that same object, as a Dictionary hit
+   * does; faster (no parse per hit), for data the callers treat as read-only. When the region stores
+   * objects as they are (no serializer: Mongo and etcd by default), copies are the stored values and this
+   * option changes nothing.
+   * Compare bentocache's `serialize` option (its memory tier serializes by default, too).
+   */
+  shareDecodedValues?: boolean;
 }
 
 /** The decoder of kept bytes no region has decoded yet: matches no reader. */
@@ -125,6 +138,8 @@ export class LocalTier extends ProxyBackend {
   readonly maxBytes: number;
   /** Local TTL in seconds. */
   readonly ttl: number;
+  /** Whether local hits over bytes share one decoded object (see {@link LocalTierOptions.shareDecodedValues}). */
+  readonly shareDecodedValues: boolean;
   readonly #ttlMs: number;
   readonly #entries = new Map<string, Entry>();
   /** The least and the most recently used copies. */
@@ -153,11 +168,16 @@ export class LocalTier extends ProxyBackend {
   /** @throws {ValidationError} for a bad bound, TTL, transport or channel. */
   constructor(options: LocalTierOptions = {}) {
     super();
-    if (typeof options !== 'object' || options === null) throw new ValidationError(`LocalTier takes an options object { maxEntries?, maxBytes?, ttl?, transport? }; got ${describe(options)}.`);
+    if (typeof options !== 'object' || options === null) throw new ValidationError(`LocalTier takes an options object { maxEntries?, maxBytes?, ttl?, transport?, shareDecodedValues? }; got ${describe(options)}.`);
     this.maxEntries = positiveInteger(options.maxEntries ?? 1000, 'maxEntries');
     this.maxBytes = options.maxBytes === undefined ? Infinity : positiveInteger(options.maxBytes, 'maxBytes');
     this.ttl = toSeconds(options.ttl ?? 1, 'ttl', { min: 0.001, max: MAX_TIMER_SECONDS });
     this.#ttlMs = this.ttl * 1000;
+    if (options.shareDecodedValues !== undefined && typeof options.shareDecodedValues !== 'boolean') {
+      throw new ValidationError(`shareDecodedValues must be true (hits share one decoded object) or false (each hit its own copy, the default); got ${describe(options.shareDecodedValues)}.`);
+    }
+    this.shareDecodedValues = options.shareDecodedValues ?? false;
+    const share = this.shareDecodedValues;
     if (options.transport !== undefined && !isNotificationTransport(options.transport)) {
       throw new ValidationError(`transport must be a NotificationTransport (publish, subscribe), e.g. new RedisNotifications(backend); got ${describe(options.transport)}.`);
     }
@@ -178,6 +198,7 @@ export class LocalTier extends ProxyBackend {
     this[LOCAL_COPIES] =
       this.get === own.get && this.getSerialized === own.getSerialized
         ? {
+            sharesDecoded: share,
             read: (key, decoder) => {
               const entry = this.#lookup(key);
               if (entry === undefined || (entry.decoder !== null && entry.decoder !== decoder)) return undefined;
@@ -185,7 +206,14 @@ export class LocalTier extends ProxyBackend {
               if (value !== undefined) this.#hits++;
               return value;
             },
+            bytes: (key) => {
+              const entry = this.#lookup(key);
+              if (entry === undefined || !Buffer.isBuffer(entry.value)) return undefined;
+              this.#hits++;
+              return entry.value;
+            },
             decoded: (key, bytes, value, decoder) => {
+              if (!share) return;
               const entry = this.#entries.get(key);
               if (entry === undefined || entry.value !== bytes) return;
               entry.decoded = value;
@@ -197,10 +225,10 @@ export class LocalTier extends ProxyBackend {
 
   /**
    * The region's synchronous path to the local copies (declared, see `LOCAL_COPIES` in src/storage.ts):
-   * when this tier is the outermost backend, a local hit costs no promise and, over a bytes backend, no
-   * parse after the first (the region's decoding is kept beside the bytes, and every later hit returns
-   * that same object, as a Dictionary hit does). A read of a key with no live copy goes through `get` or
-   * `getSerialized` as before.
+   * when this tier is the outermost backend, a local hit costs no promise. Over a bytes backend the region
+   * decodes the kept bytes on each hit (each caller its own copy), or, with `shareDecodedValues`, keeps
+   * its first decoding beside the bytes and returns that same object to every later hit, as a Dictionary
+   * hit does. A read of a key with no live copy goes through `get` or `getSerialized` as before.
    */
   readonly [LOCAL_COPIES]: LocalCopies | undefined;
 

@@ -154,6 +154,9 @@ describe('LocalTier', () => {
     const transport = new RedisNotifications(new RedisBackend({ url: 'redis://localhost:1' }));
     assert.throws(() => new LocalTier({ transport }), (e: unknown) => e instanceof ValidationError && /channel/.test(e.message));
     assert.throws(() => new RedisNotifications({} as RedisBackend), (e: unknown) => e instanceof ValidationError && /RedisNotifications/.test(e.message));
+    for (const bad of ['yes', 1, null]) {
+      assert.throws(() => new LocalTier({ shareDecodedValues: bad as never }), (e: unknown) => e instanceof ValidationError && /shareDecodedValues/.test(e.message));
+    }
   });
 });
 
@@ -194,8 +197,31 @@ describe('LocalTier: the synchronous path for local hits (declared LOCAL_COPIES)
     assert.equal(tier.stats().hits, 150);
   });
 
-  it('over bytes (a serializer): the region\'s decoding is kept, so later hits parse nothing and share one object', async () => {
+  it('over bytes, by default: every hit is synchronous and decodes its own copy (mutating one changes no other read)', async () => {
     const tier = new LocalTier();
+    assert.equal(tier.shareDecodedValues, false);
+    const { region, counter } = tierRegion(tier, new MemoryPickleBackend());
+    const spy = spyReads(tier);
+    await region.set('k', { name: 'Ada', tags: ['a'] });
+    const writes = counter.calls;
+    const first = (await region.get('k')) as { name: string; tags: string[] };
+    const second = (await region.get('k')) as { name: string; tags: string[] };
+    assert.deepEqual(second, first, 'equal in value');
+    assert.notEqual(second, first, 'distinct objects');
+    first.name = 'mutated';
+    first.tags.push('b');
+    second.tags.push('c');
+    for (let i = 0; i < 20; i++) assert.deepEqual(await region.get('k'), { name: 'Ada', tags: ['a'] }, 'mutations reach no later hit');
+    assert.deepEqual(await region.getOrCreate('k', () => ({ name: 'created', tags: [] })), { name: 'Ada', tags: ['a'] });
+    assert.equal(spy.reads, 1, 'hits after the first never called the tier\'s getSerialized');
+    assert.equal(counter.calls - writes, 1, 'one read reached the backend');
+    assert.equal(tier.stats().hits, 22);
+    await region.set('k', { name: 'Bob', tags: [] });
+    assert.deepEqual(await region.get('k'), { name: 'Bob', tags: [] }, 'a set evicts the copy');
+  });
+
+  it('over bytes with shareDecodedValues: the region\'s decoding is kept, so later hits parse nothing and share one object', async () => {
+    const tier = new LocalTier({ shareDecodedValues: true });
     const { region, counter } = tierRegion(tier, new MemoryPickleBackend());
     const spy = spyReads(tier);
     await region.set('k', { name: 'Ada' });
@@ -210,7 +236,7 @@ describe('LocalTier: the synchronous path for local hits (declared LOCAL_COPIES)
   });
 
   it('a decoding is never attached to other bytes than the ones it came from', async () => {
-    const tier = new LocalTier();
+    const tier = new LocalTier({ shareDecodedValues: true });
     const { region } = tierRegion(tier, new MemoryPickleBackend());
     await region.set('k', 'old');
     const copies = tier[LOCAL_COPIES];
@@ -224,7 +250,7 @@ describe('LocalTier: the synchronous path for local hits (declared LOCAL_COPIES)
   });
 
   it('a decoding is served only to the decoder that made it: a region whose serializer changed decodes again', async () => {
-    const tier = new LocalTier();
+    const tier = new LocalTier({ shareDecodedValues: true });
     const { region } = tierRegion(tier, new MemoryPickleBackend());
     await region.set('k', { n: 1 });
     const first = await region.get('k');
