@@ -57,13 +57,37 @@ async function gets(): Promise<Figure[]> {
   const key = (i: number): string => keys[i % 100] as string;
   const hit = (value: unknown): void => check(value !== undefined && value !== null, 'get must hit');
   return interleaved([
-    { name: 'raw ioredis GET', ops: IN_FLIGHT * PER_WORKER, batch: inFlight(async (i) => hit(JSON.parse((await raw.get(`${prefix}raw/${key(i)}`)) ?? 'null'))) },
-    { name: 'raw ioredis GET (auto-pipelining)', ops: IN_FLIGHT * PER_WORKER, batch: inFlight(async (i) => hit(JSON.parse((await rawAuto.get(`${prefix}raw/${key(i)}`)) ?? 'null'))) },
-    { name: 'raw ioredis GET, bounded like RedisBackend', ops: IN_FLIGHT * PER_WORKER, batch: inFlight(async (i) => hit(JSON.parse((await rawBounded.get(`${prefix}raw/${key(i)}`)) ?? 'null'))) },
-    { name: 'RedisBackend.get', ops: IN_FLIGHT * PER_WORKER, batch: inFlight(async (i) => check(!isNoValue(await backend.get(prefix + key(i))), 'get must hit')) },
-    { name: 'RedisBackend.getSerialized (bytes, no decode)', ops: IN_FLIGHT * PER_WORKER, batch: inFlight(async (i) => check(!isNoValue(await backend.getSerialized(prefix + key(i))), 'get must hit')) },
+    {
+      name: 'raw ioredis GET',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: inFlight(async (i) => hit(JSON.parse((await raw.get(`${prefix}raw/${key(i)}`)) ?? 'null'))),
+    },
+    {
+      name: 'raw ioredis GET (auto-pipelining)',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: inFlight(async (i) => hit(JSON.parse((await rawAuto.get(`${prefix}raw/${key(i)}`)) ?? 'null'))),
+    },
+    {
+      name: 'raw ioredis GET, bounded like RedisBackend',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: inFlight(async (i) => hit(JSON.parse((await rawBounded.get(`${prefix}raw/${key(i)}`)) ?? 'null'))),
+    },
+    {
+      name: 'RedisBackend.get',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: inFlight(async (i) => check(!isNoValue(await backend.get(prefix + key(i))), 'get must hit')),
+    },
+    {
+      name: 'RedisBackend.getSerialized (bytes, no decode)',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: inFlight(async (i) => check(!isNoValue(await backend.getSerialized(prefix + key(i))), 'get must hit')),
+    },
     { name: 'keyv + @keyv/redis get', ops: IN_FLIGHT * PER_WORKER, batch: inFlight(async (i) => hit(await keyv.get(key(i)))) },
-    { name: 'cache-manager (@keyv/redis) get', ops: IN_FLIGHT * PER_WORKER, batch: inFlight(async (i) => hit(await cache.get(`cm/${key(i)}`))) },
+    {
+      name: 'cache-manager (@keyv/redis) get',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: inFlight(async (i) => hit(await cache.get(`cm/${key(i)}`))),
+    },
   ]);
 }
 
@@ -78,7 +102,10 @@ async function getMulti(): Promise<Figure[]> {
   const ours = Array.from({ length: 10 }, (_, g) => group(g).map((k) => prefix + k));
   for (let g = 0; g < 10; g++) {
     const got = await backend.getMulti(ours[g] as string[]);
-    check(got.every((v) => !isNoValue(v) && (v as CachedValue<typeof payload>).payload.id === g), `getMulti group ${g} must hit`);
+    check(
+      got.every((v) => !isNoValue(v) && (v as CachedValue<typeof payload>).payload.id === g),
+      `getMulti group ${g} must hit`,
+    );
   }
   const rawKeys = Array.from({ length: 10 }, (_, g) => group(g).map((k) => `${prefix}raw/${k}`));
   let g = 0;
@@ -101,15 +128,28 @@ async function getMulti(): Promise<Figure[]> {
         for (const v of values) JSON.parse(v === null ? 'null' : v.slice(v.indexOf('|') + 1)); // the payload only
       },
     },
-    { name: 'RedisBackend.getMulti(100)', ops: 100, unit: 'keys/s', batch: async () => void (await backend.getMulti(ours[g++ % 10] as string[])) },
-    { name: 'RedisBackend.getSerializedMulti(100) (bytes, no decode)', ops: 100, unit: 'keys/s', batch: async () => void (await backend.getSerializedMulti(ours[g++ % 10] as string[])) },
+    {
+      name: 'RedisBackend.getMulti(100)',
+      ops: 100,
+      unit: 'keys/s',
+      batch: async () => void (await backend.getMulti(ours[g++ % 10] as string[])),
+    },
+    {
+      name: 'RedisBackend.getSerializedMulti(100) (bytes, no decode)',
+      ops: 100,
+      unit: 'keys/s',
+      batch: async () => void (await backend.getSerializedMulti(ours[g++ % 10] as string[])),
+    },
     {
       name: 'keyv + @keyv/redis getMany(100)',
       ops: 100,
       unit: 'keys/s',
       batch: async () => {
         const got = await keyv.getMany(group(g++ % 10));
-        check(got.every((v) => v !== undefined), 'keyv getMany must hit');
+        check(
+          got.every((v) => v !== undefined),
+          'keyv getMany must hit',
+        );
       },
     },
     {
@@ -118,7 +158,10 @@ async function getMulti(): Promise<Figure[]> {
       unit: 'keys/s',
       batch: async () => {
         const got = await cache.mget(group(g++ % 10).map((k) => `cm/${k}`));
-        check(got.every((v) => v !== undefined && v !== null), 'cache-manager mget must hit');
+        check(
+          got.every((v) => v !== undefined && v !== null),
+          'cache-manager mget must hit',
+        );
       },
     },
   ]);
@@ -128,17 +171,40 @@ async function sets(): Promise<Figure[]> {
   const ttlMs = TTL_SECONDS * 1000;
   const bytes = buildSerialized(makeCachedValue(payload), jsonSerializer);
   const figures = await interleaved([
-    { name: 'raw ioredis SET PX', ops: IN_FLIGHT * PER_WORKER, batch: inFlight((i) => raw.set(`${prefix}rawset/${i}`, JSON.stringify(payload), 'PX', ttlMs)) },
-    { name: 'raw ioredis SET PX, bounded like RedisBackend', ops: IN_FLIGHT * PER_WORKER, batch: inFlight((i) => rawBounded.set(`${prefix}rawset/${i}`, JSON.stringify(payload), 'PX', ttlMs)) },
-    { name: 'RedisBackend.set, redis_expiration_time 300', ops: IN_FLIGHT * PER_WORKER, batch: inFlight((i) => backend.set(`${prefix}set/${i}`, makeCachedValue(payload))) },
-    { name: 'RedisBackend.setSerialized (bytes, no encode)', ops: IN_FLIGHT * PER_WORKER, batch: inFlight((i) => backend.setSerialized(`${prefix}setb/${i}`, bytes)) },
+    {
+      name: 'raw ioredis SET PX',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: inFlight((i) => raw.set(`${prefix}rawset/${i}`, JSON.stringify(payload), 'PX', ttlMs)),
+    },
+    {
+      name: 'raw ioredis SET PX, bounded like RedisBackend',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: inFlight((i) => rawBounded.set(`${prefix}rawset/${i}`, JSON.stringify(payload), 'PX', ttlMs)),
+    },
+    {
+      name: 'RedisBackend.set, redis_expiration_time 300',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: inFlight((i) => backend.set(`${prefix}set/${i}`, makeCachedValue(payload))),
+    },
+    {
+      name: 'RedisBackend.setSerialized (bytes, no encode)',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: inFlight((i) => backend.setSerialized(`${prefix}setb/${i}`, bytes)),
+    },
     { name: 'keyv + @keyv/redis set (TTL)', ops: IN_FLIGHT * PER_WORKER, batch: inFlight((i) => keyv.set(`kset/${i}`, payload, ttlMs)) },
-    { name: 'cache-manager (@keyv/redis) set (TTL)', ops: IN_FLIGHT * PER_WORKER, batch: inFlight((i) => cache.set(`cmset/${i}`, payload, ttlMs)) },
+    {
+      name: 'cache-manager (@keyv/redis) set (TTL)',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: inFlight((i) => cache.set(`cmset/${i}`, payload, ttlMs)),
+    },
   ]);
   const ttl = await raw.ttl(`${prefix}set/1`);
   check(ttl > 0 && ttl <= TTL_SECONDS, `our writes carry the server TTL; got ${ttl}`);
   const sample = await backend.getMulti(Array.from({ length: 100 }, (_, i) => `${prefix}set/${i}`));
-  check(sample.every((v) => !isNoValue(v)), 'every benchmarked set must be readable');
+  check(
+    sample.every((v) => !isNoValue(v)),
+    'every benchmarked set must be readable',
+  );
   return figures;
 }
 
@@ -176,9 +242,11 @@ async function cpuPerCall(): Promise<Figure[]> {
     for (const [i, [, call, keys = 1]] of variants.entries()) {
       const perWorker = Math.max(1, Math.round(calls / keys / IN_FLIGHT)); // about as many keys for every row
       const before = process.cpuUsage();
-      await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-        for (let n = 0; n < perWorker; n++) await call();
-      }));
+      await Promise.all(
+        Array.from({ length: IN_FLIGHT }, async () => {
+          for (let n = 0; n < perWorker; n++) await call();
+        }),
+      );
       const used = process.cpuUsage(before);
       if (run > 0) samples[i]?.push((used.user + used.system) / (perWorker * IN_FLIGHT * keys)); // run 0 warms up
     }
@@ -190,7 +258,13 @@ export async function runRedis(url: string = defaultUrl): Promise<Section[]> {
   raw = new Redis(url);
   rawAuto = new Redis(url, { enableAutoPipelining: true });
   // RedisBackend's bounds with its default socket_timeout (src/backends/redis/connection.ts): a timer per command.
-  rawBounded = new Redis(url, { lazyConnect: true, commandTimeout: 5000, enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false });
+  rawBounded = new Redis(url, {
+    lazyConnect: true,
+    commandTimeout: 5000,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+  });
   await rawBounded.connect();
   backend = new RedisBackend({ url, redis_expiration_time: TTL_SECONDS });
   keyv = new Keyv({ store: new KeyvRedis(url), namespace: `${prefix}keyv` });
@@ -217,7 +291,7 @@ export async function runRedis(url: string = defaultUrl): Promise<Section[]> {
       baseline: 'raw ioredis MGET (100 keys)',
       note:
         'Each row JSON.parses every payload except the (bytes) row, which parses nothing. The first raw row reads its own JSON (~80 B per value); ' +
-        "\"of dogpile's entries\" MGETs the same entries as RedisBackend (~120 B: metadata, \"|\", Python-spaced JSON) and parses the payload after \"|\"; " +
+        '"of dogpile\'s entries" MGETs the same entries as RedisBackend (~120 B: metadata, "|", Python-spaced JSON) and parses the payload after "|"; ' +
         "RedisBackend.getMulti also parses dogpile's metadata.",
     });
     sections.push({

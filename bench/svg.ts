@@ -24,10 +24,16 @@ const PEER = /^(lru-cache|cache-manager|keyv|catbox|bentocache|async-cache-dedup
  * staleness benchmarks name after our backends ("memcached: lock acquire + release",
  * "etcd3 (watch) p50", "redis with local tier", "local tier over mongo get").
  */
-const OURS = /^(dogpile-cache|region\b|(Dictionary|Memory|Null|PooledMemcached|Mongo|Etcd3|Redis|RedisSentinel|RedisCluster)Backend\b|local tier\b|(memcached|mongo|etcd3|redis)\b[,:( ]|ours\b)/;
+const OURS =
+  /^(dogpile-cache|region\b|(Dictionary|Memory|Null|PooledMemcached|Mongo|Etcd3|Redis|RedisSentinel|RedisCluster)Backend\b|local tier\b|(memcached|mongo|etcd3|redis)\b[,:( ]|ours\b)/;
 
 /** The colour of each kind of row (grey baseline, light grey references, blue ours, orange peers). */
-export const COLOURS: Readonly<Record<RowKind, string>> = Object.freeze({ baseline: '#9e9e9e', reference: '#c7c7c7', ours: '#1f77b4', peer: '#ff9f40' });
+export const COLOURS: Readonly<Record<RowKind, string>> = Object.freeze({
+  baseline: '#9e9e9e',
+  reference: '#c7c7c7',
+  ours: '#1f77b4',
+  peer: '#ff9f40',
+});
 
 /**
  * Classifies a row by its name. `explicit` is false when no rule matched and the row fell back to
@@ -49,7 +55,7 @@ export function rowKind(name: string, baseline: string | undefined): RowKind {
 
 // Helvetica/Arial advance widths in 1/1000 em (the AFM metrics), for the characters our labels use;
 // anything else counts as a wide glyph, so an estimate errs on the wide side.
-const NARROW = new Set([...' .,:;!|il\'']);
+const NARROW = new Set([..." .,:;!|il'"]);
 const SEMI = new Set([...'()[]{}-/frtIjJ*']);
 const WIDE = new Set([...'mwMW@%']);
 const CAPS = /[A-Z]/;
@@ -138,7 +144,9 @@ export function barChart(section: Section): string {
     const mid = y + rowH / 2;
     // Lines centred on the bar: the first baseline sits half the block's height above the middle.
     const firstLine = mid - ((labelLines.length - 1) * LINE_H) / 2 + 4;
-    const tspans = labelLines.map((line, n) => `<tspan x="${labelW - 8}" y="${(firstLine + n * LINE_H).toFixed(1)}">${escapeXml(line)}</tspan>`).join('');
+    const tspans = labelLines
+      .map((line, n) => `<tspan x="${labelW - 8}" y="${(firstLine + n * LINE_H).toFixed(1)}">${escapeXml(line)}</tspan>`)
+      .join('');
     out.push(`<text text-anchor="end">${tspans}</text>`);
     out.push(`<rect x="${labelW}" y="${(mid - 7).toFixed(1)}" width="${w.toFixed(1)}" height="14" fill="${colour}"/>`);
     if (f.max > f.min) {

@@ -11,8 +11,23 @@
  * test/processes/tier-processes.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { type CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, isNoValue, type BackendResult, type CachedValue, type NoValue } from '../src/index.js';
-import { LocalTier, SharedInvalidationStrategy, RedisNotifications, Etcd3Notifications, type NotificationTransport } from '../src/tier/index.js';
+import {
+  type CacheBackend,
+  CacheRegion,
+  DictionaryBackend,
+  ProxyBackend,
+  isNoValue,
+  type BackendResult,
+  type CachedValue,
+  type NoValue,
+} from '../src/index.js';
+import {
+  LocalTier,
+  SharedInvalidationStrategy,
+  RedisNotifications,
+  Etcd3Notifications,
+  type NotificationTransport,
+} from '../src/tier/index.js';
 import { RedisBackend } from '../src/backends/redis/index.js';
 import { Etcd3Backend } from '../src/backends/etcd3/index.js';
 import { PooledMemcachedBackend } from '../src/backends/memcached/index.js';
@@ -79,19 +94,33 @@ interface Member {
   counter: Counter;
 }
 
-async function member(kind: Kind, servers: TierServers, name: string, withTier: boolean, tierTtl = 1, shareDecodedValues = false): Promise<Member> {
+async function member(
+  kind: Kind,
+  servers: TierServers,
+  name: string,
+  withTier: boolean,
+  tierTtl = 1,
+  shareDecodedValues = false,
+): Promise<Member> {
   const backend = backendOf(kind, servers);
   const transport = transportOf(kind, backend);
   const strategy = new SharedInvalidationStrategy({ name, interval: POLL_INTERVAL, ...(transport ? { transport } : {}) });
-  const tier = withTier ? new LocalTier({ maxEntries: 10_000, ttl: tierTtl, shareDecodedValues, ...(transport ? { transport, channel: name } : {}) }) : null;
+  const tier = withTier
+    ? new LocalTier({ maxEntries: 10_000, ttl: tierTtl, shareDecodedValues, ...(transport ? { transport, channel: name } : {}) })
+    : null;
   const counter = new Counter();
-  const region = new CacheRegion().configure(backend, { expirationTime: 3600, wrap: tier ? [tier, counter, strategy] : [counter, strategy], regionInvalidator: strategy });
+  const region = new CacheRegion().configure(backend, {
+    expirationTime: 3600,
+    wrap: tier ? [tier, counter, strategy] : [counter, strategy],
+    regionInvalidator: strategy,
+  });
   await strategy.ready();
   await tier?.ready();
   return { region, strategy, tier, counter };
 }
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 
 /** Keys read by the hit section, each a hit with its own payload (checked on every read). */
 const HIT_KEYS = Array.from({ length: 1000 }, (_, i) => `hot:${i}`);
@@ -124,11 +153,15 @@ async function hitSection(servers: TierServers): Promise<Section> {
   const batchOf = (region: CacheRegion) => async () => {
     for (let i = 0; i < HIT_KEYS.length; i++) {
       const got = (await region.get(HIT_KEYS[i] as string)) as { id: number } | NoValue;
-      if (isNoValue(got) || got.id !== i) throw new Error(`a hit workload read ${String(isNoValue(got) ? 'NO_VALUE' : got.id)} for ${HIT_KEYS[i]}`);
+      if (isNoValue(got) || got.id !== i)
+        throw new Error(`a hit workload read ${String(isNoValue(got) ? 'NO_VALUE' : got.id)} for ${HIT_KEYS[i]}`);
     }
   };
   const figures = await interleaved(
-    [{ name: 'DictionaryBackend get (hit)', ops: HIT_KEYS.length, batch: batchOf(dictionary) }, ...tiered.map((t) => ({ name: t.name, ops: HIT_KEYS.length, batch: batchOf(t.region) }))],
+    [
+      { name: 'DictionaryBackend get (hit)', ops: HIT_KEYS.length, batch: batchOf(dictionary) },
+      ...tiered.map((t) => ({ name: t.name, ops: HIT_KEYS.length, batch: batchOf(t.region) })),
+    ],
     { runs: 7, ms: 500 },
   );
   await Promise.all([dictionary, ...tiered.map((t) => t.region)].map((r) => r.close()));
@@ -137,7 +170,7 @@ async function hitSection(servers: TierServers): Promise<Section> {
     title: 'Local-tier hit vs Dictionary region hit (same run, 1,000 keys)',
     figures,
     baseline: 'DictionaryBackend get (hit)',
-    note: 'Every read is checked (the right payload for its key). Every region has a 1-hour expiration time. The tier (outermost, 60 s local TTL here) declares its local copies to the region, which reads them synchronously: no promise and no network. Over a bytes backend (memcached, Redis), by default each hit decodes the kept bytes (every caller its own copy, as without the tier); with shareDecodedValues the region\'s first decoding is kept beside the copy, so a hit parses nothing and returns the same object to every caller, as a Dictionary hit does. Over Mongo (objects stored as they are) the option changes nothing.',
+    note: "Every read is checked (the right payload for its key). Every region has a 1-hour expiration time. The tier (outermost, 60 s local TTL here) declares its local copies to the region, which reads them synchronously: no promise and no network. Over a bytes backend (memcached, Redis), by default each hit decodes the kept bytes (every caller its own copy, as without the tier); with shareDecodedValues the region's first decoding is kept beside the copy, so a hit parses nothing and returns the same object to every caller, as a Dictionary hit does. Over Mongo (objects stored as they are) the option changes nothing.",
   };
 }
 
@@ -165,7 +198,10 @@ async function stalenessSection(servers: TierServers): Promise<Section> {
     }
     samples.sort((a, b) => a - b);
     const how = kind !== 'redis' && kind !== 'etcd3' ? `polling ${POLL_INTERVAL * 1000} ms` : kind === 'redis' ? 'pub/sub' : 'watch';
-    figures.push(figureOf(`${kind} (${how}) p50`, [percentile(samples, 50)], 'ms'), figureOf(`${kind} (${how}) p99`, [percentile(samples, 99)], 'ms'));
+    figures.push(
+      figureOf(`${kind} (${how}) p50`, [percentile(samples, 50)], 'ms'),
+      figureOf(`${kind} (${how}) p99`, [percentile(samples, 99)], 'ms'),
+    );
     await Promise.all([writer.region.close(), reader.region.close()]);
   }
   return {
@@ -220,7 +256,11 @@ async function savedSection(servers: TierServers): Promise<Section> {
 export async function runTier(servers: TierServers): Promise<Section[]> {
   // BENCH_TIER_SECTIONS=hit (or staleness, saved; comma-separated) runs only those, for a quick look.
   const only = process.env.BENCH_TIER_SECTIONS?.split(',');
-  const sections: [string, (servers: TierServers) => Promise<Section>][] = [['hit', hitSection], ['staleness', stalenessSection], ['saved', savedSection]];
+  const sections: [string, (servers: TierServers) => Promise<Section>][] = [
+    ['hit', hitSection],
+    ['staleness', stalenessSection],
+    ['saved', savedSection],
+  ];
   const results: Section[] = [];
   for (const [name, run] of sections) if (only === undefined || only.includes(name)) results.push(await run(servers));
   return results;
@@ -229,7 +269,12 @@ export async function runTier(servers: TierServers): Promise<Section[]> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   printMachine('local tier and shared invalidation (issue 18)');
   const env = process.env;
-  const sections = await runTier({ memcached: env.MEMCACHED_SERVERS ?? '', etcd: env.ETCD_ENDPOINTS ?? '', mongo: env.MONGODB_URL ?? '', redis: env.REDIS_URL ?? '' });
+  const sections = await runTier({
+    memcached: env.MEMCACHED_SERVERS ?? '',
+    etcd: env.ETCD_ENDPOINTS ?? '',
+    mongo: env.MONGODB_URL ?? '',
+    redis: env.REDIS_URL ?? '',
+  });
   for (const section of sections) console.log(tableText(section));
   process.exit(0);
 }

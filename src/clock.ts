@@ -151,7 +151,8 @@ export interface ManualClockOptions {
 export function manualClock(startMs = Date.UTC(2026, 0, 1), options: ManualClockOptions = {}): ManualClock {
   let now = startMs;
   const tick = options.tickMs ?? 0;
-  if (!(Number.isFinite(tick) && tick >= 0)) throw new ValidationError(`tickMs must be a number of milliseconds >= 0; got ${String(tick)}.`);
+  if (!(Number.isFinite(tick) && tick >= 0))
+    throw new ValidationError(`tickMs must be a number of milliseconds >= 0; got ${String(tick)}.`);
   const clock = (tick === 0 ? () => now : () => (now += tick)) as ManualClock;
   clock.advance = (ms) => {
     now += ms;

@@ -112,7 +112,15 @@ export async function loadDrivers<T extends unknown[]>(packageNames: { [K in key
     throw new MissingDependencyError(
       missing.map((result) => result.missing),
       backendName,
-      { cause: missing.length === 1 ? missing[0]?.error : new AggregateError(missing.map((result) => result.error), 'drivers not found') },
+      {
+        cause:
+          missing.length === 1
+            ? missing[0]?.error
+            : new AggregateError(
+                missing.map((result) => result.error),
+                'drivers not found',
+              ),
+      },
     );
   }
   return loaded.map((result) => (result.ok ? result.value : undefined)) as T;

@@ -241,9 +241,12 @@ function keyToken(arg: unknown, depth: number, seen: Set<object>): string {
     return `Date(${Number.isNaN(time) ? 'NaN' : JSON.stringify(new Date(time).toISOString())})`;
   }
   const proto: unknown = Object.getPrototypeOf(arg);
-  if (!Array.isArray(arg) && proto !== Object.prototype && proto !== null && !isBuiltinPrototype(proto, 'Object')) throw uniqueKeyError(arg);
+  if (!Array.isArray(arg) && proto !== Object.prototype && proto !== null && !isBuiltinPrototype(proto, 'Object'))
+    throw uniqueKeyError(arg);
   if (seen.has(arg) || depth >= MAX_KEY_DEPTH) {
-    throw new ValidationError(`uniqueFunctionKeyGenerator cannot key an argument that contains itself or is nested over ${MAX_KEY_DEPTH} levels; pass toStr.`);
+    throw new ValidationError(
+      `uniqueFunctionKeyGenerator cannot key an argument that contains itself or is nested over ${MAX_KEY_DEPTH} levels; pass toStr.`,
+    );
   }
   seen.add(arg);
   let token: string;
@@ -297,7 +300,11 @@ function uniqueToken(arg: unknown, toStr: ToStr | undefined): string {
  * const region = new CacheRegion({ functionKeyGenerator: uniqueFunctionKeyGenerator });
  * ```
  */
-export function uniqueFunctionKeyGenerator(namespace: string | undefined | null, fn: { name: string }, toStr?: ToStr): FunctionKeyGenerator {
+export function uniqueFunctionKeyGenerator(
+  namespace: string | undefined | null,
+  fn: { name: string },
+  toStr?: ToStr,
+): FunctionKeyGenerator {
   const prefix = uniquePrefix(namespace, fn);
   return (...args) => {
     let key = prefix;
@@ -318,7 +325,11 @@ export function uniqueFunctionKeyGenerator(namespace: string | undefined | null,
  * const region = new CacheRegion({ functionMultiKeyGenerator: uniqueFunctionMultiKeyGenerator });
  * ```
  */
-export function uniqueFunctionMultiKeyGenerator(namespace: string | undefined | null, fn: { name: string }, toStr?: ToStr): FunctionMultiKeyGenerator {
+export function uniqueFunctionMultiKeyGenerator(
+  namespace: string | undefined | null,
+  fn: { name: string },
+  toStr?: ToStr,
+): FunctionMultiKeyGenerator {
   const prefix = uniquePrefix(namespace, fn);
   return (...args) => args.map((arg) => prefix + uniqueToken(arg, toStr));
 }

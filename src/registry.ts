@@ -44,7 +44,8 @@ const registry = new Map<string, BackendLoader>();
  */
 export function registerBackend(name: string, loader: BackendLoader): void {
   if (typeof name !== 'string' || name.length === 0) throw new ValidationError(`name must be a non-empty string; got ${describe(name)}.`);
-  if (typeof loader !== 'function') throw new ValidationError(`loader for backend "${name}" must be a backend class or a function returning one; got ${describe(loader)}.`);
+  if (typeof loader !== 'function')
+    throw new ValidationError(`loader for backend "${name}" must be a backend class or a function returning one; got ${describe(loader)}.`);
   registry.set(name, loader);
 }
 
@@ -175,19 +176,31 @@ const pythonMemcachedDefaults = (reader: ArgumentReader, args: Record<string, un
 };
 
 registerBackend('dogpile.cache.memcached', dogpileMemcached('dogpile.cache.memcached', pythonMemcachedDefaults));
-registerBackend('dogpile.cache.pylibmc', dogpileMemcached('dogpile.cache.pylibmc', () => {}));
-registerBackend('dogpile.cache.bmemcached', dogpileMemcached('dogpile.cache.bmemcached', () => {}));
+registerBackend(
+  'dogpile.cache.pylibmc',
+  dogpileMemcached('dogpile.cache.pylibmc', () => {}),
+);
+registerBackend(
+  'dogpile.cache.bmemcached',
+  dogpileMemcached('dogpile.cache.bmemcached', () => {}),
+);
 registerBackend(
   'dogpile.cache.pymemcache',
   dogpileMemcached('dogpile.cache.pymemcache', (reader, args) => {
     if (reader.boolean('enableRetryClient', false)) {
-      throw new ConfigurationError('dogpile.cache.pymemcache argument enable_retry_client is not supported: the memcached backend does not retry; remove it.');
+      throw new ConfigurationError(
+        'dogpile.cache.pymemcache argument enable_retry_client is not supported: the memcached backend does not retry; remove it.',
+      );
     }
     if ((reader.raw('socketKeepalive') ?? null) !== null) {
-      throw new ConfigurationError('dogpile.cache.pymemcache argument socket_keepalive is not supported by the memcached backend; remove it.');
+      throw new ConfigurationError(
+        'dogpile.cache.pymemcache argument socket_keepalive is not supported by the memcached backend; remove it.',
+      );
     }
     if ((reader.raw('serde') ?? null) !== null) {
-      throw new ConfigurationError('dogpile.cache.pymemcache argument serde is not supported; give the region a serializer instead ("json" or "v8").');
+      throw new ConfigurationError(
+        'dogpile.cache.pymemcache argument serde is not supported; give the region a serializer instead ("json" or "v8").',
+      );
     }
     // HashClient's dead_timeout is the same "how long a failed server stays out" as dead_retry.
     const deadTimeout = reader.raw('hashclientDeadTimeout');

@@ -180,7 +180,8 @@ function objectKind(value: object): string {
 function refusalReason(value: object): string {
   if (types.isDate(value)) return 'JSON would read it back as a string (store date.toISOString() or date.getTime())';
   if (types.isMap(value) || types.isSet(value)) return 'JSON would store it as {} and lose its contents';
-  if (ArrayBuffer.isView(value) || types.isAnyArrayBuffer(value)) return 'JSON would read it back as a plain object of indexes (store Array.from(bytes) or base64)';
+  if (ArrayBuffer.isView(value) || types.isAnyArrayBuffer(value))
+    return 'JSON would read it back as a plain object of indexes (store Array.from(bytes) or base64)';
   if (types.isBoxedPrimitive(value)) return 'JSON would read it back as a primitive (store the primitive)';
   return 'JSON would read it back as a plain object or {} (store plain data, or give the class a toJSON())';
 }

@@ -181,7 +181,13 @@ class ValueStorage implements RegionStorage {
     const copies = localCopiesOf(backend);
     const getSync = backend.getSync;
     this.readSync =
-      store !== undefined ? store.read : copies !== null ? (key) => copies.read(key, this) : getSync === undefined ? null : getSync.bind(backend);
+      store !== undefined
+        ? store.read
+        : copies !== null
+          ? (key) => copies.read(key, this)
+          : getSync === undefined
+            ? null
+            : getSync.bind(backend);
     this.writeSync = store !== undefined ? store.write : null;
     this.syncClock = store !== undefined ? store.clock : null;
   }
@@ -191,7 +197,12 @@ class ValueStorage implements RegionStorage {
   }
 
   readMulti(keys: readonly string[]): Promise<(CachedValue | NoValue)[]> {
-    return readEach(keys, this.#guard, (all) => this.#backend.getMulti(all), (key) => this.read(key));
+    return readEach(
+      keys,
+      this.#guard,
+      (all) => this.#backend.getMulti(all),
+      (key) => this.read(key),
+    );
   }
 
   write(key: string, value: CachedValue): Promise<void> {
@@ -243,7 +254,12 @@ class ByteStorage implements RegionStorage {
   }
 
   async readMulti(keys: readonly string[]): Promise<(CachedValue | NoValue)[]> {
-    const raw = await readEach(keys, this.#guard, (all) => this.#backend.getSerializedMulti(all), (key) => this.#readBytes(key));
+    const raw = await readEach(
+      keys,
+      this.#guard,
+      (all) => this.#backend.getSerializedMulti(all),
+      (key) => this.#readBytes(key),
+    );
     return raw.map((bytes) => this.#parse(bytes));
   }
 

@@ -4,7 +4,15 @@
  *
  * @module
  */
-import { CacheBackend, type BackendArguments, type BackendClass, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../api.js';
+import {
+  CacheBackend,
+  type BackendArguments,
+  type BackendClass,
+  type BackendResult,
+  type CacheMutex,
+  type CachedValue,
+  type Mapping,
+} from '../api.js';
 import { UnsupportedOperationError } from '../errors.js';
 import type { NoValue } from '../no-value.js';
 

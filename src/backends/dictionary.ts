@@ -119,7 +119,7 @@ export class DictionaryBackend extends CacheBackend {
     if ((this.#sizeOf === undefined) !== (this.#maxSize === Infinity)) {
       throw new ValidationError(
         this.#sizeOf === undefined
-          ? 'DictionaryBackend argument max_size needs size_calculation, a function (payload, key) => size giving each entry\'s size in the units of max_size.'
+          ? "DictionaryBackend argument max_size needs size_calculation, a function (payload, key) => size giving each entry's size in the units of max_size."
           : 'DictionaryBackend argument size_calculation does nothing without max_size; give max_size (the largest total size) or drop size_calculation.',
       );
     }
@@ -127,11 +127,13 @@ export class DictionaryBackend extends CacheBackend {
     this.#lru = this.#maxEntries !== Infinity || this.#maxSize !== Infinity;
     const cacheDict = reader.raw('cacheDict') ?? null;
     if (cacheDict !== null && !(cacheDict instanceof Map)) {
-      throw new ValidationError(`DictionaryBackend argument cache_dict must be a Map of key -> CachedValue (dogpile's dict); got ${describe(cacheDict)}.`);
+      throw new ValidationError(
+        `DictionaryBackend argument cache_dict must be a Map of key -> CachedValue (dogpile's dict); got ${describe(cacheDict)}.`,
+      );
     }
     if (cacheDict !== null && this.#ttlMs > 0) {
       throw new ValidationError(
-        'DictionaryBackend argument cache_dict cannot be combined with expiration_time; drop one (the region\'s expirationTime works with either).',
+        "DictionaryBackend argument cache_dict cannot be combined with expiration_time; drop one (the region's expirationTime works with either).",
       );
     }
     if (cacheDict !== null && this.#sizes !== null) {
@@ -234,8 +236,7 @@ export class DictionaryBackend extends CacheBackend {
     // order. With neither, an overwrite keeps its place, as in dogpile's dict, and costs one map write.
     if (sizes === null) {
       if (this.#lru || this.#ttlMs > 0) this.#entries.delete(key);
-    }
-    else if (!this.#sized(key, value, sizes)) return;
+    } else if (!this.#sized(key, value, sizes)) return;
     this.#entries.set(key, this.#ttlMs > 0 ? this.#expiring(value, now + this.#ttlMs) : value);
     if (this.#ttlMs > 0 && now >= this.#sweepAfter) this.#expireFront(now);
     if (this.#entries.size > this.#maxEntries) this.#evictOldest();
@@ -251,7 +252,9 @@ export class DictionaryBackend extends CacheBackend {
   #sized(key: string, value: CachedValue, sizes: Map<string, number>): boolean {
     const size = (this.#sizeOf as (payload: unknown, key: string) => number)(value.payload, key);
     if (!(Number.isSafeInteger(size) && size > 0)) {
-      throw new ValidationError(`DictionaryBackend size_calculation must return a positive integer; it returned ${describe(size)} for key "${key}". Round the size up and count an empty value as 1.`);
+      throw new ValidationError(
+        `DictionaryBackend size_calculation must return a positive integer; it returned ${describe(size)} for key "${key}". Round the size up and count an empty value as 1.`,
+      );
     }
     this.#remove(key);
     if (size > this.#maxSize) return false;

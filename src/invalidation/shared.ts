@@ -122,23 +122,31 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
   constructor(options: SharedInvalidationOptions) {
     super();
     if (typeof options !== 'object' || options === null) {
-      throw new ValidationError(`SharedInvalidationStrategy takes an options object { name, interval?, transport? }; got ${describe(options)}.`);
+      throw new ValidationError(
+        `SharedInvalidationStrategy takes an options object { name, interval?, transport? }; got ${describe(options)}.`,
+      );
     }
     if (typeof options.name !== 'string' || options.name.length === 0) {
-      throw new ValidationError(`name must be a non-empty string shared by every process (usually the region name); got ${describe(options.name)}.`);
+      throw new ValidationError(
+        `name must be a non-empty string shared by every process (usually the region name); got ${describe(options.name)}.`,
+      );
     }
     this.key = SHARED_INVALIDATION_PREFIX + keySafeName(options.name);
     this.interval = toSeconds(options.interval ?? 1, 'interval', { min: 0.01, max: MAX_TIMER_SECONDS });
     if (options.transport !== undefined && !isNotificationTransport(options.transport)) {
-      throw new ValidationError(`transport must be a NotificationTransport (publish, subscribe), e.g. new RedisNotifications(backend); got ${describe(options.transport)}.`);
+      throw new ValidationError(
+        `transport must be a NotificationTransport (publish, subscribe), e.g. new RedisNotifications(backend); got ${describe(options.transport)}.`,
+      );
     }
     this.#transport = options.transport;
     this.#clock = options.clock ?? systemClock;
-    if (typeof this.#clock !== 'function') throw new ValidationError(`clock must be a function returning epoch milliseconds; got ${describe(options.clock)}.`);
+    if (typeof this.#clock !== 'function')
+      throw new ValidationError(`clock must be a function returning epoch milliseconds; got ${describe(options.clock)}.`);
     if (options.onError !== undefined && typeof options.onError !== 'function') {
       throw new ValidationError(`onError must be a function (error, during) => void; got ${describe(options.onError)}.`);
     }
-    this.#onError = options.onError ?? ((error, during) => debug('shared invalidation %s failed: %s', during, (error as Error)?.message ?? error));
+    this.#onError =
+      options.onError ?? ((error, during) => debug('shared invalidation %s failed: %s', during, (error as Error)?.message ?? error));
   }
 
   /** How many times this process read the internal key (the initial read included). For tests and metrics. */
@@ -160,7 +168,14 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
 
   /** Resolves once the initial read (and subscription, if any) finished; reads wait for it too. */
   ready(): Promise<void> {
-    return this.#ready ?? Promise.reject(new ValidationError('SharedInvalidationStrategy is not installed yet: put it in the region\'s wrap list (configure(..., { wrap: [shared], regionInvalidator: shared })).'));
+    return (
+      this.#ready ??
+      Promise.reject(
+        new ValidationError(
+          "SharedInvalidationStrategy is not installed yet: put it in the region's wrap list (configure(..., { wrap: [shared], regionInvalidator: shared })).",
+        ),
+      )
+    );
   }
 
   async #start(): Promise<void> {
@@ -320,7 +335,9 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
 
   #checkKey(key: string): void {
     if (typeof key === 'string' && key.startsWith(SHARED_INVALIDATION_PREFIX)) {
-      throw new ValidationError(`key "${key}" starts with "${SHARED_INVALIDATION_PREFIX}", which is reserved for the shared invalidation time; use another key (or a key mangler).`);
+      throw new ValidationError(
+        `key "${key}" starts with "${SHARED_INVALIDATION_PREFIX}", which is reserved for the shared invalidation time; use another key (or a key mangler).`,
+      );
     }
   }
 
@@ -396,4 +413,3 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
     await super.close();
   }
 }
-

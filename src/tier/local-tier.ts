@@ -168,30 +168,41 @@ export class LocalTier extends ProxyBackend {
   /** @throws {ValidationError} for a bad bound, TTL, transport or channel. */
   constructor(options: LocalTierOptions = {}) {
     super();
-    if (typeof options !== 'object' || options === null) throw new ValidationError(`LocalTier takes an options object { maxEntries?, maxBytes?, ttl?, transport?, shareDecodedValues? }; got ${describe(options)}.`);
+    if (typeof options !== 'object' || options === null)
+      throw new ValidationError(
+        `LocalTier takes an options object { maxEntries?, maxBytes?, ttl?, transport?, shareDecodedValues? }; got ${describe(options)}.`,
+      );
     this.maxEntries = positiveInteger(options.maxEntries ?? 1000, 'maxEntries');
     this.maxBytes = options.maxBytes === undefined ? Infinity : positiveInteger(options.maxBytes, 'maxBytes');
     this.ttl = toSeconds(options.ttl ?? 1, 'ttl', { min: 0.001, max: MAX_TIMER_SECONDS });
     this.#ttlMs = this.ttl * 1000;
     if (options.shareDecodedValues !== undefined && typeof options.shareDecodedValues !== 'boolean') {
-      throw new ValidationError(`shareDecodedValues must be true (hits share one decoded object) or false (each hit its own copy, the default); got ${describe(options.shareDecodedValues)}.`);
+      throw new ValidationError(
+        `shareDecodedValues must be true (hits share one decoded object) or false (each hit its own copy, the default); got ${describe(options.shareDecodedValues)}.`,
+      );
     }
     this.shareDecodedValues = options.shareDecodedValues ?? false;
     const share = this.shareDecodedValues;
     if (options.transport !== undefined && !isNotificationTransport(options.transport)) {
-      throw new ValidationError(`transport must be a NotificationTransport (publish, subscribe), e.g. new RedisNotifications(backend); got ${describe(options.transport)}.`);
+      throw new ValidationError(
+        `transport must be a NotificationTransport (publish, subscribe), e.g. new RedisNotifications(backend); got ${describe(options.transport)}.`,
+      );
     }
     this.#transport = options.transport;
     if (this.#transport !== undefined && (typeof options.channel !== 'string' || options.channel.length === 0)) {
-      throw new ValidationError(`channel must be a non-empty string shared by every process of this region (e.g. "tier:users") when a transport is given; got ${describe(options.channel)}.`);
+      throw new ValidationError(
+        `channel must be a non-empty string shared by every process of this region (e.g. "tier:users") when a transport is given; got ${describe(options.channel)}.`,
+      );
     }
     this.#channel = `_dogpile_cache:tier:${options.channel ?? ''}`;
     this.#clock = options.clock ?? systemClock;
-    if (typeof this.#clock !== 'function') throw new ValidationError(`clock must be a function returning epoch milliseconds; got ${describe(options.clock)}.`);
+    if (typeof this.#clock !== 'function')
+      throw new ValidationError(`clock must be a function returning epoch milliseconds; got ${describe(options.clock)}.`);
     const hot = hotClocks(this.#clock);
     this.#stampClock = hot.stamp;
     this.#readClock = hot.read;
-    if (options.onError !== undefined && typeof options.onError !== 'function') throw new ValidationError(`onError must be a function (error, during) => void; got ${describe(options.onError)}.`);
+    if (options.onError !== undefined && typeof options.onError !== 'function')
+      throw new ValidationError(`onError must be a function (error, during) => void; got ${describe(options.onError)}.`);
     this.#onError = options.onError ?? ((error, during) => debug('local tier %s failed: %s', during, (error as Error)?.message ?? error));
     // Declared only when this class's reads are the ones the region would call (a subclass overriding them is called).
     const own = LocalTier.prototype;
@@ -364,7 +375,9 @@ export class LocalTier extends ProxyBackend {
   async #evictEverywhere(keys: readonly string[]): Promise<void> {
     for (const key of keys) this.#evict(key);
     if (this.#transport === undefined) return;
-    await this.#transport.publish(this.#channel, JSON.stringify({ o: this.#origin, k: keys })).catch((error: unknown) => this.#onError(error, 'publish'));
+    await this.#transport
+      .publish(this.#channel, JSON.stringify({ o: this.#origin, k: keys }))
+      .catch((error: unknown) => this.#onError(error, 'publish'));
   }
 
   /** The live local copy of `key`, or undefined (expired copies are dropped here). */

@@ -23,7 +23,10 @@ describe('Redis: the server TTL follows the entry TTL', () => {
   let raw: Redis;
   const regions: CacheRegion[] = [];
   const region = (args: Record<string, unknown> = {}): CacheRegion => {
-    const r = new CacheRegion({ serializer: 'json' }).configure('dogpile.cache.redis', { expirationTime: 600, arguments: { url: redisUrl(), ...args } });
+    const r = new CacheRegion({ serializer: 'json' }).configure('dogpile.cache.redis', {
+      expirationTime: 600,
+      arguments: { url: redisUrl(), ...args },
+    });
     regions.push(r);
     return r;
   };
@@ -66,7 +69,10 @@ describe('memcached (servers given as memcached:// URLs): the server TTL follows
   let region: CacheRegion;
   before(() => {
     // memcached://host:port URLs (issue 22 item 8) are accepted: this suite uses them against the real servers.
-    region = new CacheRegion().configure('oslo_cache.memcache_pool', { expirationTime: 600, arguments: { url: memcachedServers().map((s) => `memcached://${s}`) } });
+    region = new CacheRegion().configure('oslo_cache.memcache_pool', {
+      expirationTime: 600,
+      arguments: { url: memcachedServers().map((s) => `memcached://${s}`) },
+    });
   });
   after(() => region.close());
 
@@ -85,8 +91,14 @@ describe('memcached (servers given as memcached:// URLs): the server TTL follows
 
 describe('Redis: a tag invalidation reaches another process', () => {
   it("region B misses an entry once region A invalidated its tag, within B's tagCheckInterval", async () => {
-    const a = new CacheRegion({ serializer: 'json' }).configure('dogpile.cache.redis', { expirationTime: 600, arguments: { url: redisUrl() } });
-    const b = new CacheRegion({ serializer: 'json', tagCheckInterval: '50ms' }).configure('dogpile.cache.redis', { expirationTime: 600, arguments: { url: redisUrl() } });
+    const a = new CacheRegion({ serializer: 'json' }).configure('dogpile.cache.redis', {
+      expirationTime: 600,
+      arguments: { url: redisUrl() },
+    });
+    const b = new CacheRegion({ serializer: 'json', tagCheckInterval: '50ms' }).configure('dogpile.cache.redis', {
+      expirationTime: 600,
+      arguments: { url: redisUrl() },
+    });
     const raw = new Redis(redisUrl());
     const key = `everyday-${run}-tagged`;
     const tag = `everyday-${run}-tag`;
@@ -97,7 +109,10 @@ describe('Redis: a tag invalidation reaches another process', () => {
       // Past B's 50 ms interval (generous: the bound is what is asserted, not the speed).
       await sleep(200);
       assert.equal(await b.get(key), NO_VALUE);
-      assert.match((await raw.getBuffer(`dogpile-cache:tag:${tag}`))?.toString('latin1') ?? '', /^\{"ct": [0-9.]+, "v": 2\}\|\{"h": [0-9.]+, "s": 0\}$/);
+      assert.match(
+        (await raw.getBuffer(`dogpile-cache:tag:${tag}`))?.toString('latin1') ?? '',
+        /^\{"ct": [0-9.]+, "v": 2\}\|\{"h": [0-9.]+, "s": 0\}$/,
+      );
     } finally {
       await raw.del(key, `dogpile-cache:tag:${tag}`);
       await raw.quit();
@@ -111,7 +126,10 @@ describe('memcached with compression: the 1 MiB item limit applies to the compre
   it('a 2 MiB value that gzips small is stored and read back; without compression it is ValueTooLargeError', async () => {
     const args = { url: memcachedServers() };
     const plain = new CacheRegion().configure('oslo_cache.memcache_pool', { expirationTime: 600, arguments: args });
-    const compressing = new CacheRegion({ compression: { algorithm: 'gzip', threshold: 1024 } }).configure('oslo_cache.memcache_pool', { expirationTime: 600, arguments: args });
+    const compressing = new CacheRegion({ compression: { algorithm: 'gzip', threshold: 1024 } }).configure('oslo_cache.memcache_pool', {
+      expirationTime: 600,
+      arguments: args,
+    });
     const value = { text: 'x'.repeat(2 * 1024 * 1024) };
     const key = `everyday-${run}-compressed`;
     try {
@@ -174,7 +192,11 @@ describe('Mongo: doc_date follows the entry TTL', () => {
     const { region: r, collection } = region({ sweep_interval: '50ms' });
     await r.set('plain', 'kept');
     const raw = await rawCollection(collection);
-    assert.equal((await raw.indexes()).some((index) => index.name === 'doc_date_1'), false, 'no index before a write with a TTL');
+    assert.equal(
+      (await raw.indexes()).some((index) => index.name === 'doc_date_1'),
+      false,
+      'no index before a write with a TTL',
+    );
     await r.set('short', 'gone', { expirationTime: 1 });
     const ttlIndex = (await raw.indexes().catch(() => [])).find((index) => index.name === 'doc_date_1');
     if (ttlIndex !== undefined) {
@@ -245,7 +267,14 @@ describe('etcd: a lease per entry TTL, shared by the writes of that TTL', () => 
     const { region: r, backend, namespace } = region({ revoke_leases_on_close: true });
     await Promise.all(Array.from({ length: 1000 }, (_, i) => r.set(`computed-${i}`, i, { expirationTime: 1000 + i })));
     const client = await backend.getClient();
-    const all = new Set((await client.kv.range({ key: Buffer.concat([Buffer.from(namespace), Buffer.of(0xff)]), range_end: Buffer.concat([Buffer.from(namespace.slice(0, -1)), Buffer.from('0')]) })).kvs.map((kv) => kv.lease));
+    const all = new Set(
+      (
+        await client.kv.range({
+          key: Buffer.concat([Buffer.from(namespace), Buffer.of(0xff)]),
+          range_end: Buffer.concat([Buffer.from(namespace.slice(0, -1)), Buffer.from('0')]),
+        })
+      ).kvs.map((kv) => kv.lease),
+    );
     assert.equal(all.size, 11, `${all.size} leases for 1000 TTLs (rounded up to two significant figures: 1000, 1100, ... 2000)`);
     const first = await leaseOf(backend, namespace, 'computed-0');
     assert.equal(first.granted, 1000 + 100, 'rounded to 1000, plus a window of a tenth');

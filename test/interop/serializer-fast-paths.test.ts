@@ -77,7 +77,8 @@ function reference(bytes: Buffer, serializer: Serializer): unknown {
   } catch {
     throw new SerializationError('metadata');
   }
-  if (typeof metadata !== 'object' || metadata === null || typeof (metadata as { ct?: unknown }).ct !== 'number') throw new SerializationError('ct');
+  if (typeof metadata !== 'object' || metadata === null || typeof (metadata as { ct?: unknown }).ct !== 'number')
+    throw new SerializationError('ct');
   return { payload: serializer.deserialize(bytes.subarray(bar + 1)), metadata };
 }
 
@@ -122,7 +123,11 @@ describe('parseSerialized reads what it read before its fast paths', () => {
     it(head === '' ? '(empty metadata)' : head, () => {
       for (const payload of payloads) {
         const bytes = Buffer.from(`${head}|${payload}`, 'utf8');
-        assert.deepEqual(outcome(() => parseSerialized(bytes, jsonSerializer)), outcome(() => reference(bytes, jsonSerializer)), payload);
+        assert.deepEqual(
+          outcome(() => parseSerialized(bytes, jsonSerializer)),
+          outcome(() => reference(bytes, jsonSerializer)),
+          payload,
+        );
       }
     });
   }
@@ -130,13 +135,19 @@ describe('parseSerialized reads what it read before its fast paths', () => {
   it('metadata bytes outside ASCII are read as latin1, as before (UTF-8 and not)', () => {
     for (const inside of [Buffer.from('é', 'utf8'), Buffer.from([0xe9]), Buffer.from([0xff, 0x7c])]) {
       const bytes = Buffer.concat([Buffer.from('{"ct": 1.5, "v": 2, "tags": ["'), inside, Buffer.from('"]}|{"a": "é"}')]);
-      assert.deepEqual(outcome(() => parseSerialized(bytes, jsonSerializer)), outcome(() => reference(bytes, jsonSerializer)));
+      assert.deepEqual(
+        outcome(() => parseSerialized(bytes, jsonSerializer)),
+        outcome(() => reference(bytes, jsonSerializer)),
+      );
     }
   });
 
   it('no "|" at all is a SerializationError, with bytes that are not UTF-8 too', () => {
     for (const bytes of [Buffer.from('{"ct": 1, "v": 2}'), Buffer.from([0xf0, 0x9f, 0x7b, 0xff])]) {
-      assert.throws(() => parseSerialized(bytes, jsonSerializer), (e: Error) => e instanceof SerializationError && /dogpile format/.test(e.message));
+      assert.throws(
+        () => parseSerialized(bytes, jsonSerializer),
+        (e: Error) => e instanceof SerializationError && /dogpile format/.test(e.message),
+      );
     }
   });
 
@@ -150,13 +161,17 @@ describe('parseSerialized reads what it read before its fast paths', () => {
 
 describe('buildSerialized builds what it built before', () => {
   it('the JSON entry is metadata, "|", then the payload bytes, for entries with and without TTL and tags', () => {
-    for (const value of [makeCachedValue({ a: 'é' }), makeCachedValue([1.5], 1767225600000, 60, ['t']), makeCachedValue('x', 1767225600001.25, 0.5)]) {
+    for (const value of [
+      makeCachedValue({ a: 'é' }),
+      makeCachedValue([1.5], 1767225600000, 60, ['t']),
+      makeCachedValue('x', 1767225600001.25, 0.5),
+    ]) {
       const expected = Buffer.concat([Buffer.from(`${buildHead(value.metadata)}|`, 'latin1'), jsonSerializer.serialize(value.payload)]);
       assert.deepEqual(buildSerialized(value, jsonSerializer), expected);
     }
   });
 
-  it('a custom serializer that returns something other than bytes still fails as it did (Buffer.concat\'s TypeError)', () => {
+  it("a custom serializer that returns something other than bytes still fails as it did (Buffer.concat's TypeError)", () => {
     const bad: Serializer = { name: 'bad', serialize: () => 'text' as unknown as Buffer, deserialize: () => null };
     assert.throws(() => buildSerialized(makeCachedValue(1), bad), TypeError);
   });

@@ -13,14 +13,21 @@ import { after, before, describe, it } from 'node:test';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
-const subpaths = Object.keys(pkg.exports).filter((p) => p !== './package.json').map((p) => (p === '.' ? 'dogpile-cache' : `dogpile-cache/${p.slice(2)}`));
+const subpaths = Object.keys(pkg.exports)
+  .filter((p) => p !== './package.json')
+  .map((p) => (p === '.' ? 'dogpile-cache' : `dogpile-cache/${p.slice(2)}`));
 const drivers = ['memjs', 'generic-pool', 'mongodb', 'etcd3', 'ioredis'];
 
 describe('the npm package', () => {
   let scratch: string;
   const run = (command: string, args: string[], cwd = scratch): string => {
     try {
-      return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
+      return execFileSync(command, args, {
+        cwd,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, npm_config_update_notifier: 'false' },
+      });
     } catch (error) {
       const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
       throw new Error(`${command} ${args.join(' ')} failed:\n${stdout}${stderr}`.slice(0, 4000), { cause: error });
@@ -37,7 +44,11 @@ describe('the npm package', () => {
 
   it('installs without any driver', () => {
     for (const driver of drivers) {
-      assert.throws(() => run(process.execPath, ["-e", `require.resolve(${JSON.stringify(driver)})`]), Error, `${driver} should not be installed`);
+      assert.throws(
+        () => run(process.execPath, ['-e', `require.resolve(${JSON.stringify(driver)})`]),
+        Error,
+        `${driver} should not be installed`,
+      );
     }
   });
 
@@ -45,7 +56,8 @@ describe('the npm package', () => {
     const installed = JSON.parse(readFileSync(join(scratch, 'node_modules', 'dogpile-cache', 'package.json'), 'utf8')) as typeof pkg;
     for (const [subpath, target] of Object.entries(installed.exports)) {
       const files = JSON.stringify(target).match(/\.\/[^"]+/g) ?? [];
-      for (const file of files) assert.doesNotThrow(() => readFileSync(join(scratch, 'node_modules', 'dogpile-cache', file)), `${subpath} → ${file}`);
+      for (const file of files)
+        assert.doesNotThrow(() => readFileSync(join(scratch, 'node_modules', 'dogpile-cache', file)), `${subpath} → ${file}`);
     }
   });
 
@@ -94,7 +106,10 @@ describe('the npm package', () => {
         catch (error) { results.push(error instanceof MissingDependencyError ? error.packageNames.join('+') : String(error)); }
       }
       console.log(results.join(','));`;
-    assert.equal(run(process.execPath, ['--input-type=module', '-e', esm]).trim(), 'memjs+generic-pool,mongodb,etcd3,ioredis,memjs+generic-pool,ioredis');
+    assert.equal(
+      run(process.execPath, ['--input-type=module', '-e', esm]).trim(),
+      'memjs+generic-pool,mongodb,etcd3,ioredis,memjs+generic-pool,ioredis',
+    );
     const cjs = `
       const { CacheRegion, MissingDependencyError } = require('dogpile-cache');
       const { Etcd3Backend } = require('dogpile-cache/backends/etcd3');
@@ -117,8 +132,30 @@ describe('the npm package', () => {
 
   // Issue 20: the root is the application API; backend-author tools and the oslo layer moved to subpaths.
   const moved = {
-    'dogpile-cache/backend': ['CacheBackend', 'BytesBackend', 'ArgumentReader', 'buildSerialized', 'parseSerialized', 'metadataJson', 'pythonFloatRepr', 'VALUE_VERSION', 'coerceStringConf', 'dogpileLock', 'toSeconds'],
-    'dogpile-cache/oslo': ['createRegion', 'configureCacheRegion', 'getMemoizationDecorator', 'loadOsloConfig', 'buildCacheConfig', 'registerProxy', 'DebugProxy', 'CacheIsolatingProxy', 'OSLO_CACHE_OPTIONS'],
+    'dogpile-cache/backend': [
+      'CacheBackend',
+      'BytesBackend',
+      'ArgumentReader',
+      'buildSerialized',
+      'parseSerialized',
+      'metadataJson',
+      'pythonFloatRepr',
+      'VALUE_VERSION',
+      'coerceStringConf',
+      'dogpileLock',
+      'toSeconds',
+    ],
+    'dogpile-cache/oslo': [
+      'createRegion',
+      'configureCacheRegion',
+      'getMemoizationDecorator',
+      'loadOsloConfig',
+      'buildCacheConfig',
+      'registerProxy',
+      'DebugProxy',
+      'CacheIsolatingProxy',
+      'OSLO_CACHE_OPTIONS',
+    ],
   };
   const checkMoved = (load: (subpath: string) => string): string => `
       const moved = ${JSON.stringify(moved)};
@@ -148,7 +185,17 @@ describe('the npm package', () => {
     writeFileSync(
       join(scratch, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', lib: ['es2023'], noEmit: true, skipLibCheck: false, typeRoots: [join(root, 'node_modules', '@types')], types: ['node'] },
+        compilerOptions: {
+          strict: true,
+          module: 'node16',
+          moduleResolution: 'node16',
+          target: 'es2022',
+          lib: ['es2023'],
+          noEmit: true,
+          skipLibCheck: false,
+          typeRoots: [join(root, 'node_modules', '@types')],
+          types: ['node'],
+        },
         files: Object.keys(files),
       }),
     );
@@ -165,7 +212,17 @@ describe('the npm package', () => {
   });
 
   it('every backend subpath type-checks for ESM and CommonJS once its driver is installed', () => {
-    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', 'memjs@1.3.2', 'generic-pool@3.9.0', 'mongodb@7.9.0', 'etcd3@1.1.2', 'ioredis@5.11.1']);
+    run('npm', [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      'memjs@1.3.2',
+      'generic-pool@3.9.0',
+      'mongodb@7.9.0',
+      'etcd3@1.1.2',
+      'ioredis@5.11.1',
+    ]);
     typecheck({
       'backends-esm.mts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport { PooledMemcachedBackend } from 'dogpile-cache/backends/memcached';\nimport { MongoBackend } from 'dogpile-cache/backends/mongo';\nimport { Etcd3Backend } from 'dogpile-cache/backends/etcd3';\nimport { RedisBackend } from 'dogpile-cache/backends/redis';\nexport const backends = [PooledMemcachedBackend, MongoBackend, Etcd3Backend, RedisBackend];${usage}`,
       'backends-cjs.cts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport memcached = require('dogpile-cache/backends/memcached');\nimport mongo = require('dogpile-cache/backends/mongo');\nimport etcd3 = require('dogpile-cache/backends/etcd3');\nimport redis = require('dogpile-cache/backends/redis');\nexport const backends = [memcached.PooledMemcachedBackend, mongo.MongoBackend, etcd3.Etcd3Backend, redis.RedisBackend];${usage}`,

@@ -6,7 +6,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CacheBackend, CacheRegion, DictionaryBackend, MemoryPickleBackend, ProxyBackend, v8Serializer, UnsupportedOperationError, ValidationError, isNoValue, type CacheMutex } from '../../src/index.js';
+import {
+  type CacheBackend,
+  CacheRegion,
+  DictionaryBackend,
+  MemoryPickleBackend,
+  ProxyBackend,
+  v8Serializer,
+  UnsupportedOperationError,
+  ValidationError,
+  isNoValue,
+  type CacheMutex,
+} from '../../src/index.js';
 import { manualClock } from '../../src/clock.js';
 import { LocalTier, RedisNotifications, type NotificationTransport } from '../../src/tier/index.js';
 import { RedisBackend } from '../../src/backends/redis/index.js';
@@ -141,25 +152,51 @@ describe('LocalTier', () => {
     await region.get('a');
     const before = counter.calls;
     const values = await region.getMulti(['a', 'b', 'x', 'a', 'c']);
-    assert.deepEqual(values.map((v) => (isNoValue(v) ? null : v)), [1, 2, null, 1, 3]);
+    assert.deepEqual(
+      values.map((v) => (isNoValue(v) ? null : v)),
+      [1, 2, null, 1, 3],
+    );
     assert.equal(counter.calls, before + 1);
   });
 
   it('rejects bad options with a ValidationError naming the option', () => {
-    assert.throws(() => new LocalTier({ maxEntries: 0 }), (e: unknown) => e instanceof ValidationError && /maxEntries/.test(e.message));
-    assert.throws(() => new LocalTier({ maxBytes: 1.5 }), (e: unknown) => e instanceof ValidationError && /maxBytes/.test(e.message));
-    assert.throws(() => new LocalTier({ ttl: 'soon' }), (e: unknown) => e instanceof ValidationError && /ttl/.test(e.message));
-    assert.throws(() => new LocalTier({ ttl: 0 }), (e: unknown) => e instanceof ValidationError && /ttl/.test(e.message));
-    assert.throws(() => new LocalTier({ transport: {} as NotificationTransport }), (e: unknown) => e instanceof ValidationError && /transport/.test(e.message));
+    assert.throws(
+      () => new LocalTier({ maxEntries: 0 }),
+      (e: unknown) => e instanceof ValidationError && /maxEntries/.test(e.message),
+    );
+    assert.throws(
+      () => new LocalTier({ maxBytes: 1.5 }),
+      (e: unknown) => e instanceof ValidationError && /maxBytes/.test(e.message),
+    );
+    assert.throws(
+      () => new LocalTier({ ttl: 'soon' }),
+      (e: unknown) => e instanceof ValidationError && /ttl/.test(e.message),
+    );
+    assert.throws(
+      () => new LocalTier({ ttl: 0 }),
+      (e: unknown) => e instanceof ValidationError && /ttl/.test(e.message),
+    );
+    assert.throws(
+      () => new LocalTier({ transport: {} as NotificationTransport }),
+      (e: unknown) => e instanceof ValidationError && /transport/.test(e.message),
+    );
     const transport = new RedisNotifications(new RedisBackend({ url: 'redis://localhost:1' }));
-    assert.throws(() => new LocalTier({ transport }), (e: unknown) => e instanceof ValidationError && /channel/.test(e.message));
-    assert.throws(() => new RedisNotifications({} as RedisBackend), (e: unknown) => e instanceof ValidationError && /RedisNotifications/.test(e.message));
+    assert.throws(
+      () => new LocalTier({ transport }),
+      (e: unknown) => e instanceof ValidationError && /channel/.test(e.message),
+    );
+    assert.throws(
+      () => new RedisNotifications({} as RedisBackend),
+      (e: unknown) => e instanceof ValidationError && /RedisNotifications/.test(e.message),
+    );
     for (const bad of ['yes', 1, null]) {
-      assert.throws(() => new LocalTier({ shareDecodedValues: bad as never }), (e: unknown) => e instanceof ValidationError && /shareDecodedValues/.test(e.message));
+      assert.throws(
+        () => new LocalTier({ shareDecodedValues: bad as never }),
+        (e: unknown) => e instanceof ValidationError && /shareDecodedValues/.test(e.message),
+      );
     }
   });
 });
-
 
 describe('LocalTier: the synchronous path for local hits (declared LOCAL_COPIES)', () => {
   /** Counts the tier's own async reads: a hit on the declared path calls neither. */
@@ -192,7 +229,7 @@ describe('LocalTier: the synchronous path for local hits (declared LOCAL_COPIES)
       assert.equal(await region.getOrCreate('k', () => 'created'), value);
       assert.equal(await region.has('k'), true);
     }
-    assert.equal(spy.reads, 1, 'no hit called the tier\'s get');
+    assert.equal(spy.reads, 1, "no hit called the tier's get");
     assert.equal(counter.calls - writes, 1, 'one read reached the backend');
     assert.equal(tier.stats().hits, 150);
   });
@@ -213,14 +250,14 @@ describe('LocalTier: the synchronous path for local hits (declared LOCAL_COPIES)
     second.tags.push('c');
     for (let i = 0; i < 20; i++) assert.deepEqual(await region.get('k'), { name: 'Ada', tags: ['a'] }, 'mutations reach no later hit');
     assert.deepEqual(await region.getOrCreate('k', () => ({ name: 'created', tags: [] })), { name: 'Ada', tags: ['a'] });
-    assert.equal(spy.reads, 1, 'hits after the first never called the tier\'s getSerialized');
+    assert.equal(spy.reads, 1, "hits after the first never called the tier's getSerialized");
     assert.equal(counter.calls - writes, 1, 'one read reached the backend');
     assert.equal(tier.stats().hits, 22);
     await region.set('k', { name: 'Bob', tags: [] });
     assert.deepEqual(await region.get('k'), { name: 'Bob', tags: [] }, 'a set evicts the copy');
   });
 
-  it('over bytes with shareDecodedValues: the region\'s decoding is kept, so later hits parse nothing and share one object', async () => {
+  it("over bytes with shareDecodedValues: the region's decoding is kept, so later hits parse nothing and share one object", async () => {
     const tier = new LocalTier({ shareDecodedValues: true });
     const { region, counter } = tierRegion(tier, new MemoryPickleBackend());
     const spy = spyReads(tier);

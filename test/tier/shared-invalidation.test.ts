@@ -64,8 +64,18 @@ describe('SharedInvalidationStrategy after its subscription comes back', () => {
     const failing = new FailingInternalReads();
     const reader = new SharedInvalidationStrategy({ name: 'r', interval: 0.02, transport: channel, onError: () => undefined });
     const writer = new SharedInvalidationStrategy({ name: 'r', interval: 60, onError: () => undefined });
-    const readerRegion = new CacheRegion().configure(storage, { expirationTime: 600, wrap: [reader, failing], regionInvalidator: reader, replaceExistingBackend: true });
-    const writerRegion = new CacheRegion().configure(storage, { expirationTime: 600, wrap: [writer], regionInvalidator: writer, replaceExistingBackend: true });
+    const readerRegion = new CacheRegion().configure(storage, {
+      expirationTime: 600,
+      wrap: [reader, failing],
+      regionInvalidator: reader,
+      replaceExistingBackend: true,
+    });
+    const writerRegion = new CacheRegion().configure(storage, {
+      expirationTime: 600,
+      wrap: [writer],
+      regionInvalidator: writer,
+      replaceExistingBackend: true,
+    });
     try {
       await Promise.all([reader.ready(), writer.ready()]);
       assert.equal(reader.notified, true);
@@ -92,7 +102,11 @@ describe('SharedInvalidationStrategy after its subscription comes back', () => {
   it('pauses polling once notified: no read of the internal key while the subscription is up', async () => {
     const channel = new LocalChannel();
     const strategy = new SharedInvalidationStrategy({ name: 'p', interval: 0.02, transport: channel });
-    const region = new CacheRegion().configure(new DictionaryBackend(), { expirationTime: 600, wrap: [strategy], regionInvalidator: strategy });
+    const region = new CacheRegion().configure(new DictionaryBackend(), {
+      expirationTime: 600,
+      wrap: [strategy],
+      regionInvalidator: strategy,
+    });
     try {
       await strategy.ready();
       const polls = strategy.polls;

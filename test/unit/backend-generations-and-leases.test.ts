@@ -38,7 +38,10 @@ describe('etcd lease TTL of an entry TTL', () => {
   });
 
   it('rounds up to whole seconds and two significant figures, so computed TTLs share leases', () => {
-    assert.deepEqual([0.2, 1, 61, 99.5, 100, 101, 123, 1999, 86401].map((ttl) => entryLeaseTtl(null, ttl)), [1, 1, 61, 100, 100, 110, 130, 2000, 87000]);
+    assert.deepEqual(
+      [0.2, 1, 61, 99.5, 100, 101, 123, 1999, 86401].map((ttl) => entryLeaseTtl(null, ttl)),
+      [1, 1, 61, 100, 100, 110, 130, 2000, 87000],
+    );
     const distinct = new Set(Array.from({ length: 1000 }, (_, i) => entryLeaseTtl(null, 1000 + i)));
     assert.equal(distinct.size, 11);
   });

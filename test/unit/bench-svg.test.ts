@@ -20,10 +20,22 @@ describe('benchmark charts: who a row is', () => {
     ]) {
       assert.equal(rowKind(name, undefined), 'ours', name);
     }
-    for (const name of ['memcached (npm client) get', 'keyv + @keyv/redis get', 'cache-manager (@keyv/redis) get', 'lru-cache', 'bentocache getOrSet', 'async-cache-dedupe fetch']) {
+    for (const name of [
+      'memcached (npm client) get',
+      'keyv + @keyv/redis get',
+      'cache-manager (@keyv/redis) get',
+      'lru-cache',
+      'bentocache getOrSet',
+      'async-cache-dedupe fetch',
+    ]) {
       assert.equal(rowKind(name, undefined), 'peer', name);
     }
-    for (const name of ['raw ioredis GET (auto-pipelining)', 'driver loop, one at a time getMulti(100)', 'await Map (floor)', 'Map<string, CachedValue> (baseline)']) {
+    for (const name of [
+      'raw ioredis GET (auto-pipelining)',
+      'driver loop, one at a time getMulti(100)',
+      'await Map (floor)',
+      'Map<string, CachedValue> (baseline)',
+    ]) {
       assert.equal(rowKind(name, undefined), 'reference', name);
     }
     assert.equal(rowKind('raw memjs get', 'raw memjs get'), 'baseline');
@@ -31,12 +43,19 @@ describe('benchmark charts: who a row is', () => {
 
   it('classifies every row of the last full run by a rule, not by the fallback', () => {
     const saved = JSON.parse(fs.readFileSync(new URL('../../docs/bench/results.json', import.meta.url), 'utf8')) as { sections: Section[] };
-    const unclassified = saved.sections.flatMap((s) => s.figures.filter((f) => !classifyRow(f.name, s.baseline).explicit).map((f) => `${s.id}: ${f.name}`));
+    const unclassified = saved.sections.flatMap((s) =>
+      s.figures.filter((f) => !classifyRow(f.name, s.baseline).explicit).map((f) => `${s.id}: ${f.name}`),
+    );
     assert.deepEqual(unclassified, []);
   });
 
   it('draws each bar in its kind’s colour', () => {
-    const svg = barChart({ id: 't', title: 'T', baseline: 'raw memjs get', figures: [figure('raw memjs get'), figure('memcached, 4×50'), figure('keyv + @keyv/memcache get')] });
+    const svg = barChart({
+      id: 't',
+      title: 'T',
+      baseline: 'raw memjs get',
+      figures: [figure('raw memjs get'), figure('memcached, 4×50'), figure('keyv + @keyv/memcache get')],
+    });
     const fills = [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="14" fill="(#[0-9a-f]+)"/g)].map((m) => m[1]);
     assert.deepEqual(fills, [COLOURS.baseline, COLOURS.ours, COLOURS.peer]);
   });
@@ -57,7 +76,8 @@ describe('benchmark charts: labels are never clipped', () => {
   });
 
   it('wraps a label wider than the cap onto lines that each fit, losing no character', () => {
-    const long = 'a label far longer than any column should ever be allowed to grow, with a verylongunbreakablewordthatmustbecutsomewhere inside it';
+    const long =
+      'a label far longer than any column should ever be allowed to grow, with a verylongunbreakablewordthatmustbecutsomewhere inside it';
     const { labelWidth, lines } = layoutLabels([figure(long)]);
     assert.ok(labelWidth <= MAX_LABEL_WIDTH);
     const wrapped = lines[0] as string[];

@@ -32,7 +32,10 @@ describe('coarseClock and coarseReadClock', () => {
     const realNow = performance.timeOrigin + performance.now();
     let latest = 0;
     for (let i = 0; i <= COARSE_CLOCK_READINGS; i++) latest = coarseClock();
-    assert.ok(latest >= realNow, `after ${COARSE_CLOCK_READINGS} readings the clock has caught up with the real time (${realNow - latest} ms behind)`);
+    assert.ok(
+      latest >= realNow,
+      `after ${COARSE_CLOCK_READINGS} readings the clock has caught up with the real time (${realNow - latest} ms behind)`,
+    );
   });
 
   it('drops its reading once the event loop turns after a millisecond (a timer)', async () => {

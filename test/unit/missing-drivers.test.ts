@@ -26,10 +26,14 @@ export async function resolve(specifier, context, next) {
     );
     const register = path.join(dir, 'register.mjs');
     fs.writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});`);
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(register).href, '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--import', pathToFileURL(register).href, '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     assert.equal(result.status, 0, result.stderr);
     return JSON.parse(result.stdout);
   } finally {
@@ -51,7 +55,10 @@ describe('MissingDependencyError', () => {
     const result = withoutPackages(['memjs', 'generic-pool'], memcachedScript) as { name: string; packageNames: string[]; message: string };
     assert.equal(result.name, 'MissingDependencyError');
     assert.deepEqual(result.packageNames, ['memjs', 'generic-pool']);
-    assert.match(result.message, /needs the "memjs" and "generic-pool" packages, which are not installed\. Install them with: npm install memjs generic-pool$/);
+    assert.match(
+      result.message,
+      /needs the "memjs" and "generic-pool" packages, which are not installed\. Install them with: npm install memjs generic-pool$/,
+    );
   });
 
   it('names only the one missing when the other is installed', () => {
@@ -63,7 +70,10 @@ describe('MissingDependencyError', () => {
   it('keeps packageName (the first) for callers of one package', () => {
     const error = new MissingDependencyError(['memjs', 'generic-pool'], 'PooledMemcachedBackend');
     assert.equal(error.packageName, 'memjs');
-    assert.equal(new MissingDependencyError('etcd3', 'Etcd3Backend').message, 'The Etcd3Backend backend needs the "etcd3" package, which is not installed. Install it with: npm install etcd3');
+    assert.equal(
+      new MissingDependencyError('etcd3', 'Etcd3Backend').message,
+      'The Etcd3Backend backend needs the "etcd3" package, which is not installed. Install it with: npm install etcd3',
+    );
   });
 });
 
@@ -82,7 +92,9 @@ const hiding =
 
 /** Whether any of the driver packages has been loaded in this process (CommonJS packages land in require.cache, import() included). */
 const driversLoaded = (): string[] =>
-  Object.keys(createRequire(import.meta.url).cache).filter((file) => /[\\/]node_modules[\\/](memjs|generic-pool|mongodb|etcd3|ioredis)[\\/]/.test(file));
+  Object.keys(createRequire(import.meta.url).cache).filter((file) =>
+    /[\\/]node_modules[\\/](memjs|generic-pool|mongodb|etcd3|ioredis)[\\/]/.test(file),
+  );
 
 const catchSync = (fn: () => unknown): unknown => {
   try {
@@ -98,12 +110,22 @@ describe('a missing driver is reported by configure(), not by the first request'
 
   it('names every missing memcached package at configure(), for each memcached name', () => {
     setPackageResolverForTests(hiding('memjs', 'generic-pool'));
-    for (const name of ['oslo_cache.memcache_pool', 'memcached', 'dogpile.cache.memcached', 'dogpile.cache.pymemcache', 'dogpile.cache.pylibmc', 'dogpile.cache.bmemcached']) {
+    for (const name of [
+      'oslo_cache.memcache_pool',
+      'memcached',
+      'dogpile.cache.memcached',
+      'dogpile.cache.pymemcache',
+      'dogpile.cache.pylibmc',
+      'dogpile.cache.bmemcached',
+    ]) {
       const region = new CacheRegion();
       const error = catchSync(() => region.configure(name, { arguments: { url: '127.0.0.1:11211' } }));
       assert.ok(error instanceof MissingDependencyError, name);
       assert.deepEqual(error.packageNames, ['memjs', 'generic-pool'], name);
-      assert.match(error.message, /^The PooledMemcachedBackend backend needs the "memjs" and "generic-pool" packages, which are not installed\. Install them with: npm install memjs generic-pool$/);
+      assert.match(
+        error.message,
+        /^The PooledMemcachedBackend backend needs the "memjs" and "generic-pool" packages, which are not installed\. Install them with: npm install memjs generic-pool$/,
+      );
       assert.equal(region.isConfigured, false, `${name}: a failed configure() leaves the region unconfigured`);
     }
     setPackageResolverForTests(hiding('generic-pool'));
@@ -131,16 +153,29 @@ describe('a missing driver is reported by configure(), not by the first request'
 
   it('reports bad arguments before a missing driver (the arguments are checked first)', () => {
     setPackageResolverForTests(hiding('memjs', 'generic-pool'));
-    assert.throws(() => new CacheRegion().configure('memcached', { arguments: { url: '127.0.0.1:11211', lock_timeout: 'soon' } }), ValidationError);
+    assert.throws(
+      () => new CacheRegion().configure('memcached', { arguments: { url: '127.0.0.1:11211', lock_timeout: 'soon' } }),
+      ValidationError,
+    );
     assert.throws(() => new CacheRegion().configure('memcached'), ConfigurationError);
   });
 
   it('reports it from oslo configure_cache_region and configure_from_config', () => {
     setPackageResolverForTests(hiding('memjs', 'generic-pool'));
-    const error = catchSync(() => configureCacheRegion({ cache: { enabled: true, backend: 'oslo_cache.memcache_pool', memcache_servers: ['127.0.0.1:11211'] } }, createRegion()));
+    const error = catchSync(() =>
+      configureCacheRegion(
+        { cache: { enabled: true, backend: 'oslo_cache.memcache_pool', memcache_servers: ['127.0.0.1:11211'] } },
+        createRegion(),
+      ),
+    );
     assert.ok(error instanceof MissingDependencyError);
     assert.deepEqual(error.packageNames, ['memjs', 'generic-pool']);
-    const fromConfig = catchSync(() => new CacheRegion().configureFromConfig({ 'cache.backend': 'dogpile.cache.memcached', 'cache.arguments.url': '127.0.0.1:11211' }, 'cache.'));
+    const fromConfig = catchSync(() =>
+      new CacheRegion().configureFromConfig(
+        { 'cache.backend': 'dogpile.cache.memcached', 'cache.arguments.url': '127.0.0.1:11211' },
+        'cache.',
+      ),
+    );
     assert.ok(fromConfig instanceof MissingDependencyError);
   });
 
@@ -184,7 +219,11 @@ describe('assertDriversInstalled (the real resolver)', () => {
         const { assertDriversInstalled, DRIVER_PACKAGES } = await import(${JSON.stringify(driverModule)});
         for (const packages of Object.values(DRIVER_PACKAGES)) assertDriversInstalled(packages, 'Test');
         process.stdout.write('ok');`;
-      const result = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], { cwd: empty, encoding: 'utf8', timeout: 60_000 });
+      const result = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], {
+        cwd: empty,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       assert.equal(result.stdout, 'ok', result.stderr);
     } finally {
       fs.rmSync(empty, { recursive: true, force: true });
@@ -192,7 +231,9 @@ describe('assertDriversInstalled (the real resolver)', () => {
   });
 
   it('throws one error naming every package it cannot resolve, and none it can', () => {
-    const error = catchSync(() => assertDriversInstalled(['memjs', 'dogpile-cache-no-such-driver', 'dogpile-cache-nor-this-one'], 'TestBackend'));
+    const error = catchSync(() =>
+      assertDriversInstalled(['memjs', 'dogpile-cache-no-such-driver', 'dogpile-cache-nor-this-one'], 'TestBackend'),
+    );
     assert.ok(error instanceof MissingDependencyError);
     assert.deepEqual(error.packageNames, ['dogpile-cache-no-such-driver', 'dogpile-cache-nor-this-one']);
   });

@@ -3,14 +3,25 @@
 // mutants that survived src/backends/dictionary.ts; each test states behaviour any correct implementation has.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CacheRegion, DictionaryBackend, MemoryBackend, NO_VALUE, ValidationError, manualClock, type CachedValue } from '../../src/index.js';
+import {
+  CacheRegion,
+  DictionaryBackend,
+  MemoryBackend,
+  NO_VALUE,
+  ValidationError,
+  manualClock,
+  type CachedValue,
+} from '../../src/index.js';
 import { makeCachedValue } from '../../src/backend.js';
 
 const entry = (payload: unknown): CachedValue => makeCachedValue(payload);
 const payloadOf = (got: unknown): unknown => (got === NO_VALUE ? got : (got as CachedValue).payload);
 /** The keys that still hold a value, read with getSync (a read moves an entry under an LRU bound: read last). */
 const present = (backend: DictionaryBackend, keys: string[]): string[] => keys.filter((key) => backend.getSync(key) !== NO_VALUE);
-const invalid = (...words: string[]) => (error: unknown): boolean => error instanceof ValidationError && words.every((word) => error.message.includes(word));
+const invalid =
+  (...words: string[]) =>
+  (error: unknown): boolean =>
+    error instanceof ValidationError && words.every((word) => error.message.includes(word));
 
 describe('DictionaryBackend: reads', () => {
   it('getSync: the stored object itself, NO_VALUE on a miss, and a miss from the instant the entry expires', () => {
@@ -60,11 +71,32 @@ describe('DictionaryBackend: writes and deletes', () => {
 
   it('setMulti takes a Map or a plain object, and checks every key and value before writing any', async () => {
     const backend = new DictionaryBackend();
-    await backend.setMulti(new Map([['a', entry('A')], ['b', entry('B')]]));
+    await backend.setMulti(
+      new Map([
+        ['a', entry('A')],
+        ['b', entry('B')],
+      ]),
+    );
     await backend.setMulti({ c: entry('C') });
     assert.deepEqual((await backend.getMulti(['a', 'b', 'c'])).map(payloadOf), ['A', 'B', 'C']);
-    await assert.rejects(backend.setMulti(new Map([['d', entry('D')], ['e', 'raw' as never]])), invalid('mapping["e"] must be a CachedValue'));
-    await assert.rejects(backend.setMulti(new Map([['d', entry('D')], ['', entry('E')]])), invalid('a key of mapping'));
+    await assert.rejects(
+      backend.setMulti(
+        new Map([
+          ['d', entry('D')],
+          ['e', 'raw' as never],
+        ]),
+      ),
+      invalid('mapping["e"] must be a CachedValue'),
+    );
+    await assert.rejects(
+      backend.setMulti(
+        new Map([
+          ['d', entry('D')],
+          ['', entry('E')],
+        ]),
+      ),
+      invalid('a key of mapping'),
+    );
     await assert.rejects(backend.setMulti([['d', entry('D')]] as never), invalid('mapping must be a Map or a plain object'));
     assert.deepEqual(present(backend, ['a', 'b', 'c', 'd', 'e']), ['a', 'b', 'c'], 'the refused calls wrote nothing');
   });
@@ -257,7 +289,10 @@ describe('DictionaryBackend: the maxSize bound', () => {
     await backend.set('k', entry('p'));
     await backend.setMulti({ m: entry('q') });
     await backend.get('k');
-    assert.deepEqual(calls, [['p', 'k'], ['q', 'm']]);
+    assert.deepEqual(calls, [
+      ['p', 'k'],
+      ['q', 'm'],
+    ]);
   });
 
   it('an entry exactly maxSize is stored alone; an overwrite does not count the old size', async () => {
@@ -287,7 +322,10 @@ describe('DictionaryBackend: the maxSize bound', () => {
     await backend.set('k', entry('old'));
     for (const bad of [0, -1, 2.5, Infinity, 2 ** 53, '2', null]) {
       size = bad;
-      await assert.rejects(backend.set('k', entry('new')), invalid('size_calculation must return a positive integer', '"k"', 'Round the size up'));
+      await assert.rejects(
+        backend.set('k', entry('new')),
+        invalid('size_calculation must return a positive integer', '"k"', 'Round the size up'),
+      );
     }
     assert.equal(payloadOf(backend.getSync('k')), 'old');
     assert.equal(backend.calculatedSize, 2);
@@ -295,8 +333,14 @@ describe('DictionaryBackend: the maxSize bound', () => {
 
   it('the arguments: max_size needs size_calculation and the reverse, each message naming the fix', () => {
     assert.throws(() => new DictionaryBackend({ max_size: 10 }), invalid('max_size needs size_calculation', '(payload, key) => size'));
-    assert.throws(() => new DictionaryBackend({ size_calculation: byLength }), invalid('size_calculation does nothing without max_size', 'drop size_calculation'));
-    assert.throws(() => new DictionaryBackend({ max_size: 10, size_calculation: byLength, cache_dict: new Map() }), invalid('cache_dict cannot be combined with max_size', 'max_entries works with cache_dict'));
+    assert.throws(
+      () => new DictionaryBackend({ size_calculation: byLength }),
+      invalid('size_calculation does nothing without max_size', 'drop size_calculation'),
+    );
+    assert.throws(
+      () => new DictionaryBackend({ max_size: 10, size_calculation: byLength, cache_dict: new Map() }),
+      invalid('cache_dict cannot be combined with max_size', 'max_entries works with cache_dict'),
+    );
   });
 });
 
@@ -317,7 +361,10 @@ describe('DictionaryBackend: cache_dict and MemoryBackend', () => {
 
   it('cache_dict must be a Map; null is no map', () => {
     assert.throws(() => new DictionaryBackend({ cacheDict: [] }), invalid('cache_dict must be a Map', 'got an array'));
-    assert.throws(() => new DictionaryBackend({ cache_dict: new Map(), expirationTime: 1 }), invalid('cache_dict cannot be combined with expiration_time', 'drop one'));
+    assert.throws(
+      () => new DictionaryBackend({ cache_dict: new Map(), expirationTime: 1 }),
+      invalid('cache_dict cannot be combined with expiration_time', 'drop one'),
+    );
     assert.doesNotThrow(() => new DictionaryBackend({ cacheDict: null }));
   });
 

@@ -30,7 +30,7 @@ describe('sha1MangleKey', () => {
   });
 });
 
-describe('lengthConditionalMangler: dogpile\'s length_conditional_mangler, len() in code points', () => {
+describe("lengthConditionalMangler: dogpile's length_conditional_mangler, len() in code points", () => {
   it('length 0 mangles every key, the empty one too (len("") >= 0)', () => {
     // length_conditional_mangler(0, M)("") == "M()"; length_conditional_mangler(1, M)("") == ""
     assert.equal(lengthConditionalMangler(0, M)(''), 'M()');
@@ -63,7 +63,7 @@ describe('lengthConditionalMangler: dogpile\'s length_conditional_mangler, len()
     // length_conditional_mangler(50, M)("0123456789abcdef0123456789abcdef01234567") returns the key itself
     const hex = '0123456789abcdef0123456789abcdef01234567';
     assert.equal(lengthConditionalMangler(50, M)(hex), hex);
-    assert.equal(lengthConditionalMangler(50, sha1MangleKey)(hex), sha1MangleKey(hex), 'only sha1MangleKey\'s own outputs are guarded');
+    assert.equal(lengthConditionalMangler(50, sha1MangleKey)(hex), sha1MangleKey(hex), "only sha1MangleKey's own outputs are guarded");
   });
 
   it('refuses a bad length or mangler, naming the argument', () => {
@@ -73,13 +73,14 @@ describe('lengthConditionalMangler: dogpile\'s length_conditional_mangler, len()
   });
 });
 
-describe('memcachedSafeMangler: keys python-memcached\'s check_key accepts pass unchanged', () => {
+describe("memcachedSafeMangler: keys python-memcached's check_key accepts pass unchanged", () => {
   // python-memcached: valid_key_chars_re = b"[!-~\x80-\xff]+$", SERVER_MAX_KEY_LENGTH = 250 (bytes).
   // Client.check_key(key.encode()) accepts: "a!", "a~", "a\x80", "\x85", "\xa0", "é" * 125 (250 bytes),
   // "€" * 83 (249 bytes); it refuses "a\x1f", "a " (0x20), "a\x7f", "é" * 126 (252), "€" * 84 (252).
   it('printable ASCII and every non-ASCII character are safe; 0x00–0x20 and 0x7f are not', () => {
     for (const key of ['a!', 'a~', 'a\x80', '\x85', '\xa0', '\x21', '~']) assert.equal(memcachedSafeMangler(key), key, JSON.stringify(key));
-    for (const key of ['a\x00', 'a\x1f', 'a\x20', 'a\x7f', '\n']) assert.equal(memcachedSafeMangler(key), `sha1:${sha1MangleKey(key)}`, JSON.stringify(key));
+    for (const key of ['a\x00', 'a\x1f', 'a\x20', 'a\x7f', '\n'])
+      assert.equal(memcachedSafeMangler(key), `sha1:${sha1MangleKey(key)}`, JSON.stringify(key));
   });
 
   it('the limit is 250 UTF-8 bytes, whatever the number of characters', () => {
@@ -111,7 +112,7 @@ describe('defaultToStr', () => {
 describe('functionKeyGenerator / functionMultiKeyGenerator: the namespace', () => {
   function loadUser(_id: number): void {}
 
-  it('a null or undefined namespace means the function\'s name', () => {
+  it("a null or undefined namespace means the function's name", () => {
     assert.equal(functionKeyGenerator(null, loadUser)(1), 'loadUser|1');
     assert.deepEqual(functionMultiKeyGenerator(null, loadUser)(1, 2), ['loadUser|1', 'loadUser|2']);
   });
@@ -164,7 +165,10 @@ describe('uniqueFunctionKeyGenerator: the tokens', () => {
   });
 
   it('refuses values it cannot key, naming them and toStr', () => {
-    throwsValidation(() => key(Symbol('s')), /^uniqueFunctionKeyGenerator keys primitives, Dates, arrays and plain objects; got symbol Symbol\(s\)\. Pass toStr/);
+    throwsValidation(
+      () => key(Symbol('s')),
+      /^uniqueFunctionKeyGenerator keys primitives, Dates, arrays and plain objects; got symbol Symbol\(s\)\. Pass toStr/,
+    );
     throwsValidation(() => key(new (class Point {})()), /got an object \(Point\)\. Pass toStr/);
   });
 });

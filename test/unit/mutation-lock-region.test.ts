@@ -22,8 +22,8 @@ async function until(done: () => boolean, what: string, limit = 10_000): Promise
   assert.fail(`never happened: ${what}`);
 }
 
-describe('one creator per key at a time, also after a leader\'s value was refused', () => {
-  it('a caller that joined a refused attempt and runs its own creator holds the key\'s lock: a newcomer waits and reads its value (dogpile)', async () => {
+describe("one creator per key at a time, also after a leader's value was refused", () => {
+  it("a caller that joined a refused attempt and runs its own creator holds the key's lock: a newcomer waits and reads its value (dogpile)", async () => {
     const region = new CacheRegion().configure('dictionary', { expirationTime: 60 });
     const started: string[] = [];
     const leaderGate = gate();

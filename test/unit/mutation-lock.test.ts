@@ -50,7 +50,7 @@ async function heldByAnother(key = 'k'): Promise<{ mutexes: KeyedMutexes; mutex:
 
 const abortListeners = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
 
-describe('dogpileLock: dogpile\'s expiry rules', () => {
+describe("dogpileLock: dogpile's expiry rules", () => {
   it('a value exactly expirationTime seconds old is still fresh; one a moment older is regenerated', async () => {
     // dogpile: expired when time.time() - createdtime > expiretime
     const exact = store(['old', 90]);
@@ -58,8 +58,14 @@ describe('dogpileLock: dogpile\'s expiry rules', () => {
     assert.equal(exact.state.creates, 0);
     const older = store(['old', 89.999]);
     assert.equal(await dogpileLock({ mutex: new KeyedMutexes().get('k'), expirationTime: 10, now: () => 100, ...older }), 'created');
-    assert.equal(isFresh(90, 10, () => 100), true);
-    assert.equal(isFresh(89.999, 10, () => 100), false);
+    assert.equal(
+      isFresh(90, 10, () => 100),
+      true,
+    );
+    assert.equal(
+      isFresh(89.999, 10, () => 100),
+      false,
+    );
   });
 
   it('expirationTime null never expires, and the clock is not read', async () => {
@@ -70,12 +76,19 @@ describe('dogpileLock: dogpile\'s expiry rules', () => {
     assert.equal(isFresh(1, null, now), true);
   });
 
-  it('a value created at 0 is no value (dogpile\'s _has_value is createdtime > 0): the caller waits for the lock instead of serving it', async () => {
+  it("a value created at 0 is no value (dogpile's _has_value is createdtime > 0): the caller waits for the lock instead of serving it", async () => {
     const { mutex } = await heldByAnother();
     let waits = 0;
     let stales = 0;
     const values = store(['placeholder', 0], ['made by the holder', 100]);
-    const result = dogpileLock({ mutex, expirationTime: 10, now: () => 100, ...values, onWait: () => void waits++, onStale: () => void stales++ });
+    const result = dogpileLock({
+      mutex,
+      expirationTime: 10,
+      now: () => 100,
+      ...values,
+      onWait: () => void waits++,
+      onStale: () => void stales++,
+    });
     await tick();
     assert.equal(waits, 1, 'it waits for the holder');
     await mutex.release();
@@ -99,7 +112,7 @@ describe('dogpileLock: dogpile\'s expiry rules', () => {
   });
 });
 
-describe('dogpileLock: waiting for another creator (dogpile\'s _enter_create)', () => {
+describe("dogpileLock: waiting for another creator (dogpile's _enter_create)", () => {
   it('with no value, waits for the holder, then re-reads and uses what it created (no second creation)', async () => {
     const { mutexes, mutex } = await heldByAnother();
     const values = store(NEED_REGENERATION, ['made by the holder', 100]);
@@ -149,7 +162,11 @@ describe('dogpileLock: waiting for another creator (dogpile\'s _enter_create)', 
 
   it('onWait and onStale are optional', async () => {
     const busy = await heldByAnother();
-    assert.equal(await dogpileLock({ mutex: busy.mutex, expirationTime: 10, now: () => 100, ...store(['stale', 50]) }), 'stale', 'stale served without onStale');
+    assert.equal(
+      await dogpileLock({ mutex: busy.mutex, expirationTime: 10, now: () => 100, ...store(['stale', 50]) }),
+      'stale',
+      'stale served without onStale',
+    );
     const waiting = dogpileLock({ mutex: busy.mutex, expirationTime: 10, now: () => 100, ...store(NEED_REGENERATION, ['new', 100]) });
     await tick();
     await busy.mutex.release();
@@ -158,7 +175,7 @@ describe('dogpileLock: waiting for another creator (dogpile\'s _enter_create)', 
 });
 
 describe('dogpileLock: handOffMissing', () => {
-  it('hands a stale value\'s mutex to the async creator too, and returns the stale value', async () => {
+  it("hands a stale value's mutex to the async creator too, and returns the stale value", async () => {
     const mutex = new KeyedMutexes().get('k');
     let handed: CacheMutex | undefined;
     const value = await dogpileLock({
@@ -197,7 +214,10 @@ describe('dogpileLock: recheckAfterAcquire (a cross-process mutex)', () => {
 
   it('still stale after the mutex: regenerated', async () => {
     const values = store(['stale', 50], ['still stale', 60]);
-    assert.equal(await dogpileLock({ mutex: new KeyedMutexes().get('k'), expirationTime: 10, now: () => 100, ...values, recheckAfterAcquire: true }), 'created');
+    assert.equal(
+      await dogpileLock({ mutex: new KeyedMutexes().get('k'), expirationTime: 10, now: () => 100, ...values, recheckAfterAcquire: true }),
+      'created',
+    );
     assert.equal(values.state.creates, 1);
   });
 
@@ -250,7 +270,14 @@ describe('dogpileLockMulti: the keys locked after a wait', () => {
   });
 
   it('a key re-read stale stays locked; one re-read fresh is released and returned', async () => {
-    const { fresh, held, mutexes } = await lockAfterWait(['a', 'b'], () => [['fresh', 95], ['stale', 50]], 10);
+    const { fresh, held, mutexes } = await lockAfterWait(
+      ['a', 'b'],
+      () => [
+        ['fresh', 95],
+        ['stale', 50],
+      ],
+      10,
+    );
     assert.deepEqual([...fresh], [['a', ['fresh', 95]]]);
     assert.deepEqual([...held.keys()], ['b']);
     assert.equal(mutexes.isLocked('a'), false);
@@ -321,7 +348,7 @@ describe('releaseAll', () => {
   });
 });
 
-describe('acquireUnlessAborted and raceAbort leave no listener on the caller\'s signal', () => {
+describe("acquireUnlessAborted and raceAbort leave no listener on the caller's signal", () => {
   it('acquireUnlessAborted: granted, refused, failed, or aborted', async () => {
     const controller = new AbortController();
     const { signal } = controller;
@@ -368,7 +395,7 @@ describe('acquireUnlessAborted and raceAbort leave no listener on the caller\'s 
     assert.equal(await waiting, true);
     controller.abort();
     await tick();
-    assert.equal(await holder.mutex.locked(), true, 'aborting after the grant must not release the caller\'s lock');
+    assert.equal(await holder.mutex.locked(), true, "aborting after the grant must not release the caller's lock");
   });
 
   it('without a signal, it is a plain waiting acquire', async () => {
@@ -433,7 +460,7 @@ describe('KeyedMutexes: the in-process mutex', () => {
     assert.equal(await mutex.locked(), false);
   });
 
-  it('releasing a mutex the key no longer uses never unlocks the key\'s current one', async () => {
+  it("releasing a mutex the key no longer uses never unlocks the key's current one", async () => {
     const mutexes = new KeyedMutexes();
     const old = mutexes.get('k');
     await old.acquire(false);
@@ -471,8 +498,8 @@ function serverLock() {
   return server;
 }
 
-describe('LayeredMutex: the contract\'s defaults and the server\'s view', () => {
-  it('acquire() waits by default (the contract\'s wait = true), for the in-process holder', async () => {
+describe("LayeredMutex: the contract's defaults and the server's view", () => {
+  it("acquire() waits by default (the contract's wait = true), for the in-process holder", async () => {
     const locals = new KeyedMutexes();
     const server = serverLock();
     const holder = new LayeredMutex(locals.get('k'), server);
@@ -507,7 +534,7 @@ describe('LayeredMutex: the contract\'s defaults and the server\'s view', () => 
     assert.equal(locals.isLocked('k'), false);
   });
 
-  it('locked() is the server lock\'s state: held by another process though free in this one', async () => {
+  it("locked() is the server lock's state: held by another process though free in this one", async () => {
     const locals = new KeyedMutexes();
     const server = serverLock();
     const mutex = new LayeredMutex(locals.get('k'), server);

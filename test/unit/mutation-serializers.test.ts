@@ -90,7 +90,10 @@ describe('pythonJsonDumps: numbers, objects and arrays as json.dumps writes them
   });
 
   it('safe integers as ints (negative too), larger integers as Python writes the float', () => {
-    assert.equal(pythonJsonDumps([0, -7, 1e15, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER]), '[0, -7, 1000000000000000, 9007199254740991, -9007199254740991]');
+    assert.equal(
+      pythonJsonDumps([0, -7, 1e15, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER]),
+      '[0, -7, 1000000000000000, 9007199254740991, -9007199254740991]',
+    );
     assert.equal(pythonJsonDumps([2 ** 53, -(2 ** 53)]), '[9007199254740992.0, -9007199254740992.0]');
   });
 
@@ -106,7 +109,10 @@ describe('pythonJsonDumps: numbers, objects and arrays as json.dumps writes them
   });
 
   it('objects without a prototype are plain data', () => {
-    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1, b: Object.assign(Object.create(null) as object, { c: 'x' }) });
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, {
+      a: 1,
+      b: Object.assign(Object.create(null) as object, { c: 'x' }),
+    });
     assert.equal(pythonJsonDumps(bare), '{"a": 1, "b": {"c": "x"}}');
   });
 
@@ -133,8 +139,17 @@ describe('pythonJsonDumps: numbers, objects and arrays as json.dumps writes them
 
 describe('pythonJsonDumps: what is refused, where, why, and the fix', () => {
   it('every refusal names its place (top level, nested keys and indexes) and the fix (plain data or "v8")', () => {
-    refuses(() => pythonJsonDumps(Symbol('s')), 'The value is symbol', 'JSON cannot represent it', 'configure the region with the "v8" serializer');
-    refuses(() => pythonJsonDumps({ a: { b: [0, 1, { c: NaN }] } }), 'The value at a.b[2].c is the number NaN', 'JSON has no NaN or Infinity');
+    refuses(
+      () => pythonJsonDumps(Symbol('s')),
+      'The value is symbol',
+      'JSON cannot represent it',
+      'configure the region with the "v8" serializer',
+    );
+    refuses(
+      () => pythonJsonDumps({ a: { b: [0, 1, { c: NaN }] } }),
+      'The value at a.b[2].c is the number NaN',
+      'JSON has no NaN or Infinity',
+    );
     refuses(() => pythonJsonDumps([Infinity]), 'The value at [0] is the number Infinity');
     refuses(() => pythonJsonDumps({ x: -Infinity }), 'The value at x is the number -Infinity');
     refuses(() => pythonJsonDumps([[1, undefined]]), 'The value at [0][1] is undefined', 'JSON would write null there');
@@ -166,7 +181,11 @@ describe('pythonJsonDumps: what is refused, where, why, and the fix', () => {
     };
     for (const wrap of [(v: unknown) => [v], (v: unknown) => ({ k: v })]) {
       assert.equal(typeof pythonJsonDumps(nest(MAX_JSON_DEPTH, wrap)), 'string');
-      refuses(() => pythonJsonDumps(nest(MAX_JSON_DEPTH + 1, wrap)), `nested over ${MAX_JSON_DEPTH} levels deep`, "Python's json cannot read it back");
+      refuses(
+        () => pythonJsonDumps(nest(MAX_JSON_DEPTH + 1, wrap)),
+        `nested over ${MAX_JSON_DEPTH} levels deep`,
+        "Python's json cannot read it back",
+      );
     }
     refuses(() => pythonJsonDumps({ toJSON: () => nest(MAX_JSON_DEPTH, (v) => [v]) }), 'nested over');
   });
@@ -191,7 +210,7 @@ describe('pythonJsonDumps: what is refused, where, why, and the fix', () => {
       [Object.create(Object.create(null) as object) as object, 'an object with a custom prototype', 'give the class a toJSON()'],
       [new WeakSet(), 'a WeakSet', 'JSON would read it back as a plain object or {}'],
     ];
-    for (const [value, kind, why] of cases) refuses(() => pythonJsonDumps({ v: value }), "The value at v is ", `${kind}; `, why);
+    for (const [value, kind, why] of cases) refuses(() => pythonJsonDumps({ v: value }), 'The value at v is ', `${kind}; `, why);
   });
 
   it('a Date or a Buffer is refused although each has its own toJSON', () => {
@@ -200,7 +219,11 @@ describe('pythonJsonDumps: what is refused, where, why, and the fix', () => {
   });
 
   it('symbol keys are refused on objects; an array subclass is refused even without a name', () => {
-    refuses(() => pythonJsonDumps({ o: { [Symbol('hidden')]: 1, shown: 2 } }), 'The value at o is an object with symbol keys', 'JSON keeps only string keys');
+    refuses(
+      () => pythonJsonDumps({ o: { [Symbol('hidden')]: 1, shown: 2 } }),
+      'The value at o is an object with symbol keys',
+      'JSON keeps only string keys',
+    );
     class Tuple extends Array<number> {}
     refuses(() => pythonJsonDumps(Tuple.from([1])), 'a Tuple');
   });
@@ -219,18 +242,27 @@ describe('jsonSerializer, v8Serializer, serializers, resolveSerializer', () => {
   it('json: bytes that are not JSON are a SerializationError naming another serializer, with the parse error as cause', () => {
     assert.throws(
       () => jsonSerializer.deserialize(Buffer.from('{not json')),
-      (e: unknown) => e instanceof SerializationError && /not valid JSON \(written by another serializer\?\)/.test(e.message) && e.cause instanceof SyntaxError,
+      (e: unknown) =>
+        e instanceof SerializationError &&
+        /not valid JSON \(written by another serializer\?\)/.test(e.message) &&
+        e.cause instanceof SyntaxError,
     );
   });
 
   it('v8: what structured clone refuses is a SerializationError quoting node:v8, with its error as cause', () => {
     assert.throws(
       () => v8Serializer.serialize({ f: () => 1 }),
-      (e: unknown) => e instanceof SerializationError && /cannot be serialized by node:v8 \(.+could not be cloned.*\); store plain data/.test(e.message) && e.cause instanceof Error,
+      (e: unknown) =>
+        e instanceof SerializationError &&
+        /cannot be serialized by node:v8 \(.+could not be cloned.*\); store plain data/.test(e.message) &&
+        e.cause instanceof Error,
     );
     assert.throws(
       () => v8Serializer.deserialize(Buffer.from('{"a": 1}')),
-      (e: unknown) => e instanceof SerializationError && /not node:v8 data \(written by another serializer\?\)/.test(e.message) && e.cause instanceof Error,
+      (e: unknown) =>
+        e instanceof SerializationError &&
+        /not node:v8 data \(written by another serializer\?\)/.test(e.message) &&
+        e.cause instanceof Error,
     );
   });
 
@@ -267,7 +299,10 @@ describe('jsonSerializer, v8Serializer, serializers, resolveSerializer', () => {
         String(got),
       );
     }
-    assert.throws(() => resolveSerializer(5), (e: unknown) => e instanceof ValidationError && e.message.startsWith('serializer must be'));
+    assert.throws(
+      () => resolveSerializer(5),
+      (e: unknown) => e instanceof ValidationError && e.message.startsWith('serializer must be'),
+    );
   });
 });
 
@@ -321,12 +356,18 @@ describe("dogpile's byte format: metadata as json.dumps writes it, then | and th
   it('parseSerialized: any payload serializer, the payload being everything after the first "|"', () => {
     const v8Bytes = buildSerialized(makeCachedValue(new Map([['k', '|']]), 2000), v8Serializer);
     assert.deepEqual(parseSerialized(v8Bytes, v8Serializer), { payload: new Map([['k', '|']]), metadata: { ct: 2, v: 2 } });
-    assert.deepEqual(parseSerialized(Buffer.from('{"ct": 1.0, "v": 2}|'), { name: 'raw', serialize: () => Buffer.alloc(0), deserialize: (b) => b.length }), {
-      payload: 0,
-      metadata: { ct: 1, v: 2 },
-    });
+    assert.deepEqual(
+      parseSerialized(Buffer.from('{"ct": 1.0, "v": 2}|'), { name: 'raw', serialize: () => Buffer.alloc(0), deserialize: (b) => b.length }),
+      {
+        payload: 0,
+        metadata: { ct: 1, v: 2 },
+      },
+    );
     // Metadata keys Python does not write are kept: the region reads ttl and tags from there.
-    assert.deepEqual(parseSerialized(Buffer.from('{"v": 2, "ct": 3, "extra": [1]}|1'), jsonSerializer), { payload: 1, metadata: { v: 2, ct: 3, extra: [1] } });
+    assert.deepEqual(parseSerialized(Buffer.from('{"v": 2, "ct": 3, "extra": [1]}|1'), jsonSerializer), {
+      payload: 1,
+      metadata: { v: 2, ct: 3, extra: [1] },
+    });
   });
 
   it('parseSerialized: NO_VALUE passes through; other bytes are a SerializationError saying what is wrong', () => {
@@ -334,7 +375,8 @@ describe("dogpile's byte format: metadata as json.dumps writes it, then | and th
     refuses(() => parseSerialized(Buffer.from('{"ct": 1, "v": 2}'), jsonSerializer), 'not in dogpile format "<metadata json>|<payload>"');
     assert.throws(
       () => parseSerialized(Buffer.from('{"ct": 1, |1'), jsonSerializer),
-      (e: unknown) => e instanceof SerializationError && e.message === 'Stored metadata is not valid JSON.' && e.cause instanceof SyntaxError,
+      (e: unknown) =>
+        e instanceof SerializationError && e.message === 'Stored metadata is not valid JSON.' && e.cause instanceof SyntaxError,
     );
     assert.throws(
       () => parseSerialized(Buffer.from('|{"ct": 1.0, "v": 2}'), jsonSerializer),
@@ -348,7 +390,8 @@ describe("dogpile's byte format: metadata as json.dumps writes it, then | and th
 });
 
 describe('the entry TTL in dogpile bytes, and the server TTL it gives', () => {
-  const bytesOf = (ttl: number | null, tags?: string[]): Buffer => buildSerialized(makeCachedValue('"ttl": 99', 1000, ttl, tags), jsonSerializer);
+  const bytesOf = (ttl: number | null, tags?: string[]): Buffer =>
+    buildSerialized(makeCachedValue('"ttl": 99', 1000, ttl, tags), jsonSerializer);
 
   it('entryTtlOfSerialized reads the TTL the metadata carries, with or without tags after it', () => {
     assert.equal(entryTtlOfSerialized(bytesOf(30)), 30);
@@ -369,7 +412,7 @@ describe('the entry TTL in dogpile bytes, and the server TTL it gives', () => {
     assert.equal(entryTtlOfSerialized(Buffer.from('{"ct": 1.0, "v": 2, "ttl": 1e999}|1')), undefined);
   });
 
-  it('serverTtlSeconds: the backend\'s own, the entry\'s, or the longer of both', () => {
+  it("serverTtlSeconds: the backend's own, the entry's, or the longer of both", () => {
     assert.equal(serverTtlSeconds(0, undefined), 0);
     assert.equal(serverTtlSeconds(300, undefined), 300);
     assert.equal(serverTtlSeconds(0, 30), 30);

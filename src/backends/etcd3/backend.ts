@@ -4,7 +4,16 @@
  * @module
  */
 import type { Etcd3, IRequestOp } from 'etcd3';
-import { CacheBackend, NO_VALUE, entryTtl, type BackendArguments, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../../api.js';
+import {
+  CacheBackend,
+  NO_VALUE,
+  entryTtl,
+  type BackendArguments,
+  type BackendResult,
+  type CacheMutex,
+  type CachedValue,
+  type Mapping,
+} from '../../api.js';
 import { assertDriversInstalled, DRIVER_PACKAGES } from '../../driver.js';
 import { SerializationError, UnsupportedOperationError, ValueTooLargeError } from '../../errors.js';
 import { debug } from '../../log.js';
@@ -147,7 +156,9 @@ export class Etcd3Backend extends CacheBackend {
     assertCachedValue(value);
     const bytes = encodeOsloValue(value);
     this.#assertFits(key, bytes);
-    await this.#write('set', 1, this.#leasesFor(value), (client, options, lease) => client.kv.put({ key: this.#key(key), value: bytes, ...lease }, options));
+    await this.#write('set', 1, this.#leasesFor(value), (client, options, lease) =>
+      client.kv.put({ key: this.#key(key), value: bytes, ...lease }, options),
+    );
   }
 
   async setMulti(mapping: Mapping<CachedValue>): Promise<void> {
@@ -238,7 +249,7 @@ export class Etcd3Backend extends CacheBackend {
     const namespace = this.#settings.namespace;
     if (namespace.length === 0) {
       throw new UnsupportedOperationError(
-        'Etcd3Backend.clear() needs a namespace: without one, this backend\'s entries cannot be told apart from every other key in etcd. ' +
+        "Etcd3Backend.clear() needs a namespace: without one, this backend's entries cannot be told apart from every other key in etcd. " +
           'Configure arguments.namespace (e.g. "myapp/sessions/"), or use region.invalidate().',
       );
     }

@@ -113,7 +113,9 @@ export class Etcd3Connection {
   #unavailable(what: string, cause: unknown): BackendUnavailableError {
     if (this.closed) return this.#closedError();
     const { timeoutMs, endpoints } = this.#settings;
-    const reason = isEndpointDown(cause) ? `every endpoint is down (circuit open after failures; probed again every ${BREAKER_OPEN_MS / 1000} s)` : `no answer within ${timeoutMs / 1000} s`;
+    const reason = isEndpointDown(cause)
+      ? `every endpoint is down (circuit open after failures; probed again every ${BREAKER_OPEN_MS / 1000} s)`
+      : `no answer within ${timeoutMs / 1000} s`;
     return new BackendUnavailableError(`etcd ${what} failed: ${reason} (endpoints ${endpoints.join(', ')}).`, { cause });
   }
 
@@ -180,8 +182,11 @@ async function readPem(source: PemSource, name: string): Promise<Buffer> {
   } catch (error) {
     // A cert_key given as bad PEM (no BEGIN line) lands here as a "path": never quote a secret option.
     const shown = isSecretOption(name) ? 'its file' : `"${source}"`;
-    throw new ConfigurationError(`Etcd3Backend argument ${name}: cannot read ${shown} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, {
-      cause: isSecretOption(name) ? undefined : error,
-    });
+    throw new ConfigurationError(
+      `Etcd3Backend argument ${name}: cannot read ${shown} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`,
+      {
+        cause: isSecretOption(name) ? undefined : error,
+      },
+    );
   }
 }

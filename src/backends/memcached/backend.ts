@@ -5,7 +5,15 @@
  *
  * @module
  */
-import { BytesBackend, NO_VALUE, type BackendArguments, type BackendResult, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
+import {
+  BytesBackend,
+  NO_VALUE,
+  type BackendArguments,
+  type BackendResult,
+  type CacheMutex,
+  type Mapping,
+  type NoValue,
+} from '../../api.js';
 import { assertDriversInstalled, DRIVER_PACKAGES } from '../../driver.js';
 import { BackendUnavailableError, SerializationError, ValidationError, ValueTooLargeError } from '../../errors.js';
 import { debug } from '../../log.js';
@@ -54,7 +62,7 @@ function warnLockWithoutTimeout(): void {
   if (warnedLockWithoutTimeout) return;
   warnedLockWithoutTimeout = true;
   process.emitWarning(
-    'PooledMemcachedBackend: distributed_lock is on with lock_timeout 0 (dogpile\'s default), so a lock item never expires: ' +
+    "PooledMemcachedBackend: distributed_lock is on with lock_timeout 0 (dogpile's default), so a lock item never expires: " +
       'a process that crashes while holding a lock leaves its key locked until the item is deleted or evicted. ' +
       'Set lock_timeout a little above your slowest creator, e.g. lock_timeout: 30.',
     { code: LOCK_WITHOUT_TIMEOUT_WARNING },
@@ -231,7 +239,12 @@ export class PooledMemcachedBackend extends BytesBackend {
     }
     await Promise.all(
       [...byExptime].map(([exptime, keys]) =>
-        this.#each(keys, (c, group) => c.storeBatch(group.map((key) => [key, values.get(key) as Uint8Array] as const), exptime)),
+        this.#each(keys, (c, group) =>
+          c.storeBatch(
+            group.map((key) => [key, values.get(key) as Uint8Array] as const),
+            exptime,
+          ),
+        ),
       ),
     );
   }
@@ -317,15 +330,15 @@ export class PooledMemcachedBackend extends BytesBackend {
         : [NAMESPACE_PREFIX, "namespaces' generations and entries (a cache entry there could undo a clear() or read another namespace)"];
       throw new ValidationError(
         `The key ${describe(key)} starts with "${prefix}", which this backend reserves for ${what}. ` +
-          'Keep the region\'s default key mangler (this backend\'s keyMangler hashes such keys) or give the key another prefix.',
+          "Keep the region's default key mangler (this backend's keyMangler hashes such keys) or give the key another prefix.",
       );
     }
     const bytes = Buffer.byteLength(key, 'utf8');
     if (bytes > MEMCACHED_MAX_KEY_BYTES || UNSAFE_KEY.test(key)) {
       throw new ValidationError(
         `memcached cannot hold the key ${describe(key)} (${bytes} UTF-8 bytes${UNSAFE_KEY.test(key) ? ', with spaces or control characters' : ''}); ` +
-          'keys must be at most 250 bytes without spaces or control characters. Keep the region\'s default key mangler ' +
-          '(this backend\'s keyMangler, memcachedSafeMangler) or use sha1MangleKey.',
+          "keys must be at most 250 bytes without spaces or control characters. Keep the region's default key mangler " +
+          "(this backend's keyMangler, memcachedSafeMangler) or use sha1MangleKey.",
       );
     }
   }

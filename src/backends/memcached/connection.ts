@@ -32,7 +32,18 @@ import { connect as tlsConnect } from 'node:tls';
 import { BackendUnavailableError, ValidationError, ValueTooLargeError, type DogpileCacheError } from '../../errors.js';
 import type { MemjsModule, MemjsResponse, MemjsResponseCallback, MemjsServer } from './drivers.js';
 import type { MemcachedTls } from './options.js';
-import { HEADER_BYTES, Opcode, Status, encodeKeyBatch, encodeKeyRequest, encodeNoop, encodeIncrement, encodeStore, encodeStoreBatch, statusName } from './protocol.js';
+import {
+  HEADER_BYTES,
+  Opcode,
+  Status,
+  encodeKeyBatch,
+  encodeKeyRequest,
+  encodeNoop,
+  encodeIncrement,
+  encodeStore,
+  encodeStoreBatch,
+  statusName,
+} from './protocol.js';
 
 /**
  * `opening`: connecting and checking the server answers; `ready`: in use; `failed`: could not be
@@ -72,7 +83,9 @@ export function statusError(status: number, what: string, label: string): Dogpil
   const message = `memcached ${label} answered ${statusName(status)} to ${what}`;
   switch (status) {
     case Status.VALUE_TOO_LARGE:
-      return new ValueTooLargeError(`${message}: the item exceeds the server's item size limit (memcached -I); raise it, or store smaller values.`);
+      return new ValueTooLargeError(
+        `${message}: the item exceeds the server's item size limit (memcached -I); raise it, or store smaller values.`,
+      );
     case Status.INVALID_ARGUMENTS:
       return new ValidationError(`${message}.`);
     default:
@@ -357,7 +370,8 @@ export class Connection {
           this.#settled();
           const status = response.header.status;
           if (status === Status.OK) resolve(true);
-          else if (conditional && (status === Status.KEY_EXISTS || status === Status.NOT_STORED || status === Status.KEY_NOT_FOUND)) resolve(false);
+          else if (conditional && (status === Status.KEY_EXISTS || status === Status.NOT_STORED || status === Status.KEY_NOT_FOUND))
+            resolve(false);
           else reject(statusError(status, opcode === Opcode.ADD ? 'an add' : 'a set', this.label));
         },
         reject,

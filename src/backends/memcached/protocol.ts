@@ -208,7 +208,8 @@ export function encodeKeyBatch(opcode: number, keys: readonly string[], opaque: 
 export function encodeStoreBatch(entries: readonly (readonly [string, Uint8Array])[], exptime: number, opaque: number): Buffer {
   const sizes = entries.map(([key]) => Buffer.byteLength(key, 'utf8'));
   let total = HEADER_BYTES;
-  for (let i = 0; i < entries.length; i++) total += HEADER_BYTES + STORE_EXTRAS + (sizes[i] as number) + (entries[i] as readonly [string, Uint8Array])[1].length;
+  for (let i = 0; i < entries.length; i++)
+    total += HEADER_BYTES + STORE_EXTRAS + (sizes[i] as number) + (entries[i] as readonly [string, Uint8Array])[1].length;
   const buf = Buffer.allocUnsafe(total);
   let at = 0;
   for (let i = 0; i < entries.length; i++) {

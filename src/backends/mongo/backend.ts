@@ -11,7 +11,16 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import type { Collection, Document, MongoClient, MongoClientOptions, ReadPreference } from 'mongodb';
-import { NO_VALUE, CacheBackend, entryTtl, type BackendArguments, type BackendResult, type CachedValue, type CacheMutex, type Mapping } from '../../api.js';
+import {
+  NO_VALUE,
+  CacheBackend,
+  entryTtl,
+  type BackendArguments,
+  type BackendResult,
+  type CachedValue,
+  type CacheMutex,
+  type Mapping,
+} from '../../api.js';
 import { assertDriversInstalled, DRIVER_PACKAGES, loadDriver } from '../../driver.js';
 import { BackendUnavailableError, ConfigurationError, isDogpileCacheError, QueueEmptyError, SerializationError } from '../../errors.js';
 import { debug } from '../../log.js';
@@ -78,14 +87,20 @@ async function createClient(driver: MongoDriver, settings: MongoSettings): Promi
   try {
     return new driver.MongoClient(settings.uri, options);
   } catch (error) {
-    throw new ConfigurationError(`MongoBackend: the driver rejected the connection settings (${String((error as Error).message)}).`, { cause: error });
+    throw new ConfigurationError(`MongoBackend: the driver rejected the connection settings (${String((error as Error).message)}).`, {
+      cause: error,
+    });
   }
 }
 
 function readPreferenceOf(driver: MongoDriver, settings: MongoSettings): ReadPreference | undefined {
   const pref = settings.readPreference;
   if (pref === null) return undefined;
-  return new driver.ReadPreference(pref.mode, pref.tags, pref.maxStalenessSeconds === undefined ? {} : { maxStalenessSeconds: pref.maxStalenessSeconds });
+  return new driver.ReadPreference(
+    pref.mode,
+    pref.tags,
+    pref.maxStalenessSeconds === undefined ? {} : { maxStalenessSeconds: pref.maxStalenessSeconds },
+  );
 }
 
 /**
@@ -161,7 +176,11 @@ export class MongoBackend extends CacheBackend {
     // A circuit per backend (one deployment: the driver picks among its servers itself). Only "the
     // server did not answer" counts; a refused value or a missing privilege says the server is alive.
     this.#breaker = circuitBreaker(
-      handleWhen((error) => this.#closing === null && (isDogpileCacheError(error, BackendUnavailableError.code) || isDogpileCacheError(error, QueueEmptyError.code))),
+      handleWhen(
+        (error) =>
+          this.#closing === null &&
+          (isDogpileCacheError(error, BackendUnavailableError.code) || isDogpileCacheError(error, QueueEmptyError.code)),
+      ),
       { halfOpenAfter: BREAKER_HALF_OPEN_MS, breaker: new ConsecutiveBreaker(BREAKER_THRESHOLD) },
     );
     this.#lockStore = {
@@ -235,7 +254,9 @@ export class MongoBackend extends CacheBackend {
     const now = this.#settings.clock();
     const keys = entries.map(([key]) => key);
     // Encode (and check) everything before the first write: a bad value stores nothing.
-    const docs = entries.map(([key, value]) => encodeEntry(key, value, this.#expiry(now, value), this.#settings.transform) as KeyedDocument);
+    const docs = entries.map(
+      ([key, value]) => encodeEntry(key, value, this.#expiry(now, value), this.#settings.transform) as KeyedDocument,
+    );
     const entryExpiry = entries.some(([, value]) => this.#needsEntryExpiry(value));
     await this.#run('setMulti', keys, async (connection) => {
       if (entryExpiry) await this.#ensureEntryExpiry(connection);
@@ -294,7 +315,10 @@ export class MongoBackend extends CacheBackend {
     const ms = this.#settings.operationTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const late = await Promise.race([
-      this.#drainAndRelease().then(() => false, () => false),
+      this.#drainAndRelease().then(
+        () => false,
+        () => false,
+      ),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), ms);
       }),
@@ -392,7 +416,8 @@ export class MongoBackend extends CacheBackend {
         { cause: this.#lastFailure },
       );
     }
-    if (isDogpileCacheError(error, BackendUnavailableError.code) || isDogpileCacheError(error, QueueEmptyError.code)) this.#lastFailure = error;
+    if (isDogpileCacheError(error, BackendUnavailableError.code) || isDogpileCacheError(error, QueueEmptyError.code))
+      this.#lastFailure = error;
     return error;
   }
 
@@ -470,7 +495,10 @@ export class MongoBackend extends CacheBackend {
       // Locks need acknowledged writes (a w:0 insert cannot report the duplicate key) and primary reads.
       const lockWriteConcern = settings.writeConcern?.w === 0 ? { ...settings.writeConcern, w: 1 } : settings.writeConcern;
       const locks = settings.lockEnabled
-        ? db.collection<LockDocument>(settings.lockCollectionName, { readPreference: 'primary', ...(lockWriteConcern === null ? {} : { writeConcern: lockWriteConcern }) })
+        ? db.collection<LockDocument>(settings.lockCollectionName, {
+            readPreference: 'primary',
+            ...(lockWriteConcern === null ? {} : { writeConcern: lockWriteConcern }),
+          })
         : null;
       const isUnavailable = (error: unknown): boolean => mapDriverError(error, 'connect') instanceof BackendUnavailableError;
       const [server, sweeper] = await Promise.all([detectServer(db, isUnavailable), this.#setUpExpiry(cache, locks, isUnavailable)]);
@@ -487,7 +515,9 @@ export class MongoBackend extends CacheBackend {
     if (isDogpileCacheError(error)) return error;
     const names = ['MongoParseError', 'MongoInvalidArgumentError', 'MongoMissingCredentialsError', 'MongoMissingDependencyError'];
     if (typeof error === 'object' && error !== null && names.includes((error as Error).name)) {
-      return new ConfigurationError(`MongoBackend: the driver rejected the connection settings (${(error as Error).message}).`, { cause: error });
+      return new ConfigurationError(`MongoBackend: the driver rejected the connection settings (${(error as Error).message}).`, {
+        cause: error,
+      });
     }
     const mapped = mapDriverError(error, 'connect');
     if (mapped instanceof BackendUnavailableError) return mapped;
@@ -519,7 +549,10 @@ export class MongoBackend extends CacheBackend {
   async #ensureEntryExpiry(connection: Connection): Promise<void> {
     connection.entryExpiry ??= this.#setUpEntryExpiry(connection.cache).catch((error: unknown) => {
       connection.entryExpiry = null;
-      debug('MongoBackend: asking for the doc_date TTL index failed, retried at the next write with a TTL: %s', scrubText(String(error), this.#secrets));
+      debug(
+        'MongoBackend: asking for the doc_date TTL index failed, retried at the next write with a TTL: %s',
+        scrubText(String(error), this.#secrets),
+      );
       return null;
     });
     await connection.entryExpiry;

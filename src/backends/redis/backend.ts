@@ -7,10 +7,28 @@
  */
 import { isAscii } from 'node:buffer';
 import type { Cluster } from 'ioredis';
-import { BytesBackend, NO_VALUE, type BackendArguments, type BackendResult, type CacheMutex, type CachedValue, type Mapping, type NoValue } from '../../api.js';
+import {
+  BytesBackend,
+  NO_VALUE,
+  type BackendArguments,
+  type BackendResult,
+  type CacheMutex,
+  type CachedValue,
+  type Mapping,
+  type NoValue,
+} from '../../api.js';
 import { assertDriversInstalled, DRIVER_PACKAGES } from '../../driver.js';
 import { ValidationError } from '../../errors.js';
-import { buildSerialized, entryTtlOfMetadata, entryTtlOfSerialized, jsonSerializer, parseJsonEntryText, parseSerialized, serializedJsonText, serverTtlSeconds } from '../../serializers.js';
+import {
+  buildSerialized,
+  entryTtlOfMetadata,
+  entryTtlOfSerialized,
+  jsonSerializer,
+  parseJsonEntryText,
+  parseSerialized,
+  serializedJsonText,
+  serverTtlSeconds,
+} from '../../serializers.js';
 import { assertCachedValue, assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
 import { RedisConnection, type RedisClient } from './connection.js';
 import { RELEASE_SCRIPT, RedisMutex, type LockStore } from './lock.js';
@@ -82,7 +100,8 @@ export class RedisBackend extends BytesBackend {
         this.#connection
           .call('lock acquire', (c) => (ttlMs > 0 ? c.set(key, token, 'PX', ttlMs, 'NX') : c.set(key, token, 'NX')))
           .then((reply) => reply === 'OK'),
-      deleteIfToken: (key, token) => this.#connection.call('lock release', (c) => c.eval(RELEASE_SCRIPT, 1, key, token)).then((n) => n === 1),
+      deleteIfToken: (key, token) =>
+        this.#connection.call('lock release', (c) => c.eval(RELEASE_SCRIPT, 1, key, token)).then((n) => n === 1),
       exists: (key) => this.#connection.call('lock check', (c) => c.exists(key)).then((n) => n > 0),
       closed: this.#closeSignal.signal,
     };
@@ -107,7 +126,9 @@ export class RedisBackend extends BytesBackend {
       assertKey(key);
       const client = this.#connection.ready;
       if (client !== null && this.serializer === jsonSerializer) {
-        return client.get(key).then((text) => (text === null ? NO_VALUE : (parseJsonEntryText(text) ?? this.#getBytes(key))), this.#getFailed);
+        return client
+          .get(key)
+          .then((text) => (text === null ? NO_VALUE : (parseJsonEntryText(text) ?? this.#getBytes(key))), this.#getFailed);
       }
     } catch (error) {
       return Promise.reject(error);
@@ -204,7 +225,8 @@ export class RedisBackend extends BytesBackend {
         return;
       }
       const replies = await perNode(c, unique, (pipeline, slotKeys) => pipeline.mgetBuffer(...slotKeys));
-      for (const [slotKeys, values] of replies) slotKeys.forEach((key, i) => {
+      for (const [slotKeys, values] of replies)
+        slotKeys.forEach((key, i) => {
           found.set(key, (values as (Buffer | null)[])[i] ?? null);
         });
     });
@@ -355,7 +377,11 @@ function isCluster(client: RedisClient): client is Cluster {
  * (one `op` per slot, since a command's keys must share a slot) and returns each slot's keys with its
  * reply. Slots whose node is not known yet get a pipeline each, which ioredis routes itself.
  */
-async function perNode(client: Cluster, keys: readonly string[], op: (pipeline: ChainableCommander, slotKeys: string[]) => void): Promise<[string[], unknown][]> {
+async function perNode(
+  client: Cluster,
+  keys: readonly string[],
+  op: (pipeline: ChainableCommander, slotKeys: string[]) => void,
+): Promise<[string[], unknown][]> {
   const bySlot = new Map<number, string[]>();
   for (const key of keys) {
     const slot = keySlot(key);

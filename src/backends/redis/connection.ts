@@ -105,7 +105,8 @@ export class RedisConnection {
   wrap(what: string, error: unknown): Error {
     if (error instanceof DogpileCacheError) return error;
     let message = redactUrl(String((error as { message?: unknown })?.message ?? error));
-    if (NOT_CONNECTED.test(message)) message = `not connected${this.#lastError === null ? '' : ` (last connection error: ${redactUrl(this.#lastError)})`}`;
+    if (NOT_CONNECTED.test(message))
+      message = `not connected${this.#lastError === null ? '' : ` (last connection error: ${redactUrl(this.#lastError)})`}`;
     return new BackendUnavailableError(`Redis ${what} failed on ${this.#settings.target}: ${message}`, { cause: error });
   }
 
@@ -218,7 +219,10 @@ export class RedisConnection {
     if (client === null || client === undefined || !this.#owned) return;
     // QUIT lets commands in flight finish; when the server is down it would wait, so disconnect instead.
     if (client.status === 'ready') {
-      await Promise.race([client.quit().catch(() => undefined), new Promise((r) => setTimeout(r, this.#settings.commandTimeoutMs).unref())]);
+      await Promise.race([
+        client.quit().catch(() => undefined),
+        new Promise((r) => setTimeout(r, this.#settings.commandTimeoutMs).unref()),
+      ]);
     }
     client.disconnect();
   }
@@ -228,6 +232,8 @@ async function readPem(s: RedisSettings, name: string, file: string): Promise<Bu
   try {
     return await readFile(file);
   } catch (error) {
-    throw new ConfigurationError(`${s.backendName} argument ${name}: cannot read ${JSON.stringify(file)} (${(error as Error).message}).`, { cause: error });
+    throw new ConfigurationError(`${s.backendName} argument ${name}: cannot read ${JSON.stringify(file)} (${(error as Error).message}).`, {
+      cause: error,
+    });
   }
 }

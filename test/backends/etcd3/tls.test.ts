@@ -51,7 +51,11 @@ describe('Etcd3Backend over TLS to an IP address', () => {
       process.stdout.write(String((await backend.get('k')).payload));
       await backend.close();
     `;
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(result.stderr, '', 'nothing on stderr');
     assert.equal(result.stdout, 'over tls');
     assert.equal(result.status, 0);
@@ -60,7 +64,9 @@ describe('Etcd3Backend over TLS to an IP address', () => {
   it('a certificate for another IP address is still refused, with the altname mismatch as the error', async () => {
     const wrong = makeServerCertificateFor(certs, '127.0.0.2');
     const serve = async (cert: string, key: string): Promise<{ server: tls.Server; endpoint: string }> => {
-      const server = tls.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key), ALPNProtocols: ['h2'] }, (socket) => socket.destroy());
+      const server = tls.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key), ALPNProtocols: ['h2'] }, (socket) =>
+        socket.destroy(),
+      );
       server.on('tlsClientError', () => undefined);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       return { server, endpoint: `https://127.0.0.1:${(server.address() as { port: number }).port}` };
@@ -68,7 +74,13 @@ describe('Etcd3Backend over TLS to an IP address', () => {
     // The first request through the backend's own client (its TLS settings, SNI hook included) shows the
     // TLS error itself; later ones would find the endpoint's circuit open.
     const attempt = async (endpoint: string): Promise<string> => {
-      const backend = new Etcd3Backend({ endpoints: [endpoint], ca_cert: certs.ca, cert_cert: certs.clientCert, cert_key: certs.clientKey, timeout: 2 });
+      const backend = new Etcd3Backend({
+        endpoints: [endpoint],
+        ca_cert: certs.ca,
+        cert_cert: certs.clientCert,
+        cert_key: certs.clientKey,
+        timeout: 2,
+      });
       try {
         const client = await backend.getClient();
         const error = await client.get('k').then(

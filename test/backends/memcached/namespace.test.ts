@@ -23,7 +23,10 @@ after(async () => {
 });
 
 function region(args: Record<string, unknown> = {}): CacheRegion {
-  const r = new CacheRegion().configure('oslo_cache.memcache_pool', { expirationTime: 600, arguments: { url: memcachedServers(), ...args } });
+  const r = new CacheRegion().configure('oslo_cache.memcache_pool', {
+    expirationTime: 600,
+    arguments: { url: memcachedServers(), ...args },
+  });
   closing.push(r);
   return r;
 }
@@ -101,7 +104,8 @@ describe('memcached clear() with a namespace', () => {
     await Promise.all([a.clear(), b.clear(), a.clear(), b.clear()]);
     // Every clear counted on every server (a read racing a clear may also raise a copy that lagged, so a
     // copy can be one or two higher: never lower).
-    for (const copy of await generationCopies(ns)) assert.ok(copy !== null && copy >= before + 4, `copy ${copy} after 4 clears from ${before}`);
+    for (const copy of await generationCopies(ns))
+      assert.ok(copy !== null && copy >= before + 4, `copy ${copy} after 4 clears from ${before}`);
     assert.equal(await b.get('k'), NO_VALUE);
     const copies = await generationCopies(ns);
     assert.equal(new Set(copies).size, 1, `the next read raised every copy to the largest: ${copies.join(', ')}`);
@@ -133,7 +137,11 @@ describe('memcached clear() with a namespace', () => {
     if (servers.length > 1) await textCommand(servers[1] as string, `delete _dogpile_ns:${ns}`, /(DELETED|NOT_FOUND)\r\n$/);
     const fresh = region({ namespace: ns });
     assert.equal(await fresh.get('k'), 'new', 'the largest copy wins: the entry from before the clear stays unreachable');
-    assert.deepEqual(await generationCopies(ns), servers.map(() => (current as number) + 1), 'every copy raised to the largest');
+    assert.deepEqual(
+      await generationCopies(ns),
+      servers.map(() => (current as number) + 1),
+      'every copy raised to the largest',
+    );
   });
 
   it('locks live in the namespace: two namespaces do not lock each other out', async () => {
@@ -158,15 +166,25 @@ describe('memcached: the generation item is out of every user key’s reach', ()
     await plain.set(`_dogpile_ns:${ns}`, 'not a number');
     await plain.set(`_dogpile_ns:${ns}:${generation}:k`, 'hijacked');
     assert.equal(await plain.get(`_dogpile_ns:${ns}`), 'not a number', 'the plain region keeps its own entry (hashed)');
-    assert.deepEqual(await generationCopies(ns), memcachedServers().map(() => generation), 'the generation item is untouched');
+    assert.deepEqual(
+      await generationCopies(ns),
+      memcachedServers().map(() => generation),
+      'the generation item is untouched',
+    );
     assert.equal(await r.get('k'), 'mine');
   });
 
   it('a key in the reserved prefix that reaches the backend is a ValidationError naming the prefix', async () => {
     const backend = new PooledMemcachedBackend({ url: memcachedServers() });
     closing.push(backend);
-    for (const call of [() => backend.getSerialized('_dogpile_ns:x'), () => backend.setSerialized('_dogpile_ns:x:1:k', Buffer.from('{"ct": 1, "v": 2}|1'))]) {
-      await assert.rejects(call(), (e: Error) => e instanceof ValidationError && e.message.includes('"_dogpile_ns:"') && /keyMangler/.test(e.message));
+    for (const call of [
+      () => backend.getSerialized('_dogpile_ns:x'),
+      () => backend.setSerialized('_dogpile_ns:x:1:k', Buffer.from('{"ct": 1, "v": 2}|1')),
+    ]) {
+      await assert.rejects(
+        call(),
+        (e: Error) => e instanceof ValidationError && e.message.includes('"_dogpile_ns:"') && /keyMangler/.test(e.message),
+      );
     }
     assert.equal(backend.keyMangler('_dogpile_ns:x').startsWith('sha1:'), true);
   });
@@ -188,7 +206,10 @@ describe('memcached without a namespace (the default)', () => {
     for (const namespace of ['a:b', 'with space', 'x'.repeat(65), 42]) {
       assert.throws(() => new PooledMemcachedBackend({ url: '127.0.0.1:1', namespace }), ValidationError);
     }
-    assert.throws(() => new PooledMemcachedBackend({ url: '127.0.0.1:1', generation_check_interval: 1 }), /generation_check_interval needs a namespace/);
+    assert.throws(
+      () => new PooledMemcachedBackend({ url: '127.0.0.1:1', generation_check_interval: 1 }),
+      /generation_check_interval needs a namespace/,
+    );
     assert.throws(() => new PooledMemcachedBackend({ url: '127.0.0.1:1', namespace: 'n', generation_check_interval: -1 }), ValidationError);
     assert.equal(typeof new PooledMemcachedBackend({ url: '127.0.0.1:1', namespace: 'n' }).clear, 'function');
   });

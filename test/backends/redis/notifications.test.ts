@@ -39,7 +39,11 @@ describe('RedisNotifications after a dropped subscriber connection', () => {
       for (let round = 1; round <= 3; round++) {
         await redisCli(server.port, ['CLIENT', 'KILL', 'TYPE', 'pubsub']);
         await waitUntil(`up() was not called after kill ${round}`, async () => ups >= round, 10_000);
-        await waitUntil(`the message published from up() #${round} never arrived (got ${JSON.stringify(received)})`, async () => received.includes(`after-up-${round}`), 5_000);
+        await waitUntil(
+          `the message published from up() #${round} never arrived (got ${JSON.stringify(received)})`,
+          async () => received.includes(`after-up-${round}`),
+          5_000,
+        );
       }
       // And nothing arrives twice because of the extra SUBSCRIBE.
       await publisher.publish('channel', 'last');

@@ -60,7 +60,12 @@ describe('RedisBackend reads: strings, and bytes when the metadata is not ASCII'
   });
 
   it('setSerialized stores exactly the bytes given: ASCII (sent as text), and not (sent as a Buffer)', async () => {
-    const cases = [Buffer.from('{"ct": 1.5, "v": 2}|{"a": "\\u00e9"}'), Buffer.from([0x00, 0x7c, 0x7f, 0x0d, 0x0a]), Buffer.from([0x7b, 0x7c, 0x80, 0xff]), Buffer.alloc(0)];
+    const cases = [
+      Buffer.from('{"ct": 1.5, "v": 2}|{"a": "\\u00e9"}'),
+      Buffer.from([0x00, 0x7c, 0x7f, 0x0d, 0x0a]),
+      Buffer.from([0x7b, 0x7c, 0x80, 0xff]),
+      Buffer.alloc(0),
+    ];
     for (const [i, bytes] of cases.entries()) {
       await backend.setSerialized(`${prefix}bytes${i}`, bytes);
       assert.deepEqual(await raw.getBuffer(`${prefix}bytes${i}`), bytes);
@@ -72,7 +77,10 @@ describe('RedisBackend reads: strings, and bytes when the metadata is not ASCII'
   it('set writes the bytes buildSerialized builds, and another serializer still reads and writes bytes', async () => {
     const value = makeCachedValue({ name: 'Ada', n: [1.5, -0] }, 1767225600123.25, 30, ['t']);
     await backend.set(`${prefix}written`, value);
-    assert.equal((await raw.getBuffer(`${prefix}written`))?.toString('latin1'), '{"ct": 1767225600.12325, "v": 2, "ttl": 30, "tags": ["t"]}|{"name": "Ada", "n": [1.5, -0.0]}');
+    assert.equal(
+      (await raw.getBuffer(`${prefix}written`))?.toString('latin1'),
+      '{"ct": 1767225600.12325, "v": 2, "ttl": 30, "tags": ["t"]}|{"name": "Ada", "n": [1.5, -0.0]}',
+    );
     const ttl = await raw.pttl(`${prefix}written`);
     assert.ok(ttl > 0 && ttl <= 30_000, `the entry's TTL is the server TTL; got ${ttl}`);
     const v8 = new RedisBackend({ url: redisUrl() });
