@@ -19,7 +19,7 @@ const origin = performance.timeOrigin;
  * The real clock, with sub-millisecond resolution (`performance.timeOrigin + performance.now()`) and
  * strictly increasing within the process: a value set and an `invalidate()` in the same millisecond
  * must still be ordered, as dogpile's `time.time()` orders them. Each reading is at least 1 µs after
- * the previous one (of this clock or of {@link coarseClock}), a step that survives the division into
+ * the previous one (of this clock or of the coarse readings the hot paths use), a step that survives the division into
  * epoch seconds (a float near 1.8e9 has about 0.24 µs of precision).
  *
  * @example
