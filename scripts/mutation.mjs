@@ -38,6 +38,7 @@ const MODULES = {
       'test/unit/mutation-region-reads.test.ts',
       'test/unit/mutation-region-create.test.ts',
       'test/unit/mutation-region-config.test.ts',
+      'test/unit/mutation-region-edges.test.ts',
       'test/region/region-suite.test.ts',
       'test/region/region.test.ts',
       'test/region/semantics.test.ts',

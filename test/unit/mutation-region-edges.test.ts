@@ -1,0 +1,113 @@
+// Edges of src/region.ts the other mutation-region files leave open: a Dictionary that keeps time by a
+// clock of its own (the region hands the store its own clock reading only when they share the clock),
+// the bounds of the duration options, and the backend a replaced region closes.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CacheRegion, DictionaryBackend, MAX_TIMER_SECONDS, NO_VALUE, ValidationError, manualClock } from '../../src/index.js';
+
+/** A region whose clock runs a day ahead of its Dictionary's, which expires entries after 60 s by its own clock. */
+function skewed(expirationTime: number | null): { region: CacheRegion; storeClock: ReturnType<typeof manualClock> } {
+  const storeClock = manualClock();
+  const regionClock = manualClock(storeClock() + 86_400_000);
+  const backend = new DictionaryBackend({ clock: storeClock, expirationTime: 60 });
+  const region = new CacheRegion({ clock: regionClock }).configure(backend, { expirationTime });
+  return { region, storeClock };
+}
+
+describe('a Dictionary with a clock of its own', () => {
+  for (const expirationTime of [null, 3600]) {
+    it(`expires entries by its own clock, for every read and write (region expiration ${expirationTime})`, async () => {
+      const { region, storeClock } = skewed(expirationTime);
+      await region.set('k', 'v');
+      assert.equal(await region.get('k'), 'v', "fresh: the store's 60 s run on the store's clock");
+      assert.equal(await region.has('k'), true);
+      assert.equal(await region.getOrCreate('k', () => 'new'), 'v');
+      storeClock.advance(59_000);
+      assert.equal(await region.get('k'), 'v');
+      storeClock.advance(2_000);
+      assert.equal(await region.get('k'), NO_VALUE, "61 s later by the store's clock: gone");
+      assert.equal(await region.getOrCreate('k', () => 'new'), 'new');
+      assert.equal(await region.get('k'), 'new');
+      storeClock.advance(61_000);
+      assert.equal(await region.getOrCreate('k', () => 'newer'), 'newer', 'the value getOrCreate stored expires by the store clock too');
+    });
+  }
+});
+
+describe('duration options are bounded, and the message names the option', () => {
+  it('staleIfErrorFor: 0 to the timer limit', () => {
+    assert.doesNotThrow(() => new CacheRegion({ staleIfErrorFor: 0 }));
+    assert.doesNotThrow(() => new CacheRegion({ staleIfErrorFor: MAX_TIMER_SECONDS }));
+    assert.throws(() => new CacheRegion({ staleIfErrorFor: MAX_TIMER_SECONDS + 1 }), (e: Error) => e instanceof ValidationError && /staleIfErrorFor/.test(e.message));
+    assert.throws(() => new CacheRegion({ staleIfErrorFor: -1 }), (e: Error) => e instanceof ValidationError && /staleIfErrorFor/.test(e.message));
+  });
+
+  it('tagCheckInterval: up to the timer limit', () => {
+    assert.doesNotThrow(() => new CacheRegion({ tagCheckInterval: MAX_TIMER_SECONDS }));
+    assert.throws(() => new CacheRegion({ tagCheckInterval: MAX_TIMER_SECONDS + 1 }), (e: Error) => e instanceof ValidationError && /tagCheckInterval/.test(e.message));
+    assert.throws(() => new CacheRegion({ tagCheckInterval: 'often' as never }), (e: Error) => e instanceof ValidationError && /tagCheckInterval/.test(e.message));
+  });
+
+  it('creatorTimeout: from a millisecond to the timer limit', async () => {
+    assert.doesNotThrow(() => new CacheRegion({ creatorTimeout: 0.001 }));
+    assert.doesNotThrow(() => new CacheRegion({ creatorTimeout: MAX_TIMER_SECONDS }));
+    assert.throws(() => new CacheRegion({ creatorTimeout: 0.0009 }), (e: Error) => e instanceof ValidationError && /creatorTimeout/.test(e.message));
+    assert.throws(() => new CacheRegion({ creatorTimeout: MAX_TIMER_SECONDS + 1 }), (e: Error) => e instanceof ValidationError && /creatorTimeout/.test(e.message));
+    const region = new CacheRegion().configure('dictionary');
+    await assert.rejects(region.getOrCreate('k', () => 1, { creatorTimeout: 0 }), (e: Error) => e instanceof ValidationError && /creatorTimeout/.test(e.message));
+    await assert.rejects(region.getOrCreateMulti(['k'], () => [1], { creatorTimeout: 0 }), (e: Error) => e instanceof ValidationError && /creatorTimeout/.test(e.message));
+  });
+
+  it('an entry TTL: from a millisecond; the message names the option of the call', async () => {
+    const region = new CacheRegion().configure('dictionary');
+    await region.set('k', 1, { expirationTime: 0.001 });
+    await assert.rejects(region.set('k', 1, { expirationTime: 0.0009 }), (e: Error) => e instanceof ValidationError && /expirationTime/.test(e.message));
+    await assert.rejects(region.getOrCreate('k', () => 1, { entryExpirationTime: 0.0009 }), (e: Error) => e instanceof ValidationError && /entryExpirationTime/.test(e.message));
+    await assert.rejects(region.getOrCreateMulti(['k'], () => [1], { entryExpirationTime: 0 }), (e: Error) => e instanceof ValidationError && /entryExpirationTime/.test(e.message));
+    await assert.rejects(region.getOrCreateMulti(['k'], () => [1], { expirationTime: -2 }), (e: Error) => e instanceof ValidationError && /expirationTime/.test(e.message));
+    await assert.rejects(region.getOrCreateMulti(['k'], () => [1], { tags: [''] }), (e: Error) => e instanceof ValidationError && /tags/.test(e.message));
+  });
+
+  it('a bad option fails on a hit too (it is checked before the read)', async () => {
+    const region = new CacheRegion().configure('dictionary');
+    await region.set('k', 1);
+    await assert.rejects(region.getOrCreate('k', () => 2, { creatorTimeout: 'soon' as never }), ValidationError);
+    await assert.rejects(region.getOrCreate('k', () => 2, { entryExpirationTime: -1 }), ValidationError);
+    await assert.rejects(region.getOrCreate('k', () => 2, { tags: 'one' as never }), ValidationError);
+    await assert.rejects(region.getMulti(['k'], { expirationTime: 'soon' as never }), ValidationError);
+    await assert.rejects(region.has('k', { expirationTime: 'soon' as never }), ValidationError);
+    await assert.rejects(region.getValueMetadata('k', { expirationTime: 'soon' as never }), ValidationError);
+  });
+});
+
+describe('a replaced backend', () => {
+  it('is closed at once when nothing is in flight; the same instance configured again is not closed', async () => {
+    let closed = 0;
+    class Closing extends DictionaryBackend {
+      override async close(): Promise<void> {
+        closed++;
+        await super.close();
+      }
+    }
+    const first = new Closing();
+    const region = new CacheRegion().configure(first);
+    region.configure(first, { replaceExistingBackend: true });
+    assert.equal(closed, 0);
+    region.configure(new Closing(), { replaceExistingBackend: true });
+    assert.equal(closed, 1);
+  });
+
+  it('a failed close is reported as an error event, not thrown', async () => {
+    class FailingClose extends DictionaryBackend {
+      override async close(): Promise<void> {
+        throw new Error('close failed');
+      }
+    }
+    const region = new CacheRegion({ name: 'closing' }).configure(new FailingClose());
+    const errors: string[] = [];
+    region.on('error', (e) => errors.push(`${e.region} ${e.operation} ${(e.error as Error).message}`));
+    region.configure('dictionary', { replaceExistingBackend: true });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(errors, ['closing close close failed']);
+  });
+});
