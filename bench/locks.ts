@@ -3,14 +3,14 @@
  * - lock round trips per regeneration: one process, 50 concurrent getOrCreate on a cold key, with a
  *   proxy counting the backend mutex's acquire/release calls (each is one request to the server when
  *   uncontended) and the backend reads/writes; for Mongo also every command the driver sent;
- * - 4 processes × 50 callers on a cold key (the test/locks harness): creator calls across processes and
+ * - 4 processes × 50 callers on a cold key (the test/processes harness): creator calls across processes and
  *   the wall time against one creator's time.
  * Run: `npm run bench:locks` (MEMCACHED_SERVERS, ETCD_ENDPOINTS, MONGODB_URL).
  */
 import { randomUUID } from 'node:crypto';
 import type { CommandStartedEvent, MongoClient } from 'mongodb';
 import { CacheRegion, ProxyBackend, type CacheMutex } from '../src/index.js';
-import { killAll, startWorker, type Worker } from '../test/locks/harness.js';
+import { killAll, startWorker, type Worker } from '../test/support/processes.js';
 import { check, figureOf, isMain, printMachine, printSections, type Figure, type Section } from './lib.js';
 
 const PROCESSES = 4;
@@ -98,7 +98,10 @@ export async function runLocks(servers: LockServers = defaults()): Promise<Secti
       check(created === 1 && got.every((v) => v === 'value'), `${name}: one creator call for ${CALLERS} callers in one process`);
       const c = proxy.counts;
       lockCalls.push(figureOf(`${name}: lock acquire + release`, [c.acquire + c.release], 'calls'));
-      const tally = commands.reduce<Record<string, number>>((t, n) => ((t[n] = (t[n] ?? 0) + 1), t), {});
+      const tally = commands.reduce<Record<string, number>>((t, n) => {
+        t[n] = (t[n] ?? 0) + 1;
+        return t;
+      }, {});
       trips.push(
         `${name}: ${c.acquire} acquire + ${c.release} release, ${c.get} get, ${c.set} set` +
           (mongo ? `; driver commands: ${Object.entries(tally).map(([n, k]) => `${n} ${k}`).join(', ')} (${commands.length} in all)` : ''),

@@ -8,7 +8,6 @@
  * (every read of the hit workload is a hit with the right bytes). BENCH_SCALE=0.2 for a quick run.
  */
 import assert from 'node:assert/strict';
-import os from 'node:os';
 import KeyvMemcache from '@keyv/memcache';
 import Keyv from 'keyv';
 import Memcached from 'memcached';
@@ -17,7 +16,7 @@ import { PooledMemcachedBackend } from '../src/backends/memcached/index.js';
 import { HashRing } from '../src/backends/memcached/ring.js';
 import { isNoValue, jsonSerializer } from '../src/index.js';
 import { makeCachedValue, buildSerialized } from '../src/backend.js';
-import { figureOf, isMain, printMachine, printSections, type Figure, type Section } from './lib.js';
+import { isMain, printMachine, printSections, type Figure, type Section } from './lib.js';
 
 const SERVERS = (process.env.MEMCACHED_SERVERS ?? '127.0.0.1:21211').split(',').map((s) => s.trim()).filter(Boolean);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -28,9 +27,9 @@ const silent = { log: () => {} };
 const prefix = `bench-${process.pid}-`;
 const keys = Array.from({ length: KEYS }, (_, i) => `${prefix}${i}`);
 // dogpile's byte format, ~100 bytes: what a region stores.
-const valueOf = (i: number): Buffer =>
+const valueFor = (i: number): Buffer =>
   buildSerialized(makeCachedValue({ id: i, name: `user-${i}`, roles: ['reader', 'writer'], active: true }), jsonSerializer);
-const values = keys.map((_, i) => valueOf(i));
+const values = keys.map((_, i) => valueFor(i));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -107,7 +107,7 @@ function goals(s: Section[]): string[] {
   const saved = s.find((x) => x.id === 'tier-saved');
   if (saved) rows.push(['18', 'remote calls saved, 90 % hits on 1,000 keys, 4 regions', saved.figures.map((f) => `${f.name} ${f.median}`).join(', '), 'figure']);
   const trips = s.find((x) => x.id === 'locks-trips');
-  if (trips) rows.push(['7', 'lock round trips per regeneration', trips.figures.map((f) => `${f.name.split(':')[0]} ${f.median}`).join(', ') + ' (acquire + release)', 'figure (2 is the minimum: one acquire, one release)']);
+  if (trips) rows.push(['7', 'lock round trips per regeneration', `${trips.figures.map((f) => `${f.name.split(':')[0]} ${f.median}`).join(', ')} (acquire + release)`, 'figure (2 is the minimum: one acquire, one release)']);
   const wall = s.find((x) => x.id === 'locks-wall');
   if (wall) {
     const base = wall.figures[0] as Figure;
@@ -116,7 +116,7 @@ function goals(s: Section[]): string[] {
   const herd = s.find((x) => x.id === 'herd-calls');
   if (herd) {
     const ours = herd.figures.find((f) => f.name.startsWith('region'));
-    rows.push(['8', '1,000 concurrent get-or-create on a cold key: 1 creator call', herd.figures.map((f) => `${f.name} ${f.median}`).join(', '), verdict(ours ? ours.max === 1 : undefined) + ' (ours)']);
+    rows.push(['8', '1,000 concurrent get-or-create on a cold key: 1 creator call', herd.figures.map((f) => `${f.name} ${f.median}`).join(', '), `${verdict(ours ? ours.max === 1 : undefined)} (ours)`]);
   }
   return ['| issue | goal | this run | verdict |', '|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
@@ -156,6 +156,7 @@ export function writeReport(root: string, report: Report): string {
     '',
     '```sh',
     'npm install',
+    'npm run bench:install        # the peers compared with (bench/package.json, into bench/node_modules)',
     'npm run bench                 # everything: starts memcached, etcd and FerretDB (scripts/services.mjs), stops them after, rewrites this file',
     'BENCH_PARTS=in-process,herd npm run bench   # only some parts (the report then holds only those)',
     'BENCH_NO_WRITE=1 npm run bench              # print only',
@@ -174,7 +175,7 @@ export function writeReport(root: string, report: Report): string {
     '## Peers',
     '',
     'In-process: lru-cache 11.5.3 (`get`, `fetch`), cache-manager 7.2.9 (`get`, `wrap`; its default Keyv store), keyv 5.6.0 (default JSON serialization, and serialization off), async-cache-dedupe 3.4.0, @hapi/catbox 12.1.1 + @hapi/catbox-memory 6.0.2 (`Policy.get`, with `generateFunc` for get-or-create), bentocache 1.6.1 (`get`, `getOrSet`; memory L1 only, `serialize: false`).',
-    'Remote: memjs 1.3.2 (raw), the `memcached` npm client 2.2.2, keyv + @keyv/memcache 2.0.2, raw etcd3 1.1.2, keyv + @keyv/etcd 2.1.1, the mongodb 7.9.0 driver, keyv + @keyv/mongo 3.1.0, raw ioredis 5.11.1, keyv + @keyv/redis 5.1.6 (node-redis), cache-manager 7.2.9 over keyv + @keyv/redis. All are devDependencies used by bench/ only, and all run on Node 20.',
+    'Remote: memjs 1.3.2 (raw), the `memcached` npm client 2.2.2, keyv + @keyv/memcache 2.0.2, raw etcd3 1.1.2, keyv + @keyv/etcd 2.1.1, the mongodb 7.9.0 driver, keyv + @keyv/mongo 3.1.0, raw ioredis 5.11.1, keyv + @keyv/redis 5.1.6 (node-redis), cache-manager 7.2.9 over keyv + @keyv/redis. All are dependencies of bench/package.json (installed by `npm run bench:install`, not by the root `npm install`), and all run on Node 20.',
     '',
     'Left out: keyv 6 (needs Node ≥ 22; keyv 5.6.0 is used, the version cache-manager 7 pulls in). No peer that was asked for had to be dropped for Node 20. keyv has no get-or-create, so it is absent from the get-or-create and herd tables; async-cache-dedupe has only a get-or-create (`define`d fetch).',
     '',

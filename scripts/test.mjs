@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Suites under these folders talk to real servers.
-const SERVER_DIRS = ['test/backends', 'test/reliability', 'test/interop', 'test/locks'];
+const SERVER_DIRS = ['test/backends', 'test/reliability', 'test/interop', 'test/processes'];
 
 function findTests(path) {
   if (statSync(path).isFile()) return path.endsWith('.test.ts') ? [path] : [];

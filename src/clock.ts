@@ -30,7 +30,7 @@ const origin = performance.timeOrigin;
  */
 export const systemClock: Clock = () => {
   const now = origin + performance.now();
-  last = now > last + 0.001 ? now : last + 0.001;
+  last = Math.max(now, last + 0.001);
   return last;
 };
 

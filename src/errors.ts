@@ -51,6 +51,7 @@ export class DogpileCacheError extends Error {
 
   /** Cross-build `instanceof`: true when `value` was thrown as this class or a subclass, by either build. */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass the check runs on (its own code), not this base class
     return hasBrand(value, this.code);
   }
 }

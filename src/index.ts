@@ -59,14 +59,14 @@ export {
   type FunctionKeyGeneratorFactory,
   type FunctionMultiKeyGeneratorFactory,
 } from './region.js';
-export {
-  type CacheOnArgumentsOptions,
-  type CacheMultiOnArgumentsOptions,
-  type CachedFunction,
-  type CachedMultiFunction,
-  type ExpirationOption,
-  type Memoizer,
-  type MultiMemoizer,
+export type {
+  CacheOnArgumentsOptions,
+  CacheMultiOnArgumentsOptions,
+  CachedFunction,
+  CachedMultiFunction,
+  ExpirationOption,
+  Memoizer,
+  MultiMemoizer,
 } from './memoize.js';
 export { TAG_KEY_PREFIX } from './tags.js';
 export { ProxyBackend, type ProxyClass } from './proxy.js';

@@ -21,6 +21,9 @@ export const NEED_REGENERATION: unique symbol = Symbol('NEED_REGENERATION');
 /** A value and its creation time in epoch seconds (`ct <= 0` means "no value"). */
 export type ValueAndCreated<T> = readonly [value: T, createdAt: number];
 
+/** What a read gives the lock: the value and its creation time, or {@link NEED_REGENERATION} (dogpile's `_is_cache_miss`). */
+export type ValueOrRegenerate<T> = ValueAndCreated<T> | typeof NEED_REGENERATION;
+
 /** What {@link dogpileLock} needs. */
 export interface DogpileLockOptions<T> {
   /** The lock that lets one caller regenerate. */
@@ -28,11 +31,11 @@ export interface DogpileLockOptions<T> {
   /** Creates and stores a new value. */
   creator: () => Promise<ValueAndCreated<T>>;
   /** Reads the current value, or {@link NEED_REGENERATION} when there is none. */
-  valueAndCreated: () => Promise<ValueAndCreated<T> | typeof NEED_REGENERATION>;
+  valueAndCreated: () => Promise<ValueOrRegenerate<T>>;
   /** The result of a read the caller already made, so entering costs no second read. */
-  initial?: ValueAndCreated<T> | typeof NEED_REGENERATION;
+  initial?: ValueOrRegenerate<T>;
   /** Seconds a value stays fresh; `null` never expires. */
-  expireTime: number | null;
+  expirationTime: number | null;
   /** Current time in epoch seconds. */
   now: () => number;
   /**
@@ -74,7 +77,7 @@ const HANDED_OFF: unique symbol = Symbol('HANDED_OFF');
  * let held = false;
  * const mutex: CacheMutex = { acquire: async () => !held && (held = true), release: async () => { held = false; }, locked: async () => held };
  * const value = await dogpileLock({
- *   mutex, expireTime: 60, now: () => Date.now() / 1000,
+ *   mutex, expirationTime: 60, now: () => Date.now() / 1000,
  *   valueAndCreated: async () => stored ?? NEED_REGENERATION,
  *   creator: async () => (stored = ['fresh', Date.now() / 1000]),
  * }); // "fresh": created once, then read from `stored` for 60 s
@@ -104,13 +107,13 @@ export interface DogpileLockMultiOptions<T> {
   /** The mutex of a key. */
   mutex: (key: string) => CacheMutex;
   /** A key's value from the caller's one read of all the keys. */
-  initial: (key: string) => ValueAndCreated<T> | typeof NEED_REGENERATION;
+  initial: (key: string) => ValueOrRegenerate<T>;
   /** Reads keys again, in one call, aligned with them. */
-  reread: (keys: readonly string[]) => Promise<(ValueAndCreated<T> | typeof NEED_REGENERATION)[]>;
+  reread: (keys: readonly string[]) => Promise<ValueOrRegenerate<T>[]>;
   /** Receives each mutex as soon as it is held; the caller releases what it still holds, also when this throws. */
   held: Map<string, CacheMutex>;
   /** Seconds a value stays fresh; `null` never expires. */
-  expireTime: number | null;
+  expirationTime: number | null;
   /** Current time in epoch seconds. */
   now: () => number;
   /** Stops waiting for a mutex (rejects with the signal's reason). */
@@ -132,7 +135,7 @@ export interface DogpileLockMultiOptions<T> {
  * @throws {LockReleaseError} when releasing those fresh keys failed (the others stay in `held`).
  */
 export async function dogpileLockMulti<T>(options: DogpileLockMultiOptions<T>): Promise<Map<string, ValueAndCreated<T>>> {
-  const { held, expireTime, now } = options;
+  const { held, expirationTime, now } = options;
   const lockedAfterAWait: string[] = [];
   let waited = false;
   for (const key of options.keys) {
@@ -140,7 +143,7 @@ export async function dogpileLockMulti<T>(options: DogpileLockMultiOptions<T>): 
     await dogpileLock<T>({
       mutex: options.mutex(key),
       initial,
-      expireTime,
+      expirationTime,
       now,
       // The values come from the caller's one read: a key costs no backend call of its own.
       valueAndCreated: async () => initial,
@@ -165,7 +168,7 @@ export async function dogpileLockMulti<T>(options: DogpileLockMultiOptions<T>): 
   lockedAfterAWait.forEach((key, i) => {
     const value = reread[i];
     const mutex = held.get(key);
-    if (value === undefined || value === NEED_REGENERATION || mutex === undefined || !isFresh(value[1], expireTime, now)) return;
+    if (value === undefined || value === NEED_REGENERATION || mutex === undefined || !isFresh(value[1], expirationTime, now)) return;
     fresh.set(key, value);
     released.push(mutex.release());
     held.delete(key);
@@ -188,15 +191,15 @@ const hasValue = (createdAt: number): boolean => createdAt > 0;
 
 /**
  * The expiry rule, in one place: a value created at `createdAt` (epoch seconds) is fresh while it is at
- * most `expireTime` seconds old at `now()` (epoch seconds, read only when there is an expiration);
- * `expireTime` null never expires.
+ * most `expirationTime` seconds old at `now()` (epoch seconds, read only when there is an expiration);
+ * `expirationTime` null never expires.
  */
-export function isFresh(createdAt: number, expireTime: number | null, now: () => number): boolean {
-  return expireTime === null || now() - createdAt <= expireTime;
+export function isFresh(createdAt: number, expirationTime: number | null, now: () => number): boolean {
+  return expirationTime === null || now() - createdAt <= expirationTime;
 }
 
 function isExpired<T>(options: DogpileLockOptions<T>, createdAt: number): boolean {
-  return !hasValue(createdAt) || !isFresh(createdAt, options.expireTime, options.now);
+  return !hasValue(createdAt) || !isFresh(createdAt, options.expirationTime, options.now);
 }
 
 async function enterCreate<T>(

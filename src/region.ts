@@ -57,7 +57,7 @@ import {
   isFresh,
   raceAbort,
   runHoldingLocks,
-  type ValueAndCreated,
+  type ValueOrRegenerate,
 } from './lock.js';
 import { cacheMultiOnArguments, cacheOnArguments, type CacheMultiOnArgumentsOptions, type CacheOnArgumentsOptions } from './memoize.js';
 import { NO_VALUE, isNoValue, type NoValue } from './no-value.js';
@@ -232,8 +232,6 @@ export interface RegionStats {
 /** A `ct` more than this many seconds ahead of now is corrupt (clock skew between hosts stays far below). */
 const MAX_FUTURE_SECONDS = 86_400;
 
-type Timed<T> = ValueAndCreated<T> | typeof NEED_REGENERATION;
-
 /** One getOrCreate call past its fresh-value check (the miss path). */
 interface GetOrCreateCall<T> {
   key: string;
@@ -244,7 +242,7 @@ interface GetOrCreateCall<T> {
   ttl: number | null;
   /** The created value's tags, checked. */
   tags: string[] | undefined;
-  initial: Timed<T>;
+  initial: ValueOrRegenerate<T>;
   /** The value read, when it is usable as a stale value (for the creator timeout and grace period). */
   stale: CachedValue | undefined;
   /** The creator timeout in milliseconds, or null. */
@@ -774,7 +772,7 @@ export class CacheRegion {
         return value.payload as T;
       }
     }
-    const initial = this.#timed<T>(value, expiration);
+    const initial = this.#valueAndCreated<T>(value, expiration);
     const stale = initial === NEED_REGENERATION ? undefined : (value as CachedValue);
     return this.#lockedGetOrCreate({ key, backendKey, creator, expiration, ttl, tags, initial, stale, timeoutMs, options });
   }
@@ -870,12 +868,12 @@ export class CacheRegion {
         mutex,
         recheckAfterAcquire: mutex instanceof LayeredMutex,
         initial,
-        expireTime: expiration,
+        expirationTime: expiration,
         now: this.#now,
         valueAndCreated: async () => {
           const read = await this.#store().read(backendKey);
           await this.#refreshTags([read]);
-          return this.#timed<T>(read, expiration);
+          return this.#valueAndCreated<T>(read, expiration);
         },
         creator: async () => {
           let payload: T;
@@ -962,9 +960,9 @@ export class CacheRegion {
     let failed = true;
     try {
       // Keys that need the lock, with their value as the lock sees it (hits counted here, in key order).
-      const toLock = new Map<string, Timed<T>>();
+      const toLock = new Map<string, ValueOrRegenerate<T>>();
       for (const key of uniqueKeys) {
-        const initial = this.#timed<T>(values.get(key) ?? NO_VALUE, expiration);
+        const initial = this.#valueAndCreated<T>(values.get(key) ?? NO_VALUE, expiration);
         if (initial !== NEED_REGENERATION && isFresh(initial[1], expiration, this.#now)) {
           this.#hit(key);
           continue;
@@ -987,11 +985,11 @@ export class CacheRegion {
           return rereadKeys.map((key, i) => {
             const value = read[i] ?? NO_VALUE;
             reread.set(key, value);
-            return this.#timed<T>(value, expiration);
+            return this.#valueAndCreated<T>(value, expiration);
           });
         },
         held,
-        expireTime: expiration,
+        expirationTime: expiration,
         now: this.#now,
         signal,
         onWait: () => this.#stats.lockWaits++,
@@ -1009,7 +1007,7 @@ export class CacheRegion {
           // answer would mix an error with values.
           const stale = keysToCreate.map((key) => {
             const value = values.get(key);
-            return value !== undefined && this.#timed(value, expiration) !== NEED_REGENERATION ? value : undefined;
+            return value !== undefined && this.#valueAndCreated(value, expiration) !== NEED_REGENERATION ? value : undefined;
           });
           if (!stale.every((value) => this.#servesStale(value, expiration, error))) throw error;
           this.#backendError('create', error);
@@ -1042,6 +1040,7 @@ export class CacheRegion {
       try {
         await releaseAll([...held.values()].map((mutex) => mutex.release()));
       } catch (error) {
+        // biome-ignore lint/correctness/noUnsafeFinally: a release failure surfaces only when the body succeeded; it never hides the body's error
         if (!failed) throw error;
         this.#backendError('unlock', error);
       }
@@ -1064,7 +1063,7 @@ export class CacheRegion {
   }
 
   /** The value and its creation time as the lock sees them, or NEED_REGENERATION (dogpile's `_is_cache_miss`). */
-  #timed<T>(value: CachedValue | NoValue, expiration: number | null): Timed<T> {
+  #valueAndCreated<T>(value: CachedValue | NoValue, expiration: number | null): ValueOrRegenerate<T> {
     if (isNoValue(value) || value.metadata.v !== VALUE_VERSION) return NEED_REGENERATION;
     let createdAt = value.metadata.ct;
     // A corrupt creation time (not a number, or far ahead of now) is a miss, never a value forever fresh.

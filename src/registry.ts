@@ -12,12 +12,12 @@ import { lazyBackend, type LazyBackendClass } from './backends/lazy.js';
 import { NullBackend } from './backends/null.js';
 // The remote backends load on first use (their modules cost more to import than the whole core);
 // their options modules are small and driver-free, so configure() still reports bad arguments at once.
-import { readSettings as readEtcd3Settings } from './backends/etcd3/options.js';
+import { readEtcd3Arguments } from './backends/etcd3/options.js';
 import { memcachedKeyMangler } from './backends/memcached/keys.js';
-import { readSettings as readMemcachedSettings } from './backends/memcached/options.js';
-import { parseMongoArguments } from './backends/mongo/options.js';
+import { readMemcachedArguments } from './backends/memcached/options.js';
+import { readMongoArguments } from './backends/mongo/options.js';
 import { collectSecrets, scrubError } from './backends/mongo/redact.js';
-import { readSettings as readRedisSettings, type RedisTopology } from './backends/redis/options.js';
+import { readRedisArguments, type RedisTopology } from './backends/redis/options.js';
 import { ConfigurationError, PluginNotFoundError, ValidationError } from './errors.js';
 import { describe } from './validate.js';
 
@@ -88,7 +88,7 @@ const PooledMemcachedBackend = lazyBackend({
   name: 'PooledMemcachedBackend',
   bytes: true,
   keyMangler: memcachedKeyMangler,
-  check: (args) => void readMemcachedSettings(args),
+  check: (args) => void readMemcachedArguments(args),
   load: () => import('./backends/memcached/index.js').then((m) => m.PooledMemcachedBackend),
 });
 const MongoBackend = lazyBackend({
@@ -98,7 +98,7 @@ const MongoBackend = lazyBackend({
     // As MongoBackend's constructor: an error never carries the password or the URL's userinfo.
     const raw = (typeof args === 'object' && args !== null ? args : {}) as Record<string, unknown>;
     try {
-      parseMongoArguments(args);
+      readMongoArguments(args);
     } catch (error) {
       throw scrubError(error, collectSecrets(raw.db_hosts ?? raw.dbHosts, raw.password));
     }
@@ -108,14 +108,14 @@ const MongoBackend = lazyBackend({
 const Etcd3Backend = lazyBackend({
   name: 'Etcd3Backend',
   bytes: false,
-  check: (args) => void readEtcd3Settings(args),
+  check: (args) => void readEtcd3Arguments(args),
   load: () => import('./backends/etcd3/index.js').then((m) => m.Etcd3Backend),
 });
 const redis = (name: 'RedisBackend' | 'RedisSentinelBackend' | 'RedisClusterBackend', topology: RedisTopology): LazyBackendClass =>
   lazyBackend({
     name,
     bytes: true,
-    check: (args) => void readRedisSettings(args, topology, name),
+    check: (args) => void readRedisArguments(args, topology, name),
     load: () => import('./backends/redis/index.js').then((m) => m[name]),
   });
 const RedisBackend = redis('RedisBackend', 'single');

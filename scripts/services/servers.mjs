@@ -4,11 +4,10 @@
 // Installing them is scripts/services/install.mjs. Plain Node ESM with node: built-ins only.
 // Everything it creates lives under `.services/` at the repo root. See docs/testing.md.
 
-import { spawn, spawnSync, execFile } from 'node:child_process';
+import { spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { installTools as installMissing, toolPath } from './install.mjs';

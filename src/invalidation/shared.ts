@@ -297,21 +297,21 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
     return this.wasSoftInvalidated() && this.isInvalidated(createdAt);
   }
 
-  // ---------------------------------------------------------------- the proxy: guard the key, wait for the first read
+  // ---------------------------------------------------------------- the proxy: check the key, wait for the first read
 
-  #guard(key: string): void {
+  #checkKey(key: string): void {
     if (typeof key === 'string' && key.startsWith(SHARED_INVALIDATION_PREFIX)) {
       throw new ValidationError(`key "${key}" starts with "${SHARED_INVALIDATION_PREFIX}", which is reserved for the shared invalidation time; use another key (or a key mangler).`);
     }
   }
 
-  #guardAll(keys: readonly string[]): void {
-    if (Array.isArray(keys)) for (const key of keys) this.#guard(key);
+  #checkKeys(keys: readonly string[]): void {
+    if (Array.isArray(keys)) for (const key of keys) this.#checkKey(key);
   }
 
   #entries<V>(mapping: Mapping<V>): void {
     const keys = mapping instanceof Map ? [...mapping.keys()] : typeof mapping === 'object' && mapping !== null ? Object.keys(mapping) : [];
-    this.#guardAll(keys as string[]);
+    this.#checkKeys(keys as string[]);
   }
 
   // A process started after an invalidation must not serve a value it made stale: reads wait for the
@@ -321,27 +321,27 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
   }
 
   override async get(key: string): Promise<BackendResult> {
-    this.#guard(key);
+    this.#checkKey(key);
     await this.#whenReady();
     return super.get(key);
   }
   override async getMulti(keys: readonly string[]): Promise<BackendResult[]> {
-    this.#guardAll(keys);
+    this.#checkKeys(keys);
     await this.#whenReady();
     return super.getMulti(keys);
   }
   override async getSerialized(key: string): Promise<Buffer | NoValue> {
-    this.#guard(key);
+    this.#checkKey(key);
     await this.#whenReady();
     return super.getSerialized(key);
   }
   override async getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
-    this.#guardAll(keys);
+    this.#checkKeys(keys);
     await this.#whenReady();
     return super.getSerializedMulti(keys);
   }
   override set(key: string, value: CachedValue): Promise<void> {
-    this.#guard(key);
+    this.#checkKey(key);
     return super.set(key, value);
   }
   override setMulti(mapping: Mapping<CachedValue>): Promise<void> {
@@ -349,7 +349,7 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
     return super.setMulti(mapping);
   }
   override setSerialized(key: string, value: Buffer): Promise<void> {
-    this.#guard(key);
+    this.#checkKey(key);
     return super.setSerialized(key, value);
   }
   override setSerializedMulti(mapping: Mapping<Buffer>): Promise<void> {
@@ -357,11 +357,11 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
     return super.setSerializedMulti(mapping);
   }
   override delete(key: string): Promise<void> {
-    this.#guard(key);
+    this.#checkKey(key);
     return super.delete(key);
   }
   override deleteMulti(keys: readonly string[]): Promise<void> {
-    this.#guardAll(keys);
+    this.#checkKeys(keys);
     return super.deleteMulti(keys);
   }
 

@@ -56,6 +56,7 @@ export function loadOsloConfig(text: string): OsloConf {
   let last: string[] | undefined;
   // The order of the checks is oslo.config's iniparser: an indented line is a continuation before
   // anything else (so an indented "# x" is part of the value), and a blank line ends a value.
+  // biome-ignore lint/suspicious/useIterableCallbackReturn: `return fail(…)` only ends the callback (fail throws); a for loop's return would leave loadOsloConfig
   text.split(/\r?\n/).forEach((full, index) => {
     const line = full.trimEnd();
     // Only a header is quoted back: any other line may hold a password ("password hunter2", or a

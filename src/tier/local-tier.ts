@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { CacheBackend, isNoValue, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../api.js';
+import { type CacheBackend, isNoValue, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../api.js';
 import { systemClock, type Clock } from '../clock.js';
 import { MAX_TIMER_SECONDS, toSeconds, type Duration } from '../duration.js';
 import { UnsupportedOperationError, ValidationError } from '../errors.js';

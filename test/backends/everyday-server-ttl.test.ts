@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { CacheRegion, NO_VALUE } from '../../src/index.js';
 import { memcachedServers } from '../support/servers.js';
-import { redisUrl } from './redis-support.js';
+import { redisUrl } from '../support/redis.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const run = randomUUID().slice(0, 8);

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { CacheRegion } from '../../src/index.js';
 import { runRegionConformance } from '../../src/testing/index.js';
 import { etcdEndpoints, memcachedServers, mongodbUrl } from '../support/servers.js';
-import { redisClusterNodes, redisSentinels, redisUrl } from './redis-support.js';
+import { redisClusterNodes, redisSentinels, redisUrl } from '../support/redis.js';
 
 const runner = { describe, it, before, after };
 const suite = (name: string, backend: string, args: () => Record<string, unknown>): void =>

@@ -2,19 +2,19 @@
  * The local tier and shared invalidation in one process over real servers (issue 18): the byte bound,
  * shared invalidation by polling, notifications over Redis (single, Sentinel, Cluster), and
  * degradation when the notification transport drops or cannot be made. The cross-process behaviour
- * is in test/locks/tier-processes.test.ts (real processes).
+ * is in test/processes/tier-processes.test.ts (real processes).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, ValidationError, isNoValue, type CachedValue } from '../../src/index.js';
+import { type CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, ValidationError, isNoValue, type CachedValue } from '../../src/index.js';
 import { manualClock } from '../../src/clock.js';
 import { LocalTier, SharedInvalidationStrategy, RedisNotifications, SHARED_INVALIDATION_PREFIX, type NotificationListener, type NotificationTransport } from '../../src/tier/index.js';
 import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from '../../src/backends/redis/index.js';
 import { SUBSCRIBER_NAME } from '../../src/backends/redis/notifications.js';
-import { CountingProxy, makeBackend } from '../tier/setup.js';
-import { redisCli, redisClusterNodes, redisSentinels, redisUrl, waitUntil } from './redis-support.js';
+import { CountingProxy, makeBackend } from '../support/tier.js';
+import { redisCli, redisClusterNodes, redisSentinels, redisUrl, waitUntil } from '../support/redis.js';
 
 function tierRegion(tier: LocalTier, backend: CacheBackend = new DictionaryBackend()): { region: CacheRegion; counter: CountingProxy } {
   const counter = new CountingProxy();

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CacheRegion, sha1MangleKey } from '../../src/index.js';
-import { Etcd3Backend, encodeOsloValue } from '../../src/backends/etcd3/index.js';
-import { DeferredBackend } from '../../src/backends/deferred.js';
+import { type Etcd3Backend, encodeOsloValue } from '../../src/backends/etcd3/index.js';
+import type { DeferredBackend } from '../../src/backends/deferred.js';
 import { etcdEndpoints } from '../support/servers.js';
 import { SAMPLES, runId, runPython, sampleKey, type PythonRequest } from './python.js';
 

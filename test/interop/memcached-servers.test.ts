@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { CacheRegion, NO_VALUE, sha1MangleKey } from '../../src/index.js';
 import { configureCacheRegion } from '../../src/oslo/index.js';
-import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
-import { DeferredBackend } from '../../src/backends/deferred.js';
+import type { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
+import type { DeferredBackend } from '../../src/backends/deferred.js';
 import { memcachedServers } from '../support/servers.js';
 import { PYTHON, memcachedRawGet, runId } from './python.js';
 
@@ -29,7 +29,7 @@ function python(client: Client, servers: string[], op: 'set' | 'get', keys: stri
   return JSON.parse(result.stdout) as unknown[];
 }
 
-const valueOf = (i: number) => ({ i, name: `entry ${i}`, tags: ['a', i % 7], ok: i % 2 === 0 });
+const valueFor = (i: number) => ({ i, name: `entry ${i}`, tags: ['a', i % 7], ok: i % 2 === 0 });
 
 /** How many of `keys` sit on each server, read raw from the server the chooser names. */
 async function placement(backend: PooledMemcachedBackend, keys: string[]): Promise<Map<string, number>> {
@@ -69,22 +69,22 @@ for (const client of ['memcache_pool', 'pymemcache'] as const) {
 
     it('Python writes 200 keys, we read all 200, from the servers Python put them on', async () => {
       const written = keys('py');
-      python(client, servers, 'set', written, written.map((_, i) => valueOf(i)));
+      python(client, servers, 'set', written, written.map((_, i) => valueFor(i)));
       const values = await region.getMulti(written);
-      assert.deepEqual(values, written.map((_, i) => valueOf(i)));
+      assert.deepEqual(values, written.map((_, i) => valueFor(i)));
       const counts = await placement((await (region.actualBackend as DeferredBackend).ready()) as PooledMemcachedBackend, written);
       assert.equal(counts.size, 3, `the keys are spread over all three servers: ${[...counts].join('; ')}`);
     });
 
     it('we write 200 keys, Python reads all 200', async () => {
       const written = keys('js');
-      await region.setMulti(new Map(written.map((key, i) => [key, valueOf(i)])));
-      assert.deepEqual(python(client, servers, 'get', written), written.map((_, i) => valueOf(i)));
+      await region.setMulti(new Map(written.map((key, i) => [key, valueFor(i)])));
+      assert.deepEqual(python(client, servers, 'get', written), written.map((_, i) => valueFor(i)));
     });
 
     it('a ketama region misses most of what Python wrote (why server_choice exists)', async () => {
       const written = keys('ketama');
-      python(client, servers, 'set', written, written.map((_, i) => valueOf(i)));
+      python(client, servers, 'set', written, written.map((_, i) => valueFor(i)));
       const ketama = new CacheRegion({ keyMangler: sha1MangleKey, serializer: 'json' }).configure('memcached', { arguments: { url: servers } });
       try {
         const misses = (await ketama.getMulti(written)).filter((value) => value === NO_VALUE).length;

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { CacheRegion, jsonSerializer } from '../../src/index.js';
 import { buildSerialized } from '../../src/backend.js';
-import { redisUrl } from '../backends/redis-support.js';
+import { redisUrl } from '../support/redis.js';
 import { PYTHON, SAMPLES, sampleKey } from './python.js';
 
 const PEER = fileURLToPath(new URL('./python/redis_peer.py', import.meta.url));

@@ -119,7 +119,7 @@ describe('dogpileLock and the async creator', () => {
     await assert.rejects(
       dogpileLock({
         mutex: server,
-        expireTime: 10,
+        expirationTime: 10,
         now: () => 100,
         valueAndCreated: async () => ['stale', 50] as const,
         creator: async () => assert.fail('the runner creates'),
@@ -137,7 +137,7 @@ describe('dogpileLock and the async creator', () => {
     let handed: CacheMutex | undefined;
     const result = await dogpileLock<string>({
       mutex: server,
-      expireTime: 10,
+      expirationTime: 10,
       now: () => 100,
       valueAndCreated: async () => NEED_REGENERATION,
       creator: async () => assert.fail('handed off'),
@@ -157,7 +157,7 @@ describe('dogpileLock and the async creator', () => {
     const run = (): Promise<string> =>
       dogpileLock<string>({
         mutex: locals.get('k'),
-        expireTime: 10,
+        expirationTime: 10,
         now: () => 100,
         valueAndCreated: async () => NEED_REGENERATION,
         creator: async () => {

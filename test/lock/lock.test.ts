@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KeyedMutexes, dogpileLockMulti } from '../../src/lock.js';
-import { type CacheMutex } from '../../src/index.js';
+import type { CacheMutex } from '../../src/index.js';
 import { NEED_REGENERATION, dogpileLock } from '../../src/backend.js';
 
 function countingMutex(): CacheMutex & { acquired: number; released: number } {
@@ -31,7 +31,7 @@ describe('dogpileLock (dogpile test_lock / test_backgrounding)', () => {
     const mutex = countingMutex();
     const value = await dogpileLock({
       mutex,
-      expireTime: 10,
+      expirationTime: 10,
       now: () => 100,
       valueAndCreated: async () => ['fresh', 95] as const,
       creator: async () => assert.fail('no creation for a fresh value'),
@@ -44,7 +44,7 @@ describe('dogpileLock (dogpile test_lock / test_backgrounding)', () => {
     let reads = 0;
     const value = await dogpileLock({
       mutex: countingMutex(),
-      expireTime: 10,
+      expirationTime: 10,
       now: () => 100,
       valueAndCreated: async () => {
         reads++;
@@ -61,7 +61,7 @@ describe('dogpileLock (dogpile test_lock / test_backgrounding)', () => {
     let handed: CacheMutex | undefined;
     const value = await dogpileLock({
       mutex,
-      expireTime: 10,
+      expirationTime: 10,
       now: () => 100,
       valueAndCreated: async () => ['stale', 50] as const,
       creator: async () => assert.fail('the runner creates, not the caller'),
@@ -78,7 +78,7 @@ describe('dogpileLock (dogpile test_lock / test_backgrounding)', () => {
   it('never uses the async creator when there is no value at all (the first request always blocks)', async () => {
     const value = await dogpileLock<string>({
       mutex: countingMutex(),
-      expireTime: 10,
+      expirationTime: 10,
       now: () => 100,
       valueAndCreated: async () => NEED_REGENERATION,
       creator: async () => ['created', 100] as const,
@@ -90,7 +90,7 @@ describe('dogpileLock (dogpile test_lock / test_backgrounding)', () => {
   it('releases the mutex when the creator fails', async () => {
     const mutex = countingMutex();
     await assert.rejects(
-      dogpileLock({ mutex, expireTime: 10, now: () => 100, valueAndCreated: async () => NEED_REGENERATION, creator: async () => Promise.reject(new Error('boom')) }),
+      dogpileLock({ mutex, expirationTime: 10, now: () => 100, valueAndCreated: async () => NEED_REGENERATION, creator: async () => Promise.reject(new Error('boom')) }),
       /boom/,
     );
     assert.equal(mutex.released, 1);
@@ -121,7 +121,7 @@ describe('dogpileLockMulti (the protocol for many keys, one copy for getOrCreate
         return keys.map((key) => (key === 'b' ? (['made by the other caller', now] as const) : NEED_REGENERATION));
       },
       held,
-      expireTime: 10,
+      expirationTime: 10,
       now: () => now,
       onStale: (key) => staleServed.push(key),
     });

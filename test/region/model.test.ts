@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CacheRegion } from '../../src/index.js';
-import { SEED, commandArbitrary, regionExpiration, runSequence, type RegionFactory } from './model-harness.js';
+import { SEED, commandArbitrary, regionExpiration, runSequence, type RegionFactory } from '../support/model-harness.js';
 
 const dictionary: RegionFactory = (options, expirationTime) => new CacheRegion(options).configure('dictionary', { expirationTime });
 

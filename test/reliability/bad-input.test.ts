@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isDogpileCacheError } from '../../src/index.js';
 import { BEGIN_MARKER, CASES, END_MARKER, PLANTED_SECRETS, renderTable, runCase } from './bad-input-cases.js';
-import { guardProcess, withDeadline } from './support.js';
+import { guardProcess, withDeadline } from '../support/reliability.js';
 
 guardProcess();
 

@@ -9,9 +9,9 @@ import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { Etcd3Backend } from '../../src/backends/etcd3/index.js';
 import { MongoBackend } from '../../src/backends/mongo/index.js';
 import { RedisBackend } from '../../src/backends/redis/index.js';
-import { BackendUnavailableError, CacheRegion, NO_VALUE, isNoValue, type CacheBackend } from '../../src/index.js';
-import { PrivateMemcached, freePort } from '../backends/memcached-support.js';
-import { guardProcess, maxOf, timed, withDeadline } from './support.js';
+import { BackendUnavailableError, CacheRegion, NO_VALUE, type CacheBackend } from '../../src/index.js';
+import { PrivateMemcached, freePort } from '../support/memcached.js';
+import { guardProcess, maxOf, timed, withDeadline } from '../support/reliability.js';
 
 guardProcess();
 

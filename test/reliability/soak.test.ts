@@ -22,10 +22,10 @@ import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { MongoBackend } from '../../src/backends/mongo/index.js';
 import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from '../../src/backends/redis/index.js';
 import { CacheRegion, DictionaryBackend, NO_VALUE, isNoValue, type CacheBackend } from '../../src/index.js';
-import { startPrivateEtcd, type PrivateEtcd } from '../backends/etcd3-support.js';
-import { PrivateMemcached } from '../backends/memcached-support.js';
-import { PrivateRedis } from '../backends/redis-support.js';
-import { guardProcess, maxOf, percentile, soakSeconds, startRestartableFerretDb, withDeadline, type RestartableFerretDb } from './support.js';
+import { startPrivateEtcd, type PrivateEtcd } from '../support/etcd3.js';
+import { PrivateMemcached } from '../support/memcached.js';
+import { PrivateRedis } from '../support/redis.js';
+import { guardProcess, maxOf, percentile, soakSeconds, startRestartableFerretDb, withDeadline, type RestartableFerretDb } from '../support/reliability.js';
 
 guardProcess();
 
@@ -243,7 +243,7 @@ describe(`soak: 64 clients on each Redis topology (SOAK_SECONDS=${soakSeconds()}
     // down-after, a CPU-starved master (CI runs suites side by side) can be failed over mid-soak, and
     // Redis replication is asynchronous: the promoted replica lacks the last acknowledged writes, which
     // the checker then reports as lost (seen once in CI). Redis Sentinel promises no more; this soak is
-    // not a failover test (test/reliability/redis-faults.test.ts is), so the sentinels here wait 60 s.
+    // not a failover test (test/backends/redis/faults.test.ts is), so the sentinels here wait 60 s.
     const { sentinels } = await redis.sentinelSetup(60_000);
     t.diagnostic(await soak('redis sentinel', new RedisSentinelBackend({ sentinels: sentinels.map((s) => s.address) }), seconds));
   });

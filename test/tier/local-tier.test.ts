@@ -1,16 +1,16 @@
 /**
  * The local tier in one process over a Dictionary backend (issue 18): bounds, TTL, eviction races,
  * the mutex, validation. With real servers: test/backends/remote-tier.test.ts; across processes:
- * test/locks/tier-processes.test.ts.
+ * test/processes/tier-processes.test.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, UnsupportedOperationError, ValidationError, isNoValue, type CacheMutex } from '../../src/index.js';
+import { type CacheBackend, CacheRegion, DictionaryBackend, ProxyBackend, UnsupportedOperationError, ValidationError, isNoValue, type CacheMutex } from '../../src/index.js';
 import { manualClock } from '../../src/clock.js';
 import { LocalTier, RedisNotifications, type NotificationTransport } from '../../src/tier/index.js';
 import { RedisBackend } from '../../src/backends/redis/index.js';
-import { CountingProxy } from './setup.js';
+import { CountingProxy } from '../support/tier.js';
 
 function tierRegion(tier: LocalTier, backend: CacheBackend = new DictionaryBackend()): { region: CacheRegion; counter: CountingProxy } {
   const counter = new CountingProxy();
@@ -110,7 +110,10 @@ describe('LocalTier', () => {
   it('winning the backend mutex evicts the key locally, so the re-read after the lock reaches the backend', async () => {
     let locked = false;
     const mutex: CacheMutex = {
-      acquire: async () => ((locked = true), true),
+      acquire: async () => {
+        locked = true;
+        return true;
+      },
       release: async () => void (locked = false),
       locked: async () => locked,
     };

@@ -1,12 +1,12 @@
 // The ketama ring (src/backends/memcached/ring.ts) needs no server, so it runs with `npm run test:unit`.
 // Placements are checked against libmemcached's (recorded in memcached-ring-fixture.ts, and re-derived
-// live by test/backends/memcached-ring.test.ts), not against a second copy of our own reading.
+// live by test/backends/memcached/ring.test.ts), not against a second copy of our own reading.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { md5FirstWord } from '../../src/backends/memcached/md5.js';
 import { DIGESTS_PER_NODE, HashRing } from '../../src/backends/memcached/ring.js';
-import { LIBMEMCACHED_PLACEMENTS, RING_KEYS, RING_SERVER_SETS } from './memcached-ring-fixture.js';
+import { LIBMEMCACHED_PLACEMENTS, RING_KEYS, RING_SERVER_SETS } from '../support/memcached-ring-fixture.js';
 
 const THREE = ['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211'];
 const keys = (n: number, prefix = 'key'): string[] => Array.from({ length: n }, (_, i) => `${prefix}:${i}`);

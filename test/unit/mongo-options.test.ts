@@ -14,7 +14,7 @@ import { mapDriverError } from '../../src/backends/mongo/errors.js';
 import { ensureTtlIndex, expiryDate, isLive, NEVER_EXPIRES, ttlIndexSpec, type MongoBackendWarning } from '../../src/backends/mongo/expiry.js';
 import { detectServer, keyBatches, replaceMany } from '../../src/backends/mongo/writes.js';
 import { connectionString } from '../../src/backends/mongo/hosts.js';
-import { MAX_TTL_SECONDS, parseMongoArguments } from '../../src/backends/mongo/options.js';
+import { MAX_TTL_SECONDS, readMongoArguments } from '../../src/backends/mongo/options.js';
 import { sharedClientCount } from '../../src/backends/mongo/client-cache.js';
 import { collectSecrets, scrubError } from '../../src/backends/mongo/redact.js';
 import { MAX_TIMER_SECONDS } from '../../src/duration.js';
@@ -48,9 +48,9 @@ describe('MongoBackend arguments', () => {
     const before = sharedClientCount();
     assert.ok(new MongoBackend(base) instanceof MongoBackend);
     assert.equal(sharedClientCount(), before);
-    const snake = parseMongoArguments(base);
+    const snake = readMongoArguments(base);
     assert.deepEqual([snake.uri, snake.dbName, snake.collectionName], ['mongodb://localhost:27017/', 'db', 'cache']);
-    const camel = parseMongoArguments({ dbHosts: 'localhost', dbName: 'db', cacheCollection: 'c', maxPoolSize: 3, mongoTtlSeconds: 60 });
+    const camel = readMongoArguments({ dbHosts: 'localhost', dbName: 'db', cacheCollection: 'c', maxPoolSize: 3, mongoTtlSeconds: 60 });
     assert.deepEqual([camel.uri, camel.dbName, camel.collectionName, camel.clientOptions.maxPoolSize, camel.ttlMs], ['mongodb://localhost/', 'db', 'c', 3, 60_000]);
   });
 
@@ -67,10 +67,10 @@ describe('MongoBackend arguments', () => {
     for (const bad of ['abc', 1.5, -2, {}, true]) {
       assert.throws(() => new MongoBackend({ ...base, w: bad }), (e: unknown) => e instanceof ConfigurationError && /integer value expected for w/.test(e.message), String(bad));
     }
-    assert.deepEqual(parseMongoArguments({ ...base, w: 2 }).writeConcern, { w: 2 });
-    assert.deepEqual(parseMongoArguments({ ...base, w: '0' }).writeConcern, { w: 0 });
-    assert.deepEqual(parseMongoArguments({ ...base, w: 'majority' }).writeConcern, { w: 'majority' });
-    assert.equal(parseMongoArguments({ ...base, w: -1 }).writeConcern, null);
+    assert.deepEqual(readMongoArguments({ ...base, w: 2 }).writeConcern, { w: 2 });
+    assert.deepEqual(readMongoArguments({ ...base, w: '0' }).writeConcern, { w: 0 });
+    assert.deepEqual(readMongoArguments({ ...base, w: 'majority' }).writeConcern, { w: 'majority' });
+    assert.equal(readMongoArguments({ ...base, w: -1 }).writeConcern, null);
   });
 
   it('read_preference is checked at construction; the five modes in any case or snake_case', () => {
@@ -78,9 +78,9 @@ describe('MongoBackend arguments', () => {
     assert.throws(() => new MongoBackend({ ...base, readPreference: 7 }), ConfigurationError);
     const modes = { primary: 'primary', PRIMARY_PREFERRED: 'primaryPreferred', secondary: 'secondary', secondaryPreferred: 'secondaryPreferred', Nearest: 'nearest' };
     for (const [given, mode] of Object.entries(modes)) {
-      assert.equal(parseMongoArguments({ ...base, read_preference: given }).readPreference?.mode, mode);
+      assert.equal(readMongoArguments({ ...base, read_preference: given }).readPreference?.mode, mode);
     }
-    assert.deepEqual(parseMongoArguments({ ...base, read_preference: 'nearest', tag_sets: [{ dc: 'east' }, {}], max_staleness_seconds: 120 }).readPreference, {
+    assert.deepEqual(readMongoArguments({ ...base, read_preference: 'nearest', tag_sets: [{ dc: 'east' }, {}], max_staleness_seconds: 120 }).readPreference, {
       mode: 'nearest',
       tags: [{ dc: 'east' }, {}],
       maxStalenessSeconds: 120,
@@ -90,17 +90,17 @@ describe('MongoBackend arguments', () => {
 
   it('use_replica requires replicaset_name; the name becomes replicaSet', () => {
     assert.throws(() => new MongoBackend({ ...base, use_replica: true }), (e: unknown) => e instanceof ConfigurationError && /replicaset_name required/.test(e.message));
-    assert.equal(parseMongoArguments({ ...base, use_replica: 'true', replicaset_name: 'rs0' }).clientOptions.replicaSet, 'rs0');
-    assert.equal(parseMongoArguments({ ...base, replicaset_name: 'rs0' }).clientOptions.replicaSet, undefined);
+    assert.equal(readMongoArguments({ ...base, use_replica: 'true', replicaset_name: 'rs0' }).clientOptions.replicaSet, 'rs0');
+    assert.equal(readMongoArguments({ ...base, replicaset_name: 'rs0' }).clientOptions.replicaSet, undefined);
   });
 
   it('mongo_ttl_seconds: -1/0 off, positive seconds or durations on, anything else a ConfigurationError', () => {
-    assert.equal(parseMongoArguments(base).ttlMs, null);
-    assert.equal(parseMongoArguments({ ...base, mongo_ttl_seconds: -1 }).ttlMs, null);
-    assert.equal(parseMongoArguments({ ...base, mongo_ttl_seconds: '0' }).ttlMs, null);
-    assert.equal(parseMongoArguments({ ...base, mongo_ttl_seconds: 600 }).ttlMs, 600_000);
-    assert.equal(parseMongoArguments({ ...base, mongo_ttl_seconds: '600' }).ttlMs, 600_000);
-    assert.equal(parseMongoArguments({ ...base, mongoTtlSeconds: '1.5s' }).ttlMs, 1500);
+    assert.equal(readMongoArguments(base).ttlMs, null);
+    assert.equal(readMongoArguments({ ...base, mongo_ttl_seconds: -1 }).ttlMs, null);
+    assert.equal(readMongoArguments({ ...base, mongo_ttl_seconds: '0' }).ttlMs, null);
+    assert.equal(readMongoArguments({ ...base, mongo_ttl_seconds: 600 }).ttlMs, 600_000);
+    assert.equal(readMongoArguments({ ...base, mongo_ttl_seconds: '600' }).ttlMs, 600_000);
+    assert.equal(readMongoArguments({ ...base, mongoTtlSeconds: '1.5s' }).ttlMs, 1500);
     for (const bad of ['abc', -5, Number.NaN, Infinity, {}, true]) {
       assert.throws(() => new MongoBackend({ ...base, mongo_ttl_seconds: bad }), ConfigurationError, String(bad));
     }
@@ -112,48 +112,48 @@ describe('MongoBackend arguments', () => {
     }
     assert.throws(() => new MongoBackend({ ...base, ssl_cert_reqs: 'bogus' }), ConfigurationError);
     for (const ok of ['none', 'Optional', 'REQUIRED', 'ssl.CERT_NONE', 'CERT_REQUIRED']) {
-      assert.equal(parseMongoArguments({ ...base, ssl: true, ssl_cert_reqs: ok }).clientOptions.tls, true, ok);
+      assert.equal(readMongoArguments({ ...base, ssl: true, ssl_cert_reqs: ok }).clientOptions.tls, true, ok);
     }
   });
 
   it('maps the ssl arguments to the driver TLS options and files', () => {
-    const off = parseMongoArguments({ ...base, ssl_ca_certs: '/ca.pem' });
+    const off = readMongoArguments({ ...base, ssl_ca_certs: '/ca.pem' });
     assert.equal(off.clientOptions.tls, undefined);
     assert.equal(off.tlsFiles, null);
-    const required = parseMongoArguments({ ...base, ssl: true, ssl_ca_certs: '/ca.pem', ssl_certfile: '/c.pem', ssl_keyfile: '/k.pem' });
+    const required = readMongoArguments({ ...base, ssl: true, ssl_ca_certs: '/ca.pem', ssl_certfile: '/c.pem', ssl_keyfile: '/k.pem' });
     assert.equal(required.clientOptions.tls, true);
     assert.equal(required.clientOptions.tlsAllowInvalidCertificates, undefined);
     assert.deepEqual(required.tlsFiles, { ca: '/ca.pem', cert: '/c.pem', key: '/k.pem' });
-    const combined = parseMongoArguments({ ...base, ssl: true, ssl_certfile: '/both.pem' });
+    const combined = readMongoArguments({ ...base, ssl: true, ssl_certfile: '/both.pem' });
     assert.deepEqual(combined.tlsFiles, { cert: '/both.pem', key: '/both.pem' });
-    const none = parseMongoArguments({ ...base, ssl: true, ssl_cert_reqs: 'NONE' });
+    const none = readMongoArguments({ ...base, ssl: true, ssl_cert_reqs: 'NONE' });
     assert.equal(none.clientOptions.tlsAllowInvalidCertificates, true);
     assert.equal(none.clientOptions.tlsAllowInvalidHostnames, true);
     assert.throws(() => new MongoBackend({ ...base, ssl: true, ssl_keyfile: '/k.pem' }), ConfigurationError);
   });
 
   it('maps pool size, timeouts (seconds or durations) and credentials', () => {
-    const defaults = parseMongoArguments(base).clientOptions;
+    const defaults = readMongoArguments(base).clientOptions;
     assert.equal(defaults.maxPoolSize, 10);
     assert.equal(defaults.serverSelectionTimeoutMS, 5000);
     assert.equal(defaults.connectTimeoutMS, 5000);
     assert.equal(defaults.socketTimeoutMS, 10000);
     assert.equal(defaults.auth, undefined);
-    const set = parseMongoArguments({ ...base, max_pool_size: '4', server_selection_timeout: '250ms', socket_timeout: 1, username: 'u', password: 'p' }).clientOptions;
+    const set = readMongoArguments({ ...base, max_pool_size: '4', server_selection_timeout: '250ms', socket_timeout: 1, username: 'u', password: 'p' }).clientOptions;
     assert.equal(set.maxPoolSize, 4);
     assert.equal(set.serverSelectionTimeoutMS, 250);
     assert.equal(set.socketTimeoutMS, 1000);
     assert.deepEqual(set.auth, { username: 'u', password: 'p' });
     assert.equal(set.authSource, 'db', 'oslo authenticated against db_name');
-    assert.equal(parseMongoArguments({ ...base, db_hosts: 'mongodb://h/?authSource=admin', username: 'u', password: 'p' }).clientOptions.authSource, undefined);
+    assert.equal(readMongoArguments({ ...base, db_hosts: 'mongodb://h/?authSource=admin', username: 'u', password: 'p' }).clientOptions.authSource, undefined);
     // oslo passes memcache_username/password = "" to every backend: no credentials.
-    assert.equal(parseMongoArguments({ ...base, username: '', password: '' }).clientOptions.auth, undefined);
+    assert.equal(readMongoArguments({ ...base, username: '', password: '' }).clientOptions.auth, undefined);
     assert.throws(() => new MongoBackend({ ...base, username: 'u' }), ConfigurationError);
     assert.throws(() => new MongoBackend({ ...base, max_pool_size: 0 }), ValidationError);
   });
 
   it('passes the CRUD allow-list through and ignores oslo memcache options', () => {
-    const s = parseMongoArguments({
+    const s = readMongoArguments({
       ...base,
       wtimeout: 500,
       j: true,
@@ -177,19 +177,19 @@ describe('MongoBackend arguments', () => {
     assert.deepEqual(s.writeOptions, { comment: 'dogpile', maxTimeMS: 800, bypassDocumentValidation: true });
     assert.equal(s.readConcernLevel, 'majority');
     assert.equal(s.clientOptions.localThresholdMS, 20);
-    assert.deepEqual(parseMongoArguments({ ...base, fsync: true }).writeConcern, { journal: true });
+    assert.deepEqual(readMongoArguments({ ...base, fsync: true }).writeConcern, { journal: true });
     assert.throws(() => new MongoBackend({ ...base, read_concern_level: 'eventually' }), ConfigurationError);
   });
 
   it('client_options are applied last; identical plain settings share a client key', () => {
-    const a = parseMongoArguments({ ...base, client_options: { appName: 'x', maxPoolSize: 2 } });
+    const a = readMongoArguments({ ...base, client_options: { appName: 'x', maxPoolSize: 2 } });
     assert.equal(a.clientOptions.maxPoolSize, 2);
     assert.equal(a.clientOptions.appName, 'x');
-    assert.equal(parseMongoArguments(base).clientKey, parseMongoArguments({ ...base, db_name: 'other', cache_collection: 'x' }).clientKey);
-    assert.notEqual(parseMongoArguments(base).clientKey, parseMongoArguments({ ...base, max_pool_size: 3 }).clientKey);
-    assert.equal(parseMongoArguments({ ...base, client_options: { monitorCommands: true, appName: 'a' } }).clientKey,
-      parseMongoArguments({ ...base, client_options: { appName: 'a', monitorCommands: true } }).clientKey);
-    assert.equal(parseMongoArguments({ ...base, client_options: { autoEncryption: { keyVaultClient: new (class K {})() } } }).clientKey, null);
+    assert.equal(readMongoArguments(base).clientKey, readMongoArguments({ ...base, db_name: 'other', cache_collection: 'x' }).clientKey);
+    assert.notEqual(readMongoArguments(base).clientKey, readMongoArguments({ ...base, max_pool_size: 3 }).clientKey);
+    assert.equal(readMongoArguments({ ...base, client_options: { monitorCommands: true, appName: 'a' } }).clientKey,
+      readMongoArguments({ ...base, client_options: { appName: 'a', monitorCommands: true } }).clientKey);
+    assert.equal(readMongoArguments({ ...base, client_options: { autoEncryption: { keyVaultClient: new (class K {})() } } }).clientKey, null);
     assert.throws(() => new MongoBackend({ ...base, client_options: 'x' }), ValidationError);
   });
 
@@ -216,22 +216,22 @@ describe('MongoBackend arguments', () => {
     assert.throws(() => new MongoBackend({ ...base, client_options: { serverSelectionTimeoutMS: 30 * 86400_000 } }), (e: unknown) => e instanceof ValidationError && e.message.includes('client_options.serverSelectionTimeoutMS'));
     assert.throws(() => new MongoBackend({ ...base, client_options: { waitQueueTimeoutMS: Number.NaN } }), ValidationError);
     assert.throws(() => new MongoBackend({ ...base, mongo_ttl_seconds: 1e13 }), (e: unknown) => e instanceof ConfigurationError && e.message.includes('mongo_ttl_seconds') && e.message.includes('100 years'));
-    assert.equal(parseMongoArguments({ ...base, mongo_ttl_seconds: MAX_TTL_SECONDS }).ttlMs, MAX_TTL_SECONDS * 1000);
-    const s = parseMongoArguments(base);
+    assert.equal(readMongoArguments({ ...base, mongo_ttl_seconds: MAX_TTL_SECONDS }).ttlMs, MAX_TTL_SECONDS * 1000);
+    const s = readMongoArguments(base);
     assert.deepEqual([s.operationTimeoutMs, s.idleTimeoutMs, s.sweepIntervalMs], [10_000, 5000, 60_000]);
     // The deadline follows the driver timeouts unless set: the larger of server selection and socket.
-    assert.equal(parseMongoArguments({ ...base, server_selection_timeout: 2, socket_timeout: 2 }).operationTimeoutMs, 2000);
-    assert.equal(parseMongoArguments({ ...base, server_selection_timeout: 30, socket_timeout: 2 }).operationTimeoutMs, 30_000);
-    assert.equal(parseMongoArguments({ ...base, server_selection_timeout: 1, socket_timeout: 0 }).operationTimeoutMs, 10_000);
-    assert.equal(parseMongoArguments({ ...base, socket_timeout: 2, operation_timeout: '750ms' }).operationTimeoutMs, 750);
+    assert.equal(readMongoArguments({ ...base, server_selection_timeout: 2, socket_timeout: 2 }).operationTimeoutMs, 2000);
+    assert.equal(readMongoArguments({ ...base, server_selection_timeout: 30, socket_timeout: 2 }).operationTimeoutMs, 30_000);
+    assert.equal(readMongoArguments({ ...base, server_selection_timeout: 1, socket_timeout: 0 }).operationTimeoutMs, 10_000);
+    assert.equal(readMongoArguments({ ...base, socket_timeout: 2, operation_timeout: '750ms' }).operationTimeoutMs, 750);
   });
 
   it('lock: off by default, lock_timeout in seconds (30 by default), must be positive', () => {
-    const s = parseMongoArguments(base);
+    const s = readMongoArguments(base);
     assert.equal(s.lockEnabled, false);
     assert.equal(s.lockTimeoutMs, 30_000);
     assert.equal(s.lockCollectionName, 'cache_locks');
-    assert.equal(parseMongoArguments({ ...base, distributed_lock: true, lock_timeout: '2m' }).lockTimeoutMs, 120_000);
+    assert.equal(readMongoArguments({ ...base, distributed_lock: true, lock_timeout: '2m' }).lockTimeoutMs, 120_000);
     assert.equal(new MongoBackend(base).getMutex('k'), null);
     assert.throws(() => new MongoBackend({ ...base, lock_timeout: 0 }), ConfigurationError);
     assert.throws(() => new MongoBackend({ ...base, distributed_lock: true }).getMutex(''), ValidationError);

@@ -14,6 +14,7 @@ describe('pythonJsonDumps matches Python json.dumps byte for byte', () => {
     // Past 2^53 a JS number is written as Python writes the float: json.dumps([2.0**60, 1.5e300]).
     [[2 ** 60, 1.5e300], '[1.152921504606847e+18, 1.5e+300]'],
     [{ nested: { x: [], y: {} }, s: '' }, '{"nested": {"x": [], "y": {}}, "s": ""}'],
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: Python's float repr of this literal is what is checked
     [3.141592653589793, '3.141592653589793'],
   ];
   for (const [input, expected] of cases) {
@@ -102,6 +103,7 @@ describe('JSON serializer: what would not round-trip is refused (issue 16.5)', (
     ['an invalid Date', new Date(NaN), 'an invalid Date'],
     ['a class instance', new (class Point { x = 1 })(), 'a Point'],
     ['undefined in an array', [1, undefined], 'The value at [1] is undefined'],
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the bad input under test
     ['a hole in an array', [1, , 3], 'The value at [1] is a hole'],
     ['a function in an array', [() => 1], 'The value at [0] is a function'],
     ['a symbol key', { [Symbol('s')]: 1 }, 'symbol keys'],
@@ -172,6 +174,7 @@ describe('JSON serializer: plain data from another realm', () => {
     assert.equal(pythonJsonDumps(made.plain), '{"a": [1, "x", {"b": null}]}');
     assert.throws(() => pythonJsonDumps(made.date), SerializationError);
     assert.throws(() => pythonJsonDumps(made.instance), SerializationError);
+    // biome-ignore lint/suspicious/noShadowRestrictedNames: a user class named Object is the case under test
     assert.throws(() => pythonJsonDumps(new (class Object {})()), SerializationError, 'a user class named Object is not plain data');
   });
 });

@@ -13,7 +13,7 @@ import { Etcd3Connection, type CallOptions } from './connection.js';
 import { KeyLayout } from './keys.js';
 import { LeaseBuckets } from './leases.js';
 import { Locks, Etcd3Mutex } from './lock.js';
-import { readSettings, type Etcd3Settings } from './options.js';
+import { readEtcd3Arguments, type Etcd3Settings } from './options.js';
 
 /** Bytes a Put request adds to its key and value inside etcd's request (header, lease id), with room to spare. */
 const PUT_OVERHEAD_BYTES = 512;
@@ -73,7 +73,7 @@ export class Etcd3Backend extends CacheBackend {
   /** Validates `args` (throws `ValidationError`); does not connect. */
   constructor(args: BackendArguments = {}) {
     super();
-    this.#settings = readSettings(args);
+    this.#settings = readEtcd3Arguments(args);
     this.#connection = new Etcd3Connection(this.#settings);
     const { leaseTtl, leaseWindowMs, leaseMaxKeys, clock, distributedLock, lockTtl, namespace } = this.#settings;
     this.#leases = leaseTtl === null ? null : new LeaseBuckets(this.#connection, leaseTtl, leaseWindowMs, leaseMaxKeys, clock);
@@ -129,7 +129,9 @@ export class Etcd3Backend extends CacheBackend {
         const ops: IRequestOp[] = chunk.map((key) => ({ request_range: { key: this.#key(key) } }));
         const response = await this.#connection.call('getMulti', (client, options) => client.kv.txn({ success: ops }, options));
         const now = this.#settings.clock();
-        chunk.forEach((key, i) => found.set(key, decodeOrMiss(response.responses[i]?.response_range.kvs[0]?.value, key, now)));
+        chunk.forEach((key, i) => {
+          found.set(key, decodeOrMiss(response.responses[i]?.response_range.kvs[0]?.value, key, now));
+        });
       }),
     );
     return keys.map((key) => found.get(key) as BackendResult);

@@ -7,5 +7,5 @@
  */
 export { Etcd3Backend } from './backend.js';
 export { Etcd3Mutex } from './lock.js';
-export { type Etcd3BackendArguments, type PemSource } from './options.js';
+export type { Etcd3BackendArguments, PemSource } from './options.js';
 export { encodeOsloValue, decodeOsloValue } from './codec.js';

@@ -183,7 +183,7 @@ export interface Etcd3Settings {
 const NAME = 'Etcd3Backend';
 
 /** Reads and validates the backend arguments; throws {@link ValidationError} naming the bad one. */
-export function readSettings(args: BackendArguments): Etcd3Settings {
+export function readEtcd3Arguments(args: BackendArguments): Etcd3Settings {
   const reader = new ArgumentReader(NAME, args);
   const protocol = reader.string('protocol', 'http').toLowerCase();
   if (protocol !== 'http' && protocol !== 'https') {

@@ -14,8 +14,8 @@ import { assertKey, assertKeys, describe, mappingEntries } from '../../validate.
 import { isNoAnswer, type Connection } from './connection.js';
 import { loadMemcachedDrivers } from './drivers.js';
 import { LOCK_PREFIX, isReservedKey, lockKeyFor, memcachedKeyMangler } from './keys.js';
-import { MemcachedLock, type LockStore } from './lock.js';
-import { readSettings, type MemcachedSettings, type PooledMemcachedBackendArguments } from './options.js';
+import { MemcachedMutex, type LockStore } from './lock.js';
+import { readMemcachedArguments, type MemcachedSettings, type PooledMemcachedBackendArguments } from './options.js';
 import { PROBE_INTERVAL_MS } from './breaker.js';
 import { ServerPool, isNeverSent, type ServerPoolStats } from './pool.js';
 import { ITEM_OVERHEAD_BYTES, MAX_RELATIVE_EXPTIME, Opcode, toExptime } from './protocol.js';
@@ -108,7 +108,7 @@ export class PooledMemcachedBackend extends BytesBackend {
    */
   constructor(args: PooledMemcachedBackendArguments | BackendArguments = {}) {
     super();
-    this.#settings = readSettings(args as BackendArguments);
+    this.#settings = readMemcachedArguments(args as BackendArguments);
     if (this.#settings.distributedLock && this.#settings.lockTimeoutSeconds === 0) warnLockWithoutTimeout();
     this.#ring = this.#settings.chooser;
     this.#lockStore = {
@@ -218,7 +218,7 @@ export class PooledMemcachedBackend extends BytesBackend {
   override getMutex(key: string): CacheMutex | null {
     if (!this.#settings.distributedLock) return null;
     assertKey(key);
-    return new MemcachedLock(this.#lockStore, lockKeyFor(key), this.#settings.lockTimeoutSeconds);
+    return new MemcachedMutex(this.#lockStore, lockKeyFor(key), this.#settings.lockTimeoutSeconds);
   }
 
   /**

@@ -39,7 +39,7 @@ export interface LockStore {
 }
 
 /** One lock key. Not re-entrant: acquiring again while holding it waits for itself, as in dogpile. */
-export class MemcachedLock implements CacheMutex {
+export class MemcachedMutex implements CacheMutex {
   readonly #store: LockStore;
   readonly #key: string;
   readonly #ttlSeconds: number;

@@ -225,7 +225,7 @@ const PYTHON_CLIENT_ARGUMENTS = [
 ];
 
 /** Reads and checks the backend's arguments; throws `ValidationError` or `ConfigurationError`. */
-export function readSettings(args: BackendArguments): MemcachedSettings {
+export function readMemcachedArguments(args: BackendArguments): MemcachedSettings {
   // memcached://host:port is accepted (the scheme removed) before oslo's host:port parser sees it.
   const reader = new ArgumentReader(BACKEND, withoutUrlSchemes(args));
   if (!reader.has('url')) {

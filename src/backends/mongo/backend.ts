@@ -20,7 +20,7 @@ import { leaseClient, type ClientLease } from './client-cache.js';
 import { mapDriverError } from './errors.js';
 import { ensureTtlIndex, expiryDate, isLive, Sweeper, type MongoBackendWarning, type SweepTarget, type TtlIndexOutcome } from './expiry.js';
 import { MongoMutex, type LockDocument, type LockStore } from './lock.js';
-import { parseMongoArguments, type MongoSettings } from './options.js';
+import { readMongoArguments, type MongoSettings } from './options.js';
 import { collectSecrets, scrubError, scrubText } from './redact.js';
 import { decodeEntry, encodeEntry } from './transform.js';
 import { detectServer, keyBatches, replaceMany, retryDuplicateUpsert, type KeyedDocument, type ServerKind } from './writes.js';
@@ -145,7 +145,7 @@ export class MongoBackend extends CacheBackend {
     const raw = (typeof args === 'object' && args !== null ? args : {}) as Record<string, unknown>;
     this.#secrets = collectSecrets(raw.db_hosts ?? raw.dbHosts, raw.password);
     try {
-      this.#settings = parseMongoArguments(args);
+      this.#settings = readMongoArguments(args);
     } catch (error) {
       throw scrubError(error, this.#secrets);
     }

@@ -427,7 +427,7 @@ function operationOptionsOf(reader: ArgumentReader): OperationSettings {
 }
 
 /** Parses and checks MongoBackend `arguments`. Throws {@link ConfigurationError} or {@link ValidationError}. */
-export function parseMongoArguments(args: unknown): MongoSettings {
+export function readMongoArguments(args: unknown): MongoSettings {
   const reader = new ArgumentReader('MongoBackend', args);
   const dbHostsRaw = reader.raw('dbHosts');
   if (dbHostsRaw === undefined || dbHostsRaw === null || dbHostsRaw === '') throw new ConfigurationError('MongoBackend argument db_hosts is required.');

@@ -11,8 +11,8 @@ import { ValidationError } from '../../errors.js';
 import { entryTtlOfSerialized, serverTtlSeconds } from '../../serializers.js';
 import { assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
 import { RedisConnection, type RedisClient } from './connection.js';
-import { RELEASE_SCRIPT, RedisLock, type RedisLockStore } from './lock.js';
-import { readSettings, type RedisBackendArguments, type RedisSettings, type RedisTopology } from './options.js';
+import { RELEASE_SCRIPT, RedisMutex, type LockStore } from './lock.js';
+import { readRedisArguments, type RedisBackendArguments, type RedisSettings, type RedisTopology } from './options.js';
 import { keySlot } from './slot.js';
 
 type ChainableCommander = ReturnType<RedisClient['pipeline']>;
@@ -49,7 +49,7 @@ export class RedisBackend extends BytesBackend {
   protected readonly settings: RedisSettings;
   readonly #connection: RedisConnection;
   readonly #closeSignal = new AbortController();
-  readonly #lockStore: RedisLockStore;
+  readonly #lockStore: LockStore;
   #closing: Promise<void> | undefined;
 
   /**
@@ -59,7 +59,7 @@ export class RedisBackend extends BytesBackend {
   constructor(args: RedisBackendArguments | BackendArguments = {}) {
     super();
     const ctor = new.target as unknown as { topology: RedisTopology; name: string };
-    this.settings = readSettings(args as BackendArguments, ctor.topology, ctor.name);
+    this.settings = readRedisArguments(args as BackendArguments, ctor.topology, ctor.name);
     this.#connection = new RedisConnection(this.settings);
     this.#lockStore = {
       setIfAbsent: (key, token, ttlMs) =>
@@ -93,11 +93,15 @@ export class RedisBackend extends BytesBackend {
     await this.#connection.call('MGET', async (c) => {
       if (!isCluster(c)) {
         const values = await c.mgetBuffer(...unique);
-        unique.forEach((key, i) => found.set(key, values[i] ?? null));
+        unique.forEach((key, i) => {
+          found.set(key, values[i] ?? null);
+        });
         return;
       }
       const replies = await perNode(c, unique, (pipeline, slotKeys) => pipeline.mgetBuffer(...slotKeys));
-      for (const [slotKeys, values] of replies) slotKeys.forEach((key, i) => found.set(key, (values as (Buffer | null)[])[i] ?? null));
+      for (const [slotKeys, values] of replies) slotKeys.forEach((key, i) => {
+          found.set(key, (values as (Buffer | null)[])[i] ?? null);
+        });
     });
     return keys.map((key) => found.get(key) ?? NO_VALUE);
   }
@@ -170,7 +174,7 @@ export class RedisBackend extends BytesBackend {
   override getMutex(key: string): CacheMutex | null {
     if (!this.settings.distributedLock) return null;
     assertKey(key);
-    return new RedisLock(this.#lockStore, `${this.settings.lockPrefix}${key}`, this.settings.lockTimeoutMs, this.settings.lockSleepMs);
+    return new RedisMutex(this.#lockStore, `${this.settings.lockPrefix}${key}`, this.settings.lockTimeoutMs, this.settings.lockSleepMs);
   }
 
   /**

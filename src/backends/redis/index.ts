@@ -7,6 +7,6 @@
  * @module
  */
 export { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from './backend.js';
-export { RedisLock, RELEASE_SCRIPT } from './lock.js';
+export { RedisMutex, RELEASE_SCRIPT } from './lock.js';
 export type { HostPort, RedisBackendArguments } from './options.js';
 export { keySlot } from './slot.js';

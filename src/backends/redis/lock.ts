@@ -27,7 +27,7 @@ redis.call('del', KEYS[1])
 return 1`;
 
 /** The Redis commands the lock needs; the backend routes them (and turns failures into our errors). */
-export interface RedisLockStore {
+export interface LockStore {
   /** SET NX with an optional TTL in ms (0 = none); true when set. */
   setIfAbsent(key: string, token: string, ttlMs: number): Promise<boolean>;
   /** Runs {@link RELEASE_SCRIPT}; true when our token was deleted. */
@@ -43,23 +43,23 @@ export interface RedisLockStore {
  *
  * @example
  * ```ts
- * import { RedisBackend, RedisLock } from 'dogpile-cache/backends/redis';
+ * import { RedisBackend, RedisMutex } from 'dogpile-cache/backends/redis';
  * const backend = new RedisBackend({ url: 'redis://cache:6379', distributed_lock: true, lock_timeout: 30 });
- * const lock = backend.getMutex('report'); // a RedisLock on "_lock" + key; null without distributed_lock
- * if (lock instanceof RedisLock && (await lock.acquire(false))) {
+ * const lock = backend.getMutex('report'); // a RedisMutex on "_lock" + key; null without distributed_lock
+ * if (lock instanceof RedisMutex && (await lock.acquire(false))) {
  *   try { await db.load(1, 'report'); } finally { await lock.release(); } // releases only our own token
  * }
  * ```
  */
-export class RedisLock implements CacheMutex {
-  readonly #store: RedisLockStore;
+export class RedisMutex implements CacheMutex {
+  readonly #store: LockStore;
   readonly #key: string;
   readonly #ttlMs: number;
   readonly #sleepMs: number;
   #token: string | undefined;
 
   /** `key` is the lock key itself (the backend passes `lock_prefix + key`). */
-  constructor(store: RedisLockStore, key: string, ttlMs: number, sleepMs: number) {
+  constructor(store: LockStore, key: string, ttlMs: number, sleepMs: number) {
     this.#store = store;
     this.#key = key;
     this.#ttlMs = ttlMs;

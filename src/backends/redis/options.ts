@@ -147,7 +147,7 @@ export interface RedisSettings {
 }
 
 /** Reads and validates the arguments of one topology; throws {@link ValidationError} naming the bad one. */
-export function readSettings(args: BackendArguments, topology: RedisTopology, backendName: string): RedisSettings {
+export function readRedisArguments(args: BackendArguments, topology: RedisTopology, backendName: string): RedisSettings {
   const reader = new ArgumentReader(backendName, args);
   const fail = (message: string): never => {
     throw new ValidationError(`${backendName} argument ${message}`);

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CacheRegion, type CacheBackend } from '../../../src/index.js';
-import { SEED, commandArbitrary, regionExpiration, runSequence } from '../../region/model-harness.js';
+import { SEED, commandArbitrary, regionExpiration, runSequence } from '../../support/model-harness.js';
 import { etcdEndpoints, memcachedServers, mongodbUrl } from '../../support/servers.js';
 
 const REMOTE_RUNS = 20;
