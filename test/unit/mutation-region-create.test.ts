@@ -20,6 +20,7 @@ import {
   type CachedValue,
   type Mapping,
 } from '../../src/index.js';
+import { VALUE_VERSION } from '../../src/backend.js';
 
 function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): void } {
   let resolve!: (value: T) => void;
@@ -634,6 +635,35 @@ describe("the backend's lock under the error policy", () => {
     await assert.rejects(new CacheRegion().configure(strict).getOrCreate('k', () => 'v'), /lock server down/);
   });
 
+  it('a key locked by another process: the caller waits for it (counted in lockWaits), then reads what it stored', async () => {
+    const backend = new FailingLockBackend();
+    backend.held = true;
+    let wake: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    const remote = backend.getMutex();
+    backend.getMutex = () => ({
+      acquire: async (wait?: boolean) => {
+        if (backend.held && wait === false) return false;
+        if (backend.held) await released;
+        return remote.acquire();
+      },
+      release: () => remote.release(),
+      locked: () => remote.locked(),
+    });
+    const region = new CacheRegion().configure(backend);
+    const waiting = region.getOrCreate('k', () => 'ours');
+    await settle();
+    assert.equal(region.stats().lockWaits, 1);
+    assert.equal(await region.keyIsLocked('k'), true);
+    await backend.set('k', { payload: 'theirs', metadata: { ct: Date.now() / 1000, v: VALUE_VERSION } });
+    backend.held = false;
+    wake();
+    assert.equal(await waiting, 'theirs', 'the value the other process created, not a second creation');
+    assert.equal(region.stats().creates, 0);
+  });
+
   it("keyIsLocked asks the backend's lock, under the mangled key", async () => {
     const asked: string[] = [];
     class Locked extends DictionaryBackend {
@@ -728,6 +758,27 @@ describe('getOrCreateMulti', () => {
     clock.advance(1);
     region.invalidate();
     assert.deepEqual(await region.getOrCreateMulti(['a', 'b'], (...keys) => keys.map((key) => `newer ${key}`)), ['newer a', 'newer b']);
+  });
+
+  it('a caller whose keys are locked by another waits (counted in lockWaits), then uses what the other created', async () => {
+    const region = new CacheRegion().configure('dictionary');
+    const gate = deferred();
+    const first = region.getOrCreateMulti(['a', 'b'], async (...keys) => {
+      await gate.promise;
+      return keys.map((key) => `first ${key}`);
+    });
+    await settle();
+    let created: string[] = [];
+    const second = region.getOrCreateMulti(['a', 'b'], (...keys) => {
+      created = keys;
+      return keys.map((key) => `second ${key}`);
+    });
+    await settle();
+    assert.equal(region.stats().lockWaits, 1);
+    gate.resolve();
+    assert.deepEqual(await first, ['first a', 'first b']);
+    assert.deepEqual(await second, ['first a', 'first b']);
+    assert.deepEqual(created, []);
   });
 
   it('a creator returning something other than an array is a ValidationError describing it; nothing is cached', async () => {

@@ -37,7 +37,9 @@ for (const path of PATHS) {
       await region.set('k', 'v');
       clock.advance(10_000);
       assert.deepEqual(await readAll(region, 'k'), ['v', 'v', 'v', true]);
+      const before = region.stats();
       assert.equal(await region.getOrCreate('k', () => 'new'), 'v');
+      assert.deepEqual([region.stats().hits - before.hits, region.stats().misses - before.misses], [1, 0], 'getOrCreate counts a fresh value as a hit');
       clock.advance(1);
       assert.deepEqual(await readAll(region, 'k'), [NO_VALUE, NO_VALUE, null, false]);
       assert.deepEqual(await readAll(region, 'k', { ignoreExpiration: true }), ['v', 'v', 'v', true]);
@@ -67,6 +69,7 @@ for (const path of PATHS) {
         clock.advance(365 * 86_400_000);
         assert.deepEqual(await readAll(region, 'k'), ['v', 'v', 'v', true], String(expirationTime));
         assert.equal(await region.getOrCreate('k', () => 'new'), 'v');
+        assert.equal(region.stats().misses, 0, 'every read a hit');
       }
     });
 
@@ -81,7 +84,9 @@ for (const path of PATHS) {
       assert.deepEqual(await readAll(region, 'short'), [NO_VALUE, NO_VALUE, null, false]);
       clock.advance(48_000);
       assert.deepEqual(await readAll(region, 'long'), ['l', 'l', 'l', true]);
+      const before = region.stats();
       assert.equal(await region.getOrCreate('long', () => 'new'), 'l', "a hit past the region's 10 s");
+      assert.deepEqual([region.stats().hits - before.hits, region.stats().misses - before.misses], [1, 0]);
       assert.equal(await region.getOrCreate('short', () => 'recreated'), 'recreated');
     });
 
