@@ -111,3 +111,38 @@ describe('a replaced backend', () => {
     assert.deepEqual(errors, ['closing close close failed']);
   });
 });
+
+describe('closing, corrupt bytes, and a serializer removed', () => {
+  it('region.close() closes the backend', async () => {
+    let closed = 0;
+    class Closing extends DictionaryBackend {
+      override async close(): Promise<void> {
+        closed++;
+        await super.close();
+      }
+    }
+    const region = new CacheRegion().configure(new Closing());
+    await region.close();
+    assert.equal(closed, 1);
+  });
+
+  it('bytes the serializer cannot read are a miss, reported as a "deserialize" error', async () => {
+    const backend = new DictionaryBackend();
+    const region = new CacheRegion({ serializer: 'json', name: 'bytes' }).configure(backend);
+    const errors: string[] = [];
+    region.on('error', (e) => errors.push(`${e.region} ${e.operation}`));
+    await backend.setSerialized('k', Buffer.from('{"ct": 1, "v": 2}|not json'));
+    assert.equal(await region.get('k'), NO_VALUE);
+    assert.deepEqual(errors, ['bytes deserialize']);
+    assert.equal(await region.getOrCreate('k', () => 'regenerated'), 'regenerated');
+  });
+
+  it('a compressing region whose serializer is set to null stores values as they are', async () => {
+    const backend = new DictionaryBackend();
+    const region = new CacheRegion({ serializer: 'json', compression: { algorithm: 'gzip', threshold: 1 } }).configure(backend);
+    region.serializer = null;
+    const value = { big: 'x'.repeat(100) };
+    await region.set('k', value);
+    assert.equal(await region.get('k'), value, 'no serializer: the object itself');
+  });
+});
