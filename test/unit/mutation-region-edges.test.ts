@@ -146,3 +146,36 @@ describe('closing, corrupt bytes, and a serializer removed', () => {
     assert.equal(await region.get('k'), value, 'no serializer: the object itself');
   });
 });
+
+describe("another region's tag invalidation", () => {
+  it('reaches every read of this region after tagCheckInterval: has, getMulti, getValueMetadata, getOrCreate, getOrCreateMulti', async () => {
+    const clock = manualClock();
+    const backend = new DictionaryBackend();
+    const writer = new CacheRegion({ clock }).configure(backend);
+    const reader = new CacheRegion({ clock, tagCheckInterval: '5s' }).configure(backend, { expirationTime: 3600 });
+    for (const key of ['a', 'b', 'c', 'd', 'e']) await writer.set(key, 'v', { tags: ['t'] });
+    assert.equal(await reader.get('a'), 'v', 'reads the tag times once, now');
+    clock.advance(1000);
+    await writer.invalidateTags(['t']);
+    clock.advance(5000);
+    assert.equal(await reader.has('a'), false);
+    assert.deepEqual(await reader.getMulti(['b']), [NO_VALUE]);
+    assert.equal(await reader.getValueMetadata('c'), null);
+    assert.equal(await reader.getOrCreate('d', () => 'new d'), 'new d');
+    assert.deepEqual(await reader.getOrCreateMulti(['e'], () => ['new e']), ['new e']);
+  });
+
+  it('getOrCreate and getOrCreateMulti read the tag times themselves (nothing read them before)', async () => {
+    const clock = manualClock();
+    const backend = new DictionaryBackend();
+    const writer = new CacheRegion({ clock }).configure(backend);
+    await writer.set('d', 'v', { tags: ['t'] });
+    await writer.set('e', 'v', { tags: ['t'] });
+    clock.advance(1000);
+    await writer.invalidateTags(['t']);
+    const single = new CacheRegion({ clock }).configure(backend, { expirationTime: 3600 });
+    assert.equal(await single.getOrCreate('d', () => 'new d'), 'new d');
+    const multi = new CacheRegion({ clock }).configure(backend, { expirationTime: 3600 });
+    assert.deepEqual(await multi.getOrCreateMulti(['e'], () => ['new e']), ['new e']);
+  });
+});
