@@ -48,6 +48,7 @@ const MODULES = {
       'test/region/model.test.ts',
       'test/unit/core.test.ts',
       BAD_INPUT,
+      'test/unit/mutation-region-limits.test.ts',
     ],
   },
   lock: { mutate: 'src/lock.ts', tests: ['test/lock/lock.test.ts', 'test/region/region.test.ts', 'test/region/region-suite.test.ts'] },

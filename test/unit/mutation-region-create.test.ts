@@ -813,3 +813,87 @@ describe('getOrCreateMulti', () => {
     assert.deepEqual(operations, ['unlock']);
   });
 });
+
+describe('stale values, and which values may stand in for a failed creator', () => {
+  it('a creator that asks for its own key while a stale value exists gets that value (dogpile: the lock is held, the stale value served)', async () => {
+    const clock = manualClock();
+    const region = new CacheRegion({ clock }).configure('dictionary', { expirationTime: 10 });
+    await region.set('k', 'old');
+    clock.advance(10_001);
+    assert.equal(await region.getOrCreate('k', async () => `${await region.getOrCreate('k', () => 'inner')} refreshed`), 'old refreshed');
+    assert.equal(await region.get('k'), 'old refreshed');
+    clock.advance(10_001);
+    assert.deepEqual(
+      await region.getOrCreateMulti(['k'], async () => [`${(await region.getOrCreateMulti(['k'], () => ['inner']))[0]} again`]),
+      ['old refreshed again'],
+    );
+  });
+
+  it('a hard-invalidated value never stands in for a creator that timed out or failed', async () => {
+    const clock = manualClock();
+    const region = new CacheRegion({ clock, creatorTimeout: 0.02, staleIfErrorFor: 3600 }).configure('dictionary', { expirationTime: 10 });
+    await region.set('k', 'invalidated');
+    clock.advance(1);
+    region.invalidate();
+    await assert.rejects(region.getOrCreate('k', () => new Promise<string>(() => {})), CreatorTimeoutError);
+    await assert.rejects(
+      region.getOrCreate('k', () => {
+        throw new Error('db down');
+      }),
+      /db down/,
+    );
+    await assert.rejects(region.getOrCreateMulti(['k'], () => new Promise<string[]>(() => {})), CreatorTimeoutError);
+    assert.equal(region.stats().staleServed, 0);
+  });
+
+  it('getOrCreate on a fresh tagged value is a hit', async () => {
+    const region = new CacheRegion().configure('dictionary', { expirationTime: 60 });
+    await region.set('k', 'v', { tags: ['t'] });
+    assert.equal(await region.getOrCreate('k', () => 'new'), 'v');
+    assert.deepEqual([region.stats().hits, region.stats().misses, region.stats().creates], [1, 0, 0]);
+  });
+
+  it('getOrCreateMulti of no keys reads nothing', async () => {
+    let reads = 0;
+    class Counting extends ProxyBackend {
+      override getMulti(keys: readonly string[]): Promise<BackendResult[]> {
+        reads++;
+        return super.getMulti(keys);
+      }
+    }
+    const region = new CacheRegion().configure('dictionary', { wrap: [new Counting()] });
+    assert.deepEqual(await region.getOrCreateMulti([], () => []), []);
+    assert.equal(reads, 0);
+  });
+
+  it("after waiting for another process's lock, the value it left is judged by its tags' times, read again", async () => {
+    const backend = new FailingLockBackend();
+    backend.held = true;
+    let wake: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    const remote = backend.getMutex();
+    backend.getMutex = () => ({
+      acquire: async (wait?: boolean) => {
+        if (backend.held && wait === false) return false;
+        if (backend.held) await released;
+        return remote.acquire();
+      },
+      release: () => remote.release(),
+      locked: () => remote.locked(),
+    });
+    const clock = manualClock();
+    const region = new CacheRegion({ clock }).configure(backend);
+    const waiting = region.getOrCreate('k', () => 'ours');
+    await settle();
+    // Meanwhile the other process stores a tagged value, and a third one invalidates the tag.
+    const other = new CacheRegion({ clock }).configure(backend);
+    await other.set('k', 'theirs', { tags: ['t'] });
+    clock.advance(1);
+    await other.invalidateTags(['t']);
+    backend.held = false;
+    wake();
+    assert.equal(await waiting, 'ours');
+  });
+});

@@ -97,6 +97,27 @@ describe('a replaced backend', () => {
     assert.equal(closed, 1);
   });
 
+  it('is closed once the calls made on it have settled (getOrCreate, getOrCreateMulti included)', async () => {
+    let closed = 0;
+    class Closing extends DictionaryBackend {
+      override async close(): Promise<void> {
+        closed++;
+        await super.close();
+      }
+    }
+    for (const use of [
+      (r: CacheRegion) => r.getOrCreate('k', () => 1),
+      (r: CacheRegion) => r.getOrCreateMulti(['k'], () => [1]),
+      (r: CacheRegion) => r.delete('k'),
+    ]) {
+      closed = 0;
+      const region = new CacheRegion().configure(new Closing());
+      await use(region);
+      region.configure('dictionary', { replaceExistingBackend: true });
+      assert.equal(closed, 1);
+    }
+  });
+
   it('a failed close is reported as an error event, not thrown', async () => {
     class FailingClose extends DictionaryBackend {
       override async close(): Promise<void> {
