@@ -17,6 +17,8 @@ import {
   ValidationError,
   jsonSerializer,
   manualClock,
+  registerBackend,
+  type BackendArguments,
   type BackendResult,
   type CachedValue,
 } from '../../src/index.js';
@@ -101,6 +103,19 @@ describe('region options', () => {
     );
   });
 
+  it('an unknown configure option warns, naming the region option that makes it an error', async () => {
+    const warned = await warningsDuring(() => new CacheRegion().configure('dictionary', { expirationTimeTypo: 1 } as never));
+    assert.equal(warned.length, 1);
+    assert.match(String(warned[0]?.message), /configure options has no option "expirationTimeTypo"/);
+    assert.match(String(warned[0]?.message), /\(the region option strictArguments: true makes this an error\.\)/);
+  });
+
+  it('arguments that are not an object reach the backend, which refuses them (a strict region too)', () => {
+    for (const strictArguments of [true, false]) {
+      assert.throws(() => new CacheRegion({ strictArguments }).configure('dictionary', { arguments: 'expiration_time=5' as never }), ValidationError);
+    }
+  });
+
   it("a strict region makes the backend's arguments strict, unless they say otherwise", () => {
     assert.throws(() => new CacheRegion({ strictArguments: true }).configure('dictionary', { arguments: { no_such_argument: 1 } as never }), ValidationError);
     assert.doesNotThrow(() => new CacheRegion({ strictArguments: true }).configure('dictionary', { arguments: { no_such_argument: 1, strict_arguments: false } as never }));
@@ -117,6 +132,9 @@ describe('region options', () => {
     assert.throws(() => new CacheRegion({ onBackendError: 'ignore' as never }), (e: Error) => e instanceof ValidationError && /onBackendError must be "throw" or "miss"/.test(e.message));
     assert.throws(() => new CacheRegion(null as never), (e: Error) => e instanceof ValidationError && /CacheRegion options must be an object/.test(e.message));
     assert.throws(() => new CacheRegion('x' as never), ValidationError);
+    assert.throws(() => new CacheRegion([] as never), (e: Error) => e instanceof ValidationError && /^CacheRegion options must be an object; got /.test(e.message));
+    assert.throws(() => new CacheRegion({ functionKeyGenerator: 'f' as never }), (e: Error) => e instanceof ValidationError && /^functionKeyGenerator must be a function/.test(e.message));
+    assert.throws(() => new CacheRegion({ functionMultiKeyGenerator: 'f' as never }), (e: Error) => e instanceof ValidationError && /^functionMultiKeyGenerator must be a function/.test(e.message));
     // null keyMangler is "none", as absent.
     assert.equal(new CacheRegion({ keyMangler: null }).keyMangler, null);
   });
@@ -202,7 +220,10 @@ describe('configure', () => {
     const region = new CacheRegion({ compression: { algorithm: 'gzip' } });
     assert.throws(
       () => region.configure('dictionary', { expirationTime: 5 }),
-      (e: Error) => e instanceof ConfigurationError && /compression needs stored bytes: the DictionaryBackend backend keeps values/.test(e.message),
+      (e: Error) =>
+        e instanceof ConfigurationError &&
+        /compression needs stored bytes: the DictionaryBackend backend keeps values/.test(e.message) &&
+        e.message.endsWith('Give the region a serializer ("json" or "v8"), or drop the compression option.'),
     );
     assert.equal(region.isConfigured, false);
     assert.equal(region.expirationTime, null);
@@ -263,8 +284,59 @@ describe('configureFromConfig', () => {
   it('validates its inputs, naming what is missing', () => {
     const region = new CacheRegion();
     assert.throws(() => region.configureFromConfig(null as never, 'c.'), (e: Error) => e instanceof ValidationError && /^config must be an object/.test(e.message));
+    assert.throws(() => region.configureFromConfig('c.backend=dictionary' as never, 'c.'), (e: Error) => e instanceof ValidationError && /^config must be an object/.test(e.message));
     assert.throws(() => region.configureFromConfig({}, 5 as never), (e: Error) => e instanceof ValidationError && /^prefix must be a string such as "cache\.redis\."/.test(e.message));
     assert.throws(() => region.configureFromConfig({ 'c.expiration_time': 5 }, 'c.'), (e: Error) => e instanceof ConfigurationError && e.message === 'config has no "c.backend" naming the backend to use.');
+  });
+});
+
+describe('backends whose module loads asynchronously', () => {
+  /** A Dictionary that records the arguments it was made with. */
+  class Recording extends DictionaryBackend {
+    static made: BackendArguments[] = [];
+    constructor(args: BackendArguments = {}) {
+      super();
+      Recording.made.push(args);
+    }
+  }
+  registerBackend('mutation-region.async-recording', async () => Recording);
+
+  it('get the arguments given to configure() once loaded (none: an empty object)', async () => {
+    Recording.made = [];
+    const region = new CacheRegion().configure('mutation-region.async-recording' as never, { arguments: { answer: 42 } as never });
+    await region.set('k', 1);
+    assert.equal(await region.get('k'), 1);
+    const plain = new CacheRegion().configure('mutation-region.async-recording' as never);
+    await plain.get('k');
+    assert.deepEqual(Recording.made, [{ answer: 42 }, {}]);
+  });
+
+  it('get the typed arguments under the prefix from configureFromConfig, without the prefix', async () => {
+    Recording.made = [];
+    const region = new CacheRegion().configureFromConfig(
+      { 'c.backend': 'mutation-region.async-recording', 'c.arguments.answer': '42', 'c.expiration_time': '5', 'other.arguments.x': '1' },
+      'c.',
+    );
+    await region.get('k');
+    assert.equal(Recording.made.length, 1);
+    assert.deepEqual({ ...Recording.made[0] }, { answer: 42 });
+  });
+});
+
+describe('clear', () => {
+  it('a proxy that declares clear gets the call (a local tier clears itself and the store under it)', async () => {
+    const cleared: string[] = [];
+    class ClearingProxy extends ProxyBackend {
+      async clear(): Promise<void> {
+        cleared.push('proxy');
+        await (this.proxied.clear?.() ?? undefined);
+      }
+    }
+    const region = new CacheRegion().configure('dictionary', { wrap: [new ClearingProxy()] });
+    await region.set('k', 1);
+    await region.clear();
+    assert.deepEqual(cleared, ['proxy']);
+    assert.equal(await region.get('k'), NO_VALUE);
   });
 });
 

@@ -273,6 +273,52 @@ describe('creator timeouts and the stale-if-error grace period', () => {
     assert.equal(region.stats().staleServed, 0);
   });
 
+  it('without staleIfErrorFor a soft-invalidated (unexpired) value does not stand in for a throwing creator', async () => {
+    const clock = manualClock();
+    const region = new CacheRegion({ clock }).configure('dictionary', { expirationTime: 600 });
+    await region.set('k', 'stale');
+    clock.advance(1);
+    region.invalidate(false);
+    await assert.rejects(
+      region.getOrCreate('k', () => {
+        throw new Error('db down');
+      }),
+      /db down/,
+    );
+  });
+
+  it('the multi creator served stale values: one create error event, one stale per key', async () => {
+    const clock = manualClock();
+    const region = new CacheRegion({ clock, staleIfErrorFor: 60, name: 'm' }).configure('dictionary', { expirationTime: 10 });
+    await region.setMulti({ a: 'stale a', b: 'stale b' });
+    clock.advance(20_000);
+    const events: string[] = [];
+    region.on('error', (e) => events.push(`error ${e.region} ${e.operation}`));
+    region.on('stale', (e) => events.push(`stale ${e.key}`));
+    assert.deepEqual(
+      await region.getOrCreateMulti(['a', 'b'], () => {
+        throw new Error('db down');
+      }),
+      ['stale a', 'stale b'],
+    );
+    assert.deepEqual(events, ['error m create', 'stale a', 'stale b']);
+  });
+
+  it('the multi creator served stale values but a lock release failed: LockReleaseError', async () => {
+    const backend = new FailingLockBackend();
+    backend.releaseError = new Error('unlock failed');
+    const clock = manualClock();
+    const region = new CacheRegion({ clock, staleIfErrorFor: 60 }).configure(backend, { expirationTime: 10 });
+    await region.set('a', 'stale a');
+    clock.advance(20_000);
+    await assert.rejects(
+      region.getOrCreateMulti(['a'], () => {
+        throw new Error('db down');
+      }),
+      (e: Error) => e.name === 'LockReleaseError',
+    );
+  });
+
   it('staleIfErrorFor with a soft-invalidated (unexpired) value serves it', async () => {
     const clock = manualClock();
     const region = new CacheRegion({ clock, staleIfErrorFor: 1 }).configure('dictionary', { expirationTime: 600 });
@@ -309,8 +355,22 @@ describe('create events and counters', () => {
       ],
     );
     for (const e of events) assert.ok(e.durationMs >= 0 && Number.isFinite(e.durationMs));
-    assert.equal(region.stats().creates, 3);
-    assert.equal(region.stats().misses, 4);
+    // The duration is measured inside the call: never more than the whole call took.
+    const timed: number[] = [];
+    region.on('create', (e) => timed.push(e.durationMs));
+    for (const fail of [false, true]) {
+      const started = performance.now();
+      await region
+        .getOrCreate(`timed ${fail}`, () => {
+          if (fail) throw new Error('boom');
+          return 1;
+        })
+        .catch(() => undefined);
+      const elapsed = performance.now() - started;
+      assert.ok((timed.at(-1) as number) <= elapsed, `${timed.at(-1)} <= ${elapsed}`);
+    }
+    assert.equal(region.stats().creates, 5);
+    assert.equal(region.stats().misses, 6);
   });
 
   it('callers joining a shared attempt each count a miss and a lock wait, and one create', async () => {
@@ -358,6 +418,56 @@ describe('create events and counters', () => {
     assert.equal(await region.get('k'), 'joiner');
   });
 
+  it('a joiner with a signal of its own (not aborted) also runs its own attempt when the leader gives up', async () => {
+    const region = new CacheRegion().configure('dictionary');
+    const controller = new AbortController();
+    const leader = region.getOrCreate('k', () => new Promise<string>(() => {}), { signal: controller.signal });
+    await settle();
+    const joiner = region.getOrCreate('k', () => 'joiner', { signal: new AbortController().signal });
+    await settle();
+    controller.abort(new Error('leader gave up'));
+    await assert.rejects(leader, /leader gave up/);
+    assert.equal(await joiner, 'joiner');
+  });
+
+  it("a leader whose creator failed gets that error to its joiners, even if its signal aborts afterwards", async () => {
+    const controller = new AbortController();
+    class AbortOnRelease extends DictionaryBackend {
+      override getMutex(): CacheMutex {
+        let held = false;
+        return {
+          acquire: async () => (held ? false : (held = true)),
+          release: async () => {
+            held = false;
+            controller.abort(new Error('aborted after the failure'));
+          },
+          locked: async () => held,
+        };
+      }
+    }
+    const region = new CacheRegion().configure(new AbortOnRelease());
+    const gate = deferred();
+    const leader = region.getOrCreate(
+      'k',
+      async () => {
+        await gate.promise;
+        throw new Error('creator failed');
+      },
+      { signal: controller.signal },
+    );
+    await settle();
+    let joinerCreated = false;
+    const joiner = region.getOrCreate('k', () => {
+      joinerCreated = true;
+      return 'joiner';
+    });
+    await settle();
+    gate.resolve();
+    await assert.rejects(leader, /creator failed/);
+    await assert.rejects(joiner, /creator failed/);
+    assert.equal(joinerCreated, false, 'the leader failed; it did not give up');
+  });
+
   it("a joiner of a leader whose creator failed gets the leader's error", async () => {
     const region = new CacheRegion().configure('dictionary');
     const gate = deferred();
@@ -377,7 +487,10 @@ describe('create events and counters', () => {
     const region = new CacheRegion().configure('dictionary');
     await assert.rejects(
       region.getOrCreate('self', () => region.getOrCreate('self', () => 1)),
-      (e: Error) => e instanceof ReentrantCreateError && e.message.startsWith('getOrCreate("self") was called by the creator of that same key'),
+      (e: Error) =>
+        e instanceof ReentrantCreateError &&
+        e.message ===
+          'getOrCreate("self") was called by the creator of that same key, which has no value yet: it would wait for itself forever. Break the cycle (a creator must not need its own value).',
     );
     await assert.rejects(
       region.getOrCreateMulti(['m'], () => region.getOrCreateMulti(['m'], () => [1])),
@@ -406,6 +519,31 @@ describe('background regeneration', () => {
     assert.equal(await region.getOrCreate('k', () => 'refused', { shouldCacheFn: (v) => v !== 'refused' }), 'new');
     await settle();
     assert.equal(await region.get('k', { ignoreExpiration: true }), 'new', 'a refused value is not stored');
+    assert.equal(await region.keyIsLocked('k'), false);
+  });
+
+  it('"background": the create event names the key; a creator that needs its own (deleted) key fails as re-entrant, reported', async () => {
+    const clock = manualClock();
+    const region: CacheRegion = new CacheRegion({ clock, asyncCreationRunner: 'background' }).configure('dictionary', { expirationTime: 10 });
+    const keys: (readonly string[])[] = [];
+    const errors: string[] = [];
+    region.on('create', (e) => keys.push(e.keys));
+    region.on('error', (e) => errors.push(`${e.operation} ${(e.error as Error).name}`));
+    await region.set('k', 'old');
+    clock.advance(10_001);
+    assert.equal(await region.getOrCreate('k', () => 'new'), 'old');
+    await settle();
+    assert.deepEqual(keys, [['k']]);
+    clock.advance(10_001);
+    assert.equal(
+      await region.getOrCreate('k', async () => {
+        await region.delete('k');
+        return region.getOrCreate('k', () => 'inner');
+      }),
+      'new',
+    );
+    await settle();
+    assert.deepEqual(errors, ['asyncCreationRunner ReentrantCreateError']);
     assert.equal(await region.keyIsLocked('k'), false);
   });
 
@@ -448,7 +586,7 @@ describe('background regeneration', () => {
       clock,
       keyMangler: (key) => `m:${key}`,
       asyncCreationRunner: async (r, key, creator, mutex) => {
-        calls.push(r === region, key, await r.keyIsLocked(key));
+        calls.push(r === region, key, await r.keyIsLocked(key), await mutex.locked(), await mutex.acquire(false));
         await r.set(key, await creator());
         await mutex.release();
       },
@@ -457,7 +595,7 @@ describe('background regeneration', () => {
     clock.advance(10_001);
     assert.equal(await region.getOrCreate('k', () => 'new'), 'old');
     await settle();
-    assert.deepEqual(calls, [true, 'k', true]);
+    assert.deepEqual(calls, [true, 'k', true, true, false]);
     assert.equal(await region.get('k'), 'new');
     assert.equal(await region.keyIsLocked('k'), false);
   });
@@ -779,6 +917,29 @@ describe('getOrCreateMulti', () => {
     assert.deepEqual(await first, ['first a', 'first b']);
     assert.deepEqual(await second, ['first a', 'first b']);
     assert.deepEqual(created, []);
+  });
+
+  it('stores nothing when shouldCacheFn refuses every value', async () => {
+    let writes = 0;
+    class Counting extends ProxyBackend {
+      override setMulti(mapping: Mapping<CachedValue>): Promise<void> {
+        writes++;
+        return super.setMulti(mapping);
+      }
+    }
+    const region = new CacheRegion().configure('dictionary', { wrap: [new Counting()] });
+    assert.deepEqual(await region.getOrCreateMulti(['a', 'b'], (...keys) => keys, { shouldCacheFn: () => false }), ['a', 'b']);
+    assert.equal(writes, 0);
+  });
+
+  it("without an expiration time, an entry's own TTL decides: fresh up to it, created again after it", async () => {
+    const clock = manualClock();
+    const region = new CacheRegion({ clock }).configure('dictionary');
+    await region.set('k', 'old', { expirationTime: 10 });
+    clock.advance(10_000);
+    assert.deepEqual(await region.getOrCreateMulti(['k'], () => ['new']), ['old']);
+    clock.advance(1);
+    assert.deepEqual(await region.getOrCreateMulti(['k'], () => ['new']), ['new']);
   });
 
   it('a creator returning something other than an array is a ValidationError describing it; nothing is cached', async () => {

@@ -3,7 +3,7 @@
 // the bounds of the duration options, and the backend a replaced region closes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CacheRegion, DictionaryBackend, MAX_TIMER_SECONDS, NO_VALUE, ValidationError, manualClock } from '../../src/index.js';
+import { CacheRegion, DictionaryBackend, MAX_TIMER_SECONDS, NO_VALUE, ProxyBackend, SerializationError, ValidationError, manualClock } from '../../src/index.js';
 
 /** A region whose clock runs a day ahead of its Dictionary's, which expires entries after 60 s by its own clock. */
 function skewed(expirationTime: number | null): { region: CacheRegion; storeClock: ReturnType<typeof manualClock> } {
@@ -118,6 +118,35 @@ describe('a replaced backend', () => {
     }
   });
 
+  it('replaced while calls are in flight: closed when the last of them settles, not before', async () => {
+    let closed = 0;
+    class Closing extends DictionaryBackend {
+      override async close(): Promise<void> {
+        closed++;
+        await super.close();
+      }
+    }
+    const gates = new Map<string, () => void>();
+    const gated = (key: string) => () =>
+      new Promise<string>((resolve) => {
+        gates.set(key, () => resolve(key));
+      });
+    const region = new CacheRegion().configure(new Closing());
+    const first = region.getOrCreate('a', gated('a'));
+    const second = region.getOrCreate('b', gated('b'));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    region.configure('dictionary', { replaceExistingBackend: true });
+    assert.equal(closed, 0, 'calls are still in flight on it');
+    gates.get('a')?.();
+    assert.equal(await first, 'a');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(closed, 0, 'one call is still in flight');
+    gates.get('b')?.();
+    assert.equal(await second, 'b');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(closed, 1);
+  });
+
   it('a failed close is reported as an error event, not thrown', async () => {
     class FailingClose extends DictionaryBackend {
       override async close(): Promise<void> {
@@ -170,20 +199,25 @@ describe('closing, corrupt bytes, and a serializer removed', () => {
 
 describe("another region's tag invalidation", () => {
   it('reaches every read of this region after tagCheckInterval: has, getMulti, getValueMetadata, getOrCreate, getOrCreateMulti', async () => {
-    const clock = manualClock();
-    const backend = new DictionaryBackend();
-    const writer = new CacheRegion({ clock }).configure(backend);
-    const reader = new CacheRegion({ clock, tagCheckInterval: '5s' }).configure(backend, { expirationTime: 3600 });
-    for (const key of ['a', 'b', 'c', 'd', 'e']) await writer.set(key, 'v', { tags: ['t'] });
-    assert.equal(await reader.get('a'), 'v', 'reads the tag times once, now');
-    clock.advance(1000);
-    await writer.invalidateTags(['t']);
-    clock.advance(5000);
-    assert.equal(await reader.has('a'), false);
-    assert.deepEqual(await reader.getMulti(['b']), [NO_VALUE]);
-    assert.equal(await reader.getValueMetadata('c'), null);
-    assert.equal(await reader.getOrCreate('d', () => 'new d'), 'new d');
-    assert.deepEqual(await reader.getOrCreateMulti(['e'], () => ['new e']), ['new e']);
+    const reads: [string, (r: CacheRegion) => Promise<unknown>, unknown][] = [
+      ['has', (r) => r.has('k'), false],
+      ['getMulti', (r) => r.getMulti(['k']), [NO_VALUE]],
+      ['getValueMetadata', (r) => r.getValueMetadata('k'), null],
+      ['getOrCreate', (r) => r.getOrCreate('k', () => 'new'), 'new'],
+      ['getOrCreateMulti', (r) => r.getOrCreateMulti(['k'], () => ['new']), ['new']],
+    ];
+    for (const [name, read, afterInvalidation] of reads) {
+      const clock = manualClock();
+      const backend = new DictionaryBackend();
+      const writer = new CacheRegion({ clock }).configure(backend);
+      const reader = new CacheRegion({ clock, tagCheckInterval: '5s' }).configure(backend, { expirationTime: 3600 });
+      await writer.set('k', 'v', { tags: ['t'] });
+      assert.equal(await reader.get('k'), 'v', 'reads the tag times once, now');
+      clock.advance(1000);
+      await writer.invalidateTags(['t']);
+      clock.advance(5000);
+      assert.deepEqual(await read(reader), afterInvalidation, name);
+    }
   });
 
   it('getOrCreate and getOrCreateMulti read the tag times themselves (nothing read them before)', async () => {
@@ -198,5 +232,43 @@ describe("another region's tag invalidation", () => {
     assert.equal(await single.getOrCreate('d', () => 'new d'), 'new d');
     const multi = new CacheRegion({ clock }).configure(backend, { expirationTime: 3600 });
     assert.deepEqual(await multi.getOrCreateMulti(['e'], () => ['new e']), ['new e']);
+  });
+});
+
+describe('the backend in use', () => {
+  it('is never closed by the calls made on it, only by close() or its replacement', async () => {
+    let closed = 0;
+    class Closing extends DictionaryBackend {
+      override async close(): Promise<void> {
+        closed++;
+        await super.close();
+      }
+    }
+    const region = new CacheRegion().configure(new Closing(), { expirationTime: 60 });
+    await region.set('a', 1);
+    await region.get('a');
+    await region.getMulti(['a', 'b']);
+    await region.getOrCreate('b', () => 2);
+    await region.getOrCreateMulti(['c', 'd'], (...keys) => keys);
+    await region.delete('a');
+    await region.deleteMulti(['b']);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(closed, 0);
+    assert.equal(await region.get('c'), 'c');
+  });
+
+  it('a SerializationError from a backend write rejects the write, under either policy (a read one would be a miss)', async () => {
+    class Refusing extends DictionaryBackend {
+      override async set(): Promise<void> {
+        throw new SerializationError('the backend cannot encode this value');
+      }
+    }
+    for (const onBackendError of ['throw', 'miss'] as const) {
+      const region = new CacheRegion({ onBackendError }).configure(new Refusing(), { wrap: [new ProxyBackend()] });
+      const errors: string[] = [];
+      region.on('error', (e) => errors.push(e.operation));
+      await assert.rejects(region.set('k', 1), SerializationError);
+      assert.deepEqual(errors, [], onBackendError);
+    }
   });
 });
