@@ -327,7 +327,7 @@ describe('clear', () => {
   it('a proxy that declares clear gets the call (a local tier clears itself and the store under it)', async () => {
     const cleared: string[] = [];
     class ClearingProxy extends ProxyBackend {
-      async clear(): Promise<void> {
+      override async clear(): Promise<void> {
         cleared.push('proxy');
         await (this.proxied.clear?.() ?? undefined);
       }
