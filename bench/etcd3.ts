@@ -16,7 +16,10 @@ import { isNoValue, type CachedValue } from '../src/index.js';
 import { makeCachedValue } from '../src/backend.js';
 import { check, interleaved, isMain, printMachine, printSections, type Figure, type Section } from './lib.js';
 
-const defaultEndpoints = (process.env.ETCD_ENDPOINTS ?? 'http://127.0.0.1:23379').split(',').map((e) => e.trim()).filter(Boolean);
+const defaultEndpoints = (process.env.ETCD_ENDPOINTS ?? 'http://127.0.0.1:23379')
+  .split(',')
+  .map((e) => e.trim())
+  .filter(Boolean);
 const namespace = `bench-etcd3-${randomUUID().slice(0, 8)}/`;
 /** Where the backend stores cache key `k` of `namespace`: `namespace 0xFF k` (src/backends/etcd3/keys.ts). */
 const stored = (k: string): Buffer => Buffer.concat([Buffer.from(namespace), Buffer.of(0xff), Buffer.from(k)]);
@@ -36,11 +39,18 @@ async function getMulti(): Promise<Figure[]> {
   // 10 groups of 100 keys; a group shares a prefix so the raw client can read it as one range.
   const group = (g: number): string[] => Array.from({ length: 100 }, (_, i) => `g${g}/${String(i).padStart(3, '0')}`);
   for (let g = 0; g < 10; g++) await keyv.setMany(group(g).map((k) => ({ key: k, value: { ...payload, id: g * 100 } })));
-  for (let g = 0; g < 10; g++) await backend.setMulti(Object.fromEntries(group(g).map((k) => [k, makeCachedValue({ ...payload, id: g * 100 })])));
+  for (let g = 0; g < 10; g++)
+    await backend.setMulti(Object.fromEntries(group(g).map((k) => [k, makeCachedValue({ ...payload, id: g * 100 })])));
   for (let g = 0; g < 10; g++) {
     const got = await backend.getMulti(group(g));
-    check(got.every((v) => !isNoValue(v) && (v as CachedValue<typeof payload>).payload.id === g * 100), `getMulti group ${g} must hit`);
-    const raw = await client.getAll().prefix(stored(`g${g}/`)).buffers();
+    check(
+      got.every((v) => !isNoValue(v) && (v as CachedValue<typeof payload>).payload.id === g * 100),
+      `getMulti group ${g} must hit`,
+    );
+    const raw = await client
+      .getAll()
+      .prefix(stored(`g${g}/`))
+      .buffers();
     check(Object.keys(raw).length === 100, `prefix range of group ${g} must return 100 keys`);
   }
   const rawTxnOps = (g: number) => group(g).map((k) => ({ request_range: { key: stored(k) } }));
@@ -51,7 +61,10 @@ async function getMulti(): Promise<Figure[]> {
       ops: 100,
       unit: 'keys/s',
       batch: async () => {
-        const raw = await client.getAll().prefix(stored(`g${g++ % 10}/`)).buffers();
+        const raw = await client
+          .getAll()
+          .prefix(stored(`g${g++ % 10}/`))
+          .buffers();
         JSON.parse(`[${Object.values(raw).join(',')}]`); // decode like a cache would
       },
     },
@@ -78,7 +91,10 @@ async function getMulti(): Promise<Figure[]> {
       unit: 'keys/s',
       batch: async () => {
         const got = await keyv.getMany(group(g++ % 10));
-        check(got.every((v) => v !== undefined), 'keyv getMany must hit');
+        check(
+          got.every((v) => v !== undefined),
+          'keyv getMany must hit',
+        );
       },
     },
   ]);
@@ -92,10 +108,24 @@ async function gets(): Promise<Figure[]> {
     await keyv.set(k, payload);
   }
   check((await keyv.get(keys[0] as string)) !== undefined, 'keyv get must hit');
-  const each = (read: (k: string) => Promise<unknown>) => inFlight(async (i) => check((await read(keys[i % 100] as string)) !== undefined, 'get must hit'));
+  const each = (read: (k: string) => Promise<unknown>) =>
+    inFlight(async (i) => check((await read(keys[i % 100] as string)) !== undefined, 'get must hit'));
   return interleaved([
-    { name: 'raw etcd3 get', ops: IN_FLIGHT * PER_WORKER, batch: each((k) => client.get(stored(k)).buffer().then((b) => (b === null ? undefined : JSON.parse(b.toString())))) },
-    { name: 'Etcd3Backend.get', ops: IN_FLIGHT * PER_WORKER, batch: each(async (k) => (isNoValue(await backend.get(k)) ? undefined : true)) },
+    {
+      name: 'raw etcd3 get',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: each((k) =>
+        client
+          .get(stored(k))
+          .buffer()
+          .then((b) => (b === null ? undefined : JSON.parse(b.toString()))),
+      ),
+    },
+    {
+      name: 'Etcd3Backend.get',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: each(async (k) => (isNoValue(await backend.get(k)) ? undefined : true)),
+    },
     { name: 'keyv + @keyv/etcd get', ops: IN_FLIGHT * PER_WORKER, batch: each((k) => keyv.get(k)) },
   ]);
 }
@@ -108,9 +138,11 @@ async function gets(): Promise<Figure[]> {
 const inFlight = (write: (i: number) => Promise<unknown>) => {
   let n = 0;
   return async (): Promise<void> => {
-    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-      for (let i = 0; i < PER_WORKER; i++) await write(n++ % KEY_SPACE);
-    }));
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        for (let i = 0; i < PER_WORKER; i++) await write(n++ % KEY_SPACE);
+      }),
+    );
   };
 };
 
@@ -122,10 +154,18 @@ async function sets(): Promise<Figure[]> {
   let ourWrites = 0;
   const batch = IN_FLIGHT * PER_WORKER;
   const figures = await interleaved([
-    { name: 'raw etcd3 put (no lease)', ops: batch, batch: inFlight((i) => client.kv.put({ key: Buffer.from(`${namespace}raw/${i}`), value })) },
+    {
+      name: 'raw etcd3 put (no lease)',
+      ops: batch,
+      batch: inFlight((i) => client.kv.put({ key: Buffer.from(`${namespace}raw/${i}`), value })),
+    },
     { name: 'Etcd3Backend.set (no lease_ttl)', ops: batch, batch: inFlight((i) => plain.set(`plain/${i}`, makeCachedValue(payload))) },
     { name: 'keyv + @keyv/etcd set (no TTL)', ops: batch, batch: inFlight((i) => keyv.set(`kset/${i}`, payload)) },
-    { name: 'raw etcd3 put (one shared lease)', ops: batch, batch: inFlight((i) => client.kv.put({ key: Buffer.from(`${namespace}rawl/${i}`), value, lease: leaseId })) },
+    {
+      name: 'raw etcd3 put (one shared lease)',
+      ops: batch,
+      batch: inFlight((i) => client.kv.put({ key: Buffer.from(`${namespace}rawl/${i}`), value, lease: leaseId })),
+    },
     {
       name: 'Etcd3Backend.set, lease_ttl 300',
       ops: batch,
@@ -146,13 +186,21 @@ async function sets(): Promise<Figure[]> {
   ]);
   // Correctness: our writes are readable, and all share a handful of leases (one per window).
   const sample = await backend.getMulti(Array.from({ length: 100 }, (_, i) => `set/${i}`));
-  check(sample.every((v) => !isNoValue(v)), 'every benchmarked set must be readable');
+  check(
+    sample.every((v) => !isNoValue(v)),
+    'every benchmarked set must be readable',
+  );
   const kvs = (await client.kv.range({ key: stored('set/'), range_end: stored('set0') })).kvs;
   const leases = new Set(kvs.map((kv) => kv.lease));
   // One lease per 1000 writes (lease_max_keys) or per 30 s window, whichever comes first.
   const maxLeases = Math.ceil(ourWrites / 1000) + 2;
-  check(kvs.length === KEY_SPACE && !leases.has('0') && leases.size <= maxLeases, `${ourWrites} writes on at most ${maxLeases} leases; got ${kvs.length} keys on ${leases.size} leases`);
-  console.log(`Etcd3Backend: ${ourWrites} writes, ${kvs.length} keys now on ${leases.size} lease(s); the anti-baseline granted ${perWrite.length} leases.\n`);
+  check(
+    kvs.length === KEY_SPACE && !leases.has('0') && leases.size <= maxLeases,
+    `${ourWrites} writes on at most ${maxLeases} leases; got ${kvs.length} keys on ${leases.size} leases`,
+  );
+  console.log(
+    `Etcd3Backend: ${ourWrites} writes, ${kvs.length} keys now on ${leases.size} lease(s); the anti-baseline granted ${perWrite.length} leases.\n`,
+  );
   // Clean up the anti-baseline's leases (their keys go with them) and ours.
   for (let i = 0; i < perWrite.length; i += 256) {
     await Promise.allSettled(perWrite.slice(i, i + 256).map((ID) => client.leaseClient.leaseRevoke({ ID })));
@@ -172,10 +220,26 @@ export async function runEtcd(eps: string[] = defaultEndpoints): Promise<Section
     const status = await client.maintenance.status({});
     const about = `etcd ${status.version} at ${endpoints.join(', ')} (${endpoints.length} member(s)); values ~100 B of JSON; keyv stores its own JSON envelope.`;
     const sections: Section[] = [];
-    sections.push({ id: 'etcd-get', title: `etcd get, ${IN_FLIGHT} in flight`, figures: await gets(), baseline: 'raw etcd3 get', note: about });
-    sections.push({ id: 'etcd-getmulti', title: 'etcd getMulti: 100 keys per call, one call at a time', figures: await getMulti(), baseline: 'raw etcd3 getAll().prefix() (100 keys)' });
+    sections.push({
+      id: 'etcd-get',
+      title: `etcd get, ${IN_FLIGHT} in flight`,
+      figures: await gets(),
+      baseline: 'raw etcd3 get',
+      note: about,
+    });
+    sections.push({
+      id: 'etcd-getmulti',
+      title: 'etcd getMulti: 100 keys per call, one call at a time',
+      figures: await getMulti(),
+      baseline: 'raw etcd3 getAll().prefix() (100 keys)',
+    });
     const [noLease, ourNoLease, keyvSet, ...withTtl] = await sets();
-    sections.push({ id: 'etcd-set', title: `etcd set without a TTL, ${IN_FLIGHT} in flight`, figures: [noLease, ourNoLease, keyvSet] as Figure[], baseline: 'raw etcd3 put (no lease)' });
+    sections.push({
+      id: 'etcd-set',
+      title: `etcd set without a TTL, ${IN_FLIGHT} in flight`,
+      figures: [noLease, ourNoLease, keyvSet] as Figure[],
+      baseline: 'raw etcd3 put (no lease)',
+    });
     sections.push({
       id: 'etcd-set-ttl',
       title: `etcd set with a TTL, ${IN_FLIGHT} in flight (same interleaved runs)`,

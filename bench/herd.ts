@@ -33,7 +33,10 @@ export async function runHerd(): Promise<Section[]> {
       const started = performance.now();
       const got = await Promise.all(Array.from({ length: CALLERS }, () => getOrCreate(key, creator)));
       const elapsed = performance.now() - started;
-      check(got.every((g) => g !== undefined && g !== null && (g as { id: number }).id === run), `${c.name}: every caller of the herd gets the created value`);
+      check(
+        got.every((g) => g !== undefined && g !== null && (g as { id: number }).id === run),
+        `${c.name}: every caller of the herd gets the created value`,
+      );
       if (run === 0) continue; // warm-up
       created.push(n);
       ms.push(elapsed);

@@ -28,7 +28,11 @@ type Payload = { id: number; name: string };
 
 function lru(): LRUCache<string, Payload, () => Promise<Payload>> {
   // fetch needs a fetchMethod; the creator comes through fetch's context, as getOrCreate takes one.
-  return new LRUCache<string, Payload, () => Promise<Payload>>({ max: MAX, ttl: HOUR_MS, fetchMethod: async (_k, _stale, { context }) => context() });
+  return new LRUCache<string, Payload, () => Promise<Payload>>({
+    max: MAX,
+    ttl: HOUR_MS,
+    fetchMethod: async (_k, _stale, { context }) => context(),
+  });
 }
 
 /** Region over a Dictionary with a 1-hour TTL on both the region and the backend; bounded or not. */
@@ -46,34 +50,95 @@ async function hotKeys(): Promise<Section[]> {
   const cache = lru();
   const unbounded = region(false);
   const bounded = region(true);
-  const regions: [string, CacheRegion][] = [['region (Dictionary)', unbounded], ['region (Dictionary, maxEntries)', bounded]];
+  const regions: [string, CacheRegion][] = [
+    ['region (Dictionary)', unbounded],
+    ['region (Dictionary, maxEntries)', bounded],
+  ];
   for (const [i, k] of KEYS.entries()) {
     cache.set(k, payloadOf(i));
     for (const [, r] of regions) await r.set(k, payloadOf(i));
   }
   // Every batch verifies every hit (the same cost on every side: one property read and a compare).
   const verify = (got: unknown, i: number, who: string): void => {
-    if ((got as Payload | undefined)?.id !== i) check(false, `${who}: ${KEYS[i]} must hit with id ${i}, got ${String(isNoValue(got) ? 'NO_VALUE' : got)}`);
+    if ((got as Payload | undefined)?.id !== i)
+      check(false, `${who}: ${KEYS[i]} must hit with id ${i}, got ${String(isNoValue(got) ? 'NO_VALUE' : got)}`);
   };
   const get: Variant[] = [
-    { name: `await ${LRU}.get`, ops: HOT, batch: async () => { for (let i = 0; i < HOT; i++) verify(await cache.get(KEYS[i] as string), i, LRU); } },
-    ...regions.map(([name, r]): Variant => ({ name: `${name} get`, ops: HOT, batch: async () => { for (let i = 0; i < HOT; i++) verify(await r.get(KEYS[i] as string), i, name); } })),
+    {
+      name: `await ${LRU}.get`,
+      ops: HOT,
+      batch: async () => {
+        for (let i = 0; i < HOT; i++) verify(await cache.get(KEYS[i] as string), i, LRU);
+      },
+    },
+    ...regions.map(
+      ([name, r]): Variant => ({
+        name: `${name} get`,
+        ops: HOT,
+        batch: async () => {
+          for (let i = 0; i < HOT; i++) verify(await r.get(KEYS[i] as string), i, name);
+        },
+      }),
+    ),
   ];
   const getOrCreate: Variant[] = [
-    { name: `${LRU}.fetch hit`, ops: HOT, batch: async () => { for (let i = 0; i < HOT; i++) verify(await cache.fetch(KEYS[i] as string, { context: creatorMustNotRun }), i, LRU); } },
-    ...regions.map(([name, r]): Variant => ({ name: `${name} getOrCreate hit`, ops: HOT, batch: async () => { for (let i = 0; i < HOT; i++) verify(await r.getOrCreate(KEYS[i] as string, creatorMustNotRun), i, name); } })),
+    {
+      name: `${LRU}.fetch hit`,
+      ops: HOT,
+      batch: async () => {
+        for (let i = 0; i < HOT; i++) verify(await cache.fetch(KEYS[i] as string, { context: creatorMustNotRun }), i, LRU);
+      },
+    },
+    ...regions.map(
+      ([name, r]): Variant => ({
+        name: `${name} getOrCreate hit`,
+        ops: HOT,
+        batch: async () => {
+          for (let i = 0; i < HOT; i++) verify(await r.getOrCreate(KEYS[i] as string, creatorMustNotRun), i, name);
+        },
+      }),
+    ),
   ];
   const value = payloadOf(7);
   const set: Variant[] = [
-    { name: `await ${LRU}.set`, ops: HOT, batch: async () => { for (let i = 0; i < HOT; i++) await cache.set(KEYS[i] as string, value); } },
-    ...regions.map(([name, r]): Variant => ({ name: `${name} set`, ops: HOT, batch: async () => { for (let i = 0; i < HOT; i++) await r.set(KEYS[i] as string, value); } })),
+    {
+      name: `await ${LRU}.set`,
+      ops: HOT,
+      batch: async () => {
+        for (let i = 0; i < HOT; i++) await cache.set(KEYS[i] as string, value);
+      },
+    },
+    ...regions.map(
+      ([name, r]): Variant => ({
+        name: `${name} set`,
+        ops: HOT,
+        batch: async () => {
+          for (let i = 0; i < HOT; i++) await r.set(KEYS[i] as string, value);
+        },
+      }),
+    ),
   ];
   const sections: Section[] = [
-    { id: 'hot-get', title: 'Hot paths: get hit (1,000 keys, TTL 1 h)', figures: await interleaved(get, { runs: RUNS, ms: MS }), baseline: get[0]?.name },
-    { id: 'hot-get-or-create', title: 'Hot paths: get-or-create hit (1,000 keys, TTL 1 h; the creator never runs)', figures: await interleaved(getOrCreate, { runs: RUNS, ms: MS }), baseline: getOrCreate[0]?.name },
+    {
+      id: 'hot-get',
+      title: 'Hot paths: get hit (1,000 keys, TTL 1 h)',
+      figures: await interleaved(get, { runs: RUNS, ms: MS }),
+      baseline: get[0]?.name,
+    },
+    {
+      id: 'hot-get-or-create',
+      title: 'Hot paths: get-or-create hit (1,000 keys, TTL 1 h; the creator never runs)',
+      figures: await interleaved(getOrCreate, { runs: RUNS, ms: MS }),
+      baseline: getOrCreate[0]?.name,
+    },
   ];
   // The set rounds overwrote every key with `value`: reads now verify that one.
-  sections.push({ id: 'hot-set', title: 'Hot paths: set, overwriting (1,000 keys, TTL 1 h)', figures: await interleaved(set, { runs: RUNS, ms: MS }), baseline: set[0]?.name });
+  sections.push({
+    id: 'hot-set',
+    title: 'Hot paths: set, overwriting (1,000 keys, TTL 1 h)',
+    figures: await interleaved(set, { runs: RUNS, ms: MS }),
+    baseline: set[0]?.name,
+  });
   for (const k of KEYS) {
     check(cache.get(k) === value, `${LRU}: ${k} holds the last value set`);
     for (const [name, r] of regions) check((await r.get(k)) === value, `${name}: ${k} holds the last value set`);
@@ -97,9 +162,27 @@ async function setAtLive(): Promise<Section> {
   const cursor = { lru: 0, unbounded: 0, bounded: 0 };
   const BATCH = 1000;
   const variants: Variant[] = [
-    { name: `await ${LRU}.set`, ops: BATCH, batch: async () => { for (let i = 0; i < BATCH; i++) await cache.set(keys[cursor.lru++ % LIVE] as string, value.payload); } },
-    { name: 'DictionaryBackend set', ops: BATCH, batch: async () => { for (let i = 0; i < BATCH; i++) await unbounded.set(keys[cursor.unbounded++ % LIVE] as string, value); } },
-    { name: 'DictionaryBackend (maxEntries) set', ops: BATCH, batch: async () => { for (let i = 0; i < BATCH; i++) await bounded.set(keys[cursor.bounded++ % LIVE] as string, value); } },
+    {
+      name: `await ${LRU}.set`,
+      ops: BATCH,
+      batch: async () => {
+        for (let i = 0; i < BATCH; i++) await cache.set(keys[cursor.lru++ % LIVE] as string, value.payload);
+      },
+    },
+    {
+      name: 'DictionaryBackend set',
+      ops: BATCH,
+      batch: async () => {
+        for (let i = 0; i < BATCH; i++) await unbounded.set(keys[cursor.unbounded++ % LIVE] as string, value);
+      },
+    },
+    {
+      name: 'DictionaryBackend (maxEntries) set',
+      ops: BATCH,
+      batch: async () => {
+        for (let i = 0; i < BATCH; i++) await bounded.set(keys[cursor.bounded++ % LIVE] as string, value);
+      },
+    },
   ];
   const figures = await interleaved(variants, { runs: RUNS, ms: MS });
   for (const k of [keys[0] as string, keys[LIVE - 1] as string]) {
@@ -110,7 +193,12 @@ async function setAtLive(): Promise<Section> {
     }
   }
   check(cache.size === LIVE && unbounded.size === LIVE && bounded.size === LIVE, `every store holds ${LIVE} entries`);
-  return { id: 'hot-set-live', title: `Hot paths: set at ${LIVE.toLocaleString('en')} live entries (TTL 1 h on both)`, figures, baseline: figures[0]?.name };
+  return {
+    id: 'hot-set-live',
+    title: `Hot paths: set at ${LIVE.toLocaleString('en')} live entries (TTL 1 h on both)`,
+    figures,
+    baseline: figures[0]?.name,
+  };
 }
 
 function heapUsed(): number {
@@ -171,7 +259,10 @@ async function heap(): Promise<Section | undefined> {
   const { execFileSync } = await import('node:child_process');
   const figures: Figure[] = [];
   for (const name of Object.keys(HEAP_STORES)) {
-    const out = execFileSync(process.execPath, [...process.execArgv, import.meta.filename], { env: { ...process.env, BENCH_HOT_HEAP_ONE: name }, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [...process.execArgv, import.meta.filename], {
+      env: { ...process.env, BENCH_HOT_HEAP_ONE: name },
+      encoding: 'utf8',
+    });
     const bytes = Number(out.trim().split('\n').pop());
     check(Number.isFinite(bytes) && bytes > 0, `${name}: a heap figure (got ${out.trim()})`);
     figures.push(figureOf(name, [bytes], 'B/entry'));

@@ -52,8 +52,13 @@ async function serveSetRuns(name: string, live: number): Promise<void> {
   process.on('message', (message: { run?: number; done?: boolean }) => {
     void (async () => {
       if (message.run !== undefined) return send({ rate: await timedRate(batch, message.run) });
-      if (c.get) check(payloadFrom(await c.get(keys[live - 1] as string)) !== undefined, `${name}: the last key must still be there at ${live} entries`);
-      if (c.get) check(payloadFrom(await c.get(keys[0] as string)) !== undefined, `${name}: the first key must still be there at ${live} entries`);
+      if (c.get)
+        check(
+          payloadFrom(await c.get(keys[live - 1] as string)) !== undefined,
+          `${name}: the last key must still be there at ${live} entries`,
+        );
+      if (c.get)
+        check(payloadFrom(await c.get(keys[0] as string)) !== undefined, `${name}: the first key must still be there at ${live} entries`);
       await c.close?.();
       send({ done: true });
       // Some peers keep timers (TTL sweeps): the answer is out, so leave without waiting for them.

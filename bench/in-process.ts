@@ -65,7 +65,15 @@ function setWorker(name: string, live: number): { ready: Promise<unknown>; ask: 
 }
 
 const getOrCreateVerb = (name: string): string =>
-  name.startsWith('region') ? 'getOrCreate' : name === 'cache-manager' ? 'wrap' : name === 'bentocache' ? 'getOrSet' : name.startsWith('catbox') ? 'get (generateFunc)' : 'fetch';
+  name.startsWith('region')
+    ? 'getOrCreate'
+    : name === 'cache-manager'
+      ? 'wrap'
+      : name === 'bentocache'
+        ? 'getOrSet'
+        : name.startsWith('catbox')
+          ? 'get (generateFunc)'
+          : 'fetch';
 
 async function getHits(): Promise<{ get: Figure[]; getOrCreate: Figure[] }> {
   const all = await contenders();
@@ -94,10 +102,22 @@ async function getHits(): Promise<{ get: Figure[]; getOrCreate: Figure[] }> {
   const floor = all[0] as Contender;
   check(floor.name === FLOOR && floor.get !== undefined, 'the floor comes first');
   const floorGet = floor.get;
-  get.push(...(await interleaved(all.flatMap((c) => (c.get ? [variant(c.name === FLOOR ? FLOOR : `${c.name} get`, c.get)] : [])), { runs: RUNS, ms: MS })));
+  get.push(
+    ...(await interleaved(
+      all.flatMap((c) => (c.get ? [variant(c.name === FLOOR ? FLOOR : `${c.name} get`, c.get)] : [])),
+      { runs: RUNS, ms: MS },
+    )),
+  );
   getOrCreate.push(
     ...(await interleaved(
-      [variant(FLOOR, floorGet), ...all.flatMap((c) => (c.getOrCreate ? [variant(`${c.name} ${getOrCreateVerb(c.name)}`, (k) => (c.getOrCreate as NonNullable<Contender['getOrCreate']>)(k, creator))] : []))],
+      [
+        variant(FLOOR, floorGet),
+        ...all.flatMap((c) =>
+          c.getOrCreate
+            ? [variant(`${c.name} ${getOrCreateVerb(c.name)}`, (k) => (c.getOrCreate as NonNullable<Contender['getOrCreate']>)(k, creator))]
+            : [],
+        ),
+      ],
       { runs: RUNS, ms: MS },
     )),
   );
@@ -133,13 +153,26 @@ async function setAt(live: number): Promise<Figure[]> {
   }
   for (const worker of workers) await worker.ask({ done: true });
   const label = live === 1000 ? '' : `, ${live.toLocaleString('en')} live`;
-  return names.map((name, i) => figureOf(`${name === FLOOR ? 'await Map delete+set (floor)' : `${name} set`}${label}`, rates[i] ?? [], 'ops/s'));
+  return names.map((name, i) =>
+    figureOf(`${name === FLOOR ? 'await Map delete+set (floor)' : `${name} set`}${label}`, rates[i] ?? [], 'ops/s'),
+  );
 }
 
 /** Heap per entry at `count` entries, each contender filled in a fresh process (which has --expose-gc). */
 async function heapPerEntry(count: number): Promise<Figure[]> {
   const figures: Figure[] = [];
-  for (const name of [HEAP_BASELINE, 'DictionaryBackend (no TTL)', 'DictionaryBackend (TTL 1 h)', 'region (Dictionary)', 'lru-cache', 'cache-manager', 'keyv (default)', 'keyv (serialization off)', 'catbox Policy', 'bentocache']) {
+  for (const name of [
+    HEAP_BASELINE,
+    'DictionaryBackend (no TTL)',
+    'DictionaryBackend (TTL 1 h)',
+    'region (Dictionary)',
+    'lru-cache',
+    'cache-manager',
+    'keyv (default)',
+    'keyv (serialization off)',
+    'catbox Policy',
+    'bentocache',
+  ]) {
     const { bytesPerEntry } = await heapInWorker({ task: 'heap', name, live: count });
     figures.push(figureOf(name, [bytesPerEntry], 'B/entry'));
   }
@@ -150,7 +183,12 @@ export async function runInProcess(): Promise<Section[]> {
   const { get, getOrCreate } = await getHits();
   const sections: Section[] = [
     { id: 'inproc-get', title: 'In-process get hit (1,000 keys)', figures: get, baseline: FLOOR },
-    { id: 'inproc-get-or-create', title: 'In-process get-or-create hit (1,000 keys; the creator never runs)', figures: getOrCreate, baseline: FLOOR },
+    {
+      id: 'inproc-get-or-create',
+      title: 'In-process get-or-create hit (1,000 keys; the creator never runs)',
+      figures: getOrCreate,
+      baseline: FLOOR,
+    },
   ];
   for (const live of SIZES) {
     const figures = await setAt(live);

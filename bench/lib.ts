@@ -35,7 +35,10 @@ export function machineLines(): string[] {
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
   return [
     `machine: ${os.availableParallelism()} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}`,
-    `load average (1/5/15 min) at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}`,
+    `load average (1/5/15 min) at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ')}`,
     `date: ${new Date().toISOString()}`,
   ];
 }
@@ -56,7 +59,12 @@ const median = (values: number[]): number => {
  * Runs `batch` (which performs `opsPerBatch` operations) repeatedly for about `ms` per run, `runs`
  * times after a warm-up run, and returns operations per second.
  */
-export async function measure(name: string, opsPerBatch: number, batch: () => Promise<void>, options: { runs?: number; ms?: number; unit?: string } = {}): Promise<Figure> {
+export async function measure(
+  name: string,
+  opsPerBatch: number,
+  batch: () => Promise<void>,
+  options: { runs?: number; ms?: number; unit?: string } = {},
+): Promise<Figure> {
   const { runs = 5, ms = 400, unit = 'ops/s' } = options;
   const once = async (): Promise<number> => {
     let ops = 0;

@@ -60,7 +60,11 @@ const defaults = (): LockServers => ({
 export async function runLocks(servers: LockServers = defaults()): Promise<Section[]> {
   const backends: { name: string; backend: string; args: Record<string, unknown> }[] = [
     { name: 'memcached', backend: 'memcached', args: { url: servers.memcached.split(','), distributed_lock: true, lock_timeout: 10 } },
-    { name: 'mongo', backend: 'mongo', args: { db_hosts: servers.mongo, db_name: 'dogpile_lock_bench', cache_collection: 'cache', distributed_lock: true, lock_timeout: 10 } },
+    {
+      name: 'mongo',
+      backend: 'mongo',
+      args: { db_hosts: servers.mongo, db_name: 'dogpile_lock_bench', cache_collection: 'cache', distributed_lock: true, lock_timeout: 10 },
+    },
     { name: 'etcd3', backend: 'etcd3', args: { endpoints: servers.etcd.split(','), distributed_lock: true, lock_timeout: 10 } },
   ];
   const trips: string[] = [];
@@ -89,11 +93,15 @@ export async function runLocks(servers: LockServers = defaults()): Promise<Secti
       mongo?.on('commandStarted', listener);
       let created = 0;
       const key = `lock-trips-${randomUUID()}`;
-      const got = await Promise.all(Array.from({ length: CALLERS }, () => region.getOrCreate(key, async () => {
-        created++;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        return 'value';
-      })));
+      const got = await Promise.all(
+        Array.from({ length: CALLERS }, () =>
+          region.getOrCreate(key, async () => {
+            created++;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            return 'value';
+          }),
+        ),
+      );
       mongo?.off('commandStarted', listener);
       check(created === 1 && got.every((v) => v === 'value'), `${name}: one creator call for ${CALLERS} callers in one process`);
       const c = proxy.counts;
@@ -104,7 +112,11 @@ export async function runLocks(servers: LockServers = defaults()): Promise<Secti
       }, {});
       trips.push(
         `${name}: ${c.acquire} acquire + ${c.release} release, ${c.get} get, ${c.set} set` +
-          (mongo ? `; driver commands: ${Object.entries(tally).map(([n, k]) => `${n} ${k}`).join(', ')} (${commands.length} in all)` : ''),
+          (mongo
+            ? `; driver commands: ${Object.entries(tally)
+                .map(([n, k]) => `${n} ${k}`)
+                .join(', ')} (${commands.length} in all)`
+            : ''),
       );
     } finally {
       await region.close();
@@ -117,7 +129,13 @@ export async function runLocks(servers: LockServers = defaults()): Promise<Secti
       const workers: Worker[] = [];
       try {
         const key = `cold-${randomUUID()}`;
-        workers.push(...(await Promise.all(Array.from({ length: PROCESSES }, (_, i) => startWorker({ backend, label: `w${i}`, key, callers: CALLERS, creatorMs: CREATOR_MS, expirationTime: 60, args })))));
+        workers.push(
+          ...(await Promise.all(
+            Array.from({ length: PROCESSES }, (_, i) =>
+              startWorker({ backend, label: `w${i}`, key, callers: CALLERS, creatorMs: CREATOR_MS, expirationTime: 60, args }),
+            ),
+          )),
+        );
         const started = performance.now();
         for (const worker of workers) worker.go();
         const results = await Promise.all(workers.map((worker) => worker.result(60_000)));
@@ -129,7 +147,10 @@ export async function runLocks(servers: LockServers = defaults()): Promise<Secti
         killAll(workers);
       }
     }
-    check(created.every((n) => n === 1), `${name}: one creator call across ${PROCESSES} processes (got ${created.join(', ')})`);
+    check(
+      created.every((n) => n === 1),
+      `${name}: one creator call across ${PROCESSES} processes (got ${created.join(', ')})`,
+    );
     wall.push(figureOf(`${name}, ${PROCESSES}×${CALLERS}`, ms, 'ms'));
   }
   wall.unshift(figureOf(`one creator call (${CREATOR_MS} ms)`, [CREATOR_MS], 'ms'));

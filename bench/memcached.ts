@@ -18,7 +18,10 @@ import { isNoValue, jsonSerializer } from '../src/index.js';
 import { makeCachedValue, buildSerialized } from '../src/backend.js';
 import { isMain, printMachine, printSections, type Figure, type Section } from './lib.js';
 
-const SERVERS = (process.env.MEMCACHED_SERVERS ?? '127.0.0.1:21211').split(',').map((s) => s.trim()).filter(Boolean);
+const SERVERS = (process.env.MEMCACHED_SERVERS ?? '127.0.0.1:21211')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const RUNS = 5;
 const KEYS = 1000;
@@ -85,7 +88,8 @@ function figures(results: Record<string, Result>, labels: Record<string, string>
 }
 
 /** Promisified `memcached` npm client calls. */
-const mcGet = (mc: Memcached, key: string): Promise<unknown> => new Promise((resolve, reject) => mc.get(key, (e, d) => (e ? reject(e) : resolve(d))));
+const mcGet = (mc: Memcached, key: string): Promise<unknown> =>
+  new Promise((resolve, reject) => mc.get(key, (e, d) => (e ? reject(e) : resolve(d))));
 const mcGetMulti = (mc: Memcached, keys: string[]): Promise<Record<string, unknown>> =>
   new Promise((resolve, reject) => mc.getMulti(keys, (e, d) => (e ? reject(e) : resolve(d as Record<string, unknown>))));
 
@@ -136,7 +140,12 @@ export async function runMemcached(servers: string[] = SERVERS): Promise<Section
     };
     for (const c of [1, 64]) {
       const m = await compare(c === 1 ? n1 : n64, c, variants);
-      sections.push({ id: `memcached-get-${c}`, title: `memcached get, ${c} in flight`, figures: figures(m, labels, 'ops/s'), baseline: labels.raw });
+      sections.push({
+        id: `memcached-get-${c}`,
+        title: `memcached get, ${c} in flight`,
+        figures: figures(m, labels, 'ops/s'),
+        baseline: labels.raw,
+      });
     }
 
     const batches = Math.round(3_000 * SCALE);
@@ -144,19 +153,31 @@ export async function runMemcached(servers: string[] = SERVERS): Promise<Section
     const multi = await compare(batches, 1, {
       raw: async (i) => {
         const got = await Promise.all(batchOf(i).map((k) => raw.get(k)));
-        assert.ok(got.every((g) => g.value !== null), 'raw memjs miss in a batch');
+        assert.ok(
+          got.every((g) => g.value !== null),
+          'raw memjs miss in a batch',
+        );
       },
       ours: async (i) => {
         const got = await ours.getSerializedMulti(batchOf(i));
-        assert.ok(got.every((g, j) => !isNoValue(g) && g.equals(values[(i * 100 + j) % KEYS] as Buffer)), 'getMulti miss or misaligned');
+        assert.ok(
+          got.every((g, j) => !isNoValue(g) && g.equals(values[(i * 100 + j) % KEYS] as Buffer)),
+          'getMulti miss or misaligned',
+        );
       },
       memcached: async (i) => {
         const got = await mcGetMulti(mc, batchOf(i));
-        assert.ok(batchOf(i).every((k) => got[k] !== undefined), 'memcached getMulti miss');
+        assert.ok(
+          batchOf(i).every((k) => got[k] !== undefined),
+          'memcached getMulti miss',
+        );
       },
       keyv: async (i) => {
         const got = (await keyv.getMany(batchOf(i))) as ({ id: number } | undefined)[];
-        assert.ok(got.every((g, j) => g?.id === (i * 100 + j) % KEYS), 'keyv getMany miss or misaligned');
+        assert.ok(
+          got.every((g, j) => g?.id === (i * 100 + j) % KEYS),
+          'keyv getMany miss or misaligned',
+        );
       },
     });
     const multiLabels = {
@@ -165,7 +186,12 @@ export async function runMemcached(servers: string[] = SERVERS): Promise<Section
       memcached: 'memcached (npm client) getMulti(100)',
       keyv: 'keyv + @keyv/memcache getMany(100)',
     };
-    sections.push({ id: 'memcached-getmulti', title: 'memcached getMulti(100), keys/s, one batch in flight', figures: figures(multi, multiLabels, 'keys/s', 100), baseline: multiLabels.raw });
+    sections.push({
+      id: 'memcached-getmulti',
+      title: 'memcached getMulti(100), keys/s, one batch in flight',
+      figures: figures(multi, multiLabels, 'keys/s', 100),
+      baseline: multiLabels.raw,
+    });
 
     if (servers.length > 1) {
       const spread = new PooledMemcachedBackend({ url: servers, socket_timeout: 5 });

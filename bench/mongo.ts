@@ -51,11 +51,18 @@ interface Variant {
  *   existing documents, so setMulti here writes 100 NEW keys each time (fresh names; inserts, not
  *   overwrites: kinder to keyv than the overwrites the other rows do).
  */
-async function keyvMongo(url: string, db: string, collection: string, ferretdb: boolean): Promise<{ variant: Variant; close: () => Promise<void> }> {
+async function keyvMongo(
+  url: string,
+  db: string,
+  collection: string,
+  ferretdb: boolean,
+): Promise<{ variant: Variant; close: () => Promise<void> }> {
   const original = Collection.prototype.createIndex;
   if (ferretdb) {
     Collection.prototype.createIndex = function (this: Collection, spec: never, options?: { expireAfterSeconds?: number }) {
-      return options?.expireAfterSeconds !== undefined ? Promise.resolve('skipped on FerretDB') : (original as (...args: unknown[]) => Promise<string>).call(this, spec, options);
+      return options?.expireAfterSeconds !== undefined
+        ? Promise.resolve('skipped on FerretDB')
+        : (original as (...args: unknown[]) => Promise<string>).call(this, spec, options);
     } as typeof original;
   }
   const store = new KeyvMongo({ url, db, collection, monitorCommands: true } as never);
@@ -91,7 +98,10 @@ function checkPayloads(batch: readonly string[], got: readonly unknown[], name: 
   for (let i = 0; i < batch.length; i++) {
     const expected = indexOf(batch[i] as string);
     const payload = got[i] as Document | null | undefined;
-    check(payload !== null && payload !== undefined && payload.id === expected && payload.name === `user-${expected}`, `${name}: wrong or missing value for ${batch[i]}`);
+    check(
+      payload !== null && payload !== undefined && payload.id === expected && payload.name === `user-${expected}`,
+      `${name}: wrong or missing value for ${batch[i]}`,
+    );
   }
 }
 
@@ -110,7 +120,12 @@ async function roundTrips(client: Pick<MongoClient, 'on' | 'off'>, fn: () => Pro
 export async function runMongo(URL: string = DEFAULT_URL): Promise<Section[]> {
   // Same pool size as MongoBackend's default. More concurrent overwrites would deadlock FerretDB 1.x
   // (see src/backends/mongo/writes.ts).
-  const raw = await new MongoClient(URL, { monitorCommands: true, serverSelectionTimeoutMS: 5000, socketTimeoutMS: 30_000, maxPoolSize: 10 }).connect();
+  const raw = await new MongoClient(URL, {
+    monitorCommands: true,
+    serverSelectionTimeoutMS: 5000,
+    socketTimeoutMS: 30_000,
+    maxPoolSize: 10,
+  }).connect();
   const build = await raw.db('admin').command({ buildInfo: 1 });
   const ferretdb = typeof build.ferretdbVersion === 'string';
   const server = ferretdb ? `FerretDB ${build.ferretdbVersion} (MongoDB ${build.version} wire)` : `MongoDB ${build.version}`;
@@ -122,7 +137,11 @@ export async function runMongo(URL: string = DEFAULT_URL): Promise<Section[]> {
   const keyvName = `keyv_${run}`;
   const ours = new MongoBackend({ db_hosts: URL, db_name: DB, cache_collection: oursName, client_options: { monitorCommands: true } });
   const coll = raw.db(DB).collection<Document & { _id: string }>(rawName, { ignoreUndefined: true, promoteBuffers: true });
-  const docOf = (key: string): Document => ({ value: payloadOf(indexOf(key)), meta: { ct: Date.now() / 1000, v: 2 }, doc_date: new Date(8.64e15) });
+  const docOf = (key: string): Document => ({
+    value: payloadOf(indexOf(key)),
+    meta: { ct: Date.now() / 1000, v: 2 },
+    doc_date: new Date(8.64e15),
+  });
   const peer = await keyvMongo(URL, DB, keyvName, ferretdb);
 
   try {
@@ -151,10 +170,16 @@ export async function runMongo(URL: string = DEFAULT_URL): Promise<Section[]> {
         setMulti: async (batch) => {
           if (ferretdb) {
             await coll.deleteMany({ _id: { $in: [...batch] } });
-            await coll.insertMany(batch.map((k) => ({ _id: k, ...docOf(k) })), { ordered: false });
+            await coll.insertMany(
+              batch.map((k) => ({ _id: k, ...docOf(k) })),
+              { ordered: false },
+            );
             return;
           }
-          await coll.bulkWrite(batch.map((k) => ({ replaceOne: { filter: { _id: k }, replacement: docOf(k), upsert: true } })), { ordered: false });
+          await coll.bulkWrite(
+            batch.map((k) => ({ replaceOne: { filter: { _id: k }, replacement: docOf(k), upsert: true } })),
+            { ordered: false },
+          );
         },
       },
       {
@@ -194,24 +219,43 @@ export async function runMongo(URL: string = DEFAULT_URL): Promise<Section[]> {
       const getTrips = await roundTrips(countOn, () => variant.getMulti(batches[0] as string[]));
       rows.push([variant.name, String(getTrips), String(setTrips)]);
       gets.push(
-        await measure(`${variant.name} getMulti(100)`, BATCH, async () => {
-          const batch = nextBatch();
-          checkPayloads(batch, await variant.getMulti(batch), variant.name);
-        }, { ms: MS, unit: 'keys/s' }),
+        await measure(
+          `${variant.name} getMulti(100)`,
+          BATCH,
+          async () => {
+            const batch = nextBatch();
+            checkPayloads(batch, await variant.getMulti(batch), variant.name);
+          },
+          { ms: MS, unit: 'keys/s' },
+        ),
       );
       sets.push(await measure(`${variant.name} setMulti(100)`, BATCH, () => variant.setMulti(nextBatch()), { ms: MS, unit: 'keys/s' }));
       const { get, set } = variant;
       if (get && set) {
         let n = 0;
-        singleGets.push(await measure(`${variant.name === BEST ? 'driver findOne' : `${variant.name} get`}`, 100, async () => {
-          for (let i = 0; i < 100; i++) {
-            const key = keys[n++ % KEYS] as string;
-            check(((await get(key)) as Document | undefined)?.id === indexOf(key), `${variant.name}: get must hit ${key}`);
-          }
-        }, { ms: MS }));
-        singleSets.push(await measure(`${variant.name === BEST ? 'driver replaceOne (upsert)' : `${variant.name} set`}`, 100, async () => {
-          for (let i = 0; i < 100; i++) await set(keys[n++ % KEYS] as string);
-        }, { ms: MS }));
+        singleGets.push(
+          await measure(
+            `${variant.name === BEST ? 'driver findOne' : `${variant.name} get`}`,
+            100,
+            async () => {
+              for (let i = 0; i < 100; i++) {
+                const key = keys[n++ % KEYS] as string;
+                check(((await get(key)) as Document | undefined)?.id === indexOf(key), `${variant.name}: get must hit ${key}`);
+              }
+            },
+            { ms: MS },
+          ),
+        );
+        singleSets.push(
+          await measure(
+            `${variant.name === BEST ? 'driver replaceOne (upsert)' : `${variant.name} set`}`,
+            100,
+            async () => {
+              for (let i = 0; i < 100; i++) await set(keys[n++ % KEYS] as string);
+            },
+            { ms: MS },
+          ),
+        );
       }
     }
 
@@ -229,8 +273,16 @@ export async function runMongo(URL: string = DEFAULT_URL): Promise<Section[]> {
       },
     ];
   } finally {
-    await raw.db(DB).collection(oursName).drop().catch(() => undefined);
-    await raw.db(DB).collection(keyvName).drop().catch(() => undefined);
+    await raw
+      .db(DB)
+      .collection(oursName)
+      .drop()
+      .catch(() => undefined);
+    await raw
+      .db(DB)
+      .collection(keyvName)
+      .drop()
+      .catch(() => undefined);
     await coll.drop().catch(() => undefined);
     await peer.close().catch(() => undefined);
     await ours.close();

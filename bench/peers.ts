@@ -32,7 +32,14 @@ export async function contenders(names?: readonly string[]): Promise<Contender[]
   const all: (() => Promise<Contender>)[] = [
     async () => {
       const map = new Map<string, unknown>();
-      return { name: 'await Map (floor)', get: async (k) => map.get(k), set: async (k, v) => { map.delete(k); map.set(k, v); } };
+      return {
+        name: 'await Map (floor)',
+        get: async (k) => map.get(k),
+        set: async (k, v) => {
+          map.delete(k);
+          map.set(k, v);
+        },
+      };
     },
     async () => {
       const backend = new DictionaryBackend({ expiration_time: 3600 });
@@ -134,7 +141,10 @@ export async function contenders(names?: readonly string[]): Promise<Contender[]
       };
     },
     async () => {
-      const bento = new BentoCache({ default: 'memory', stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: MAX, serialize: false })) } });
+      const bento = new BentoCache({
+        default: 'memory',
+        stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: MAX, serialize: false })) },
+      });
       return {
         name: 'bentocache',
         get: (k) => bento.get({ key: k }),

@@ -1,9 +1,13 @@
 /**
  * Writes docs/benchmarks.md and docs/bench/*.svg from one run's sections (bench/run.ts). Everything in
  * the report is generated: re-run `npm run bench` rather than editing it.
+ *
+ *   node --import tsx bench/report.ts --charts-only   redraw docs/bench/*.svg from docs/bench/results.json
+ *                                                    (the last full run), leaving docs/benchmarks.md alone
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { formatValue, tableText, type Figure, type Section } from './lib.js';
 import { barChart } from './svg.js';
 
@@ -61,7 +65,12 @@ function goals(s: Section[]): string[] {
   for (const name of ['DictionaryBackend (no TTL)', 'DictionaryBackend (TTL 1 h)']) {
     const h = find(s, 'inproc-heap', name);
     const r = ratio(h, heapMap);
-    rows.push(['2', `heap per entry at ${big.toLocaleString('en')}, ${name} ≤ 1.3× Map`, `${fmt(h)} vs ${fmt(heapMap)} = ${r?.toFixed(2)}×`, verdict(r === undefined ? undefined : r <= 1.3)]);
+    rows.push([
+      '2',
+      `heap per entry at ${big.toLocaleString('en')}, ${name} ≤ 1.3× Map`,
+      `${fmt(h)} vs ${fmt(heapMap)} = ${r?.toFixed(2)}×`,
+      verdict(r === undefined ? undefined : r <= 1.3),
+    ]);
   }
   const rget = find(s, 'inproc-get', 'region (Dictionary) get');
   const rgoc = find(s, 'inproc-get-or-create', 'region (Dictionary) getOrCreate');
@@ -85,49 +94,127 @@ function goals(s: Section[]): string[] {
   const ours = 'PooledMemcachedBackend.getSerialized (bytes)';
   rows.push(['4', 'memcached get, 1 in flight ≥ 0.9× raw memjs', ...vs('memcached-get-1', ours, 'raw memjs get', 0.9)]);
   rows.push(['4', 'memcached get, 64 in flight ≥ 0.9× a single raw memjs client', ...vs('memcached-get-64', ours, 'raw memjs get', 0.9)]);
-  rows.push(['4', 'memcached getMulti(100) ≥ 300 k keys/s', ...atLeast('memcached-getmulti', 'PooledMemcachedBackend.getSerializedMulti(100)', 300e3)]);
+  rows.push([
+    '4',
+    'memcached getMulti(100) ≥ 300 k keys/s',
+    ...atLeast('memcached-getmulti', 'PooledMemcachedBackend.getSerializedMulti(100)', 300e3),
+  ]);
   const remap = s.map((x) => /ketama ring ([\d.]+)/.exec(x.note ?? '')?.[1]).find((v) => v !== undefined);
-  rows.push(['4', 'keys remapped going from 3 to 4 servers ≤ 0.3', remap ?? 'not measured', verdict(remap === undefined ? undefined : Number(remap) <= 0.3)]);
+  rows.push([
+    '4',
+    'keys remapped going from 3 to 4 servers ≤ 0.3',
+    remap ?? 'not measured',
+    verdict(remap === undefined ? undefined : Number(remap) <= 0.3),
+  ]);
   rows.push(['5', 'etcd getMulti(100) ≥ 80 k keys/s', ...atLeast('etcd-getmulti', 'Etcd3Backend.getMulti(100)', 80e3)]);
-  rows.push(['5', 'etcd set with a TTL, 64 in flight ≥ 0.8× a raw etcd3 put (with a shared lease)', ...vs('etcd-set-ttl', 'Etcd3Backend.set, lease_ttl 300', 'raw etcd3 put (one shared lease)', 0.8)]);
-  rows.push(['6', 'Mongo getMulti(100) ≥ 1× @keyv/mongo getMany (one round trip: see Commands)', ...vs('mongo-getmulti', 'MongoBackend getMulti(100)', 'keyv + @keyv/mongo getMulti(100)', 1)]);
-  rows.push(['6', 'Mongo setMulti(100) ≥ 1× @keyv/mongo setMany', ...vs('mongo-setmulti', 'MongoBackend setMulti(100)', 'keyv + @keyv/mongo setMulti(100)', 1)]);
+  rows.push([
+    '5',
+    'etcd set with a TTL, 64 in flight ≥ 0.8× a raw etcd3 put (with a shared lease)',
+    ...vs('etcd-set-ttl', 'Etcd3Backend.set, lease_ttl 300', 'raw etcd3 put (one shared lease)', 0.8),
+  ]);
+  rows.push([
+    '6',
+    'Mongo getMulti(100) ≥ 1× @keyv/mongo getMany (one round trip: see Commands)',
+    ...vs('mongo-getmulti', 'MongoBackend getMulti(100)', 'keyv + @keyv/mongo getMulti(100)', 1),
+  ]);
+  rows.push([
+    '6',
+    'Mongo setMulti(100) ≥ 1× @keyv/mongo setMany',
+    ...vs('mongo-setmulti', 'MongoBackend setMulti(100)', 'keyv + @keyv/mongo setMulti(100)', 1),
+  ]);
   rows.push(['17', 'Redis get, 64 in flight ≥ 0.9× raw ioredis GET', ...vs('redis-get', 'RedisBackend.get', 'raw ioredis GET', 0.9)]);
-  rows.push(['17', 'Redis getMulti(100) ≥ 0.9× a raw MGET', ...vs('redis-getmulti', 'RedisBackend.getMulti(100)', 'raw ioredis MGET (100 keys)', 0.9)]);
-  rows.push(['17', 'Redis set with a TTL ≥ 0.9× a raw SET PX', ...vs('redis-set-ttl', 'RedisBackend.set, redis_expiration_time 300', 'raw ioredis SET PX', 0.9)]);
+  rows.push([
+    '17',
+    'Redis getMulti(100) ≥ 0.9× a raw MGET',
+    ...vs('redis-getmulti', 'RedisBackend.getMulti(100)', 'raw ioredis MGET (100 keys)', 0.9),
+  ]);
+  rows.push([
+    '17',
+    'Redis set with a TTL ≥ 0.9× a raw SET PX',
+    ...vs('redis-set-ttl', 'RedisBackend.set, redis_expiration_time 300', 'raw ioredis SET PX', 0.9),
+  ]);
   const tierHit = s.find((x) => x.id === 'tier-hit');
   if (tierHit) {
     const base = tierHit.figures[0] as Figure;
-    const worst = tierHit.figures.slice(1).reduce<Figure | undefined>((w, f) => (w === undefined || f.median < w.median ? f : w), undefined);
+    const worst = tierHit.figures
+      .slice(1)
+      .reduce<Figure | undefined>((w, f) => (w === undefined || f.median < w.median ? f : w), undefined);
     const r = ratio(worst, base);
-    rows.push(['18', 'a local-tier hit ≥ 0.9× a Dictionary region hit (same run)', tierHit.figures.slice(1).map((f) => `${f.name} ${fmt(f)} = ${(f.median / base.median).toFixed(2)}×`).join('; '), verdict(r === undefined ? undefined : r >= 0.9)]);
+    rows.push([
+      '18',
+      'a local-tier hit ≥ 0.9× a Dictionary region hit (same run)',
+      tierHit.figures
+        .slice(1)
+        .map((f) => `${f.name} ${fmt(f)} = ${(f.median / base.median).toFixed(2)}×`)
+        .join('; '),
+      verdict(r === undefined ? undefined : r >= 0.9),
+    ]);
   }
   const stale = s.find((x) => x.id === 'tier-staleness');
-  if (stale) rows.push(['18', 'staleness after invalidate() per backend, p50 / p99 over 100 trials', stale.figures.map((f) => `${f.name} ${fmt(f)}`).join(', '), 'figure']);
+  if (stale)
+    rows.push([
+      '18',
+      'staleness after invalidate() per backend, p50 / p99 over 100 trials',
+      stale.figures.map((f) => `${f.name} ${fmt(f)}`).join(', '),
+      'figure',
+    ]);
   const saved = s.find((x) => x.id === 'tier-saved');
-  if (saved) rows.push(['18', 'remote calls saved, 90 % hits on 1,000 keys, 4 regions', saved.figures.map((f) => `${f.name} ${f.median}`).join(', '), 'figure']);
+  if (saved)
+    rows.push([
+      '18',
+      'remote calls saved, 90 % hits on 1,000 keys, 4 regions',
+      saved.figures.map((f) => `${f.name} ${f.median}`).join(', '),
+      'figure',
+    ]);
   const trips = s.find((x) => x.id === 'locks-trips');
-  if (trips) rows.push(['7', 'lock round trips per regeneration', `${trips.figures.map((f) => `${f.name.split(':')[0]} ${f.median}`).join(', ')} (acquire + release)`, 'figure (2 is the minimum: one acquire, one release)']);
+  if (trips)
+    rows.push([
+      '7',
+      'lock round trips per regeneration',
+      `${trips.figures.map((f) => `${f.name.split(':')[0]} ${f.median}`).join(', ')} (acquire + release)`,
+      'figure (2 is the minimum: one acquire, one release)',
+    ]);
   const wall = s.find((x) => x.id === 'locks-wall');
   if (wall) {
     const base = wall.figures[0] as Figure;
-    rows.push(['7', '4 processes × 50 callers on a cold key: one creator call; time vs one creator', wall.figures.slice(1).map((f) => `${f.name.split(',')[0]} ${fmt(f)} (${(f.median / base.median).toFixed(1)}× the ${fmt(base)} creator)`).join('; '), 'one creator call: **met** (checked in every run); time: figure']);
+    rows.push([
+      '7',
+      '4 processes × 50 callers on a cold key: one creator call; time vs one creator',
+      wall.figures
+        .slice(1)
+        .map((f) => `${f.name.split(',')[0]} ${fmt(f)} (${(f.median / base.median).toFixed(1)}× the ${fmt(base)} creator)`)
+        .join('; '),
+      'one creator call: **met** (checked in every run); time: figure',
+    ]);
   }
   const herd = s.find((x) => x.id === 'herd-calls');
   if (herd) {
     const ours = herd.figures.find((f) => f.name.startsWith('region'));
-    rows.push(['8', '1,000 concurrent get-or-create on a cold key: 1 creator call', herd.figures.map((f) => `${f.name} ${f.median}`).join(', '), `${verdict(ours ? ours.max === 1 : undefined)} (ours)`]);
+    rows.push([
+      '8',
+      '1,000 concurrent get-or-create on a cold key: 1 creator call',
+      herd.figures.map((f) => `${f.name} ${f.median}`).join(', '),
+      `${verdict(ours ? ours.max === 1 : undefined)} (ours)`,
+    ]);
   }
   return ['| issue | goal | this run | verdict |', '|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
-export function writeReport(root: string, report: Report): string {
+/**
+ * Writes one chart per section into docs/bench/, replacing the charts of the run before. The charts
+ * follow from the figures alone, so they can be redrawn from results.json after a change to svg.ts.
+ */
+export function writeCharts(root: string, sections: readonly Section[]): void {
   const chartDir = path.join(root, 'docs', 'bench');
   fs.mkdirSync(chartDir, { recursive: true });
   for (const old of fs.readdirSync(chartDir)) if (old.endsWith('.svg')) fs.rmSync(path.join(chartDir, old));
+  for (const section of sections) fs.writeFileSync(path.join(chartDir, `${section.id}.svg`), barChart(section));
+}
+
+export function writeReport(root: string, report: Report): string {
+  writeCharts(root, report.sections);
   const body: string[] = [];
   for (const section of report.sections) {
-    fs.writeFileSync(path.join(chartDir, `${section.id}.svg`), barChart(section));
     body.push(tableText(section).replace(/^## /, '### '), `![${section.title}](bench/${section.id}.svg)`, '');
   }
   const md = [
@@ -192,7 +279,7 @@ export function writeReport(root: string, report: Report): string {
     '- **Loopback.** Client and servers share the same two vCPUs over 127.0.0.1: no network latency, but each request wakes a process on the other vCPU (~65–90 µs per round trip here). On a real network, round trips cost more and batching (getMulti, pipelining) matters more.',
     '- **FerretDB is not MongoDB.** The Mongo figures come from FerretDB 1.24.2 over SQLite, which is far slower than mongod and has its own pathologies (no TTL indexes, the overwrite deadlock). They compare clients against the same server; they say nothing about MongoDB itself.',
     '- **Single-member etcd** on the same VM, fsync to the VM disk: write figures are bounded by that.',
-    '- **Redis 7** (Debian) on the same VM, nothing persisted (`--save \'\'`): one server for the Redis part.',
+    "- **Redis 7** (Debian) on the same VM, nothing persisted (`--save ''`): one server for the Redis part.",
     '- **In-process micro-benchmarks** measure one tight loop over 1,000 hot keys; real code does other work between cache calls, and the V8 JIT may optimise a loop like this differently from an application.',
     '- **Heap per entry** is one measurement of `heapUsed` after forced GCs; ours store a CachedValue (payload + creation time) like the Map baseline, the peers the bare payload (they wrap it themselves). lru-cache and bentocache preallocate for their `max` (1.1 M here), which inflates their figure at smaller sizes.',
     '- **Herd and lock times** include timer granularity; the cross-process figure includes the other processes polling for the lock.',
@@ -201,4 +288,15 @@ export function writeReport(root: string, report: Report): string {
   const file = path.join(root, 'docs', 'benchmarks.md');
   fs.writeFileSync(file, md.join('\n'));
   return file;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (!process.argv.includes('--charts-only')) {
+    console.error('usage: node --import tsx bench/report.ts --charts-only   (the full report: BENCH_REPORT_ONLY=1 npm run bench)');
+    process.exit(2);
+  }
+  const root = path.resolve(import.meta.dirname, '..');
+  const saved = JSON.parse(fs.readFileSync(path.join(root, 'docs', 'bench', 'results.json'), 'utf8')) as Report;
+  writeCharts(root, saved.sections);
+  console.log(`redrew ${saved.sections.length} charts in docs/bench/ from docs/bench/results.json`);
 }

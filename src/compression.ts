@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { SerializationError, ValidationError } from './errors.js';
 import type { Serializer } from './serializers.js';
 import { describe } from './validate.js';
@@ -59,6 +58,8 @@ export function readCompression(value: unknown): Required<CompressionOptions> | 
  */
 export function compressingSerializer(inner: Serializer, options: Required<CompressionOptions>): Serializer {
   const letter = LETTER[options.algorithm];
+  // node:zlib loads here, when a region asks for compression, not with the root entry point (issue 20.3).
+  const { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } = process.getBuiltinModule('node:zlib');
   const compress = options.algorithm === 'gzip' ? (b: Buffer) => gzipSync(b) : (b: Buffer) => brotliCompressSync(b);
   return Object.freeze({
     name: `${inner.name}+${options.algorithm}`,

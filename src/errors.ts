@@ -195,8 +195,14 @@ export class MissingDependencyError extends DogpileCacheError {
   constructor(packageName: string | readonly string[], backendName: string, options?: DogpileCacheErrorOptions) {
     const names = typeof packageName === 'string' ? [packageName] : [...packageName];
     const quoted = names.map((name) => `"${name}"`);
-    const list = quoted.length === 1 ? `the ${quoted[0]} package, which is` : `the ${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)} packages, which are`;
-    super(`The ${backendName} backend needs ${list} not installed. Install ${names.length === 1 ? 'it' : 'them'} with: npm install ${names.join(' ')}`, options);
+    const list =
+      quoted.length === 1
+        ? `the ${quoted[0]} package, which is`
+        : `the ${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)} packages, which are`;
+    super(
+      `The ${backendName} backend needs ${list} not installed. Install ${names.length === 1 ? 'it' : 'them'} with: npm install ${names.join(' ')}`,
+      options,
+    );
     this.packageName = names[0] ?? '';
     this.packageNames = Object.freeze(names);
   }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import diagnosticsChannel from 'node:diagnostics_channel';
+import type { Channel } from 'node:diagnostics_channel';
 
 /** What each region event carries. `region` is the region's name (or `undefined`). */
 export interface RegionEventMap {
@@ -36,15 +36,27 @@ export const CHANNEL_NAMES: Readonly<{ [E in RegionEventName]: string }> = Objec
   invalidate: 'dogpile-cache:invalidate',
 });
 
-const channels = Object.fromEntries(
-  Object.entries(CHANNEL_NAMES).map(([event, name]) => [event, diagnosticsChannel.channel(name)]),
-) as { [E in RegionEventName]: diagnosticsChannel.Channel };
+type Channels = { [E in RegionEventName]: Channel };
+let sharedChannels: Channels | undefined;
+
+/**
+ * The channels, made when the first region is built: node:diagnostics_channel then loads with the
+ * first region rather than with the root entry point (issue 20.3). A channel is found by its name, so
+ * a subscriber that came first still receives every event.
+ */
+function channelsOnce(): Channels {
+  if (sharedChannels !== undefined) return sharedChannels;
+  const { channel } = process.getBuiltinModule('node:diagnostics_channel');
+  sharedChannels = Object.fromEntries(Object.entries(CHANNEL_NAMES).map(([event, name]) => [event, channel(name)])) as Channels;
+  return sharedChannels;
+}
 
 type Listener<E extends RegionEventName> = (event: RegionEventMap[E]) => void;
 
 /** Per-region listeners plus the shared channels. */
 export class RegionEvents {
   readonly #listeners = new Map<RegionEventName, Set<Listener<never>>>();
+  readonly #channels = channelsOnce();
 
   /** Adds a listener; returns a function that removes it. */
   on<E extends RegionEventName>(event: E, listener: Listener<E>): () => void {
@@ -61,7 +73,7 @@ export class RegionEvents {
 
   /** True when publishing `event` reaches anyone (check before building the event object). */
   wanted(event: RegionEventName): boolean {
-    return channels[event].hasSubscribers || (this.#listeners.size > 0 && (this.#listeners.get(event)?.size ?? 0) > 0);
+    return this.#channels[event].hasSubscribers || (this.#listeners.size > 0 && (this.#listeners.get(event)?.size ?? 0) > 0);
   }
 
   /**
@@ -70,7 +82,8 @@ export class RegionEvents {
    * swallowed.
    */
   emit<E extends RegionEventName>(event: E, payload: RegionEventMap[E]): void {
-    if (channels[event].hasSubscribers) channels[event].publish(payload);
+    const channel = this.#channels[event];
+    if (channel.hasSubscribers) channel.publish(payload);
     const set = this.#listeners.get(event);
     if (set === undefined) return;
     for (const listener of set) {

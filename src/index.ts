@@ -42,7 +42,13 @@ export {
 export { jsonSerializer, v8Serializer, serializers, type Serializer } from './serializers.js';
 export { compressingSerializer, type CompressionOptions, type CompressionAlgorithm } from './compression.js';
 export { UNKNOWN_ARGUMENT_WARNING } from './arguments.js';
-export type { ArgumentsFor, BackendArgumentsMap, BackendArgumentsOf, CommonBackendArguments, PymemcacheArguments } from './backend-arguments.js';
+export type {
+  ArgumentsFor,
+  BackendArgumentsMap,
+  BackendArgumentsOf,
+  CommonBackendArguments,
+  PymemcacheArguments,
+} from './backend-arguments.js';
 export { DictionaryBackend, MemoryBackend, MemoryPickleBackend, type DictionaryBackendArguments } from './backends/dictionary.js';
 export { NullBackend } from './backends/null.js';
 export {

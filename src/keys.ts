@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { types } from 'node:util';
 import { ValidationError } from './errors.js';
 import { describe, isBuiltinPrototype } from './validate.js';
@@ -24,8 +23,13 @@ export type KeyMangler = (key: string) => string;
  * ```
  */
 export function sha1MangleKey(key: string): string {
+  createHash ??= process.getBuiltinModule('node:crypto').createHash;
   return createHash('sha1').update(key, 'utf8').digest('hex');
 }
+
+// node:crypto costs more to load than the rest of the root entry point: fetched on the first digest
+// (process.getBuiltinModule is synchronous), so importing the root does not pay for it (issue 20.3).
+let createHash: typeof import('node:crypto').createHash | undefined;
 
 const SHA1_HEX_LENGTH = 40;
 const SHA1_HEX = /^[0-9a-f]{40}$/;
@@ -237,9 +241,12 @@ function keyToken(arg: unknown, depth: number, seen: Set<object>): string {
     return `Date(${Number.isNaN(time) ? 'NaN' : JSON.stringify(new Date(time).toISOString())})`;
   }
   const proto: unknown = Object.getPrototypeOf(arg);
-  if (!Array.isArray(arg) && proto !== Object.prototype && proto !== null && !isBuiltinPrototype(proto, 'Object')) throw uniqueKeyError(arg);
+  if (!Array.isArray(arg) && proto !== Object.prototype && proto !== null && !isBuiltinPrototype(proto, 'Object'))
+    throw uniqueKeyError(arg);
   if (seen.has(arg) || depth >= MAX_KEY_DEPTH) {
-    throw new ValidationError(`uniqueFunctionKeyGenerator cannot key an argument that contains itself or is nested over ${MAX_KEY_DEPTH} levels; pass toStr.`);
+    throw new ValidationError(
+      `uniqueFunctionKeyGenerator cannot key an argument that contains itself or is nested over ${MAX_KEY_DEPTH} levels; pass toStr.`,
+    );
   }
   seen.add(arg);
   let token: string;
@@ -293,7 +300,11 @@ function uniqueToken(arg: unknown, toStr: ToStr | undefined): string {
  * const region = new CacheRegion({ functionKeyGenerator: uniqueFunctionKeyGenerator });
  * ```
  */
-export function uniqueFunctionKeyGenerator(namespace: string | undefined | null, fn: { name: string }, toStr?: ToStr): FunctionKeyGenerator {
+export function uniqueFunctionKeyGenerator(
+  namespace: string | undefined | null,
+  fn: { name: string },
+  toStr?: ToStr,
+): FunctionKeyGenerator {
   const prefix = uniquePrefix(namespace, fn);
   return (...args) => {
     let key = prefix;
@@ -314,7 +325,11 @@ export function uniqueFunctionKeyGenerator(namespace: string | undefined | null,
  * const region = new CacheRegion({ functionMultiKeyGenerator: uniqueFunctionMultiKeyGenerator });
  * ```
  */
-export function uniqueFunctionMultiKeyGenerator(namespace: string | undefined | null, fn: { name: string }, toStr?: ToStr): FunctionMultiKeyGenerator {
+export function uniqueFunctionMultiKeyGenerator(
+  namespace: string | undefined | null,
+  fn: { name: string },
+  toStr?: ToStr,
+): FunctionMultiKeyGenerator {
   const prefix = uniquePrefix(namespace, fn);
   return (...args) => args.map((arg) => prefix + uniqueToken(arg, toStr));
 }

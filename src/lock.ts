@@ -179,7 +179,9 @@ export async function dogpileLockMulti<T>(options: DogpileLockMultiOptions<T>): 
 
 /** Settles every release; rejects with a {@link LockReleaseError} carrying all failures, if any. */
 export async function releaseAll(releases: readonly Promise<void>[]): Promise<void> {
-  const failures = (await Promise.allSettled(releases)).filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r): unknown => r.reason);
+  const failures = (await Promise.allSettled(releases))
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r): unknown => r.reason);
   if (failures.length > 0) {
     throw new LockReleaseError(`Releasing ${failures.length} lock(s) failed; every other lock was released. See cause.errors.`, {
       cause: new AggregateError(failures, 'lock release failures'),

@@ -95,7 +95,9 @@ function bothConventions(memoize: (fn: AnyFunction, context?: ClassMethodDecorat
     if (third !== undefined) {
       const descriptor = third as PropertyDescriptor;
       if (typeof descriptor !== 'object' || descriptor === null || typeof descriptor.value !== 'function') {
-        throw new ValidationError(`${what} decorates methods; ${String(second)} is not a method (got a ${describe(descriptor?.value)} property).`);
+        throw new ValidationError(
+          `${what} decorates methods; ${String(second)} is not a method (got a ${describe(descriptor?.value)} property).`,
+        );
       }
       const memoized = memoize(descriptor.value as AnyFunction, { kind: 'method', name: second } as ClassMethodDecoratorContext);
       return { ...descriptor, value: memoized };
@@ -112,7 +114,8 @@ function expirationOf(option: ExpirationOption | undefined): () => Duration | nu
 function targetName(fn: AnyFunction, context: unknown): { name: string } {
   if (context !== undefined) {
     const ctx = context as Partial<ClassMethodDecoratorContext>;
-    if (ctx.kind !== 'method') throw new ValidationError(`cacheOnArguments decorates methods and functions; got a ${String(ctx.kind)} decorator context.`);
+    if (ctx.kind !== 'method')
+      throw new ValidationError(`cacheOnArguments decorates methods and functions; got a ${String(ctx.kind)} decorator context.`);
     return { name: String(ctx.name) };
   }
   if (typeof fn !== 'function') throw new ValidationError(`cacheOnArguments() must be applied to a function; got ${describe(fn)}.`);
@@ -173,7 +176,11 @@ export function cacheMultiOnArguments(region: CacheRegion, userOptions: CacheMul
     : userShouldCache;
   const factory = options.functionMultiKeyGenerator ?? region.functionMultiKeyGenerator;
   return bothConventions((fn: AnyFunction, context?: ClassMethodDecoratorContext) => {
-    const generate: FunctionMultiKeyGenerator = factory(options.namespace, targetName(fn, context), ...(options.toStr ? [options.toStr] : []));
+    const generate: FunctionMultiKeyGenerator = factory(
+      options.namespace,
+      targetName(fn, context),
+      ...(options.toStr ? [options.toStr] : []),
+    );
     // The limit is checked before any spread, and the generator gets the arguments in slices: the
     // caller's own spread is still on the stack here, and a second full copy would overflow it.
     // A multi key generator gives one key per argument, each on its own, so slicing changes nothing.
@@ -209,7 +216,11 @@ export function cacheMultiOnArguments(region: CacheRegion, userOptions: CacheMul
       const argOf = new Map(keys.map((key, i) => [key, args[i]]));
       const values = await region.getOrCreateMulti(
         keys,
-        (...missing: string[]) => compute(this, missing.map((key) => argOf.get(key))),
+        (...missing: string[]) =>
+          compute(
+            this,
+            missing.map((key) => argOf.get(key)),
+          ),
         callOptions(expiration, shouldCacheFn),
       );
       return shape(args, values);
@@ -239,7 +250,9 @@ const KEY_SLICE = 4096;
 
 function byKey(result: unknown): (arg: unknown) => unknown {
   if (typeof result !== 'object' || result === null) {
-    throw new ValidationError(`A cacheMultiOnArguments({ asDict: true }) function must return an object or Map keyed by argument; got ${describe(result)}.`);
+    throw new ValidationError(
+      `A cacheMultiOnArguments({ asDict: true }) function must return an object or Map keyed by argument; got ${describe(result)}.`,
+    );
   }
   const record = result as Record<string, unknown>;
   return (arg) => (Object.hasOwn(record, String(arg)) ? record[String(arg)] : NO_VALUE);

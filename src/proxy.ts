@@ -6,13 +6,7 @@
  *
  * @module
  */
-import {
-  CacheBackend,
-  type BackendResult,
-  type CacheMutex,
-  type CachedValue,
-  type Mapping,
-} from './api.js';
+import { CacheBackend, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from './api.js';
 import { ValidationError } from './errors.js';
 import type { NoValue } from './no-value.js';
 
@@ -43,7 +37,8 @@ export class ProxyBackend extends CacheBackend {
 
   /** The wrapped backend; throws until {@link wrap} was called. */
   get proxied(): CacheBackend {
-    if (this.#proxied === undefined) throw new ValidationError('This ProxyBackend wraps no backend yet; call proxy.wrap(backend) or region.wrap(proxy).');
+    if (this.#proxied === undefined)
+      throw new ValidationError('This ProxyBackend wraps no backend yet; call proxy.wrap(backend) or region.wrap(proxy).');
     return this.#proxied;
   }
 
@@ -97,6 +92,7 @@ export class ProxyBackend extends CacheBackend {
 /** Instantiates a proxy class, or checks an instance. */
 export function toProxyInstance(proxy: unknown): ProxyBackend {
   if (proxy instanceof ProxyBackend) return proxy;
-  if (proxy === ProxyBackend || (typeof proxy === 'function' && proxy.prototype instanceof ProxyBackend)) return new (proxy as ProxyClass)();
+  if (proxy === ProxyBackend || (typeof proxy === 'function' && proxy.prototype instanceof ProxyBackend))
+    return new (proxy as ProxyClass)();
   throw new ValidationError(`${String((proxy as { name?: unknown })?.name ?? proxy)} is not a valid ProxyBackend (class or instance).`);
 }

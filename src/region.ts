@@ -19,7 +19,7 @@ import {
 import { reportUnknownNames, withOsloCommonArguments } from './arguments.js';
 import type { ArgumentsFor, BackendArgumentsMap } from './backend-arguments.js';
 import { DeferredBackend } from './backends/deferred.js';
-import { systemClock, type Clock } from './clock.js';
+import { hotClocks, systemClock, type Clock } from './clock.js';
 import { coerceStringConf, isTruthyConf } from './config.js';
 import { MAX_TIMER_SECONDS, toSeconds, warnIfLooksLikeMilliseconds, type Duration } from './duration.js';
 import {
@@ -83,7 +83,12 @@ export type FunctionMultiKeyGeneratorFactory = (
  * region, the (unmangled) key, the creator and the held mutex; it must store the new value (e.g.
  * `region.set(key, await creator())`) and release the mutex when done, even on failure.
  */
-export type AsyncCreationRunner = (region: CacheRegion, key: string, creator: () => Promise<unknown>, mutex: CacheMutex) => void | Promise<void>;
+export type AsyncCreationRunner = (
+  region: CacheRegion,
+  key: string,
+  creator: () => Promise<unknown>,
+  mutex: CacheMutex,
+) => void | Promise<void>;
 
 /** What to do when the backend fails (server down, timeout). */
 export type BackendErrorPolicy = 'throw' | 'miss';
@@ -153,10 +158,27 @@ export interface CacheRegionOptions {
 // Every option name, checked against the interfaces at compile time: adding an option without
 // listing it here fails `npm run typecheck` (else it would warn as unknown).
 const REGION_OPTION_NAMES = [
-  'name', 'functionKeyGenerator', 'functionMultiKeyGenerator', 'keyMangler', 'serializer', 'asyncCreationRunner',
-  'onBackendError', 'creatorTimeout', 'staleIfErrorFor', 'clock', 'strictArguments', 'tagCheckInterval', 'compression',
+  'name',
+  'functionKeyGenerator',
+  'functionMultiKeyGenerator',
+  'keyMangler',
+  'serializer',
+  'asyncCreationRunner',
+  'onBackendError',
+  'creatorTimeout',
+  'staleIfErrorFor',
+  'clock',
+  'strictArguments',
+  'tagCheckInterval',
+  'compression',
 ] as const satisfies readonly (keyof CacheRegionOptions)[];
-const CONFIGURE_OPTION_NAMES = ['expirationTime', 'arguments', 'wrap', 'replaceExistingBackend', 'regionInvalidator'] as const satisfies readonly (keyof ConfigureOptions)[];
+const CONFIGURE_OPTION_NAMES = [
+  'expirationTime',
+  'arguments',
+  'wrap',
+  'replaceExistingBackend',
+  'regionInvalidator',
+] as const satisfies readonly (keyof ConfigureOptions)[];
 const allListed = <T extends true>(value: T): T => value;
 allListed<Exclude<keyof CacheRegionOptions, (typeof REGION_OPTION_NAMES)[number]> extends never ? true : false>(true);
 allListed<Exclude<keyof ConfigureOptions, (typeof CONFIGURE_OPTION_NAMES)[number]> extends never ? true : false>(true);
@@ -281,7 +303,8 @@ interface Generation {
   retired: boolean;
 }
 
-const SOFT_NEEDS_EXPIRATION = 'Non-None expiration time required for soft invalidation: give the region (or this call) an expirationTime, or use a hard invalidate().';
+const SOFT_NEEDS_EXPIRATION =
+  'Non-None expiration time required for soft invalidation: give the region (or this call) an expirationTime, or use a hard invalidate().';
 
 /**
  * A cache region: get-or-create with the dogpile lock over a backend. Create one per kind of data,
@@ -314,6 +337,13 @@ export class CacheRegion {
   readonly #asyncRunner: AsyncCreationRunner | 'background' | undefined;
   readonly #onBackendError: BackendErrorPolicy;
   readonly #clock: Clock;
+  /**
+   * The hot paths' clocks: a `set`'s creation time, and the time a hit is judged at. With `systemClock`
+   * (the default), its coarse readings, taken at most once per millisecond (src/clock.ts says how they
+   * stay ordered with `invalidate()`'s); any other clock (a manual one in tests) is read every time.
+   */
+  readonly #stampClock: Clock;
+  readonly #readClock: Clock;
   /** The clock in epoch seconds, as the lock reads it. */
   readonly #now = (): number => this.#clock() / 1000;
   readonly #events = new RegionEvents();
@@ -321,7 +351,16 @@ export class CacheRegion {
   /** get-or-create attempts in flight for keys that had no value, shared by concurrent callers in this process. */
   readonly #flights = new Map<string, Flight>();
   #flightWaiters = 0;
-  readonly #stats: RegionStats = { hits: 0, misses: 0, creates: 0, staleServed: 0, lockWaits: 0, errors: 0, unlockedCreates: 0, waiting: 0 };
+  readonly #stats: RegionStats = {
+    hits: 0,
+    misses: 0,
+    creates: 0,
+    staleServed: 0,
+    lockWaits: 0,
+    errors: 0,
+    unlockedCreates: 0,
+    waiting: 0,
+  };
   /** Milliseconds, or null for no limit. */
   readonly #creatorTimeoutMs: number | null;
   /** Seconds. */
@@ -348,7 +387,8 @@ export class CacheRegion {
   readonly #strictArguments: boolean;
 
   constructor(userOptions: CacheRegionOptions = {}) {
-    if (typeof userOptions !== 'object' || userOptions === null) throw new ValidationError(`CacheRegion options must be an object; got ${describe(userOptions)}.`);
+    if (typeof userOptions !== 'object' || userOptions === null)
+      throw new ValidationError(`CacheRegion options must be an object; got ${describe(userOptions)}.`);
     // Own properties only: a polluted Object.prototype must not configure a region.
     const options: CacheRegionOptions = ownOptions(userOptions, 'CacheRegion options');
     this.#strictArguments = options.strictArguments === true;
@@ -371,15 +411,22 @@ export class CacheRegion {
     }
     this.#asyncRunner = runner;
     const policy = options.onBackendError ?? 'throw';
-    if (policy !== 'throw' && policy !== 'miss') throw new ValidationError(`onBackendError must be "throw" or "miss"; got ${describe(policy)}.`);
+    if (policy !== 'throw' && policy !== 'miss')
+      throw new ValidationError(`onBackendError must be "throw" or "miss"; got ${describe(policy)}.`);
     this.#onBackendError = policy;
     this.#creatorTimeoutMs = creatorTimeoutMs(options.creatorTimeout);
     this.#staleIfErrorFor =
       options.staleIfErrorFor === undefined ? 0 : toSeconds(options.staleIfErrorFor, 'staleIfErrorFor', { min: 0, max: MAX_TIMER_SECONDS });
     this.#clock = optionalFunction(options.clock, 'clock') ?? systemClock;
+    const hot = hotClocks(this.#clock);
+    this.#stampClock = hot.stamp;
+    this.#readClock = hot.read;
     this.regionInvalidator = new DefaultInvalidationStrategy(this.#clock);
     this.#compression = readCompression(options.compression);
-    const tagInterval = options.tagCheckInterval === undefined ? DEFAULT_TAG_CHECK_SECONDS : toSeconds(options.tagCheckInterval, 'tagCheckInterval', { max: MAX_TIMER_SECONDS });
+    const tagInterval =
+      options.tagCheckInterval === undefined
+        ? DEFAULT_TAG_CHECK_SECONDS
+        : toSeconds(options.tagCheckInterval, 'tagCheckInterval', { max: MAX_TIMER_SECONDS });
     this.#tags = new TagInvalidations(
       (keys) => this.#store().readMulti(keys),
       (entries) => this.#store().writeMulti(entries),
@@ -400,15 +447,29 @@ export class CacheRegion {
    */
   configure<Name extends keyof BackendArgumentsMap>(backend: Name, options?: ConfigureOptions<ArgumentsFor<Name>>): this;
   configure<Args>(backend: new (args: Args) => CacheBackend, options?: ConfigureOptions<Args>): this;
-  configure<B extends string | CacheBackend | BackendClass>(backend: B extends keyof BackendArgumentsMap ? never : B, options?: ConfigureOptions): this;
-  configure(backend: string | CacheBackend | BackendClass | (new (args: never) => CacheBackend), userOptions: ConfigureOptions<unknown> = {}): this {
+  configure<B extends string | CacheBackend | BackendClass>(
+    backend: B extends keyof BackendArgumentsMap ? never : B,
+    options?: ConfigureOptions,
+  ): this;
+  configure(
+    backend: string | CacheBackend | BackendClass | (new (args: never) => CacheBackend),
+    userOptions: ConfigureOptions<unknown> = {},
+  ): this {
     const options = ownOptions(userOptions, 'configure options') as ConfigureOptions;
-    reportUnknownNames('configure options', Object.keys(options), CONFIGURE_OPTION_NAMES, { strict: this.#strictArguments, strictHint: 'the region option strictArguments: true' });
+    reportUnknownNames('configure options', Object.keys(options), CONFIGURE_OPTION_NAMES, {
+      strict: this.#strictArguments,
+      strictHint: 'the region option strictArguments: true',
+    });
     // A strict region makes its backend's arguments strict too, unless they say otherwise.
     const args = options.arguments ?? {};
-    const strictArgs = this.#strictArguments && typeof args === 'object' && args !== null && !('strictArguments' in args) && !('strict_arguments' in args);
+    const strictArgs =
+      this.#strictArguments && typeof args === 'object' && args !== null && !('strictArguments' in args) && !('strict_arguments' in args);
     // A class without fromConfigDict (typed by its constructor only) is still a backend class: only configureFromConfig calls that.
-    return this.#configure(backend as string | CacheBackend | BackendClass, options, (Backend) => new Backend(strictArgs ? { ...args, strictArguments: true } : args));
+    return this.#configure(
+      backend as string | CacheBackend | BackendClass,
+      options,
+      (Backend) => new Backend(strictArgs ? { ...args, strictArguments: true } : args),
+    );
   }
 
   /**
@@ -429,7 +490,12 @@ export class CacheRegion {
     };
     const wrap = typed[`${prefix}wrap`];
     if (wrap !== undefined && wrap !== null) options.wrap = wrap as ConfigureOptions['wrap'] & object;
-    return this.#configure(backend, options, (Backend) => withOsloCommonArguments(() => Backend.fromConfigDict(typed, argumentPrefix)), () => argumentsUnder(typed, argumentPrefix));
+    return this.#configure(
+      backend,
+      options,
+      (Backend) => withOsloCommonArguments(() => Backend.fromConfigDict(typed, argumentPrefix)),
+      () => argumentsUnder(typed, argumentPrefix),
+    );
   }
 
   #configure(
@@ -438,7 +504,8 @@ export class CacheRegion {
     construct: (Backend: BackendClass) => CacheBackend,
     deferredArgs: () => BackendArguments = () => options.arguments ?? {},
   ): this {
-    if (typeof options !== 'object' || options === null) throw new ValidationError(`configure options must be an object; got ${describe(options)}.`);
+    if (typeof options !== 'object' || options === null)
+      throw new ValidationError(`configure options must be an object; got ${describe(options)}.`);
     if (this.#backend !== undefined && options.replaceExistingBackend !== true) {
       throw new RegionAlreadyConfiguredError(
         `This region is already configured with backend: ${this.#backend.constructor.name}. Specify replaceExistingBackend: true to replace.`,
@@ -459,7 +526,8 @@ export class CacheRegion {
       throw new ValidationError(`backend must be a registered name, a CacheBackend class or instance; got ${describe(backend)}.`);
     }
     const wrap = options.wrap ?? [];
-    if (!Array.isArray(wrap)) throw new ValidationError(`wrap must be an array of ProxyBackend classes or instances; got ${describe(wrap)}.`);
+    if (!Array.isArray(wrap))
+      throw new ValidationError(`wrap must be an array of ProxyBackend classes or instances; got ${describe(wrap)}.`);
     const proxies = wrap.map(toProxyInstance);
     const invalidator = options.regionInvalidator;
     if (invalidator !== undefined && typeof invalidator?.isInvalidated !== 'function') {
@@ -579,8 +647,9 @@ export class CacheRegion {
     const expiration = this.#readExpiration(options);
     const readSync = this.#readSync;
     // One clock reading for the store's expiry and the region's, when both need it (NaN: not read).
-    const now = this.#sharesClock && typeof expiration === 'number' && expiration !== -1 ? this.#clock() : NaN;
-    const raw = readSync !== null ? readSync(backendKey, now) : await this.#store().read(backendKey);
+    const now = this.#sharesClock && typeof expiration === 'number' && expiration !== -1 ? this.#readClock() : NaN;
+    // A synchronous read answers undefined for what it does not hold (a local tier's miss).
+    const raw = (readSync === null ? undefined : readSync(backendKey, now)) ?? (await this.#store().read(backendKey));
     if (!isNoValue(raw) && raw.metadata.tags !== undefined) await this.#refreshTags([raw]);
     const value = this.#unexpired(raw, expiration, now);
     if (isNoValue(value)) {
@@ -626,7 +695,8 @@ export class CacheRegion {
   #readExpiration(options: GetOptions | undefined): number | null | undefined {
     if (options === undefined) return this.expirationTime;
     const override = options.expirationTime;
-    const expiration = override === undefined || override === null ? this.expirationTime : toSeconds(override, 'expirationTime', { allowMinusOne: true });
+    const expiration =
+      override === undefined || override === null ? this.expirationTime : toSeconds(override, 'expirationTime', { allowMinusOne: true });
     return options.ignoreExpiration === true ? undefined : expiration;
   }
 
@@ -638,7 +708,8 @@ export class CacheRegion {
     // The entry's own TTL replaces the read's expiration time (an entry without one pays one property read).
     const expiration = value.metadata.ttl === undefined ? readExpiration : (entryTtl(value.metadata) ?? readExpiration);
     // dogpile treats -1 as "always expired" in get() (a bug: it means "never" everywhere else).
-    if (expiration !== null && expiration !== -1 && (now === now ? now : this.#clock()) / 1000 - createdAt > expiration) return NO_VALUE;
+    if (expiration !== null && expiration !== -1 && (now === now ? now : this.#readClock()) / 1000 - createdAt > expiration)
+      return NO_VALUE;
     if (this.regionInvalidator.isInvalidated(createdAt)) return NO_VALUE;
     if (value.metadata.tags !== undefined && this.#tags.verdict(value.metadata) !== null) return NO_VALUE;
     return value;
@@ -665,7 +736,7 @@ export class CacheRegion {
     const backendKey = this.#backendKey(key);
     const ttl = options === undefined ? null : entryTtlOption(options.expirationTime, 'expirationTime');
     const tags = options === undefined ? undefined : readTags(options.tags);
-    const now = this.#clock();
+    const now = this.#stampClock();
     const entry = makeCachedValue(value, now, ttl, tags);
     const writeSync = this.#writeSync;
     if (writeSync === null) {
@@ -682,7 +753,7 @@ export class CacheRegion {
     const tags = options === undefined ? undefined : readTags(options.tags);
     const entries = mappingEntries(mapping);
     if (entries.length === 0) return;
-    const now = this.#clock();
+    const now = this.#stampClock();
     await this.#store().writeMulti(new Map(entries.map(([key, value]) => [this.#backendKey(key), makeCachedValue(value, now, ttl, tags)])));
   }
 
@@ -694,7 +765,7 @@ export class CacheRegion {
     const backendKey = this.#backendKey(key);
     const expiration = this.#readExpiration(options);
     const readSync = this.#readSync;
-    const raw = readSync !== null ? readSync(backendKey, NaN) : await this.#store().read(backendKey);
+    const raw = (readSync === null ? undefined : readSync(backendKey, NaN)) ?? (await this.#store().read(backendKey));
     if (!isNoValue(raw) && raw.metadata.tags !== undefined) await this.#refreshTags([raw]);
     return !isNoValue(this.#unexpired(raw, expiration));
   }
@@ -748,15 +819,16 @@ export class CacheRegion {
    */
   async getOrCreate<T>(key: string, creator: () => T | Promise<T>, options?: GetOrCreateOptions<T>): Promise<T> {
     const backendKey = this.#backendKey(key);
-    if (typeof creator !== 'function') throw new ValidationError(`creator must be a function returning the value; got ${describe(creator)}.`);
+    if (typeof creator !== 'function')
+      throw new ValidationError(`creator must be a function returning the value; got ${describe(creator)}.`);
     const expiration = this.#createExpiration(options?.expirationTime);
     const ttl = options?.entryExpirationTime === undefined ? null : entryTtlOption(options.entryExpirationTime, 'entryExpirationTime');
     const tags = options?.tags === undefined ? undefined : readTags(options.tags);
     // Checked before the read, so a bad option fails on a hit too.
     const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const readSync = this.#readSync;
-    const now = this.#sharesClock && expiration !== null ? this.#clock() : NaN;
-    const value = readSync !== null ? readSync(backendKey, now) : await this.#store().read(backendKey);
+    const now = this.#sharesClock && expiration !== null ? this.#readClock() : NaN;
+    const value = (readSync === null ? undefined : readSync(backendKey, now)) ?? (await this.#store().read(backendKey));
     if (!isNoValue(value) && value.metadata.tags !== undefined) await this.#refreshTags([value]);
     // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock at most once.
     if (!isNoValue(value) && value.metadata.v === VALUE_VERSION) {
@@ -764,7 +836,7 @@ export class CacheRegion {
       const own = value.metadata.ttl === undefined ? expiration : (entryTtl(value.metadata) ?? expiration);
       if (
         (createdAt <= this.#horizon || this.#plausible(createdAt)) &&
-        (own === null || (now === now ? now : this.#clock()) / 1000 - createdAt <= own) &&
+        (own === null || (now === now ? now : this.#readClock()) / 1000 - createdAt <= own) &&
         !this.regionInvalidator.isInvalidated(createdAt) &&
         (value.metadata.tags === undefined || this.#tags.verdict(value.metadata) === null)
       ) {
@@ -793,7 +865,8 @@ export class CacheRegion {
     }
     const mutex = this.#mutex(backendKey);
     // The null backend's lock never blocks: every caller runs its creator, as in dogpile.
-    if (initial !== NEED_REGENERATION || mutex.neverBlocks === true) return this.#runDogpileLock(call, mutex).then((created) => created.payload);
+    if (initial !== NEED_REGENERATION || mutex.neverBlocks === true)
+      return this.#runDogpileLock(call, mutex).then((created) => created.payload);
     const signal = options?.signal;
     const joined = this.#flights.get(backendKey);
     if (joined !== undefined) {
@@ -802,8 +875,9 @@ export class CacheRegion {
       const outcome = await this.#join(joined, signal);
       if (outcome.ok) {
         if (outcome.cached) return (outcome.copy === null ? outcome.payload : outcome.copy()) as T;
-        // The leader's shouldCacheFn refused its value: as in dogpile, we run our own creator.
-        return this.#runDogpileLock(call, mutex).then((created) => created.payload);
+        // The leader's shouldCacheFn refused its value: as in dogpile, we run our own creator. Under the
+        // key's current mutex: the one fetched before the wait was dropped when the leader released it.
+        return this.#runDogpileLock(call, this.#mutex(backendKey)).then((created) => created.payload);
       }
       // The leading caller gave up (its own signal): that is not our failure; try again ourselves.
       if (outcome.leaderGaveUp && signal?.aborted !== true) return this.getOrCreate(key, call.creator, options);
@@ -892,7 +966,9 @@ export class CacheRegion {
           return [payload, value.metadata.ct] as const;
         },
         asyncCreator:
-          this.#asyncRunner === undefined ? undefined : (held) => this.#regenerateInBackground(key, backendKey, creator, shouldCacheFn, ttl, tags, held),
+          this.#asyncRunner === undefined
+            ? undefined
+            : (held) => this.#regenerateInBackground(key, backendKey, creator, shouldCacheFn, ttl, tags, held),
         signal,
         onWait: () => this.#stats.lockWaits++,
         onStale: () => this.#stale(key),
@@ -937,7 +1013,8 @@ export class CacheRegion {
     options: GetOrCreateOptions<T> = {},
   ): Promise<T[]> {
     assertKeys(keys);
-    if (typeof creator !== 'function') throw new ValidationError(`creator must be a function of the keys to create; got ${describe(creator)}.`);
+    if (typeof creator !== 'function')
+      throw new ValidationError(`creator must be a function of the keys to create; got ${describe(creator)}.`);
     if (keys.length === 0) return [];
     const expiration = this.#createExpiration(options.expirationTime);
     const ttl = options.entryExpirationTime === undefined ? null : entryTtlOption(options.entryExpirationTime, 'entryExpirationTime');
@@ -969,7 +1046,9 @@ export class CacheRegion {
         }
         this.#miss(key);
         if (initial === NEED_REGENERATION && holdsLock(this, backendKeyOf.get(key) as string)) {
-          throw new ReentrantCreateError(`getOrCreateMulti was called with "${key}" by the creator of that same key, which has no value yet: it would wait for itself forever.`);
+          throw new ReentrantCreateError(
+            `getOrCreateMulti was called with "${key}" by the creator of that same key, which has no value yet: it would wait for itself forever.`,
+          );
         }
         toLock.set(key, initial);
       }
@@ -1058,7 +1137,8 @@ export class CacheRegion {
 
   /** Effective expiration for get-or-create: the call's or the region's; -1 means never. */
   #createExpiration(override: Duration | null | undefined): number | null {
-    const expiration = override === undefined || override === null ? this.expirationTime : toSeconds(override, 'expirationTime', { allowMinusOne: true });
+    const expiration =
+      override === undefined || override === null ? this.expirationTime : toSeconds(override, 'expirationTime', { allowMinusOne: true });
     return expiration === -1 ? null : expiration;
   }
 
@@ -1092,7 +1172,13 @@ export class CacheRegion {
    * Runs a creator: counted, reported as a `create` event, aware that this context holds `backendKeys`
    * (so a re-entrant call fails instead of deadlocking), bounded by the caller's signal and the timeout.
    */
-  async #runCreator<R>(keys: readonly string[], backendKeys: readonly string[], creator: () => R | Promise<R>, signal: AbortSignal | undefined, timeoutMs: number | null): Promise<R> {
+  async #runCreator<R>(
+    keys: readonly string[],
+    backendKeys: readonly string[],
+    creator: () => R | Promise<R>,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | null,
+  ): Promise<R> {
     this.#stats.creates++;
     const started = performance.now();
     try {
@@ -1101,7 +1187,8 @@ export class CacheRegion {
       if (this.#events.wanted('create')) this.#events.emit('create', { region: this.name, keys, durationMs: performance.now() - started });
       return value;
     } catch (error) {
-      if (this.#events.wanted('create')) this.#events.emit('create', { region: this.name, keys, durationMs: performance.now() - started, error });
+      if (this.#events.wanted('create'))
+        this.#events.emit('create', { region: this.name, keys, durationMs: performance.now() - started, error });
       throw error;
     }
   }
@@ -1134,7 +1221,8 @@ export class CacheRegion {
     void (async () => {
       try {
         const payload = await this.#runCreator([key], [backendKey], creator, undefined, this.#creatorTimeoutMs);
-        if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#store().write(backendKey, makeCachedValue(payload, this.#clock(), ttl, tags));
+        if (shouldCacheFn === undefined || shouldCacheFn(payload))
+          await this.#store().write(backendKey, makeCachedValue(payload, this.#clock(), ttl, tags));
       } catch (error) {
         report(error);
       } finally {
@@ -1292,7 +1380,9 @@ export class CacheRegion {
   #backendKey(key: string, internal = false): string {
     assertKey(key);
     if (!internal && key.startsWith(TAG_KEY_PREFIX)) {
-      throw new ValidationError(`key must not start with "${TAG_KEY_PREFIX}": the region keeps tag invalidation times under that prefix; got ${describe(key)}.`);
+      throw new ValidationError(
+        `key must not start with "${TAG_KEY_PREFIX}": the region keeps tag invalidation times under that prefix; got ${describe(key)}.`,
+      );
     }
     if (this.keyMangler === null) return key;
     const mangled = this.keyMangler(key);
@@ -1334,7 +1424,11 @@ function creatorTimeoutMs(value: Duration | undefined): number | null {
 function withTimeout<R>(running: Promise<R>, ms: number, keys: readonly string[]): Promise<R> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new CreatorTimeoutError(`The creator of ${keys.map((key) => `"${key}"`).join(', ')} did not finish within creatorTimeout (${ms / 1000} s); its lock was released and its late result will not be cached.`));
+      reject(
+        new CreatorTimeoutError(
+          `The creator of ${keys.map((key) => `"${key}"`).join(', ')} did not finish within creatorTimeout (${ms / 1000} s); its lock was released and its late result will not be cached.`,
+        ),
+      );
     }, ms);
     running.then(
       (value) => {

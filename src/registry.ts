@@ -18,6 +18,7 @@ import { readMemcachedArguments } from './backends/memcached/options.js';
 import { readMongoArguments } from './backends/mongo/options.js';
 import { collectSecrets, scrubError } from './backends/mongo/redact.js';
 import { readRedisArguments, type RedisTopology } from './backends/redis/options.js';
+import { DRIVER_PACKAGES } from './driver.js';
 import { ConfigurationError, PluginNotFoundError, ValidationError } from './errors.js';
 import { describe } from './validate.js';
 
@@ -43,7 +44,8 @@ const registry = new Map<string, BackendLoader>();
  */
 export function registerBackend(name: string, loader: BackendLoader): void {
   if (typeof name !== 'string' || name.length === 0) throw new ValidationError(`name must be a non-empty string; got ${describe(name)}.`);
-  if (typeof loader !== 'function') throw new ValidationError(`loader for backend "${name}" must be a backend class or a function returning one; got ${describe(loader)}.`);
+  if (typeof loader !== 'function')
+    throw new ValidationError(`loader for backend "${name}" must be a backend class or a function returning one; got ${describe(loader)}.`);
   registry.set(name, loader);
 }
 
@@ -88,12 +90,16 @@ const PooledMemcachedBackend = lazyBackend({
   name: 'PooledMemcachedBackend',
   bytes: true,
   keyMangler: memcachedKeyMangler,
+  packages: DRIVER_PACKAGES.memcached,
   check: (args) => void readMemcachedArguments(args),
+  // Only with a namespace (its generation makes clear() possible; see docs/backends/memcached.md).
+  clears: (args) => readMemcachedArguments(args).namespace !== undefined,
   load: () => import('./backends/memcached/index.js').then((m) => m.PooledMemcachedBackend),
 });
 const MongoBackend = lazyBackend({
   name: 'MongoBackend',
   bytes: false,
+  packages: DRIVER_PACKAGES.mongo,
   check: (args) => {
     // As MongoBackend's constructor: an error never carries the password or the URL's userinfo.
     const raw = (typeof args === 'object' && args !== null ? args : {}) as Record<string, unknown>;
@@ -103,18 +109,23 @@ const MongoBackend = lazyBackend({
       throw scrubError(error, collectSecrets(raw.db_hosts ?? raw.dbHosts, raw.password));
     }
   },
+  clears: () => true,
   load: () => import('./backends/mongo/index.js').then((m) => m.MongoBackend),
 });
 const Etcd3Backend = lazyBackend({
   name: 'Etcd3Backend',
   bytes: false,
+  packages: DRIVER_PACKAGES.etcd3,
   check: (args) => void readEtcd3Arguments(args),
+  // Declared always; without a namespace it refuses with its own message (etcd3/backend.ts).
+  clears: () => true,
   load: () => import('./backends/etcd3/index.js').then((m) => m.Etcd3Backend),
 });
 const redis = (name: 'RedisBackend' | 'RedisSentinelBackend' | 'RedisClusterBackend', topology: RedisTopology): LazyBackendClass =>
   lazyBackend({
     name,
     bytes: true,
+    packages: DRIVER_PACKAGES.redis,
     check: (args) => void readRedisArguments(args, topology, name),
     load: () => import('./backends/redis/index.js').then((m) => m[name]),
   });
@@ -165,19 +176,31 @@ const pythonMemcachedDefaults = (reader: ArgumentReader, args: Record<string, un
 };
 
 registerBackend('dogpile.cache.memcached', dogpileMemcached('dogpile.cache.memcached', pythonMemcachedDefaults));
-registerBackend('dogpile.cache.pylibmc', dogpileMemcached('dogpile.cache.pylibmc', () => {}));
-registerBackend('dogpile.cache.bmemcached', dogpileMemcached('dogpile.cache.bmemcached', () => {}));
+registerBackend(
+  'dogpile.cache.pylibmc',
+  dogpileMemcached('dogpile.cache.pylibmc', () => {}),
+);
+registerBackend(
+  'dogpile.cache.bmemcached',
+  dogpileMemcached('dogpile.cache.bmemcached', () => {}),
+);
 registerBackend(
   'dogpile.cache.pymemcache',
   dogpileMemcached('dogpile.cache.pymemcache', (reader, args) => {
     if (reader.boolean('enableRetryClient', false)) {
-      throw new ConfigurationError('dogpile.cache.pymemcache argument enable_retry_client is not supported: the memcached backend does not retry; remove it.');
+      throw new ConfigurationError(
+        'dogpile.cache.pymemcache argument enable_retry_client is not supported: the memcached backend does not retry; remove it.',
+      );
     }
     if ((reader.raw('socketKeepalive') ?? null) !== null) {
-      throw new ConfigurationError('dogpile.cache.pymemcache argument socket_keepalive is not supported by the memcached backend; remove it.');
+      throw new ConfigurationError(
+        'dogpile.cache.pymemcache argument socket_keepalive is not supported by the memcached backend; remove it.',
+      );
     }
     if ((reader.raw('serde') ?? null) !== null) {
-      throw new ConfigurationError('dogpile.cache.pymemcache argument serde is not supported; give the region a serializer instead ("json" or "v8").');
+      throw new ConfigurationError(
+        'dogpile.cache.pymemcache argument serde is not supported; give the region a serializer instead ("json" or "v8").',
+      );
     }
     // HashClient's dead_timeout is the same "how long a failed server stays out" as dead_retry.
     const deadTimeout = reader.raw('hashclientDeadTimeout');

@@ -53,9 +53,12 @@ export function pythonJsonDumps(value: unknown): string {
         'return null for "nothing", skip it with shouldCacheFn, or configure the region with the "v8" serializer.',
     );
   }
-  const out: string[] = [];
-  writeJson(value, out, new Set(), '');
-  return out.join('');
+  try {
+    return writeJson(value, []);
+  } catch (error) {
+    if (error instanceof JsonRefusal) throw unserializable(error.path, error.what, error.why);
+    throw error;
+  }
 }
 
 /**
@@ -65,76 +68,101 @@ export function pythonJsonDumps(value: unknown): string {
  */
 export const MAX_JSON_DEPTH = 900;
 
-function writeJson(value: unknown, out: string[], stack: Set<object>, path: string): void {
+/**
+ * A value the JSON writer refuses, thrown up through the levels of {@link writeJson}: each level adds
+ * its part of the path (`.key`, `[3]`), so a value that is written pays for no path at all.
+ */
+class JsonRefusal {
+  path = '';
+  constructor(
+    readonly what: string,
+    readonly why: string,
+  ) {}
+}
+
+/**
+ * `value` as Python's json.dumps writes it. `ancestors` are the objects being written around it (for
+ * cycles and the depth limit): an array rather than a Set, as values are shallow and a Set would
+ * hash every object.
+ */
+function writeJson(value: unknown, ancestors: object[]): string {
   switch (typeof value) {
     case 'string':
-      out.push(pythonJsonString(value));
-      return;
+      return pythonJsonString(value);
     case 'number':
-      if (!Number.isFinite(value)) throw unserializable(path, `the number ${value}`, 'JSON has no NaN or Infinity');
+      if (!Number.isFinite(value)) throw new JsonRefusal(`the number ${value}`, 'JSON has no NaN or Infinity');
       // A JS number is a double: safe integers are written as ints (what the writer most likely meant),
       // larger ones as Python writes that float (2 ** 60 → 1.152921504606847e+18, not 19 digits that
       // only look exact). -0 is a float only: "0" would read back as +0.
-      out.push(Object.is(value, -0) ? '-0.0' : Number.isSafeInteger(value) ? String(value) : pythonFloatRepr(value));
-      return;
+      return Object.is(value, -0) ? '-0.0' : Number.isSafeInteger(value) ? String(value) : pythonFloatRepr(value);
     case 'boolean':
-      out.push(value ? 'true' : 'false');
-      return;
+      return value ? 'true' : 'false';
     case 'object':
       break;
     case 'undefined':
-      throw unserializable(path, 'undefined', 'JSON would write null there');
+      throw new JsonRefusal('undefined', 'JSON would write null there');
     default:
-      throw unserializable(path, describe(value), 'JSON cannot represent it');
+      throw new JsonRefusal(describe(value), 'JSON cannot represent it');
   }
-  if (value === null) {
-    out.push('null');
-    return;
-  }
-  if (stack.has(value)) throw unserializable(path, 'a cycle', 'JSON cannot represent a value that contains itself');
-  if (stack.size >= MAX_JSON_DEPTH) {
-    throw unserializable(path, `nested over ${MAX_JSON_DEPTH} levels deep`, "Python's json cannot read it back");
+  if (value === null) return 'null';
+  if (ancestors.includes(value)) throw new JsonRefusal('a cycle', 'JSON cannot represent a value that contains itself');
+  if (ancestors.length >= MAX_JSON_DEPTH) {
+    throw new JsonRefusal(`nested over ${MAX_JSON_DEPTH} levels deep`, "Python's json cannot read it back");
   }
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   // Date's and Buffer's own toJSON would read back as a string and as { type, data }: refused below.
   if (typeof toJSON === 'function' && !types.isDate(value) && !ArrayBuffer.isView(value)) {
-    stack.add(value);
-    writeJson((toJSON as (key: string) => unknown).call(value, ''), out, stack, path);
-    stack.delete(value);
-    return;
+    ancestors.push(value);
+    const text = writeJson((toJSON as (key: string) => unknown).call(value, ''), ancestors);
+    ancestors.pop();
+    return text;
   }
   const proto: unknown = Object.getPrototypeOf(value);
   const isArray = Array.isArray(value) && (proto === Array.prototype || isBuiltinPrototype(proto, 'Array'));
   if (!isArray && proto !== Object.prototype && proto !== null && !isBuiltinPrototype(proto, 'Object')) {
-    throw unserializable(path, objectKind(value), refusalReason(value));
+    throw new JsonRefusal(objectKind(value), refusalReason(value));
   }
   if (!isArray && Object.getOwnPropertySymbols(value).length > 0) {
-    throw unserializable(path, 'an object with symbol keys', 'JSON keeps only string keys');
+    throw new JsonRefusal('an object with symbol keys', 'JSON keeps only string keys');
   }
-  stack.add(value);
+  ancestors.push(value);
+  let text: string;
   if (isArray) {
     const array = value as unknown[];
-    out.push('[');
-    for (let i = 0; i < array.length; i++) {
-      if (i > 0) out.push(', ');
-      if (!(i in array)) throw unserializable(`${path}[${i}]`, 'a hole in the array', 'JSON would write null there');
-      writeJson(array[i], out, stack, `${path}[${i}]`);
+    let i = 0;
+    try {
+      text = '[';
+      for (; i < array.length; i++) {
+        if (i > 0) text += ', ';
+        if (!(i in array)) throw new JsonRefusal('a hole in the array', 'JSON would write null there');
+        text += writeJson(array[i], ancestors);
+      }
+      text += ']';
+    } catch (error) {
+      if (error instanceof JsonRefusal) error.path = `[${i}]${error.path}`;
+      throw error;
     }
-    out.push(']');
   } else {
-    out.push('{');
-    let first = true;
-    for (const key of Object.keys(value)) {
-      const item: unknown = (value as Record<string, unknown>)[key];
-      if (item === undefined) continue;
-      if (!first) out.push(', ');
-      first = false;
-      out.push(pythonJsonString(key), ': ');
-      writeJson(item, out, stack, `${path}.${key}`);
+    const keys = Object.keys(value);
+    let key = '';
+    try {
+      text = '{';
+      let first = true;
+      for (key of keys) {
+        const item: unknown = (value as Record<string, unknown>)[key];
+        if (item === undefined) continue;
+        text += first ? `${pythonJsonString(key)}: ` : `, ${pythonJsonString(key)}: `;
+        first = false;
+        text += writeJson(item, ancestors);
+      }
+      text += '}';
+    } catch (error) {
+      if (error instanceof JsonRefusal) error.path = `.${key}${error.path}`;
+      throw error;
     }
-    out.push('}');
   }
-  stack.delete(value);
+  ancestors.pop();
+  return text;
 }
 
 // node:util's type checks work across realms, where instanceof would not.
@@ -152,7 +180,8 @@ function objectKind(value: object): string {
 function refusalReason(value: object): string {
   if (types.isDate(value)) return 'JSON would read it back as a string (store date.toISOString() or date.getTime())';
   if (types.isMap(value) || types.isSet(value)) return 'JSON would store it as {} and lose its contents';
-  if (ArrayBuffer.isView(value) || types.isAnyArrayBuffer(value)) return 'JSON would read it back as a plain object of indexes (store Array.from(bytes) or base64)';
+  if (ArrayBuffer.isView(value) || types.isAnyArrayBuffer(value))
+    return 'JSON would read it back as a plain object of indexes (store Array.from(bytes) or base64)';
   if (types.isBoxedPrimitive(value)) return 'JSON would read it back as a primitive (store the primitive)';
   return 'JSON would read it back as a plain object or {} (store plain data, or give the class a toJSON())';
 }
@@ -176,6 +205,10 @@ function unserializable(path: string, what: string, why: string): SerializationE
  * ```
  */
 export function pythonFloatRepr(value: number): string {
+  // Between 1e-4 and 1e16 both languages write the same shortest round-trip digits in fixed notation
+  // (JS up to 1e21); only Python's ".0" on whole numbers differs. Creation times always land here.
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e-4 && magnitude < 1e16) return Number.isInteger(value) ? `${value}.0` : String(value);
   if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : value < 0 ? '-Infinity' : 'NaN';
   if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
   const [mantissa = '0', exponentText = '0'] = value.toExponential().split('e');
@@ -205,8 +238,10 @@ const ESCAPES: Readonly<Record<string, string>> = {
 };
 // Python's ensure_ascii escapes everything outside printable ASCII (space to tilde), plus " and \.
 const NEEDS_ESCAPE = /["\\]|[^ -~]/g;
+const HAS_ESCAPE = /["\\]|[^ -~]/;
 
 function pythonJsonString(text: string): string {
+  if (!HAS_ESCAPE.test(text)) return `"${text}"`;
   return `"${text.replace(NEEDS_ESCAPE, (ch) => ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
 }
 
@@ -217,13 +252,17 @@ export const jsonSerializer: Serializer = Object.freeze({
     return Buffer.from(pythonJsonDumps(value), 'utf8');
   },
   deserialize(bytes: Buffer): unknown {
-    try {
-      return JSON.parse(bytes.toString('utf8'));
-    } catch (error) {
-      throw new SerializationError('Stored bytes are not valid JSON (written by another serializer?).', { cause: error });
-    }
+    return parseJsonText(bytes.toString('utf8'));
   },
 });
+
+function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new SerializationError('Stored bytes are not valid JSON (written by another serializer?).', { cause: error });
+  }
+}
 
 /**
  * Node's structured-clone serializer (`node:v8`): keeps Map, Set, Date, BigInt, typed arrays and
@@ -272,8 +311,8 @@ export const serializers: Readonly<Record<string, Serializer>> = Object.freeze({
  */
 export function resolveSerializer(value: unknown, name = 'serializer'): Serializer {
   if (typeof value === 'string') {
-    const found = serializers[value];
-    if (found) return found;
+    // Own names only: "toString" or "constructor" would otherwise find Object.prototype's methods.
+    if (Object.hasOwn(serializers, value)) return serializers[value] as Serializer;
   } else if (
     typeof value === 'object' &&
     value !== null &&
@@ -304,7 +343,8 @@ export function metadataJson(metadata: CachedValue['metadata']): string {
   const ttl = metadata.ttl;
   const withTtl = typeof ttl === 'number' && Number.isFinite(ttl) ? `${head}, "ttl": ${numberJson(ttl)}` : head;
   const tags = metadata.tags;
-  return Array.isArray(tags) ? `${withTtl}, "tags": ${pythonJsonDumps(tags)}}` : `${withTtl}}`;
+  // A "|" in a tag is written as \u007c (the same JSON): the first "|" of the bytes must stay the separator.
+  return Array.isArray(tags) ? `${withTtl}, "tags": ${pythonJsonDumps(tags).replaceAll('|', '\\u007c')}}` : `${withTtl}}`;
 }
 
 function numberJson(value: number): string {
@@ -322,7 +362,25 @@ function numberJson(value: number): string {
  * ```
  */
 export function buildSerialized(value: CachedValue, serializer: Serializer): Buffer {
-  return Buffer.concat([Buffer.from(`${metadataJson(value.metadata)}|`, 'latin1'), serializer.serialize(value.payload)]);
+  // Node's UTF-8 encoder is its fastest for ASCII, and gives the same bytes as latin1 there.
+  if (serializer === jsonSerializer) return Buffer.from(serializedJsonText(value), 'utf8');
+  const metadata = metadataJson(value.metadata);
+  const payload = serializer.serialize(value.payload);
+  if (!(payload instanceof Uint8Array)) return Buffer.concat([Buffer.from(`${metadata}|`, 'latin1'), payload]); // Node's TypeError
+  const bytes = Buffer.allocUnsafe(metadata.length + 1 + payload.length);
+  bytes.write(metadata, 0, 'latin1');
+  bytes[metadata.length] = PIPE;
+  bytes.set(payload, metadata.length + 1);
+  return bytes;
+}
+
+/**
+ * {@link buildSerialized} with the JSON serializer, as text: it is ASCII only (see
+ * {@link pythonJsonDumps}), so its UTF-8 bytes are exactly the entry's bytes. For clients that take
+ * strings (ioredis writes a string argument with less work than a Buffer).
+ */
+export function serializedJsonText(value: CachedValue): string {
+  return `${metadataJson(value.metadata)}|${pythonJsonDumps(value.payload)}`;
 }
 
 /**
@@ -339,18 +397,70 @@ export function buildSerialized(value: CachedValue, serializer: Serializer): Buf
  */
 export function parseSerialized(bytes: Buffer | NoValue, serializer: Serializer): CachedValue | NoValue {
   if (isNoValue(bytes)) return NO_VALUE;
+  if (serializer === jsonSerializer) {
+    const value = parseJsonEntryText(bytes.toString('utf8'));
+    if (value !== null) return value;
+  }
   const bar = bytes.indexOf(PIPE);
-  if (bar < 0) throw new SerializationError('Stored bytes are not in dogpile format "<metadata json>|<payload>".');
+  if (bar < 0) throw notDogpileFormat();
+  const metadata = readMetadata(bytes.toString('latin1', 0, bar));
+  return { payload: serializer.deserialize(bytes.subarray(bar + 1)), metadata };
+}
+
+/**
+ * {@link parseSerialized} with the JSON serializer, from the entry's bytes decoded as UTF-8 (for clients
+ * that read strings). The first "|" of the text is the first 0x7c byte (UTF-8 never hides an ASCII byte
+ * in another character), and when the metadata before it is ASCII the text holds the entry exactly:
+ * then the value, else null, and the caller parses the bytes (metadata bytes outside ASCII are read as
+ * latin1, which the text cannot give back). Throws {@link SerializationError} as parseSerialized does.
+ */
+export function parseJsonEntryText(text: string): CachedValue | null {
+  const bar = text.indexOf('|');
+  if (bar < 0) throw notDogpileFormat();
+  const plain = plainMetadata(text, bar);
+  if (plain !== undefined) return { payload: parseJsonText(text.slice(bar + 1)), metadata: plain };
+  const head = text.slice(0, bar);
+  if (NON_ASCII.test(head)) return null;
+  const metadata = readMetadata(head);
+  return { payload: parseJsonText(text.slice(bar + 1)), metadata };
+}
+
+function notDogpileFormat(): SerializationError {
+  return new SerializationError('Stored bytes are not in dogpile format "<metadata json>|<payload>".');
+}
+
+const NON_ASCII = /[^\0-\x7f]/;
+const CT_OPEN = '{"ct": ';
+const V2_CLOSE = ', "v": 2}';
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/**
+ * The metadata `text` holds before `bar` when it is exactly `{"ct": <number>, "v": 2}`, the layout
+ * that both this module and Python's json.dumps write for an entry without TTL or tags; else
+ * undefined. Read by hand, it spares a JSON.parse on every read; the number is checked against JSON's
+ * grammar, so Number() reads it exactly as JSON.parse would.
+ */
+function plainMetadata(text: string, bar: number): CachedValue['metadata'] | undefined {
+  const end = bar - V2_CLOSE.length;
+  if (end <= CT_OPEN.length || !text.startsWith(CT_OPEN) || !text.startsWith(V2_CLOSE, end)) return undefined;
+  const ct = text.slice(CT_OPEN.length, end);
+  return JSON_NUMBER.test(ct) ? { ct: Number(ct), v: 2 } : undefined;
+}
+
+/** Parses the metadata JSON `head`. */
+function readMetadata(head: string): CachedValue['metadata'] {
+  const plain = plainMetadata(head, head.length);
+  if (plain !== undefined) return plain;
   let metadata: unknown;
   try {
-    metadata = JSON.parse(bytes.subarray(0, bar).toString('latin1'));
+    metadata = JSON.parse(head);
   } catch (error) {
     throw new SerializationError('Stored metadata is not valid JSON.', { cause: error });
   }
   if (typeof metadata !== 'object' || metadata === null || typeof (metadata as { ct?: unknown }).ct !== 'number') {
     throw new SerializationError('Stored metadata lacks a numeric "ct".');
   }
-  return { payload: serializer.deserialize(bytes.subarray(bar + 1)), metadata: metadata as CachedValue['metadata'] };
+  return metadata as CachedValue['metadata'];
 }
 
 const TTL_FIELD = Buffer.from('"ttl": ', 'latin1');
@@ -370,6 +480,15 @@ export function entryTtlOfSerialized(bytes: Buffer): number | undefined {
   while (end < bar && bytes[end] !== 0x2c && bytes[end] !== 0x7d) end++;
   const ttl = Number(bytes.subarray(at + TTL_FIELD.length, end).toString('latin1'));
   return Number.isFinite(ttl) && ttl > 0 ? ttl : undefined;
+}
+
+/**
+ * The entry's own TTL (seconds) that {@link entryTtlOfSerialized} reads back from the bytes
+ * {@link metadataJson} writes for `metadata`, without building them: undefined when it has none.
+ */
+export function entryTtlOfMetadata(metadata: CachedValue['metadata']): number | undefined {
+  const ttl = metadata.ttl;
+  return typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 ? ttl : undefined;
 }
 
 /**

@@ -6,6 +6,9 @@
  *   reference in memory. A backend that declares an {@link InProcessStore} (or the contract's `getSync`),
  *   and is not wrapped by a proxy, serves reads (and, with the former, writes) synchronously: an
  *   in-memory hit costs no promise.
+ * - A backend that declares {@link LocalCopies} (the local tier, outermost) serves the copies it holds
+ *   synchronously in either mode: over bytes, the region's decoding of the kept bytes, so a local hit
+ *   costs no parse either.
  * - **bytes** (a serializer): the `*Serialized` methods with dogpile's bytes
  *   `JSON(metadata) + "|" + serializer(payload)`. A store of bytes implements them; a store of values
  *   keeps the payload bytes through the contract's defaults (dogpile's `memory_pickle`).
@@ -45,10 +48,11 @@ function encode(value: CachedValue, serializer: Serializer): Buffer {
 export type BackendGuard = <R>(operation: string, call: () => Promise<R>, onMiss: R, reading?: boolean) => Promise<R>;
 
 /**
- * A synchronous read of one entry (an {@link InProcessStore}'s, or the contract's `CacheBackend.getSync`).
- * `now`: a reading of the store's clock taken by the caller, or NaN to let the store read it if it must.
+ * A synchronous read of one entry (an {@link InProcessStore}'s, a {@link LocalCopies}' or the contract's
+ * `CacheBackend.getSync`). `now`: a reading of the store's clock taken by the caller, or NaN to let the
+ * store read it if it must. `undefined`: this process holds no copy; read through `RegionStorage.read`.
  */
-export type SyncRead = (key: string, now: number) => CachedValue | NoValue;
+export type SyncRead = (key: string, now: number) => CachedValue | NoValue | undefined;
 
 /** A synchronous write of one entry, already validated by the region; `now` as in {@link SyncRead}. */
 export type SyncWrite = (key: string, value: CachedValue, now: number) => void;
@@ -78,14 +82,58 @@ export interface InProcessStore {
   write(key: string, value: CachedValue, now: number): void;
 }
 
-/** A backend that declares an {@link InProcessStore}. */
+/**
+ * The key under which a backend declares {@link LocalCopies}: it keeps copies of some entries in this
+ * process in front of a remote store (the local tier), and the region reads those synchronously.
+ * Declared, never guessed; only the outermost backend's declaration counts, since a proxy outside it
+ * must see every call. `Symbol.for`, as {@link IN_PROCESS_STORE}.
+ */
+export const LOCAL_COPIES: unique symbol = Symbol.for('dogpile-cache.localCopies') as never;
+
+/**
+ * Copies of some entries held in this process (the local tier), read by the region's hit path with no
+ * promise and no network; every other read goes through the backend as usual. No call may block or
+ * fail for a reason other than a programming error.
+ */
+export interface LocalCopies {
+  /**
+   * Whether a region may keep its decoding of kept bytes and serve that one object to every later hit
+   * ({@link LocalCopies.read} / {@link LocalCopies.decoded}). When false, a region with a serializer
+   * decodes {@link LocalCopies.bytes} on each hit instead, so every caller gets its own copy.
+   */
+  readonly sharesDecoded: boolean;
+  /**
+   * The live local copy of `key` (a valid backend key) as a `CachedValue`, counted as a local hit, or
+   * undefined when there is none to serve synchronously: no copy, an expired one, or kept bytes that
+   * `decoder` has not decoded ({@link LocalCopies.decoded}). The region then reads through the backend.
+   */
+  read(key: string, decoder: object): CachedValue | undefined;
+  /**
+   * The live local copy of `key` as the stored bytes (counted as a local hit), or undefined when there
+   * is none (no copy, an expired one, or a copy kept as a value). The caller decodes them itself.
+   */
+  bytes(key: string): Buffer | undefined;
+  /**
+   * `decoder`'s decoding of `bytes`, which this backend's `getSerialized(key)` has just returned: kept
+   * beside the copy when the copy is still those very bytes and {@link LocalCopies.sharesDecoded} is
+   * true (ignored otherwise), and served to reads by the same decoder only (a region whose serializer
+   * changed decodes again). Every such hit returns this same object, as a Dictionary hit does.
+   */
+  decoded(key: string, bytes: Buffer, value: CachedValue, decoder: object): void;
+}
+
+/** A backend that declares an {@link InProcessStore} or {@link LocalCopies}. */
 interface DeclaresInProcessStore {
   readonly [IN_PROCESS_STORE]?: InProcessStore;
+  readonly [LOCAL_COPIES]?: LocalCopies;
 }
 
 /** The region's reads and writes of backend keys (already mangled). */
 export interface RegionStorage {
-  /** The synchronous read for the hit path, or null when reads go through {@link RegionStorage.read}. */
+  /**
+   * The synchronous read for the hit path, or null when reads go through {@link RegionStorage.read}
+   * (as do the reads it answers with undefined).
+   */
   readonly readSync: SyncRead | null;
   /** The synchronous write for `set`, or null when writes go through {@link RegionStorage.write}. */
   readonly writeSync: SyncWrite | null;
@@ -114,6 +162,11 @@ export function regionStorage(
   return serializer === null ? new ValueStorage(backend, guard) : new ByteStorage(backend, serializer, guard, onCorrupt);
 }
 
+/** The {@link LocalCopies} the backend declares, as a {@link SyncRead}, or null. */
+function localCopiesOf(backend: CacheBackend): LocalCopies | null {
+  return (backend as DeclaresInProcessStore)[LOCAL_COPIES] ?? null;
+}
+
 class ValueStorage implements RegionStorage {
   readonly readSync: SyncRead | null;
   readonly writeSync: SyncWrite | null;
@@ -125,8 +178,16 @@ class ValueStorage implements RegionStorage {
     this.#backend = backend;
     this.#guard = guard;
     const store = (backend as DeclaresInProcessStore)[IN_PROCESS_STORE];
+    const copies = localCopiesOf(backend);
     const getSync = backend.getSync;
-    this.readSync = store !== undefined ? store.read : getSync === undefined ? null : getSync.bind(backend);
+    this.readSync =
+      store !== undefined
+        ? store.read
+        : copies !== null
+          ? (key) => copies.read(key, this)
+          : getSync === undefined
+            ? null
+            : getSync.bind(backend);
     this.writeSync = store !== undefined ? store.write : null;
     this.syncClock = store !== undefined ? store.clock : null;
   }
@@ -136,7 +197,12 @@ class ValueStorage implements RegionStorage {
   }
 
   readMulti(keys: readonly string[]): Promise<(CachedValue | NoValue)[]> {
-    return readEach(keys, this.#guard, (all) => this.#backend.getMulti(all), (key) => this.read(key));
+    return readEach(
+      keys,
+      this.#guard,
+      (all) => this.#backend.getMulti(all),
+      (key) => this.read(key),
+    );
   }
 
   write(key: string, value: CachedValue): Promise<void> {
@@ -149,27 +215,51 @@ class ValueStorage implements RegionStorage {
 }
 
 class ByteStorage implements RegionStorage {
-  readonly readSync = null;
+  readonly readSync: SyncRead | null;
   readonly writeSync = null;
   readonly syncClock = null;
   readonly #backend: CacheBackend;
   readonly #serializer: Serializer;
   readonly #guard: BackendGuard;
   readonly #onCorrupt: (error: unknown) => void;
+  readonly #copies: LocalCopies | null;
 
   constructor(backend: CacheBackend, serializer: Serializer, guard: BackendGuard, onCorrupt: (error: unknown) => void) {
     this.#backend = backend;
     this.#serializer = serializer;
     this.#guard = guard;
     this.#onCorrupt = onCorrupt;
+    const copies = localCopiesOf(backend);
+    // Only copies that share decodings are told of ours (the others parse their bytes on each hit).
+    this.#copies = copies?.sharesDecoded === true ? copies : null;
+    // This storage (one per serializer) is the decoder: a decoding by another serializer is never served.
+    this.readSync =
+      copies === null
+        ? null
+        : copies.sharesDecoded
+          ? (key) => copies.read(key, this)
+          : (key) => {
+              // Each hit decodes the kept bytes: every caller its own copy, as without the tier.
+              const bytes = copies.bytes(key);
+              return bytes === undefined ? undefined : this.#parse(bytes);
+            };
   }
 
   async read(key: string): Promise<CachedValue | NoValue> {
-    return this.#parse(await this.#readBytes(key));
+    const bytes = await this.#readBytes(key);
+    const value = this.#parse(bytes);
+    // Local copies that share decodings keep ours, so their next hits cost no parse (and no promise).
+    if (this.#copies !== null && !isNoValue(value)) this.#copies.decoded(key, bytes as Buffer, value, this);
+    return value;
   }
 
   async readMulti(keys: readonly string[]): Promise<(CachedValue | NoValue)[]> {
-    const raw = await readEach(keys, this.#guard, (all) => this.#backend.getSerializedMulti(all), (key) => this.#readBytes(key));
+    const raw = await readEach(
+      keys,
+      this.#guard,
+      (all) => this.#backend.getSerializedMulti(all),
+      (key) => this.#readBytes(key),
+    );
     return raw.map((bytes) => this.#parse(bytes));
   }
 

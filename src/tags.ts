@@ -85,7 +85,11 @@ export class TagInvalidations {
       const remote = timesOf(values[i]);
       const known = this.#times.get(tag);
       // Never forget an invalidation made here but not (yet) visible in the backend.
-      this.#times.set(tag, { hard: Math.max(remote.hard, known?.hard ?? 0), soft: Math.max(remote.soft, known?.soft ?? 0), fetchedAt: now });
+      this.#times.set(tag, {
+        hard: Math.max(remote.hard, known?.hard ?? 0),
+        soft: Math.max(remote.soft, known?.soft ?? 0),
+        fetchedAt: now,
+      });
     });
   }
 
@@ -120,7 +124,10 @@ export class TagInvalidations {
     tags.forEach((tag, i) => {
       const remote = timesOf(stored[i]);
       const local = this.#times.get(tag) as TagTimes;
-      entries.set(keys[i] as string, makeCachedValue({ h: Math.max(remote.hard, local.hard), s: Math.max(remote.soft, local.soft) }, now * 1000));
+      entries.set(
+        keys[i] as string,
+        makeCachedValue({ h: Math.max(remote.hard, local.hard), s: Math.max(remote.soft, local.soft) }, now * 1000),
+      );
     });
     await this.write(entries);
   }

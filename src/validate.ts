@@ -72,7 +72,9 @@ export function mappingEntries<V>(mapping: Mapping<V>, name = 'mapping'): [strin
  * options nobody passed.
  */
 export function ownProperty(object: unknown, name: string): unknown {
-  return typeof object === 'object' && object !== null && Object.hasOwn(object, name) ? (object as Record<string, unknown>)[name] : undefined;
+  return typeof object === 'object' && object !== null && Object.hasOwn(object, name)
+    ? (object as Record<string, unknown>)[name]
+    : undefined;
 }
 
 /**
@@ -99,7 +101,8 @@ export function assertSpreadable(count: number, what: string): void {
  */
 export function ownOptions<T extends object>(options: T | undefined | null, name: string): Partial<T> {
   if (options === undefined || options === null) return Object.create(null) as Partial<T>;
-  if (typeof options !== 'object' || Array.isArray(options)) throw new ValidationError(`${name} must be an object; got ${describe(options)}.`);
+  if (typeof options !== 'object' || Array.isArray(options))
+    throw new ValidationError(`${name} must be an object; got ${describe(options)}.`);
   return Object.assign(Object.create(null) as Partial<T>, options);
 }
 
@@ -113,5 +116,10 @@ export function isBuiltinPrototype(proto: unknown, name: 'Object' | 'Array'): bo
   const ctor = (proto as { constructor?: unknown }).constructor;
   const expectedParent = name === 'Object' ? null : undefined;
   if (name === 'Object' ? parent !== expectedParent : !isBuiltinPrototype(parent, 'Object')) return false;
-  return typeof ctor === 'function' && ctor.name === name && Object.getPrototypeOf(ctor) !== null && /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(ctor));
+  return (
+    typeof ctor === 'function' &&
+    ctor.name === name &&
+    Object.getPrototypeOf(ctor) !== null &&
+    /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(ctor))
+  );
 }

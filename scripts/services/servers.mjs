@@ -59,16 +59,25 @@ function etcd(name, client, peer, cluster) {
     endpoint: httpUrl(client),
     dataDir,
     args: () => [
-      '--name', name,
-      '--data-dir', dataDir,
-      '--listen-client-urls', httpUrl(client),
-      '--advertise-client-urls', httpUrl(client),
-      '--listen-peer-urls', httpUrl(peer),
-      '--initial-advertise-peer-urls', httpUrl(peer),
-      '--initial-cluster', cluster.members.map((m) => `${m.name}=${httpUrl(m.peer)}`).join(','),
-      '--initial-cluster-token', cluster.token(),
+      '--name',
+      name,
+      '--data-dir',
+      dataDir,
+      '--listen-client-urls',
+      httpUrl(client),
+      '--advertise-client-urls',
+      httpUrl(client),
+      '--listen-peer-urls',
+      httpUrl(peer),
+      '--initial-advertise-peer-urls',
+      httpUrl(peer),
+      '--initial-cluster',
+      cluster.members.map((m) => `${m.name}=${httpUrl(m.peer)}`).join(','),
+      '--initial-cluster-token',
+      cluster.token(),
       // A member that already has data (restarted by startService) must rejoin instead of bootstrapping.
-      '--initial-cluster-state', fs.existsSync(path.join(dataDir, 'member')) ? 'existing' : 'new',
+      '--initial-cluster-state',
+      fs.existsSync(path.join(dataDir, 'member')) ? 'existing' : 'new',
     ],
     probe: () => etcdHealthy(client),
   };
@@ -115,8 +124,20 @@ function redisServer(name, port, extra = () => [], { cluster = false } = {}) {
     endpoint: `${HOST}:${port}`,
     dataDir,
     args: () => [
-      '--port', String(port), '--bind', HOST, '--dir', dataDir,
-      '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '',
+      '--port',
+      String(port),
+      '--bind',
+      HOST,
+      '--dir',
+      dataDir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
       ...extra(),
     ],
     probe: () => redisPing(port),
@@ -136,13 +157,20 @@ function redisSentinel(name, port) {
       // Sentinel rewrites its config file with what it learns (replicas, other sentinels, the epoch), so a
       // restarted sentinel keeps its own file and only a fresh one gets the initial monitor line.
       if (!fs.existsSync(config)) {
-        fs.writeFileSync(config, [
-          `port ${port}`, `bind ${HOST}`, `dir ${dataDir}`, 'daemonize no', 'logfile ""',
-          `sentinel monitor ${REDIS_SENTINEL_SERVICE} ${HOST} ${REDIS_MASTER_PORT} 2`,
-          `sentinel down-after-milliseconds ${REDIS_SENTINEL_SERVICE} 1000`,
-          `sentinel failover-timeout ${REDIS_SENTINEL_SERVICE} 5000`,
-          '',
-        ].join('\n'));
+        fs.writeFileSync(
+          config,
+          [
+            `port ${port}`,
+            `bind ${HOST}`,
+            `dir ${dataDir}`,
+            'daemonize no',
+            'logfile ""',
+            `sentinel monitor ${REDIS_SENTINEL_SERVICE} ${HOST} ${REDIS_MASTER_PORT} 2`,
+            `sentinel down-after-milliseconds ${REDIS_SENTINEL_SERVICE} 1000`,
+            `sentinel failover-timeout ${REDIS_SENTINEL_SERVICE} 5000`,
+            '',
+          ].join('\n'),
+        );
       }
       return [config];
     },
@@ -166,7 +194,21 @@ export const SERVICES = Object.fromEntries(
     redisServer('redis-replica', 26381, () => ['--replicaof', HOST, String(REDIS_MASTER_PORT)]),
     ...REDIS_SENTINEL_PORTS.map((port, i) => redisSentinel(`redis-sentinel-${i + 1}`, port)),
     ...REDIS_CLUSTER_PORTS.map((port, i) =>
-      redisServer(`redis-cluster-${i + 1}`, port, () => ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000', '--cluster-require-full-coverage', 'no'], { cluster: true }),
+      redisServer(
+        `redis-cluster-${i + 1}`,
+        port,
+        () => [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          '2000',
+          '--cluster-require-full-coverage',
+          'no',
+        ],
+        { cluster: true },
+      ),
     ),
   ].map((s) => [s.name, s]),
 );
@@ -175,7 +217,11 @@ export const SERVICES = Object.fromEntries(
 export const GROUPS = [
   // saslpasswd2 (sasl2-bin): the memcached suite starts its own SASL-protected server and needs it to create a login.
   // python3-dogpile: the Python side of test/interop (see PYTHON_MODULES in install.mjs).
-  { env: 'MEMCACHED_SERVERS', members: ['memcached-1', 'memcached-2', 'memcached-3'], tools: ['memcached', 'saslpasswd2', 'python3-dogpile'] },
+  {
+    env: 'MEMCACHED_SERVERS',
+    members: ['memcached-1', 'memcached-2', 'memcached-3'],
+    tools: ['memcached', 'saslpasswd2', 'python3-dogpile'],
+  },
   { env: 'ETCD_ENDPOINTS', members: ['etcd-single'], tools: ['etcd'] },
   { env: 'ETCD_CLUSTER_ENDPOINTS', members: ['etcd-1', 'etcd-2', 'etcd-3'], tools: ['etcd', 'etcdctl'] },
   { env: 'MONGODB_URL', members: ['ferretdb'], tools: ['ferretdb'] },
@@ -326,7 +372,6 @@ export async function etcdClusterLeader({ endpoints = clusterEndpoints(), timeou
   }
 }
 
-
 // ---------------------------------------------------------------------------------------------------------------
 // Launching and readiness
 
@@ -337,7 +382,9 @@ async function launch(service, { freshLog, timeoutMs }) {
   }
   const binary = toolPath(service.binary);
   if (!binary) {
-    throw new Error(`${service.name}: ${service.binary} is not installed; run \`node scripts/services.mjs install\` ${howToOverride(service)}`);
+    throw new Error(
+      `${service.name}: ${service.binary} is not installed; run \`node scripts/services.mjs install\` ${howToOverride(service)}`,
+    );
   }
   const log = fs.openSync(logFile(service.name), freshLog ? 'w' : 'a');
   let child;
@@ -469,15 +516,23 @@ async function pollUntil(what, check, timeoutMs) {
 
 /** The sentinel group is ready when the replica is in sync and every sentinel knows the master and its replica. */
 async function redisSentinelsReady({ timeoutMs = READY_TIMEOUT_MS } = {}) {
-  await pollUntil('the Redis replica did not sync with its master', async () => {
-    return /master_link_status:up/.test(await redisCli(26381, ['INFO', 'replication']));
-  }, timeoutMs);
+  await pollUntil(
+    'the Redis replica did not sync with its master',
+    async () => {
+      return /master_link_status:up/.test(await redisCli(26381, ['INFO', 'replication']));
+    },
+    timeoutMs,
+  );
   for (const port of REDIS_SENTINEL_PORTS) {
-    await pollUntil(`sentinel ${port} did not see master ${REDIS_SENTINEL_SERVICE} with 1 replica and 2 other sentinels`, async () => {
-      const info = await redisCli(port, ['SENTINEL', 'MASTER', REDIS_SENTINEL_SERVICE]);
-      const field = (name) => new RegExp(`(^|\\n)${name}\\n(\\d+)`).exec(info)?.[2];
-      return field('num-slaves') === '1' && field('num-other-sentinels') === '2';
-    }, timeoutMs);
+    await pollUntil(
+      `sentinel ${port} did not see master ${REDIS_SENTINEL_SERVICE} with 1 replica and 2 other sentinels`,
+      async () => {
+        const info = await redisCli(port, ['SENTINEL', 'MASTER', REDIS_SENTINEL_SERVICE]);
+        const field = (name) => new RegExp(`(^|\\n)${name}\\n(\\d+)`).exec(info)?.[2];
+        return field('num-slaves') === '1' && field('num-other-sentinels') === '2';
+      },
+      timeoutMs,
+    );
   }
 }
 
@@ -487,9 +542,13 @@ async function redisClusterCreate({ timeoutMs = READY_TIMEOUT_MS } = {}) {
   const nodes = REDIS_CLUSTER_PORTS.map((port) => `${HOST}:${port}`);
   await redisCli(first, ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], timeoutMs);
   for (const port of REDIS_CLUSTER_PORTS) {
-    await pollUntil(`Redis cluster node ${port} did not reach cluster_state:ok`, async () => {
-      return /cluster_state:ok/.test(await redisCli(port, ['CLUSTER', 'INFO']));
-    }, timeoutMs);
+    await pollUntil(
+      `Redis cluster node ${port} did not reach cluster_state:ok`,
+      async () => {
+        return /cluster_state:ok/.test(await redisCli(port, ['CLUSTER', 'INFO']));
+      },
+      timeoutMs,
+    );
   }
 }
 
@@ -610,7 +669,12 @@ async function waitForExit(pid, timeoutMs) {
 
 function clusterEndpoints() {
   const fromEnv = process.env.ETCD_CLUSTER_ENDPOINTS;
-  return fromEnv ? fromEnv.split(',').map((e) => e.trim()).filter(Boolean) : ETCD_CLUSTER.map((m) => httpUrl(m.client));
+  return fromEnv
+    ? fromEnv
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean)
+    : ETCD_CLUSTER.map((m) => httpUrl(m.client));
 }
 
 function clusterToken() {

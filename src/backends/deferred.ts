@@ -4,19 +4,42 @@
  *
  * @module
  */
-import { CacheBackend, type BackendArguments, type BackendClass, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../api.js';
+import {
+  CacheBackend,
+  type BackendArguments,
+  type BackendClass,
+  type BackendResult,
+  type CacheMutex,
+  type CachedValue,
+  type Mapping,
+} from '../api.js';
+import { UnsupportedOperationError } from '../errors.js';
 import type { NoValue } from '../no-value.js';
+
+/** What the loader knows before loading: whether the backend, with these arguments, declares `clear`. */
+export interface DeferredCapabilities {
+  /** The loaded backend will declare `clear` (see `CacheBackend.clear`); default false. */
+  readonly clears?: boolean;
+}
 
 /** Loads the real backend on the first call and forwards every call to it. */
 export class DeferredBackend extends CacheBackend {
   readonly #ready: Promise<CacheBackend>;
   #loaded: CacheBackend | undefined;
 
-  constructor(loading: Promise<BackendClass>, args: BackendArguments) {
+  constructor(loading: Promise<BackendClass>, args: BackendArguments, capabilities: DeferredCapabilities = {}) {
     super();
     this.#ready = loading.then((Backend) => (this.#loaded = new Backend(args)));
     // A failed load is reported by the first call that awaits it, never as an unhandled rejection.
     this.#ready.catch(() => {});
+    // Declared up front (the region checks for it before anything has loaded), forwarded once loaded.
+    if (capabilities.clears === true) {
+      this.clear = async () => {
+        const backend = await this.#ready;
+        if (backend.clear === undefined) throw new UnsupportedOperationError(`${backend.constructor.name} declares no clear().`);
+        await backend.clear();
+      };
+    }
   }
 
   /** Resolves with the real backend once loaded (rejects when loading or constructing failed). */

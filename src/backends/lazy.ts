@@ -1,8 +1,9 @@
 /**
  * The built-in remote backends as the registry holds them: a small class per backend that checks its
- * arguments at once (with the backend's own options module, which loads no driver and little code)
- * and loads the backend's module on first use. Importing the root entry point therefore costs no
- * remote backend module, while `configure()` still reports bad arguments synchronously.
+ * arguments at once (with the backend's own options module, which loads no driver and little code),
+ * checks that its driver packages are installed (resolving them, not loading them), and loads the
+ * backend's module on first use. Importing the root entry point therefore costs no remote backend
+ * module, while `configure()` still reports bad arguments and a missing driver synchronously.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import type { BackendArguments, BackendClass, CacheBackend } from '../api.js';
 import type { KeyMangler } from '../keys.js';
 import { jsonSerializer, type Serializer } from '../serializers.js';
 import { keepingOsloScope } from '../arguments.js';
+import { assertDriversInstalled } from '../driver.js';
 import { DeferredBackend } from './deferred.js';
 
 /** What the registry knows about a built-in remote backend before loading it. */
@@ -18,12 +20,16 @@ export interface LazyBackendSpec {
   readonly name: string;
   /** Checks the arguments as the backend's constructor would (throws its typed errors); no I/O. */
   readonly check: (args: BackendArguments) => void;
+  /** The driver packages the backend loads; configure() fails with MissingDependencyError naming each one not installed. */
+  readonly packages: readonly string[];
   /** Loads the backend's class (a dynamic import of its module). */
   readonly load: () => Promise<BackendClass>;
   /** The backend's own key mangler, which the region adopts at configure() time. */
   readonly keyMangler?: KeyMangler;
   /** True for a BytesBackend: the region then stores dogpile's bytes through `*Serialized`. */
   readonly bytes: boolean;
+  /** Whether the backend, with these (checked) arguments, declares `clear`; default never. */
+  readonly clears?: (args: BackendArguments) => boolean;
 }
 
 /** A class made by {@link lazyBackend}: its instances are DeferredBackends. */
@@ -47,7 +53,8 @@ function lazyPlain(spec: LazyBackendSpec): LazyBackendClass {
   return class extends DeferredBackend {
     constructor(args: BackendArguments = {}) {
       spec.check(args);
-      super(keepingOsloScope(spec.load()), args);
+      assertDriversInstalled(spec.packages, spec.name);
+      super(keepingOsloScope(spec.load()), args, { clears: spec.clears?.(args) ?? false });
       if (spec.keyMangler !== undefined) this.keyMangler = spec.keyMangler;
     }
   };
@@ -60,7 +67,8 @@ function lazyBytes(spec: LazyBackendSpec): LazyBackendClass {
 
     constructor(args: BackendArguments = {}) {
       spec.check(args);
-      super(keepingOsloScope(spec.load()), args);
+      assertDriversInstalled(spec.packages, spec.name);
+      super(keepingOsloScope(spec.load()), args, { clears: spec.clears?.(args) ?? false });
       if (spec.keyMangler !== undefined) this.keyMangler = spec.keyMangler;
     }
     // The *Serialized calls are forwarded by DeferredBackend itself.

@@ -4,7 +4,16 @@
  *
  * @module
  */
-import { NO_VALUE, CacheBackend, type BackendArguments, type BackendResult, type CacheMutex, type CachedValue, type Mapping, type NonBlockingMutex } from '../api.js';
+import {
+  NO_VALUE,
+  CacheBackend,
+  type BackendArguments,
+  type BackendResult,
+  type CacheMutex,
+  type CachedValue,
+  type Mapping,
+  type NonBlockingMutex,
+} from '../api.js';
 import { ArgumentReader } from '../arguments.js';
 import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../validate.js';
 

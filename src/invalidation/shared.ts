@@ -110,6 +110,8 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
   #timer: NodeJS.Timeout | null = null;
   #subscription: NotificationSubscription | null = null;
   #live = false;
+  // The transport says the subscription is up; #live waits for a successful read after that.
+  #subscribed = false;
   #subscribing = false;
   #closed = false;
   #polls = 0;
@@ -120,23 +122,31 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
   constructor(options: SharedInvalidationOptions) {
     super();
     if (typeof options !== 'object' || options === null) {
-      throw new ValidationError(`SharedInvalidationStrategy takes an options object { name, interval?, transport? }; got ${describe(options)}.`);
+      throw new ValidationError(
+        `SharedInvalidationStrategy takes an options object { name, interval?, transport? }; got ${describe(options)}.`,
+      );
     }
     if (typeof options.name !== 'string' || options.name.length === 0) {
-      throw new ValidationError(`name must be a non-empty string shared by every process (usually the region name); got ${describe(options.name)}.`);
+      throw new ValidationError(
+        `name must be a non-empty string shared by every process (usually the region name); got ${describe(options.name)}.`,
+      );
     }
     this.key = SHARED_INVALIDATION_PREFIX + keySafeName(options.name);
     this.interval = toSeconds(options.interval ?? 1, 'interval', { min: 0.01, max: MAX_TIMER_SECONDS });
     if (options.transport !== undefined && !isNotificationTransport(options.transport)) {
-      throw new ValidationError(`transport must be a NotificationTransport (publish, subscribe), e.g. new RedisNotifications(backend); got ${describe(options.transport)}.`);
+      throw new ValidationError(
+        `transport must be a NotificationTransport (publish, subscribe), e.g. new RedisNotifications(backend); got ${describe(options.transport)}.`,
+      );
     }
     this.#transport = options.transport;
     this.#clock = options.clock ?? systemClock;
-    if (typeof this.#clock !== 'function') throw new ValidationError(`clock must be a function returning epoch milliseconds; got ${describe(options.clock)}.`);
+    if (typeof this.#clock !== 'function')
+      throw new ValidationError(`clock must be a function returning epoch milliseconds; got ${describe(options.clock)}.`);
     if (options.onError !== undefined && typeof options.onError !== 'function') {
       throw new ValidationError(`onError must be a function (error, during) => void; got ${describe(options.onError)}.`);
     }
-    this.#onError = options.onError ?? ((error, during) => debug('shared invalidation %s failed: %s', during, (error as Error)?.message ?? error));
+    this.#onError =
+      options.onError ?? ((error, during) => debug('shared invalidation %s failed: %s', during, (error as Error)?.message ?? error));
   }
 
   /** How many times this process read the internal key (the initial read included). For tests and metrics. */
@@ -158,19 +168,27 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
 
   /** Resolves once the initial read (and subscription, if any) finished; reads wait for it too. */
   ready(): Promise<void> {
-    return this.#ready ?? Promise.reject(new ValidationError('SharedInvalidationStrategy is not installed yet: put it in the region\'s wrap list (configure(..., { wrap: [shared], regionInvalidator: shared })).'));
+    return (
+      this.#ready ??
+      Promise.reject(
+        new ValidationError(
+          "SharedInvalidationStrategy is not installed yet: put it in the region's wrap list (configure(..., { wrap: [shared], regionInvalidator: shared })).",
+        ),
+      )
+    );
   }
 
   async #start(): Promise<void> {
     if (this.#transport !== undefined) await this.#subscribe(this.#transport);
-    await this.#poll();
+    await this.#catchUp();
     if (this.#closed) return;
     this.#timer = setInterval(() => {
       if (this.#unwritten !== null) void this.#write();
-      if (!this.#live) void this.#poll();
+      // Polls while not notified; a read that succeeds while subscribed makes it notified again.
+      if (!this.#live) void this.#catchUp();
       // A subscription that could not be made (server down, slow) is tried again at each tick.
       if (this.#transport !== undefined && this.#subscription === null && !this.#subscribing) {
-        void this.#subscribe(this.#transport).then(() => (this.#live ? this.#poll() : undefined));
+        void this.#subscribe(this.#transport).then(() => this.#catchUp());
       }
     }, this.interval * 1000);
     this.#timer.unref();
@@ -182,11 +200,12 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
       const subscription = await transport.subscribe(this.key, {
         message: (text) => this.#onMessage(text),
         up: () => {
-          this.#live = true;
-          // Messages sent while the subscription was down are lost: read the key once.
-          void this.#poll();
+          this.#subscribed = true;
+          // Messages sent while the subscription was down are lost: read the key before trusting it.
+          void this.#catchUp();
         },
         down: (error) => {
+          this.#subscribed = false;
           this.#live = false;
           if (error !== undefined) this.#onError(error, 'subscribe');
         },
@@ -196,7 +215,7 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
         return;
       }
       this.#subscription = subscription;
-      this.#live = true;
+      this.#subscribed = true;
     } catch (error) {
       this.#onError(error, 'subscribe');
     } finally {
@@ -220,17 +239,31 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
   }
 
   // One poll at a time: over a slow backend, ticks would otherwise pile reads up behind each other.
-  async #poll(): Promise<void> {
+  /**
+   * Polling pauses (#live) only after a read that followed the subscription succeeded: a message sent
+   * before the subscription was up is lost, and a failed read must leave the timer polling, or this
+   * process would keep an old invalidation state until its next reconnect.
+   */
+  async #catchUp(): Promise<void> {
+    const read = await this.#poll();
+    if (read && this.#subscribed && !this.#closed) this.#live = true;
+  }
+
+  /** Reads the internal key; true when the read (the last one, if reads queued up) succeeded. */
+  async #poll(): Promise<boolean> {
     if (this.#polling) {
-      // A read already in flight may have started before the message it should reflect: read again after it.
+      // A read already in flight may have started before the message it should reflect: read again
+      // after it. The caller of that first read learns the outcome of this one.
       this.#pollAgain = true;
-      return;
+      return false;
     }
     this.#polling = true;
     this.#polls++;
+    let read = false;
     try {
       const stored = await this.proxied.get(this.key);
       if (!isNoValue(stored) && isStamp(stored.payload)) this.#merge(stored.payload);
+      read = true;
     } catch (error) {
       this.#onError(error, 'poll');
     } finally {
@@ -238,8 +271,9 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
     }
     if (this.#pollAgain && !this.#closed) {
       this.#pollAgain = false;
-      await this.#poll();
+      return this.#poll();
     }
+    return read;
   }
 
   #write(): Promise<void> {
@@ -301,7 +335,9 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
 
   #checkKey(key: string): void {
     if (typeof key === 'string' && key.startsWith(SHARED_INVALIDATION_PREFIX)) {
-      throw new ValidationError(`key "${key}" starts with "${SHARED_INVALIDATION_PREFIX}", which is reserved for the shared invalidation time; use another key (or a key mangler).`);
+      throw new ValidationError(
+        `key "${key}" starts with "${SHARED_INVALIDATION_PREFIX}", which is reserved for the shared invalidation time; use another key (or a key mangler).`,
+      );
     }
   }
 
@@ -377,4 +413,3 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
     await super.close();
   }
 }
-

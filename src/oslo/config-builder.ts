@@ -15,7 +15,13 @@ const PYTHON_SERVER_CHOICE: ReadonlyMap<string, string> = new Map([
   ['dogpile.cache.memcached', 'python_memcached'],
   ['dogpile.cache.pymemcache', 'pymemcache'],
 ]);
-const MEMCACHE_EXPIRY_BACKENDS = new Set(['dogpile.cache.pymemcache', 'dogpile.cache.memcached', 'dogpile.cache.pylibmc', 'oslo_cache.memcache_pool', 'memcached']);
+const MEMCACHE_EXPIRY_BACKENDS = new Set([
+  'dogpile.cache.pymemcache',
+  'dogpile.cache.memcached',
+  'dogpile.cache.pylibmc',
+  'oslo_cache.memcache_pool',
+  'memcached',
+]);
 
 /**
  * Where oslo's `backend_expiration_time` goes per backend. oslo supports only memcache and redis and
@@ -60,7 +66,10 @@ export function buildCacheConfig(cacheGroup: Readonly<Record<string, unknown>>):
     if (colon < 0) {
       // oslo logs the entry itself; without its ":" we cannot tell a name from a value, and the value
       // may be a password (`password=hunter2`), so only its position is logged.
-      debug('Unable to build cache config-key. Expected format "<argname>:<value>". Skipping backend_argument #%d (value not shown).', index + 1);
+      debug(
+        'Unable to build cache config-key. Expected format "<argname>:<value>". Skipping backend_argument #%d (value not shown).',
+        index + 1,
+      );
       continue;
     }
     const name = entry.slice(0, colon);
@@ -102,10 +111,14 @@ export function buildCacheConfig(cacheGroup: Readonly<Record<string, unknown>>):
     );
   }
   if (conf.enable_socket_keepalive === true) {
-    throw new ConfigurationError("Socket keepalive is only supported by the 'dogpile.cache.pymemcache' backend, which this library does not have.");
+    throw new ConfigurationError(
+      "Socket keepalive is only supported by the 'dogpile.cache.pymemcache' backend, which this library does not have.",
+    );
   }
   if (conf.enable_retry_client === true) {
-    throw new ConfigurationError("Retry client is only supported by the 'dogpile.cache.pymemcache' backend, which this library does not have.");
+    throw new ConfigurationError(
+      "Retry client is only supported by the 'dogpile.cache.pymemcache' backend, which this library does not have.",
+    );
   }
   return config;
 }

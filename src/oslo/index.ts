@@ -59,7 +59,9 @@ export function createRegion(options: { functionKeyGenerator?: FunctionKeyGenera
 function cacheGroup(conf: unknown): Record<string, unknown> {
   const cache = ownProperty(conf, 'cache');
   if (typeof cache !== 'object' || cache === null) {
-    throw new ConfigurationError('conf must be an object with a "cache" group, e.g. { cache: { enabled: true, backend: "oslo_cache.dict" } } or loadOsloConfig(text).');
+    throw new ConfigurationError(
+      'conf must be an object with a "cache" group, e.g. { cache: { enabled: true, backend: "oslo_cache.dict" } } or loadOsloConfig(text).',
+    );
   }
   return typeGroup('cache', cache as Record<string, unknown>, OSLO_CACHE_OPTIONS);
 }
@@ -91,7 +93,8 @@ export function configureCacheRegion(conf: OsloConf, region: CacheRegion): Cache
   if (userMangler === null) region.keyMangler = sha1MangleKey;
   for (const proxy of cache.proxies as unknown[]) {
     const found = typeof proxy === 'string' ? proxies.get(proxy) : proxy;
-    if (found === undefined) throw new ConfigurationError(`Unknown [cache] proxies entry "${String(proxy)}"; register it with registerProxy(name, ProxyClass).`);
+    if (found === undefined)
+      throw new ConfigurationError(`Unknown [cache] proxies entry "${String(proxy)}"; register it with registerProxy(name, ProxyClass).`);
     region.wrap(found as ProxyClass);
   }
   return region;
@@ -122,18 +125,23 @@ export type OsloMemoizer = Memoizer & {
  * ```
  */
 export function getMemoizationDecorator(conf: OsloConf, region: CacheRegion, group: string, expirationGroup: string = group): OsloMemoizer {
-  if (typeof group !== 'string' || group.length === 0) throw new ValidationError(`group must be a configuration group name such as "identity"; got ${describe(group)}.`);
+  if (typeof group !== 'string' || group.length === 0)
+    throw new ValidationError(`group must be a configuration group name such as "identity"; got ${describe(group)}.`);
   cacheGroup(conf);
   const groupOption = (name: string, option: string): unknown => ownProperty(ownProperty(conf, name), option);
   const shouldCache = (): boolean =>
-    typeOption('cache', 'enabled', 'bool', groupOption('cache', 'enabled')) === true && typeOption(group, 'caching', 'bool', groupOption(group, 'caching')) !== false;
+    typeOption('cache', 'enabled', 'bool', groupOption('cache', 'enabled')) === true &&
+    typeOption(group, 'caching', 'bool', groupOption(group, 'caching')) !== false;
   const getExpirationTime = (): number | null => {
     const value = groupOption(expirationGroup, 'cache_time');
     return typeOption(expirationGroup, 'cache_time', 'int', value) as number | null;
   };
   const memoize = region.cacheOnArguments({ shouldCacheFn: () => shouldCache(), expirationTime: getExpirationTime });
-  return Object.assign(<F extends (...args: never[]) => unknown>(fn: F, context?: ClassMethodDecoratorContext) =>
-    context === undefined ? (memoize(fn) as CachedFunction<F>) : memoize(fn, context), { shouldCache, getExpirationTime }) as OsloMemoizer;
+  return Object.assign(
+    <F extends (...args: never[]) => unknown>(fn: F, context?: ClassMethodDecoratorContext) =>
+      context === undefined ? (memoize(fn) as CachedFunction<F>) : memoize(fn, context),
+    { shouldCache, getExpirationTime },
+  ) as OsloMemoizer;
 }
 
 export { loadOsloConfig, type OsloConf } from './ini.js';

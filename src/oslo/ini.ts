@@ -62,7 +62,9 @@ export function loadOsloConfig(text: string): OsloConf {
     // Only a header is quoted back: any other line may hold a password ("password hunter2", or a
     // stray continuation), and no message may show one.
     const fail = (problem: string): never => {
-      throw new ValidationError(`Line ${index + 1} of the oslo config ${problem}${line.startsWith('[') ? `: ${line}` : ' (its text is not shown: it may hold a secret)'}.`);
+      throw new ValidationError(
+        `Line ${index + 1} of the oslo config ${problem}${line.startsWith('[') ? `: ${line}` : ' (its text is not shown: it may hold a secret)'}.`,
+      );
     };
     if (line === '') {
       last = undefined;
@@ -94,9 +96,16 @@ export function loadOsloConfig(text: string): OsloConf {
     last = values;
   });
   const raw = (name: string, specs: Readonly<Record<string, OptionSpec>>): Record<string, unknown> => {
-    const multi = new Set(Object.entries(specs).flatMap(([option, spec]) => (spec.type === 'multistr' ? [option, spec.deprecatedName ?? option] : [])));
+    const multi = new Set(
+      Object.entries(specs).flatMap(([option, spec]) => (spec.type === 'multistr' ? [option, spec.deprecatedName ?? option] : [])),
+    );
     // oslo.config reads the last value of a key given twice (cfg's `values[-1]`); a MultiStr all of them.
-    return Object.fromEntries([...(groups.get(name) ?? new Map<string, string[]>())].map(([key, values]) => [key, multi.has(key) ? values : values[values.length - 1]]));
+    return Object.fromEntries(
+      [...(groups.get(name) ?? new Map<string, string[]>())].map(([key, values]) => [
+        key,
+        multi.has(key) ? values : values[values.length - 1],
+      ]),
+    );
   };
   const conf: OsloConf = { cache: typeGroup('cache', raw('cache', OSLO_CACHE_OPTIONS), OSLO_CACHE_OPTIONS) };
   for (const name of groups.keys()) if (name !== 'cache') conf[name] = typeGroup(name, raw(name, OSLO_GROUP_OPTIONS), OSLO_GROUP_OPTIONS);

@@ -70,7 +70,8 @@ export const OSLO_GROUP_OPTIONS: Readonly<Record<string, OptionSpec>> = Object.f
 /** What Python's int() reads: any Unicode decimal digits, single underscores between them. */
 const PYTHON_INT = /^[-+]?\p{Nd}+(?:_\p{Nd}+)*$/u;
 /** What Python's float() reads, but "inf" and "nan": no hex ("0x10", which Number() would take). */
-const PYTHON_FLOAT = /^[-+]?(?:\p{Nd}+(?:_\p{Nd}+)*(?:\.(?:\p{Nd}+(?:_\p{Nd}+)*)?)?|\.\p{Nd}+(?:_\p{Nd}+)*)(?:[eE][-+]?\p{Nd}+(?:_\p{Nd}+)*)?$/u;
+const PYTHON_FLOAT =
+  /^[-+]?(?:\p{Nd}+(?:_\p{Nd}+)*(?:\.(?:\p{Nd}+(?:_\p{Nd}+)*)?)?|\.\p{Nd}+(?:_\p{Nd}+)*)(?:[eE][-+]?\p{Nd}+(?:_\p{Nd}+)*)?$/u;
 
 /** `raw` as Python's int()/float() reads it when it matches `grammar` (trimmed); NaN otherwise. */
 function pythonNumber(raw: unknown, grammar: RegExp): number {
@@ -126,7 +127,11 @@ export function typeOption(group: string, name: string, type: OsloOptionType, ra
  * Options this table does not know are kept as given. Only `raw`'s own properties count; an option
  * that is `null` stays null (oslo's None), one that is absent or `undefined` gets its default.
  */
-export function typeGroup(group: string, raw: Readonly<Record<string, unknown>>, specs: Readonly<Record<string, OptionSpec>>): Record<string, unknown> {
+export function typeGroup(
+  group: string,
+  raw: Readonly<Record<string, unknown>>,
+  specs: Readonly<Record<string, OptionSpec>>,
+): Record<string, unknown> {
   const typed: Record<string, unknown> = { ...raw };
   for (const [name, spec] of Object.entries(specs)) {
     // Only an absent option falls back to its deprecated name, then its default: a null one is oslo's

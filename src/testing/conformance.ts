@@ -159,7 +159,12 @@ export function runBackendConformance(
 
     it('setMulti accepts a Map', async () => {
       const [k1, k2] = [key(), key()];
-      await backend.setMulti(new Map([[k1, cv('a')], [k2, cv('b')]]));
+      await backend.setMulti(
+        new Map([
+          [k1, cv('a')],
+          [k2, cv('b')],
+        ]),
+      );
       assert.deepEqual((await backend.getMulti([k1, k2])).map(payloadOf), [stored('a'), stored('b')]);
     });
 
@@ -307,7 +312,9 @@ export function runBackendConformance(
       it('BytesBackend: raw bytes round-trip in dogpile format (capabilities.bytes not declared)', async (context) => {
         if (backend instanceof BytesBackend) return roundTripBytes(backend);
         // Nothing to check, and saying so: a silent early return here used to count as a pass.
-        context?.diagnostic?.(`not applicable: ${name} is not a BytesBackend; declare capabilities.bytes (false) so the suite checks that instead`);
+        context?.diagnostic?.(
+          `not applicable: ${name} is not a BytesBackend; declare capabilities.bytes (false) so the suite checks that instead`,
+        );
       });
     }
   });

@@ -4,6 +4,12 @@
  *
  * @module
  */
-export { runBackendConformance, type BackendCapabilities, type BackendFactory, type TestContextLike, type TestRunner } from './conformance.js';
+export {
+  runBackendConformance,
+  type BackendCapabilities,
+  type BackendFactory,
+  type TestContextLike,
+  type TestRunner,
+} from './conformance.js';
 export { manualClock, type ManualClock } from '../clock.js';
 export { runRegionConformance, type RegionFactory, type RegionFactoryOptions } from './region-conformance.js';

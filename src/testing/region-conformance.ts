@@ -185,12 +185,21 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
       withRegion(async (region, clock) => {
         const k = key();
         region.invalidate(false);
-        await assert.rejects(region.getOrCreate(k, () => 1), (e: Error) => e instanceof ConfigurationError && /expiration time required/.test(e.message));
+        await assert.rejects(
+          region.getOrCreate(k, () => 1),
+          (e: Error) => e instanceof ConfigurationError && /expiration time required/.test(e.message),
+        );
         await region.set(k, 1);
         clock.advance(10);
         region.invalidate(false);
-        await assert.rejects(region.getOrCreate(k, () => 2), ConfigurationError);
-        await assert.rejects(region.getOrCreateMulti([k], () => [2]), ConfigurationError);
+        await assert.rejects(
+          region.getOrCreate(k, () => 2),
+          ConfigurationError,
+        );
+        await assert.rejects(
+          region.getOrCreateMulti([k], () => [2]),
+          ConfigurationError,
+        );
       }, null));
 
     it('shouldCacheFn: a rejected value is returned but the previous one stays cached', () =>
@@ -231,7 +240,10 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
     it('getOrCreateMulti: a creator returning the wrong number of values is a ValidationError; nothing cached', () =>
       withRegion(async (region) => {
         const [k1, k2] = [key(), key()];
-        await assert.rejects(region.getOrCreateMulti([k1, k2], () => ['only one']), (e: Error) => e instanceof ValidationError && /2 value/.test(e.message));
+        await assert.rejects(
+          region.getOrCreateMulti([k1, k2], () => ['only one']),
+          (e: Error) => e instanceof ValidationError && /2 value/.test(e.message),
+        );
         assert.deepEqual(await region.getMulti([k1, k2]), [NO_VALUE, NO_VALUE]);
         assert.equal(await region.keyIsLocked(k1), false);
         assert.deepEqual(await region.getOrCreateMulti([k1, k2], (...keys) => keys.map(() => 'ok')), ['ok', 'ok']);
@@ -255,7 +267,13 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
         await region.setMulti(new Map());
         await region.deleteMulti([]);
         let created = 0;
-        assert.deepEqual(await region.getOrCreateMulti([], (...keys) => { created++; return keys; }), []);
+        assert.deepEqual(
+          await region.getOrCreateMulti([], (...keys) => {
+            created++;
+            return keys;
+          }),
+          [],
+        );
         assert.equal(created, 0, 'no keys: the creator is not called');
         assert.deepEqual(await region.getMulti([k1, k2, k3]), [1, 'two', null], 'the empty operations left the stored values alone');
         await region.deleteMulti([k1, k2, key('never')]);
@@ -268,8 +286,16 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
     it('a creator that throws: the error propagates, the lock is released, nothing is cached', () =>
       withRegion(async (region) => {
         const k = key();
-        await assert.rejects(region.getOrCreate(k, () => { throw new Error('boom'); }), /boom/);
-        await assert.rejects(region.getOrCreate(k, () => Promise.reject(new Error('async boom'))), /async boom/);
+        await assert.rejects(
+          region.getOrCreate(k, () => {
+            throw new Error('boom');
+          }),
+          /boom/,
+        );
+        await assert.rejects(
+          region.getOrCreate(k, () => Promise.reject(new Error('async boom'))),
+          /async boom/,
+        );
         assert.equal(await region.keyIsLocked(k), false);
         assert.equal(await region.get(k), NO_VALUE);
         assert.equal(await region.getOrCreate(k, () => 'recovered'), 'recovered');
@@ -344,7 +370,10 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
         });
         await started.promise;
         const others = await Promise.all(Array.from({ length: 20 }, () => region.getOrCreate(k, () => 'never called')));
-        assert.ok(others.every((v) => v === 'old'), 'others get the stale value without waiting');
+        assert.ok(
+          others.every((v) => v === 'old'),
+          'others get the stale value without waiting',
+        );
         gate.resolve();
         assert.equal(await regenerating, 'new');
         assert.equal(calls, 1);
@@ -549,7 +578,10 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
         assert.equal(await region.get(m), NO_VALUE);
         assert.equal(await region.getOrCreate(m, () => 'second', { entryExpirationTime: '2m' }), 'second');
         const [a, b] = [key('a'), key('b')];
-        assert.deepEqual(await region.getOrCreateMulti([a, b], (...ks) => ks.map((x) => x.length), { entryExpirationTime: 90 }), [a.length, b.length]);
+        assert.deepEqual(await region.getOrCreateMulti([a, b], (...ks) => ks.map((x) => x.length), { entryExpirationTime: 90 }), [
+          a.length,
+          b.length,
+        ]);
         assert.equal((await region.getValueMetadata(b))?.metadata.ttl, 90);
         clock.advance(91_000);
         assert.equal(await region.has(a), false);
@@ -564,8 +596,14 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
         assert.deepEqual(await region.getMulti([a, b]), [NO_VALUE, NO_VALUE]);
         const c = key('c');
         for (const bad of [0, -1, 'soon', Number.NaN]) {
-          await assert.rejects(region.set(c, 'x', { expirationTime: bad }), (e: Error) => e instanceof ValidationError && /expirationTime/.test(e.message));
-          await assert.rejects(region.getOrCreate(c, () => 'x', { entryExpirationTime: bad }), (e: Error) => e instanceof ValidationError && /entryExpirationTime/.test(e.message));
+          await assert.rejects(
+            region.set(c, 'x', { expirationTime: bad }),
+            (e: Error) => e instanceof ValidationError && /expirationTime/.test(e.message),
+          );
+          await assert.rejects(
+            region.getOrCreate(c, () => 'x', { entryExpirationTime: bad }),
+            (e: Error) => e instanceof ValidationError && /entryExpirationTime/.test(e.message),
+          );
         }
         assert.equal(await region.has(c, { ignoreExpiration: true }), false);
       }, 3600));
@@ -615,7 +653,10 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
         assert.deepEqual(await region.getOrCreateMulti([m1, m2], (...ks) => ks.map(() => 'first'), { tags: ['t3'] }), ['first', 'first']);
         clock.advance(1000);
         await region.invalidateTags(['t3']);
-        assert.deepEqual(await region.getOrCreateMulti([m1, m2], (...ks) => ks.map(() => 'second'), { tags: ['t3'] }), ['second', 'second']);
+        assert.deepEqual(await region.getOrCreateMulti([m1, m2], (...ks) => ks.map(() => 'second'), { tags: ['t3'] }), [
+          'second',
+          'second',
+        ]);
       }));
 
     it('tags: a soft invalidateTags makes reads miss and getOrCreate regenerate', () =>
@@ -632,10 +673,16 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
     it('tags: bad tags and keys in the internal tag space are ValidationErrors', () =>
       withRegion(async (region) => {
         for (const bad of [[''], 'tag', [1], {}]) {
-          await assert.rejects(region.set(key(), 1, { tags: bad as never }), (e: Error) => e instanceof ValidationError && /tags/.test(e.message));
+          await assert.rejects(
+            region.set(key(), 1, { tags: bad as never }),
+            (e: Error) => e instanceof ValidationError && /tags/.test(e.message),
+          );
         }
         await assert.rejects(region.invalidateTags([]), ValidationError);
-        await assert.rejects(region.get('dogpile-cache:tag:x'), (e: Error) => e instanceof ValidationError && /dogpile-cache:tag:/.test(e.message));
+        await assert.rejects(
+          region.get('dogpile-cache:tag:x'),
+          (e: Error) => e instanceof ValidationError && /dogpile-cache:tag:/.test(e.message),
+        );
       }));
 
     it('stats count hits, misses and creates', () =>

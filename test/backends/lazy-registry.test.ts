@@ -6,19 +6,22 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { CacheRegion, ValidationError } from '../../src/index.js';
+import { CacheRegion, NO_VALUE, ValidationError } from '../../src/index.js';
 import { DeferredBackend } from '../../src/backends/deferred.js';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
-import { memcachedServers } from '../support/servers.js';
+import { etcdEndpoints, memcachedServers, mongodbUrl } from '../support/servers.js';
 
 describe('lazily loaded remote backends (registry)', () => {
   it('configure() by name reports a bad argument at once, before anything loads', () => {
-    assert.throws(() => new CacheRegion().configure('oslo_cache.memcache_pool', { arguments: { url: '127.0.0.1:1', socket_timeout: 'soon' } }), ValidationError);
+    assert.throws(
+      () => new CacheRegion().configure('oslo_cache.memcache_pool', { arguments: { url: '127.0.0.1:1', socket_timeout: 'soon' } }),
+      ValidationError,
+    );
     assert.throws(() => new CacheRegion().configure('etcd3', { arguments: { port: 'x' } }), ValidationError);
     assert.throws(() => new CacheRegion().configure('dogpile.cache.redis', { arguments: { port: -1 } }), ValidationError);
   });
 
-  it('keeps the backend\'s key mangler and byte storage before the module loads', async () => {
+  it("keeps the backend's key mangler and byte storage before the module loads", async () => {
     const region = new CacheRegion().configure('oslo_cache.memcache_pool', { arguments: { url: memcachedServers().join(',') } });
     try {
       assert.ok(region.backend instanceof DeferredBackend);
@@ -31,7 +34,7 @@ describe('lazily loaded remote backends (registry)', () => {
     }
   });
 
-  it('a herd on a cold region configured by name runs one creator and uses the backend\'s distributed lock', async () => {
+  it("a herd on a cold region configured by name runs one creator and uses the backend's distributed lock", async () => {
     // A spy on the real class (no behaviour changed): counts the locks the memcached backend hands out.
     const original = PooledMemcachedBackend.prototype.getMutex;
     let mutexes = 0;
@@ -55,10 +58,41 @@ describe('lazily loaded remote backends (registry)', () => {
       const values = await Promise.all(Array.from({ length: 20 }, () => region.getOrCreate(key, creator)));
       assert.deepEqual(new Set(values), new Set(['made']));
       assert.equal(creations, 1);
-      assert.ok(mutexes >= 1, 'the memcached backend\'s distributed lock was used from the first call');
+      assert.ok(mutexes >= 1, "the memcached backend's distributed lock was used from the first call");
     } finally {
       PooledMemcachedBackend.prototype.getMutex = original;
       await region.close();
+    }
+  });
+});
+
+describe('lazily loaded remote backends: clear() is declared before the module loads', () => {
+  it('etcd3 and Mongo always, memcached with a namespace (not without), Redis never; clear() as the very first call works', async () => {
+    const run = randomUUID().slice(0, 8);
+    const configure = (name: string, args: Record<string, unknown>): CacheRegion =>
+      new CacheRegion().configure(name, { expirationTime: 600, arguments: args });
+    const clearing = [
+      configure('etcd3', { endpoints: etcdEndpoints(), namespace: `lazy-${run}/` }),
+      configure('oslo_cache.mongo', { db_hosts: mongodbUrl(), db_name: 'dogpile_cache_test', cache_collection: `lazy_${run}` }),
+      configure('memcached', { url: memcachedServers(), namespace: `lazy${run}` }),
+    ];
+    const refusing = [
+      configure('memcached', { url: memcachedServers() }),
+      configure('dogpile.cache.redis', { url: 'redis://127.0.0.1:1' }),
+    ];
+    try {
+      for (const region of clearing)
+        assert.equal(typeof region.backend.clear, 'function', `${region.backend.constructor.name} declares clear() before loading`);
+      for (const region of refusing)
+        assert.equal(region.backend.clear, undefined, `${region.backend.constructor.name} declares no clear()`);
+      for (const region of clearing) {
+        await region.clear(); // before any other call: the module may still be loading
+        await region.set('k', 'v');
+        await region.clear();
+        assert.equal(await region.get('k'), NO_VALUE, region.backend.constructor.name);
+      }
+    } finally {
+      for (const region of [...clearing, ...refusing]) await region.close();
     }
   });
 });
@@ -67,7 +101,9 @@ describe('lazily loaded remote backends: the class each name loads', () => {
   it('loads the redis classes by topology', async () => {
     const { RedisBackend, RedisSentinelBackend } = await import('../../src/backends/redis/index.js');
     const plain = new CacheRegion().configure('dogpile.cache.valkey', { arguments: { host: '127.0.0.1', port: 1 } });
-    const sentinel = new CacheRegion().configure('dogpile.cache.redis_sentinel', { arguments: { sentinels: ['127.0.0.1:1'], service_name: 'm' } });
+    const sentinel = new CacheRegion().configure('dogpile.cache.redis_sentinel', {
+      arguments: { sentinels: ['127.0.0.1:1'], service_name: 'm' },
+    });
     try {
       const real = await (plain.backend as DeferredBackend).ready();
       assert.equal(real.constructor, RedisBackend);

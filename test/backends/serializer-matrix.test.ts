@@ -16,7 +16,11 @@ const RUN = randomUUID().slice(0, 8);
 const BACKENDS: readonly { name: string; backend: string; args: () => Record<string, unknown> }[] = [
   { name: 'dictionary', backend: 'dictionary', args: () => ({}) },
   { name: 'memcached', backend: 'oslo_cache.memcache_pool', args: () => ({ url: memcachedServers() }) },
-  { name: 'mongo', backend: 'oslo_cache.mongo', args: () => ({ db_hosts: mongodbUrl(), db_name: 'dogpile_serializer_matrix', cache_collection: `m${RUN}` }) },
+  {
+    name: 'mongo',
+    backend: 'oslo_cache.mongo',
+    args: () => ({ db_hosts: mongodbUrl(), db_name: 'dogpile_serializer_matrix', cache_collection: `m${RUN}` }),
+  },
   { name: 'etcd3', backend: 'etcd3', args: () => ({ endpoints: etcdEndpoints(), namespace: `matrix-${RUN}/` }) },
 ];
 
@@ -27,14 +31,17 @@ const VALUES: Record<string, unknown> = {
   text: 'héllo ключ',
   number: 42.5,
   nothing: null,
-  nested: { a: [1, 'two', { three: true }], 'ü': 'ok' },
+  nested: { a: [1, 'two', { three: true }], ü: 'ok' },
 };
 const V8_ONLY: Record<string, unknown> = { map: new Map([['a', 1]]), date: new Date(Date.UTC(2026, 0, 1)) };
 
 for (const { name, backend, args } of BACKENDS) {
   for (const serializer of SERIALIZERS) {
     describe(`${name} with serializer ${serializer ?? 'none'}`, () => {
-      const region = new CacheRegion(serializer === undefined ? {} : { serializer }).configure(backend, { expirationTime: 600, arguments: args() });
+      const region = new CacheRegion(serializer === undefined ? {} : { serializer }).configure(backend, {
+        expirationTime: 600,
+        arguments: args(),
+      });
       const prefix = `${RUN}-${serializer ?? 'none'}-`;
       const values = serializer === 'v8' ? { ...VALUES, ...V8_ONLY } : VALUES;
       after(async () => {
@@ -53,8 +60,14 @@ for (const { name, backend, args } of BACKENDS) {
         const keys = Object.keys(values);
         await region.setMulti(Object.fromEntries(keys.map((k) => [prefix + k, values[k]])));
         const got = await region.getMulti(keys.map((k) => prefix + k));
-        assert.ok(got.every((v) => !isNoValue(v)), 'no misses');
-        assert.deepEqual(got, keys.map((k) => values[k]));
+        assert.ok(
+          got.every((v) => !isNoValue(v)),
+          'no misses',
+        );
+        assert.deepEqual(
+          got,
+          keys.map((k) => values[k]),
+        );
       });
 
       it('getOrCreate after a set is a hit: the creator does not run', async () => {

@@ -122,7 +122,10 @@ describe('the backend conformance suite catches what it claims to check', () => 
     ] as const) {
       const outcomes = await runSuite(make, capabilities);
       assert.ok(outcomes.size > 15);
-      assert.deepEqual([...outcomes].filter(([, o]) => !o.passed).map(([name, o]) => `${name}: ${String(o.error)}`), []);
+      assert.deepEqual(
+        [...outcomes].filter(([, o]) => !o.passed).map(([name, o]) => `${name}: ${String(o.error)}`),
+        [],
+      );
     }
   });
 
@@ -130,7 +133,7 @@ describe('the backend conformance suite catches what it claims to check', () => 
     assertOnlyFails(await runSuite(() => new WipesOnEmptyDelete(), { mutex: false, bytes: false }), EMPTY_MULTI_TEST);
   });
 
-  it('multi operations on no keys: a setMulti that writes a record\'s inherited entries fails', async () => {
+  it("multi operations on no keys: a setMulti that writes a record's inherited entries fails", async () => {
     assertOnlyFails(await runSuite(() => new WritesInherited(), { mutex: false, bytes: false }), EMPTY_MULTI_TEST);
   });
 

@@ -114,7 +114,10 @@ describe('interop with Python oslo.cache on etcd (oslo_cache.etcd3gw)', () => {
   it('deletes are seen by the other side', async () => {
     const key = `${prefix}:delete ✓`;
     await region.set(key, 'x');
-    const [, gone] = await python([{ op: 'delete', key }, { op: 'get', key }]);
+    const [, gone] = await python([
+      { op: 'delete', key },
+      { op: 'get', key },
+    ]);
     assert.equal(gone!.found, false);
     assert.equal(await region.getValueMetadata(key), null);
   });

@@ -24,7 +24,12 @@ type Client = 'memcache_pool' | 'pymemcache';
 function python(client: Client, servers: string[], op: 'set' | 'get', keys: string[], values?: unknown[]): unknown[] {
   const input = JSON.stringify({ client, servers, op, keys, values });
   // Generous: Python's startup (oslo.config) plus 200 keys takes about a second on an idle machine.
-  const result = spawnSync(PYTHON, [SCRIPT], { input, encoding: 'utf8', timeout: 60_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+  const result = spawnSync(PYTHON, [SCRIPT], {
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+  });
   assert.equal(result.status, 0, result.stderr);
   return JSON.parse(result.stdout) as unknown[];
 }
@@ -69,9 +74,18 @@ for (const client of ['memcache_pool', 'pymemcache'] as const) {
 
     it('Python writes 200 keys, we read all 200, from the servers Python put them on', async () => {
       const written = keys('py');
-      python(client, servers, 'set', written, written.map((_, i) => valueFor(i)));
+      python(
+        client,
+        servers,
+        'set',
+        written,
+        written.map((_, i) => valueFor(i)),
+      );
       const values = await region.getMulti(written);
-      assert.deepEqual(values, written.map((_, i) => valueFor(i)));
+      assert.deepEqual(
+        values,
+        written.map((_, i) => valueFor(i)),
+      );
       const counts = await placement((await (region.actualBackend as DeferredBackend).ready()) as PooledMemcachedBackend, written);
       assert.equal(counts.size, 3, `the keys are spread over all three servers: ${[...counts].join('; ')}`);
     });
@@ -79,13 +93,24 @@ for (const client of ['memcache_pool', 'pymemcache'] as const) {
     it('we write 200 keys, Python reads all 200', async () => {
       const written = keys('js');
       await region.setMulti(new Map(written.map((key, i) => [key, valueFor(i)])));
-      assert.deepEqual(python(client, servers, 'get', written), written.map((_, i) => valueFor(i)));
+      assert.deepEqual(
+        python(client, servers, 'get', written),
+        written.map((_, i) => valueFor(i)),
+      );
     });
 
     it('a ketama region misses most of what Python wrote (why server_choice exists)', async () => {
       const written = keys('ketama');
-      python(client, servers, 'set', written, written.map((_, i) => valueFor(i)));
-      const ketama = new CacheRegion({ keyMangler: sha1MangleKey, serializer: 'json' }).configure('memcached', { arguments: { url: servers } });
+      python(
+        client,
+        servers,
+        'set',
+        written,
+        written.map((_, i) => valueFor(i)),
+      );
+      const ketama = new CacheRegion({ keyMangler: sha1MangleKey, serializer: 'json' }).configure('memcached', {
+        arguments: { url: servers },
+      });
       try {
         const misses = (await ketama.getMulti(written)).filter((value) => value === NO_VALUE).length;
         assert.ok(misses > 50, `expected about 2/3 misses with another placement; got ${misses} of 200`);

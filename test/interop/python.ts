@@ -100,7 +100,7 @@ export interface Sample {
 /** Values of every JSON type; keys of the test entries are unicode on purpose (sha1 of the UTF-8 bytes). */
 export const SAMPLES: Sample[] = [
   { name: 'str', js: 'hello', py: "'hello'" },
-  { name: 'unicode str', js: 'héllo ✓ 日本 🔑 "q" \\ \n', py: "'héllo ✓ 日本 🔑 \"q\" \\\\ \\n'" },
+  { name: 'unicode str', js: 'héllo ✓ 日本 🔑 "q" \\ \n', py: '\'héllo ✓ 日本 🔑 "q" \\\\ \\n\'' },
   { name: 'empty str', js: '', py: "''" },
   { name: 'int', js: 42, py: '42' },
   { name: 'negative int', js: -7, py: '-7' },

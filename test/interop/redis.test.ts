@@ -116,7 +116,10 @@ describe('interop with Python dogpile.cache.redis', () => {
   it('an entry with its own TTL and tags (extra "ttl" and "tags" metadata fields) is read by Python get and get_or_create', async () => {
     const key = `${prefix}:own-ttl`;
     await region.set(key, { a: [1, 'two'] }, { expirationTime: '1h', tags: ['user:1', 'café'] });
-    assert.match((await raw.getBuffer(key))?.toString('latin1') ?? '', /^\{"ct": [0-9.]+, "v": 2, "ttl": 3600, "tags": \["user:1", "caf\\u00e9"\]\}\|/);
+    assert.match(
+      (await raw.getBuffer(key))?.toString('latin1') ?? '',
+      /^\{"ct": [0-9.]+, "v": 2, "ttl": 3600, "tags": \["user:1", "caf\\u00e9"\]\}\|/,
+    );
     const [got, created] = await python([
       { op: 'get', key, py: "{'a': [1, 'two']}" },
       { op: 'get_or_create', key, value: 'from python' },
@@ -127,7 +130,7 @@ describe('interop with Python dogpile.cache.redis', () => {
     assert.deepEqual(created, { value: { a: [1, 'two'] }, repr: "{'a': [1, 'two']}", created: false });
   });
 
-  it('a Python process holding dogpile\'s Redis lock blocks our creator; we get its value', async () => {
+  it("a Python process holding dogpile's Redis lock blocks our creator; we get its value", async () => {
     const key = `${prefix}:py-holds`;
     const run = startPython([{ op: 'get_or_create', key, value: 'from python', hold: 1.5 }]);
     await run.marker;
@@ -156,7 +159,10 @@ describe('interop with Python dogpile.cache.redis', () => {
     });
     await creating;
     assert.equal(await raw.exists(`_lock${key}`), 1);
-    const py = startPython([{ op: 'try_lock', key }, { op: 'get_or_create', key, value: 'from python' }]);
+    const py = startPython([
+      { op: 'try_lock', key },
+      { op: 'get_or_create', key, value: 'from python' },
+    ]);
     // Python's get_or_create blocks on our lock; give it time to be waiting, then let our creator finish.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     release();

@@ -19,7 +19,12 @@ interface PythonChoices {
 }
 
 function pythonChoices(servers: [string, number][], keys: string[], dead: number[] = []): PythonChoices {
-  const result = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify({ servers, keys, dead }), encoding: 'utf8', maxBuffer: 64 << 20, timeout: 60_000 });
+  const result = spawnSync(PYTHON, [SCRIPT], {
+    input: JSON.stringify({ servers, keys, dead }),
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    timeout: 60_000,
+  });
   assert.equal(result.status, 0, result.stderr);
   return JSON.parse(result.stdout) as PythonChoices;
 }
@@ -62,14 +67,14 @@ describe('server_choice matches the Python clients byte for byte', () => {
     assert.deepEqual(ours('python_memcached', WEIGHTED), pythonChoices(WEIGHTED, KEYS).python_memcached);
   });
 
-  it('python_memcached follows python-memcached\'s rehash past dead servers, and gives up where it does', () => {
+  it("python_memcached follows python-memcached's rehash past dead servers, and gives up where it does", () => {
     assert.deepEqual(ours('python_memcached', WEIGHTED, [1]), pythonChoices(WEIGHTED, KEYS, [1]).python_memcached);
     const mostlyDead = ours('python_memcached', WEIGHTED, [0, 1, 2]);
     assert.deepEqual(mostlyDead, pythonChoices(WEIGHTED, KEYS, [0, 1, 2]).python_memcached);
     assert.ok(mostlyDead.includes(-1), 'some keys find no live server within the 10 tries, as in python-memcached');
   });
 
-  it('pymemcache picks the servers pymemcache\'s HashClient picks, and the same after a server is removed', () => {
+  it("pymemcache picks the servers pymemcache's HashClient picks, and the same after a server is removed", () => {
     assert.deepEqual(ours('pymemcache', THREE), pythonChoices(THREE, KEYS).pymemcache);
     const four = WEIGHTED.map(([name]): [string, number] => [name, 1]);
     assert.deepEqual(ours('pymemcache', four), pythonChoices(four, KEYS).pymemcache);
@@ -84,13 +89,22 @@ describe('server_choice matches the Python clients byte for byte', () => {
 });
 
 describe('ketama weights (libketama layout)', () => {
-  it('equal weights give the unweighted ring; a weight scales the server\'s share of points', () => {
+  it("equal weights give the unweighted ring; a weight scales the server's share of points", () => {
     const names = THREE.map(([name]) => name);
-    const weighted = makeServerChooser('ketama', names.map((name) => ({ name, weight: 1 })));
+    const weighted = makeServerChooser(
+      'ketama',
+      names.map((name) => ({ name, weight: 1 })),
+    );
     const plain = new HashRing(names);
-    assert.deepEqual(KEYS.map((key) => weighted.nodeFor(key)), KEYS.map((key) => plain.nodeFor(key)));
+    assert.deepEqual(
+      KEYS.map((key) => weighted.nodeFor(key)),
+      KEYS.map((key) => plain.nodeFor(key)),
+    );
     // libketama: floor(weight / total * 40 * servers) digests of 4 points each: 1,2,1 of 4 over 3 servers -> 30, 60, 30.
-    const heavy = makeServerChooser('ketama', names.map((name, i) => ({ name, weight: i === 1 ? 2 : 1 }))) as HashRing;
+    const heavy = makeServerChooser(
+      'ketama',
+      names.map((name, i) => ({ name, weight: i === 1 ? 2 : 1 })),
+    ) as HashRing;
     assert.equal(heavy.pointCount, (30 + 60 + 30) * 4);
     const share = KEYS.filter((key) => heavy.nodeFor(key) === 1).length / KEYS.length;
     assert.ok(share > 0.35 && share < 0.65, `the weight-2 server holds about half the keys; got ${share}`);
@@ -99,8 +113,15 @@ describe('ketama weights (libketama layout)', () => {
 
 describe('server_choice argument', () => {
   it('is checked: an unknown choice, a bad weight, and weights with pymemcache are refused with the fix', () => {
-    assert.throws(() => new PooledMemcachedBackend({ url: '127.0.0.1:11211', server_choice: 'crc32' }), (e: unknown) => e instanceof ValidationError && /server_choice must be one of "ketama", "python_memcached", "pymemcache"/.test(e.message));
-    assert.throws(() => new PooledMemcachedBackend({ url: [['127.0.0.1:11211', 0]] }), (e: unknown) => e instanceof ValidationError && /weight of "127.0.0.1:11211" must be an integer from 1 to 1000/.test(e.message));
+    assert.throws(
+      () => new PooledMemcachedBackend({ url: '127.0.0.1:11211', server_choice: 'crc32' }),
+      (e: unknown) =>
+        e instanceof ValidationError && /server_choice must be one of "ketama", "python_memcached", "pymemcache"/.test(e.message),
+    );
+    assert.throws(
+      () => new PooledMemcachedBackend({ url: [['127.0.0.1:11211', 0]] }),
+      (e: unknown) => e instanceof ValidationError && /weight of "127.0.0.1:11211" must be an integer from 1 to 1000/.test(e.message),
+    );
     assert.throws(() => new PooledMemcachedBackend({ url: [['127.0.0.1:11211', 2]], serverChoice: 'pymemcache' }), ConfigurationError);
   });
 
@@ -109,7 +130,10 @@ describe('server_choice argument', () => {
     for (const choice of ['python_memcached', 'pymemcache'] as const) {
       const backend = new PooledMemcachedBackend({ url, server_choice: choice });
       const expected = pythonChoices(THREE, KEYS.slice(0, 300))[choice] as number[];
-      assert.deepEqual(KEYS.slice(0, 300).map((key) => backend.serverFor(key)), expected.map((index) => url[index]));
+      assert.deepEqual(
+        KEYS.slice(0, 300).map((key) => backend.serverFor(key)),
+        expected.map((index) => url[index]),
+      );
     }
   });
 });

@@ -5,7 +5,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KeyedMutexes, LayeredMutex, NEED_REGENERATION, acquireUnlessAborted, dogpileLock, holdsLock, runHoldingLocks } from '../../src/lock.js';
+import {
+  KeyedMutexes,
+  LayeredMutex,
+  NEED_REGENERATION,
+  acquireUnlessAborted,
+  dogpileLock,
+  holdsLock,
+  runHoldingLocks,
+} from '../../src/lock.js';
 import type { CacheMutex } from '../../src/index.js';
 
 /** A server lock double: `busy` refuses, `failRelease` throws on release, `grant` controls when a waiting acquire succeeds. */
@@ -56,7 +64,11 @@ describe('LayeredMutex', () => {
 
   it('gives the in-process lock back when the server acquire throws', async () => {
     const locals = new KeyedMutexes();
-    const failing: CacheMutex = { acquire: async () => Promise.reject(new Error('server down')), release: async () => {}, locked: async () => false };
+    const failing: CacheMutex = {
+      acquire: async () => Promise.reject(new Error('server down')),
+      release: async () => {},
+      locked: async () => false,
+    };
     await assert.rejects(new LayeredMutex(locals.get('k'), failing).acquire(true), /server down/);
     assert.equal(locals.isLocked('k'), false);
   });

@@ -90,7 +90,13 @@ describe('dogpileLock (dogpile test_lock / test_backgrounding)', () => {
   it('releases the mutex when the creator fails', async () => {
     const mutex = countingMutex();
     await assert.rejects(
-      dogpileLock({ mutex, expirationTime: 10, now: () => 100, valueAndCreated: async () => NEED_REGENERATION, creator: async () => Promise.reject(new Error('boom')) }),
+      dogpileLock({
+        mutex,
+        expirationTime: 10,
+        now: () => 100,
+        valueAndCreated: async () => NEED_REGENERATION,
+        creator: async () => Promise.reject(new Error('boom')),
+      }),
       /boom/,
     );
     assert.equal(mutex.released, 1);
@@ -146,7 +152,12 @@ describe('KeyedMutexes', () => {
     assert.equal(await a.acquire(false), true);
     assert.equal(await mutexes.get('a').acquire(false), false);
     const order: number[] = [];
-    const waiters = [1, 2].map((n) => mutexes.get('a').acquire().then(() => order.push(n)));
+    const waiters = [1, 2].map((n) =>
+      mutexes
+        .get('a')
+        .acquire()
+        .then(() => order.push(n)),
+    );
     await a.release();
     await waiters[0];
     await mutexes.get('a').release();

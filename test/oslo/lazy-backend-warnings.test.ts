@@ -20,7 +20,10 @@ describe('oslo layer with a lazily loaded backend', () => {
       await new Promise((r) => setImmediate(r));
       console.log(JSON.stringify(warnings));
       await region.close();`;
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(result.status, 0, result.stderr);
     assert.deepEqual(JSON.parse(result.stdout.trim().split('\n').at(-1) as string), []);
   });

@@ -1,7 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CacheRegion, ConfigurationError, DictionaryBackend, NO_VALUE, NullBackend, ProxyBackend, manualClock, sha1MangleKey } from '../../src/index.js';
-import { CacheIsolatingProxy, DebugProxy, buildCacheConfig, configureCacheRegion, createRegion, getMemoizationDecorator, loadOsloConfig, registerProxy, type OsloConf } from '../../src/oslo/index.js';
+import {
+  CacheRegion,
+  ConfigurationError,
+  DictionaryBackend,
+  NO_VALUE,
+  NullBackend,
+  ProxyBackend,
+  manualClock,
+  sha1MangleKey,
+} from '../../src/index.js';
+import {
+  CacheIsolatingProxy,
+  DebugProxy,
+  buildCacheConfig,
+  configureCacheRegion,
+  createRegion,
+  getMemoizationDecorator,
+  loadOsloConfig,
+  registerProxy,
+  type OsloConf,
+} from '../../src/oslo/index.js';
 
 // Ports of oslo.cache tests/unit/test_cache_basics.py (the ★ items of the reference).
 describe('oslo layer: configureCacheRegion', () => {
@@ -29,7 +48,10 @@ describe('oslo layer: configureCacheRegion', () => {
   });
 
   it('rejects something that is not a region', () => {
-    assert.throws(() => configureCacheRegion({ cache: {} }, 'bogus' as never), (e: Error) => e instanceof ConfigurationError && /region not type/.test(e.message));
+    assert.throws(
+      () => configureCacheRegion({ cache: {} }, 'bogus' as never),
+      (e: Error) => e instanceof ConfigurationError && /region not type/.test(e.message),
+    );
     assert.throws(() => configureCacheRegion({} as never, createRegion()), ConfigurationError);
   });
 
@@ -43,7 +65,14 @@ describe('oslo layer: configureCacheRegion', () => {
     class Marker extends ProxyBackend {}
     registerProxy('tests.Marker', Marker);
     const region = configureCacheRegion(
-      { cache: { enabled: true, backend: 'oslo_cache.dict', debug_cache_backend: true, proxies: 'oslo_cache.testing.CacheIsolatingProxy,tests.Marker' } },
+      {
+        cache: {
+          enabled: true,
+          backend: 'oslo_cache.dict',
+          debug_cache_backend: true,
+          proxies: 'oslo_cache.testing.CacheIsolatingProxy,tests.Marker',
+        },
+      },
       createRegion(),
     );
     assert.ok(region.backend instanceof Marker);
@@ -57,11 +86,17 @@ describe('oslo layer: configureCacheRegion', () => {
     await region.deleteMulti(['a', 'b']);
     await region.delete('k');
     assert.deepEqual(await region.getMulti(['a', 'k']), [NO_VALUE, NO_VALUE]);
-    assert.throws(() => configureCacheRegion({ cache: { enabled: true, backend: 'oslo_cache.dict', proxies: ['nope.Proxy'] } }, createRegion()), /Unknown \[cache\] proxies entry/);
+    assert.throws(
+      () => configureCacheRegion({ cache: { enabled: true, backend: 'oslo_cache.dict', proxies: ['nope.Proxy'] } }, createRegion()),
+      /Unknown \[cache\] proxies entry/,
+    );
   });
 
   it('CacheIsolatingProxy hands out copies', async () => {
-    const region = configureCacheRegion({ cache: { enabled: true, backend: 'oslo_cache.dict', proxies: ['oslo_cache.testing.CacheIsolatingProxy'] } }, createRegion());
+    const region = configureCacheRegion(
+      { cache: { enabled: true, backend: 'oslo_cache.dict', proxies: ['oslo_cache.testing.CacheIsolatingProxy'] } },
+      createRegion(),
+    );
     const value = { list: [1] };
     await region.set('k', value);
     value.list.push(2);
@@ -74,7 +109,13 @@ describe('oslo layer: configureCacheRegion', () => {
 
 describe('oslo layer: buildCacheConfig (test_cache_config_builder)', () => {
   it('builds prefix, backend, expiration and backend_argument entries (split once on ":"), skipping malformed ones', () => {
-    const config = buildCacheConfig({ config_prefix: 'test_prefix', backend: 'oslo_cache.dict', enabled: true, expiration_time: 86400, backend_argument: ['arg1:test', 'arg2:test:test', 'arg3.invalid'] });
+    const config = buildCacheConfig({
+      config_prefix: 'test_prefix',
+      backend: 'oslo_cache.dict',
+      enabled: true,
+      expiration_time: 86400,
+      backend_argument: ['arg1:test', 'arg2:test:test', 'arg3.invalid'],
+    });
     assert.equal(config['test_prefix.backend'], 'oslo_cache.dict');
     assert.equal(config['test_prefix.expiration_time'], 86400);
     assert.equal(config['test_prefix.arguments.arg1'], 'test');
@@ -95,17 +136,36 @@ describe('oslo layer: buildCacheConfig (test_cache_config_builder)', () => {
   });
 
   it('passes the memcache pool options (flush_on_reconnect mirrors the option)', () => {
-    const config = buildCacheConfig({ enabled: true, backend: 'oslo_cache.memcache_pool', memcache_pool_flush_on_reconnect: true, memcache_dead_retry: 10 });
+    const config = buildCacheConfig({
+      enabled: true,
+      backend: 'oslo_cache.memcache_pool',
+      memcache_pool_flush_on_reconnect: true,
+      memcache_dead_retry: 10,
+    });
     assert.equal(config['cache.oslo.arguments.pool_flush_on_reconnect'], true);
     assert.equal(config['cache.oslo.arguments.dead_retry'], 10);
     assert.equal(config['cache.oslo.arguments.pool_maxsize'], 10);
   });
 
   it('backend_expiration_time: memcached_expire_time for memcache; lifetime arguments for ours; too small is an error', () => {
-    assert.equal(buildCacheConfig({ enabled: true, backend: 'oslo_cache.memcache_pool', backend_expiration_time: 600 })['cache.oslo.arguments.memcached_expire_time'], 600);
-    assert.equal(buildCacheConfig({ enabled: true, backend: 'oslo_cache.dict', backend_expiration_time: 700 })['cache.oslo.arguments.expiration_time'], 700);
-    assert.throws(() => buildCacheConfig({ enabled: true, backend: 'oslo_cache.memcache_pool', backend_expiration_time: 599 }), /should not be smaller/);
-    assert.throws(() => buildCacheConfig({ enabled: true, backend: 'dogpile.cache.null', backend_expiration_time: 700 }), ConfigurationError);
+    assert.equal(
+      buildCacheConfig({ enabled: true, backend: 'oslo_cache.memcache_pool', backend_expiration_time: 600 })[
+        'cache.oslo.arguments.memcached_expire_time'
+      ],
+      600,
+    );
+    assert.equal(
+      buildCacheConfig({ enabled: true, backend: 'oslo_cache.dict', backend_expiration_time: 700 })['cache.oslo.arguments.expiration_time'],
+      700,
+    );
+    assert.throws(
+      () => buildCacheConfig({ enabled: true, backend: 'oslo_cache.memcache_pool', backend_expiration_time: 599 }),
+      /should not be smaller/,
+    );
+    assert.throws(
+      () => buildCacheConfig({ enabled: true, backend: 'dogpile.cache.null', backend_expiration_time: 700 }),
+      ConfigurationError,
+    );
   });
 
   it('rejects options for clients this library does not have', () => {
@@ -116,7 +176,10 @@ describe('oslo layer: buildCacheConfig (test_cache_config_builder)', () => {
 });
 
 describe('oslo layer: getMemoizationDecorator', () => {
-  function setup(cache: Record<string, unknown>, group: Record<string, unknown> = {}): { conf: OsloConf; region: CacheRegion; clock: ReturnType<typeof manualClock> } {
+  function setup(
+    cache: Record<string, unknown>,
+    group: Record<string, unknown> = {},
+  ): { conf: OsloConf; region: CacheRegion; clock: ReturnType<typeof manualClock> } {
     const clock = manualClock();
     const conf: OsloConf = { cache: { enabled: true, backend: 'oslo_cache.dict', ...cache }, identity: group };
     const region = configureCacheRegion(conf, new CacheRegion({ clock }));
@@ -134,7 +197,11 @@ describe('oslo layer: getMemoizationDecorator', () => {
       const { conf, region } = setup({}, groupCaching === undefined ? {} : { caching: groupCaching });
       conf.cache.enabled = cacheEnabled;
       let calls = 0;
-      const memoized = getMemoizationDecorator(conf, region, 'identity')(async function lookup(id: number) {
+      const memoized = getMemoizationDecorator(
+        conf,
+        region,
+        'identity',
+      )(async function lookup(id: number) {
         calls++;
         return id;
       });
@@ -147,7 +214,11 @@ describe('oslo layer: getMemoizationDecorator', () => {
   it('group cache_time wins over [cache] expiration_time (no fallthrough)', async () => {
     const { conf, region, clock } = setup({ expiration_time: 1 }, { cache_time: 600 });
     let calls = 0;
-    const memoized = getMemoizationDecorator(conf, region, 'identity')(async function lookup() {
+    const memoized = getMemoizationDecorator(
+      conf,
+      region,
+      'identity',
+    )(async function lookup() {
       return ++calls;
     });
     await memoized();
@@ -204,7 +275,10 @@ cache_time = 120
   });
 
   it('reports bad values and lines clearly', () => {
-    assert.throws(() => loadOsloConfig('[cache]\nexpiration_time = soon\n'), (e: Error) => e instanceof ConfigurationError && /\[cache\] expiration_time must be an integer/.test(e.message));
+    assert.throws(
+      () => loadOsloConfig('[cache]\nexpiration_time = soon\n'),
+      (e: Error) => e instanceof ConfigurationError && /\[cache\] expiration_time must be an integer/.test(e.message),
+    );
     assert.throws(() => loadOsloConfig('[cache]\nthis is not a pair\n'), /Line 2/);
     assert.throws(() => loadOsloConfig(42 as never), /INI text/);
   });
@@ -275,7 +349,8 @@ password = 31415926
 describe('oslo layer: no secret in a log line', () => {
   it('a malformed backend_argument is skipped without logging its text (it may hold a password)', async () => {
     const { spawnSync } = await import('node:child_process');
-    const script = "import { buildCacheConfig } from './src/oslo/index.ts'; buildCacheConfig({ enabled: true, backend: 'oslo_cache.dict', backend_argument: ['password=pl4nted-s3cret'] });";
+    const script =
+      "import { buildCacheConfig } from './src/oslo/index.ts'; buildCacheConfig({ enabled: true, backend: 'oslo_cache.dict', backend_argument: ['password=pl4nted-s3cret'] });";
     const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: new URL('../..', import.meta.url),
       env: { ...process.env, NODE_DEBUG: 'dogpile-cache' },

@@ -37,15 +37,24 @@ describe('oslo parity: loadOsloConfig reads what oslo.config reads', () => {
     assert.equal(region.expirationTime, null, 'oslo configures the region with expiration_time None: no expiration');
   });
 
-  it('an empty bool value is still an error, as in oslo.config (Unexpected boolean value \'\')', () => {
-    assert.throws(() => loadOsloConfig('[cache]\nenabled =\n'), (e: Error) => e instanceof ConfigurationError && /\[cache\] enabled must be true or false/.test(e.message));
+  it("an empty bool value is still an error, as in oslo.config (Unexpected boolean value '')", () => {
+    assert.throws(
+      () => loadOsloConfig('[cache]\nenabled =\n'),
+      (e: Error) => e instanceof ConfigurationError && /\[cache\] enabled must be true or false/.test(e.message),
+    );
   });
 
   it('section names match case-insensitively ([CACHE] is [cache]), merged in file order', () => {
-    assert.ok(configureCacheRegion(loadOsloConfig('[CACHE]\nenabled = true\nbackend = oslo_cache.dict\n'), createRegion()).backend instanceof DictionaryBackend);
+    assert.ok(
+      configureCacheRegion(loadOsloConfig('[CACHE]\nenabled = true\nbackend = oslo_cache.dict\n'), createRegion()).backend instanceof
+        DictionaryBackend,
+    );
     assert.equal(loadOsloConfig('[CACHE]\nexpiration_time = 5\n[cache]\nexpiration_time = 7\n').cache.expiration_time, 7);
     assert.equal(loadOsloConfig('[cache]\nexpiration_time = 7\n[Cache]\nexpiration_time = 5\n').cache.expiration_time, 5);
-    assert.deepEqual(loadOsloConfig('[cache]\nbackend_argument = a:1\n[CACHE]\nbackend_argument = b:2\n').cache.backend_argument, ['a:1', 'b:2']);
+    assert.deepEqual(loadOsloConfig('[cache]\nbackend_argument = a:1\n[CACHE]\nbackend_argument = b:2\n').cache.backend_argument, [
+      'a:1',
+      'b:2',
+    ]);
     assert.equal(loadOsloConfig('[Identity]\ncache_time = 3\n').identity?.cache_time, 3);
   });
 
@@ -71,14 +80,18 @@ describe('oslo parity: loadOsloConfig reads what oslo.config reads', () => {
     assert.deepEqual(list(''), []);
   });
 
-  it('an int in Unicode decimal digits is a number, as Python\'s int() reads it', () => {
+  it("an int in Unicode decimal digits is a number, as Python's int() reads it", () => {
     assert.equal(loadOsloConfig('[cache]\nexpiration_time = ١٢٣\n').cache.expiration_time, 123);
     assert.equal(loadOsloConfig('[cache]\nexpiration_time = １２\n').cache.expiration_time, 12);
     assert.equal(loadOsloConfig('[cache]\nexpiration_time = 1_000\n').cache.expiration_time, 1000);
-    assert.throws(() => loadOsloConfig('[cache]\nexpiration_time = 1__0\n'), ConfigurationError, 'int() takes single underscores between digits only');
+    assert.throws(
+      () => loadOsloConfig('[cache]\nexpiration_time = 1__0\n'),
+      ConfigurationError,
+      'int() takes single underscores between digits only',
+    );
   });
 
-  it('a float reads as Python\'s float(): Unicode digits, underscores, no hex; inf and nan are refused (deliberate)', () => {
+  it("a float reads as Python's float(): Unicode digits, underscores, no hex; inf and nan are refused (deliberate)", () => {
     const timeout = (value: string): unknown => loadOsloConfig(`[cache]\nsocket_timeout = ${value}\n`).cache.socket_timeout;
     assert.equal(timeout('1_0.5'), 10.5);
     assert.equal(timeout('１.５'), 1.5);
@@ -86,10 +99,14 @@ describe('oslo parity: loadOsloConfig reads what oslo.config reads', () => {
     assert.equal(timeout('.5'), 0.5);
     assert.equal(timeout('1e1'), 10);
     for (const bad of ['0x10', '0b1', 'inf', 'nan', 'Infinity', '1__0', '_1'])
-      assert.throws(() => timeout(bad), (e: Error) => e instanceof ConfigurationError && /socket_timeout must be a finite number/.test(e.message), bad);
+      assert.throws(
+        () => timeout(bad),
+        (e: Error) => e instanceof ConfigurationError && /socket_timeout must be a finite number/.test(e.message),
+        bad,
+      );
   });
 
-  it('lines are read in iniparser\'s order: an indented line continues the value, even one starting with #', () => {
+  it("lines are read in iniparser's order: an indented line continues the value, even one starting with #", () => {
     assert.deepEqual(loadOsloConfig('[cache]\nbackend_argument = a\n  # b\n\tc\n').cache.backend_argument, ['a\n# b\nc']);
     assert.throws(() => loadOsloConfig('[cache]\n  # note\nbackend = oslo_cache.dict\n'), /Line 2 .*continues no/);
     assert.throws(() => loadOsloConfig('[cache]\n\tbackend = oslo_cache.dict\n'), /Line 2 .*continues no/);
@@ -106,7 +123,11 @@ describe('oslo parity: loadOsloConfig reads what oslo.config reads', () => {
   });
 
   it('a malformed line is named by its number, never quoted (it may hold a password)', () => {
-    for (const text of ['[cache]\npassword hunter2-planted\n', '[cache]\npassword = x\n\n  hunter2-planted\n', 'password = hunter2-planted\n[cache]\n']) {
+    for (const text of [
+      '[cache]\npassword hunter2-planted\n',
+      '[cache]\npassword = x\n\n  hunter2-planted\n',
+      'password = hunter2-planted\n[cache]\n',
+    ]) {
       assert.throws(
         () => loadOsloConfig(text),
         (e: Error) => e instanceof ValidationError && /^Line \d of the oslo config/.test(e.message) && !e.message.includes('hunter2'),
@@ -124,7 +145,14 @@ describe('oslo parity: loadOsloConfig reads what oslo.config reads', () => {
 
 describe('oslo parity: coerceStringConf reads Unicode decimal digits as dogpile does', () => {
   it('full-width, Arabic-Indic and mixed digits become numbers (Python: \\d and int())', () => {
-    const coerced = coerceStringConf({ fullwidth: '１２', arabic: '١٢٣', mixed: '1٢', math: '\u{1D7D9}\u{1D7E2}', float: '１.５', exp: '１e２' });
+    const coerced = coerceStringConf({
+      fullwidth: '１２',
+      arabic: '١٢٣',
+      mixed: '1٢',
+      math: '\u{1D7D9}\u{1D7E2}',
+      float: '１.５',
+      exp: '１e２',
+    });
     assert.deepEqual({ ...coerced }, { fullwidth: 12, arabic: 123, mixed: 12, math: 10, float: 1.5, exp: 100 });
   });
 

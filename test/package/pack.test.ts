@@ -2,7 +2,7 @@
  * The published package, as a user gets it: `npm pack`, installed into a scratch project that has
  * none of the optional drivers. ESM import and CommonJS require of the core and every subpath work,
  * types resolve for both module systems (`tsc --noEmit`), importing loads no driver, and a backend
- * whose driver is absent rejects with MissingDependencyError naming the package.
+ * whose driver is absent is refused at construction (configure()) with MissingDependencyError.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,14 +13,21 @@ import { after, before, describe, it } from 'node:test';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
-const subpaths = Object.keys(pkg.exports).filter((p) => p !== './package.json').map((p) => (p === '.' ? 'dogpile-cache' : `dogpile-cache/${p.slice(2)}`));
+const subpaths = Object.keys(pkg.exports)
+  .filter((p) => p !== './package.json')
+  .map((p) => (p === '.' ? 'dogpile-cache' : `dogpile-cache/${p.slice(2)}`));
 const drivers = ['memjs', 'generic-pool', 'mongodb', 'etcd3', 'ioredis'];
 
 describe('the npm package', () => {
   let scratch: string;
   const run = (command: string, args: string[], cwd = scratch): string => {
     try {
-      return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
+      return execFileSync(command, args, {
+        cwd,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, npm_config_update_notifier: 'false' },
+      });
     } catch (error) {
       const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
       throw new Error(`${command} ${args.join(' ')} failed:\n${stdout}${stderr}`.slice(0, 4000), { cause: error });
@@ -37,7 +44,11 @@ describe('the npm package', () => {
 
   it('installs without any driver', () => {
     for (const driver of drivers) {
-      assert.throws(() => run(process.execPath, ["-e", `require.resolve(${JSON.stringify(driver)})`]), Error, `${driver} should not be installed`);
+      assert.throws(
+        () => run(process.execPath, ['-e', `require.resolve(${JSON.stringify(driver)})`]),
+        Error,
+        `${driver} should not be installed`,
+      );
     }
   });
 
@@ -45,7 +56,8 @@ describe('the npm package', () => {
     const installed = JSON.parse(readFileSync(join(scratch, 'node_modules', 'dogpile-cache', 'package.json'), 'utf8')) as typeof pkg;
     for (const [subpath, target] of Object.entries(installed.exports)) {
       const files = JSON.stringify(target).match(/\.\/[^"]+/g) ?? [];
-      for (const file of files) assert.doesNotThrow(() => readFileSync(join(scratch, 'node_modules', 'dogpile-cache', file)), `${subpath} → ${file}`);
+      for (const file of files)
+        assert.doesNotThrow(() => readFileSync(join(scratch, 'node_modules', 'dogpile-cache', file)), `${subpath} → ${file}`);
     }
   });
 
@@ -72,9 +84,11 @@ describe('the npm package', () => {
     assert.equal(run(process.execPath, ['-e', script]).trim(), 'ok');
   });
 
-  it('a backend whose driver is absent rejects with MissingDependencyError naming it', () => {
-    const script = `
-      const { MissingDependencyError } = await import('dogpile-cache');
+  it('a backend whose driver is absent is refused when constructed or configured, with MissingDependencyError naming every package', () => {
+    // The scratch project has no driver at all: this is the real resolution (from the installed
+    // package's own location), in the ES build here and the CommonJS build below.
+    const esm = `
+      const { CacheRegion, MissingDependencyError } = await import('dogpile-cache');
       const { PooledMemcachedBackend } = await import('dogpile-cache/backends/memcached');
       const { MongoBackend } = await import('dogpile-cache/backends/mongo');
       const { Etcd3Backend } = await import('dogpile-cache/backends/etcd3');
@@ -85,15 +99,27 @@ describe('the npm package', () => {
         () => new MongoBackend({ db_hosts: 'mongodb://127.0.0.1:1', db_name: 'd', cache_collection: 'c' }),
         () => new Etcd3Backend({ host: '127.0.0.1', port: 1 }),
         () => new RedisBackend({ host: '127.0.0.1', port: 1 }),
+        () => new CacheRegion().configure('oslo_cache.memcache_pool', { arguments: { url: '127.0.0.1:1' } }),
+        () => new CacheRegion().configure('dogpile.cache.redis', { arguments: { host: '127.0.0.1', port: 1 } }),
       ]) {
-        const backend = make();
-        try { await backend.get('k'); results.push('no error'); }
-        catch (error) { results.push(error instanceof MissingDependencyError ? error.packageName : String(error)); }
-        await backend.close().catch(() => {});
+        try { const made = make(); results.push('no error'); await made.close().catch(() => {}); }
+        catch (error) { results.push(error instanceof MissingDependencyError ? error.packageNames.join('+') : String(error)); }
       }
       console.log(results.join(','));`;
-    const out = run(process.execPath, ['--input-type=module', '-e', script]).trim();
-    assert.match(out, /^(memjs|generic-pool),mongodb,etcd3,ioredis$/);
+    assert.equal(
+      run(process.execPath, ['--input-type=module', '-e', esm]).trim(),
+      'memjs+generic-pool,mongodb,etcd3,ioredis,memjs+generic-pool,ioredis',
+    );
+    const cjs = `
+      const { CacheRegion, MissingDependencyError } = require('dogpile-cache');
+      const { Etcd3Backend } = require('dogpile-cache/backends/etcd3');
+      const results = [];
+      for (const make of [() => new Etcd3Backend({ host: '127.0.0.1', port: 1 }), () => new CacheRegion().configure('mongo', { arguments: { db_hosts: 'mongodb://127.0.0.1:1', db_name: 'd', cache_collection: 'c' } })]) {
+        try { make(); results.push('no error'); }
+        catch (error) { results.push(error instanceof MissingDependencyError ? error.packageNames.join('+') : String(error)); }
+      }
+      console.log(results.join(','));`;
+    assert.equal(run(process.execPath, ['-e', cjs]).trim(), 'etcd3,mongodb');
   });
 
   it('the root, backend and oslo entry points load no remote backend module (they load on first use)', () => {
@@ -106,8 +132,30 @@ describe('the npm package', () => {
 
   // Issue 20: the root is the application API; backend-author tools and the oslo layer moved to subpaths.
   const moved = {
-    'dogpile-cache/backend': ['CacheBackend', 'BytesBackend', 'ArgumentReader', 'buildSerialized', 'parseSerialized', 'metadataJson', 'pythonFloatRepr', 'VALUE_VERSION', 'coerceStringConf', 'dogpileLock', 'toSeconds'],
-    'dogpile-cache/oslo': ['createRegion', 'configureCacheRegion', 'getMemoizationDecorator', 'loadOsloConfig', 'buildCacheConfig', 'registerProxy', 'DebugProxy', 'CacheIsolatingProxy', 'OSLO_CACHE_OPTIONS'],
+    'dogpile-cache/backend': [
+      'CacheBackend',
+      'BytesBackend',
+      'ArgumentReader',
+      'buildSerialized',
+      'parseSerialized',
+      'metadataJson',
+      'pythonFloatRepr',
+      'VALUE_VERSION',
+      'coerceStringConf',
+      'dogpileLock',
+      'toSeconds',
+    ],
+    'dogpile-cache/oslo': [
+      'createRegion',
+      'configureCacheRegion',
+      'getMemoizationDecorator',
+      'loadOsloConfig',
+      'buildCacheConfig',
+      'registerProxy',
+      'DebugProxy',
+      'CacheIsolatingProxy',
+      'OSLO_CACHE_OPTIONS',
+    ],
   };
   const checkMoved = (load: (subpath: string) => string): string => `
       const moved = ${JSON.stringify(moved)};
@@ -137,7 +185,17 @@ describe('the npm package', () => {
     writeFileSync(
       join(scratch, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', lib: ['es2023'], noEmit: true, skipLibCheck: false, typeRoots: [join(root, 'node_modules', '@types')], types: ['node'] },
+        compilerOptions: {
+          strict: true,
+          module: 'node16',
+          moduleResolution: 'node16',
+          target: 'es2022',
+          lib: ['es2023'],
+          noEmit: true,
+          skipLibCheck: false,
+          typeRoots: [join(root, 'node_modules', '@types')],
+          types: ['node'],
+        },
         files: Object.keys(files),
       }),
     );
@@ -154,7 +212,17 @@ describe('the npm package', () => {
   });
 
   it('every backend subpath type-checks for ESM and CommonJS once its driver is installed', () => {
-    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', 'memjs@1.3.2', 'generic-pool@3.9.0', 'mongodb@7.9.0', 'etcd3@1.1.2', 'ioredis@5.11.1']);
+    run('npm', [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      'memjs@1.3.2',
+      'generic-pool@3.9.0',
+      'mongodb@7.9.0',
+      'etcd3@1.1.2',
+      'ioredis@5.11.1',
+    ]);
     typecheck({
       'backends-esm.mts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport { PooledMemcachedBackend } from 'dogpile-cache/backends/memcached';\nimport { MongoBackend } from 'dogpile-cache/backends/mongo';\nimport { Etcd3Backend } from 'dogpile-cache/backends/etcd3';\nimport { RedisBackend } from 'dogpile-cache/backends/redis';\nexport const backends = [PooledMemcachedBackend, MongoBackend, Etcd3Backend, RedisBackend];${usage}`,
       'backends-cjs.cts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport memcached = require('dogpile-cache/backends/memcached');\nimport mongo = require('dogpile-cache/backends/mongo');\nimport etcd3 = require('dogpile-cache/backends/etcd3');\nimport redis = require('dogpile-cache/backends/redis');\nexport const backends = [memcached.PooledMemcachedBackend, mongo.MongoBackend, etcd3.Etcd3Backend, redis.RedisBackend];${usage}`,

@@ -15,16 +15,42 @@ const CALLERS = 50;
 const CREATOR_MS = 200;
 
 const backends: { name: string; backend: string; args: (lockTimeout: number) => Record<string, unknown> }[] = [
-  { name: 'memcached', backend: 'memcached', args: (lockTimeout) => ({ url: memcachedServers(), distributed_lock: true, lock_timeout: lockTimeout }) },
+  {
+    name: 'memcached',
+    backend: 'memcached',
+    args: (lockTimeout) => ({ url: memcachedServers(), distributed_lock: true, lock_timeout: lockTimeout }),
+  },
   {
     name: 'mongo',
     backend: 'mongo',
-    args: (lockTimeout) => ({ db_hosts: mongodbUrl(), db_name: 'dogpile_lock_tests', cache_collection: 'cache', distributed_lock: true, lock_timeout: lockTimeout }),
+    args: (lockTimeout) => ({
+      db_hosts: mongodbUrl(),
+      db_name: 'dogpile_lock_tests',
+      cache_collection: 'cache',
+      distributed_lock: true,
+      lock_timeout: lockTimeout,
+    }),
   },
-  { name: 'etcd3', backend: 'etcd3', args: (lockTimeout) => ({ endpoints: etcdEndpoints(), distributed_lock: true, lock_timeout: lockTimeout }) },
-  { name: 'redis', backend: 'dogpile.cache.redis', args: (lockTimeout) => ({ url: redisUrl(), distributed_lock: true, lock_timeout: lockTimeout, lock_sleep: '20ms' }) },
-  { name: 'redis sentinel', backend: 'dogpile.cache.redis_sentinel', args: (lockTimeout) => ({ sentinels: redisSentinels(), lock_timeout: lockTimeout, lock_sleep: '20ms' }) },
-  { name: 'redis cluster', backend: 'dogpile.cache.redis_cluster', args: (lockTimeout) => ({ startup_nodes: redisClusterNodes(), distributed_lock: true, lock_timeout: lockTimeout, lock_sleep: '20ms' }) },
+  {
+    name: 'etcd3',
+    backend: 'etcd3',
+    args: (lockTimeout) => ({ endpoints: etcdEndpoints(), distributed_lock: true, lock_timeout: lockTimeout }),
+  },
+  {
+    name: 'redis',
+    backend: 'dogpile.cache.redis',
+    args: (lockTimeout) => ({ url: redisUrl(), distributed_lock: true, lock_timeout: lockTimeout, lock_sleep: '20ms' }),
+  },
+  {
+    name: 'redis sentinel',
+    backend: 'dogpile.cache.redis_sentinel',
+    args: (lockTimeout) => ({ sentinels: redisSentinels(), lock_timeout: lockTimeout, lock_sleep: '20ms' }),
+  },
+  {
+    name: 'redis cluster',
+    backend: 'dogpile.cache.redis_cluster',
+    args: (lockTimeout) => ({ startup_nodes: redisClusterNodes(), distributed_lock: true, lock_timeout: lockTimeout, lock_sleep: '20ms' }),
+  },
 ];
 
 for (const { name, backend, args } of backends) {
@@ -44,7 +70,11 @@ for (const { name, backend, args } of backends) {
       for (const worker of group) worker.go();
       const results = await Promise.all(group.map((worker) => worker.result()));
       const wall = performance.now() - started;
-      assert.equal(results.reduce((sum, r) => sum + r.created, 0), 1, 'one creator call across all processes');
+      assert.equal(
+        results.reduce((sum, r) => sum + r.created, 0),
+        1,
+        'one creator call across all processes',
+      );
       const values = new Set(results.flatMap((r) => r.values));
       assert.equal(values.size, 1, `every caller got the one value; got ${[...values].join(', ')}`);
       t.diagnostic(`${PROCESSES}×${CALLERS} callers: wall ${wall.toFixed(0)} ms for a ${CREATOR_MS} ms creator`);
@@ -59,7 +89,11 @@ for (const { name, backend, args } of backends) {
       const group = await spawnWorkers(PROCESSES, { key, callers: CALLERS, creatorMs: CREATOR_MS, expirationTime: 30, args: args(10) });
       for (const worker of group) worker.go();
       const results = await Promise.all(group.map((worker) => worker.result()));
-      assert.equal(results.reduce((sum, r) => sum + r.created, 0), 1, 'one regeneration across all processes');
+      assert.equal(
+        results.reduce((sum, r) => sum + r.created, 0),
+        1,
+        'one regeneration across all processes',
+      );
       const values = results.flatMap((r) => r.values);
       assert.ok(values.includes('stale value'), 'callers were served the stale value while one regenerated');
     });

@@ -50,7 +50,10 @@ async function startTierWorker(setup: TierSetup): Promise<TierWorker> {
   });
   const wait = (id: number | 'ready', timeoutMs: number): Promise<Record<string, unknown>> =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker ${child.pid} did not answer ${id} in ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`worker ${child.pid} did not answer ${id} in ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)),
+        timeoutMs,
+      );
       failures.set(id, (error) => {
         clearTimeout(timer);
         reject(error);
@@ -99,13 +102,28 @@ for (const kind of BACKEND_KINDS) {
     const others = (): TierWorker[] => workers.slice(1, PROCESSES);
     const writer = (): TierWorker => workers[0] as TierWorker;
 
-    async function staleness(t: TestContext, what: string, key: string, expected: string | null, write: () => Promise<unknown>): Promise<void> {
-      const waits = others().map((worker) => worker.send({ op: 'waitFor', key, value: expected, timeoutMs: boundMs + 5000 }, boundMs + 20_000));
+    async function staleness(
+      t: TestContext,
+      what: string,
+      key: string,
+      expected: string | null,
+      write: () => Promise<unknown>,
+    ): Promise<void> {
+      const waits = others().map((worker) =>
+        worker.send({ op: 'waitFor', key, value: expected, timeoutMs: boundMs + 5000 }, boundMs + 20_000),
+      );
       await write();
       const results = await Promise.all(waits);
-      for (const result of results) assert.equal(result.ok, true, `a worker still saw ${JSON.stringify(result.seen)} after ${what}; its background errors: ${JSON.stringify(result.errors)}`);
+      for (const result of results)
+        assert.equal(
+          result.ok,
+          true,
+          `a worker still saw ${JSON.stringify(result.seen)} after ${what}; its background errors: ${JSON.stringify(result.errors)}`,
+        );
       const ms = results.map((r) => r.ms as number);
-      t.diagnostic(`${what}: the other ${PROCESSES - 1} processes stopped serving the old value after ${ms.map((m) => m.toFixed(0)).join(', ')} ms (bound ${boundMs} ms)`);
+      t.diagnostic(
+        `${what}: the other ${PROCESSES - 1} processes stopped serving the old value after ${ms.map((m) => m.toFixed(0)).join(', ')} ms (bound ${boundMs} ms)`,
+      );
       for (const m of ms) assert.ok(m < boundMs, `staleness ${m.toFixed(0)} ms exceeds the bound ${boundMs} ms`);
     }
 
@@ -138,7 +156,10 @@ for (const kind of BACKEND_KINDS) {
       if (!notify) {
         // Without notifications the 0.5 s local TTL may run out during the 100 reads (a slow machine):
         // then one read per TTL period goes to the backend, never one per read.
-        assert.ok(afterStats.remoteCalls - before.remoteCalls <= 10, `${afterStats.remoteCalls - before.remoteCalls} remote calls for 100 hits`);
+        assert.ok(
+          afterStats.remoteCalls - before.remoteCalls <= 10,
+          `${afterStats.remoteCalls - before.remoteCalls} remote calls for 100 hits`,
+        );
       } else {
         assert.equal(afterStats.remoteCalls, before.remoteCalls, 'no remote call for 100 hits');
         assert.equal(afterStats.tier.hits - before.tier.hits, 100);
@@ -166,7 +187,11 @@ for (const kind of BACKEND_KINDS) {
 
     it(`getOrCreate through the local tier: one creator across ${PROCESSES} processes × 20 callers`, async () => {
       const key = `cold-${randomUUID()}`;
-      const results = await Promise.all(workers.slice(0, PROCESSES).map((worker, i) => worker.send({ op: 'getOrCreate', key, callers: 20, creatorMs: 200, label: `w${i}` }, 60_000)));
+      const results = await Promise.all(
+        workers
+          .slice(0, PROCESSES)
+          .map((worker, i) => worker.send({ op: 'getOrCreate', key, callers: 20, creatorMs: 200, label: `w${i}` }, 60_000)),
+      );
       const created = results.reduce((sum, r) => sum + (r.created as number), 0);
       assert.equal(created, 1, 'one creator call across all processes');
       assert.equal(new Set(results.flatMap((r) => r.values as string[])).size, 1, 'everyone got the one value');

@@ -26,7 +26,9 @@ const setup = JSON.parse(process.env.DOGPILE_TIER_WORKER ?? '{}') as TierSetup;
 // Background failures (a publish, a poll) are kept and returned with every answer: a test that sees
 // a value staying stale can then tell a lost message from a bug.
 const errors: string[] = [];
-const { region, shared, tier, counter } = buildRegion(setup, undefined, (error, during) => errors.push(`${during}: ${(error as Error)?.message ?? String(error)}`));
+const { region, shared, tier, counter } = buildRegion(setup, undefined, (error, during) =>
+  errors.push(`${during}: ${(error as Error)?.message ?? String(error)}`),
+);
 await shared.ready();
 await tier?.ready();
 const reply = (message: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(message)}\n`);

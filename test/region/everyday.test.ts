@@ -5,7 +5,23 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CacheBackend, CacheRegion, DictionaryBackend, MILLISECONDS_WARNING_CODE, NO_VALUE, ProxyBackend, UnsupportedOperationError, ValidationError, jsonSerializer, manualClock, ms, seconds, toMilliseconds, type BackendResult, type CachedValue } from '../../src/index.js';
+import {
+  CacheBackend,
+  CacheRegion,
+  DictionaryBackend,
+  MILLISECONDS_WARNING_CODE,
+  NO_VALUE,
+  ProxyBackend,
+  UnsupportedOperationError,
+  ValidationError,
+  jsonSerializer,
+  manualClock,
+  ms,
+  seconds,
+  toMilliseconds,
+  type BackendResult,
+  type CachedValue,
+} from '../../src/index.js';
 import { buildSerialized, looksLikeMilliseconds, makeCachedValue, parseSerialized } from '../../src/backend.js';
 import { entryTtlOfSerialized, serverTtlSeconds } from '../../src/serializers.js';
 
@@ -23,7 +39,10 @@ describe('duration helpers', () => {
     assert.equal(seconds('10m'), 600);
     assert.equal(toMilliseconds('10m'), 600_000);
     assert.equal(toMilliseconds(1.5), 1500);
-    assert.throws(() => seconds(-5), (e: Error) => e instanceof ValidationError && /seconds\(value\)/.test(e.message));
+    assert.throws(
+      () => seconds(-5),
+      (e: Error) => e instanceof ValidationError && /seconds\(value\)/.test(e.message),
+    );
   });
 
   it('looksLikeMilliseconds: 30 days or more and a multiple of 1,000', () => {
@@ -85,7 +104,10 @@ describe('region.clear()', () => {
   it('on a backend that declares no clear: UnsupportedOperationError naming the backend and the alternative; nothing removed', async () => {
     const region = new CacheRegion().configure(new NoClearBackend());
     await region.set('a', 1);
-    await assert.rejects(region.clear(), (e: Error) => e instanceof UnsupportedOperationError && /NoClearBackend/.test(e.message) && /invalidate\(\)/.test(e.message));
+    await assert.rejects(
+      region.clear(),
+      (e: Error) => e instanceof UnsupportedOperationError && /NoClearBackend/.test(e.message) && /invalidate\(\)/.test(e.message),
+    );
     assert.equal(await region.get('a'), 1);
   });
 
@@ -105,7 +127,11 @@ describe('entry TTL metadata', () => {
     assert.equal(bytes.toString('latin1'), '{"ct": 1700000000.5, "v": 2, "ttl": 90}|"v"');
     assert.equal(entryTtlOfSerialized(bytes), 90);
     assert.equal(entryTtlOfSerialized(Buffer.from(plain, 'latin1')), undefined);
-    assert.equal(entryTtlOfSerialized(Buffer.from('{"ct": 1, "v": 2}|"ttl": 5}', 'latin1')), undefined, 'a payload that looks like the field is not read');
+    assert.equal(
+      entryTtlOfSerialized(Buffer.from('{"ct": 1, "v": 2}|"ttl": 5}', 'latin1')),
+      undefined,
+      'a payload that looks like the field is not read',
+    );
     assert.deepEqual(parseSerialized(bytes, jsonSerializer), { payload: 'v', metadata: { ct: 1_700_000_000.5, v: 2, ttl: 90 } });
   });
 
@@ -180,7 +206,7 @@ describe('compression', () => {
       const payload = bytes.subarray(bytes.indexOf(0x7c) + 1);
       assert.equal(payload.subarray(0, 5).toString('latin1'), `\u0000dpz${algorithm === 'gzip' ? 'g' : 'b'}`);
       assert.ok(payload.length < 1000, `compressed to ${payload.length} bytes`);
-      assert.equal((await backend.getSerialized('small') as Buffer).toString('latin1').endsWith('|"tiny"'), true);
+      assert.equal(((await backend.getSerialized('small')) as Buffer).toString('latin1').endsWith('|"tiny"'), true);
       assert.deepEqual(await region.get('big'), big);
       assert.equal(await region.get('small'), 'tiny');
     }
@@ -198,7 +224,10 @@ describe('compression', () => {
 
   it('bad options are ValidationErrors; a backend of values with no serializer is a ConfigurationError at configure()', async () => {
     for (const bad of [{ algorithm: 'zstd' }, 'gzip', { algorithm: 'gzip', threshold: -1 }, { algorithm: 'gzip', threshold: 1.5 }]) {
-      assert.throws(() => new CacheRegion({ compression: bad as never }), (e: Error) => e instanceof ValidationError && /compression/.test(e.message));
+      assert.throws(
+        () => new CacheRegion({ compression: bad as never }),
+        (e: Error) => e instanceof ValidationError && /compression/.test(e.message),
+      );
     }
     assert.throws(
       () => new CacheRegion({ compression: { algorithm: 'gzip' } }).configure(new DictionaryBackend()),

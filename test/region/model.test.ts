@@ -48,10 +48,12 @@ describe('the region against the model of dogpile rules (Dictionary backend)', (
     );
   });
 
-  it('concurrent callers whose creators\' values are refused by should_cache_fn (issue 14 known item 5)', async () => {
+  it("concurrent callers whose creators' values are refused by should_cache_fn (issue 14 known item 5)", async () => {
     await fc.assert(
-      fc.asyncProperty(regionExpiration, fc.array(commandArbitrary({ concurrent: true, concurrentRefusals: true }), { maxLength: 40 }), (expiration, commands) =>
-        runSequence(dictionary, expiration, commands),
+      fc.asyncProperty(
+        regionExpiration,
+        fc.array(commandArbitrary({ concurrent: true, concurrentRefusals: true }), { maxLength: 40 }),
+        (expiration, commands) => runSequence(dictionary, expiration, commands),
       ),
       { numRuns: 200, seed: SEED, includeErrorInReport: true },
     );

@@ -1,12 +1,22 @@
 import { after, before, describe, it } from 'node:test';
-import { CacheRegion, DefaultInvalidationStrategy, DictionaryBackend, ProxyBackend, type RegionInvalidationStrategy } from '../../src/index.js';
+import {
+  CacheRegion,
+  DefaultInvalidationStrategy,
+  DictionaryBackend,
+  ProxyBackend,
+  type RegionInvalidationStrategy,
+} from '../../src/index.js';
 import { runRegionConformance } from '../../src/testing/index.js';
 
 const runner = { describe, it, before, after };
 
 // dogpile runs its whole RegionTest three ways: plain, through a pass-through proxy, and with a custom
 // invalidation strategy. So do we.
-runRegionConformance('DictionaryBackend', ({ region, expirationTime }) => new CacheRegion(region).configure('oslo_cache.dict', { expirationTime }), runner);
+runRegionConformance(
+  'DictionaryBackend',
+  ({ region, expirationTime }) => new CacheRegion(region).configure('oslo_cache.dict', { expirationTime }),
+  runner,
+);
 
 runRegionConformance(
   'DictionaryBackend through a pass-through ProxyBackend',
@@ -58,7 +68,8 @@ runRegionConformance(
 
 runRegionConformance(
   'DictionaryBackend with the JSON serializer (dogpile byte format)',
-  ({ region, expirationTime }) => new CacheRegion({ ...region, serializer: 'json' }).configure(new SerializedDictionary(), { expirationTime }),
+  ({ region, expirationTime }) =>
+    new CacheRegion({ ...region, serializer: 'json' }).configure(new SerializedDictionary(), { expirationTime }),
   runner,
 );
 

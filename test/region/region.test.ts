@@ -1,7 +1,26 @@
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, it } from 'node:test';
-import { BackendUnavailableError, CHANNEL_NAMES, CacheBackend, CacheRegion, DictionaryBackend, NO_VALUE, PluginNotFoundError, ProxyBackend, RegionAlreadyConfiguredError, RegionNotConfiguredError, ValidationError, makeRegion, manualClock, registerBackend, sha1MangleKey, type BackendResult, type CachedValue, type Mapping } from '../../src/index.js';
+import {
+  BackendUnavailableError,
+  CHANNEL_NAMES,
+  CacheBackend,
+  CacheRegion,
+  DictionaryBackend,
+  NO_VALUE,
+  PluginNotFoundError,
+  ProxyBackend,
+  RegionAlreadyConfiguredError,
+  RegionNotConfiguredError,
+  ValidationError,
+  makeRegion,
+  manualClock,
+  registerBackend,
+  sha1MangleKey,
+  type BackendResult,
+  type CachedValue,
+  type Mapping,
+} from '../../src/index.js';
 
 describe('CacheRegion configuration', () => {
   it('has a name, and is unconfigured until configure()', () => {
@@ -15,18 +34,27 @@ describe('CacheRegion configuration', () => {
 
   it('a second configure() is an error unless replaceExistingBackend', () => {
     const region = new CacheRegion().configure('dictionary');
-    assert.throws(() => region.configure('null'), (e: Error) => e instanceof RegionAlreadyConfiguredError && /replaceExistingBackend/.test(e.message));
+    assert.throws(
+      () => region.configure('null'),
+      (e: Error) => e instanceof RegionAlreadyConfiguredError && /replaceExistingBackend/.test(e.message),
+    );
     region.configure('null', { replaceExistingBackend: true });
     assert.equal(region.backend.constructor.name, 'NullBackend');
   });
 
   it('an unknown backend name is a PluginNotFoundError naming it', () => {
-    assert.throws(() => new CacheRegion().configure('unknown'), (e: Error) => e instanceof PluginNotFoundError && e.message.includes("Couldn't find cache plugin to load: unknown"));
+    assert.throws(
+      () => new CacheRegion().configure('unknown'),
+      (e: Error) => e instanceof PluginNotFoundError && e.message.includes("Couldn't find cache plugin to load: unknown"),
+    );
   });
 
   it('an expiration that is not a number or duration is a ValidationError; a failed configure changes nothing', () => {
     const region = new CacheRegion();
-    assert.throws(() => region.configure('dictionary', { expirationTime: 'one hour' }), (e: Error) => e instanceof ValidationError && e.message.startsWith('expirationTime must be'));
+    assert.throws(
+      () => region.configure('dictionary', { expirationTime: 'one hour' }),
+      (e: Error) => e instanceof ValidationError && e.message.startsWith('expirationTime must be'),
+    );
     assert.throws(() => region.configure('dictionary', { expirationTime: NaN }), ValidationError);
     assert.equal(region.isConfigured, false);
     assert.equal(region.configure('dictionary', { expirationTime: '1h' }).expirationTime, 3600);
@@ -35,7 +63,14 @@ describe('CacheRegion configuration', () => {
   it('configureFromConfig types string values as dogpile does', () => {
     const clock = manualClock();
     const region = new CacheRegion({ clock }).configureFromConfig(
-      { 'cache.backend': 'oslo_cache.dict', 'cache.expiration_time': '600', 'cache.arguments.expiration_time': '0', 'cache.arguments.max_entries': '5', 'cache.replace_existing_backend': 'false', other: 'None' },
+      {
+        'cache.backend': 'oslo_cache.dict',
+        'cache.expiration_time': '600',
+        'cache.arguments.expiration_time': '0',
+        'cache.arguments.max_entries': '5',
+        'cache.replace_existing_backend': 'false',
+        other: 'None',
+      },
       'cache.',
     );
     assert.equal(region.expirationTime, 600);
@@ -43,14 +78,14 @@ describe('CacheRegion configuration', () => {
     assert.throws(() => new CacheRegion().configureFromConfig({}, 'cache.'), /cache.backend/);
   });
 
-  it('adopts the backend\'s key mangler unless the user gave one, also after replacement', async () => {
+  it("adopts the backend's key mangler unless the user gave one, also after replacement", async () => {
     class MangledDictionary extends DictionaryBackend {
       override keyMangler = (key: string): string => `m:${key}`;
     }
     const region = new CacheRegion().configure(MangledDictionary);
     assert.equal(region.keyMangler?.('k'), 'm:k');
     await region.set('k', 1);
-    assert.equal(await region.backend.get('m:k') !== NO_VALUE, true, 'the backend sees the mangled key');
+    assert.equal((await region.backend.get('m:k')) !== NO_VALUE, true, 'the backend sees the mangled key');
     region.configure('dictionary', { replaceExistingBackend: true });
     assert.equal(region.keyMangler, null);
     const custom = new CacheRegion({ keyMangler: sha1MangleKey }).configure(MangledDictionary);
@@ -263,7 +298,10 @@ describe('CacheRegion onBackendError', () => {
   it('"throw" (default) surfaces backend errors and counts them', async () => {
     const region = new CacheRegion().configure(new DownBackend());
     await assert.rejects(region.get('k'), BackendUnavailableError);
-    await assert.rejects(region.getOrCreate('k', () => 1), BackendUnavailableError);
+    await assert.rejects(
+      region.getOrCreate('k', () => 1),
+      BackendUnavailableError,
+    );
     assert.equal(region.stats().errors, 2);
   });
 

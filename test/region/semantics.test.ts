@@ -4,7 +4,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CacheRegion, CreatorTimeoutError, DictionaryBackend, LockReleaseError, MissingDependencyError, NO_VALUE, ProxyBackend, ReentrantCreateError, RegionNotConfiguredError, SerializationError, ValidationError, isNoValue, manualClock, registerBackend, type BackendResult, type CacheMutex, type CachedValue } from '../../src/index.js';
+import {
+  CacheRegion,
+  CreatorTimeoutError,
+  DictionaryBackend,
+  LockReleaseError,
+  MissingDependencyError,
+  NO_VALUE,
+  ProxyBackend,
+  ReentrantCreateError,
+  RegionNotConfiguredError,
+  SerializationError,
+  ValidationError,
+  isNoValue,
+  manualClock,
+  registerBackend,
+  type BackendResult,
+  type CacheMutex,
+  type CachedValue,
+} from '../../src/index.js';
 import { VALUE_VERSION } from '../../src/backend.js';
 import { DeferredBackend } from '../../src/backends/deferred.js';
 
@@ -150,15 +168,21 @@ describe('asyncCreationRunner failures (issue 14.2)', () => {
     }).configure('dictionary', { expirationTime: 1 });
     await region.set('k', 'old');
     clock.advance(2000);
-    await assert.rejects(region.getOrCreate('k', () => 'new'), /runner boom/);
+    await assert.rejects(
+      region.getOrCreate('k', () => 'new'),
+      /runner boom/,
+    );
     assert.equal(await region.keyIsLocked('k'), false);
   });
 
   it('a runner that rejects later has the lock released for it (once) and the error reported', async () => {
     const clock = manualClock();
-    const region = new CacheRegion({ clock, asyncCreationRunner: async () => Promise.reject(new Error('late boom')) }).configure('dictionary', {
-      expirationTime: 1,
-    });
+    const region = new CacheRegion({ clock, asyncCreationRunner: async () => Promise.reject(new Error('late boom')) }).configure(
+      'dictionary',
+      {
+        expirationTime: 1,
+      },
+    );
     const errors: unknown[] = [];
     region.on('error', (event) => void errors.push(event.error));
     await region.set('k', 'old');
@@ -171,7 +195,7 @@ describe('asyncCreationRunner failures (issue 14.2)', () => {
 });
 
 describe('callers sharing one attempt (issues 14.3, 14.5)', () => {
-  it('with a serializer, every joining caller gets its own copy; the leader gets the creator\'s object', async () => {
+  it("with a serializer, every joining caller gets its own copy; the leader gets the creator's object", async () => {
     const region = new CacheRegion({ serializer: 'json' }).configure('dictionary');
     const made = { list: [1] };
     const gate = deferred<void>();
@@ -190,7 +214,7 @@ describe('callers sharing one attempt (issues 14.3, 14.5)', () => {
     assert.deepEqual(results[1], made);
   });
 
-  it('without a serializer, joiners share the creator\'s object (documented)', async () => {
+  it("without a serializer, joiners share the creator's object (documented)", async () => {
     const region = new CacheRegion().configure('dictionary');
     const made = { list: [1] };
     const results = await Promise.all([0, 1].map(() => region.getOrCreate('k', async () => made)));
@@ -248,7 +272,10 @@ describe('getOrCreateMulti backend calls (issue 14.6)', () => {
     const proxy = new CountingProxy();
     const region = new CacheRegion().configure('dictionary', { wrap: [proxy] });
     const keys = Array.from({ length: 50 }, (_, i) => `k${i}`);
-    assert.deepEqual(await region.getOrCreateMulti(keys, (...ks) => ks.map((k) => `v${k}`)), keys.map((k) => `v${k}`));
+    assert.deepEqual(
+      await region.getOrCreateMulti(keys, (...ks) => ks.map((k) => `v${k}`)),
+      keys.map((k) => `v${k}`),
+    );
     assert.deepEqual(proxy.calls, ['getMulti', 'setMulti']);
   });
 
@@ -277,7 +304,10 @@ describe('getOrCreateMulti backend calls (issue 14.6)', () => {
   it('200,000 keys: a ValidationError naming the limit, not a RangeError (issue 16.10)', async () => {
     const region = new CacheRegion().configure('dictionary');
     const keys = Array.from({ length: 200_000 }, (_, i) => `k${i}`);
-    await assert.rejects(region.getOrCreateMulti(keys, (...ks) => ks), (e: Error) => e instanceof ValidationError && /at most 65536/.test(e.message));
+    await assert.rejects(
+      region.getOrCreateMulti(keys, (...ks) => ks),
+      (e: Error) => e instanceof ValidationError && /at most 65536/.test(e.message),
+    );
   });
 });
 
@@ -335,7 +365,10 @@ describe('aborted callers release everything at once (issue 15.4)', () => {
 
 describe('creatorTimeout and staleIfErrorFor (issue 15.4)', () => {
   it('validates both options', () => {
-    assert.throws(() => new CacheRegion({ creatorTimeout: 'soon' as never }), (e: Error) => e instanceof ValidationError && /creatorTimeout/.test(e.message));
+    assert.throws(
+      () => new CacheRegion({ creatorTimeout: 'soon' as never }),
+      (e: Error) => e instanceof ValidationError && /creatorTimeout/.test(e.message),
+    );
     assert.throws(() => new CacheRegion({ creatorTimeout: 0 }), /creatorTimeout must be between/);
     assert.throws(() => new CacheRegion({ creatorTimeout: 3e6 }), /creatorTimeout must be between/);
     assert.throws(() => new CacheRegion({ staleIfErrorFor: -5 }), /staleIfErrorFor/);
@@ -346,7 +379,8 @@ describe('creatorTimeout and staleIfErrorFor (issue 15.4)', () => {
     const region = new CacheRegion({ creatorTimeout: '50ms' }).configure('dictionary');
     const late = deferred<string>();
     const outcomes = await Promise.allSettled([region.getOrCreate('k', () => late.promise), region.getOrCreate('k', () => 'unused')]);
-    for (const o of outcomes) assert.ok(o.status === 'rejected' && o.reason instanceof CreatorTimeoutError, String(o.status === 'rejected' ? o.reason : o.value));
+    for (const o of outcomes)
+      assert.ok(o.status === 'rejected' && o.reason instanceof CreatorTimeoutError, String(o.status === 'rejected' ? o.reason : o.value));
     assert.equal(await region.keyIsLocked('k'), false);
     late.resolve('late');
     await sleep(5);
@@ -440,7 +474,10 @@ describe('re-entrance (issue 15.5)', () => {
 
   it('with the null backend too (it would recurse for ever)', async () => {
     const region = new CacheRegion().configure('null');
-    await assert.rejects(region.getOrCreate('k', () => region.getOrCreate('k', () => 'inner')), ReentrantCreateError);
+    await assert.rejects(
+      region.getOrCreate('k', () => region.getOrCreate('k', () => 'inner')),
+      ReentrantCreateError,
+    );
   });
 
   it('different regions with the same key are not re-entrance', async () => {
@@ -524,7 +561,7 @@ describe('getOrCreateMulti releases every lock (issue 15.10)', () => {
 });
 
 describe('a backend still loading (issue 15.10)', () => {
-  it('getMutex before the load finishes still uses the loaded backend\'s distributed lock', async () => {
+  it("getMutex before the load finishes still uses the loaded backend's distributed lock", async () => {
     const remote = new FlakyMutex(false);
     class LockingBackend extends DictionaryBackend {
       override getMutex(): CacheMutex {
@@ -547,12 +584,18 @@ describe('a backend still loading (issue 15.10)', () => {
 describe('programming errors are never misses (issue 15.2)', () => {
   it("onBackendError 'miss' still throws RegionNotConfiguredError and MissingDependencyError", async () => {
     await assert.rejects(new CacheRegion({ onBackendError: 'miss' }).get('k'), RegionNotConfiguredError);
-    await assert.rejects(new CacheRegion({ onBackendError: 'miss' }).getOrCreate('k', () => 1), RegionNotConfiguredError);
+    await assert.rejects(
+      new CacheRegion({ onBackendError: 'miss' }).getOrCreate('k', () => 1),
+      RegionNotConfiguredError,
+    );
     registerBackend('test.semantics-missing-driver', async () => {
       throw new MissingDependencyError('some-driver', 'test.semantics-missing-driver');
     });
     const region = new CacheRegion({ onBackendError: 'miss' }).configure('test.semantics-missing-driver');
-    await assert.rejects(region.getOrCreate('k', () => 1), MissingDependencyError);
+    await assert.rejects(
+      region.getOrCreate('k', () => 1),
+      MissingDependencyError,
+    );
   });
 });
 
@@ -594,7 +637,10 @@ describe('corrupt entries are misses (issue 16.6)', () => {
 
   it('a write that cannot be serialized still throws', async () => {
     const region = new CacheRegion({ onBackendError: 'miss', serializer: 'json' }).configure('dictionary');
-    await assert.rejects(region.getOrCreate('k', () => 10n as never), SerializationError);
+    await assert.rejects(
+      region.getOrCreate('k', () => 10n as never),
+      SerializationError,
+    );
   });
 
   it('a ct that is not finite, or more than a day ahead, is a miss for get, getMulti and getOrCreate', async () => {

@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CacheRegion, DictionaryBackend, NO_VALUE, NullBackend, ProxyBackend, isNoValue, registerBackend, type BackendResult, type CacheMutex, type Mapping, type NoValue } from '../../src/index.js';
+import {
+  CacheRegion,
+  DictionaryBackend,
+  NO_VALUE,
+  NullBackend,
+  ProxyBackend,
+  isNoValue,
+  registerBackend,
+  type BackendResult,
+  type CacheMutex,
+  type Mapping,
+  type NoValue,
+} from '../../src/index.js';
 import { BytesBackend } from '../../src/backend.js';
 
 /** A bytes store over a Map, so the bytes path runs in-process; counts the calls the region makes. */
@@ -101,15 +113,17 @@ describe('the region storage path (src/storage.ts)', () => {
 
   it('an async-loaded store of bytes gets the serialized calls too (they were sent to its CachedValue methods, and every read missed)', async () => {
     const backend = new MapBytes();
-    registerBackend('test.storage-async-bytes', async () =>
-      class extends BytesBackend {
-        getSerialized = (key: string) => backend.getSerialized(key);
-        getSerializedMulti = (keys: readonly string[]) => backend.getSerializedMulti(keys);
-        setSerialized = (key: string, value: Buffer) => backend.setSerialized(key, value);
-        setSerializedMulti = (mapping: Mapping<Buffer>) => backend.setSerializedMulti(mapping);
-        delete = (key: string) => backend.delete(key);
-        deleteMulti = (keys: readonly string[]) => backend.deleteMulti(keys);
-      },
+    registerBackend(
+      'test.storage-async-bytes',
+      async () =>
+        class extends BytesBackend {
+          getSerialized = (key: string) => backend.getSerialized(key);
+          getSerializedMulti = (keys: readonly string[]) => backend.getSerializedMulti(keys);
+          setSerialized = (key: string, value: Buffer) => backend.setSerialized(key, value);
+          setSerializedMulti = (mapping: Mapping<Buffer>) => backend.setSerializedMulti(mapping);
+          delete = (key: string) => backend.delete(key);
+          deleteMulti = (keys: readonly string[]) => backend.deleteMulti(keys);
+        },
     );
     const region = new CacheRegion({ serializer: 'json' }).configure('test.storage-async-bytes');
     await region.set('k', { a: 1 });
@@ -120,7 +134,11 @@ describe('the region storage path (src/storage.ts)', () => {
   it('switching the serializer switches the storage path', async () => {
     const backend = new CountingDictionary();
     const region = new CacheRegion().configure(backend);
-    region.serializer = { name: 'upper', serialize: (value) => Buffer.from(String(value).toUpperCase()), deserialize: (bytes) => bytes.toString() };
+    region.serializer = {
+      name: 'upper',
+      serialize: (value) => Buffer.from(String(value).toUpperCase()),
+      deserialize: (bytes) => bytes.toString(),
+    };
     await region.set('k', 'v');
     assert.equal(await region.get('k'), 'V');
     assert.equal(backend.syncGets, 0);

@@ -32,7 +32,11 @@ describe('bad input', () => {
     const end = doc.indexOf(END_MARKER);
     assert.ok(begin !== -1 && end > begin, 'docs/errors.md has the bad-input-table markers');
     const current = doc.slice(begin, end + END_MARKER.length);
-    assert.equal(current, await withDeadline(renderTable(), 30_000, 'renderTable'), 'docs/errors.md is out of date: run node scripts/bad-input-table.mjs');
+    assert.equal(
+      current,
+      await withDeadline(renderTable(), 30_000, 'renderTable'),
+      'docs/errors.md is out of date: run node scripts/bad-input-table.mjs',
+    );
   });
 });
 
@@ -44,7 +48,8 @@ function errorText(value: unknown, seen = new Set<unknown>()): string[] {
   const texts: string[] = [];
   if (value instanceof Error) texts.push(value.message, value.stack ?? '');
   for (const name of Object.getOwnPropertyNames(value)) texts.push(...errorText((value as Record<string, unknown>)[name], seen));
-  for (const nested of [(value as { cause?: unknown }).cause, ...((value as { errors?: unknown[] }).errors ?? [])]) texts.push(...errorText(nested, seen));
+  for (const nested of [(value as { cause?: unknown }).cause, ...((value as { errors?: unknown[] }).errors ?? [])])
+    texts.push(...errorText(nested, seen));
   return texts;
 }
 

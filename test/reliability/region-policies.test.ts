@@ -46,7 +46,9 @@ describe('region policies with a memcached that is down', () => {
       }
       assert.equal(await withDeadline(region.get(`${run}-cached`), 2000), NO_VALUE, 'a read while down is a miss');
       const errors = region.stats().errors;
-      t.diagnostic(`64 getOrCreate while down: all served the creator's value; slowest ${maxOf(outcomes.map((o) => o.ms)).toFixed(0)} ms; stats().errors ${errors}`);
+      t.diagnostic(
+        `64 getOrCreate while down: all served the creator's value; slowest ${maxOf(outcomes.map((o) => o.ms)).toFixed(0)} ms; stats().errors ${errors}`,
+      );
       // Each getOrCreate reads, re-reads under the lock, and writes: three failed backend calls.
       assert.equal(errors, CONCURRENCY * 3 + 1);
       assert.equal(events.length, errors, 'every counted error is also an event');
@@ -62,7 +64,13 @@ describe('region policies with a memcached that is down', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
       const stable = region.stats().errors;
-      assert.equal(await withDeadline(region.getOrCreate(`${run}-after`, () => 'stored'), 2000), 'stored');
+      assert.equal(
+        await withDeadline(
+          region.getOrCreate(`${run}-after`, () => 'stored'),
+          2000,
+        ),
+        'stored',
+      );
       assert.equal(await withDeadline(region.get(`${run}-after`), 2000), 'stored', 'cached again once the server is back');
       assert.equal(region.stats().errors, stable);
     } finally {
@@ -98,7 +106,12 @@ describe('region policies with a memcached that is down', () => {
 
   for (const lock of ['in-process lock', 'memcached distributed_lock'] as const) {
     it(`a creator that throws releases the lock and caches nothing (${lock}), also with 64 callers waiting`, async () => {
-      const backend = new PooledMemcachedBackend({ url: server.address, socket_timeout: 1, distributed_lock: lock !== 'in-process lock', lock_timeout: 30 });
+      const backend = new PooledMemcachedBackend({
+        url: server.address,
+        socket_timeout: 1,
+        distributed_lock: lock !== 'in-process lock',
+        lock_timeout: 30,
+      });
       const region = new CacheRegion().configure(backend);
       try {
         const key = `${run}-boom-${lock.length}`;
@@ -138,7 +151,14 @@ describe('region policies with a memcached that is down', () => {
 // Every distributed lock has a lock_timeout: memcached warns (process noise here) about one without.
 describe("onBackendError 'miss' covers the distributed lock", () => {
   const backends: Record<string, (port: number) => CacheBackend> = {
-    memcached: (port) => new PooledMemcachedBackend({ url: `127.0.0.1:${port}`, socket_timeout: 0.5, dead_retry: 1, distributed_lock: true, lock_timeout: 10 }),
+    memcached: (port) =>
+      new PooledMemcachedBackend({
+        url: `127.0.0.1:${port}`,
+        socket_timeout: 0.5,
+        dead_retry: 1,
+        distributed_lock: true,
+        lock_timeout: 10,
+      }),
     etcd: (port) => new Etcd3Backend({ endpoints: [`http://127.0.0.1:${port}`], timeout: 1, distributed_lock: true }),
     mongo: (port) =>
       new MongoBackend({
@@ -158,11 +178,20 @@ describe("onBackendError 'miss' covers the distributed lock", () => {
       region.on('error', (event) => void operations.add(event.operation));
       try {
         // Bounds are generous (the machine is shared): what matters is that the calls settle with the creator's values.
-        assert.equal(await withDeadline(region.getOrCreate(`${run}-lock`, () => 'created'), 15_000), 'created');
-        assert.deepEqual(await withDeadline(region.getOrCreateMulti([`${run}-a`, `${run}-b`], (...keys) => keys.map((k) => `v${k}`)), 15_000), [
-          `v${run}-a`,
-          `v${run}-b`,
-        ]);
+        assert.equal(
+          await withDeadline(
+            region.getOrCreate(`${run}-lock`, () => 'created'),
+            15_000,
+          ),
+          'created',
+        );
+        assert.deepEqual(
+          await withDeadline(
+            region.getOrCreateMulti([`${run}-a`, `${run}-b`], (...keys) => keys.map((k) => `v${k}`)),
+            15_000,
+          ),
+          [`v${run}-a`, `v${run}-b`],
+        );
         const stats = region.stats();
         assert.equal(stats.unlockedCreates, 3, 'one per key whose lock could not be taken');
         assert.ok(operations.has('lock'), [...operations].join());

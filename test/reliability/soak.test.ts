@@ -25,7 +25,15 @@ import { CacheRegion, DictionaryBackend, NO_VALUE, isNoValue, type CacheBackend 
 import { startPrivateEtcd, type PrivateEtcd } from '../support/etcd3.js';
 import { PrivateMemcached } from '../support/memcached.js';
 import { PrivateRedis } from '../support/redis.js';
-import { guardProcess, maxOf, percentile, soakSeconds, startRestartableFerretDb, withDeadline, type RestartableFerretDb } from '../support/reliability.js';
+import {
+  guardProcess,
+  maxOf,
+  percentile,
+  soakSeconds,
+  startRestartableFerretDb,
+  withDeadline,
+  type RestartableFerretDb,
+} from '../support/reliability.js';
 
 guardProcess();
 
@@ -99,7 +107,7 @@ class History {
 }
 
 describe('soak checker (it must catch what it claims to)', () => {
-  it('flags another key\'s value, a corrupted value, a never-written version and a stale read; accepts overlapping writes', () => {
+  it("flags another key's value, a corrupted value, a never-written version and a stale read; accepts overlapping writes", () => {
     const h = new History();
     h.begin('a', 1, 0).end = 10; // a=1 during [0, 10]
     h.begin('a', 2, 20).end = 30; // a=2 during [20, 30]
@@ -227,7 +235,6 @@ describe(`soak: 64 clients per backend (SOAK_SECONDS=${soakSeconds()})`, () => {
     t.diagnostic(await soak('mongo', backend, seconds));
   });
 });
-
 
 describe(`soak: 64 clients on each Redis topology (SOAK_SECONDS=${soakSeconds()})`, () => {
   const seconds = soakSeconds();

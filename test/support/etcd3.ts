@@ -22,7 +22,6 @@ function etcdEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^ETCD(CTL)?_/.test(key)));
 }
 
-
 /** True when an etcd member answers a status request at `endpoint` within `ms`. */
 export async function etcdAnswers(endpoint: string, ms = 1000, credentials?: IOptions['credentials']): Promise<boolean> {
   const client = new Etcd3({ hosts: [endpoint], ...(credentials ? { credentials } : {}) });
@@ -59,8 +58,6 @@ export interface PrivateEtcd {
   dispose(): Promise<void>;
 }
 
-
-
 /** Starts a private single-member etcd (the `etcd` binary must be on PATH); with `tls`, it serves https and requires client certificates. */
 export async function startPrivateEtcd(options: { tls?: TestCertificates } = {}): Promise<PrivateEtcd> {
   const [client, peer] = [await freePort(), await freePort()];
@@ -68,10 +65,22 @@ export async function startPrivateEtcd(options: { tls?: TestCertificates } = {})
   const { tls } = options;
   const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${client}`;
   const args = [
-    '--name', 'private', '--data-dir', dataDir,
-    '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
-    '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-    '--initial-cluster', `private=http://127.0.0.1:${peer}`, '--initial-cluster-state', 'new',
+    '--name',
+    'private',
+    '--data-dir',
+    dataDir,
+    '--listen-client-urls',
+    endpoint,
+    '--advertise-client-urls',
+    endpoint,
+    '--listen-peer-urls',
+    `http://127.0.0.1:${peer}`,
+    '--initial-advertise-peer-urls',
+    `http://127.0.0.1:${peer}`,
+    '--initial-cluster',
+    `private=http://127.0.0.1:${peer}`,
+    '--initial-cluster-state',
+    'new',
     ...(tls ? ['--cert-file', tls.serverCert, '--key-file', tls.serverKey, '--trusted-ca-file', tls.ca, '--client-cert-auth'] : []),
   ];
   const credentials = tls
@@ -215,7 +224,10 @@ export async function killMember(endpoint: string): Promise<KilledMember> {
     await services.stopService(service, { signal: 'SIGKILL' });
     return { endpoint, service, restart: () => services.startService(service) };
   }
-  const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg) => arg !== '');
+  const argv = fs
+    .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    .split('\0')
+    .filter((arg) => arg !== '');
   const cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
   process.kill(pid, 'SIGKILL');
   await waitUntil(`etcd pid ${pid} did not exit`, async () => !fs.existsSync(`/proc/${pid}/cmdline`) || isZombie(pid), 10_000);

@@ -51,7 +51,13 @@ export const RING_SERVER_SETS = {
 } as const satisfies Record<string, readonly string[]>;
 
 /** The keys placed: a plain series, then non-ASCII, a 250-byte key (memcached's maximum), one byte, and separators. */
-export const RING_KEYS: readonly string[] = [...Array.from({ length: 400 }, (_, i) => `key:${i}`), 'fäké-ключ-🔑', 'a'.repeat(250), 'x', 'user|42 7'];
+export const RING_KEYS: readonly string[] = [
+  ...Array.from({ length: 400 }, (_, i) => `key:${i}`),
+  'fäké-ключ-🔑',
+  'a'.repeat(250),
+  'x',
+  'user|42 7',
+];
 
 /** For each set, the index of the server libmemcached chose for each of RING_KEYS, one digit per key. */
 export const LIBMEMCACHED_PLACEMENTS: Record<keyof typeof RING_SERVER_SETS, string> = {

@@ -11,7 +11,6 @@ import { freePort } from './net.js';
 
 const MEMCACHED = process.env.MEMCACHED_BIN ?? 'memcached';
 
-
 async function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -58,7 +57,10 @@ export class PrivateMemcached {
       const db = path.join(dir, 'sasldb2');
       writeFileSync(path.join(dir, 'memcached.conf'), `mech_list: plain\nsasldb_path: ${db}\n`);
       if (canCreateSaslUsers) {
-        execFileSync('saslpasswd2', ['-p', '-c', '-f', db, '-a', 'memcached', sasl.username], { input: sasl.password, stdio: ['pipe', 'ignore', 'ignore'] });
+        execFileSync('saslpasswd2', ['-p', '-c', '-f', db, '-a', 'memcached', sasl.username], {
+          input: sasl.password,
+          stdio: ['pipe', 'ignore', 'ignore'],
+        });
       }
       this.#env.SASL_CONF_PATH = dir;
       this.#saslArgs.push('-S');
@@ -81,7 +83,9 @@ export class PrivateMemcached {
   async restart(): Promise<void> {
     const args = ['-l', '127.0.0.1', '-p', String(this.port), '-U', '0', '-u', 'root', '-m', '64', '-c', '1024', ...this.#saslArgs];
     const child = spawn(MEMCACHED, args, { stdio: 'ignore', env: this.#env });
-    const failed = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`cannot start ${MEMCACHED} (set MEMCACHED_BIN): ${error.message}`))));
+    const failed = new Promise<never>((_, reject) =>
+      child.once('error', (error) => reject(new Error(`cannot start ${MEMCACHED} (set MEMCACHED_BIN): ${error.message}`))),
+    );
     failed.catch(() => {});
     this.#child = child;
     running.add(child);
@@ -171,7 +175,10 @@ export { freePort } from './net.js';
  * Registers before/after hooks that start `count` private memcached servers (free ports) and kill them
  * afterwards (resumed first, in case a test paused one). The returned array fills in at `before`.
  */
-export function usePrivateMemcached(count: number, hooks: { before(fn: () => Promise<void>): unknown; after(fn: () => Promise<void>): unknown }): PrivateMemcached[] {
+export function usePrivateMemcached(
+  count: number,
+  hooks: { before(fn: () => Promise<void>): unknown; after(fn: () => Promise<void>): unknown },
+): PrivateMemcached[] {
   const servers: PrivateMemcached[] = [];
   hooks.before(async () => {
     servers.push(...(await Promise.all(Array.from({ length: count }, () => PrivateMemcached.start()))));

@@ -6,7 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ProxyBackend, isNoValue, manualClock, sha1MangleKey, type BackendResult, type CacheRegion, type CacheRegionOptions, type ManualClock, type NoValue } from '../../src/index.js';
+import {
+  ProxyBackend,
+  isNoValue,
+  manualClock,
+  sha1MangleKey,
+  type BackendResult,
+  type CacheRegion,
+  type CacheRegionOptions,
+  type ManualClock,
+  type NoValue,
+} from '../../src/index.js';
 import { RegionModel, type Outcome, type Result } from './model.js';
 
 /** One operation of a sequence (plain data, so a counterexample prints readably). */
@@ -43,10 +53,16 @@ export const regionExpiration = fc.constantFrom<number | null>(null, -1, 0, 1, 5
 export function commandArbitrary(space: CommandSpace): fc.Arbitrary<Command> {
   const options: fc.Arbitrary<Command>[] = [
     key.map((k) => ({ op: 'set', key: k })),
-    fc.record({ key, expiration: perCall, ignore: fc.boolean() }).map(({ key: k, expiration, ignore }) => strip({ op: 'get' as const, key: k, expiration, ignore: ignore || undefined })),
+    fc
+      .record({ key, expiration: perCall, ignore: fc.boolean() })
+      .map(({ key: k, expiration, ignore }) => strip({ op: 'get' as const, key: k, expiration, ignore: ignore || undefined })),
     fc.record({ keys, expiration: perCall }).map(({ keys: ks, expiration }) => strip({ op: 'getMulti' as const, keys: ks, expiration })),
-    fc.record({ key, expiration: perCall, cache: fc.boolean() }).map(({ key: k, expiration, cache }) => strip({ op: 'goc' as const, key: k, expiration, cache })),
-    fc.record({ keys, expiration: perCall, cache: fc.boolean() }).map(({ keys: ks, expiration, cache }) => strip({ op: 'gocMulti' as const, keys: ks, expiration, cache })),
+    fc
+      .record({ key, expiration: perCall, cache: fc.boolean() })
+      .map(({ key: k, expiration, cache }) => strip({ op: 'goc' as const, key: k, expiration, cache })),
+    fc
+      .record({ keys, expiration: perCall, cache: fc.boolean() })
+      .map(({ keys: ks, expiration, cache }) => strip({ op: 'gocMulti' as const, keys: ks, expiration, cache })),
     key.map((k) => ({ op: 'delete', key: k })),
     fc.boolean().map((hard) => ({ op: 'invalidate', hard })),
     fc.constantFrom(1, 999, 1000, 1001, 2000, 5000, 30_000).map((ms) => ({ op: 'advance', ms })),
@@ -54,8 +70,15 @@ export function commandArbitrary(space: CommandSpace): fc.Arbitrary<Command> {
   if (space.concurrent) {
     options.push(
       fc
-        .record({ key, callers: fc.integer({ min: 2, max: 4 }), expiration: perCall, cache: space.concurrentRefusals === true ? fc.boolean() : fc.constant(true) })
-        .map(({ key: k, callers, expiration, cache }) => strip({ op: 'concurrent' as const, key: k, callers, expiration, cache: cache ? undefined : false })),
+        .record({
+          key,
+          callers: fc.integer({ min: 2, max: 4 }),
+          expiration: perCall,
+          cache: space.concurrentRefusals === true ? fc.boolean() : fc.constant(true),
+        })
+        .map(({ key: k, callers, expiration, cache }) =>
+          strip({ op: 'concurrent' as const, key: k, callers, expiration, cache: cache ? undefined : false }),
+        ),
     );
   }
   return fc.oneof(...options);
@@ -123,13 +146,18 @@ function check(outcomes: Outcome[], result: Result | Result[], calls: number | s
   });
   if (match === undefined) {
     const allowed = outcomes.map((o) => JSON.stringify({ result: o.result, calls: o.calls })).join(' or ');
-    assert.fail(`command ${index} ${JSON.stringify(command)}: the region gave ${JSON.stringify({ result, calls })}; dogpile's rules allow ${allowed}`);
+    assert.fail(
+      `command ${index} ${JSON.stringify(command)}: the region gave ${JSON.stringify({ result, calls })}; dogpile's rules allow ${allowed}`,
+    );
   }
   match.commit();
 }
 
 /** How each run gets its region: made with `options` (which hold the manual clock), configured with `expirationTime`. */
-export type RegionFactory = (options: CacheRegionOptions & { clock: ManualClock }, expirationTime: number | null) => CacheRegion | Promise<CacheRegion>;
+export type RegionFactory = (
+  options: CacheRegionOptions & { clock: ManualClock },
+  expirationTime: number | null,
+) => CacheRegion | Promise<CacheRegion>;
 
 /** Region variants a property can run. */
 export interface RunOptions {
@@ -189,7 +217,9 @@ export async function runSequence(
           break;
         }
         case 'get': {
-          const result = await outcomeOf(() => region.get(command.key, { expirationTime: command.expiration ?? null, ignoreExpiration: command.ignore === true }));
+          const result = await outcomeOf(() =>
+            region.get(command.key, { expirationTime: command.expiration ?? null, ignoreExpiration: command.ignore === true }),
+          );
           check(model.get(command.key, { expiration: command.expiration, ignore: command.ignore }), result, 0, i, command);
           break;
         }
@@ -207,9 +237,17 @@ export async function runSequence(
             return created;
           };
           const shouldCacheFn = (): boolean => command.cache;
-          const result = await outcomeOf(() => region.getOrCreate(command.key, creator, { expirationTime: command.expiration ?? null, shouldCacheFn }));
+          const result = await outcomeOf(() =>
+            region.getOrCreate(command.key, creator, { expirationTime: command.expiration ?? null, shouldCacheFn }),
+          );
           if (options.background === true) await settleBackground(region, command.key);
-          check(model.getOrCreate(command.key, created, { expiration: command.expiration, shouldCache: command.cache }), result, calls, i, command);
+          check(
+            model.getOrCreate(command.key, created, { expiration: command.expiration, shouldCache: command.cache }),
+            result,
+            calls,
+            i,
+            command,
+          );
           break;
         }
         case 'gocMulti': {
@@ -221,8 +259,16 @@ export async function runSequence(
             return ks.map((k) => `${k}@${tag}`);
           };
           const shouldCacheFn = (): boolean => command.cache;
-          const result = await outcomeOf(() => region.getOrCreateMulti(command.keys, creator, { expirationTime: command.expiration ?? null, shouldCacheFn }));
-          check(model.getOrCreateMulti(command.keys, tag, { expiration: command.expiration, shouldCache: command.cache }), result, calls, i, command);
+          const result = await outcomeOf(() =>
+            region.getOrCreateMulti(command.keys, creator, { expirationTime: command.expiration ?? null, shouldCacheFn }),
+          );
+          check(
+            model.getOrCreateMulti(command.keys, tag, { expiration: command.expiration, shouldCache: command.cache }),
+            result,
+            calls,
+            i,
+            command,
+          );
           break;
         }
         case 'delete':
@@ -253,11 +299,19 @@ export async function runSequence(
           const cache = command.cache !== false;
           const results = await Promise.all(
             Array.from({ length: command.callers }, () =>
-              outcomeOf(() => region.getOrCreate(command.key, creator, { expirationTime: command.expiration ?? null, shouldCacheFn: () => cache })),
+              outcomeOf(() =>
+                region.getOrCreate(command.key, creator, { expirationTime: command.expiration ?? null, shouldCacheFn: () => cache }),
+              ),
             ),
           );
           if (options.background === true) await settleBackground(region, command.key);
-          check(model.getOrCreate(command.key, created, { expiration: command.expiration, shouldCache: cache, callers: command.callers }), results, calls, i, command);
+          check(
+            model.getOrCreate(command.key, created, { expiration: command.expiration, shouldCache: cache, callers: command.callers }),
+            results,
+            calls,
+            i,
+            command,
+          );
           break;
         }
       }

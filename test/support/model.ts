@@ -149,7 +149,11 @@ export class RegionModel {
    * get_or_create(key) by `callers` concurrent callers (1: a plain call), whose creator returns
    * `created`; `shouldCache` false refuses every created value.
    */
-  getOrCreate(key: string, created: Value, options: { expiration?: number | undefined; shouldCache: boolean; callers?: number | undefined }): Outcome[] {
+  getOrCreate(
+    key: string,
+    created: Value,
+    options: { expiration?: number | undefined; shouldCache: boolean; callers?: number | undefined },
+  ): Outcome[] {
     const callers = options.callers ?? 1;
     const expiration = this.#createExpiration(options.expiration);
     const status = this.#status(key, expiration);
@@ -160,13 +164,19 @@ export class RegionModel {
       if (expiration === null && this.#wasSoftInvalidated()) return { result: all(SOFT_ERROR), calls: 1, commit: () => {} };
       // With a runner, every caller gets the stale value; the creator runs once, in the background.
       if (stale && this.background) {
-        return { result: all({ value: (entry as Entry).value }), calls: 1, commit: () => (options.shouldCache ? this.set(key, created) : undefined) };
+        return {
+          result: all({ value: (entry as Entry).value }),
+          calls: 1,
+          commit: () => (options.shouldCache ? this.set(key, created) : undefined),
+        };
       }
       // With no value and a refused value, each waiting caller then finds nothing and runs its own
       // creator in turn (dogpile's lock: every caller re-reads after taking the lock).
       if (!stale && !options.shouldCache) return { result: all({ value: created }), calls: callers, commit: () => {} };
       // With a stale value, the other callers do not wait: they get the stale value (dogpile's lock).
-      const others: Result[] = stale ? Array.from({ length: callers - 1 }, () => ({ value: (entry as Entry).value })) : Array.from({ length: callers - 1 }, () => ({ value: created }));
+      const others: Result[] = stale
+        ? Array.from({ length: callers - 1 }, () => ({ value: (entry as Entry).value }))
+        : Array.from({ length: callers - 1 }, () => ({ value: created }));
       return {
         result: callers === 1 ? { value: created } : [{ value: created }, ...others],
         calls: 1,

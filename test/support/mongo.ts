@@ -68,7 +68,6 @@ export async function recordCommands(backend: MongoBackend): Promise<{ names: st
   return { names, events, stop: () => client.off('commandStarted', listener) };
 }
 
-
 /** A TCP proxy to the test server that can be stopped (server "down") and started again on the same port. */
 export class TcpProxy {
   readonly port: number;
@@ -114,14 +113,12 @@ export function testServerAddress(): { host: string; port: number } {
   return { host: match[1] as string, port: Number(match[2]) };
 }
 
-
 /** Why a private FerretDB cannot be started here, or null when it can. */
 export function privateFerretDbUnavailable(needsOpenssl = false): string | null {
   if (ferretdbBinary() === null) return 'no ferretdb binary (set FERRETDB_BIN or install it with scripts/services.mjs install)';
   if (needsOpenssl && spawnSync('openssl', ['version']).status !== 0) return 'no openssl to make test certificates';
   return null;
 }
-
 
 /** A FerretDB process of our own. */
 export interface PrivateFerretDb {
@@ -173,7 +170,12 @@ export async function startPrivateFerretDb(options: { replSetName?: string; cert
   if (options.replSetName !== undefined) args.push(`--repl-set-name=${options.replSetName}`);
   const certs = options.certificates;
   if (certs !== undefined) {
-    args.push(`--listen-tls=127.0.0.1:${tlsPort}`, `--listen-tls-cert-file=${certs.serverCert}`, `--listen-tls-key-file=${certs.serverKey}`, `--listen-tls-ca-file=${certs.ca}`);
+    args.push(
+      `--listen-tls=127.0.0.1:${tlsPort}`,
+      `--listen-tls-cert-file=${certs.serverCert}`,
+      `--listen-tls-key-file=${certs.serverKey}`,
+      `--listen-tls-ca-file=${certs.ca}`,
+    );
   }
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FERRETDB_')));
   const child = spawn(binary, args, { stdio: 'ignore', env });
@@ -228,8 +230,13 @@ export async function startControllableFerretDb(): Promise<ControllableFerretDb>
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dogpile-mongo-faults-'));
   const [port, debugPort] = [await freePort(), await freePort()];
   const args = [
-    '--handler=sqlite', `--sqlite-url=${pathToFileURL(dir).href}/`, `--listen-addr=127.0.0.1:${port}`,
-    `--debug-addr=127.0.0.1:${debugPort}`, '--telemetry=disable', `--state-dir=${dir}`, '--log-level=error',
+    '--handler=sqlite',
+    `--sqlite-url=${pathToFileURL(dir).href}/`,
+    `--listen-addr=127.0.0.1:${port}`,
+    `--debug-addr=127.0.0.1:${debugPort}`,
+    '--telemetry=disable',
+    `--state-dir=${dir}`,
+    '--log-level=error',
   ];
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FERRETDB_')));
   let child: ChildProcess | null = null;

@@ -33,7 +33,9 @@ for await (const line of lines) {
   if (line.trim() !== 'go') continue;
   const started = performance.now();
   const values = await Promise.all(Array.from({ length: config.callers }, () => region.getOrCreate(config.key, creator)));
-  process.stdout.write(`${JSON.stringify({ created, values: [...new Set(values)], ms: performance.now() - started, stats: region.stats() })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ created, values: [...new Set(values)], ms: performance.now() - started, stats: region.stats() })}\n`,
+  );
   break;
 }
 lines.close();

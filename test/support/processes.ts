@@ -41,13 +41,16 @@ export async function startWorker(config: Record<string, unknown>): Promise<Work
       return;
     }
     messages.push(message);
-    for (const waiter of waiters.splice(0)) (waiter.test(message) ? waiter.resolve(message) : waiters.push(waiter));
+    for (const waiter of waiters.splice(0)) waiter.test(message) ? waiter.resolve(message) : waiters.push(waiter);
   });
   const waitFor = (test: (m: Record<string, unknown>) => boolean, timeoutMs = 20_000): Promise<Record<string, unknown>> => {
     const seen = messages.find(test);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker ${child.pid} did not answer in ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`worker ${child.pid} did not answer in ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)),
+        timeoutMs,
+      );
       waiters.push({
         test,
         resolve: (m) => {

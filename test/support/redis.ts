@@ -10,7 +10,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './net.js';
 
-const HOW_TO = 'Run `npm test` (which starts the Redis servers via scripts/services.mjs), or set it to your own server (see docs/testing.md).';
+const HOW_TO =
+  'Run `npm test` (which starts the Redis servers via scripts/services.mjs), or set it to your own server (see docs/testing.md).';
 
 function required(name: string): string {
   const value = process.env[name]?.trim();
@@ -25,12 +26,18 @@ export function redisUrl(): string {
 
 /** Sentinels (`host:port`) watching the master named "mymaster", from REDIS_SENTINELS. */
 export function redisSentinels(): string[] {
-  return required('REDIS_SENTINELS').split(',').map((s) => s.trim()).filter(Boolean);
+  return required('REDIS_SENTINELS')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** Cluster nodes (`host:port`), from REDIS_CLUSTER_NODES. */
 export function redisClusterNodes(): string[] {
-  return required('REDIS_CLUSTER_NODES').split(',').map((s) => s.trim()).filter(Boolean);
+  return required('REDIS_CLUSTER_NODES')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** Runs redis-cli against a port and returns its stdout. */
@@ -84,7 +91,11 @@ export class RedisProcess {
     this.#child.once('exit', () => {
       this.#child = null;
     });
-    await waitUntil(`${this.#binary} on ${this.port} did not answer PING`, async () => (await redisCli(this.port, ['PING'], 1000)).trim() === 'PONG', 15_000);
+    await waitUntil(
+      `${this.#binary} on ${this.port} did not answer PING`,
+      async () => (await redisCli(this.port, ['PING'], 1000)).trim() === 'PONG',
+      15_000,
+    );
   }
 
   /** Sends a signal (SIGSTOP/SIGCONT to hang and resume it). */
@@ -134,7 +145,10 @@ export class PrivateRedis {
     fs.writeFileSync(
       config,
       [
-        `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, 'logfile ""',
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        'logfile ""',
         `sentinel monitor mymaster 127.0.0.1 ${masterPort} 2`,
         `sentinel down-after-milliseconds mymaster ${downAfterMs}`,
         'sentinel failover-timeout mymaster 3000',
@@ -155,8 +169,14 @@ export class PrivateRedis {
     await master.start();
     const replica = await this.server(['--replicaof', '127.0.0.1', String(master.port)]);
     await replica.start();
-    await waitUntil('the replica did not sync', async () => /master_link_status:up/.test(await redisCli(replica.port, ['INFO', 'replication'])));
-    const sentinels = [await this.sentinel(master.port, downAfterMs), await this.sentinel(master.port, downAfterMs), await this.sentinel(master.port, downAfterMs)];
+    await waitUntil('the replica did not sync', async () =>
+      /master_link_status:up/.test(await redisCli(replica.port, ['INFO', 'replication'])),
+    );
+    const sentinels = [
+      await this.sentinel(master.port, downAfterMs),
+      await this.sentinel(master.port, downAfterMs),
+      await this.sentinel(master.port, downAfterMs),
+    ];
     await Promise.all(sentinels.map((s) => s.start()));
     for (const s of sentinels) {
       await waitUntil(`sentinel ${s.port} did not see the replica and the other sentinels`, async () => {
@@ -176,14 +196,28 @@ export class PrivateRedis {
     for (let i = 0; i < 3; i++) {
       nodes.push(
         await this.server(
-          ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000', '--cluster-require-full-coverage', 'no'],
+          [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            'nodes.conf',
+            '--cluster-node-timeout',
+            '1000',
+            '--cluster-require-full-coverage',
+            'no',
+          ],
           { cluster: true },
         ),
       );
     }
     await Promise.all(nodes.map((n) => n.start()));
-    await redisCli(nodes[0]!.port, ['--cluster', 'create', ...nodes.map((n) => n.address), '--cluster-replicas', '0', '--cluster-yes'], 30_000);
-    for (const n of nodes) await waitUntil(`cluster node ${n.port} not ok`, async () => /cluster_state:ok/.test(await redisCli(n.port, ['CLUSTER', 'INFO'])));
+    await redisCli(
+      nodes[0]!.port,
+      ['--cluster', 'create', ...nodes.map((n) => n.address), '--cluster-replicas', '0', '--cluster-yes'],
+      30_000,
+    );
+    for (const n of nodes)
+      await waitUntil(`cluster node ${n.port} not ok`, async () => /cluster_state:ok/.test(await redisCli(n.port, ['CLUSTER', 'INFO'])));
     return nodes;
   }
 

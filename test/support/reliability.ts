@@ -28,7 +28,10 @@ const noise: string[] = [];
 let guarded = false;
 
 function describeArgs(args: unknown[]): string {
-  return args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : typeof a === 'string' ? a : safeJson(a))).join(' ').slice(0, 500);
+  return args
+    .map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : typeof a === 'string' ? a : safeJson(a)))
+    .join(' ')
+    .slice(0, 500);
 }
 function safeJson(value: unknown): string {
   try {
@@ -43,7 +46,8 @@ export function guardProcess(): void {
   if (guarded) return;
   guarded = true;
   for (const method of ['log', 'info', 'debug', 'warn', 'error', 'trace', 'dir', 'table'] as const) {
-    (console as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => void noise.push(`console.${method}: ${describeArgs(args)}`);
+    (console as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
+      void noise.push(`console.${method}: ${describeArgs(args)}`);
   }
   const originalStderrWrite = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => {
@@ -125,7 +129,6 @@ export function soakSeconds(): number {
 }
 
 // ------------------------------------------------------------------ ports
-
 
 async function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -214,10 +217,24 @@ export async function startPrivateEtcdCluster(): Promise<PrivateEtcdCluster> {
   const endpointOf = (m: (typeof members)[number]): string => `http://127.0.0.1:${m.client}`;
   const spawnMember = (m: (typeof members)[number], state: 'new' | 'existing'): void => {
     const args = [
-      '--name', m.name, '--data-dir', m.dataDir,
-      '--listen-client-urls', endpointOf(m), '--advertise-client-urls', endpointOf(m),
-      '--listen-peer-urls', `http://127.0.0.1:${m.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
-      '--initial-cluster', initialCluster, '--initial-cluster-state', state, '--initial-cluster-token', token,
+      '--name',
+      m.name,
+      '--data-dir',
+      m.dataDir,
+      '--listen-client-urls',
+      endpointOf(m),
+      '--advertise-client-urls',
+      endpointOf(m),
+      '--listen-peer-urls',
+      `http://127.0.0.1:${m.peer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${m.peer}`,
+      '--initial-cluster',
+      initialCluster,
+      '--initial-cluster-state',
+      state,
+      '--initial-cluster-token',
+      token,
     ];
     const child = spawn('etcd', args, { stdio: 'ignore', env: etcdEnv() });
     child.on('error', () => undefined);
@@ -277,7 +294,6 @@ export async function startPrivateEtcdCluster(): Promise<PrivateEtcdCluster> {
 
 // ------------------------------------------------------------------ a restartable private FerretDB
 
-
 export interface RestartableFerretDb {
   readonly url: string;
   /** Stops the process (SIGKILL: a crash) and waits until the port refuses connections. */
@@ -295,8 +311,13 @@ export async function startRestartableFerretDb(): Promise<RestartableFerretDb> {
   dirs.add(dir);
   const [port, debugPort] = [await freePort(), await freePort()];
   const args = [
-    '--handler=sqlite', `--sqlite-url=${pathToFileURL(dir).href}/`, `--listen-addr=127.0.0.1:${port}`,
-    `--debug-addr=127.0.0.1:${debugPort}`, '--telemetry=disable', `--state-dir=${dir}`, '--log-level=error',
+    '--handler=sqlite',
+    `--sqlite-url=${pathToFileURL(dir).href}/`,
+    `--listen-addr=127.0.0.1:${port}`,
+    `--debug-addr=127.0.0.1:${debugPort}`,
+    '--telemetry=disable',
+    `--state-dir=${dir}`,
+    '--log-level=error',
   ];
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FERRETDB_')));
   let child: ChildProcess | null = null;
@@ -314,10 +335,14 @@ export async function startRestartableFerretDb(): Promise<RestartableFerretDb> {
       started.on('error', () => undefined);
       children.add(started);
       child = started;
-      await waitUntil(`ferretdb did not listen on ${port}`, async () => {
-        if (started.exitCode !== null) throw new Error(`ferretdb exited with code ${started.exitCode}`);
-        return portOpen(port);
-      }, 15_000);
+      await waitUntil(
+        `ferretdb did not listen on ${port}`,
+        async () => {
+          if (started.exitCode !== null) throw new Error(`ferretdb exited with code ${started.exitCode}`);
+          return portOpen(port);
+        },
+        15_000,
+      );
     },
     async dispose() {
       await db.stop();

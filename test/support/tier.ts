@@ -3,7 +3,13 @@
  * notifications), the same way in the single-process tests and in the worker processes.
  */
 import { type CacheBackend, CacheRegion, ProxyBackend, type BackendResult, type CachedValue, type NoValue } from '../../src/index.js';
-import { LocalTier, SharedInvalidationStrategy, RedisNotifications, Etcd3Notifications, type NotificationTransport } from '../../src/tier/index.js';
+import {
+  LocalTier,
+  SharedInvalidationStrategy,
+  RedisNotifications,
+  Etcd3Notifications,
+  type NotificationTransport,
+} from '../../src/tier/index.js';
 import { RedisBackend } from '../../src/backends/redis/index.js';
 import { Etcd3Backend } from '../../src/backends/etcd3/index.js';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
@@ -71,7 +77,13 @@ export function makeBackend(kind: BackendKind, distributedLock = false): CacheBa
     case 'etcd3':
       return new Etcd3Backend({ endpoints: etcdEndpoints(), distributed_lock: distributedLock, lock_timeout: 10 });
     case 'mongo':
-      return new MongoBackend({ db_hosts: mongodbUrl(), db_name: 'dogpile_tier_tests', cache_collection: 'cache', distributed_lock: distributedLock, lock_timeout: 10 });
+      return new MongoBackend({
+        db_hosts: mongodbUrl(),
+        db_name: 'dogpile_tier_tests',
+        cache_collection: 'cache',
+        distributed_lock: distributedLock,
+        lock_timeout: 10,
+      });
     case 'redis':
       return new RedisBackend({ url: redisUrl(), distributed_lock: distributedLock, lock_timeout: 10, lock_sleep: '20ms' });
   }
@@ -91,12 +103,24 @@ export interface BuiltRegion {
   counter: CountingProxy;
 }
 
-export function buildRegion(setup: TierSetup, transport?: NotificationTransport, onError?: (error: unknown, during: string) => void): BuiltRegion {
+export function buildRegion(
+  setup: TierSetup,
+  transport?: NotificationTransport,
+  onError?: (error: unknown, during: string) => void,
+): BuiltRegion {
   const backend = makeBackend(setup.kind, setup.distributedLock ?? false);
   const notify = setup.notify ? (transport ?? transportFor(setup.kind, backend)) : undefined;
   const errors = onError ? { onError } : {};
-  const shared = new SharedInvalidationStrategy({ name: setup.name, interval: setup.interval, ...errors, ...(notify ? { transport: notify } : {}) });
-  const tier = setup.tierTtl === null ? null : new LocalTier({ maxEntries: 10_000, ttl: setup.tierTtl, ...errors, ...(notify ? { transport: notify, channel: setup.name } : {}) });
+  const shared = new SharedInvalidationStrategy({
+    name: setup.name,
+    interval: setup.interval,
+    ...errors,
+    ...(notify ? { transport: notify } : {}),
+  });
+  const tier =
+    setup.tierTtl === null
+      ? null
+      : new LocalTier({ maxEntries: 10_000, ttl: setup.tierTtl, ...errors, ...(notify ? { transport: notify, channel: setup.name } : {}) });
   const counter = new CountingProxy();
   const region = new CacheRegion({ name: setup.name }).configure(backend, {
     expirationTime: 600,

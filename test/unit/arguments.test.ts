@@ -57,7 +57,10 @@ describe('unknown backend arguments (JavaScript callers)', () => {
     new Etcd3Backend({ host: '127.0.0.1', lease_tll: 60 });
     await tick();
     assert.equal(capture.warnings.length, 1);
-    assert.match(capture.warnings[0]!.message, /Etcd3Backend arguments has no option "lease_tll"; it is ignored\. Did you mean "lease_ttl"\?/);
+    assert.match(
+      capture.warnings[0]!.message,
+      /Etcd3Backend arguments has no option "lease_tll"; it is ignored\. Did you mean "lease_ttl"\?/,
+    );
     assert.match(capture.warnings[0]!.message, /strict_arguments: true makes this an error/);
   });
 
@@ -82,13 +85,18 @@ describe('unknown backend arguments (JavaScript callers)', () => {
     );
     await region.close();
     await tick();
-    assert.deepEqual(capture.warnings.map((w) => w.message), []);
+    assert.deepEqual(
+      capture.warnings.map((w) => w.message),
+      [],
+    );
   });
 
   it('strict_arguments: true makes an unknown name a ValidationError listing the known ones', () => {
     assert.throws(
       () => new PooledMemcachedBackend({ url: '127.0.0.1:11211', distributed_lok: true, strict_arguments: true }),
-      (error: unknown) => error instanceof ValidationError && /no option "distributed_lok"\. Did you mean "distributed_lock"\? Known: .*distributed_lock/.test(error.message),
+      (error: unknown) =>
+        error instanceof ValidationError &&
+        /no option "distributed_lok"\. Did you mean "distributed_lock"\? Known: .*distributed_lock/.test(error.message),
     );
     assert.throws(() => new DictionaryBackend({ max_entry: 3, strictArguments: true }), /Did you mean "max_entries"/);
   });
@@ -97,19 +105,28 @@ describe('unknown backend arguments (JavaScript callers)', () => {
     new Etcd3Backend({ host: '127.0.0.1', shared_setting: 1, strict_arguments: false });
     new CacheRegion({ sharedOption: 1, strictArguments: false } as never);
     await tick();
-    assert.deepEqual(capture.warnings.map((w) => w.message), []);
+    assert.deepEqual(
+      capture.warnings.map((w) => w.message),
+      [],
+    );
   });
 
   it('the null backend (oslo enabled = false) takes any arguments without a warning', async () => {
     new CacheRegion().configure('dogpile.cache.null', { arguments: { db_hosts: 'x', memcached_expire_time: 5 } as never });
     await tick();
-    assert.deepEqual(capture.warnings.map((w) => w.message), []);
+    assert.deepEqual(
+      capture.warnings.map((w) => w.message),
+      [],
+    );
   });
 
   it('dogpile memcached-client arguments without effect here do not warn', async () => {
     new PooledMemcachedBackend({ url: '127.0.0.1:11211', min_compress_len: 100, hashclient_retry_attempts: 2 });
     await tick();
-    assert.deepEqual(capture.warnings.map((w) => w.message), []);
+    assert.deepEqual(
+      capture.warnings.map((w) => w.message),
+      [],
+    );
   });
 });
 
@@ -122,14 +139,23 @@ describe('unknown region and configure options', () => {
     new CacheRegion({ onBackendErrors: 'miss' } as never);
     await tick();
     assert.equal(capture.warnings.length, 1);
-    assert.match(capture.warnings[0]!.message, /CacheRegion options has no option "onBackendErrors"; it is ignored\. Did you mean "onBackendError"\?/);
+    assert.match(
+      capture.warnings[0]!.message,
+      /CacheRegion options has no option "onBackendErrors"; it is ignored\. Did you mean "onBackendError"\?/,
+    );
     assert.throws(() => new CacheRegion({ strictArguments: true, creatorTimout: 5 } as never), /Did you mean "creatorTimeout"/);
   });
 
   it('a strict region checks its configure options and its backend arguments', () => {
     const region = new CacheRegion({ strictArguments: true });
-    assert.throws(() => region.configure('oslo_cache.dict', { expirationtime: 5 } as never), /configure options has no option "expirationtime"\. Did you mean "expirationTime"\?/);
-    assert.throws(() => region.configure('oslo_cache.dict', { arguments: { max_entrys: 5 } as never }), /DictionaryBackend arguments has no option "max_entrys"/);
+    assert.throws(
+      () => region.configure('oslo_cache.dict', { expirationtime: 5 } as never),
+      /configure options has no option "expirationtime"\. Did you mean "expirationTime"\?/,
+    );
+    assert.throws(
+      () => region.configure('oslo_cache.dict', { arguments: { max_entrys: 5 } as never }),
+      /DictionaryBackend arguments has no option "max_entrys"/,
+    );
     region.configure('oslo_cache.dict', { arguments: { max_entries: 5 } });
     assert.ok(region.isConfigured);
   });

@@ -1,6 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BackendUnavailableError, CacheRegion, ConfigurationError, DictionaryBackend, DogpileCacheError, MAX_SPREAD_ARGUMENTS, MemoryBackend, MissingDependencyError, NO_VALUE, ValidationError, isDogpileCacheError, isNoValue } from '../../src/index.js';
+import {
+  BackendUnavailableError,
+  CacheRegion,
+  ConfigurationError,
+  DictionaryBackend,
+  DogpileCacheError,
+  MAX_SPREAD_ARGUMENTS,
+  MemoryBackend,
+  MissingDependencyError,
+  NO_VALUE,
+  ValidationError,
+  isDogpileCacheError,
+  isNoValue,
+} from '../../src/index.js';
 import { coerceStringConf, isTruthyConf, makeCachedValue, toSeconds } from '../../src/backend.js';
 import { buildCacheConfig, configureCacheRegion, createRegion } from '../../src/oslo/index.js';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
@@ -8,7 +21,7 @@ import { DeferredBackend } from '../../src/backends/deferred.js';
 import { MongoBackend } from '../../src/backends/mongo/index.js';
 
 describe('NO_VALUE', () => {
-  it('is one frozen value whose string form is dogpile HEAD\'s', () => {
+  it("is one frozen value whose string form is dogpile HEAD's", () => {
     assert.equal(String(NO_VALUE), 'NoValue.NO_VALUE');
     assert.ok(Object.isFrozen(NO_VALUE));
     assert.ok(isNoValue(NO_VALUE));
@@ -71,17 +84,28 @@ describe('makeCachedValue', () => {
 
 describe('coerceStringConf (dogpile coerce_string_conf)', () => {
   it('trims strings before typing them and keeps the trimmed text, as dogpile strips', async () => {
-    const typed = coerceStringConf({ 'cache.backend': ' dogpile.cache.memory ', 'cache.expiration_time': ' 60 ', 'cache.arguments.name': '  a b  ' });
+    const typed = coerceStringConf({
+      'cache.backend': ' dogpile.cache.memory ',
+      'cache.expiration_time': ' 60 ',
+      'cache.arguments.name': '  a b  ',
+    });
     assert.equal(typed['cache.backend'], 'dogpile.cache.memory');
     assert.equal(typed['cache.expiration_time'], 60);
     assert.equal(typed['cache.arguments.name'], 'a b');
-    const region = new CacheRegion().configureFromConfig({ 'cache.backend': ' dogpile.cache.memory ', 'cache.expiration_time': ' 60 ' }, 'cache.');
+    const region = new CacheRegion().configureFromConfig(
+      { 'cache.backend': ' dogpile.cache.memory ', 'cache.expiration_time': ' 60 ' },
+      'cache.',
+    );
     assert.ok(region.backend instanceof MemoryBackend);
     assert.equal(region.expirationTime, 60);
   });
 
   it('never types a secret option: a password of digits stays a string', () => {
-    const typed = coerceStringConf({ 'cache.arguments.password': ' 31415926 ', 'cache.arguments.sasl_password': '1', 'cache.arguments.port': '11211' });
+    const typed = coerceStringConf({
+      'cache.arguments.password': ' 31415926 ',
+      'cache.arguments.sasl_password': '1',
+      'cache.arguments.port': '11211',
+    });
     assert.equal(typed['cache.arguments.password'], '31415926');
     assert.equal(typed['cache.arguments.sasl_password'], '1');
     assert.equal(typed['cache.arguments.port'], 11211, 'other options are still typed');
@@ -112,7 +136,7 @@ describe('coerceStringConf (dogpile coerce_string_conf)', () => {
 });
 
 describe('backend arguments (ArgumentReader)', () => {
-  it('never prints a secret option\'s value, only its type', () => {
+  it("never prints a secret option's value, only its type", () => {
     const error = captureError(() => new PooledMemcachedBackend({ url: '127.0.0.1:1', username: 'admin', password: 31415926 }));
     assert.ok(error instanceof ValidationError);
     assert.match(error.message, /argument password must be a string; got a number \(value hidden\)/);
@@ -182,7 +206,12 @@ describe('registry: dogpile and oslo backend names', () => {
 
   it('dogpile.cache.bmemcached takes username/password (a password of digits too)', async () => {
     const region = new CacheRegion().configureFromConfig(
-      { 'cache.backend': 'dogpile.cache.bmemcached', 'cache.arguments.url': '127.0.0.1:1', 'cache.arguments.username': 'u', 'cache.arguments.password': '31415926' },
+      {
+        'cache.backend': 'dogpile.cache.bmemcached',
+        'cache.arguments.url': '127.0.0.1:1',
+        'cache.arguments.username': 'u',
+        'cache.arguments.password': '31415926',
+      },
       'cache.',
     );
     await region.close();
@@ -193,7 +222,10 @@ describe('registry: dogpile and oslo backend names', () => {
       () => new CacheRegion().configure('dogpile.cache.pymemcache', { arguments: { url: '127.0.0.1:1', enable_retry_client: true } }),
       (e: Error) => e instanceof ConfigurationError && /enable_retry_client/.test(e.message),
     );
-    assert.throws(() => new CacheRegion().configure('dogpile.cache.pymemcache', { arguments: { url: '127.0.0.1:1', socket_keepalive: {} } }), ConfigurationError);
+    assert.throws(
+      () => new CacheRegion().configure('dogpile.cache.pymemcache', { arguments: { url: '127.0.0.1:1', socket_keepalive: {} } }),
+      ConfigurationError,
+    );
   });
 
   it('a region argument object is not modified by the name mapping', async () => {
@@ -203,7 +235,14 @@ describe('registry: dogpile and oslo backend names', () => {
   });
 
   it('an oslo [cache] backend = dogpile.cache.memcached configures (url split, backend_expiration_time mapped)', async () => {
-    const conf = { cache: { enabled: true, backend: 'dogpile.cache.memcached', backend_argument: ['url:127.0.0.1:1,127.0.0.1:2'], backend_expiration_time: 900 } };
+    const conf = {
+      cache: {
+        enabled: true,
+        backend: 'dogpile.cache.memcached',
+        backend_argument: ['url:127.0.0.1:1,127.0.0.1:2'],
+        backend_expiration_time: 900,
+      },
+    };
     const config = buildCacheConfig(conf.cache);
     assert.deepEqual(config['cache.oslo.arguments.url'], ['127.0.0.1:1', '127.0.0.1:2']);
     assert.equal(config['cache.oslo.arguments.memcached_expire_time'], 900);
@@ -233,7 +272,10 @@ describe('memoization: limits and options', () => {
     assert.equal(calls, 1);
     assert.equal((await double.get(...ids)).length, MAX_SPREAD_ARGUMENTS);
     const tooMany = Array.from({ length: 100_000 }, (_, i) => i);
-    await assert.rejects(double(...tooMany), (e: Error) => e instanceof ValidationError && e.message.includes(String(MAX_SPREAD_ARGUMENTS)));
+    await assert.rejects(
+      double(...tooMany),
+      (e: Error) => e instanceof ValidationError && e.message.includes(String(MAX_SPREAD_ARGUMENTS)),
+    );
     await assert.rejects(async () => double.get(...tooMany), ValidationError);
     await region.close();
   });

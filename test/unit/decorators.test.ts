@@ -27,8 +27,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 type ServiceClass = new (prefix: string) => { load(id: number): Promise<string>; loadMany(...ids: number[]): Promise<string[]> };
 
-async function compile(name: string, options: ts.CompilerOptions): Promise<(cache: unknown, cacheMulti: unknown, calls: string[]) => ServiceClass> {
-  const { outputText } = ts.transpileModule(SOURCE, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, ...options } });
+async function compile(
+  name: string,
+  options: ts.CompilerOptions,
+): Promise<(cache: unknown, cacheMulti: unknown, calls: string[]) => ServiceClass> {
+  const { outputText } = ts.transpileModule(SOURCE, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, ...options },
+  });
   const file = join(dir, `${name}.mjs`);
   writeFileSync(file, outputText);
   return ((await import(pathToFileURL(file).href)) as { makeService: never }).makeService;
@@ -58,6 +63,9 @@ describe('legacy decorator misuse', () => {
   it('on a property without a method is a ValidationError naming the property', () => {
     const region = new CacheRegion().configure('oslo_cache.dict');
     const memoize = region.cacheOnArguments() as unknown as (target: object, key: string, descriptor: PropertyDescriptor) => unknown;
-    assert.throws(() => memoize({}, 'count', { value: 3, writable: true }), (error: unknown) => error instanceof ValidationError && /count is not a method/.test(error.message));
+    assert.throws(
+      () => memoize({}, 'count', { value: 3, writable: true }),
+      (error: unknown) => error instanceof ValidationError && /count is not a method/.test(error.message),
+    );
   });
 });

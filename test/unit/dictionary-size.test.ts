@@ -28,7 +28,12 @@ describe('DictionaryBackend: maxSize and sizeCalculation', () => {
     await backend.set('a', sized('aaaa'));
     await backend.set('a', sized('aa'));
     assert.equal(backend.calculatedSize, 2);
-    await backend.setMulti(new Map([['b', sized('bbb')], ['c', sized('c')]]));
+    await backend.setMulti(
+      new Map([
+        ['b', sized('bbb')],
+        ['c', sized('c')],
+      ]),
+    );
     assert.equal(backend.calculatedSize, 6);
     await backend.delete('a');
     assert.equal(backend.calculatedSize, 4);
@@ -38,7 +43,7 @@ describe('DictionaryBackend: maxSize and sizeCalculation', () => {
     assert.equal(backend.calculatedSize, 0);
   });
 
-  it('an entry bigger than maxSize is not stored, and the key\'s older entry goes too (never an outdated read)', async () => {
+  it("an entry bigger than maxSize is not stored, and the key's older entry goes too (never an outdated read)", async () => {
     const backend = new DictionaryBackend({ maxSize: 5, sizeCalculation: byLength });
     await backend.set('k', sized('old'));
     await backend.set('other', sized('xx'));
@@ -62,8 +67,10 @@ describe('DictionaryBackend: maxSize and sizeCalculation', () => {
     assert.equal(backend.calculatedSize, 4);
   });
 
-  it('bounds a region too, through the region\'s synchronous path', async () => {
-    const region = new CacheRegion().configure('dictionary', { arguments: { maxSize: 6, sizeCalculation: (p: unknown) => String(p).length } });
+  it("bounds a region too, through the region's synchronous path", async () => {
+    const region = new CacheRegion().configure('dictionary', {
+      arguments: { maxSize: 6, sizeCalculation: (p: unknown) => String(p).length },
+    });
     await region.set('a', 'aaa');
     await region.set('b', 'bbb');
     assert.equal(await region.get('a'), 'aaa');
@@ -75,12 +82,27 @@ describe('DictionaryBackend: maxSize and sizeCalculation', () => {
 
   it('validates: maxSize needs sizeCalculation and the reverse, a positive integer size, no cache_dict', async () => {
     const names = (e: unknown, ...words: string[]): boolean => e instanceof ValidationError && words.every((w) => e.message.includes(w));
-    assert.throws(() => new DictionaryBackend({ maxSize: 10 }), (e) => names(e, 'max_size', 'size_calculation'));
-    assert.throws(() => new DictionaryBackend({ sizeCalculation: byLength }), (e) => names(e, 'size_calculation', 'max_size'));
-    assert.throws(() => new DictionaryBackend({ maxSize: 0, sizeCalculation: byLength }), (e) => names(e, 'max_size'));
-    assert.throws(() => new DictionaryBackend({ maxSize: 1.5, sizeCalculation: byLength }), (e) => names(e, 'max_size'));
+    assert.throws(
+      () => new DictionaryBackend({ maxSize: 10 }),
+      (e) => names(e, 'max_size', 'size_calculation'),
+    );
+    assert.throws(
+      () => new DictionaryBackend({ sizeCalculation: byLength }),
+      (e) => names(e, 'size_calculation', 'max_size'),
+    );
+    assert.throws(
+      () => new DictionaryBackend({ maxSize: 0, sizeCalculation: byLength }),
+      (e) => names(e, 'max_size'),
+    );
+    assert.throws(
+      () => new DictionaryBackend({ maxSize: 1.5, sizeCalculation: byLength }),
+      (e) => names(e, 'max_size'),
+    );
     assert.throws(() => new DictionaryBackend({ maxSize: 10, sizeCalculation: 'length' }), ValidationError);
-    assert.throws(() => new DictionaryBackend({ maxSize: 10, sizeCalculation: byLength, cacheDict: new Map() }), (e) => names(e, 'cache_dict', 'max_size'));
+    assert.throws(
+      () => new DictionaryBackend({ maxSize: 10, sizeCalculation: byLength, cacheDict: new Map() }),
+      (e) => names(e, 'cache_dict', 'max_size'),
+    );
     for (const bad of [0, -1, 1.5, Number.NaN, '3']) {
       const backend = new DictionaryBackend({ maxSize: 10, sizeCalculation: () => bad });
       await assert.rejects(backend.set('k', sized('v')), (e) => names(e, 'size_calculation', 'positive integer', '"k"'));
@@ -89,7 +111,7 @@ describe('DictionaryBackend: maxSize and sizeCalculation', () => {
   });
 });
 
-describe('DictionaryBackend: the region\'s synchronous path', () => {
+describe("DictionaryBackend: the region's synchronous path", () => {
   it('a TTL set skips the sweep only while nothing can have expired (entries still expire on time)', async () => {
     const clock = manualClock();
     const backend = new DictionaryBackend({ expirationTime: 10, clock });
@@ -99,7 +121,7 @@ describe('DictionaryBackend: the region\'s synchronous path', () => {
     }
     clock.advance(7500); // a expired (10 s after its set), b and c are live
     await backend.set('d', sized('d'));
-    assert.equal(backend.size, 3, 'the set at a\'s expiry swept it');
+    assert.equal(backend.size, 3, "the set at a's expiry swept it");
     clock.advance(2000); // b and c expire too
     await backend.set('e', sized('e'));
     assert.equal(backend.size, 2, 'b and c expired and were swept');
@@ -124,7 +146,10 @@ describe('DictionaryBackend: the region\'s synchronous path', () => {
   it('a region with its own clock and a backend with another each read their own', async () => {
     const regionClock = manualClock();
     const backendClock = manualClock();
-    const region = new CacheRegion({ clock: regionClock }).configure('dictionary', { expirationTime: 100, arguments: { expirationTime: 10, clock: backendClock } });
+    const region = new CacheRegion({ clock: regionClock }).configure('dictionary', {
+      expirationTime: 100,
+      arguments: { expirationTime: 10, clock: backendClock },
+    });
     await region.set('k', 'v');
     regionClock.advance(50_000); // fresh for the region (100 s), and the backend's clock has not moved
     assert.equal(await region.get('k'), 'v');
@@ -144,7 +169,7 @@ describe('DictionaryBackend: expiry kept with the value or derived from its crea
     assert.equal(await backend.get('k'), NO_VALUE);
   });
 
-  it('a region sharing the backend\'s clock: entries expire exactly TTL after their set, and the sweep removes them', async () => {
+  it("a region sharing the backend's clock: entries expire exactly TTL after their set, and the sweep removes them", async () => {
     const clock = manualClock(Date.UTC(2026, 0, 1), { tickMs: 0.001 });
     const backend = new DictionaryBackend({ expirationTime: 10, clock });
     const region = new CacheRegion({ clock }).configure(backend, { expirationTime: 100 });

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CacheRegion, DictionaryBackend, MemoryBackend, MemoryPickleBackend, NO_VALUE, ValidationError, manualClock } from '../../src/index.js';
+import {
+  CacheRegion,
+  DictionaryBackend,
+  MemoryBackend,
+  MemoryPickleBackend,
+  NO_VALUE,
+  ValidationError,
+  manualClock,
+} from '../../src/index.js';
 import { makeCachedValue } from '../../src/backend.js';
 
 // Ports of oslo.cache tests/unit/test_dict_backend.py, with a manual clock instead of TimeFixture.
@@ -54,11 +62,10 @@ describe('DictionaryBackend (oslo test_dict_backend)', () => {
     await backend.set('k1', makeCachedValue('newer'));
     clock.advance(600);
     await backend.set('k3', value);
-    assert.deepEqual((await backend.getMulti(['k1', 'k2', 'k3'])).map((v) => (v === NO_VALUE ? v : (v as { payload: unknown }).payload)), [
-      'newer',
-      'value',
-      'value',
-    ]);
+    assert.deepEqual(
+      (await backend.getMulti(['k1', 'k2', 'k3'])).map((v) => (v === NO_VALUE ? v : (v as { payload: unknown }).payload)),
+      ['newer', 'value', 'value'],
+    );
   });
 
   it('maxEntries evicts the least recently used entry', async () => {
@@ -73,9 +80,15 @@ describe('DictionaryBackend (oslo test_dict_backend)', () => {
   });
 
   it('validates its arguments', () => {
-    assert.throws(() => new DictionaryBackend({ expiration_time: -1 }), (e: Error) => e instanceof ValidationError && e.message.includes('expiration_time'));
+    assert.throws(
+      () => new DictionaryBackend({ expiration_time: -1 }),
+      (e: Error) => e instanceof ValidationError && e.message.includes('expiration_time'),
+    );
     assert.throws(() => new DictionaryBackend({ expiration_time: 'forever' }), ValidationError);
-    assert.throws(() => new DictionaryBackend({ max_entries: 0 }), (e: Error) => e instanceof ValidationError && e.message.includes('max_entries'));
+    assert.throws(
+      () => new DictionaryBackend({ max_entries: 0 }),
+      (e: Error) => e instanceof ValidationError && e.message.includes('max_entries'),
+    );
     assert.throws(() => new DictionaryBackend({ expirationTime: 1, expiration_time: 2 }), ValidationError);
     assert.throws(() => new DictionaryBackend([] as never), ValidationError);
   });
@@ -87,7 +100,10 @@ describe('DictionaryBackend (oslo test_dict_backend)', () => {
 
   it('fromConfigDict takes the arguments under a prefix', async () => {
     const clock = manualClock();
-    const backend = DictionaryBackend.fromConfigDict({ 'cache.arguments.expiration_time': 1, 'cache.arguments.clock': clock, other: 1 }, 'cache.arguments.');
+    const backend = DictionaryBackend.fromConfigDict(
+      { 'cache.arguments.expiration_time': 1, 'cache.arguments.clock': clock, other: 1 },
+      'cache.arguments.',
+    );
     await backend.set('k', value);
     clock.advance(1000);
     assert.equal(await backend.get('k'), NO_VALUE);
@@ -97,7 +113,7 @@ describe('DictionaryBackend (oslo test_dict_backend)', () => {
 describe('DictionaryBackend: LRU, cache_dict, memory_pickle', () => {
   const value = makeCachedValue('value');
 
-  it('an overwrite refreshes the key\'s LRU position', async () => {
+  it("an overwrite refreshes the key's LRU position", async () => {
     const backend = new DictionaryBackend({ max_entries: 2 });
     await backend.set('a', value);
     await backend.set('b', value);
@@ -120,8 +136,14 @@ describe('DictionaryBackend: LRU, cache_dict, memory_pickle', () => {
   });
 
   it('cache_dict: a plain object or a combination with expiration_time is refused, naming the fix', () => {
-    assert.throws(() => new MemoryBackend({ cache_dict: {} }), (e: Error) => e instanceof ValidationError && /cache_dict must be a Map/.test(e.message));
-    assert.throws(() => new DictionaryBackend({ cache_dict: new Map(), expiration_time: 5 }), (e: Error) => e instanceof ValidationError && /cache_dict cannot be combined with expiration_time/.test(e.message));
+    assert.throws(
+      () => new MemoryBackend({ cache_dict: {} }),
+      (e: Error) => e instanceof ValidationError && /cache_dict must be a Map/.test(e.message),
+    );
+    assert.throws(
+      () => new DictionaryBackend({ cache_dict: new Map(), expiration_time: 5 }),
+      (e: Error) => e instanceof ValidationError && /cache_dict cannot be combined with expiration_time/.test(e.message),
+    );
   });
 
   it('dogpile.cache.memory_pickle: every read is a copy (v8 serializer kept in memory)', async () => {

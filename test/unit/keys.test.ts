@@ -3,7 +3,16 @@ import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
-import { ValidationError, functionKeyGenerator, functionMultiKeyGenerator, lengthConditionalMangler, memcachedSafeMangler, sha1MangleKey, uniqueFunctionKeyGenerator, uniqueFunctionMultiKeyGenerator } from '../../src/index.js';
+import {
+  ValidationError,
+  functionKeyGenerator,
+  functionMultiKeyGenerator,
+  lengthConditionalMangler,
+  memcachedSafeMangler,
+  sha1MangleKey,
+  uniqueFunctionKeyGenerator,
+  uniqueFunctionMultiKeyGenerator,
+} from '../../src/index.js';
 
 describe('key manglers', () => {
   it('sha1MangleKey equals dogpile sha1_mangle_key (values from CPython hashlib)', () => {
@@ -45,7 +54,10 @@ describe('function key generators', () => {
   });
 
   it('refuses object arguments unless told how to key them', () => {
-    assert.throws(() => functionKeyGenerator(undefined, loadUser)({ id: 1 }), (e: Error) => e instanceof ValidationError && e.message.includes('toStr'));
+    assert.throws(
+      () => functionKeyGenerator(undefined, loadUser)({ id: 1 }),
+      (e: Error) => e instanceof ValidationError && e.message.includes('toStr'),
+    );
     assert.equal(functionKeyGenerator(undefined, loadUser, JSON.stringify)({ id: 1 }), 'loadUser|{"id":1}');
   });
 
@@ -67,7 +79,11 @@ describe('key manglers: issue 14/16/23 cases', () => {
     assert.equal(mangle('😀😀😀'), 'M(😀😀😀)');
     assert.equal(mangle('abc'), 'M(abc)');
     assert.equal(mangle('ab'), 'ab');
-    assert.equal(lengthConditionalMangler(2, (key) => `M(${key})`)('a\uD800'), 'M(a\uD800)', 'a lone surrogate counts as one, as in Python');
+    assert.equal(
+      lengthConditionalMangler(2, (key) => `M(${key})`)('a\uD800'),
+      'M(a\uD800)',
+      'a lone surrogate counts as one, as in Python',
+    );
   });
 
   it('lengthConditionalMangler(length > 40, sha1MangleKey): a 40-hex user key cannot equal a hashed key', () => {
@@ -102,7 +118,7 @@ describe('key manglers: issue 14/16/23 cases', () => {
 describe('uniqueFunctionKeyGenerator: a key per distinct call', () => {
   function f(..._args: unknown[]): void {}
 
-  it('the calls that share a key under dogpile\'s format get distinct keys', () => {
+  it("the calls that share a key under dogpile's format get distinct keys", () => {
     const dogpile = functionKeyGenerator(undefined, f);
     const unique = uniqueFunctionKeyGenerator(undefined, f);
     const pairs: [unknown[], unknown[]][] = [
@@ -121,7 +137,11 @@ describe('uniqueFunctionKeyGenerator: a key per distinct call', () => {
     assert.equal(unique('a', 'b'), 'f|"a","b"');
     assert.equal(unique(1, -0, 10n, NaN), 'f|1,-0,10n,NaN');
     assert.equal(unique({ b: 1, a: [2] }), unique({ a: [2], b: 1 }), 'object keys are sorted');
-    assert.equal(unique(Object.assign(Object.create(null), { a: 1 })), unique({ a: 1 }), 'a plain object keys by its contents, with or without a prototype');
+    assert.equal(
+      unique(Object.assign(Object.create(null), { a: 1 })),
+      unique({ a: 1 }),
+      'a plain object keys by its contents, with or without a prototype',
+    );
     const foreign = runInNewContext('({ a: [1, { d: new Date(0) }] })') as unknown;
     assert.equal(unique(foreign), unique({ a: [1, { d: new Date(0) }] }), 'plain data from a node:vm context keys the same');
   });
@@ -130,7 +150,7 @@ describe('uniqueFunctionKeyGenerator: a key per distinct call', () => {
     const a = uniqueFunctionKeyGenerator('ns|x', f)('y');
     const b = uniqueFunctionKeyGenerator('ns', f)('x|y');
     assert.notEqual(a, b);
-    assert.equal(functionKeyGenerator('ns|x', f)('y'), functionKeyGenerator('ns', f)('x|y'), 'dogpile\'s format collides here');
+    assert.equal(functionKeyGenerator('ns|x', f)('y'), functionKeyGenerator('ns', f)('x|y'), "dogpile's format collides here");
   });
 
   it('is one-to-one on primitives, arrays and plain objects (property)', () => {
@@ -139,7 +159,10 @@ describe('uniqueFunctionKeyGenerator: a key per distinct call', () => {
     const args = fc.array(arg, { maxLength: 4 });
     const key = uniqueFunctionKeyGenerator('ns', f);
     // (Objects without a prototype key as plain objects of the same contents: the oracle's objects have one.)
-    fc.assert(fc.property(args, args, (a, b) => (key(...a) === key(...b)) === isDeepStrictEqual(a, b)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(args, args, (a, b) => (key(...a) === key(...b)) === isDeepStrictEqual(a, b)),
+      { numRuns: 2000 },
+    );
     // Pairs that differ only in how a string is cut or typed are where collisions hide.
     fc.assert(
       fc.property(fc.string(), fc.nat(), (text, at) => {
@@ -151,7 +174,10 @@ describe('uniqueFunctionKeyGenerator: a key per distinct call', () => {
 
   it('refuses what it cannot key, naming toStr; multi keys equal the single-call keys', () => {
     const key = uniqueFunctionKeyGenerator('ns', f);
-    assert.throws(() => key(new Map()), (e: Error) => e instanceof ValidationError && /toStr/.test(e.message));
+    assert.throws(
+      () => key(new Map()),
+      (e: Error) => e instanceof ValidationError && /toStr/.test(e.message),
+    );
     assert.throws(() => key(() => 1), ValidationError);
     const cyclic: unknown[] = [];
     cyclic.push(cyclic);

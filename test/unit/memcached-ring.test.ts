@@ -39,7 +39,7 @@ describe('HashRing', () => {
     assert.equal(new HashRing(THREE, 10).pointCount, 120);
   });
 
-  it('places keys as libmemcached\'s weighted ketama does (servers not on port 11211)', () => {
+  it("places keys as libmemcached's weighted ketama does (servers not on port 11211)", () => {
     assert.equal(placements(new HashRing(RING_SERVER_SETS.threeOn11212)), LIBMEMCACHED_PLACEMENTS.threeOn11212);
     assert.equal(placements(new HashRing(RING_SERVER_SETS.fourLocal)), LIBMEMCACHED_PLACEMENTS.fourLocal);
   });
@@ -109,7 +109,10 @@ describe('HashRing', () => {
     const fallbacks = new Map<number, number>();
     for (const key of keys(6000)) {
       const owner = ring.nodeFor(key);
-      assert.equal(ring.findNode(key, () => true), owner);
+      assert.equal(
+        ring.findNode(key, () => true),
+        owner,
+      );
       const next = ring.findNode(key, (i) => i !== owner);
       assert.notEqual(next, owner);
       assert.notEqual(next, -1);
@@ -119,14 +122,23 @@ describe('HashRing', () => {
       if (owner === 0) fallbacks.set(next, (fallbacks.get(next) ?? 0) + 1);
     }
     assert.equal(fallbacks.size, 2, 'a dead server’s keys are shared by the remaining servers, not dumped on one');
-    assert.equal(ring.findNode('any', () => false), -1);
+    assert.equal(
+      ring.findNode('any', () => false),
+      -1,
+    );
   });
 
   it('a one-server ring sends every key to it without hashing', () => {
     const ring = new HashRing(['127.0.0.1:11211']);
     assert.equal(ring.nodeFor('a'), 0);
-    assert.equal(ring.findNode('b', () => true), 0);
-    assert.equal(ring.findNode('b', () => false), -1);
+    assert.equal(
+      ring.findNode('b', () => true),
+      0,
+    );
+    assert.equal(
+      ring.findNode('b', () => false),
+      -1,
+    );
   });
 
   it('rejects an empty server list', () => {
@@ -138,7 +150,10 @@ describe('HashRing', () => {
     assert.equal(new HashRing(THREE, 1).pointCount, 12);
     const most = Array.from({ length: 0xffff }, (_, i) => `10.${i >> 8}.${i & 0xff}.1:11211`);
     assert.equal(new HashRing(most, 1).pointCount, 0xffff * 4); // owner indexes are 16 bits: 65535 fits
-    assert.throws(() => new HashRing([...most, '10.255.255.2:11211'], 1), { name: 'RangeError', message: 'a ring needs 1 to 65535 nodes; got 65536' });
+    assert.throws(() => new HashRing([...most, '10.255.255.2:11211'], 1), {
+      name: 'RangeError',
+      message: 'a ring needs 1 to 65535 nodes; got 65536',
+    });
     assert.throws(() => new HashRing([]), { message: 'a ring needs 1 to 65535 nodes; got 0' });
     assert.throws(() => new HashRing(THREE, 0), { message: 'digestsPerNode must be a positive integer (or one per node); got 0' });
     assert.throws(() => new HashRing(THREE, 1.5), { message: 'digestsPerNode must be a positive integer (or one per node); got 1.5' });
@@ -151,7 +166,11 @@ describe('HashRing', () => {
     const owners = new Set(keys(3000).map((key) => ring.nodeFor(key)));
     assert.deepEqual([...owners].sort(), [0, 2]);
     // With the first copy unusable, findNode walks to the next point: the second copy, at the same place.
-    const fallbacks = new Set(keys(3000).filter((key) => ring.nodeFor(key) === 0).map((key) => ring.findNode(key, (i) => i !== 0)));
+    const fallbacks = new Set(
+      keys(3000)
+        .filter((key) => ring.nodeFor(key) === 0)
+        .map((key) => ring.findNode(key, (i) => i !== 0)),
+    );
     assert.deepEqual([...fallbacks], [1]);
   });
 });

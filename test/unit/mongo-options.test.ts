@@ -8,10 +8,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BackendUnavailableError, ConfigurationError, QueueEmptyError, SerializationError, ValidationError, ValueTooLargeError } from '../../src/errors.js';
+import {
+  BackendUnavailableError,
+  ConfigurationError,
+  QueueEmptyError,
+  SerializationError,
+  ValidationError,
+  ValueTooLargeError,
+} from '../../src/errors.js';
 import { MongoBackend } from '../../src/backends/mongo/index.js';
 import { mapDriverError } from '../../src/backends/mongo/errors.js';
-import { ensureTtlIndex, expiryDate, isLive, NEVER_EXPIRES, ttlIndexSpec, type MongoBackendWarning } from '../../src/backends/mongo/expiry.js';
+import {
+  ensureTtlIndex,
+  expiryDate,
+  isLive,
+  NEVER_EXPIRES,
+  ttlIndexSpec,
+  type MongoBackendWarning,
+} from '../../src/backends/mongo/expiry.js';
 import { detectServer, keyBatches, replaceMany } from '../../src/backends/mongo/writes.js';
 import { connectionString } from '../../src/backends/mongo/hosts.js';
 import { MAX_TTL_SECONDS, readMongoArguments } from '../../src/backends/mongo/options.js';
@@ -51,21 +65,31 @@ describe('MongoBackend arguments', () => {
     const snake = readMongoArguments(base);
     assert.deepEqual([snake.uri, snake.dbName, snake.collectionName], ['mongodb://localhost:27017/', 'db', 'cache']);
     const camel = readMongoArguments({ dbHosts: 'localhost', dbName: 'db', cacheCollection: 'c', maxPoolSize: 3, mongoTtlSeconds: 60 });
-    assert.deepEqual([camel.uri, camel.dbName, camel.collectionName, camel.clientOptions.maxPoolSize, camel.ttlMs], ['mongodb://localhost/', 'db', 'c', 3, 60_000]);
+    assert.deepEqual(
+      [camel.uri, camel.dbName, camel.collectionName, camel.clientOptions.maxPoolSize, camel.ttlMs],
+      ['mongodb://localhost/', 'db', 'c', 3, 60_000],
+    );
   });
 
   for (const missing of ['db_hosts', 'db_name', 'cache_collection']) {
     it(`a missing ${missing} is a ConfigurationError naming it`, () => {
       const args: Record<string, unknown> = { ...base };
       delete args[missing];
-      assert.throws(() => new MongoBackend(args), (error: unknown) => error instanceof ConfigurationError && error.message.includes(missing));
+      assert.throws(
+        () => new MongoBackend(args),
+        (error: unknown) => error instanceof ConfigurationError && error.message.includes(missing),
+      );
       assert.throws(() => new MongoBackend({ ...args, [missing]: '' }), ConfigurationError);
     });
   }
 
   it('w must be an integer (or "majority"); -1 leaves the server default', () => {
     for (const bad of ['abc', 1.5, -2, {}, true]) {
-      assert.throws(() => new MongoBackend({ ...base, w: bad }), (e: unknown) => e instanceof ConfigurationError && /integer value expected for w/.test(e.message), String(bad));
+      assert.throws(
+        () => new MongoBackend({ ...base, w: bad }),
+        (e: unknown) => e instanceof ConfigurationError && /integer value expected for w/.test(e.message),
+        String(bad),
+      );
     }
     assert.deepEqual(readMongoArguments({ ...base, w: 2 }).writeConcern, { w: 2 });
     assert.deepEqual(readMongoArguments({ ...base, w: '0' }).writeConcern, { w: 0 });
@@ -76,20 +100,33 @@ describe('MongoBackend arguments', () => {
   it('read_preference is checked at construction; the five modes in any case or snake_case', () => {
     assert.throws(() => new MongoBackend({ ...base, read_preference: 'fastest' }), ConfigurationError);
     assert.throws(() => new MongoBackend({ ...base, readPreference: 7 }), ConfigurationError);
-    const modes = { primary: 'primary', PRIMARY_PREFERRED: 'primaryPreferred', secondary: 'secondary', secondaryPreferred: 'secondaryPreferred', Nearest: 'nearest' };
+    const modes = {
+      primary: 'primary',
+      PRIMARY_PREFERRED: 'primaryPreferred',
+      secondary: 'secondary',
+      secondaryPreferred: 'secondaryPreferred',
+      Nearest: 'nearest',
+    };
     for (const [given, mode] of Object.entries(modes)) {
       assert.equal(readMongoArguments({ ...base, read_preference: given }).readPreference?.mode, mode);
     }
-    assert.deepEqual(readMongoArguments({ ...base, read_preference: 'nearest', tag_sets: [{ dc: 'east' }, {}], max_staleness_seconds: 120 }).readPreference, {
-      mode: 'nearest',
-      tags: [{ dc: 'east' }, {}],
-      maxStalenessSeconds: 120,
-    });
+    assert.deepEqual(
+      readMongoArguments({ ...base, read_preference: 'nearest', tag_sets: [{ dc: 'east' }, {}], max_staleness_seconds: 120 })
+        .readPreference,
+      {
+        mode: 'nearest',
+        tags: [{ dc: 'east' }, {}],
+        maxStalenessSeconds: 120,
+      },
+    );
     assert.throws(() => new MongoBackend({ ...base, tag_sets: ['east'] }), ValidationError);
   });
 
   it('use_replica requires replicaset_name; the name becomes replicaSet', () => {
-    assert.throws(() => new MongoBackend({ ...base, use_replica: true }), (e: unknown) => e instanceof ConfigurationError && /replicaset_name required/.test(e.message));
+    assert.throws(
+      () => new MongoBackend({ ...base, use_replica: true }),
+      (e: unknown) => e instanceof ConfigurationError && /replicaset_name required/.test(e.message),
+    );
     assert.equal(readMongoArguments({ ...base, use_replica: 'true', replicaset_name: 'rs0' }).clientOptions.replicaSet, 'rs0');
     assert.equal(readMongoArguments({ ...base, replicaset_name: 'rs0' }).clientOptions.replicaSet, undefined);
   });
@@ -108,7 +145,10 @@ describe('MongoBackend arguments', () => {
 
   it('ssl_cert_reqs must be NONE, OPTIONAL or REQUIRED (also when ssl is off)', () => {
     for (const bad of ['MAYBE', 1, 'CERT_SOMETIMES']) {
-      assert.throws(() => new MongoBackend({ ...base, ssl: true, ssl_cert_reqs: bad }), (e: unknown) => e instanceof ConfigurationError && /ssl_cert_reqs/.test(e.message));
+      assert.throws(
+        () => new MongoBackend({ ...base, ssl: true, ssl_cert_reqs: bad }),
+        (e: unknown) => e instanceof ConfigurationError && /ssl_cert_reqs/.test(e.message),
+      );
     }
     assert.throws(() => new MongoBackend({ ...base, ssl_cert_reqs: 'bogus' }), ConfigurationError);
     for (const ok of ['none', 'Optional', 'REQUIRED', 'ssl.CERT_NONE', 'CERT_REQUIRED']) {
@@ -139,13 +179,23 @@ describe('MongoBackend arguments', () => {
     assert.equal(defaults.connectTimeoutMS, 5000);
     assert.equal(defaults.socketTimeoutMS, 10000);
     assert.equal(defaults.auth, undefined);
-    const set = readMongoArguments({ ...base, max_pool_size: '4', server_selection_timeout: '250ms', socket_timeout: 1, username: 'u', password: 'p' }).clientOptions;
+    const set = readMongoArguments({
+      ...base,
+      max_pool_size: '4',
+      server_selection_timeout: '250ms',
+      socket_timeout: 1,
+      username: 'u',
+      password: 'p',
+    }).clientOptions;
     assert.equal(set.maxPoolSize, 4);
     assert.equal(set.serverSelectionTimeoutMS, 250);
     assert.equal(set.socketTimeoutMS, 1000);
     assert.deepEqual(set.auth, { username: 'u', password: 'p' });
     assert.equal(set.authSource, 'db', 'oslo authenticated against db_name');
-    assert.equal(readMongoArguments({ ...base, db_hosts: 'mongodb://h/?authSource=admin', username: 'u', password: 'p' }).clientOptions.authSource, undefined);
+    assert.equal(
+      readMongoArguments({ ...base, db_hosts: 'mongodb://h/?authSource=admin', username: 'u', password: 'p' }).clientOptions.authSource,
+      undefined,
+    );
     // oslo passes memcache_username/password = "" to every backend: no credentials.
     assert.equal(readMongoArguments({ ...base, username: '', password: '' }).clientOptions.auth, undefined);
     assert.throws(() => new MongoBackend({ ...base, username: 'u' }), ConfigurationError);
@@ -187,35 +237,63 @@ describe('MongoBackend arguments', () => {
     assert.equal(a.clientOptions.appName, 'x');
     assert.equal(readMongoArguments(base).clientKey, readMongoArguments({ ...base, db_name: 'other', cache_collection: 'x' }).clientKey);
     assert.notEqual(readMongoArguments(base).clientKey, readMongoArguments({ ...base, max_pool_size: 3 }).clientKey);
-    assert.equal(readMongoArguments({ ...base, client_options: { monitorCommands: true, appName: 'a' } }).clientKey,
-      readMongoArguments({ ...base, client_options: { appName: 'a', monitorCommands: true } }).clientKey);
-    assert.equal(readMongoArguments({ ...base, client_options: { autoEncryption: { keyVaultClient: new (class K {})() } } }).clientKey, null);
+    assert.equal(
+      readMongoArguments({ ...base, client_options: { monitorCommands: true, appName: 'a' } }).clientKey,
+      readMongoArguments({ ...base, client_options: { appName: 'a', monitorCommands: true } }).clientKey,
+    );
+    assert.equal(
+      readMongoArguments({ ...base, client_options: { autoEncryption: { keyVaultClient: new (class K {})() } } }).clientKey,
+      null,
+    );
     assert.throws(() => new MongoBackend({ ...base, client_options: 'x' }), ValidationError);
   });
 
   it('every duration option has a range; out of range is a ValidationError naming the option, the value and the range', () => {
     // Before the ranges, "30d" passed and overflowed Node's timers (fired after 1 ms: ~500 sweeps/s,
     // server selection failing at once), and lock_timeout 1e13 made an Invalid Date stored as 1970.
-    const timers = ['server_selection_timeout', 'connect_timeout', 'socket_timeout', 'operation_timeout', 'idle_timeout', 'sweep_interval', 'lock_timeout'];
+    const timers = [
+      'server_selection_timeout',
+      'connect_timeout',
+      'socket_timeout',
+      'operation_timeout',
+      'idle_timeout',
+      'sweep_interval',
+      'lock_timeout',
+    ];
     for (const name of timers) {
       for (const bad of ['30d', 1e13, 2 ** 31 / 1000]) {
         assert.throws(
           () => new MongoBackend({ ...base, [name]: bad }),
-          (e: unknown) => e instanceof ValidationError && e.message.includes(name) && e.message.includes(String(bad)) && /between .* and 2147483\.647 s \(24\.8 days\)/.test(e.message),
+          (e: unknown) =>
+            e instanceof ValidationError &&
+            e.message.includes(name) &&
+            e.message.includes(String(bad)) &&
+            /between .* and 2147483\.647 s \(24\.8 days\)/.test(e.message),
           `${name}: ${bad}`,
         );
       }
       assert.throws(() => new MongoBackend({ ...base, [name]: -1 }), ValidationError, `${name}: -1`);
       assert.doesNotThrow(() => new MongoBackend({ ...base, [name]: MAX_TIMER_SECONDS }), `${name}: the limit itself`);
     }
-    for (const name of ['server_selection_timeout', 'operation_timeout']) assert.throws(() => new MongoBackend({ ...base, [name]: 0 }), ValidationError, `${name}: 0`);
+    for (const name of ['server_selection_timeout', 'operation_timeout'])
+      assert.throws(() => new MongoBackend({ ...base, [name]: 0 }), ValidationError, `${name}: 0`);
     for (const name of ['wtimeout', 'max_time_ms', 'local_threshold_ms']) {
-      assert.throws(() => new MongoBackend({ ...base, [name]: 2 ** 31 }), (e: unknown) => e instanceof ValidationError && e.message.includes(name) && e.message.includes('2147483647'), name);
+      assert.throws(
+        () => new MongoBackend({ ...base, [name]: 2 ** 31 }),
+        (e: unknown) => e instanceof ValidationError && e.message.includes(name) && e.message.includes('2147483647'),
+        name,
+      );
       assert.doesNotThrow(() => new MongoBackend({ ...base, [name]: 2 ** 31 - 1 }), name);
     }
-    assert.throws(() => new MongoBackend({ ...base, client_options: { serverSelectionTimeoutMS: 30 * 86400_000 } }), (e: unknown) => e instanceof ValidationError && e.message.includes('client_options.serverSelectionTimeoutMS'));
+    assert.throws(
+      () => new MongoBackend({ ...base, client_options: { serverSelectionTimeoutMS: 30 * 86400_000 } }),
+      (e: unknown) => e instanceof ValidationError && e.message.includes('client_options.serverSelectionTimeoutMS'),
+    );
     assert.throws(() => new MongoBackend({ ...base, client_options: { waitQueueTimeoutMS: Number.NaN } }), ValidationError);
-    assert.throws(() => new MongoBackend({ ...base, mongo_ttl_seconds: 1e13 }), (e: unknown) => e instanceof ConfigurationError && e.message.includes('mongo_ttl_seconds') && e.message.includes('100 years'));
+    assert.throws(
+      () => new MongoBackend({ ...base, mongo_ttl_seconds: 1e13 }),
+      (e: unknown) => e instanceof ConfigurationError && e.message.includes('mongo_ttl_seconds') && e.message.includes('100 years'),
+    );
     assert.equal(readMongoArguments({ ...base, mongo_ttl_seconds: MAX_TTL_SECONDS }).ttlMs, MAX_TTL_SECONDS * 1000);
     const s = readMongoArguments(base);
     assert.deepEqual([s.operationTimeoutMs, s.idleTimeoutMs, s.sweepIntervalMs], [10_000, 5000, 60_000]);
@@ -302,20 +380,36 @@ describe('MongoBackend db_hosts', () => {
     for (const dbHosts of cases) {
       assert.throws(
         () => new MongoBackend({ ...base, db_hosts: dbHosts }),
-        (e: unknown) => e instanceof ConfigurationError && /db_hosts/.test(e.message) && !inspect(e, { depth: 10 }).includes(secret) && !inspect(e).includes('p@ss'),
+        (e: unknown) =>
+          e instanceof ConfigurationError &&
+          /db_hosts/.test(e.message) &&
+          !inspect(e, { depth: 10 }).includes(secret) &&
+          !inspect(e).includes('p@ss'),
         JSON.stringify(dbHosts),
       );
     }
-    assert.throws(() => new MongoBackend({ ...base, db_hosts: 'h', username: 'u', password: secret, w: 'x' }), (e: unknown) => e instanceof ConfigurationError && !inspect(e).includes(secret));
+    assert.throws(
+      () => new MongoBackend({ ...base, db_hosts: 'h', username: 'u', password: secret, w: 'x' }),
+      (e: unknown) => e instanceof ConfigurationError && !inspect(e).includes(secret),
+    );
   });
 
   it('a connection string the driver rejects: ConfigurationError at the first call, no password in it or its cause', async () => {
     // These fail in the driver's URI parser, before any network I/O. Its messages do not quote the
     // password today; every error leaving the backend is scrubbed anyway (scrubError), whatever they say.
     const secret = 'Pl4nted-s3cret';
-    for (const uri of [`mongodb://app:${secret}%zz@127.0.0.1:1/`, `mongodb://app:${secret}:x@127.0.0.1:1/`, `mongodb://app:${secret}@127.0.0.1:notaport/`, `mongodb://app:${secret}@127.0.0.1:1/?tls=maybe`]) {
+    for (const uri of [
+      `mongodb://app:${secret}%zz@127.0.0.1:1/`,
+      `mongodb://app:${secret}:x@127.0.0.1:1/`,
+      `mongodb://app:${secret}@127.0.0.1:notaport/`,
+      `mongodb://app:${secret}@127.0.0.1:1/?tls=maybe`,
+    ]) {
       const b = new MongoBackend({ ...base, db_hosts: uri });
-      await assert.rejects(b.get('k'), (e: unknown) => e instanceof ConfigurationError && !inspect(e, { depth: 20 }).includes(secret), uri.replace(secret, '***'));
+      await assert.rejects(
+        b.get('k'),
+        (e: unknown) => e instanceof ConfigurationError && !inspect(e, { depth: 20 }).includes(secret),
+        uri.replace(secret, '***'),
+      );
       await b.close();
     }
   });
@@ -336,7 +430,25 @@ describe('MongoBackend BSON value check', () => {
   const storable = (value: unknown): void => assertStorable({ _id: 'k', value, meta: { ct: 1, v: 2 }, doc_date: new Date() }, 'k');
 
   it('accepts the types BSON stores faithfully', () => {
-    for (const value of ['s', 1, 1.5, -1e300, true, null, undefined, [1, [2, { a: null }]], { a: { b: 'c' } }, new Date(0), Buffer.from('x'), new Uint8Array(2), /x/g, 2n ** 63n - 1n, -(2n ** 63n), Object.assign(Object.create(null) as object, { a: 1 }), { $x: 1, 'a.b': 2 }]) {
+    for (const value of [
+      's',
+      1,
+      1.5,
+      -1e300,
+      true,
+      null,
+      undefined,
+      [1, [2, { a: null }]],
+      { a: { b: 'c' } },
+      new Date(0),
+      Buffer.from('x'),
+      new Uint8Array(2),
+      /x/g,
+      2n ** 63n - 1n,
+      -(2n ** 63n),
+      Object.assign(Object.create(null) as object, { a: 1 }),
+      { $x: 1, 'a.b': 2 },
+    ]) {
       storable(value);
     }
   });
@@ -354,14 +466,23 @@ describe('MongoBackend BSON value check', () => {
       [new Date(Number.NaN), /invalid Date/],
       [2n ** 63n, /64-bit/],
       [new Float64Array(1), /Float64Array/],
-      [new (class Point { x = 1 })(), /Point/],
+      [
+        new (class Point {
+          x = 1;
+        })(),
+        /Point/,
+      ],
       [{ $ref: 'c', $id: 1 }, /DBRef/],
       [cyclic, /circular/],
       [deep, /100 levels/],
       [{ 'a b': new Set() }, /doc\.value\["a b"\]/],
     ];
     for (const [value, pattern] of cases) {
-      assert.throws(() => storable(value), (e: unknown) => e instanceof SerializationError && pattern.test(e.message) && e.message.includes('"k"'), String(pattern));
+      assert.throws(
+        () => storable(value),
+        (e: unknown) => e instanceof SerializationError && pattern.test(e.message) && e.message.includes('"k"'),
+        String(pattern),
+      );
     }
   });
 
@@ -387,10 +508,17 @@ describe('MongoBackend BSON value check', () => {
       [{ _id: 'k', value: 1, meta: { ct: now / 1000, v: '2' } }, /version v that is not a number/],
     ];
     for (const [doc, pattern] of cases) {
-      assert.throws(() => decodeEntry(doc, null, now), (e: unknown) => e instanceof SerializationError && pattern.test(e.message) && e.message.includes('"k"'), String(pattern));
+      assert.throws(
+        () => decodeEntry(doc, null, now),
+        (e: unknown) => e instanceof SerializationError && pattern.test(e.message) && e.message.includes('"k"'),
+        String(pattern),
+      );
     }
     // Clock skew between writers of up to a day is not corruption.
-    assert.deepEqual(decodeEntry({ _id: 'k', value: 1, meta: { ct: now / 1000 + 3600, v: 2 } }, null, now), { payload: 1, metadata: { ct: now / 1000 + 3600, v: 2 } });
+    assert.deepEqual(decodeEntry({ _id: 'k', value: 1, meta: { ct: now / 1000 + 3600, v: 2 } }, null, now), {
+      payload: 1,
+      metadata: { ct: now / 1000 + 3600, v: 2 },
+    });
   });
 
   it('wraps a throwing transform in SerializationError', () => {
@@ -431,7 +559,9 @@ describe('MongoBackend expiry model', () => {
   ] as const) {
     it(`a createIndexes answer with code ${code} is "${outcome}" and warns ${warning}`, async () => {
       const warnings: MongoBackendWarning[] = [];
-      const result = await ensureTtlIndex(fakeCollection(new MongoServerError('no', code)), 'doc_date', unavailable, (w) => warnings.push(w));
+      const result = await ensureTtlIndex(fakeCollection(new MongoServerError('no', code)), 'doc_date', unavailable, (w) =>
+        warnings.push(w),
+      );
       assert.equal(result, outcome);
       assert.equal(warnings.length, 1);
       assert.equal(warnings[0]?.code, warning);
@@ -440,13 +570,22 @@ describe('MongoBackend expiry model', () => {
   }
 
   it('a network failure while creating the index is thrown (the setup is retried)', async () => {
-    await assert.rejects(ensureTtlIndex(fakeCollection(new MongoNetworkError('down')), 'doc_date', unavailable, () => assert.fail('no warning')), MongoNetworkError);
+    await assert.rejects(
+      ensureTtlIndex(fakeCollection(new MongoNetworkError('down')), 'doc_date', unavailable, () => assert.fail('no warning')),
+      MongoNetworkError,
+    );
   });
 });
 
 describe('MongoBackend driver error mapping', () => {
   it('server down or timed out → BackendUnavailableError with the cause', () => {
-    for (const error of [new MongoNetworkError('x'), new MongoNetworkTimeoutError('x'), new MongoServerSelectionError('x'), new MongoServerError('x', 91), new MongoServerError('x', 50)]) {
+    for (const error of [
+      new MongoNetworkError('x'),
+      new MongoNetworkTimeoutError('x'),
+      new MongoServerSelectionError('x'),
+      new MongoServerError('x', 91),
+      new MongoServerError('x', 50),
+    ]) {
       const mapped = mapDriverError(error, 'get');
       assert.ok(mapped instanceof BackendUnavailableError, error.constructor.name);
       assert.equal(mapped.cause, error);
@@ -467,7 +606,9 @@ describe('MongoBackend driver error mapping', () => {
   });
 
   it('a bulk write that failed as a whole is mapped by the error inside it', () => {
-    const bulk = Object.assign(new MongoBulkWriteError('connection timed out'), { errorResponse: new MongoNetworkTimeoutError('connection timed out') });
+    const bulk = Object.assign(new MongoBulkWriteError('connection timed out'), {
+      errorResponse: new MongoNetworkTimeoutError('connection timed out'),
+    });
     assert.ok(mapDriverError(bulk, 'setMulti', ['a']) instanceof BackendUnavailableError);
   });
 
@@ -489,29 +630,50 @@ describe('MongoBackend write strategy', () => {
       if (name === 'insertMany' && failInsert !== undefined) throw failInsert;
       return {};
     };
-    return { calls, collection: { bulkWrite: record('bulkWrite'), deleteMany: record('deleteMany'), insertMany: record('insertMany') } as never };
+    return {
+      calls,
+      collection: { bulkWrite: record('bulkWrite'), deleteMany: record('deleteMany'), insertMany: record('insertMany') } as never,
+    };
   }
-  const docs = [{ _id: 'a', value: 1 }, { _id: 'b', value: 2 }];
+  const docs = [
+    { _id: 'a', value: 1 },
+    { _id: 'b', value: 2 },
+  ];
 
   it('MongoDB: one unordered bulkWrite of replaceOne upserts', async () => {
     const { calls, collection } = recorder();
     await replaceMany(collection, ['a', 'b'], docs, { comment: 'c' }, 'mongodb');
-    assert.deepEqual(calls.map(([name]) => name), ['bulkWrite']);
-    assert.deepEqual(calls[0]?.[1], docs.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })));
+    assert.deepEqual(
+      calls.map(([name]) => name),
+      ['bulkWrite'],
+    );
+    assert.deepEqual(
+      calls[0]?.[1],
+      docs.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
+    );
     assert.deepEqual(calls[0]?.[2], { comment: 'c', ordered: false });
   });
 
   it('FerretDB: deleteMany $in then unordered insertMany (a single entry stays one replace)', async () => {
     const { calls, collection } = recorder();
     await replaceMany(collection, ['a', 'b'], docs, {}, 'ferretdb');
-    assert.deepEqual(calls.map(([name, arg]) => [name, arg]), [['deleteMany', { _id: { $in: ['a', 'b'] } }], ['insertMany', docs]]);
+    assert.deepEqual(
+      calls.map(([name, arg]) => [name, arg]),
+      [
+        ['deleteMany', { _id: { $in: ['a', 'b'] } }],
+        ['insertMany', docs],
+      ],
+    );
     assert.deepEqual(calls[1]?.[2], { ordered: false });
     const single = recorder();
     await replaceMany(single.collection, ['a'], [docs[0] as never], {}, 'ferretdb');
-    assert.deepEqual(single.calls.map(([name]) => name), ['bulkWrite']);
+    assert.deepEqual(
+      single.calls.map(([name]) => name),
+      ['bulkWrite'],
+    );
   });
 
-  it('FerretDB: a concurrent writer\'s duplicate key is not an error; anything else is', async () => {
+  it("FerretDB: a concurrent writer's duplicate key is not an error; anything else is", async () => {
     const dup = Object.assign(new Error('E11000'), { writeErrors: [{ code: 11000, index: 0 }] });
     await replaceMany(recorder(dup).collection, ['a', 'b'], docs, {}, 'ferretdb');
     const other = Object.assign(new Error('bad'), { writeErrors: [{ code: 11000 }, { code: 2 }] });
@@ -521,10 +683,34 @@ describe('MongoBackend write strategy', () => {
   it('detects FerretDB by buildInfo; a refused buildInfo means MongoDB; a network failure is thrown', async () => {
     const db = (answer: () => Promise<unknown>): never => ({ command: answer }) as never;
     const unavailable = (e: unknown): boolean => e instanceof MongoNetworkError;
-    assert.equal(await detectServer(db(async () => ({ version: '7.0.0', ferretdbVersion: 'v1.24.2' })), unavailable), 'ferretdb');
-    assert.equal(await detectServer(db(async () => ({ version: '7.0.0' })), unavailable), 'mongodb');
-    assert.equal(await detectServer(db(async () => Promise.reject(new MongoServerError('unauthorized', 13))), unavailable), 'mongodb');
-    await assert.rejects(detectServer(db(async () => Promise.reject(new MongoNetworkError('down'))), unavailable), MongoNetworkError);
+    assert.equal(
+      await detectServer(
+        db(async () => ({ version: '7.0.0', ferretdbVersion: 'v1.24.2' })),
+        unavailable,
+      ),
+      'ferretdb',
+    );
+    assert.equal(
+      await detectServer(
+        db(async () => ({ version: '7.0.0' })),
+        unavailable,
+      ),
+      'mongodb',
+    );
+    assert.equal(
+      await detectServer(
+        db(async () => Promise.reject(new MongoServerError('unauthorized', 13))),
+        unavailable,
+      ),
+      'mongodb',
+    );
+    await assert.rejects(
+      detectServer(
+        db(async () => Promise.reject(new MongoNetworkError('down'))),
+        unavailable,
+      ),
+      MongoNetworkError,
+    );
   });
 
   it('splits $in key lists only past 8 MB of keys', () => {
@@ -550,10 +736,13 @@ describe('MongoBackend without the mongodb package', () => {
     try {
       // A resolve hook that makes `mongodb` missing, as in an install without the optional peer.
       const hooks = path.join(dir, 'hooks.mjs');
-      fs.writeFileSync(hooks, `export async function resolve(specifier, context, next) {
+      fs.writeFileSync(
+        hooks,
+        `export async function resolve(specifier, context, next) {
   if (specifier === 'mongodb') throw Object.assign(new Error("Cannot find package 'mongodb'"), { code: 'ERR_MODULE_NOT_FOUND' });
   return next(specifier, context);
-}`);
+}`,
+      );
       const register = path.join(dir, 'register.mjs');
       fs.writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});`);
       const backendModule = fileURLToPath(new URL('../../src/backends/mongo/index.ts', import.meta.url));
@@ -564,7 +753,11 @@ describe('MongoBackend without the mongodb package', () => {
         catch (e) { process.stdout.write(JSON.stringify({ name: e.name, packageName: e.packageName })); }
         await b.close();
       `;
-      const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(register).href, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+      const result = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '--import', pathToFileURL(register).href, '--input-type=module', '-e', script],
+        { encoding: 'utf8', timeout: 20_000 },
+      );
       assert.equal(result.status, 0, result.stderr);
       assert.deepEqual(JSON.parse(result.stdout), { name: 'MissingDependencyError', packageName: 'mongodb' });
     } finally {

@@ -13,7 +13,7 @@ function regionWith(expirationTime: number | null) {
 }
 
 describe('cacheOnArguments', () => {
-  it('a fixed expirationTime applies (not only a function), shorter than the region\'s', async () => {
+  it("a fixed expirationTime applies (not only a function), shorter than the region's", async () => {
     const { region, clock } = regionWith(3600);
     let calls = 0;
     const cached = region.cacheOnArguments({ namespace: 'fixed', expirationTime: 1 })((x: number) => x + ++calls);
@@ -24,7 +24,7 @@ describe('cacheOnArguments', () => {
     assert.equal(await cached(1), 3, 'expired after 1 s although the region keeps values for an hour');
   });
 
-  it('an expiration function returning null or undefined falls back to the region\'s expiration', async () => {
+  it("an expiration function returning null or undefined falls back to the region's expiration", async () => {
     for (const nothing of [null, undefined]) {
       const { region, clock } = regionWith(1);
       let calls = 0;
@@ -51,7 +51,7 @@ describe('cacheOnArguments', () => {
     assert.equal(await region.get('should|keep'), 'keep');
   });
 
-  it('without a namespace the key starts with the function\'s name', async () => {
+  it("without a namespace the key starts with the function's name", async () => {
     const { region } = regionWith(null);
     const cached = region.cacheOnArguments()(function lookupUser(id: number) {
       return `user ${id}`;
@@ -60,7 +60,7 @@ describe('cacheOnArguments', () => {
     assert.equal(await region.get('lookupUser|7'), 'user 7');
   });
 
-  it('as a method decorator the key uses the method\'s name, even when another decorator renamed the function', async () => {
+  it("as a method decorator the key uses the method's name, even when another decorator renamed the function", async () => {
     const { region } = regionWith(null);
     // A decorator applied first that replaces the method with a differently named function.
     const wrapped = (fn: (id: number) => Promise<string>, _context: ClassMethodDecoratorContext) =>
@@ -120,8 +120,8 @@ describe('cacheMultiOnArguments with asDict', () => {
 
   it('shouldCacheFn still applies to the values it returned', async () => {
     const { region } = regionWith(null);
-    const lookup = region.cacheMultiOnArguments({ namespace: 'dictshould', asDict: true, shouldCacheFn: (v) => v !== 'B' })(async (...names: string[]) =>
-      Object.fromEntries(names.map((n) => [n, n.toUpperCase()])),
+    const lookup = region.cacheMultiOnArguments({ namespace: 'dictshould', asDict: true, shouldCacheFn: (v) => v !== 'B' })(
+      async (...names: string[]) => Object.fromEntries(names.map((n) => [n, n.toUpperCase()])),
     );
     assert.deepEqual(await lookup('a', 'b'), { a: 'A', b: 'B' });
     assert.deepEqual(await region.getMulti(['dictshould|a', 'dictshould|b']), ['A', NO_VALUE]);
@@ -131,7 +131,10 @@ describe('cacheMultiOnArguments with asDict', () => {
     const { region } = regionWith(null);
     for (const bad of [42, null, 'text']) {
       const lookup = region.cacheMultiOnArguments({ namespace: `bad${String(bad)}`, asDict: true })(async (..._ids: number[]) => bad);
-      await assert.rejects(lookup(1), (error: Error) => error instanceof ValidationError && /must return an object or Map keyed by argument; got /.test(error.message));
+      await assert.rejects(
+        lookup(1),
+        (error: Error) => error instanceof ValidationError && /must return an object or Map keyed by argument; got /.test(error.message),
+      );
     }
   });
 });

@@ -72,7 +72,10 @@ describe('region options', () => {
   it('a strict region names the unknown option and the known ones; a lenient one warns once', async () => {
     assert.throws(
       () => new CacheRegion({ strictArguments: true, expirationTime: 5 } as never),
-      (e: Error) => e instanceof ValidationError && /CacheRegion options has no option "expirationTime"/.test(e.message) && /Known: name, /.test(e.message),
+      (e: Error) =>
+        e instanceof ValidationError &&
+        /CacheRegion options has no option "expirationTime"/.test(e.message) &&
+        /Known: name, /.test(e.message),
     );
     const warned = await warningsDuring(() => new CacheRegion({ regionNameTypo: 1 } as never));
     assert.equal(warned.length, 1);
@@ -112,37 +115,84 @@ describe('region options', () => {
 
   it('arguments that are not an object reach the backend, which refuses them (a strict region too)', () => {
     for (const strictArguments of [true, false]) {
-      assert.throws(() => new CacheRegion({ strictArguments }).configure('dictionary', { arguments: 'expiration_time=5' as never }), ValidationError);
+      assert.throws(
+        () => new CacheRegion({ strictArguments }).configure('dictionary', { arguments: 'expiration_time=5' as never }),
+        ValidationError,
+      );
     }
   });
 
   it("a strict region makes the backend's arguments strict, unless they say otherwise", () => {
-    assert.throws(() => new CacheRegion({ strictArguments: true }).configure('dictionary', { arguments: { no_such_argument: 1 } as never }), ValidationError);
-    assert.doesNotThrow(() => new CacheRegion({ strictArguments: true }).configure('dictionary', { arguments: { no_such_argument: 1, strict_arguments: false } as never }));
-    assert.doesNotThrow(() => new CacheRegion({ strictArguments: true }).configure('dictionary', { arguments: { no_such_argument: 2, strictArguments: false } as never }));
+    assert.throws(
+      () => new CacheRegion({ strictArguments: true }).configure('dictionary', { arguments: { no_such_argument: 1 } as never }),
+      ValidationError,
+    );
+    assert.doesNotThrow(() =>
+      new CacheRegion({ strictArguments: true }).configure('dictionary', {
+        arguments: { no_such_argument: 1, strict_arguments: false } as never,
+      }),
+    );
+    assert.doesNotThrow(() =>
+      new CacheRegion({ strictArguments: true }).configure('dictionary', {
+        arguments: { no_such_argument: 2, strictArguments: false } as never,
+      }),
+    );
     // A lenient region leaves them lenient.
     assert.doesNotThrow(() => new CacheRegion().configure('dictionary', { arguments: { no_such_argument: 3 } as never }));
   });
 
   it('name must be a string; the hooks must be functions; the policy one of two words', () => {
-    assert.throws(() => new CacheRegion({ name: 5 as never }), (e: Error) => e instanceof ValidationError && /^name must be a string; got /.test(e.message));
-    assert.throws(() => new CacheRegion({ clock: 'now' as never }), (e: Error) => e instanceof ValidationError && /^clock must be a function/.test(e.message));
-    assert.throws(() => new CacheRegion({ keyMangler: 'sha1' as never }), (e: Error) => e instanceof ValidationError && /^keyMangler must be a function/.test(e.message));
-    assert.throws(() => new CacheRegion({ asyncCreationRunner: 'later' as never }), (e: Error) => e instanceof ValidationError && /asyncCreationRunner must be "background" or a function/.test(e.message));
-    assert.throws(() => new CacheRegion({ onBackendError: 'ignore' as never }), (e: Error) => e instanceof ValidationError && /onBackendError must be "throw" or "miss"/.test(e.message));
-    assert.throws(() => new CacheRegion(null as never), (e: Error) => e instanceof ValidationError && /CacheRegion options must be an object/.test(e.message));
+    assert.throws(
+      () => new CacheRegion({ name: 5 as never }),
+      (e: Error) => e instanceof ValidationError && /^name must be a string; got /.test(e.message),
+    );
+    assert.throws(
+      () => new CacheRegion({ clock: 'now' as never }),
+      (e: Error) => e instanceof ValidationError && /^clock must be a function/.test(e.message),
+    );
+    assert.throws(
+      () => new CacheRegion({ keyMangler: 'sha1' as never }),
+      (e: Error) => e instanceof ValidationError && /^keyMangler must be a function/.test(e.message),
+    );
+    assert.throws(
+      () => new CacheRegion({ asyncCreationRunner: 'later' as never }),
+      (e: Error) => e instanceof ValidationError && /asyncCreationRunner must be "background" or a function/.test(e.message),
+    );
+    assert.throws(
+      () => new CacheRegion({ onBackendError: 'ignore' as never }),
+      (e: Error) => e instanceof ValidationError && /onBackendError must be "throw" or "miss"/.test(e.message),
+    );
+    assert.throws(
+      () => new CacheRegion(null as never),
+      (e: Error) => e instanceof ValidationError && /CacheRegion options must be an object/.test(e.message),
+    );
     assert.throws(() => new CacheRegion('x' as never), ValidationError);
-    assert.throws(() => new CacheRegion([] as never), (e: Error) => e instanceof ValidationError && /^CacheRegion options must be an object; got /.test(e.message));
-    assert.throws(() => new CacheRegion({ functionKeyGenerator: 'f' as never }), (e: Error) => e instanceof ValidationError && /^functionKeyGenerator must be a function/.test(e.message));
-    assert.throws(() => new CacheRegion({ functionMultiKeyGenerator: 'f' as never }), (e: Error) => e instanceof ValidationError && /^functionMultiKeyGenerator must be a function/.test(e.message));
+    assert.throws(
+      () => new CacheRegion([] as never),
+      (e: Error) => e instanceof ValidationError && /^CacheRegion options must be an object; got /.test(e.message),
+    );
+    assert.throws(
+      () => new CacheRegion({ functionKeyGenerator: 'f' as never }),
+      (e: Error) => e instanceof ValidationError && /^functionKeyGenerator must be a function/.test(e.message),
+    );
+    assert.throws(
+      () => new CacheRegion({ functionMultiKeyGenerator: 'f' as never }),
+      (e: Error) => e instanceof ValidationError && /^functionMultiKeyGenerator must be a function/.test(e.message),
+    );
     // null keyMangler is "none", as absent.
     assert.equal(new CacheRegion({ keyMangler: null }).keyMangler, null);
   });
 
   it('the custom key generators are the ones memoization uses', async () => {
     const region = new CacheRegion({
-      functionKeyGenerator: (_ns, fn) => (...args) => `custom:${fn.name}:${args.join(',')}`,
-      functionMultiKeyGenerator: (_ns, fn) => (...args) => args.map((a) => `multi:${fn.name}:${String(a)}`),
+      functionKeyGenerator:
+        (_ns, fn) =>
+        (...args) =>
+          `custom:${fn.name}:${args.join(',')}`,
+      functionMultiKeyGenerator:
+        (_ns, fn) =>
+        (...args) =>
+          args.map((a) => `multi:${fn.name}:${String(a)}`),
     }).configure('dictionary');
     const one = region.cacheOnArguments()(function single(x: number) {
       return x * 2;
@@ -161,7 +211,10 @@ describe('configure', () => {
   it('is not configured before configure(); every backend call says how to fix it', async () => {
     const region = new CacheRegion();
     assert.equal(region.isConfigured, false);
-    assert.throws(() => region.backend, (e: Error) => e instanceof RegionNotConfiguredError && /call region\.configure\(\.\.\.\) first/.test(e.message));
+    assert.throws(
+      () => region.backend,
+      (e: Error) => e instanceof RegionNotConfiguredError && /call region\.configure\(\.\.\.\) first/.test(e.message),
+    );
     await assert.rejects(region.get('k'), RegionNotConfiguredError);
     await assert.doesNotReject(region.close(), 'closing a region without a backend does nothing');
     region.configure('dictionary');
@@ -172,7 +225,9 @@ describe('configure', () => {
     const region = new CacheRegion().configure('dictionary');
     assert.throws(
       () => region.configure('dictionary'),
-      (e: Error) => e instanceof RegionAlreadyConfiguredError && /already configured with backend: DictionaryBackend\. Specify replaceExistingBackend: true/.test(e.message),
+      (e: Error) =>
+        e instanceof RegionAlreadyConfiguredError &&
+        /already configured with backend: DictionaryBackend\. Specify replaceExistingBackend: true/.test(e.message),
     );
     assert.throws(() => region.configure('dictionary', { replaceExistingBackend: 'yes' as never }), RegionAlreadyConfiguredError);
   });
@@ -185,13 +240,23 @@ describe('configure', () => {
     assert.ok(byClass.backend instanceof DictionaryBackend);
     await byClass.set('k', 1);
     assert.equal(await byClass.get('k'), 1);
-    assert.throws(() => new CacheRegion().configure(42 as never), (e: Error) => e instanceof ValidationError && /backend must be a registered name, a CacheBackend class or instance; got /.test(e.message));
+    assert.throws(
+      () => new CacheRegion().configure(42 as never),
+      (e: Error) =>
+        e instanceof ValidationError && /backend must be a registered name, a CacheBackend class or instance; got /.test(e.message),
+    );
   });
 
   it('wrap must be an array; a bad regionInvalidator is refused; neither changes the region', () => {
     const region = new CacheRegion();
-    assert.throws(() => region.configure('dictionary', { wrap: new ProxyBackend() as never }), (e: Error) => e instanceof ValidationError && /^wrap must be an array of ProxyBackend classes or instances/.test(e.message));
-    assert.throws(() => region.configure('dictionary', { regionInvalidator: {} as never }), (e: Error) => e instanceof ValidationError && /^regionInvalidator must implement RegionInvalidationStrategy/.test(e.message));
+    assert.throws(
+      () => region.configure('dictionary', { wrap: new ProxyBackend() as never }),
+      (e: Error) => e instanceof ValidationError && /^wrap must be an array of ProxyBackend classes or instances/.test(e.message),
+    );
+    assert.throws(
+      () => region.configure('dictionary', { regionInvalidator: {} as never }),
+      (e: Error) => e instanceof ValidationError && /^regionInvalidator must implement RegionInvalidationStrategy/.test(e.message),
+    );
     assert.throws(() => region.configure('dictionary', { regionInvalidator: null as never }), ValidationError);
     assert.equal(region.isConfigured, false);
   });
@@ -228,7 +293,9 @@ describe('configure', () => {
     assert.equal(region.isConfigured, false);
     assert.equal(region.expirationTime, null);
     // With a serializer (the region's), the same configuration is fine.
-    const bytes = new CacheRegion({ compression: { algorithm: 'gzip', threshold: 1 }, serializer: 'json' }).configure('dictionary', { expirationTime: 5 });
+    const bytes = new CacheRegion({ compression: { algorithm: 'gzip', threshold: 1 }, serializer: 'json' }).configure('dictionary', {
+      expirationTime: 5,
+    });
     await bytes.set('k', 'x'.repeat(100));
     assert.equal(await bytes.get('k'), 'x'.repeat(100));
   });
@@ -274,7 +341,14 @@ describe('configureFromConfig', () => {
 
   it('passes the prefixed arguments to the backend', async () => {
     const region = new CacheRegion({ strictArguments: true });
-    assert.throws(() => region.configureFromConfig({ 'c.backend': 'dictionary', 'c.arguments.bogus_argument': '1', 'c.arguments.strict_arguments': 'true' }, 'c.'), ValidationError);
+    assert.throws(
+      () =>
+        region.configureFromConfig(
+          { 'c.backend': 'dictionary', 'c.arguments.bogus_argument': '1', 'c.arguments.strict_arguments': 'true' },
+          'c.',
+        ),
+      ValidationError,
+    );
     const clock = manualClock();
     const lenient = new CacheRegion({ clock }).configureFromConfig({ 'c.backend': 'dictionary', 'c.arguments.expiration_time': '1' }, 'c.');
     await lenient.set('k', 'v');
@@ -283,10 +357,22 @@ describe('configureFromConfig', () => {
 
   it('validates its inputs, naming what is missing', () => {
     const region = new CacheRegion();
-    assert.throws(() => region.configureFromConfig(null as never, 'c.'), (e: Error) => e instanceof ValidationError && /^config must be an object/.test(e.message));
-    assert.throws(() => region.configureFromConfig('c.backend=dictionary' as never, 'c.'), (e: Error) => e instanceof ValidationError && /^config must be an object/.test(e.message));
-    assert.throws(() => region.configureFromConfig({}, 5 as never), (e: Error) => e instanceof ValidationError && /^prefix must be a string such as "cache\.redis\."/.test(e.message));
-    assert.throws(() => region.configureFromConfig({ 'c.expiration_time': 5 }, 'c.'), (e: Error) => e instanceof ConfigurationError && e.message === 'config has no "c.backend" naming the backend to use.');
+    assert.throws(
+      () => region.configureFromConfig(null as never, 'c.'),
+      (e: Error) => e instanceof ValidationError && /^config must be an object/.test(e.message),
+    );
+    assert.throws(
+      () => region.configureFromConfig('c.backend=dictionary' as never, 'c.'),
+      (e: Error) => e instanceof ValidationError && /^config must be an object/.test(e.message),
+    );
+    assert.throws(
+      () => region.configureFromConfig({}, 5 as never),
+      (e: Error) => e instanceof ValidationError && /^prefix must be a string such as "cache\.redis\."/.test(e.message),
+    );
+    assert.throws(
+      () => region.configureFromConfig({ 'c.expiration_time': 5 }, 'c.'),
+      (e: Error) => e instanceof ConfigurationError && e.message === 'config has no "c.backend" naming the backend to use.',
+    );
   });
 });
 
@@ -394,7 +480,10 @@ describe('events and listeners', () => {
       { region: 'events', hard: true },
       { region: 'events', hard: false },
     ]);
-    assert.throws(() => region.invalidate('soft' as never), (e: Error) => e instanceof ValidationError && /^hard must be true or false; got /.test(e.message));
+    assert.throws(
+      () => region.invalidate('soft' as never),
+      (e: Error) => e instanceof ValidationError && /^hard must be true or false; got /.test(e.message),
+    );
   });
 
   it('hit and miss events name the region and the key; off() stops them', async () => {
@@ -413,13 +502,24 @@ describe('events and listeners', () => {
     await region.get('a');
     await region.get('b');
     assert.deepEqual(seen, ['hit r a', 'miss r b', 'hit r a', 'miss r b']);
-    assert.throws(() => region.on('hit', 'listener' as never), (e: Error) => e instanceof ValidationError && /^listener must be a function/.test(e.message));
+    assert.throws(
+      () => region.on('hit', 'listener' as never),
+      (e: Error) => e instanceof ValidationError && /^listener must be a function/.test(e.message),
+    );
   });
 
   it('invalidateTags validates its tags and mode', async () => {
     const region = new CacheRegion().configure('dictionary');
-    await assert.rejects(region.invalidateTags([]), (e: Error) => e instanceof ValidationError && /tags must name at least one tag, e\.g\. invalidateTags\(\["user:42"\]\); got \[\]\./.test(e.message));
-    await assert.rejects(region.invalidateTags(['t'], 'soft' as never), (e: Error) => e instanceof ValidationError && /^hard must be true or false/.test(e.message));
+    await assert.rejects(
+      region.invalidateTags([]),
+      (e: Error) =>
+        e instanceof ValidationError &&
+        /tags must name at least one tag, e\.g\. invalidateTags\(\["user:42"\]\); got \[\]\./.test(e.message),
+    );
+    await assert.rejects(
+      region.invalidateTags(['t'], 'soft' as never),
+      (e: Error) => e instanceof ValidationError && /^hard must be true or false/.test(e.message),
+    );
   });
 });
 
@@ -431,7 +531,10 @@ describe('keys', () => {
 
   it('user keys may not use the tag prefix; tags still work', async () => {
     const region = new CacheRegion({ keyMangler: (key) => `m:${key}` }).configure('dictionary');
-    await assert.rejects(region.set('dogpile-cache:tag:t', 1), (e: Error) => e instanceof ValidationError && /must not start with "dogpile-cache:tag:"/.test(e.message));
+    await assert.rejects(
+      region.set('dogpile-cache:tag:t', 1),
+      (e: Error) => e instanceof ValidationError && /must not start with "dogpile-cache:tag:"/.test(e.message),
+    );
     await region.set('k', 1, { tags: ['t'] });
     await region.invalidateTags(['t']);
     assert.equal(await region.get('k'), NO_VALUE);

@@ -103,7 +103,7 @@ describe('soft and hard invalidation with concurrent callers', () => {
     assert.equal(await leader, 'new');
   });
 
-  it("an entry past its own TTL: the others get it while one caller regenerates", async () => {
+  it('an entry past its own TTL: the others get it while one caller regenerates', async () => {
     const clock = manualClock();
     const region = new CacheRegion({ clock }).configure('dictionary', { expirationTime: 100 });
     await region.set('k', 'old', { expirationTime: 5 });
@@ -123,12 +123,25 @@ describe('soft and hard invalidation with concurrent callers', () => {
     await region.set('k', 'old');
     clock.advance(1);
     region.invalidate(false);
-    const message = /^Non-None expiration time required for soft invalidation: give the region \(or this call\) an expirationTime, or use a hard invalidate\(\)\.$/;
-    await assert.rejects(region.getOrCreate('k', () => 'new'), (e: Error) => e instanceof ConfigurationError && message.test(e.message));
-    await assert.rejects(region.getOrCreate('missing', () => 'new'), (e: Error) => e instanceof ConfigurationError && message.test(e.message));
+    const message =
+      /^Non-None expiration time required for soft invalidation: give the region \(or this call\) an expirationTime, or use a hard invalidate\(\)\.$/;
+    await assert.rejects(
+      region.getOrCreate('k', () => 'new'),
+      (e: Error) => e instanceof ConfigurationError && message.test(e.message),
+    );
+    await assert.rejects(
+      region.getOrCreate('missing', () => 'new'),
+      (e: Error) => e instanceof ConfigurationError && message.test(e.message),
+    );
     assert.equal(await region.get('missing'), NO_VALUE, 'nothing stored');
-    await assert.rejects(region.getOrCreateMulti(['missing'], () => ['new']), (e: Error) => e instanceof ConfigurationError && message.test(e.message));
-    await assert.rejects(region.getOrCreateMulti(['k'], () => ['new']), ConfigurationError);
+    await assert.rejects(
+      region.getOrCreateMulti(['missing'], () => ['new']),
+      (e: Error) => e instanceof ConfigurationError && message.test(e.message),
+    );
+    await assert.rejects(
+      region.getOrCreateMulti(['k'], () => ['new']),
+      ConfigurationError,
+    );
     assert.equal(await region.get('missing'), NO_VALUE, 'nothing stored by the multi creator either');
     assert.equal(await region.getOrCreate('k', () => 'new', { expirationTime: 60 }), 'new');
   });
@@ -200,16 +213,18 @@ describe('tag invalidation with concurrent callers', () => {
 });
 
 describe('creator timeouts and the stale-if-error grace period', () => {
-  it('the CreatorTimeoutError names the keys and the limit; a per-call creatorTimeout replaces the region\'s', async () => {
+  it("the CreatorTimeoutError names the keys and the limit; a per-call creatorTimeout replaces the region's", async () => {
     const region = new CacheRegion({ creatorTimeout: 60 }).configure('dictionary');
     const hung = (): Promise<string> => new Promise(() => {});
     await assert.rejects(
       region.getOrCreate('k', hung, { creatorTimeout: 0.02 }),
-      (e: Error) => e instanceof CreatorTimeoutError && e.message.startsWith('The creator of "k" did not finish within creatorTimeout (0.02 s)'),
+      (e: Error) =>
+        e instanceof CreatorTimeoutError && e.message.startsWith('The creator of "k" did not finish within creatorTimeout (0.02 s)'),
     );
     await assert.rejects(
       region.getOrCreateMulti(['a', 'b'], () => new Promise<string[]>(() => {}), { creatorTimeout: 0.02 }),
-      (e: Error) => e instanceof CreatorTimeoutError && e.message.startsWith('The creator of "a", "b" did not finish within creatorTimeout (0.02 s)'),
+      (e: Error) =>
+        e instanceof CreatorTimeoutError && e.message.startsWith('The creator of "a", "b" did not finish within creatorTimeout (0.02 s)'),
     );
     assert.equal(await region.keyIsLocked('k'), false);
     assert.equal(await region.getOrCreate('k', () => 'fast', { creatorTimeout: 0.02 }), 'fast');
@@ -401,7 +416,10 @@ describe('create events and counters', () => {
     await assert.rejects(joiner, /gave up/);
     assert.equal(region.stats().waiting, 0);
     const already = AbortSignal.abort(new Error('before'));
-    await assert.rejects(region.getOrCreate('k', () => 'mine', { signal: already }), /before/);
+    await assert.rejects(
+      region.getOrCreate('k', () => 'mine', { signal: already }),
+      /before/,
+    );
     gate.release();
     assert.equal(await leader, 'v');
   });
@@ -449,7 +467,7 @@ describe('create events and counters', () => {
     assert.equal(await joiner, 'joiner');
   });
 
-  it("a leader whose creator failed gets that error to its joiners, even if its signal aborts afterwards", async () => {
+  it('a leader whose creator failed gets that error to its joiners, even if its signal aborts afterwards', async () => {
     const controller = new AbortController();
     class AbortOnRelease extends DictionaryBackend {
       override getMutex(): CacheMutex {
@@ -513,14 +531,21 @@ describe('create events and counters', () => {
     );
     await assert.rejects(
       region.getOrCreateMulti(['m'], () => region.getOrCreateMulti(['m'], () => [1])),
-      (e: Error) => e instanceof ReentrantCreateError && e.message.startsWith('getOrCreateMulti was called with "m" by the creator of that same key'),
+      (e: Error) =>
+        e instanceof ReentrantCreateError && e.message.startsWith('getOrCreateMulti was called with "m" by the creator of that same key'),
     );
   });
 
   it('creator must be a function', async () => {
     const region = new CacheRegion().configure('dictionary');
-    await assert.rejects(region.getOrCreate('k', 'value' as never), (e: Error) => e instanceof ValidationError && /^creator must be a function returning the value; got /.test(e.message));
-    await assert.rejects(region.getOrCreateMulti(['k'], 'value' as never), (e: Error) => e instanceof ValidationError && /^creator must be a function of the keys to create; got /.test(e.message));
+    await assert.rejects(
+      region.getOrCreate('k', 'value' as never),
+      (e: Error) => e instanceof ValidationError && /^creator must be a function returning the value; got /.test(e.message),
+    );
+    await assert.rejects(
+      region.getOrCreateMulti(['k'], 'value' as never),
+      (e: Error) => e instanceof ValidationError && /^creator must be a function of the keys to create; got /.test(e.message),
+    );
   });
 });
 
@@ -543,7 +568,9 @@ describe('background regeneration', () => {
 
   it('"background": the create event names the key; a creator that needs its own (deleted) key fails as re-entrant, reported', async () => {
     const clock = manualClock();
-    const region: CacheRegion = new CacheRegion({ clock, asyncCreationRunner: 'background' }).configure('dictionary', { expirationTime: 10 });
+    const region: CacheRegion = new CacheRegion({ clock, asyncCreationRunner: 'background' }).configure('dictionary', {
+      expirationTime: 10,
+    });
     const keys: (readonly string[])[] = [];
     const errors: string[] = [];
     region.on('create', (e) => keys.push(e.keys));
@@ -581,7 +608,9 @@ describe('background regeneration', () => {
 
   it('"background": a failing creator is reported (operation asyncCreationRunner) and the lock released', async () => {
     const clock = manualClock();
-    const region = new CacheRegion({ clock, asyncCreationRunner: 'background', name: 'bg' }).configure('dictionary', { expirationTime: 10 });
+    const region = new CacheRegion({ clock, asyncCreationRunner: 'background', name: 'bg' }).configure('dictionary', {
+      expirationTime: 10,
+    });
     const errors: string[] = [];
     region.on('error', (e) => errors.push(`${e.region} ${e.operation} ${(e.error as Error).message}`));
     await region.set('k', 'old');
@@ -720,7 +749,10 @@ describe('the backend error policy', () => {
     await assert.rejects(region.delete('k'), /server down/);
     await assert.rejects(region.deleteMulti(['k']), /server down/);
     await assert.rejects(region.clear(), /server down/);
-    await assert.rejects(region.getOrCreate('k', () => 1), /server down/);
+    await assert.rejects(
+      region.getOrCreate('k', () => 1),
+      /server down/,
+    );
     assert.deepEqual(operations, ['get', 'set', 'delete', 'deleteMulti', 'clear', 'get']);
     assert.equal(region.stats().errors, 6);
   });
@@ -804,14 +836,23 @@ describe("the backend's lock under the error policy", () => {
     const backend = new FailingLockBackend();
     backend.acquireError = new ValidationError('bad lock key');
     const lenient = new CacheRegion({ onBackendError: 'miss' }).configure(backend);
-    await assert.rejects(lenient.getOrCreate('k', () => 'v'), /bad lock key/);
+    await assert.rejects(
+      lenient.getOrCreate('k', () => 'v'),
+      /bad lock key/,
+    );
     assert.equal(lenient.stats().unlockedCreates, 0);
     const releasing = new FailingLockBackend();
     releasing.releaseError = new ValidationError('bad unlock');
-    await assert.rejects(new CacheRegion({ onBackendError: 'miss' }).configure(releasing).getOrCreate('k', () => 'v'), /bad unlock/);
+    await assert.rejects(
+      new CacheRegion({ onBackendError: 'miss' }).configure(releasing).getOrCreate('k', () => 'v'),
+      /bad unlock/,
+    );
     const strict = new FailingLockBackend();
     strict.acquireError = new Error('lock server down');
-    await assert.rejects(new CacheRegion().configure(strict).getOrCreate('k', () => 'v'), /lock server down/);
+    await assert.rejects(
+      new CacheRegion().configure(strict).getOrCreate('k', () => 'v'),
+      /lock server down/,
+    );
   });
 
   it('a key locked by another process: the caller waits for it (counted in lockWaits), then reads what it stored', async () => {
@@ -878,7 +919,7 @@ describe('getOrCreateMulti', () => {
     assert.deepEqual(await region.getMulti(['a', 'c']), ['new a', 'new c']);
   });
 
-  it('a per-call expirationTime replaces the region\'s; -1 never expires; the boundary is inclusive', async () => {
+  it("a per-call expirationTime replaces the region's; -1 never expires; the boundary is inclusive", async () => {
     const clock = manualClock();
     const region = new CacheRegion({ clock }).configure('dictionary', { expirationTime: 10 });
     await region.set('k', 'old');
@@ -905,7 +946,7 @@ describe('getOrCreateMulti', () => {
     assert.deepEqual(a?.metadata.tags, ['t']);
     assert.equal(a?.metadata.ct, (await region.getValueMetadata('b'))?.metadata.ct, 'one creation time for all');
     clock.advance(2_001);
-    assert.deepEqual(await region.getMulti(['a', 'b']), [NO_VALUE, NO_VALUE], 'their own 2 s TTL, not the region\'s minute');
+    assert.deepEqual(await region.getMulti(['a', 'b']), [NO_VALUE, NO_VALUE], "their own 2 s TTL, not the region's minute");
   });
 
   it('a soft-invalidated key: the others get the stale value while one caller regenerates it', async () => {
@@ -987,7 +1028,9 @@ describe('getOrCreateMulti', () => {
     const region = new CacheRegion().configure('dictionary');
     await assert.rejects(
       region.getOrCreateMulti(['a', 'b'], () => 'ab' as never),
-      (e: Error) => e instanceof ValidationError && /must return an array of 2 value\(s\), one per key it was given, in order; got "ab"\. Nothing was cached\./.test(e.message),
+      (e: Error) =>
+        e instanceof ValidationError &&
+        /must return an array of 2 value\(s\), one per key it was given, in order; got "ab"\. Nothing was cached\./.test(e.message),
     );
     await assert.rejects(
       region.getOrCreateMulti(['a', 'b'], () => ['a', 'b', 'c']),
@@ -998,13 +1041,16 @@ describe('getOrCreateMulti', () => {
     assert.deepEqual(await region.getOrCreateMulti([], () => ['x']), []);
   });
 
-  it('a release failure after a success rejects with LockReleaseError; after a creator failure the creator\'s error wins and the release failure is reported', async () => {
+  it("a release failure after a success rejects with LockReleaseError; after a creator failure the creator's error wins and the release failure is reported", async () => {
     const backend = new FailingLockBackend();
     backend.releaseError = new Error('unlock failed');
     const region = new CacheRegion().configure(backend);
     const operations: string[] = [];
     region.on('error', (e) => operations.push(e.operation));
-    await assert.rejects(region.getOrCreateMulti(['a'], (...keys) => keys), (e: Error) => e.name === 'LockReleaseError');
+    await assert.rejects(
+      region.getOrCreateMulti(['a'], (...keys) => keys),
+      (e: Error) => e.name === 'LockReleaseError',
+    );
     assert.deepEqual(operations, []);
     await assert.rejects(
       region.getOrCreateMulti(['b'], () => {
@@ -1037,14 +1083,20 @@ describe('stale values, and which values may stand in for a failed creator', () 
     await region.set('k', 'invalidated');
     clock.advance(1);
     region.invalidate();
-    await assert.rejects(region.getOrCreate('k', () => new Promise<string>(() => {})), CreatorTimeoutError);
+    await assert.rejects(
+      region.getOrCreate('k', () => new Promise<string>(() => {})),
+      CreatorTimeoutError,
+    );
     await assert.rejects(
       region.getOrCreate('k', () => {
         throw new Error('db down');
       }),
       /db down/,
     );
-    await assert.rejects(region.getOrCreateMulti(['k'], () => new Promise<string[]>(() => {})), CreatorTimeoutError);
+    await assert.rejects(
+      region.getOrCreateMulti(['k'], () => new Promise<string[]>(() => {})),
+      CreatorTimeoutError,
+    );
     assert.equal(region.stats().staleServed, 0);
   });
 

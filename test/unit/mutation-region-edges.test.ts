@@ -3,7 +3,16 @@
 // the bounds of the duration options, and the backend a replaced region closes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CacheRegion, DictionaryBackend, MAX_TIMER_SECONDS, NO_VALUE, ProxyBackend, SerializationError, ValidationError, manualClock } from '../../src/index.js';
+import {
+  CacheRegion,
+  DictionaryBackend,
+  MAX_TIMER_SECONDS,
+  NO_VALUE,
+  ProxyBackend,
+  SerializationError,
+  ValidationError,
+  manualClock,
+} from '../../src/index.js';
 
 /** A region whose clock runs a day ahead of its Dictionary's, which expires entries after 60 s by its own clock. */
 function skewed(expirationTime: number | null): { region: CacheRegion; storeClock: ReturnType<typeof manualClock> } {
@@ -38,42 +47,90 @@ describe('duration options are bounded, and the message names the option', () =>
   it('staleIfErrorFor: 0 to the timer limit', () => {
     assert.doesNotThrow(() => new CacheRegion({ staleIfErrorFor: 0 }));
     assert.doesNotThrow(() => new CacheRegion({ staleIfErrorFor: MAX_TIMER_SECONDS }));
-    assert.throws(() => new CacheRegion({ staleIfErrorFor: MAX_TIMER_SECONDS + 1 }), (e: Error) => e instanceof ValidationError && /staleIfErrorFor/.test(e.message));
-    assert.throws(() => new CacheRegion({ staleIfErrorFor: -1 }), (e: Error) => e instanceof ValidationError && /staleIfErrorFor/.test(e.message));
+    assert.throws(
+      () => new CacheRegion({ staleIfErrorFor: MAX_TIMER_SECONDS + 1 }),
+      (e: Error) => e instanceof ValidationError && /staleIfErrorFor/.test(e.message),
+    );
+    assert.throws(
+      () => new CacheRegion({ staleIfErrorFor: -1 }),
+      (e: Error) => e instanceof ValidationError && /staleIfErrorFor/.test(e.message),
+    );
   });
 
   it('tagCheckInterval: up to the timer limit', () => {
     assert.doesNotThrow(() => new CacheRegion({ tagCheckInterval: MAX_TIMER_SECONDS }));
-    assert.throws(() => new CacheRegion({ tagCheckInterval: MAX_TIMER_SECONDS + 1 }), (e: Error) => e instanceof ValidationError && /tagCheckInterval/.test(e.message));
-    assert.throws(() => new CacheRegion({ tagCheckInterval: 'often' as never }), (e: Error) => e instanceof ValidationError && /tagCheckInterval/.test(e.message));
+    assert.throws(
+      () => new CacheRegion({ tagCheckInterval: MAX_TIMER_SECONDS + 1 }),
+      (e: Error) => e instanceof ValidationError && /tagCheckInterval/.test(e.message),
+    );
+    assert.throws(
+      () => new CacheRegion({ tagCheckInterval: 'often' as never }),
+      (e: Error) => e instanceof ValidationError && /tagCheckInterval/.test(e.message),
+    );
   });
 
   it('creatorTimeout: from a millisecond to the timer limit', async () => {
     assert.doesNotThrow(() => new CacheRegion({ creatorTimeout: 0.001 }));
     assert.doesNotThrow(() => new CacheRegion({ creatorTimeout: MAX_TIMER_SECONDS }));
-    assert.throws(() => new CacheRegion({ creatorTimeout: 0.0009 }), (e: Error) => e instanceof ValidationError && /creatorTimeout/.test(e.message));
-    assert.throws(() => new CacheRegion({ creatorTimeout: MAX_TIMER_SECONDS + 1 }), (e: Error) => e instanceof ValidationError && /creatorTimeout/.test(e.message));
+    assert.throws(
+      () => new CacheRegion({ creatorTimeout: 0.0009 }),
+      (e: Error) => e instanceof ValidationError && /creatorTimeout/.test(e.message),
+    );
+    assert.throws(
+      () => new CacheRegion({ creatorTimeout: MAX_TIMER_SECONDS + 1 }),
+      (e: Error) => e instanceof ValidationError && /creatorTimeout/.test(e.message),
+    );
     const region = new CacheRegion().configure('dictionary');
-    await assert.rejects(region.getOrCreate('k', () => 1, { creatorTimeout: 0 }), (e: Error) => e instanceof ValidationError && /creatorTimeout/.test(e.message));
-    await assert.rejects(region.getOrCreateMulti(['k'], () => [1], { creatorTimeout: 0 }), (e: Error) => e instanceof ValidationError && /creatorTimeout/.test(e.message));
+    await assert.rejects(
+      region.getOrCreate('k', () => 1, { creatorTimeout: 0 }),
+      (e: Error) => e instanceof ValidationError && /creatorTimeout/.test(e.message),
+    );
+    await assert.rejects(
+      region.getOrCreateMulti(['k'], () => [1], { creatorTimeout: 0 }),
+      (e: Error) => e instanceof ValidationError && /creatorTimeout/.test(e.message),
+    );
   });
 
   it('an entry TTL: from a millisecond; the message names the option of the call', async () => {
     const region = new CacheRegion().configure('dictionary');
     await region.set('k', 1, { expirationTime: 0.001 });
-    await assert.rejects(region.set('k', 1, { expirationTime: 0.0009 }), (e: Error) => e instanceof ValidationError && /expirationTime/.test(e.message));
-    await assert.rejects(region.getOrCreate('k', () => 1, { entryExpirationTime: 0.0009 }), (e: Error) => e instanceof ValidationError && /entryExpirationTime/.test(e.message));
-    await assert.rejects(region.getOrCreateMulti(['k'], () => [1], { entryExpirationTime: 0 }), (e: Error) => e instanceof ValidationError && /entryExpirationTime/.test(e.message));
-    await assert.rejects(region.getOrCreateMulti(['k'], () => [1], { expirationTime: -2 }), (e: Error) => e instanceof ValidationError && /expirationTime/.test(e.message));
-    await assert.rejects(region.getOrCreateMulti(['k'], () => [1], { tags: [''] }), (e: Error) => e instanceof ValidationError && /tags/.test(e.message));
+    await assert.rejects(
+      region.set('k', 1, { expirationTime: 0.0009 }),
+      (e: Error) => e instanceof ValidationError && /expirationTime/.test(e.message),
+    );
+    await assert.rejects(
+      region.getOrCreate('k', () => 1, { entryExpirationTime: 0.0009 }),
+      (e: Error) => e instanceof ValidationError && /entryExpirationTime/.test(e.message),
+    );
+    await assert.rejects(
+      region.getOrCreateMulti(['k'], () => [1], { entryExpirationTime: 0 }),
+      (e: Error) => e instanceof ValidationError && /entryExpirationTime/.test(e.message),
+    );
+    await assert.rejects(
+      region.getOrCreateMulti(['k'], () => [1], { expirationTime: -2 }),
+      (e: Error) => e instanceof ValidationError && /expirationTime/.test(e.message),
+    );
+    await assert.rejects(
+      region.getOrCreateMulti(['k'], () => [1], { tags: [''] }),
+      (e: Error) => e instanceof ValidationError && /tags/.test(e.message),
+    );
   });
 
   it('a bad option fails on a hit too (it is checked before the read)', async () => {
     const region = new CacheRegion().configure('dictionary');
     await region.set('k', 1);
-    await assert.rejects(region.getOrCreate('k', () => 2, { creatorTimeout: 'soon' as never }), ValidationError);
-    await assert.rejects(region.getOrCreate('k', () => 2, { entryExpirationTime: -1 }), ValidationError);
-    await assert.rejects(region.getOrCreate('k', () => 2, { tags: 'one' as never }), ValidationError);
+    await assert.rejects(
+      region.getOrCreate('k', () => 2, { creatorTimeout: 'soon' as never }),
+      ValidationError,
+    );
+    await assert.rejects(
+      region.getOrCreate('k', () => 2, { entryExpirationTime: -1 }),
+      ValidationError,
+    );
+    await assert.rejects(
+      region.getOrCreate('k', () => 2, { tags: 'one' as never }),
+      ValidationError,
+    );
     await assert.rejects(region.getMulti(['k'], { expirationTime: 'soon' as never }), ValidationError);
     await assert.rejects(region.has('k', { expirationTime: 'soon' as never }), ValidationError);
     await assert.rejects(region.getValueMetadata('k', { expirationTime: 'soon' as never }), ValidationError);

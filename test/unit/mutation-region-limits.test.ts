@@ -15,7 +15,8 @@ describe('getOrCreateMulti key limit', () => {
       region.getOrCreateMulti([...keys, 'one more'], (...asked) => asked),
       (e: Error) =>
         e instanceof ValidationError &&
-        e.message === `getOrCreateMulti takes at most ${MAX_SPREAD_ARGUMENTS} distinct keys per call (the creator receives them as arguments); got ${MAX_SPREAD_ARGUMENTS + 1}. Split the keys into batches.`,
+        e.message ===
+          `getOrCreateMulti takes at most ${MAX_SPREAD_ARGUMENTS} distinct keys per call (the creator receives them as arguments); got ${MAX_SPREAD_ARGUMENTS + 1}. Split the keys into batches.`,
     );
   });
 });

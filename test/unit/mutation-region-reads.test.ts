@@ -6,21 +6,40 @@
 // the one-day bound on a creation time ahead of now, and the hit/miss counts of each call.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CacheRegion, DictionaryBackend, NO_VALUE, ProxyBackend, manualClock, type BackendResult, type ManualClock } from '../../src/index.js';
+import {
+  CacheRegion,
+  DictionaryBackend,
+  NO_VALUE,
+  ProxyBackend,
+  manualClock,
+  type BackendResult,
+  type ManualClock,
+} from '../../src/index.js';
 import { VALUE_VERSION } from '../../src/backend.js';
 
 type Path = 'shared clock' | 'own clock' | 'proxy';
 const PATHS: Path[] = ['shared clock', 'own clock', 'proxy'];
 
-function regionOn(path: Path, expirationTime: number | null, name = 'reads'): { region: CacheRegion; clock: ManualClock; backend: DictionaryBackend } {
+function regionOn(
+  path: Path,
+  expirationTime: number | null,
+  name = 'reads',
+): { region: CacheRegion; clock: ManualClock; backend: DictionaryBackend } {
   const clock = manualClock();
   const backend = new DictionaryBackend(path === 'shared clock' ? { clock } : {});
-  const region = new CacheRegion({ clock, name }).configure(backend, { expirationTime, ...(path === 'proxy' ? { wrap: [new ProxyBackend()] } : {}) });
+  const region = new CacheRegion({ clock, name }).configure(backend, {
+    expirationTime,
+    ...(path === 'proxy' ? { wrap: [new ProxyBackend()] } : {}),
+  });
   return { region, clock, backend };
 }
 
 /** Every read's answer for `key`, as one comparable record (getOrCreate last: it may store). */
-async function readAll(region: CacheRegion, key: string, options?: { expirationTime?: number | null; ignoreExpiration?: boolean }): Promise<unknown[]> {
+async function readAll(
+  region: CacheRegion,
+  key: string,
+  options?: { expirationTime?: number | null; ignoreExpiration?: boolean },
+): Promise<unknown[]> {
   const metadata = await region.getValueMetadata(key, options);
   return [
     await region.get(key, options),
@@ -39,7 +58,11 @@ for (const path of PATHS) {
       assert.deepEqual(await readAll(region, 'k'), ['v', 'v', 'v', true]);
       const before = region.stats();
       assert.equal(await region.getOrCreate('k', () => 'new'), 'v');
-      assert.deepEqual([region.stats().hits - before.hits, region.stats().misses - before.misses], [1, 0], 'getOrCreate counts a fresh value as a hit');
+      assert.deepEqual(
+        [region.stats().hits - before.hits, region.stats().misses - before.misses],
+        [1, 0],
+        'getOrCreate counts a fresh value as a hit',
+      );
       clock.advance(1);
       assert.deepEqual(await readAll(region, 'k'), [NO_VALUE, NO_VALUE, null, false]);
       assert.deepEqual(await readAll(region, 'k', { ignoreExpiration: true }), ['v', 'v', 'v', true]);
@@ -90,7 +113,7 @@ for (const path of PATHS) {
       assert.equal(await region.getOrCreate('short', () => 'recreated'), 'recreated');
     });
 
-    it("without a region expiration, an entry past its own TTL is a miss that getOrCreate regenerates; at its TTL it still counts", async () => {
+    it('without a region expiration, an entry past its own TTL is a miss that getOrCreate regenerates; at its TTL it still counts', async () => {
       const { region, clock } = regionOn(path, null);
       await region.set('k', 'v', { expirationTime: 3 });
       clock.advance(3_000);

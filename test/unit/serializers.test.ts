@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NO_VALUE, SerializationError, ValidationError, jsonSerializer, v8Serializer } from '../../src/index.js';
-import { buildSerialized, MAX_JSON_DEPTH, parseSerialized, pythonFloatRepr, pythonJsonDumps, resolveSerializer } from '../../src/backend.js';
+import {
+  buildSerialized,
+  MAX_JSON_DEPTH,
+  parseSerialized,
+  pythonFloatRepr,
+  pythonJsonDumps,
+  resolveSerializer,
+} from '../../src/backend.js';
 
 // Expected strings were produced by CPython 3.11 `json.dumps(...)` / `repr(float)` for the same input.
 describe('pythonJsonDumps matches Python json.dumps byte for byte', () => {
@@ -48,7 +55,10 @@ describe('pythonJsonDumps matches Python json.dumps byte for byte', () => {
       [{ m: new Map() }, 'The value at m is a Map'],
       [cyclic, 'a cycle'],
     ] as const) {
-      assert.throws(() => pythonJsonDumps(bad), (error: Error) => error instanceof SerializationError && error.message.includes(fragment));
+      assert.throws(
+        () => pythonJsonDumps(bad),
+        (error: Error) => error instanceof SerializationError && error.message.includes(fragment),
+      );
     }
   });
 });
@@ -83,7 +93,10 @@ describe('dogpile byte format', () => {
   it('resolves serializers by name and rejects unknown ones', () => {
     assert.equal(resolveSerializer('json'), jsonSerializer);
     assert.equal(resolveSerializer('v8'), v8Serializer);
-    assert.throws(() => resolveSerializer('pickle'), (e: Error) => e instanceof ValidationError && e.message.includes('serializer must be'));
+    assert.throws(
+      () => resolveSerializer('pickle'),
+      (e: Error) => e instanceof ValidationError && e.message.includes('serializer must be'),
+    );
   });
 });
 
@@ -101,7 +114,13 @@ describe('JSON serializer: what would not round-trip is refused (issue 16.5)', (
     ['an ArrayBuffer', new ArrayBuffer(2), 'an ArrayBuffer'],
     ['a valid Date', new Date(0), 'a Date'],
     ['an invalid Date', new Date(NaN), 'an invalid Date'],
-    ['a class instance', new (class Point { x = 1 })(), 'a Point'],
+    [
+      'a class instance',
+      new (class Point {
+        x = 1;
+      })(),
+      'a Point',
+    ],
     ['undefined in an array', [1, undefined], 'The value at [1] is undefined'],
     // biome-ignore lint/suspicious/noSparseArray: the hole is the bad input under test
     ['a hole in an array', [1, , 3], 'The value at [1] is a hole'],
@@ -110,31 +129,54 @@ describe('JSON serializer: what would not round-trip is refused (issue 16.5)', (
   ];
   for (const [title, value, fragment] of refused) {
     it(`refuses ${title}`, () => {
-      assert.throws(() => jsonSerializer.serialize(value), (error: Error) => error instanceof SerializationError && error.message.includes(fragment), title);
+      assert.throws(
+        () => jsonSerializer.serialize(value),
+        (error: Error) => error instanceof SerializationError && error.message.includes(fragment),
+        title,
+      );
     });
   }
 
   it('top-level undefined (a creator returning undefined) is a SerializationError that says what to do', () => {
-    assert.throws(() => jsonSerializer.serialize(undefined), (e: Error) => e instanceof SerializationError && /return null/.test(e.message));
+    assert.throws(
+      () => jsonSerializer.serialize(undefined),
+      (e: Error) => e instanceof SerializationError && /return null/.test(e.message),
+    );
   });
 
   it('keeps -0, large numbers and toJSON mappings exactly', () => {
-    for (const value of [-0, 2 ** 60, 1e-7, { n: -0 }]) assert.deepEqual(jsonSerializer.deserialize(jsonSerializer.serialize(value)), value);
+    for (const value of [-0, 2 ** 60, 1e-7, { n: -0 }])
+      assert.deepEqual(jsonSerializer.deserialize(jsonSerializer.serialize(value)), value);
     assert.equal(pythonJsonDumps(-0), '-0.0', 'as Python json.dumps(-0.0)');
     const mapped = { toJSON: () => ({ kind: 'mapped' }) };
     assert.equal(pythonJsonDumps([mapped]), '[{"kind": "mapped"}]');
-    assert.equal(pythonJsonDumps(new (class Id { toJSON() { return 'id-1'; } })()), '"id-1"');
+    assert.equal(
+      pythonJsonDumps(
+        new (class Id {
+          toJSON() {
+            return 'id-1';
+          }
+        })(),
+      ),
+      '"id-1"',
+    );
   });
 
   it('two references to one object are not a cycle', () => {
     const shared = { a: 1 };
-    assert.equal(pythonJsonDumps({ x: shared, y: shared, z: [shared, shared] }), '{"x": {"a": 1}, "y": {"a": 1}, "z": [{"a": 1}, {"a": 1}]}');
+    assert.equal(
+      pythonJsonDumps({ x: shared, y: shared, z: [shared, shared] }),
+      '{"x": {"a": 1}, "y": {"a": 1}, "z": [{"a": 1}, {"a": 1}]}',
+    );
   });
 
   it('a 100,000-deep array is a SerializationError, not a RangeError; the depth limit is readable by Python', () => {
     let deep: unknown = [];
     for (let i = 0; i < 100_000; i++) deep = [deep];
-    assert.throws(() => jsonSerializer.serialize(deep), (e: Error) => e instanceof SerializationError && /nested over 900 levels/.test(e.message));
+    assert.throws(
+      () => jsonSerializer.serialize(deep),
+      (e: Error) => e instanceof SerializationError && /nested over 900 levels/.test(e.message),
+    );
     let ok: unknown = 1;
     for (let i = 0; i < MAX_JSON_DEPTH; i++) ok = [ok];
     assert.deepEqual(jsonSerializer.deserialize(jsonSerializer.serialize(ok)), ok);
@@ -145,7 +187,10 @@ describe('JSON serializer: what would not round-trip is refused (issue 16.5)', (
   });
 
   it('metadata without a numeric "ct" is refused', () => {
-    assert.throws(() => parseSerialized(Buffer.from('{"v": 2}|1'), jsonSerializer), (e: Error) => e instanceof SerializationError && /"ct"/.test(e.message));
+    assert.throws(
+      () => parseSerialized(Buffer.from('{"v": 2}|1'), jsonSerializer),
+      (e: Error) => e instanceof SerializationError && /"ct"/.test(e.message),
+    );
     assert.throws(() => parseSerialized(Buffer.from('{"ct": "1", "v": 2}|1'), jsonSerializer), SerializationError);
     assert.throws(() => parseSerialized(Buffer.from('null|1'), jsonSerializer), SerializationError);
   });
@@ -170,7 +215,9 @@ describe('v8 serializer: every read owns its memory (issue 16.4)', () => {
 describe('JSON serializer: plain data from another realm', () => {
   it('accepts objects and arrays made in a node:vm context, and still refuses its class instances and Dates', async () => {
     const vm = await import('node:vm');
-    const made = vm.runInNewContext('({ plain: { a: [1, "x", { b: null }] }, date: new Date(0), instance: new (class Widget {})() })') as Record<string, unknown>;
+    const made = vm.runInNewContext(
+      '({ plain: { a: [1, "x", { b: null }] }, date: new Date(0), instance: new (class Widget {})() })',
+    ) as Record<string, unknown>;
     assert.equal(pythonJsonDumps(made.plain), '{"a": [1, "x", {"b": null}]}');
     assert.throws(() => pythonJsonDumps(made.date), SerializationError);
     assert.throws(() => pythonJsonDumps(made.instance), SerializationError);

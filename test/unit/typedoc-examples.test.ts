@@ -14,7 +14,15 @@ const ENTRY_POINTS = (JSON.parse(readFileSync(`${root}typedoc.json`, 'utf8')) as
 
 const program = ts.createProgram(
   ENTRY_POINTS.map((entry) => `${root}${entry}`),
-  { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true, noEmit: true, skipLibCheck: true, types: ['node'] },
+  {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: ['node'],
+  },
 );
 const checker = program.getTypeChecker();
 
@@ -35,7 +43,7 @@ function examplesOf(declaration: ts.Declaration): string[] {
   return ts
     .getJSDocTags(declaration)
     .filter((tag) => tag.tagName.text === 'example')
-    .map((tag) => (typeof tag.comment === 'string' ? tag.comment : ts.getTextOfJSDocComment(tag.comment) ?? ''));
+    .map((tag) => (typeof tag.comment === 'string' ? tag.comment : (ts.getTextOfJSDocComment(tag.comment) ?? '')));
 }
 
 // An example is a ```ts block that imports from the entry point a user would use.
@@ -49,9 +57,11 @@ describe('TypeDoc examples (issue 21)', () => {
   it('tells a documented export from one without an example', () => {
     assert.equal(declarationsOf('src/index.ts', 'ms').some(hasExample), true);
     // Not exported from an entry point, and has a doc comment without an @example.
-    const internal = program.getSourceFile(`${root}src/duration.ts`)?.statements.find(
-      (node): node is ts.FunctionDeclaration => ts.isFunctionDeclaration(node) && node.name?.text === 'warnIfLooksLikeMilliseconds',
-    );
+    const internal = program
+      .getSourceFile(`${root}src/duration.ts`)
+      ?.statements.find(
+        (node): node is ts.FunctionDeclaration => ts.isFunctionDeclaration(node) && node.name?.text === 'warnIfLooksLikeMilliseconds',
+      );
     assert.ok(internal);
     assert.equal(hasExample(internal), false);
   });
@@ -62,7 +72,11 @@ describe('TypeDoc examples (issue 21)', () => {
       const callables = Object.keys(exports).filter((name) => typeof exports[name] === 'function');
       assert.ok(callables.length > 0, `${entry} exports no classes or functions`);
       const missing = callables.filter((name) => !declarationsOf(entry, name).some(hasExample));
-      assert.deepEqual(missing, [], `${entry}: add an @example (a \`\`\`ts block importing from 'dogpile-cache' or a subpath) to the doc comment of ${missing.join(', ')}`);
+      assert.deepEqual(
+        missing,
+        [],
+        `${entry}: add an @example (a \`\`\`ts block importing from 'dogpile-cache' or a subpath) to the doc comment of ${missing.join(', ')}`,
+      );
     });
   }
 });

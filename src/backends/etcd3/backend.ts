@@ -4,14 +4,24 @@
  * @module
  */
 import type { Etcd3, IRequestOp } from 'etcd3';
-import { CacheBackend, NO_VALUE, type BackendArguments, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../../api.js';
+import {
+  CacheBackend,
+  NO_VALUE,
+  entryTtl,
+  type BackendArguments,
+  type BackendResult,
+  type CacheMutex,
+  type CachedValue,
+  type Mapping,
+} from '../../api.js';
+import { assertDriversInstalled, DRIVER_PACKAGES } from '../../driver.js';
 import { SerializationError, UnsupportedOperationError, ValueTooLargeError } from '../../errors.js';
 import { debug } from '../../log.js';
 import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../../validate.js';
 import { decodeOsloValue, encodeOsloValue } from './codec.js';
 import { Etcd3Connection, type CallOptions } from './connection.js';
 import { KeyLayout } from './keys.js';
-import { LeaseBuckets } from './leases.js';
+import { LeaseBuckets, entryLeaseTtl, entryLeaseWindowMs } from './leases.js';
 import { Locks, Etcd3Mutex } from './lock.js';
 import { readEtcd3Arguments, type Etcd3Settings } from './options.js';
 
@@ -66,6 +76,8 @@ export class Etcd3Backend extends CacheBackend {
   readonly #settings: Etcd3Settings;
   readonly #connection: Etcd3Connection;
   readonly #leases: LeaseBuckets | null;
+  /** Leases of entries whose own TTL is longer than `lease_ttl`, by lease TTL (see {@link entryLeaseTtl}). */
+  readonly #ttlLeases = new Map<number, LeaseBuckets>();
   readonly #locks: Locks | null;
   readonly #keys: KeyLayout;
   #closing: Promise<void> | null = null;
@@ -74,6 +86,8 @@ export class Etcd3Backend extends CacheBackend {
   constructor(args: BackendArguments = {}) {
     super();
     this.#settings = readEtcd3Arguments(args);
+    // A missing driver fails here, at configure(), not at the first request (resolved, not loaded).
+    assertDriversInstalled(DRIVER_PACKAGES.etcd3, 'Etcd3Backend');
     this.#connection = new Etcd3Connection(this.#settings);
     const { leaseTtl, leaseWindowMs, leaseMaxKeys, clock, distributedLock, lockTtl, namespace } = this.#settings;
     this.#leases = leaseTtl === null ? null : new LeaseBuckets(this.#connection, leaseTtl, leaseWindowMs, leaseMaxKeys, clock);
@@ -142,7 +156,9 @@ export class Etcd3Backend extends CacheBackend {
     assertCachedValue(value);
     const bytes = encodeOsloValue(value);
     this.#assertFits(key, bytes);
-    await this.#write('set', 1, (client, options, lease) => client.kv.put({ key: this.#key(key), value: bytes, ...lease }, options));
+    await this.#write('set', 1, this.#leasesFor(value), (client, options, lease) =>
+      client.kv.put({ key: this.#key(key), value: bytes, ...lease }, options),
+    );
   }
 
   async setMulti(mapping: Mapping<CachedValue>): Promise<void> {
@@ -152,15 +168,45 @@ export class Etcd3Backend extends CacheBackend {
     const encoded = new Map(entries.map(([key, value]) => [key, encodeOsloValue(value)]));
     for (const [key, bytes] of encoded) this.#assertFits(key, bytes);
     const size = (key: string): number => Buffer.byteLength(key) + (encoded.get(key) as Buffer).length;
+    // One group per lease TTL (a region's setMulti gives every entry the same one), chunked as usual.
+    const byLeases = new Map<LeaseBuckets | null, string[]>();
+    for (const [key, value] of entries) {
+      const leases = this.#leasesFor(value);
+      const group = byLeases.get(leases);
+      if (group === undefined) byLeases.set(leases, [key]);
+      else group.push(key);
+    }
     await Promise.all(
-      this.#chunks([...encoded.keys()], size).map((chunk) =>
-        this.#write('setMulti', chunk.length, (client, options, lease) => {
-          const puts = chunk.map((key) => ({ key: this.#key(key), value: encoded.get(key) as Buffer, ...lease }));
-          if (puts.length === 1) return client.kv.put(puts[0] as (typeof puts)[0], options);
-          return client.kv.txn({ success: puts.map((put) => ({ request_put: put })) }, options);
-        }),
+      [...byLeases].flatMap(([leases, keys]) =>
+        this.#chunks(keys, size).map((chunk) =>
+          this.#write('setMulti', chunk.length, leases, (client, options, lease) => {
+            const puts = chunk.map((key) => ({ key: this.#key(key), value: encoded.get(key) as Buffer, ...lease }));
+            if (puts.length === 1) return client.kv.put(puts[0] as (typeof puts)[0], options);
+            return client.kv.txn({ success: puts.map((put) => ({ request_put: put })) }, options);
+          }),
+        ),
       ),
     );
+  }
+
+  /**
+   * The leases `value` goes onto: the backend's (`lease_ttl`, or none), or, for an entry whose own TTL
+   * is longer, the buckets of that TTL (created on first use and kept: {@link entryLeaseTtl} bounds
+   * how many TTL values there can be).
+   */
+  #leasesFor(value: CachedValue): LeaseBuckets | null {
+    const own = entryTtl(value.metadata);
+    if (own === undefined) return this.#leases;
+    const { leaseTtl, leaseMaxKeys, clock } = this.#settings;
+    const ttl = entryLeaseTtl(leaseTtl, own);
+    if (ttl === leaseTtl) return this.#leases;
+    if (ttl === null) return null;
+    let leases = this.#ttlLeases.get(ttl);
+    if (leases === undefined) {
+      leases = new LeaseBuckets(this.#connection, ttl, entryLeaseWindowMs(ttl), leaseMaxKeys, clock);
+      this.#ttlLeases.set(ttl, leases);
+    }
+    return leases;
   }
 
   /**
@@ -171,9 +217,9 @@ export class Etcd3Backend extends CacheBackend {
   async #write(
     what: string,
     keys: number,
+    leases: LeaseBuckets | null,
     fn: (client: Etcd3, options: CallOptions, lease: { lease?: string }) => Promise<unknown>,
   ): Promise<void> {
-    const leases = this.#leases;
     if (leases === null) {
       await this.#connection.call(what, (client, options) => fn(client, options, {}));
       return;
@@ -203,7 +249,7 @@ export class Etcd3Backend extends CacheBackend {
     const namespace = this.#settings.namespace;
     if (namespace.length === 0) {
       throw new UnsupportedOperationError(
-        'Etcd3Backend.clear() needs a namespace: without one, this backend\'s entries cannot be told apart from every other key in etcd. ' +
+        "Etcd3Backend.clear() needs a namespace: without one, this backend's entries cannot be told apart from every other key in etcd. " +
           'Configure arguments.namespace (e.g. "myapp/sessions/"), or use region.invalidate().',
       );
     }
@@ -271,7 +317,7 @@ export class Etcd3Backend extends CacheBackend {
   async #close(): Promise<void> {
     await Promise.allSettled([
       this.#locks?.close(),
-      this.#settings.revokeLeasesOnClose ? this.#leases?.revokeAll() : undefined,
+      ...(this.#settings.revokeLeasesOnClose ? [this.#leases, ...this.#ttlLeases.values()].map((leases) => leases?.revokeAll()) : []),
     ]);
     await this.#connection.close();
   }

@@ -14,6 +14,7 @@ import { BackendUnavailableError, ConfigurationError, ValueTooLargeError } from 
 import { isSecretOption } from '../../secrets.js';
 import { BREAKER_OPEN_MS, faultHandling, isEndpointDown } from './faults.js';
 import type { Etcd3Settings, PemSource, TlsSources } from './options.js';
+import { skipServernameForIpEndpoints } from './tls-servername.js';
 
 type Etcd3Module = typeof import('etcd3');
 
@@ -112,7 +113,9 @@ export class Etcd3Connection {
   #unavailable(what: string, cause: unknown): BackendUnavailableError {
     if (this.closed) return this.#closedError();
     const { timeoutMs, endpoints } = this.#settings;
-    const reason = isEndpointDown(cause) ? `every endpoint is down (circuit open after failures; probed again every ${BREAKER_OPEN_MS / 1000} s)` : `no answer within ${timeoutMs / 1000} s`;
+    const reason = isEndpointDown(cause)
+      ? `every endpoint is down (circuit open after failures; probed again every ${BREAKER_OPEN_MS / 1000} s)`
+      : `no answer within ${timeoutMs / 1000} s`;
     return new BackendUnavailableError(`etcd ${what} failed: ${reason} (endpoints ${endpoints.join(', ')}).`, { cause });
   }
 
@@ -158,7 +161,10 @@ async function createClient(settings: Etcd3Settings): Promise<{ client: Etcd3; d
   };
   if (settings.tls !== null) options.credentials = await readCredentials(settings.tls);
   if (settings.auth !== null) options.auth = { ...settings.auth };
-  return { driver, client: new driver.Etcd3(options) };
+  const client = new driver.Etcd3(options);
+  // TLS to https://<ip>:<port> would print Node's DEP0123 (an IP as SNI); see tls-servername.ts.
+  skipServernameForIpEndpoints(client);
+  return { driver, client };
 }
 
 async function readCredentials(tls: TlsSources): Promise<NonNullable<IOptions['credentials']>> {
@@ -176,8 +182,11 @@ async function readPem(source: PemSource, name: string): Promise<Buffer> {
   } catch (error) {
     // A cert_key given as bad PEM (no BEGIN line) lands here as a "path": never quote a secret option.
     const shown = isSecretOption(name) ? 'its file' : `"${source}"`;
-    throw new ConfigurationError(`Etcd3Backend argument ${name}: cannot read ${shown} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, {
-      cause: isSecretOption(name) ? undefined : error,
-    });
+    throw new ConfigurationError(
+      `Etcd3Backend argument ${name}: cannot read ${shown} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`,
+      {
+        cause: isSecretOption(name) ? undefined : error,
+      },
+    );
   }
 }

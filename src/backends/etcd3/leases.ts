@@ -8,10 +8,44 @@
  * 20 k keys), which is why Kubernetes caps its shared leases at 1000 objects too. A lease the server
  * lost is dropped and a new one granted.
  *
+ * An entry with its own TTL (`region.set(key, value, { expirationTime })`) longer than the backend's
+ * `lease_ttl` goes onto the leases of its TTL instead ({@link entryLeaseTtl}): one set of buckets per
+ * TTL value, so writes of the same TTL share leases exactly as above, and never one lease per write.
+ *
  * @module
  */
 import type { Clock } from '../../clock.js';
+import { serverTtlSeconds } from '../../serializers.js';
 import type { Etcd3Connection } from './connection.js';
+import { MAX_LEASE_TTL } from './options.js';
+
+/**
+ * The lease TTL (whole seconds) for an entry whose own TTL is `own` seconds, on a backend whose
+ * `lease_ttl` is `configured` (null: none), or null for no lease.
+ *
+ * - The longer of the two applies (as memcached's exptime and Redis's PX): a value past its own TTL can
+ *   still be served stale while one caller regenerates it, until the backend's TTL. So an entry TTL
+ *   at or under `lease_ttl` keeps the backend's lease.
+ * - Otherwise the TTL is rounded **up** to two significant figures (61 → 61, 123 → 130, 86401 → 87000).
+ *   TTLs computed per entry (`expiresAt - now`) would otherwise each get leases of their own; with the
+ *   rounding there are at most 90 lease TTLs per power of ten, each shared per window. An entry then
+ *   lives at most 10 % longer on the server than its TTL (plus the window); the region still applies
+ *   the exact TTL on every read.
+ * - Over etcd's largest lease TTL (8e9 s, about 250 years): no lease.
+ */
+export function entryLeaseTtl(configured: number | null, own: number): number | null {
+  const seconds = serverTtlSeconds(configured ?? 0, own);
+  if (seconds === configured) return configured;
+  if (seconds > MAX_LEASE_TTL) return null;
+  const whole = Math.ceil(seconds);
+  const quantum = whole < 100 ? 1 : 10 ** (Math.floor(Math.log10(whole)) - 1);
+  return Math.ceil(whole / quantum) * quantum;
+}
+
+/** The window of the leases of an entry TTL: a tenth of the TTL, at least 1 s (`lease_window`'s default rule), ms. */
+export function entryLeaseWindowMs(ttl: number): number {
+  return Math.max(1, Math.ceil(ttl / 10)) * 1000;
+}
 
 interface Bucket {
   /** Lease id (etcd's int64 as a decimal string). */

@@ -82,7 +82,10 @@ export class Etcd3Notifications implements NotificationTransport {
   async subscribe(channel: string, listener: NotificationListener): Promise<NotificationSubscription> {
     const watcher: Watcher = await this.#bounded('watch', async () => {
       const client = (await this.#source.getClient()) as WatchingClient;
-      return client.watch().key(KEY_PREFIX + channel).create();
+      return client
+        .watch()
+        .key(KEY_PREFIX + channel)
+        .create();
     });
     let live = true;
     watcher.on('put', (kv) => listener.message(kv.value.toString('utf8')));
@@ -120,7 +123,9 @@ export class Etcd3Notifications implements NotificationTransport {
       ]);
     } catch (error) {
       const detail = redactUrl(error instanceof Error ? error.message : String(error));
-      throw new BackendUnavailableError(`etcd ${what} for cache notifications failed: ${detail}. Check that etcd is reachable.`, { cause: error });
+      throw new BackendUnavailableError(`etcd ${what} for cache notifications failed: ${detail}. Check that etcd is reachable.`, {
+        cause: error,
+      });
     } finally {
       clearTimeout(timer);
     }

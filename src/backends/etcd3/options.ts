@@ -230,7 +230,8 @@ export function readEtcd3Arguments(args: BackendArguments): Etcd3Settings {
 function readNamespace(reader: ArgumentReader): Buffer {
   const namespace = reader.string('namespace', '');
   // A lone surrogate would be written as U+FFFD, and two namespaces would share keys.
-  if (!namespace.isWellFormed()) throw new ValidationError(`${NAME} argument namespace contains a lone UTF-16 surrogate; use namespace.toWellFormed().`);
+  if (!namespace.isWellFormed())
+    throw new ValidationError(`${NAME} argument namespace contains a lone UTF-16 surrogate; use namespace.toWellFormed().`);
   return Buffer.from(namespace, 'utf8');
 }
 
@@ -266,7 +267,9 @@ function withScheme(endpoint: string, protocol: string, name: string): string {
   }
   if (/^https?:\/\/[^/]+\/?$/i.test(trimmed)) return trimmed.replace(/\/$/, '');
   if (/^[^/:]+:\d+$/.test(trimmed) || /^\[[0-9a-f:.]+\]:\d+$/i.test(trimmed)) return `${protocol}://${trimmed}`;
-  throw new ValidationError(`${NAME} argument ${name} must hold endpoints like "http://10.0.0.1:2379" or "10.0.0.1:2379"; got ${displayValue(name, endpoint)}.`);
+  throw new ValidationError(
+    `${NAME} argument ${name} must hold endpoints like "http://10.0.0.1:2379" or "10.0.0.1:2379"; got ${displayValue(name, endpoint)}.`,
+  );
 }
 
 function readPem(reader: ArgumentReader, name: string): PemSource | undefined {
@@ -274,7 +277,9 @@ function readPem(reader: ArgumentReader, name: string): PemSource | undefined {
   if (value === undefined || value === null) return undefined;
   if ((typeof value === 'string' && value.trim() !== '') || Buffer.isBuffer(value)) return value;
   const snake = name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-  throw new ValidationError(`${NAME} argument ${snake} must be a file path or PEM contents (string or Buffer); got ${secretSafe(snake, value)}.`);
+  throw new ValidationError(
+    `${NAME} argument ${snake} must be a file path or PEM contents (string or Buffer); got ${secretSafe(snake, value)}.`,
+  );
 }
 
 function readTls(reader: ArgumentReader): TlsSources | null {
@@ -282,10 +287,13 @@ function readTls(reader: ArgumentReader): TlsSources | null {
   const certCert = readPem(reader, 'certCert');
   const certKey = readPem(reader, 'certKey');
   if ((certCert === undefined) !== (certKey === undefined)) {
-    throw new ValidationError(`${NAME} arguments cert_cert and cert_key go together (client certificate and its key); pass both or neither.`);
+    throw new ValidationError(
+      `${NAME} arguments cert_cert and cert_key go together (client certificate and its key); pass both or neither.`,
+    );
   }
   if (caCert === undefined) {
-    if (certCert !== undefined) throw new ValidationError(`${NAME} arguments cert_cert and cert_key need ca_cert (the CA that signed the server's certificate).`);
+    if (certCert !== undefined)
+      throw new ValidationError(`${NAME} arguments cert_cert and cert_key need ca_cert (the CA that signed the server's certificate).`);
     return null;
   }
   return { caCert, ...(certCert === undefined ? {} : { certCert }), ...(certKey === undefined ? {} : { certKey }) };

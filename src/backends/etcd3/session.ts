@@ -106,14 +106,20 @@ export class Session {
 
   async #grant(): Promise<SessionLease> {
     const sentAt = Date.now();
-    const response = await this.#connection.call('lock session grant', (client, options) => client.leaseClient.leaseGrant({ TTL: this.#ttl }, options));
+    const response = await this.#connection.call('lock session grant', (client, options) =>
+      client.leaseClient.leaseGrant({ TTL: this.#ttl }, options),
+    );
     const lease = new SessionLease(response.ID, sentAt, Number(response.TTL));
     if (this.#closed) {
       await this.#revoke(lease.id);
       throw new BackendUnavailableError('The Etcd3Backend is closed.');
     }
     // The Go client's rhythm: a keepalive every third of the TTL.
-    lease.start((this.#ttl * 1000) / 3, () => void this.#keepAlive(lease), () => this.#expired(lease));
+    lease.start(
+      (this.#ttl * 1000) / 3,
+      () => void this.#keepAlive(lease),
+      () => this.#expired(lease),
+    );
     return lease;
   }
 

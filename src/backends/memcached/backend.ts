@@ -5,7 +5,16 @@
  *
  * @module
  */
-import { BytesBackend, NO_VALUE, type BackendArguments, type BackendResult, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
+import {
+  BytesBackend,
+  NO_VALUE,
+  type BackendArguments,
+  type BackendResult,
+  type CacheMutex,
+  type Mapping,
+  type NoValue,
+} from '../../api.js';
+import { assertDriversInstalled, DRIVER_PACKAGES } from '../../driver.js';
 import { BackendUnavailableError, SerializationError, ValidationError, ValueTooLargeError } from '../../errors.js';
 import { debug } from '../../log.js';
 import { entryTtlOfSerialized, parseSerialized, serverTtlSeconds } from '../../serializers.js';
@@ -13,7 +22,8 @@ import { MEMCACHED_MAX_KEY_BYTES } from '../../keys.js';
 import { assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
 import { isNoAnswer, type Connection } from './connection.js';
 import { loadMemcachedDrivers } from './drivers.js';
-import { LOCK_PREFIX, isReservedKey, lockKeyFor, memcachedKeyMangler } from './keys.js';
+import { NamespaceGeneration, noServerForGeneration } from './generation.js';
+import { LOCK_PREFIX, NAMESPACE_PREFIX, isReservedKey, lockKeyFor, memcachedKeyMangler } from './keys.js';
 import { MemcachedMutex, type LockStore } from './lock.js';
 import { readMemcachedArguments, type MemcachedSettings, type PooledMemcachedBackendArguments } from './options.js';
 import { PROBE_INTERVAL_MS } from './breaker.js';
@@ -52,7 +62,7 @@ function warnLockWithoutTimeout(): void {
   if (warnedLockWithoutTimeout) return;
   warnedLockWithoutTimeout = true;
   process.emitWarning(
-    'PooledMemcachedBackend: distributed_lock is on with lock_timeout 0 (dogpile\'s default), so a lock item never expires: ' +
+    "PooledMemcachedBackend: distributed_lock is on with lock_timeout 0 (dogpile's default), so a lock item never expires: " +
       'a process that crashes while holding a lock leaves its key locked until the item is deleted or evicted. ' +
       'Set lock_timeout a little above your slowest creator, e.g. lock_timeout: 30.',
     { code: LOCK_WITHOUT_TIMEOUT_WARNING },
@@ -93,10 +103,22 @@ export class PooledMemcachedBackend extends BytesBackend {
    */
   override keyMangler: (key: string) => string = memcachedKeyMangler;
 
+  /**
+   * Declared only with a `namespace`: raises the namespace's generation on every server, so that every
+   * entry written before is never read again (they age out by LRU or their exptime). Other processes
+   * see the clear within their `generation_check_interval`. Without a namespace it is absent, and
+   * `region.clear()` raises `UnsupportedOperationError`: memcached has no prefix delete, and
+   * `flush_all` would empty the servers for every other user. See docs/backends/memcached.md, "clear()".
+   * @throws {BackendUnavailableError} when no server took the new generation.
+   */
+  declare clear?: () => Promise<void>;
+
   readonly #settings: MemcachedSettings;
   readonly #ring: ServerChooser;
   readonly #closeSignal = new AbortController();
   readonly #lockStore: LockStore;
+  /** With a `namespace`: its generation, folded into every key (generation.ts). */
+  readonly #generation: NamespaceGeneration | undefined;
   #servers: ServerPool[] | undefined;
   #loading: Promise<ServerPool[]> | undefined;
   #closing: Promise<void> | undefined;
@@ -109,6 +131,8 @@ export class PooledMemcachedBackend extends BytesBackend {
   constructor(args: PooledMemcachedBackendArguments | BackendArguments = {}) {
     super();
     this.#settings = readMemcachedArguments(args as BackendArguments);
+    // A missing driver fails here, at configure(), not at the first request (resolved, not loaded).
+    assertDriversInstalled(DRIVER_PACKAGES.memcached, 'PooledMemcachedBackend');
     if (this.#settings.distributedLock && this.#settings.lockTimeoutSeconds === 0) warnLockWithoutTimeout();
     this.#ring = this.#settings.chooser;
     this.#lockStore = {
@@ -118,6 +142,14 @@ export class PooledMemcachedBackend extends BytesBackend {
       exists: (key) => this.#run(key, (c) => c.get(key)).then((value) => value !== null),
       closed: this.#closeSignal.signal,
     };
+    const { namespace, generationCheckMs } = this.#settings;
+    if (namespace !== undefined) {
+      const generation = new NamespaceGeneration(namespace, generationCheckMs, { onEach: (request) => this.#onEachServer(request) });
+      this.#generation = generation;
+      this.clear = async () => {
+        await generation.bump();
+      };
+    }
   }
 
   /** The servers as `"host:port"`, in the order given. */
@@ -137,15 +169,21 @@ export class PooledMemcachedBackend extends BytesBackend {
 
   async getSerialized(key: string): Promise<Buffer | NoValue> {
     this.#checkKey(key);
-    return (await this.#run(key, (c) => c.get(key))) ?? NO_VALUE;
+    let item = key;
+    if (this.#generation !== undefined) {
+      const named = this.#itemKey(key);
+      item = typeof named === 'string' ? named : await named;
+    }
+    return (await this.#run(item, (c) => c.get(item))) ?? NO_VALUE;
   }
 
   async getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
     this.#checkKeys(keys);
     if (keys.length === 0) return [];
+    const items = this.#generation === undefined ? keys : await this.#itemKeys(keys);
     const found = new Map<string, Buffer>();
-    await this.#each([...new Set(keys)], (c, group) => c.getBatch(group, found));
-    return keys.map((key) => found.get(key) ?? NO_VALUE);
+    await this.#each([...new Set(items)], (c, group) => c.getBatch(group, found));
+    return items.map((item) => found.get(item) ?? NO_VALUE);
   }
 
   /**
@@ -169,18 +207,26 @@ export class PooledMemcachedBackend extends BytesBackend {
 
   async setSerialized(key: string, value: Buffer): Promise<void> {
     this.#checkKey(key);
-    this.#checkValue(key, value);
+    let item = key;
+    if (this.#generation !== undefined) {
+      const named = this.#itemKey(key);
+      item = typeof named === 'string' ? named : await named;
+    }
+    this.#checkValue(item, value);
     const exptime = this.#exptime(entryTtlOfSerialized(value));
-    await this.#run(key, (c) => c.store(Opcode.SET, key, value, exptime));
+    await this.#run(item, (c) => c.store(Opcode.SET, item, value, exptime));
   }
 
   async setSerializedMulti(mapping: Mapping<Buffer>): Promise<void> {
+    const entries = mappingEntries(mapping);
+    for (const [key] of entries) this.#checkKey(key);
+    const items = this.#generation === undefined ? undefined : await this.#itemKeys(entries.map(([key]) => key));
     const values = new Map<string, Uint8Array>();
-    for (const [key, value] of mappingEntries(mapping)) {
-      this.#checkKey(key);
-      this.#checkValue(key, value);
-      values.set(key, value);
-    }
+    entries.forEach(([key, value], i) => {
+      const item = items === undefined ? key : (items[i] as string);
+      this.#checkValue(item, value);
+      values.set(item, value);
+    });
     if (values.size === 0) return;
     // One batch per exptime: entries with their own TTL (a region's setMulti gives them all the same one)
     // get a matching server TTL.
@@ -193,20 +239,57 @@ export class PooledMemcachedBackend extends BytesBackend {
     }
     await Promise.all(
       [...byExptime].map(([exptime, keys]) =>
-        this.#each(keys, (c, group) => c.storeBatch(group.map((key) => [key, values.get(key) as Uint8Array] as const), exptime)),
+        this.#each(keys, (c, group) =>
+          c.storeBatch(
+            group.map((key) => [key, values.get(key) as Uint8Array] as const),
+            exptime,
+          ),
+        ),
       ),
     );
   }
 
   async delete(key: string): Promise<void> {
     this.#checkKey(key);
-    await this.#run(key, (c) => c.delete(key));
+    let item = key;
+    if (this.#generation !== undefined) {
+      const named = this.#itemKey(key);
+      item = typeof named === 'string' ? named : await named;
+    }
+    await this.#run(item, (c) => c.delete(item));
   }
 
   async deleteMulti(keys: readonly string[]): Promise<void> {
     this.#checkKeys(keys);
     if (keys.length === 0) return;
-    await this.#each([...new Set(keys)], (c, group) => c.deleteBatch(group));
+    const items = this.#generation === undefined ? keys : await this.#itemKeys(keys);
+    await this.#each([...new Set(items)], (c, group) => c.deleteBatch(group));
+  }
+
+  /**
+   * The item key of `key` in the namespace's current generation: a string while the cached generation is
+   * fresh (no promise on the hot path), a promise when it must be read first.
+   */
+  #itemKey(key: string): string | Promise<string> {
+    const generation = this.#generation as NamespaceGeneration;
+    const current = generation.current();
+    return typeof current === 'number' ? generation.entryKey(key, current) : current.then((read) => generation.entryKey(key, read));
+  }
+
+  /** The item keys of `keys` in the namespace's current generation (one generation for the whole call). */
+  async #itemKeys(keys: readonly string[]): Promise<string[]> {
+    const generation = this.#generation as NamespaceGeneration;
+    const current = await generation.current();
+    return keys.map((key) => generation.entryKey(key, current));
+  }
+
+  /** Runs `request` on every live server (for the namespace generation, which has a copy on each). */
+  async #onEachServer<T>(request: (connection: Connection) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+    if (this.#closing !== undefined) throw this.#closedError();
+    const servers = this.#servers ?? (await this.#load());
+    const live = servers.filter((server) => server.isAlive());
+    if (live.length === 0) throw noServerForGeneration(this.#ring.nodes);
+    return Promise.allSettled(live.map(async (server) => request(server.ready() ?? (await server.connection()))));
   }
 
   /**
@@ -218,7 +301,8 @@ export class PooledMemcachedBackend extends BytesBackend {
   override getMutex(key: string): CacheMutex | null {
     if (!this.#settings.distributedLock) return null;
     assertKey(key);
-    return new MemcachedMutex(this.#lockStore, lockKeyFor(key), this.#settings.lockTimeoutSeconds);
+    const lockKey = this.#generation === undefined ? lockKeyFor(key) : this.#generation.lockKey(key);
+    return new MemcachedMutex(this.#lockStore, lockKey, this.#settings.lockTimeoutSeconds);
   }
 
   /**
@@ -241,18 +325,20 @@ export class PooledMemcachedBackend extends BytesBackend {
     assertKey(key);
     if (key.length * 3 <= MEMCACHED_MAX_KEY_BYTES && !UNSAFE_KEY.test(key) && !isReservedKey(key)) return;
     if (isReservedKey(key)) {
+      const [prefix, what] = key.startsWith(LOCK_PREFIX)
+        ? [LOCK_PREFIX, 'its distributed lock items (a cache entry there could block or break a lock)']
+        : [NAMESPACE_PREFIX, "namespaces' generations and entries (a cache entry there could undo a clear() or read another namespace)"];
       throw new ValidationError(
-        `The key ${describe(key)} starts with "${LOCK_PREFIX}", which this backend reserves for its distributed lock items ` +
-          '(a cache entry there could block or break a lock). Keep the region\'s default key mangler (this backend\'s keyMangler ' +
-          'hashes such keys) or give the key another prefix.',
+        `The key ${describe(key)} starts with "${prefix}", which this backend reserves for ${what}. ` +
+          "Keep the region's default key mangler (this backend's keyMangler hashes such keys) or give the key another prefix.",
       );
     }
     const bytes = Buffer.byteLength(key, 'utf8');
     if (bytes > MEMCACHED_MAX_KEY_BYTES || UNSAFE_KEY.test(key)) {
       throw new ValidationError(
         `memcached cannot hold the key ${describe(key)} (${bytes} UTF-8 bytes${UNSAFE_KEY.test(key) ? ', with spaces or control characters' : ''}); ` +
-          'keys must be at most 250 bytes without spaces or control characters. Keep the region\'s default key mangler ' +
-          '(this backend\'s keyMangler, memcachedSafeMangler) or use sha1MangleKey.',
+          "keys must be at most 250 bytes without spaces or control characters. Keep the region's default key mangler " +
+          "(this backend's keyMangler, memcachedSafeMangler) or use sha1MangleKey.",
       );
     }
   }

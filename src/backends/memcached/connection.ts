@@ -32,7 +32,18 @@ import { connect as tlsConnect } from 'node:tls';
 import { BackendUnavailableError, ValidationError, ValueTooLargeError, type DogpileCacheError } from '../../errors.js';
 import type { MemjsModule, MemjsResponse, MemjsResponseCallback, MemjsServer } from './drivers.js';
 import type { MemcachedTls } from './options.js';
-import { HEADER_BYTES, Opcode, Status, encodeKeyBatch, encodeKeyRequest, encodeNoop, encodeStore, encodeStoreBatch, statusName } from './protocol.js';
+import {
+  HEADER_BYTES,
+  Opcode,
+  Status,
+  encodeKeyBatch,
+  encodeKeyRequest,
+  encodeNoop,
+  encodeIncrement,
+  encodeStore,
+  encodeStoreBatch,
+  statusName,
+} from './protocol.js';
 
 /**
  * `opening`: connecting and checking the server answers; `ready`: in use; `failed`: could not be
@@ -72,7 +83,9 @@ export function statusError(status: number, what: string, label: string): Dogpil
   const message = `memcached ${label} answered ${statusName(status)} to ${what}`;
   switch (status) {
     case Status.VALUE_TOO_LARGE:
-      return new ValueTooLargeError(`${message}: the item exceeds the server's item size limit (memcached -I); raise it, or store smaller values.`);
+      return new ValueTooLargeError(
+        `${message}: the item exceeds the server's item size limit (memcached -I); raise it, or store smaller values.`,
+      );
     case Status.INVALID_ARGUMENTS:
       return new ValidationError(`${message}.`);
     default:
@@ -341,21 +354,46 @@ export class Connection {
   }
 
   /**
-   * Stores with SET or ADD (flags 0). Resolves true when stored, false when an ADD found the key
-   * present; other statuses reject (`ValueTooLargeError` for an item over the server's limit).
+   * Stores with SET or ADD (flags 0); with `cas`, a SET only if the item still has that CAS token.
+   * Resolves true when stored, false when an ADD found the key present or the CAS no longer matched;
+   * other statuses reject (`ValueTooLargeError` for an item over the server's limit).
    */
-  store(opcode: typeof Opcode.SET | typeof Opcode.ADD, key: string, value: Uint8Array, exptime: number): Promise<boolean> {
+  store(opcode: typeof Opcode.SET | typeof Opcode.ADD, key: string, value: Uint8Array, exptime: number, cas?: Buffer): Promise<boolean> {
     const opaque = this.#nextOpaque();
+    // An ADD that finds the key, or a SET with a CAS that no longer matches (or a vanished key), stores nothing.
+    const conditional = opcode === Opcode.ADD || cas !== undefined;
     return new Promise((resolve, reject) => {
       this.#send(
-        encodeStore(opcode, key, value, exptime, opaque),
+        encodeStore(opcode, key, value, exptime, opaque, cas),
         opaque,
         (response) => {
           this.#settled();
           const status = response.header.status;
           if (status === Status.OK) resolve(true);
-          else if (opcode === Opcode.ADD && (status === Status.KEY_EXISTS || status === Status.NOT_STORED)) resolve(false);
+          else if (conditional && (status === Status.KEY_EXISTS || status === Status.NOT_STORED || status === Status.KEY_NOT_FOUND))
+            resolve(false);
           else reject(statusError(status, opcode === Opcode.ADD ? 'an add' : 'a set', this.label));
+        },
+        reject,
+      );
+    });
+  }
+
+  /**
+   * Atomically adds `delta` to the number held by `key` and resolves with the result; an absent key is
+   * created holding `initial` (and resolves with it). Rejects when the item does not hold a number.
+   */
+  increment(key: string, delta: bigint, initial: bigint): Promise<bigint> {
+    const opaque = this.#nextOpaque();
+    return new Promise((resolve, reject) => {
+      this.#send(
+        encodeIncrement(key, delta, initial, 0, opaque),
+        opaque,
+        (response) => {
+          this.#settled();
+          const status = response.header.status;
+          if (status === Status.OK && response.val.length === 8) resolve(response.val.readBigUInt64BE(0));
+          else reject(statusError(status, 'an increment', this.label));
         },
         reject,
       );

@@ -137,7 +137,12 @@ export function checkMemjsShape(memjs: unknown): asserts memjs is MemjsModule {
     if (typeof proto.respond === 'function' && !String(proto.respond).includes('quiet')) missing.push('quiet response callbacks');
     if (missing.length === 0) {
       // The constructor connects nothing: the socket is opened by the first write.
-      const probe = new (Server as MemjsModule['Server'])('127.0.0.1', 1, undefined, undefined, { timeout: 1, conntimeout: 1, keepAlive: false, keepAliveDelay: 30 });
+      const probe = new (Server as MemjsModule['Server'])('127.0.0.1', 1, undefined, undefined, {
+        timeout: 1,
+        conntimeout: 1,
+        keepAlive: false,
+        keepAliveDelay: 30,
+      });
       if (!Buffer.isBuffer(probe.responseBuffer)) missing.push('Server#responseBuffer');
       if (!Array.isArray(probe.requestTimeouts)) missing.push('Server#requestTimeouts');
     }

@@ -17,17 +17,24 @@ import { MEMCACHED_MAX_KEY_BYTES, memcachedSafeMangler, sha1MangleKey } from '..
 /** The prefix of every lock item, as dogpile names them (`"_lock" + key`). Reserved: no user key may start with it. */
 export const LOCK_PREFIX = '_lock';
 
+/**
+ * The prefix of the items of a backend with a `namespace` (its generation item and its entries, see
+ * generation.ts). Reserved like {@link LOCK_PREFIX}: a user key of a backend without a namespace could
+ * otherwise overwrite a namespace's generation or read its entries.
+ */
+export const NAMESPACE_PREFIX = '_dogpile_ns:';
+
 const UNSAFE = /[\x00-\x20\x7f]/;
 
-/** True for a key in the lock items' namespace, which user keys may not use. */
+/** True for a key in the lock items' or the namespaces' reserved prefixes, which user keys may not use. */
 export function isReservedKey(key: string): boolean {
-  return key.startsWith(LOCK_PREFIX);
+  return key.startsWith(LOCK_PREFIX) || key.startsWith(NAMESPACE_PREFIX);
 }
 
 /**
  * The backend's key mangler: {@link memcachedSafeMangler} (keys memcached cannot hold become
- * `"sha1:" + sha1(key)`), and keys in the lock namespace are hashed the same way, so that a cache
- * entry can never take the place of a lock item.
+ * `"sha1:" + sha1(key)`), and keys in the reserved prefixes are hashed the same way, so that a cache
+ * entry can never take the place of a lock item or of a namespace's items.
  */
 export function memcachedKeyMangler(key: string): string {
   return isReservedKey(key) ? `sha1:${sha1MangleKey(key)}` : memcachedSafeMangler(key);

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
 import type { SecureContext } from 'node:tls';
 import type { BackendArguments } from '../../api.js';
 import { withoutUrlSchemes } from './url-scheme.js';
@@ -89,6 +88,21 @@ export interface PooledMemcachedBackendArguments {
    * anything is sent.
    */
   serverMaxValueLength?: number;
+  /**
+   * Keeps this backend's entries in a namespace of their own and makes `region.clear()` work, through a
+   * generation number stored in memcached and folded into every key (`"_dogpile_ns:<namespace>:<generation>:<key>"`;
+   * see docs/backends/memcached.md, "clear()"). 1 to 64 bytes, without `:`, spaces or control characters.
+   * Default none: keys are stored as given, where Python dogpile/oslo clients on the same servers read and
+   * write them, and `region.clear()` raises `UnsupportedOperationError`.
+   */
+  namespace?: string;
+  /**
+   * With a `namespace`, how long a process uses the generation it read before reading it again
+   * (`generation_check_interval`), seconds or a duration string, 0 to 2147483.647; default 1. It bounds
+   * how long another process may still serve entries a `clear()` removed; each read costs one `get` per
+   * server. 0 reads it on every call.
+   */
+  generationCheckInterval?: Duration;
 }
 
 /** One server, parsed from `url`. */
@@ -119,6 +133,10 @@ export interface MemcachedSettings {
   maxItemBytes: number;
   /** TLS for every connection (oslo's `tls_*` options), or undefined for plain TCP. */
   tls: MemcachedTls | undefined;
+  /** `namespace`, or undefined for none (keys as given, no `clear()`). */
+  namespace: string | undefined;
+  /** `generation_check_interval` in milliseconds. */
+  generationCheckMs: number;
 }
 
 /** oslo.cache's memcached TLS options, built into one TLS context at configure time. */
@@ -149,18 +167,24 @@ export function parseServer(entry: string): ServerAddress {
     portText = bracketed[2];
   } else {
     if (text.startsWith('unix:') || text.startsWith('/')) {
-      throw new ValidationError(`${BACKEND} argument url: unix sockets are not supported (memjs connects over TCP); got ${describe(redactUrl(entry))}.`);
+      throw new ValidationError(
+        `${BACKEND} argument url: unix sockets are not supported (memjs connects over TCP); got ${describe(redactUrl(entry))}.`,
+      );
     }
     const colon = text.lastIndexOf(':');
     if (colon >= 0 && text.indexOf(':') !== colon) {
-      throw new ValidationError(`${BACKEND} argument url: write an IPv6 address in brackets, e.g. "[::1]:11211"; got ${describe(redactUrl(entry))}.`);
+      throw new ValidationError(
+        `${BACKEND} argument url: write an IPv6 address in brackets, e.g. "[::1]:11211"; got ${describe(redactUrl(entry))}.`,
+      );
     }
     host = colon >= 0 ? text.slice(0, colon) : text;
     portText = colon >= 0 ? text.slice(colon + 1) : undefined;
   }
   const port = portText === undefined ? DEFAULT_PORT : /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (host.length === 0 || /[\s/]/.test(host) || !(port >= 1 && port <= 65535)) {
-    throw new ValidationError(`${BACKEND} argument url: each server must be "host:port" (port 1-65535), e.g. "10.0.0.1:11211"; got ${describe(redactUrl(entry))}.`);
+    throw new ValidationError(
+      `${BACKEND} argument url: each server must be "host:port" (port 1-65535), e.g. "10.0.0.1:11211"; got ${describe(redactUrl(entry))}.`,
+    );
   }
   return { host, port, name: `${host.includes(':') ? `[${host}]` : host}:${port}`, weight: 1 };
 }
@@ -186,7 +210,13 @@ function timerMs(reader: ArgumentReader, name: string, fallbackSeconds: number, 
  * pairs. Throws `ValidationError` naming the bad entry.
  */
 function readServers(value: unknown): ServerAddress[] {
-  const list = typeof value === 'string' ? value.split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0) : value;
+  const list =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry.length > 0)
+      : value;
   const fail = (): never => {
     throw new ValidationError(
       `${BACKEND} argument url must be "host:port[,host:port...]" or a non-empty list of "host:port" strings and ["host:port", weight] pairs; got ${describe(typeof value === 'string' ? redactUrl(value) : value)}.`,
@@ -198,7 +228,9 @@ function readServers(value: unknown): ServerAddress[] {
     if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') return fail();
     const weight: unknown = entry[1];
     if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 1 || weight > 1000) {
-      throw new ValidationError(`${BACKEND} argument url: the weight of ${describe(redactUrl(entry[0] as string))} must be an integer from 1 to 1000; got ${describe(weight)}.`);
+      throw new ValidationError(
+        `${BACKEND} argument url: the weight of ${describe(redactUrl(entry[0] as string))} must be an integer from 1 to 1000; got ${describe(weight)}.`,
+      );
     }
     return { ...parseServer(entry[0] as string), weight };
   });
@@ -229,7 +261,9 @@ export function readMemcachedArguments(args: BackendArguments): MemcachedSetting
   // memcached://host:port is accepted (the scheme removed) before oslo's host:port parser sees it.
   const reader = new ArgumentReader(BACKEND, withoutUrlSchemes(args));
   if (!reader.has('url')) {
-    throw new ConfigurationError(`${BACKEND} needs the url argument: the memcached servers, e.g. { url: "127.0.0.1:11211" } or a list of "host:port".`);
+    throw new ConfigurationError(
+      `${BACKEND} needs the url argument: the memcached servers, e.g. { url: "127.0.0.1:11211" } or a list of "host:port".`,
+    );
   }
   const servers = readServers(reader.raw('url'));
   const seen = new Set<string>();
@@ -249,16 +283,22 @@ export function readMemcachedArguments(args: BackendArguments): MemcachedSetting
     password = undefined;
   }
   if ((username === undefined) !== (password === undefined)) {
-    throw new ConfigurationError(`${BACKEND}: SASL needs both username and password; only ${username === undefined ? 'password' : 'username'} was given.`);
+    throw new ConfigurationError(
+      `${BACKEND}: SASL needs both username and password; only ${username === undefined ? 'password' : 'username'} was given.`,
+    );
   }
   const tls = readTls(reader);
 
   const choice = reader.string('serverChoice', 'ketama');
   if (!(SERVER_CHOICES as readonly string[]).includes(choice)) {
-    throw new ValidationError(`${BACKEND} argument server_choice must be one of ${SERVER_CHOICES.map((c) => `"${c}"`).join(', ')}; got ${describe(choice)}.`);
+    throw new ValidationError(
+      `${BACKEND} argument server_choice must be one of ${SERVER_CHOICES.map((c) => `"${c}"`).join(', ')}; got ${describe(choice)}.`,
+    );
   }
   if (choice === 'pymemcache' && servers.some((server) => server.weight !== 1)) {
-    throw new ConfigurationError(`${BACKEND}: server_choice "pymemcache" has no server weights (pymemcache's HashClient has none); remove the weights or pick "python_memcached" or "ketama".`);
+    throw new ConfigurationError(
+      `${BACKEND}: server_choice "pymemcache" has no server weights (pymemcache's HashClient has none); remove the weights or pick "python_memcached" or "ketama".`,
+    );
   }
   const settings: MemcachedSettings = {
     servers,
@@ -275,12 +315,33 @@ export function readMemcachedArguments(args: BackendArguments): MemcachedSetting
     password,
     maxItemBytes: reader.number('serverMaxValueLength', 1_048_576, { min: 1024, integer: true }),
     tls,
+    ...readNamespace(reader),
   };
   // Arguments of the Python clients (dogpile's memcached backends) that change nothing here; the
   // ones asking for a missing feature are refused by the registry's wrappers before this point.
   reader.ignore(...PYTHON_CLIENT_ARGUMENTS);
   reader.finish();
   return settings;
+}
+
+const NAMESPACE_MAX_BYTES = 64;
+
+/** `namespace` and `generation_check_interval` (only with a namespace: alone it would be ignored). */
+function readNamespace(reader: ArgumentReader): Pick<MemcachedSettings, 'namespace' | 'generationCheckMs'> {
+  const raw = reader.string('namespace');
+  const namespace = raw === undefined || raw.length === 0 ? undefined : raw;
+  if (namespace !== undefined && (Buffer.byteLength(namespace, 'utf8') > NAMESPACE_MAX_BYTES || /[:\x00-\x20\x7f]/.test(namespace))) {
+    throw new ValidationError(
+      `${BACKEND} argument namespace must be 1 to ${NAMESPACE_MAX_BYTES} bytes without ":", spaces or control characters (it becomes part of every memcached key); got ${describe(namespace)}.`,
+    );
+  }
+  if (namespace === undefined && reader.has('generationCheckInterval')) {
+    throw new ConfigurationError(
+      `${BACKEND} argument generation_check_interval needs a namespace (without one there is no generation to check); set namespace or remove it.`,
+    );
+  }
+  const seconds = reader.seconds('generationCheckInterval', 1, { min: 0, max: MAX_TIMER_SECONDS });
+  return { namespace, generationCheckMs: Math.min(Math.round(seconds * 1000), MAX_TIMER_SECONDS * 1000) };
 }
 
 /**
@@ -290,14 +351,25 @@ export function readMemcachedArguments(args: BackendArguments): MemcachedSetting
  */
 function readTls(reader: ArgumentReader): MemcachedTls | undefined {
   if ((reader.raw('tlsContext') ?? null) !== null) {
-    throw new ConfigurationError(`${BACKEND} argument tls_context (a Python SSLContext) is not supported; use tls_enabled with tls_cafile, tls_certfile, tls_keyfile and tls_allowed_ciphers.`);
+    throw new ConfigurationError(
+      `${BACKEND} argument tls_context (a Python SSLContext) is not supported; use tls_enabled with tls_cafile, tls_certfile, tls_keyfile and tls_allowed_ciphers.`,
+    );
   }
   const enabled = reader.boolean('tlsEnabled', false);
-  const files = { tls_cafile: reader.string('tlsCafile'), tls_certfile: reader.string('tlsCertfile'), tls_keyfile: reader.string('tlsKeyfile') };
+  const files = {
+    tls_cafile: reader.string('tlsCafile'),
+    tls_certfile: reader.string('tlsCertfile'),
+    tls_keyfile: reader.string('tlsKeyfile'),
+  };
   const ciphers = reader.string('tlsAllowedCiphers');
   if (!enabled) {
-    const given = Object.entries({ ...files, tls_allowed_ciphers: ciphers }).filter(([, value]) => value !== undefined).map(([name]) => name);
-    if (given.length > 0) throw new ConfigurationError(`${BACKEND} argument ${given.join(', ')} needs tls_enabled: true (it would be ignored on a plain TCP connection); set tls_enabled or remove it.`);
+    const given = Object.entries({ ...files, tls_allowed_ciphers: ciphers })
+      .filter(([, value]) => value !== undefined)
+      .map(([name]) => name);
+    if (given.length > 0)
+      throw new ConfigurationError(
+        `${BACKEND} argument ${given.join(', ')} needs tls_enabled: true (it would be ignored on a plain TCP connection); set tls_enabled or remove it.`,
+      );
     return undefined;
   }
   if (files.tls_keyfile !== undefined && files.tls_certfile === undefined) {
@@ -307,9 +379,14 @@ function readTls(reader: ArgumentReader): MemcachedTls | undefined {
     const file = files[name];
     if (file === undefined) return undefined;
     try {
-      return readFileSync(file);
+      // node:fs through getBuiltinModule: importing it as a module builds its whole namespace (streams
+      // included) when the root entry point loads, for a file read only with TLS.
+      return process.getBuiltinModule('node:fs').readFileSync(file);
     } catch (error) {
-      throw new ConfigurationError(`${BACKEND} argument ${name}: cannot read ${JSON.stringify(file)} (${(error as NodeJS.ErrnoException).code ?? 'error'}); give the path of a PEM file.`, { cause: error });
+      throw new ConfigurationError(
+        `${BACKEND} argument ${name}: cannot read ${JSON.stringify(file)} (${(error as NodeJS.ErrnoException).code ?? 'error'}); give the path of a PEM file.`,
+        { cause: error },
+      );
     }
   };
   const ca = read('tls_cafile');

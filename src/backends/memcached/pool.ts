@@ -119,7 +119,15 @@ export class ServerPool {
         create: async () => {
           const connection = new Connection(
             memjs,
-            { host, port, name, timeoutMs: options.socketTimeoutMs, username: options.username, password: options.password, tls: options.tls },
+            {
+              host,
+              port,
+              name,
+              timeoutMs: options.socketTimeoutMs,
+              username: options.username,
+              password: options.password,
+              tls: options.tls,
+            },
             (broken, error, requestsFailed) => this.#broken(broken, error, requestsFailed),
           );
           this.#creating.add(connection);

@@ -19,6 +19,8 @@ export const Opcode = {
   SET: 0x01,
   ADD: 0x02,
   DELETE: 0x04,
+  /** Atomic increment, creating the item with an initial value when it is absent (the namespace generation). */
+  INCREMENT: 0x05,
   NOOP: 0x0a,
   /** Quiet get that echoes the key: the server answers hits only, so a batch ends with a NOOP. */
   GETKQ: 0x0d,
@@ -150,11 +152,32 @@ export function encodeKeyRequest(opcode: number, key: string, opaque: number, ca
   return buf;
 }
 
-/** A SET or ADD request storing `value` with flags 0 and `exptime` (see {@link toExptime}). */
-export function encodeStore(opcode: number, key: string, value: Uint8Array, exptime: number, opaque: number): Buffer {
+/**
+ * A SET or ADD request storing `value` with flags 0 and `exptime` (see {@link toExptime}); with `cas`, a
+ * SET stores only if the item still has that CAS token.
+ */
+export function encodeStore(opcode: number, key: string, value: Uint8Array, exptime: number, opaque: number, cas: Buffer = NO_CAS): Buffer {
   const keyBytes = Buffer.byteLength(key, 'utf8');
   const buf = Buffer.allocUnsafe(HEADER_BYTES + STORE_EXTRAS + keyBytes + value.length);
   writeStoreRequest(buf, 0, opcode, key, keyBytes, value, exptime, opaque);
+  if (cas !== NO_CAS) cas.copy(buf, 16, 0, 8);
+  return buf;
+}
+
+const INCREMENT_EXTRAS = 20; // delta (8) + initial value (8) + exptime (4)
+
+/**
+ * An INCREMENT of `key` by `delta`; an absent item is created holding `initial` (memcached does that
+ * atomically when the exptime is not 0xffffffff). The item holds the number as ASCII decimal.
+ */
+export function encodeIncrement(key: string, delta: bigint, initial: bigint, exptime: number, opaque: number): Buffer {
+  const keyBytes = Buffer.byteLength(key, 'utf8');
+  const buf = Buffer.allocUnsafe(HEADER_BYTES + INCREMENT_EXTRAS + keyBytes);
+  writeHeader(buf, 0, Opcode.INCREMENT, keyBytes, INCREMENT_EXTRAS, INCREMENT_EXTRAS + keyBytes, opaque, NO_CAS);
+  buf.writeBigUInt64BE(delta, HEADER_BYTES);
+  buf.writeBigUInt64BE(initial, HEADER_BYTES + 8);
+  buf.writeUInt32BE(exptime, HEADER_BYTES + 16);
+  buf.write(key, HEADER_BYTES + INCREMENT_EXTRAS, keyBytes, 'utf8');
   return buf;
 }
 
@@ -185,7 +208,8 @@ export function encodeKeyBatch(opcode: number, keys: readonly string[], opaque: 
 export function encodeStoreBatch(entries: readonly (readonly [string, Uint8Array])[], exptime: number, opaque: number): Buffer {
   const sizes = entries.map(([key]) => Buffer.byteLength(key, 'utf8'));
   let total = HEADER_BYTES;
-  for (let i = 0; i < entries.length; i++) total += HEADER_BYTES + STORE_EXTRAS + (sizes[i] as number) + (entries[i] as readonly [string, Uint8Array])[1].length;
+  for (let i = 0; i < entries.length; i++)
+    total += HEADER_BYTES + STORE_EXTRAS + (sizes[i] as number) + (entries[i] as readonly [string, Uint8Array])[1].length;
   const buf = Buffer.allocUnsafe(total);
   let at = 0;
   for (let i = 0; i < entries.length; i++) {

@@ -10,7 +10,6 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { md5FirstWord } from './md5.js';
 import type { ServerChooser } from './server-choice.js';
 
@@ -40,6 +39,9 @@ export class HashRing implements ServerChooser {
     this.nodes = [...nodes];
     const count = digests.reduce((sum, d) => sum + d * 4, 0);
     const entries: { point: number; owner: number }[] = [];
+    // Fetched here rather than imported: this module is loaded with the root entry point (the registry
+    // checks memcached arguments at configure()), and node:crypto costs more to load than the root itself.
+    const { createHash } = process.getBuiltinModule('node:crypto');
     nodes.forEach((name, owner) => {
       for (let i = 0; i < (digests[owner] as number); i++) {
         const digest = createHash('md5').update(`${name}-${i}`, 'utf8').digest();

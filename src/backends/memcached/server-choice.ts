@@ -50,7 +50,7 @@ export function makeServerChooser(choice: ServerChoice, nodes: readonly Weighted
     case 'python_memcached':
       return new PythonMemcachedChooser(nodes);
     case 'pymemcache':
-      if (nodes.some((node) => node.weight !== 1)) throw new RangeError('pymemcache\'s HashClient has no server weights');
+      if (nodes.some((node) => node.weight !== 1)) throw new RangeError("pymemcache's HashClient has no server weights");
       return new RendezvousChooser(nodes.map((node) => node.name));
   }
 }

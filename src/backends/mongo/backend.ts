@@ -11,10 +11,20 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import type { Collection, Document, MongoClient, MongoClientOptions, ReadPreference } from 'mongodb';
-import { NO_VALUE, CacheBackend, type BackendArguments, type BackendResult, type CachedValue, type CacheMutex, type Mapping } from '../../api.js';
-import { loadDriver } from '../../driver.js';
+import {
+  NO_VALUE,
+  CacheBackend,
+  entryTtl,
+  type BackendArguments,
+  type BackendResult,
+  type CachedValue,
+  type CacheMutex,
+  type Mapping,
+} from '../../api.js';
+import { assertDriversInstalled, DRIVER_PACKAGES, loadDriver } from '../../driver.js';
 import { BackendUnavailableError, ConfigurationError, isDogpileCacheError, QueueEmptyError, SerializationError } from '../../errors.js';
 import { debug } from '../../log.js';
+import { serverTtlSeconds } from '../../serializers.js';
 import { assertCachedValue, assertKey, assertKeys, mappingEntries } from '../../validate.js';
 import { leaseClient, type ClientLease } from './client-cache.js';
 import { mapDriverError } from './errors.js';
@@ -46,6 +56,11 @@ interface Connection {
   readonly cache: Collection<KeyedDocument>;
   readonly locks: Collection<LockDocument> | null;
   readonly sweeper: Sweeper | null;
+  /**
+   * Without `mongo_ttl_seconds` no TTL index is asked for at connect; the first write of an entry with
+   * its own TTL asks for it then (and starts the sweep where the server has none), once per connection.
+   */
+  entryExpiry: Promise<Sweeper | null> | null;
 }
 
 function closedError(): BackendUnavailableError {
@@ -72,14 +87,20 @@ async function createClient(driver: MongoDriver, settings: MongoSettings): Promi
   try {
     return new driver.MongoClient(settings.uri, options);
   } catch (error) {
-    throw new ConfigurationError(`MongoBackend: the driver rejected the connection settings (${String((error as Error).message)}).`, { cause: error });
+    throw new ConfigurationError(`MongoBackend: the driver rejected the connection settings (${String((error as Error).message)}).`, {
+      cause: error,
+    });
   }
 }
 
 function readPreferenceOf(driver: MongoDriver, settings: MongoSettings): ReadPreference | undefined {
   const pref = settings.readPreference;
   if (pref === null) return undefined;
-  return new driver.ReadPreference(pref.mode, pref.tags, pref.maxStalenessSeconds === undefined ? {} : { maxStalenessSeconds: pref.maxStalenessSeconds });
+  return new driver.ReadPreference(
+    pref.mode,
+    pref.tags,
+    pref.maxStalenessSeconds === undefined ? {} : { maxStalenessSeconds: pref.maxStalenessSeconds },
+  );
 }
 
 /**
@@ -149,11 +170,17 @@ export class MongoBackend extends CacheBackend {
     } catch (error) {
       throw scrubError(error, this.#secrets);
     }
+    // A missing driver fails here, at configure(), not at the first request (resolved, not loaded).
+    assertDriversInstalled(DRIVER_PACKAGES.mongo, 'MongoBackend');
     const settings = this.#settings;
     // A circuit per backend (one deployment: the driver picks among its servers itself). Only "the
     // server did not answer" counts; a refused value or a missing privilege says the server is alive.
     this.#breaker = circuitBreaker(
-      handleWhen((error) => this.#closing === null && (isDogpileCacheError(error, BackendUnavailableError.code) || isDogpileCacheError(error, QueueEmptyError.code))),
+      handleWhen(
+        (error) =>
+          this.#closing === null &&
+          (isDogpileCacheError(error, BackendUnavailableError.code) || isDogpileCacheError(error, QueueEmptyError.code)),
+      ),
       { halfOpenAfter: BREAKER_HALF_OPEN_MS, breaker: new ConsecutiveBreaker(BREAKER_THRESHOLD) },
     );
     this.#lockStore = {
@@ -213,19 +240,28 @@ export class MongoBackend extends CacheBackend {
   async set(key: string, value: CachedValue): Promise<void> {
     assertKey(key);
     assertCachedValue(value);
-    const doc = encodeEntry(key, value, expiryDate(this.#settings.clock(), this.#settings.ttlMs), this.#settings.transform);
-    await this.#run('set', [key], ({ cache }) => retryDuplicateUpsert(() => cache.replaceOne({ _id: key }, doc, { ...this.#settings.writeOptions, upsert: true })));
+    const doc = encodeEntry(key, value, this.#expiry(this.#settings.clock(), value), this.#settings.transform);
+    await this.#run('set', [key], async (connection) => {
+      if (this.#needsEntryExpiry(value)) await this.#ensureEntryExpiry(connection);
+      return retryDuplicateUpsert(() => connection.cache.replaceOne({ _id: key }, doc, { ...this.#settings.writeOptions, upsert: true }));
+    });
   }
 
   async setMulti(mapping: Mapping<CachedValue>): Promise<void> {
     const entries = mappingEntries(mapping);
     for (const [key, value] of entries) assertCachedValue(value, `mapping["${key}"]`);
     if (entries.length === 0) return;
-    const docDate = expiryDate(this.#settings.clock(), this.#settings.ttlMs);
+    const now = this.#settings.clock();
     const keys = entries.map(([key]) => key);
     // Encode (and check) everything before the first write: a bad value stores nothing.
-    const docs = entries.map(([key, value]) => encodeEntry(key, value, docDate, this.#settings.transform) as KeyedDocument);
-    await this.#run('setMulti', keys, ({ cache, server }) => replaceMany(cache, keys, docs, this.#settings.writeOptions, server));
+    const docs = entries.map(
+      ([key, value]) => encodeEntry(key, value, this.#expiry(now, value), this.#settings.transform) as KeyedDocument,
+    );
+    const entryExpiry = entries.some(([, value]) => this.#needsEntryExpiry(value));
+    await this.#run('setMulti', keys, async (connection) => {
+      if (entryExpiry) await this.#ensureEntryExpiry(connection);
+      return replaceMany(connection.cache, keys, docs, this.#settings.writeOptions, connection.server);
+    });
   }
 
   async delete(key: string): Promise<void> {
@@ -279,7 +315,10 @@ export class MongoBackend extends CacheBackend {
     const ms = this.#settings.operationTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const late = await Promise.race([
-      this.#drainAndRelease().then(() => false, () => false),
+      this.#drainAndRelease().then(
+        () => false,
+        () => false,
+      ),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), ms);
       }),
@@ -304,6 +343,7 @@ export class MongoBackend extends CacheBackend {
   async #release(connection: Connection): Promise<void> {
     try {
       await connection.sweeper?.stop();
+      await (await connection.entryExpiry?.catch(() => null))?.stop();
       await connection.lease.release();
     } catch (error) {
       debug('MongoBackend: releasing the connection failed: %s', scrubText(String(error), this.#secrets));
@@ -376,7 +416,8 @@ export class MongoBackend extends CacheBackend {
         { cause: this.#lastFailure },
       );
     }
-    if (isDogpileCacheError(error, BackendUnavailableError.code) || isDogpileCacheError(error, QueueEmptyError.code)) this.#lastFailure = error;
+    if (isDogpileCacheError(error, BackendUnavailableError.code) || isDogpileCacheError(error, QueueEmptyError.code))
+      this.#lastFailure = error;
     return error;
   }
 
@@ -454,11 +495,14 @@ export class MongoBackend extends CacheBackend {
       // Locks need acknowledged writes (a w:0 insert cannot report the duplicate key) and primary reads.
       const lockWriteConcern = settings.writeConcern?.w === 0 ? { ...settings.writeConcern, w: 1 } : settings.writeConcern;
       const locks = settings.lockEnabled
-        ? db.collection<LockDocument>(settings.lockCollectionName, { readPreference: 'primary', ...(lockWriteConcern === null ? {} : { writeConcern: lockWriteConcern }) })
+        ? db.collection<LockDocument>(settings.lockCollectionName, {
+            readPreference: 'primary',
+            ...(lockWriteConcern === null ? {} : { writeConcern: lockWriteConcern }),
+          })
         : null;
       const isUnavailable = (error: unknown): boolean => mapDriverError(error, 'connect') instanceof BackendUnavailableError;
       const [server, sweeper] = await Promise.all([detectServer(db, isUnavailable), this.#setUpExpiry(cache, locks, isUnavailable)]);
-      return { lease, server, cache, locks, sweeper };
+      return { lease, server, cache, locks, sweeper, entryExpiry: null };
     } catch (error) {
       await lease.release();
       throw this.#connectError(error);
@@ -471,12 +515,55 @@ export class MongoBackend extends CacheBackend {
     if (isDogpileCacheError(error)) return error;
     const names = ['MongoParseError', 'MongoInvalidArgumentError', 'MongoMissingCredentialsError', 'MongoMissingDependencyError'];
     if (typeof error === 'object' && error !== null && names.includes((error as Error).name)) {
-      return new ConfigurationError(`MongoBackend: the driver rejected the connection settings (${(error as Error).message}).`, { cause: error });
+      return new ConfigurationError(`MongoBackend: the driver rejected the connection settings (${(error as Error).message}).`, {
+        cause: error,
+      });
     }
     const mapped = mapDriverError(error, 'connect');
     if (mapped instanceof BackendUnavailableError) return mapped;
     const message = typeof error === 'object' && error !== null ? String((error as Error).message) : String(error);
     return new BackendUnavailableError(`MongoBackend could not connect to ${this.#settings.dbName} (${message}).`, { cause: error });
+  }
+
+  /**
+   * `doc_date` of `value` written at `nowMs`: `mongo_ttl_seconds` from now, or the entry's own TTL (the
+   * longer of the two when both are set, so a value past its own TTL can still be served stale while one
+   * caller regenerates it, as on memcached and Redis); never, when neither is set.
+   */
+  #expiry(nowMs: number, value: CachedValue): Date {
+    const own = entryTtl(value.metadata);
+    if (own === undefined) return expiryDate(nowMs, this.#settings.ttlMs);
+    return expiryDate(nowMs, serverTtlSeconds((this.#settings.ttlMs ?? 0) / 1000, own) * 1000);
+  }
+
+  /** True when writing `value` needs the TTL index that `mongo_ttl_seconds` did not ask for at connect. */
+  #needsEntryExpiry(value: CachedValue): boolean {
+    return this.#settings.ttlMs === null && entryTtl(value.metadata) !== undefined;
+  }
+
+  /**
+   * Asks once per connection for the `doc_date` TTL index (or starts the sweep where the server has no
+   * TTL indexes), for entries with their own TTL when `mongo_ttl_seconds` is off. A failed request is
+   * forgotten so that the next such write asks again; the write itself goes on (reads stay exact).
+   */
+  async #ensureEntryExpiry(connection: Connection): Promise<void> {
+    connection.entryExpiry ??= this.#setUpEntryExpiry(connection.cache).catch((error: unknown) => {
+      connection.entryExpiry = null;
+      debug(
+        'MongoBackend: asking for the doc_date TTL index failed, retried at the next write with a TTL: %s',
+        scrubText(String(error), this.#secrets),
+      );
+      return null;
+    });
+    await connection.entryExpiry;
+  }
+
+  async #setUpEntryExpiry(cache: Collection<KeyedDocument>): Promise<Sweeper | null> {
+    const isUnavailable = (error: unknown): boolean => mapDriverError(error, 'connect') instanceof BackendUnavailableError;
+    const target: SweepTarget = { collection: cache as unknown as Collection<Document>, field: 'doc_date' };
+    const outcome = await ensureTtlIndex(target.collection, target.field, isUnavailable, (w) => this.#warn(w));
+    if ((outcome !== 'unsupported' && outcome !== 'failed') || this.#settings.sweepIntervalMs <= 0) return null;
+    return this.#sweeper([target]);
   }
 
   /**
@@ -498,7 +585,12 @@ export class MongoBackend extends CacheBackend {
     );
     const targets = wanted.filter((_, i) => outcomes[i] === 'unsupported' || outcomes[i] === 'failed');
     if (targets.length === 0 || settings.sweepIntervalMs <= 0) return null;
-    return new Sweeper(targets, settings.sweepIntervalMs, settings.clock, (error, target) => {
+    return this.#sweeper(targets);
+  }
+
+  /** A sweep of `targets` every `sweep_interval`, reporting failures as `sweep-failed` warnings. */
+  #sweeper(targets: readonly SweepTarget[]): Sweeper {
+    return new Sweeper(targets, this.#settings.sweepIntervalMs, this.#settings.clock, (error, target) => {
       debug('MongoBackend sweep of %s failed: %s', target.collection.namespace, scrubText(String(error), this.#secrets));
       this.#warn({
         code: 'sweep-failed',

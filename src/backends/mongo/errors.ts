@@ -9,13 +9,7 @@
  *
  * @module
  */
-import {
-  BackendUnavailableError,
-  isDogpileCacheError,
-  QueueEmptyError,
-  SerializationError,
-  ValueTooLargeError,
-} from '../../errors.js';
+import { BackendUnavailableError, isDogpileCacheError, QueueEmptyError, SerializationError, ValueTooLargeError } from '../../errors.js';
 
 const UNAVAILABLE_CLASSES = new Set([
   'MongoNetworkError', // includes MongoNetworkTimeoutError and MongoPoolClearedError
@@ -39,7 +33,11 @@ const TOO_LARGE_CODES = new Set([10334, 17419, 17420, 13133]);
 
 function classNames(error: object): Set<string> {
   const names = new Set<string>();
-  for (let proto: unknown = Object.getPrototypeOf(error); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto: unknown = Object.getPrototypeOf(error);
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
     if (typeof name === 'string') names.add(name);
   }
@@ -62,7 +60,10 @@ function isTooLarge(error: object, code: unknown): boolean {
   if (typeof code === 'number' && TOO_LARGE_CODES.has(code)) return true;
   const message = String((error as { message?: unknown }).message ?? '');
   // The driver's serializer overflows its buffer with a RangeError past ~16 MB; BSON and the server say "too large".
-  return (error instanceof RangeError && (error as { code?: unknown }).code === 'ERR_OUT_OF_RANGE') || /too large|larger than the maximum/i.test(message);
+  return (
+    (error instanceof RangeError && (error as { code?: unknown }).code === 'ERR_OUT_OF_RANGE') ||
+    /too large|larger than the maximum/i.test(message)
+  );
 }
 
 /**
@@ -77,14 +78,19 @@ export function mapDriverError(error: unknown, operation: string, keys: readonly
   const message = String((error as { message?: unknown }).message ?? '');
 
   if (names.has('WaitQueueTimeoutError') || names.has('MongoWaitQueueTimeoutError')) {
-    return new QueueEmptyError(`MongoBackend ${operation}: no pooled connection became free in time (waitQueueTimeoutMS).`, { cause: error });
+    return new QueueEmptyError(`MongoBackend ${operation}: no pooled connection became free in time (waitQueueTimeoutMS).`, {
+      cause: error,
+    });
   }
   if (
     [...names].some((n) => UNAVAILABLE_CLASSES.has(n)) ||
     (typeof code === 'number' && UNAVAILABLE_CODES.has(code)) ||
     (Array.isArray(labels) && (labels.includes('RetryableWriteError') || labels.includes('SystemOverloadedError')))
   ) {
-    return new BackendUnavailableError(`MongoBackend ${operation}: the MongoDB server is unavailable or did not answer in time (${message}).`, { cause: error });
+    return new BackendUnavailableError(
+      `MongoBackend ${operation}: the MongoDB server is unavailable or did not answer in time (${message}).`,
+      { cause: error },
+    );
   }
   // A bulk write that failed as a whole (no per-document errors) carries the real failure inside.
   const inner = (error as { errorResponse?: unknown }).errorResponse;
@@ -94,7 +100,9 @@ export function mapDriverError(error: unknown, operation: string, keys: readonly
   }
   if (names.has('BSONError') || names.has('BSONVersionError') || isTooLarge(error, code)) {
     return isTooLarge(error, code)
-      ? new ValueTooLargeError(`MongoBackend ${operation}: the document is larger than MongoDB's 16 MB limit (${message}).`, { cause: error })
+      ? new ValueTooLargeError(`MongoBackend ${operation}: the document is larger than MongoDB's 16 MB limit (${message}).`, {
+          cause: error,
+        })
       : new SerializationError(`MongoBackend ${operation}: the value cannot be encoded as BSON (${message}).`, { cause: error });
   }
   const writeErrors = writeErrorsOf(error);

@@ -125,7 +125,12 @@ export class Sweeper {
   readonly #timer: NodeJS.Timeout;
   #running: Promise<void> | null = null;
 
-  constructor(targets: readonly SweepTarget[], intervalMs: number, now: () => number, onError: (error: unknown, target: SweepTarget) => void) {
+  constructor(
+    targets: readonly SweepTarget[],
+    intervalMs: number,
+    now: () => number,
+    onError: (error: unknown, target: SweepTarget) => void,
+  ) {
     this.#targets = targets;
     this.#now = now;
     this.#onError = onError;

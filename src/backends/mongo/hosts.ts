@@ -27,7 +27,10 @@ function parseUri(uri: string): ParsedUri {
       `MongoBackend argument db_hosts: "${redactUrl(uri)}" is not a mongodb:// or mongodb+srv:// connection string.`,
     );
   }
-  const hosts = (match[3] ?? '').split(',').map((h) => h.trim()).filter((h) => h.length > 0);
+  const hosts = (match[3] ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h.length > 0);
   if (hosts.length === 0) throw new ConfigurationError(`MongoBackend argument db_hosts: "${redactUrl(uri)}" names no host.`);
   if (hosts.some((host) => host.includes('@'))) {
     throw new ConfigurationError(
@@ -94,8 +97,14 @@ export function connectionString(dbHosts: unknown): string {
     );
   }
   const hosts = [...new Set(parsed.flatMap((p) => p.hosts))];
-  const userinfo = agreed(parsed.map((p) => p.userinfo), 'credentials');
-  const tail = agreed(parsed.map((p) => p.tail), 'database and options');
+  const userinfo = agreed(
+    parsed.map((p) => p.userinfo),
+    'credentials',
+  );
+  const tail = agreed(
+    parsed.map((p) => p.tail),
+    'database and options',
+  );
   const path = tail === '' ? '/' : tail.startsWith('?') ? `/${tail}` : tail;
   return `mongodb://${userinfo === '' ? '' : `${userinfo}@`}${hosts.join(',')}${path}`;
 }

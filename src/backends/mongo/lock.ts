@@ -103,7 +103,9 @@ export class MongoMutex implements CacheMutex {
   /** True while an unexpired lock document exists for the key, whoever holds it. */
   async locked(): Promise<boolean> {
     const now = new Date(this.#store.clock());
-    const doc = await this.#store.run('lock check', (locks) => locks.findOne({ _id: this.#key, expiresAt: { $gt: now } }, { projection: { _id: 1 } }));
+    const doc = await this.#store.run('lock check', (locks) =>
+      locks.findOne({ _id: this.#key, expiresAt: { $gt: now } }, { projection: { _id: 1 } }),
+    );
     return doc !== null;
   }
 }

@@ -230,7 +230,10 @@ function parseTagSets(value: unknown): Record<string, string>[] | undefined {
   if (value === undefined || value === null) return undefined;
   const ok =
     Array.isArray(value) &&
-    value.every((tags) => typeof tags === 'object' && tags !== null && !Array.isArray(tags) && Object.values(tags).every((v) => typeof v === 'string'));
+    value.every(
+      (tags) =>
+        typeof tags === 'object' && tags !== null && !Array.isArray(tags) && Object.values(tags).every((v) => typeof v === 'string'),
+    );
   if (!ok) throw new ValidationError(`MongoBackend argument tag_sets must be a list of { tag: "value" } objects; got ${describe(value)}.`);
   return (value as Record<string, string>[]).map((tags) => ({ ...tags }));
 }
@@ -243,7 +246,13 @@ function parseTls(reader: ArgumentReader): { options: MongoClientOptions; files:
   const reqsRaw = reader.raw('sslCertReqs');
   let reqs: (typeof CERT_REQS)[number] = 'REQUIRED';
   if (reqsRaw !== undefined && reqsRaw !== null) {
-    const upper = typeof reqsRaw === 'string' ? reqsRaw.trim().toUpperCase().replace(/^(SSL\.)?CERT_/, '') : '';
+    const upper =
+      typeof reqsRaw === 'string'
+        ? reqsRaw
+            .trim()
+            .toUpperCase()
+            .replace(/^(SSL\.)?CERT_/, '')
+        : '';
     const found = CERT_REQS.find((r) => r === upper);
     if (found === undefined) {
       throw new ConfigurationError(`Invalid ssl_cert_reqs value of ${String(reqsRaw)}, must be one of "NONE", "OPTIONAL", "REQUIRED".`);
@@ -286,7 +295,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 function optionalInt(reader: ArgumentReader, name: string, min: number): number | undefined {
   const value = reader.number(name, undefined, { min, integer: true });
   if (value !== undefined && value > MAX_TIMER_MS) {
-    throw new ValidationError(`MongoBackend argument ${snakeName(name)} must be between ${min} and ${MAX_TIMER_MS} (Node's timer limit); got ${value}.`);
+    throw new ValidationError(
+      `MongoBackend argument ${snakeName(name)} must be between ${min} and ${MAX_TIMER_MS} (Node's timer limit); got ${value}.`,
+    );
   }
   return value;
 }
@@ -300,7 +311,9 @@ function checkClientOptionTimeouts(extra: Record<string, unknown>): void {
   for (const [name, value] of Object.entries(extra)) {
     if (!name.endsWith('MS') || value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
-      throw new ValidationError(`MongoBackend argument client_options.${name} must be a number of milliseconds from 0 to ${MAX_TIMER_MS} (Node's timer limit); got ${describe(value)}.`);
+      throw new ValidationError(
+        `MongoBackend argument client_options.${name} must be a number of milliseconds from 0 to ${MAX_TIMER_MS} (Node's timer limit); got ${describe(value)}.`,
+      );
     }
   }
 }
@@ -405,7 +418,9 @@ function operationOptionsOf(reader: ArgumentReader): OperationSettings {
 
   const level = reader.string('readConcernLevel');
   if (level !== undefined && !READ_CONCERN_LEVELS.includes(level)) {
-    throw new ConfigurationError(`MongoBackend argument read_concern_level must be one of ${READ_CONCERN_LEVELS.join(', ')}; got ${describe(level)}.`);
+    throw new ConfigurationError(
+      `MongoBackend argument read_concern_level must be one of ${READ_CONCERN_LEVELS.join(', ')}; got ${describe(level)}.`,
+    );
   }
 
   const readOptions: MongoSettings['readOptions'] = {};
@@ -430,7 +445,8 @@ function operationOptionsOf(reader: ArgumentReader): OperationSettings {
 export function readMongoArguments(args: unknown): MongoSettings {
   const reader = new ArgumentReader('MongoBackend', args);
   const dbHostsRaw = reader.raw('dbHosts');
-  if (dbHostsRaw === undefined || dbHostsRaw === null || dbHostsRaw === '') throw new ConfigurationError('MongoBackend argument db_hosts is required.');
+  if (dbHostsRaw === undefined || dbHostsRaw === null || dbHostsRaw === '')
+    throw new ConfigurationError('MongoBackend argument db_hosts is required.');
   const uri = connectionString(dbHostsRaw);
   const dbName = required(reader, 'dbName', 'db_name');
   const collectionName = required(reader, 'cacheCollection', 'cache_collection');
@@ -455,7 +471,8 @@ export function readMongoArguments(args: unknown): MongoSettings {
     clock: reader.func<Clock>('clock') ?? systemClock,
     onWarning: reader.func<(warning: MongoBackendWarning) => void>('onWarning') ?? null,
   };
-  if (settings.lockTimeoutMs <= 0) throw new ConfigurationError('MongoBackend argument lock_timeout must be greater than 0 (a lock must expire when its holder dies).');
+  if (settings.lockTimeoutMs <= 0)
+    throw new ConfigurationError('MongoBackend argument lock_timeout must be greater than 0 (a lock must expire when its holder dies).');
   reader.finish();
   return settings;
 }

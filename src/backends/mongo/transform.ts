@@ -125,12 +125,16 @@ export function decodeEntry(doc: Record<string, unknown>, transform: MongoDocume
     try {
       entry = transform.transformOutgoing(doc);
     } catch (error) {
-      throw new SerializationError(`MongoBackend: son_manipulator.transformOutgoing failed for key "${String(doc._id)}".`, { cause: error });
+      throw new SerializationError(`MongoBackend: son_manipulator.transformOutgoing failed for key "${String(doc._id)}".`, {
+        cause: error,
+      });
     }
   }
   const problem = typeof entry !== 'object' || entry === null ? 'no document from transformOutgoing' : metadataProblem(entry.meta, nowMs);
   if (problem !== null) {
-    throw new SerializationError(`MongoBackend: the stored document for key "${String(doc._id)}" is not a cache entry (${problem}); delete it or let the region overwrite it.`);
+    throw new SerializationError(
+      `MongoBackend: the stored document for key "${String(doc._id)}" is not a cache entry (${problem}); delete it or let the region overwrite it.`,
+    );
   }
   return { payload: entry.value, metadata: entry.meta as CachedValueMetadata };
 }

@@ -5,11 +5,31 @@
  *
  * @module
  */
+import { isAscii } from 'node:buffer';
 import type { Cluster } from 'ioredis';
-import { BytesBackend, NO_VALUE, type BackendArguments, type CacheMutex, type Mapping, type NoValue } from '../../api.js';
+import {
+  BytesBackend,
+  NO_VALUE,
+  type BackendArguments,
+  type BackendResult,
+  type CacheMutex,
+  type CachedValue,
+  type Mapping,
+  type NoValue,
+} from '../../api.js';
+import { assertDriversInstalled, DRIVER_PACKAGES } from '../../driver.js';
 import { ValidationError } from '../../errors.js';
-import { entryTtlOfSerialized, serverTtlSeconds } from '../../serializers.js';
-import { assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
+import {
+  buildSerialized,
+  entryTtlOfMetadata,
+  entryTtlOfSerialized,
+  jsonSerializer,
+  parseJsonEntryText,
+  parseSerialized,
+  serializedJsonText,
+  serverTtlSeconds,
+} from '../../serializers.js';
+import { assertCachedValue, assertKey, assertKeys, describe, mappingEntries } from '../../validate.js';
 import { RedisConnection, type RedisClient } from './connection.js';
 import { RELEASE_SCRIPT, RedisMutex, type LockStore } from './lock.js';
 import { readRedisArguments, type RedisBackendArguments, type RedisSettings, type RedisTopology } from './options.js';
@@ -51,6 +71,15 @@ export class RedisBackend extends BytesBackend {
   readonly #closeSignal = new AbortController();
   readonly #lockStore: LockStore;
   #closing: Promise<void> | undefined;
+  readonly #getFailed: (error: unknown) => never;
+  readonly #mgetFailed: (error: unknown) => never;
+  readonly #setFailed: (error: unknown) => never;
+  // Arrow functions made once, passed to `then` on every call (this.serializer may be replaced).
+  readonly #parseBytes = (bytes: Buffer | NoValue): BackendResult => parseSerialized(bytes, this.serializer);
+  readonly #parseAll = (values: (Buffer | NoValue)[]): BackendResult[] => {
+    const serializer = this.serializer;
+    return values.map((bytes) => parseSerialized(bytes, serializer));
+  };
 
   /**
    * Reads and checks `args` (see {@link RedisBackendArguments}; snake_case or camelCase); throws
@@ -60,13 +89,19 @@ export class RedisBackend extends BytesBackend {
     super();
     const ctor = new.target as unknown as { topology: RedisTopology; name: string };
     this.settings = readRedisArguments(args as BackendArguments, ctor.topology, ctor.name);
+    // A missing driver fails here, at configure(), not at the first request (resolved, not loaded).
+    assertDriversInstalled(DRIVER_PACKAGES.redis, ctor.name);
     this.#connection = new RedisConnection(this.settings);
+    this.#getFailed = this.#connection.failure('GET');
+    this.#mgetFailed = this.#connection.failure('MGET');
+    this.#setFailed = this.#connection.failure('SET');
     this.#lockStore = {
       setIfAbsent: (key, token, ttlMs) =>
         this.#connection
           .call('lock acquire', (c) => (ttlMs > 0 ? c.set(key, token, 'PX', ttlMs, 'NX') : c.set(key, token, 'NX')))
           .then((reply) => reply === 'OK'),
-      deleteIfToken: (key, token) => this.#connection.call('lock release', (c) => c.eval(RELEASE_SCRIPT, 1, key, token)).then((n) => n === 1),
+      deleteIfToken: (key, token) =>
+        this.#connection.call('lock release', (c) => c.eval(RELEASE_SCRIPT, 1, key, token)).then((n) => n === 1),
       exists: (key) => this.#connection.call('lock check', (c) => c.exists(key)).then((n) => n > 0),
       closed: this.#closeSignal.signal,
     };
@@ -80,14 +115,105 @@ export class RedisBackend extends BytesBackend {
     return this.#connection.client();
   }
 
-  async getSerialized(key: string): Promise<Buffer | NoValue> {
-    assertKey(key);
-    return (await this.#connection.call('GET', (c) => c.getBuffer(key))) ?? NO_VALUE;
+  // The single-key calls and MGET are written without async functions: on a connected client each is
+  // the driver's promise plus one `then`, which is most of what separates them from a raw ioredis
+  // call (bench/redis.ts, the CPU table). With the JSON serializer, get/getMulti read strings, as a
+  // raw client would (ioredis decodes them without making a Buffer of each value first), and set
+  // writes one: the entry is ASCII text then (see parseJsonEntryText and serializedJsonText).
+
+  override get(key: string): Promise<BackendResult> {
+    try {
+      assertKey(key);
+      const client = this.#connection.ready;
+      if (client !== null && this.serializer === jsonSerializer) {
+        return client
+          .get(key)
+          .then((text) => (text === null ? NO_VALUE : (parseJsonEntryText(text) ?? this.#getBytes(key))), this.#getFailed);
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#getBytes(key);
   }
 
-  async getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
-    assertKeys(keys);
-    if (keys.length === 0) return [];
+  /** GET of the entry's bytes, parsed with the serializer: other serializers, and metadata outside ASCII. */
+  #getBytes(key: string): Promise<BackendResult> {
+    return this.getSerialized(key).then(this.#parseBytes);
+  }
+
+  override getMulti(keys: readonly string[]): Promise<BackendResult[]> {
+    try {
+      assertKeys(keys);
+      const client = this.#connection.ready;
+      if (client !== null && !isCluster(client) && keys.length > 0 && this.serializer === jsonSerializer) {
+        return client.mget(keys as string[]).then((texts) => this.#parseTexts(keys, texts), this.#mgetFailed);
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.getSerializedMulti(keys).then(this.#parseAll);
+  }
+
+  /** MGET's strings as entries; the few whose metadata is not ASCII are read again as bytes. */
+  #parseTexts(keys: readonly string[], texts: (string | null)[]): BackendResult[] | Promise<BackendResult[]> {
+    const values: BackendResult[] = new Array<BackendResult>(texts.length);
+    let asBytes: number[] | null = null;
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i] ?? null;
+      const value = text === null ? NO_VALUE : parseJsonEntryText(text);
+      if (value !== null) values[i] = value;
+      else (asBytes ??= []).push(i);
+    }
+    if (asBytes === null) return values;
+    const indexes = asBytes;
+    return this.getSerializedMulti(indexes.map((i) => keys[i] as string)).then((entries) => {
+      indexes.forEach((i, j) => {
+        values[i] = parseSerialized(entries[j] ?? NO_VALUE, this.serializer);
+      });
+      return values;
+    });
+  }
+
+  override set(key: string, value: CachedValue): Promise<void> {
+    try {
+      assertKey(key);
+      assertCachedValue(value);
+      if (this.serializer === jsonSerializer) {
+        const ms = serverTtlMsOf(this.settings.expirationMs, entryTtlOfMetadata(value.metadata));
+        return this.#send(key, serializedJsonText(value), ms);
+      }
+      const bytes = buildSerialized(value, this.serializer);
+      return this.#send(key, bytes, serverTtlMs(this.settings.expirationMs, bytes));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  getSerialized(key: string): Promise<Buffer | NoValue> {
+    try {
+      assertKey(key);
+      const client = this.#connection.ready;
+      if (client !== null) return client.getBuffer(key).then(orNoValue, this.#getFailed);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#connection.call('GET', (c) => c.getBuffer(key)).then(orNoValue);
+  }
+
+  getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
+    try {
+      assertKeys(keys);
+      if (keys.length === 0) return Promise.resolve([]);
+      // One server: MGET answers duplicate keys in place, so the keys go as they are.
+      const client = this.#connection.ready;
+      if (client !== null && !isCluster(client)) return client.mgetBuffer(keys as string[]).then(allOrNoValue, this.#mgetFailed);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#getSerializedMulti(keys);
+  }
+
+  async #getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
     const unique = [...new Set(keys)];
     const found = new Map<string, Buffer | null>();
     await this.#connection.call('MGET', async (c) => {
@@ -99,18 +225,32 @@ export class RedisBackend extends BytesBackend {
         return;
       }
       const replies = await perNode(c, unique, (pipeline, slotKeys) => pipeline.mgetBuffer(...slotKeys));
-      for (const [slotKeys, values] of replies) slotKeys.forEach((key, i) => {
+      for (const [slotKeys, values] of replies)
+        slotKeys.forEach((key, i) => {
           found.set(key, (values as (Buffer | null)[])[i] ?? null);
         });
     });
     return keys.map((key) => found.get(key) ?? NO_VALUE);
   }
 
-  async setSerialized(key: string, value: Buffer): Promise<void> {
-    assertKey(key);
-    checkBytes(key, value);
-    const ms = serverTtlMs(this.settings.expirationMs, value);
-    await this.#connection.call('SET', (c) => (ms === 0 ? c.set(key, value) : ms % 1000 === 0 ? c.set(key, value, 'EX', ms / 1000) : c.set(key, value, 'PX', ms)));
+  setSerialized(key: string, value: Buffer): Promise<void> {
+    try {
+      assertKey(key);
+      checkBytes(key, value);
+      const ms = serverTtlMs(this.settings.expirationMs, value);
+      // ioredis writes a string argument with less work than a Buffer (no Buffer of the whole command):
+      // ASCII bytes (dogpile's JSON entries) go as the string of the same bytes.
+      return this.#send(key, value.length <= ASCII_AS_TEXT_MAX && isAscii(value) ? value.toString('latin1') : value, ms);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** SET of an entry's bytes (or their ASCII text), with a server TTL of `ms` (EX when whole seconds, 0 for none). */
+  #send(key: string, value: Buffer | string, ms: number): Promise<void> {
+    const client = this.#connection.ready;
+    if (client !== null) return sendSet(client, key, value, ms).then(toVoid, this.#setFailed);
+    return this.#connection.call('SET', (c) => sendSet(c, key, value, ms)).then(toVoid);
   }
 
   async setSerializedMulti(mapping: Mapping<Buffer>): Promise<void> {
@@ -237,7 +377,11 @@ function isCluster(client: RedisClient): client is Cluster {
  * (one `op` per slot, since a command's keys must share a slot) and returns each slot's keys with its
  * reply. Slots whose node is not known yet get a pipeline each, which ioredis routes itself.
  */
-async function perNode(client: Cluster, keys: readonly string[], op: (pipeline: ChainableCommander, slotKeys: string[]) => void): Promise<[string[], unknown][]> {
+async function perNode(
+  client: Cluster,
+  keys: readonly string[],
+  op: (pipeline: ChainableCommander, slotKeys: string[]) => void,
+): Promise<[string[], unknown][]> {
   const bySlot = new Map<number, string[]>();
   for (const key of keys) {
     const slot = keySlot(key);
@@ -274,8 +418,29 @@ function checkReplies(results: [Error | null, unknown][] | null): unknown[] {
 
 /** The server TTL in ms for `value`: the configured one or the entry's own (see `serverTtlSeconds`), 0 for none. */
 function serverTtlMs(configuredMs: number, value: Buffer): number {
-  const ttl = entryTtlOfSerialized(value);
+  return serverTtlMsOf(configuredMs, entryTtlOfSerialized(value));
+}
+
+/** {@link serverTtlMs} for an entry whose own TTL (seconds) is `ttl`. */
+function serverTtlMsOf(configuredMs: number, ttl: number | undefined): number {
   return ttl === undefined ? configuredMs : Math.ceil(serverTtlSeconds(configuredMs / 1000, ttl) * 1000);
+}
+
+function sendSet(client: RedisClient, key: string, value: Buffer | string, ms: number): Promise<unknown> {
+  return ms === 0 ? client.set(key, value) : ms % 1000 === 0 ? client.set(key, value, 'EX', ms / 1000) : client.set(key, value, 'PX', ms);
+}
+
+const toVoid = (): void => undefined;
+
+/** The largest value `setSerialized` turns into a string when it is ASCII; larger ones go as they are. */
+const ASCII_AS_TEXT_MAX = 64 * 1024;
+
+const orNoValue = (bytes: Buffer | null): Buffer | NoValue => bytes ?? NO_VALUE;
+
+function allOrNoValue(values: (Buffer | null)[]): (Buffer | NoValue)[] {
+  const out: (Buffer | NoValue)[] = new Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i] ?? NO_VALUE;
+  return out;
 }
 
 function checkBytes(key: string, value: unknown): asserts value is Buffer {

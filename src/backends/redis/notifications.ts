@@ -127,5 +127,7 @@ export class RedisNotifications implements NotificationTransport {
 
 function unavailable(what: string, error: unknown): BackendUnavailableError {
   const detail = redactUrl(error instanceof Error ? error.message : String(error));
-  return new BackendUnavailableError(`Redis ${what} for cache notifications failed: ${detail}. Check that the Redis server is reachable.`, { cause: error });
+  return new BackendUnavailableError(`Redis ${what} for cache notifications failed: ${detail}. Check that the Redis server is reachable.`, {
+    cause: error,
+  });
 }

@@ -171,7 +171,8 @@ export function readRedisArguments(args: BackendArguments, topology: RedisTopolo
   const lockTimeout = reader.seconds('lockTimeout', 0, { max: MAX_EXPIRATION_SECONDS });
   const lockSleep = reader.seconds('lockSleep', DEFAULT_LOCK_SLEEP, { min: 0.001, max: MAX_TIMER_SECONDS });
   const lockPrefix = reader.string('lockPrefix', '_lock');
-  if (!LOCK_PREFIX.test(lockPrefix)) fail(`lock_prefix must be 2 to 10 letters, digits or "_-.:" (dogpile's rule); got ${describe(lockPrefix)}.`);
+  if (!LOCK_PREFIX.test(lockPrefix))
+    fail(`lock_prefix must be 2 to 10 letters, digits or "_-.:" (dogpile's rule); got ${describe(lockPrefix)}.`);
   reader.boolean('threadLocalLock', true); // accepted for dogpile compatibility; see the docs
 
   const connectionKwargs = readObject(reader, 'connectionKwargs', fail);
@@ -263,7 +264,14 @@ export function parseAddress(value: unknown, name: string, fail: (m: string) => 
     ({ host, port } = value as { host?: unknown; port?: unknown });
   }
   const portNumber = typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : port;
-  if (typeof host !== 'string' || host === '' || typeof portNumber !== 'number' || !Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535) {
+  if (
+    typeof host !== 'string' ||
+    host === '' ||
+    typeof portNumber !== 'number' ||
+    !Number.isInteger(portNumber) ||
+    portNumber < 1 ||
+    portNumber > 65535
+  ) {
     return bad();
   }
   return { host, port: portNumber };
@@ -283,7 +291,10 @@ function readAddresses(reader: ArgumentReader, name: string, fail: (m: string) =
 function readStartupNodes(reader: ArgumentReader, url: string | null, fail: (m: string) => never): HostPort[] {
   const nodes = readAddresses(reader, 'startupNodes', fail);
   if (url === null) return nodes;
-  for (const one of url.split(',').map((u) => u.trim()).filter(Boolean)) {
+  for (const one of url
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)) {
     const match = /^rediss?:\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/?#]+)(?::(\d+))?\/?(?:0)?\/?$/i.exec(one);
     if (!match) fail(`url must be redis:// or rediss:// URLs of cluster nodes, comma-separated; got ${JSON.stringify(redactUrl(one))}.`);
     const m = match as RegExpExecArray;
@@ -297,8 +308,10 @@ function readTls(reader: ArgumentReader, url: string | null, fail: (m: string) =
   const cert = reader.string('sslCertfile');
   const key = reader.string('sslKeyfile');
   const reqs = reader.string('sslCertReqs', 'required').toLowerCase();
-  if (!['required', 'optional', 'none'].includes(reqs)) fail(`ssl_cert_reqs must be "required", "optional" or "none"; got ${describe(reqs)}.`);
-  if ((cert === undefined) !== (key === undefined)) fail('ssl_certfile and ssl_keyfile go together (client certificate and its key); pass both or neither.');
+  if (!['required', 'optional', 'none'].includes(reqs))
+    fail(`ssl_cert_reqs must be "required", "optional" or "none"; got ${describe(reqs)}.`);
+  if ((cert === undefined) !== (key === undefined))
+    fail('ssl_certfile and ssl_keyfile go together (client certificate and its key); pass both or neither.');
   const on = reader.boolean('ssl', false) || /^rediss:/i.test(url ?? '') || ca !== undefined || cert !== undefined;
   if (!on) return null;
   return {

@@ -21,7 +21,10 @@ describe('Etcd3Backend on a three-member cluster', () => {
     // Never leave a member dead, whatever happened above.
     if (killed !== undefined && !(await etcdAnswers(killed.endpoint))) await killed.restart();
     const client = await backend.getClient();
-    await client.delete().prefix(NAMESPACE).catch(() => undefined);
+    await client
+      .delete()
+      .prefix(NAMESPACE)
+      .catch(() => undefined);
     await backend.close();
   });
 
@@ -48,7 +51,10 @@ describe('Etcd3Backend on a three-member cluster', () => {
     const killedAt = Date.now();
     killed = await killMember(leader);
     // Wait for a new leader, then for writes to flow again.
-    const newLeader = await clusterLeader(endpoints.filter((e) => e !== leader), 15_000);
+    const newLeader = await clusterLeader(
+      endpoints.filter((e) => e !== leader),
+      15_000,
+    );
     const deadline = Date.now() + 15_000;
     while (!outcomes.some((o) => o.ok && o.at > Date.now() - 500 && o.at > killedAt + 100)) {
       assert.ok(Date.now() < deadline, 'writes did not resume within 15 s of the kill');

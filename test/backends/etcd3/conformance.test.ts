@@ -9,7 +9,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import { Etcd3 } from 'etcd3';
 import { Etcd3Backend, Etcd3Mutex, decodeOsloValue, encodeOsloValue } from '../../../src/backends/etcd3/index.js';
-import { BackendUnavailableError, ConfigurationError, NO_VALUE, SerializationError, ValidationError, ValueTooLargeError, isNoValue, manualClock } from '../../../src/index.js';
+import {
+  BackendUnavailableError,
+  ConfigurationError,
+  NO_VALUE,
+  SerializationError,
+  ValidationError,
+  ValueTooLargeError,
+  isNoValue,
+  manualClock,
+} from '../../../src/index.js';
 import { makeCachedValue } from '../../../src/backend.js';
 import type { CachedValue } from '../../../src/api.js';
 import { runBackendConformance } from '../../../src/testing/index.js';
@@ -76,7 +85,8 @@ async function countRequests(backend: Etcd3Backend): Promise<Record<KvMethod, nu
 const entryKey = (namespace: string, key: string): Buffer => Buffer.concat([Buffer.from(namespace), Buffer.of(0xff), Buffer.from(key)]);
 
 /** The etcd key of the lock on `key`: `namespace 0xFE lock/ key`, where no cache key reaches. */
-const lockKey = (namespace: string, key: string): Buffer => Buffer.concat([Buffer.from(namespace), Buffer.of(0xfe), Buffer.from(`lock/${key}`)]);
+const lockKey = (namespace: string, key: string): Buffer =>
+  Buffer.concat([Buffer.from(namespace), Buffer.of(0xfe), Buffer.from(`lock/${key}`)]);
 
 async function rawKv(client: Etcd3, key: string | Buffer): Promise<{ value: Buffer; lease: string } | undefined> {
   const response = await client.kv.range({ key: Buffer.from(key) });
@@ -99,8 +109,10 @@ describe('Etcd3Backend: oslo value format', () => {
   });
 
   it('writes ct as a Python float and payloads with Python separators and escapes', () => {
-    assert.equal(encodeOsloValue(cv({ a: [1, 2.5, null, true], 'ü': 'ключ' }, 1700000000)).toString('latin1'),
-      '[{"a": [1, 2.5, null, true], "\\u00fc": "\\u043a\\u043b\\u044e\\u0447"}, {"ct": 1700000000.0, "v": 2}]');
+    assert.equal(
+      encodeOsloValue(cv({ a: [1, 2.5, null, true], ü: 'ключ' }, 1700000000)).toString('latin1'),
+      '[{"a": [1, 2.5, null, true], "\\u00fc": "\\u043a\\u043b\\u044e\\u0447"}, {"ct": 1700000000.0, "v": 2}]',
+    );
   });
 
   it('reads an entry written by oslo.cache', async () => {
@@ -153,7 +165,7 @@ describe('Etcd3Backend: oslo value format', () => {
     await assert.rejects(present.get('k'), SerializationError);
   });
 
-  it('a Buffer payload (a region serializer\'s bytes) is stored as dogpile bytes and read back as a Buffer', async () => {
+  it("a Buffer payload (a region serializer's bytes) is stored as dogpile bytes and read back as a Buffer", async () => {
     const namespace = ns();
     const backend = b.make({ namespace });
     const bytes = Buffer.from([0x7b, 0x7c, 0x00, 0xff, 0x5b]);
@@ -369,7 +381,10 @@ describe('Etcd3Backend: one request per multi-operation', () => {
     const keys = Array.from({ length: 8 }, (_, i) => `big${i}`);
     await backend.setMulti(Object.fromEntries(keys.map((k) => [k, cv(big)])));
     assert.ok(counts.txn >= 2, `2.4 MB must be split; got ${counts.txn} transaction(s)`);
-    assert.deepEqual(payloads(await backend.getMulti(keys)), keys.map(() => big));
+    assert.deepEqual(
+      payloads(await backend.getMulti(keys)),
+      keys.map(() => big),
+    );
     await assert.rejects(backend.set('huge', cv('y'.repeat(2_000_000))), ValueTooLargeError);
   });
 
@@ -378,7 +393,10 @@ describe('Etcd3Backend: one request per multi-operation', () => {
     const keys = Array.from({ length: 5 }, (_, i) => `small${i}`);
     const mapping = { ...Object.fromEntries(keys.map((k) => [k, cv(k)])), huge: cv('y'.repeat(2_000_000)) };
     await assert.rejects(backend.setMulti(mapping), (error: unknown) => error instanceof ValueTooLargeError && /huge/.test(error.message));
-    assert.deepEqual(await backend.getMulti([...keys, 'huge']), [...keys, 'huge'].map(() => NO_VALUE));
+    assert.deepEqual(
+      await backend.getMulti([...keys, 'huge']),
+      [...keys, 'huge'].map(() => NO_VALUE),
+    );
   });
 
   it('max_request_bytes: an entry above the server limit is refused before it is sent', async () => {
@@ -621,7 +639,13 @@ describe('Etcd3Backend: TLS and password authentication', () => {
   });
 
   it('connects over TLS with ca_cert, cert_cert and cert_key (file paths)', async () => {
-    const backend = new Etcd3Backend({ endpoints: [tlsEtcd.endpoint], ca_cert: certs.ca, cert_cert: certs.clientCert, cert_key: certs.clientKey, timeout: 5 });
+    const backend = new Etcd3Backend({
+      endpoints: [tlsEtcd.endpoint],
+      ca_cert: certs.ca,
+      cert_cert: certs.clientCert,
+      cert_key: certs.clientKey,
+      timeout: 5,
+    });
     try {
       await backend.set('k', cv('over tls'));
       assert.equal(((await backend.get('k')) as CachedValue).payload, 'over tls');
@@ -633,8 +657,13 @@ describe('Etcd3Backend: TLS and password authentication', () => {
   it('accepts PEM contents, and host/port with protocol https', async () => {
     const port = new URL(tlsEtcd.endpoint).port;
     const backend = new Etcd3Backend({
-      host: '127.0.0.1', port, protocol: 'https', timeout: 5,
-      caCert: fs.readFileSync(certs.ca), certCert: fs.readFileSync(certs.clientCert, 'utf8'), certKey: fs.readFileSync(certs.clientKey),
+      host: '127.0.0.1',
+      port,
+      protocol: 'https',
+      timeout: 5,
+      caCert: fs.readFileSync(certs.ca),
+      certCert: fs.readFileSync(certs.clientCert, 'utf8'),
+      certKey: fs.readFileSync(certs.clientKey),
     });
     try {
       assert.equal(await backend.get('nothing-here'), NO_VALUE);
@@ -664,7 +693,13 @@ describe('Etcd3Backend: TLS and password authentication', () => {
   });
 
   it('authenticates with username and password; without them etcd refuses', async () => {
-    const backend = new Etcd3Backend({ endpoints: [authEtcd.endpoint], username: 'root', password: 'root-secret', timeout: 5, distributed_lock: true });
+    const backend = new Etcd3Backend({
+      endpoints: [authEtcd.endpoint],
+      username: 'root',
+      password: 'root-secret',
+      timeout: 5,
+      distributed_lock: true,
+    });
     const anonymous = new Etcd3Backend({ endpoints: [authEtcd.endpoint], timeout: 5 });
     const wrong = new Etcd3Backend({ endpoints: [authEtcd.endpoint], username: 'root', password: 'nope', timeout: 5 });
     try {
@@ -673,7 +708,10 @@ describe('Etcd3Backend: TLS and password authentication', () => {
       const mutex = backend.getMutex('k') as Etcd3Mutex;
       assert.equal(await mutex.acquire(), true);
       await mutex.release();
-      await assert.rejects(anonymous.get('a'), (error: unknown) => !(error instanceof BackendUnavailableError) && /user name is empty|permission denied/i.test(String(error)));
+      await assert.rejects(
+        anonymous.get('a'),
+        (error: unknown) => !(error instanceof BackendUnavailableError) && /user name is empty|permission denied/i.test(String(error)),
+      );
       await assert.rejects(wrong.get('a'), (error: unknown) => /authentication failed/i.test(String(error)));
     } finally {
       await Promise.all([backend.close(), anonymous.close(), wrong.close()]);
@@ -683,7 +721,14 @@ describe('Etcd3Backend: TLS and password authentication', () => {
 
 describe('Etcd3Backend: arguments', () => {
   it('accepts oslo snake_case and camelCase, ignores unknown arguments', async () => {
-    const backend = new Etcd3Backend({ host: '127.0.0.1', port: '2379', timeout: '5', memcache_servers: 'x', leaseTtl: '10m', distributedLock: 'true' });
+    const backend = new Etcd3Backend({
+      host: '127.0.0.1',
+      port: '2379',
+      timeout: '5',
+      memcache_servers: 'x',
+      leaseTtl: '10m',
+      distributedLock: 'true',
+    });
     assert.ok(backend.getMutex('k') instanceof Etcd3Mutex);
     assert.equal(new Etcd3Backend({}).getMutex('k'), null);
     await backend.close();
@@ -706,13 +751,20 @@ describe('Etcd3Backend: arguments', () => {
 
   for (const [label, args, pattern] of [
     ['lock_timeout "30d" (past Node\'s longest timer)', { lock_timeout: '30d' }, /lock_timeout must be between 1 s and 2147483 s .*"30d"/],
-    ['lease_ttl 1e12 (past etcd\'s largest lease TTL)', { lease_ttl: 1e12 }, /lease_ttl must be between 0 s and 8000000000 s .*1000000000000/],
+    [
+      "lease_ttl 1e12 (past etcd's largest lease TTL)",
+      { lease_ttl: 1e12 },
+      /lease_ttl must be between 0 s and 8000000000 s .*1000000000000/,
+    ],
     ['timeout "30d"', { timeout: '30d' }, /timeout must be between 0.01 s and 2147483.647 s .*"30d"/],
     ['lease_window 0', { lease_window: 0 }, /lease_window must be between 0.001 s/],
     ['lock_timeout 0.5', { lock_timeout: 0.5 }, /lock_timeout must be between 1 s/],
   ] as const) {
     it(`rejects ${label} with a ValidationError naming the option, the value and the range`, () => {
-      assert.throws(() => new Etcd3Backend(args as Record<string, unknown>), (error: unknown) => error instanceof ValidationError && pattern.test(error.message));
+      assert.throws(
+        () => new Etcd3Backend(args as Record<string, unknown>),
+        (error: unknown) => error instanceof ValidationError && pattern.test(error.message),
+      );
     });
   }
 

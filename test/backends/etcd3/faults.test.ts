@@ -18,7 +18,17 @@ import { Etcd3Backend } from '../../../src/backends/etcd3/index.js';
 import { BackendUnavailableError, isNoValue, type CachedValue } from '../../../src/index.js';
 import { makeCachedValue } from '../../../src/backend.js';
 import { freePort, startPrivateEtcd, type PrivateEtcd } from '../../support/etcd3.js';
-import { guardProcess, maxOf, minOf, percentile, startPrivateEtcdCluster, timed, withDeadline, type Outcome, type PrivateEtcdCluster } from '../../support/reliability.js';
+import {
+  guardProcess,
+  maxOf,
+  minOf,
+  percentile,
+  startPrivateEtcdCluster,
+  timed,
+  withDeadline,
+  type Outcome,
+  type PrivateEtcdCluster,
+} from '../../support/reliability.js';
 
 guardProcess();
 
@@ -71,7 +81,12 @@ describe('etcd: the leader of a three-member cluster killed under load', () => {
   });
 
   it('operations fail only inside a short window around the election, then all succeed', async (t) => {
-    const backend = new Etcd3Backend({ endpoints: cluster.endpoints, timeout: TIMEOUT_S, namespace: `rel-${randomUUID().slice(0, 8)}/`, lease_ttl: 60 });
+    const backend = new Etcd3Backend({
+      endpoints: cluster.endpoints,
+      timeout: TIMEOUT_S,
+      namespace: `rel-${randomUUID().slice(0, 8)}/`,
+      lease_ttl: 60,
+    });
     const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
     try {
       await withDeadline(backend.setMulti(Object.fromEntries(keys.map((k) => [k, makeCachedValue(`${k}#0`)]))), 10_000, 'warm-up');
@@ -95,13 +110,19 @@ describe('etcd: the leader of a three-member cluster killed under load', () => {
       t.diagnostic(
         `leader ${leader} killed, ${newLeader} elected after ${(electedAt - killedAt).toFixed(0)} ms; ${after.length} operations after the kill, ` +
           `${failures.length} failed (BackendUnavailableError) between +${(firstFail - killedAt).toFixed(0)} ms and +${(lastFail - killedAt).toFixed(0)} ms ` +
-          `(failure window ${(lastFail - firstFail).toFixed(0)} ms); latency p50 ${percentile(records.map((r) => r.ms), 50).toFixed(1)} ms, max ${slowest.toFixed(0)} ms (timeout ${TIMEOUT_S} s)`,
+          `(failure window ${(lastFail - firstFail).toFixed(0)} ms); latency p50 ${percentile(
+            records.map((r) => r.ms),
+            50,
+          ).toFixed(1)} ms, max ${slowest.toFixed(0)} ms (timeout ${TIMEOUT_S} s)`,
       );
       assert.ok(slowest < TIMEOUT_S * 1000 + SLACK_MS, `no operation waits past the timeout (${slowest.toFixed(0)} ms)`);
       assert.ok(lastFail - killedAt < 8000, `failures end within 8 s of the kill (${(lastFail - killedAt).toFixed(0)} ms)`);
       const settled = records.filter((r) => r.start > lastFail);
       assert.ok(settled.length > 100, `operations after the window (${settled.length})`);
-      assert.ok(settled.every((r) => r.error === undefined), 'after the window every operation succeeds');
+      assert.ok(
+        settled.every((r) => r.error === undefined),
+        'after the window every operation succeeds',
+      );
       checkValues(records);
       await cluster.restart(leader);
     } finally {
@@ -120,7 +141,12 @@ describe('etcd: the single member stopped under load', () => {
   });
 
   it('clear errors within the deadline while it is down; recovery without restarting the client', async (t) => {
-    const backend = new Etcd3Backend({ endpoints: [etcd.endpoint], timeout: TIMEOUT_S, namespace: `rel-${randomUUID().slice(0, 8)}/`, lease_ttl: 60 });
+    const backend = new Etcd3Backend({
+      endpoints: [etcd.endpoint],
+      timeout: TIMEOUT_S,
+      namespace: `rel-${randomUUID().slice(0, 8)}/`,
+      lease_ttl: 60,
+    });
     const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
     try {
       await withDeadline(backend.set('warm', makeCachedValue(0)), 10_000, 'warm-up');
@@ -204,7 +230,11 @@ async function measureFault(
       for (let i = 0; !stopping; i++) {
         const key = `k${w}-${i % 20}`;
         const op = i % 2 === 0 ? 'set' : 'get';
-        const outcome = await timed<unknown>(() => (op === 'set' ? backend.set(key, makeCachedValue(i)) : backend.get(key)), 30_000, `${op} ${key}`);
+        const outcome = await timed<unknown>(
+          () => (op === 'set' ? backend.set(key, makeCachedValue(i)) : backend.get(key)),
+          30_000,
+          `${op} ${key}`,
+        );
         records.push({ ...outcome, key, op });
         await sleep(outcome.error === undefined ? 5 : 50);
       }
@@ -228,7 +258,10 @@ async function measureFault(
     const recovered = minOf(records.filter((r) => r.start >= healAt && r.error === undefined).map((r) => r.end));
     return {
       firstErrorMs: errors.length === 0 ? null : minOf(errors.map((r) => r.end)) - faultAt,
-      p99Ms: percentile(during.map((r) => r.ms), 99),
+      p99Ms: percentile(
+        during.map((r) => r.ms),
+        99,
+      ),
       maxMs: maxOf(records.map((r) => r.ms)),
       calls: during.length,
       failed: during.filter((r) => r.error !== undefined).length,
@@ -255,14 +288,24 @@ describe('etcd with the default options: down, hung, restarted (issue 15 figures
   });
 
   it('down (SIGKILL): every call settles within 2x the 5 s deadline; recovery with the same backend', async (t) => {
-    const f = await measureFault(etcd, () => etcd.kill(), () => etcd.start(), 6000);
+    const f = await measureFault(
+      etcd,
+      () => etcd.kill(),
+      () => etcd.start(),
+      6000,
+    );
     t.diagnostic(describeFigures('down', f));
     assert.ok(f.failed > 0, 'calls fail while etcd is down');
     assert.ok(f.maxMs < BOUND_MS, `slowest call ${f.maxMs.toFixed(0)} ms`);
   });
 
   it('hung (SIGSTOP): the calls in flight pay one deadline, then the circuit fails calls at once; recovery after SIGCONT', async (t) => {
-    const f = await measureFault(etcd, () => etcd.pause(), () => etcd.resume(), 12_000);
+    const f = await measureFault(
+      etcd,
+      () => etcd.pause(),
+      () => etcd.resume(),
+      12_000,
+    );
     t.diagnostic(describeFigures('hung', f));
     assert.ok(f.failed > 0, 'calls fail while etcd is hung');
     assert.ok(f.maxMs < BOUND_MS, `slowest call ${f.maxMs.toFixed(0)} ms`);
@@ -272,13 +315,23 @@ describe('etcd with the default options: down, hung, restarted (issue 15 figures
   });
 
   it('restarted (SIGKILL, then started again at once)', async (t) => {
-    const f = await measureFault(etcd, () => etcd.kill(), () => etcd.start(), 0);
+    const f = await measureFault(
+      etcd,
+      () => etcd.kill(),
+      () => etcd.start(),
+      0,
+    );
     t.diagnostic(describeFigures('restarted', f));
     assert.ok(f.maxMs < BOUND_MS, `slowest call ${f.maxMs.toFixed(0)} ms`);
   });
 
   it('close() settles within the bound while etcd is hung, with a lock held', async () => {
-    const backend = new Etcd3Backend({ endpoints: [etcd.endpoint], namespace: `close-${randomUUID().slice(0, 8)}/`, distributed_lock: true, lease_ttl: 60 });
+    const backend = new Etcd3Backend({
+      endpoints: [etcd.endpoint],
+      namespace: `close-${randomUUID().slice(0, 8)}/`,
+      distributed_lock: true,
+      lease_ttl: 60,
+    });
     await withDeadline(backend.set('k', makeCachedValue(1)), 10_000, 'set');
     const mutex = backend.getMutex('k');
     assert.ok(mutex !== null && (await withDeadline(mutex.acquire(), 10_000, 'acquire')));
@@ -305,7 +358,13 @@ function errorTexts(error: unknown, seen = new Set<unknown>()): string[] {
   seen.add(error);
   if (!(error instanceof Error)) return [String(error)];
   const nested = error instanceof AggregateError ? error.errors : [];
-  return [error.message, String(error.stack), String(error), ...errorTexts(error.cause, seen), ...nested.flatMap((e) => errorTexts(e, seen))];
+  return [
+    error.message,
+    String(error.stack),
+    String(error),
+    ...errorTexts(error.cause, seen),
+    ...nested.flatMap((e) => errorTexts(e, seen)),
+  ];
 }
 
 async function caught(fn: () => unknown): Promise<unknown> {
@@ -341,8 +400,16 @@ describe('etcd: a planted password never appears in an error, its stack or its c
     errors.push(await caught(() => new Etcd3Backend({ endpoints: [`http://root:${PLANTED}@127.0.0.1:2379`] })));
     errors.push(await caught(() => new Etcd3Backend({ host: `root:${PLANTED}@127.0.0.1` })));
     errors.push(await caught(() => new Etcd3Backend({ username: 'root', password: { secret: PLANTED } })));
-    errors.push(await caught(() => new Etcd3Backend({ ca_cert: 'ca.pem', cert_cert: 'c.pem', cert_key: 42, password: PLANTED, username: 'root' })));
-    const withKey = new Etcd3Backend({ endpoints: [refused], ca_cert: '-----BEGIN CERTIFICATE-----', cert_cert: 'c.pem', cert_key: PLANTED, timeout: 1 });
+    errors.push(
+      await caught(() => new Etcd3Backend({ ca_cert: 'ca.pem', cert_cert: 'c.pem', cert_key: 42, password: PLANTED, username: 'root' })),
+    );
+    const withKey = new Etcd3Backend({
+      endpoints: [refused],
+      ca_cert: '-----BEGIN CERTIFICATE-----',
+      cert_cert: 'c.pem',
+      cert_key: PLANTED,
+      timeout: 1,
+    });
     errors.push(await caught(() => withKey.get('k')));
     await withKey.close();
     for (const endpoint of [refused, etcd.endpoint]) {
@@ -402,7 +469,10 @@ describe('etcd: a script that forgets close() exits', () => {
       const last = await backend.get('k').then(() => 'ok', (error) => error.name);
       process.stdout.write(last);
     `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

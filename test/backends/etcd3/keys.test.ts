@@ -16,12 +16,17 @@ describe('etcd3 key layout', () => {
   it('two different (namespace, key) pairs never share an etcd key', () => {
     // The same text cut at two places: a raw prefix layout gives both pairs one etcd key.
     fc.assert(
-      fc.property(chars.filter((u) => u.length >= 2), fc.nat(), fc.nat(), (units, a, b) => {
-        const [i, j] = [a % units.length, b % units.length];
-        fc.pre(i !== j);
-        const [[ns1, k1], [ns2, k2]] = [split(units, i), split(units, j)];
-        assert.notDeepEqual(layout(ns1).entry(k1), layout(ns2).entry(k2), `${ns1}+${k1} vs ${ns2}+${k2}`);
-      }),
+      fc.property(
+        chars.filter((u) => u.length >= 2),
+        fc.nat(),
+        fc.nat(),
+        (units, a, b) => {
+          const [i, j] = [a % units.length, b % units.length];
+          fc.pre(i !== j);
+          const [[ns1, k1], [ns2, k2]] = [split(units, i), split(units, j)];
+          assert.notDeepEqual(layout(ns1).entry(k1), layout(ns2).entry(k2), `${ns1}+${k1} vs ${ns2}+${k2}`);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -29,11 +34,16 @@ describe('etcd3 key layout', () => {
   it('no cache key of any namespace is the lock key of any key', () => {
     // The text of a lock key as dogpile names it ("_lock" + key), cut anywhere into a namespace and a key.
     fc.assert(
-      fc.property(chars, chars.filter((u) => u.length > 0), fc.nat(), (ns, k, at) => {
-        const units = [...ns, '_lock', ...k];
-        const [ns2, k2] = split(units, at % units.length);
-        assert.notDeepEqual(layout(ns2).entry(k2), layout(ns.join('')).lock(k.join('')), `${ns2}+${k2}`);
-      }),
+      fc.property(
+        chars,
+        chars.filter((u) => u.length > 0),
+        fc.nat(),
+        (ns, k, at) => {
+          const units = [...ns, '_lock', ...k];
+          const [ns2, k2] = split(units, at % units.length);
+          assert.notDeepEqual(layout(ns2).entry(k2), layout(ns.join('')).lock(k.join('')), `${ns2}+${k2}`);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

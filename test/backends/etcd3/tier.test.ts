@@ -59,7 +59,15 @@ describe('etcd watch notifications, with the server killed and restarted', () =>
     assert.equal(b.tier.stats().size, 0, 'the copies were dropped with the watch');
     await etcd.start();
     // The backend's circuit breaker probes a downed endpoint every 2 s: writes fail until its next probe.
-    await until('a could not write after etcd came back', () => a.region.set('k', 'v3').then(() => true, () => false), 15_000);
+    await until(
+      'a could not write after etcd came back',
+      () =>
+        a.region.set('k', 'v3').then(
+          () => true,
+          () => false,
+        ),
+      15_000,
+    );
     a.region.invalidate();
     await a.strategy.flush();
     await until('b did not see the invalidation after etcd came back', () => b.strategy.isInvalidated(Date.now() / 1000 - 60), 15_000);

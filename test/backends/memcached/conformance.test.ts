@@ -12,11 +12,29 @@ import { promisify } from 'node:util';
 import { PooledMemcachedBackend, type ServerPoolStats } from '../../../src/backends/memcached/index.js';
 import { toExptime, MAX_RELATIVE_EXPTIME, ITEM_OVERHEAD_BYTES } from '../../../src/backends/memcached/protocol.js';
 import { HashRing } from '../../../src/backends/memcached/ring.js';
-import { BackendUnavailableError, ConfigurationError, NO_VALUE, QueueEmptyError, ValidationError, ValueTooLargeError, isNoValue, memcachedSafeMangler, type CachedValue } from '../../../src/index.js';
+import {
+  BackendUnavailableError,
+  ConfigurationError,
+  NO_VALUE,
+  QueueEmptyError,
+  ValidationError,
+  ValueTooLargeError,
+  isNoValue,
+  memcachedSafeMangler,
+  type CachedValue,
+} from '../../../src/index.js';
 import { makeCachedValue } from '../../../src/backend.js';
 import { runBackendConformance } from '../../../src/testing/index.js';
 import { memcachedServers } from '../../support/servers.js';
-import { PrivateMemcached, canCreateSaslUsers, usePrivateMemcached, freePort, remainingTtl, serverStats, textCommand } from '../../support/memcached.js';
+import {
+  PrivateMemcached,
+  canCreateSaslUsers,
+  usePrivateMemcached,
+  freePort,
+  remainingTtl,
+  serverStats,
+  textCommand,
+} from '../../support/memcached.js';
 
 const runner = { describe, it, before, after };
 const servers = memcachedServers();
@@ -38,14 +56,24 @@ async function timed<T>(promise: Promise<T>): Promise<{ ms: number; value?: T; e
   }
 }
 
-runBackendConformance('PooledMemcachedBackend, 1 server', () => new PooledMemcachedBackend({ url: one }), { mutex: false, bytes: true }, runner);
+runBackendConformance(
+  'PooledMemcachedBackend, 1 server',
+  () => new PooledMemcachedBackend({ url: one }),
+  { mutex: false, bytes: true },
+  runner,
+);
 runBackendConformance(
   'PooledMemcachedBackend, 1 server, distributed_lock',
   () => new PooledMemcachedBackend({ url: one, distributed_lock: true, lock_timeout: 30 }),
   { mutex: true, bytes: true },
   runner,
 );
-runBackendConformance(`PooledMemcachedBackend, ${servers.length} servers`, () => new PooledMemcachedBackend({ url: servers.join(',') }), { mutex: false, bytes: true }, runner);
+runBackendConformance(
+  `PooledMemcachedBackend, ${servers.length} servers`,
+  () => new PooledMemcachedBackend({ url: servers.join(',') }),
+  { mutex: false, bytes: true },
+  runner,
+);
 runBackendConformance(
   `PooledMemcachedBackend, ${servers.length} servers, distributed_lock`,
   () => new PooledMemcachedBackend({ url: servers, distributedLock: true, lockTimeout: '30s' }),
@@ -85,7 +113,10 @@ describe('PooledMemcachedBackend arguments', () => {
 
   it('rejects configurations it cannot serve: a Python tls_context (TLS takes tls_enabled and tls_* files: tls.test.ts), SASL without both credentials', () => {
     assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', tls_context: {} }), ConfigurationError);
-    assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', sasl_enabled: true, username: 'u' }), /username and password should be configured/);
+    assert.throws(
+      () => new PooledMemcachedBackend({ url: 'a:1', sasl_enabled: true, username: 'u' }),
+      /username and password should be configured/,
+    );
     assert.throws(() => new PooledMemcachedBackend({ url: 'a:1', password: 'p' }), ConfigurationError);
   });
 
@@ -196,9 +227,9 @@ describe('PooledMemcachedBackend data path', () => {
     const k = key('big');
     const room = 1_048_576 - Buffer.byteLength(k) - ITEM_OVERHEAD_BYTES;
     await backend.setSerialized(k, Buffer.alloc(room, 0x61));
-    assert.equal((await backend.getSerialized(k) as Buffer).length, room);
+    assert.equal(((await backend.getSerialized(k)) as Buffer).length, room);
     await assert.rejects(backend.setSerialized(k, Buffer.alloc(room + 1, 0x62)), ValueTooLargeError);
-    assert.equal((await backend.getSerialized(k) as Buffer)[0], 0x61, 'the old value is untouched');
+    assert.equal(((await backend.getSerialized(k)) as Buffer)[0], 0x61, 'the old value is untouched');
     // Nothing is sent: the same check fails on a backend whose server does not exist.
     const nowhere = new PooledMemcachedBackend({ url: `127.0.0.1:${await freePort()}` });
     await assert.rejects(nowhere.setSerialized(k, Buffer.alloc(room + 1)), ValueTooLargeError);
@@ -214,7 +245,10 @@ describe('PooledMemcachedBackend data path', () => {
     const generous = new PooledMemcachedBackend({ url: one, server_max_value_length: 4_194_304 });
     try {
       await assert.rejects(generous.setSerialized(key('e2big'), Buffer.alloc(2_000_000)), ValueTooLargeError);
-      await assert.rejects(generous.setSerializedMulti({ [key('e2big')]: Buffer.alloc(2_000_000), [key()]: Buffer.from('ok') }), ValueTooLargeError);
+      await assert.rejects(
+        generous.setSerializedMulti({ [key('e2big')]: Buffer.alloc(2_000_000), [key()]: Buffer.from('ok') }),
+        ValueTooLargeError,
+      );
     } finally {
       await generous.close();
     }
@@ -260,7 +294,10 @@ describe('PooledMemcachedBackend expiry', () => {
       await long.set(kLong, cv('month'));
       assert.equal(await remainingTtl(address, kNever), -1);
       const briefTtl = await remainingTtl(address, kBrief);
-      assert.ok(briefTtl === null || (briefTtl >= 0 && briefTtl <= 1), `sub-second TTL sent as 1 s, not 0 (forever); server says ${briefTtl}`);
+      assert.ok(
+        briefTtl === null || (briefTtl >= 0 && briefTtl <= 1),
+        `sub-second TTL sent as 1 s, not 0 (forever); server says ${briefTtl}`,
+      );
       // Sent as-is, 31 days would be read as a unix time in January 1970: expired at once.
       assert.equal(payloadOf(await long.get(kLong)), 'month');
       const longTtl = (await remainingTtl(address, kLong)) as number;
@@ -467,7 +504,10 @@ describe('PooledMemcachedBackend with failing servers (private memcached process
       assert.ok(failed.length > 0, 'requests in flight on the hung server fail');
       for (const r of failed) assert.ok(r.error instanceof BackendUnavailableError, String(r.error));
       // Under one socket_timeout: they did not wait on the hung server (its circuit is open).
-      assert.ok(results.slice(-5).every((r) => r.value === NO_VALUE && r.ms < 300), 'once its circuit is open, its keys go to the next server at once');
+      assert.ok(
+        results.slice(-5).every((r) => r.value === NO_VALUE && r.ms < 300),
+        'once its circuit is open, its keys go to the next server at once',
+      );
     } finally {
       frozen.resume();
       await backend.close();
@@ -560,7 +600,12 @@ describe('PooledMemcachedBackend with failing servers (private memcached process
     // TCP connection (the kernel does) but never answers the handshake.
     const frozen = own[2] as PrivateMemcached;
     frozen.pause();
-    const backend = new PooledMemcachedBackend({ url: frozen.address, pool_maxsize: 1, pool_connection_get_timeout: 0.2, socket_timeout: 3 });
+    const backend = new PooledMemcachedBackend({
+      url: frozen.address,
+      pool_maxsize: 1,
+      pool_connection_get_timeout: 0.2,
+      socket_timeout: 3,
+    });
     try {
       const result = await timed(backend.get(key('queue')));
       assert.ok(result.error instanceof QueueEmptyError, String(result.error));
@@ -597,7 +642,10 @@ describe('PooledMemcachedBackend with failing servers (private memcached process
 
     it('the right login stores and reads', async () => {
       // Never skipped: a missing tool is a failure that says how to provide it.
-      assert.ok(canCreateSaslUsers, 'this test needs saslpasswd2 to create a login: apt-get install sasl2-bin (scripts/services.mjs installs it)');
+      assert.ok(
+        canCreateSaslUsers,
+        'this test needs saslpasswd2 to create a login: apt-get install sasl2-bin (scripts/services.mjs installs it)',
+      );
       const login = new PooledMemcachedBackend({ url: secured.address, username: 'alice', password: 's3cret' });
       try {
         const k = key('sasl');
@@ -612,7 +660,10 @@ describe('PooledMemcachedBackend with failing servers (private memcached process
       const wrong = new PooledMemcachedBackend({ url: secured.address, username: 'alice', password: 'nope' });
       const none = new PooledMemcachedBackend({ url: secured.address });
       try {
-        await assert.rejects(wrong.get(key()), (error: unknown) => error instanceof BackendUnavailableError && /authentication/i.test(error.message));
+        await assert.rejects(
+          wrong.get(key()),
+          (error: unknown) => error instanceof BackendUnavailableError && /authentication/i.test(error.message),
+        );
         await assert.rejects(none.get(key()), (error: unknown) => error instanceof BackendUnavailableError && /SASL/.test(error.message));
       } finally {
         await Promise.all([wrong.close(), none.close()]);

@@ -30,7 +30,12 @@ describe('memcached: a server killed under 64-way load', () => {
   it('no request waits past socket_timeout; live keys keep hitting; dead keys fall over or miss; the server is used again once a probe connects', async (t) => {
     const addresses = own.map((s) => s.address);
     const ring = new HashRing(addresses);
-    const backend = new PooledMemcachedBackend({ url: addresses, dead_retry: 2, socket_timeout: SOCKET_TIMEOUT_MS / 1000, pool_maxsize: 4 });
+    const backend = new PooledMemcachedBackend({
+      url: addresses,
+      dead_retry: 2,
+      socket_timeout: SOCKET_TIMEOUT_MS / 1000,
+      pool_maxsize: 4,
+    });
     const keys = Array.from({ length: 300 }, (_, i) => `rel-mc-${run}-${i}`);
     const owner = new Map(keys.map((k) => [k, ring.nodeFor(k)]));
     const victimIndex = 0;
@@ -119,7 +124,11 @@ describe('memcached: a server killed under 64-way load', () => {
       const direct = new PooledMemcachedBackend({ url: victim.address, socket_timeout: 1 });
       try {
         const got = await withDeadline(direct.getMulti(probe), 5000, 'direct read');
-        assert.deepEqual(got.map((v) => (isNoValue(v) ? null : v.payload)), probe.map((k) => `${k}#back`), 'the restarted owner holds its keys again');
+        assert.deepEqual(
+          got.map((v) => (isNoValue(v) ? null : v.payload)),
+          probe.map((k) => `${k}#back`),
+          'the restarted owner holds its keys again',
+        );
       } finally {
         await direct.close();
       }
@@ -132,11 +141,20 @@ describe('memcached: a server killed under 64-way load', () => {
   it('pool exhaustion under load: every request fails with QueueEmptyError after pool_connection_get_timeout', async (t) => {
     const frozen = own[1] as PrivateMemcached;
     frozen.pause(); // accepts TCP connections (the kernel does) but never answers: connections never become usable
-    const backend = new PooledMemcachedBackend({ url: frozen.address, pool_maxsize: 2, pool_connection_get_timeout: 0.3, socket_timeout: 5 });
+    const backend = new PooledMemcachedBackend({
+      url: frozen.address,
+      pool_maxsize: 2,
+      pool_connection_get_timeout: 0.3,
+      socket_timeout: 5,
+    });
     try {
-      const outcomes = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => timed(() => backend.get(`rel-q-${run}-${i}`), 5000)));
+      const outcomes = await Promise.all(
+        Array.from({ length: CONCURRENCY }, (_, i) => timed(() => backend.get(`rel-q-${run}-${i}`), 5000)),
+      );
       const ms = outcomes.map((o) => o.ms);
-      t.diagnostic(`64 requests, pool_maxsize 2, pool_connection_get_timeout 300 ms: QueueEmptyError after ${minOf(ms).toFixed(0)}–${maxOf(ms).toFixed(0)} ms`);
+      t.diagnostic(
+        `64 requests, pool_maxsize 2, pool_connection_get_timeout 300 ms: QueueEmptyError after ${minOf(ms).toFixed(0)}–${maxOf(ms).toFixed(0)} ms`,
+      );
       for (const o of outcomes) {
         assert.ok(o.error instanceof QueueEmptyError, String(o.error));
         assert.ok(o.ms >= 250 && o.ms < 300 + SLACK_MS + 300, `${o.ms.toFixed(0)} ms`);
@@ -160,7 +178,9 @@ describe('memcached: a server killed under 64-way load', () => {
         }),
       );
       const ms = outcomes.map((o) => o.ms);
-      t.diagnostic(`${outcomes.length} requests with every server dead: p50 ${percentile(ms, 50).toFixed(2)} ms, max ${maxOf(ms).toFixed(1)} ms`);
+      t.diagnostic(
+        `${outcomes.length} requests with every server dead: p50 ${percentile(ms, 50).toFixed(2)} ms, max ${maxOf(ms).toFixed(1)} ms`,
+      );
       for (const o of outcomes) assert.ok(o.error instanceof BackendUnavailableError, String(o.error));
       assert.ok(maxOf(ms) < SOCKET_TIMEOUT_MS + SLACK_MS, `slowest ${maxOf(ms).toFixed(0)} ms`);
       // Once the circuits are open a call makes no connection attempt; 250 ms is a sanity bound for a loaded machine.
@@ -234,7 +254,10 @@ async function measure(backend: PooledMemcachedBackend, keys: string[], fault: (
   let recoveredAt: number | undefined;
   while (recoveredAt === undefined && Date.now() < deadline) {
     await sleep(20);
-    recoveredAt = records.filter((r) => r.start >= backAt && r.error === undefined).map((r) => r.end).sort((a, b) => a - b)[0];
+    recoveredAt = records
+      .filter((r) => r.start >= backAt && r.error === undefined)
+      .map((r) => r.end)
+      .sort((a, b) => a - b)[0];
   }
   stop = true;
   await withDeadline(Promise.all(workers), 3 * DEFAULT_SOCKET_TIMEOUT_MS, 'the load workers');
@@ -286,7 +309,10 @@ describe('memcached figures with the defaults: a server down, hung, restarted', 
         assert.ok(figures.maxMs < 2 * DEFAULT_SOCKET_TIMEOUT_MS + 1000, `slowest call ${figures.maxMs.toFixed(0)} ms`);
         for (const error of figures.errors) assert.ok(error instanceof BackendUnavailableError, String(error));
         // Recovery needs at most one probe interval plus a probe that connects; 10 s of slack for load.
-        assert.ok(figures.recoverMs < PROBE_INTERVAL_MS + DEFAULT_SOCKET_TIMEOUT_MS + 10_000, `recovered after ${figures.recoverMs.toFixed(0)} ms`);
+        assert.ok(
+          figures.recoverMs < PROBE_INTERVAL_MS + DEFAULT_SOCKET_TIMEOUT_MS + 10_000,
+          `recovered after ${figures.recoverMs.toFixed(0)} ms`,
+        );
       } finally {
         server.resume();
         await withDeadline(backend.close(), 2 * DEFAULT_SOCKET_TIMEOUT_MS + 1000, 'close');
@@ -306,7 +332,13 @@ describe('memcached: no planted password in any error (16.1)', () => {
         if (o.error !== undefined) errors.push(o.error);
       }
     };
-    const good = new PooledMemcachedBackend({ url: server.address, username: 'svc', password: PLANTED, socket_timeout: 0.5, dead_retry: 0.2 });
+    const good = new PooledMemcachedBackend({
+      url: server.address,
+      username: 'svc',
+      password: PLANTED,
+      socket_timeout: 0.5,
+      dead_retry: 0.2,
+    });
     const wrong = new PooledMemcachedBackend({ url: server.address, username: 'svc', password: `${PLANTED}-wrong`, socket_timeout: 0.5 });
     try {
       await withDeadline(good.set(`secret-${run}`, makeCachedValue(1)), 5000, 'a SASL login');

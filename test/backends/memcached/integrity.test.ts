@@ -10,7 +10,14 @@ import { promisify } from 'node:util';
 import { PooledMemcachedBackend } from '../../../src/backends/memcached/index.js';
 import { checkMemjsShape } from '../../../src/backends/memcached/drivers.js';
 import type { MemcachedMutex } from '../../../src/backends/memcached/lock.js';
-import { BackendUnavailableError, CacheRegion, ConfigurationError, SerializationError, ValidationError, isNoValue } from '../../../src/index.js';
+import {
+  BackendUnavailableError,
+  CacheRegion,
+  ConfigurationError,
+  SerializationError,
+  ValidationError,
+  isNoValue,
+} from '../../../src/index.js';
 import { makeCachedValue } from '../../../src/backend.js';
 import { withDeadline } from '../../support/reliability.js';
 import { memcachedServers } from '../../support/servers.js';
@@ -60,7 +67,7 @@ describe('PooledMemcachedBackend reads return memory only the caller owns', () =
       const [value] = (await region.getMulti([mine, theirs])) as [{ u: Uint8Array }, unknown];
       assert.equal(Buffer.from(value.u).toString(), 'mine-mine-mine');
       const reachable = Buffer.from(value.u.buffer);
-      assert.ok(!reachable.includes('THEIR-SECRET-BYTES'), 'value.u.buffer holds another key\'s bytes');
+      assert.ok(!reachable.includes('THEIR-SECRET-BYTES'), "value.u.buffer holds another key's bytes");
     } finally {
       await region.close();
     }
@@ -69,7 +76,11 @@ describe('PooledMemcachedBackend reads return memory only the caller owns', () =
 
 describe('PooledMemcachedBackend keeps secrets out of messages', () => {
   it('a url with a login is refused, and the message shows no password', () => {
-    for (const url of ['svc:hunter2-planted@10.0.0.1:11211', 'hunter2-planted@10.0.0.1:11211', ['10.0.0.2:11211', 'svc:hunter2-planted@10.0.0.1']]) {
+    for (const url of [
+      'svc:hunter2-planted@10.0.0.1:11211',
+      'hunter2-planted@10.0.0.1:11211',
+      ['10.0.0.2:11211', 'svc:hunter2-planted@10.0.0.1'],
+    ]) {
       let caught: unknown;
       try {
         new PooledMemcachedBackend({ url });
@@ -103,7 +114,10 @@ describe('PooledMemcachedBackend in a script that forgets close()', () => {
       // no backend.close()`;
     const root = fileURLToPath(new URL('../../..', import.meta.url));
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -136,7 +150,11 @@ describe('PooledMemcachedBackend lock items live where no user key reaches (16.2
     const k = key('blocked');
     await region.set(`_lock${k}`, 'an ordinary entry, no TTL');
     // Before the fix the entry took the lock item's place and this waited forever.
-    const value = await withDeadline(region.getOrCreate(k, () => 'created'), 10_000, 'getOrCreate(k)');
+    const value = await withDeadline(
+      region.getOrCreate(k, () => 'created'),
+      10_000,
+      'getOrCreate(k)',
+    );
     assert.equal(value, 'created');
     assert.equal(await region.get(`_lock${k}`), 'an ordinary entry, no TTL');
   });
@@ -203,7 +221,11 @@ describe('PooledMemcachedBackend lock waits (15.6)', () => {
       await new Promise((resolve) => setImmediate(resolve));
       process.stdout.write(JSON.stringify(warnings));`;
     const root = fileURLToPath(new URL('../../..', import.meta.url));
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '--no-warnings', '-e', script], { cwd: root });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '--no-warnings', '-e', script],
+      { cwd: root },
+    );
     assert.deepEqual(JSON.parse(stdout), ['DOGPILE_CACHE_MEMCACHED_LOCK_NO_TIMEOUT']);
   });
 });
@@ -232,12 +254,15 @@ describe('PooledMemcachedBackend checks the memjs internals it drives at load', 
     const memjs = await import('memjs');
     checkMemjsShape((memjs as { default?: unknown }).default ?? memjs);
     const older = { Server: function Server() {}, Utils: { timestamp: () => 0 } };
-    assert.throws(() => checkMemjsShape(older), (error: unknown) => {
-      assert.ok(error instanceof ConfigurationError, String(error));
-      assert.match(error.message, /Server\.prototype\.appendToBuffer/);
-      assert.match(error.message, /memjs >=1\.3\.0 <1\.4\.0/);
-      return true;
-    });
+    assert.throws(
+      () => checkMemjsShape(older),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigurationError, String(error));
+        assert.match(error.message, /Server\.prototype\.appendToBuffer/);
+        assert.match(error.message, /memjs >=1\.3\.0 <1\.4\.0/);
+        return true;
+      },
+    );
     assert.throws(() => checkMemjsShape({}), ConfigurationError);
   });
 });
@@ -255,8 +280,16 @@ describe('PooledMemcachedBackend close() against a hung server (15.1)', () => {
     try {
       await warm.set(key('warm'), makeCachedValue(1)); // an open connection
       server.pause();
-      const inFlight = Array.from({ length: 10 }, () => warm.get(key('hung')).then(() => 'answered', (error: unknown) => error));
-      const connecting = cold.get(key('hung')).then(() => 'answered', (error: unknown) => error);
+      const inFlight = Array.from({ length: 10 }, () =>
+        warm.get(key('hung')).then(
+          () => 'answered',
+          (error: unknown) => error,
+        ),
+      );
+      const connecting = cold.get(key('hung')).then(
+        () => 'answered',
+        (error: unknown) => error,
+      );
       await sleep(50);
       let started = performance.now();
       await withDeadline(warm.close(), 2 * SOCKET_TIMEOUT_MS + SLACK_MS, 'close() with requests in flight');

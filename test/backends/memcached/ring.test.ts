@@ -28,7 +28,10 @@ client.disconnect_all()
 `;
 
 function libmemcachedOwners(servers: readonly string[], keys: readonly string[]): number[] {
-  const output = execFileSync(PYTHON, ['-c', LIBMEMCACHED_KETAMA_PY], { input: JSON.stringify({ servers, keys }), maxBuffer: 64 * 1024 * 1024 });
+  const output = execFileSync(PYTHON, ['-c', LIBMEMCACHED_KETAMA_PY], {
+    input: JSON.stringify({ servers, keys }),
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return JSON.parse(output.toString()) as number[];
 }
 
@@ -44,9 +47,14 @@ describe('HashRing against libmemcached (live)', () => {
   it('random keys on random server lists (2 to 12 servers, ports other than 11211) land where libmemcached puts them', () => {
     for (let round = 0; round < 8; round++) {
       const count = 2 + randomInt(11);
-      const servers = Array.from({ length: count }, (_, i) => `10.${randomInt(256)}.${randomInt(256)}.${i + 1}:${11212 + randomInt(50_000)}`);
+      const servers = Array.from(
+        { length: count },
+        (_, i) => `10.${randomInt(256)}.${randomInt(256)}.${i + 1}:${11212 + randomInt(50_000)}`,
+      );
       // Keys up to memcached's 250 bytes, ASCII and not, so multi-block MD5 and UTF-8 encoding both count.
-      const keys = Array.from({ length: 2500 }, (_, i) => (i % 2 === 0 ? randomBytes(1 + randomInt(180)).toString('base64') : `ключ-${i}-${'é'.repeat(randomInt(60))}`));
+      const keys = Array.from({ length: 2500 }, (_, i) =>
+        i % 2 === 0 ? randomBytes(1 + randomInt(180)).toString('base64') : `ключ-${i}-${'é'.repeat(randomInt(60))}`,
+      );
       const ring = new HashRing(servers);
       const expected = libmemcachedOwners(servers, keys);
       const mismatches = keys.filter((key, i) => ring.nodeFor(key) !== expected[i]);
@@ -67,7 +75,11 @@ describe('HashRing against libmemcached (live)', () => {
         const found = await Promise.all(single.map(async (backend) => !isNoValue(await backend.getSerialized(key))));
         const owner = ring.nodeFor(key);
         spread.add(owner);
-        assert.deepEqual(found.map((here, i) => (here ? i : -1)).filter((i) => i >= 0), [owner], `${key} is on exactly the server our ring names`);
+        assert.deepEqual(
+          found.map((here, i) => (here ? i : -1)).filter((i) => i >= 0),
+          [owner],
+          `${key} is on exactly the server our ring names`,
+        );
         assert.deepEqual(await all.getSerialized(key), Buffer.from(key), key);
       }
       assert.equal(spread.size, servers.length, 'the keys used every server, so the placements are really compared');
@@ -76,4 +88,3 @@ describe('HashRing against libmemcached (live)', () => {
     }
   });
 });
-

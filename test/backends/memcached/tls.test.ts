@@ -54,7 +54,9 @@ describe('memcached over TLS', () => {
     certs = makeTestCertificates();
     plainTls = await startTlsMemcached(`ssl_chain_cert=${certs.serverCert},ssl_key=${certs.serverKey}`);
     // ssl_verify_mode=3: the client must present a certificate signed by ssl_ca_cert.
-    mutualTls = await startTlsMemcached(`ssl_chain_cert=${certs.serverCert},ssl_key=${certs.serverKey},ssl_verify_mode=3,ssl_ca_cert=${certs.ca}`);
+    mutualTls = await startTlsMemcached(
+      `ssl_chain_cert=${certs.serverCert},ssl_key=${certs.serverKey},ssl_verify_mode=3,ssl_ca_cert=${certs.ca}`,
+    );
   });
   after(async () => {
     await Promise.all(backends.map((backend) => backend.close()));
@@ -85,14 +87,25 @@ describe('memcached over TLS', () => {
   });
 
   it('presents tls_certfile / tls_keyfile to a server that requires a client certificate', async () => {
-    const withCert = make({ url: mutualTls.url, tls_enabled: true, tls_cafile: certs.ca, tls_certfile: certs.clientCert, tls_keyfile: certs.clientKey });
+    const withCert = make({
+      url: mutualTls.url,
+      tls_enabled: true,
+      tls_cafile: certs.ca,
+      tls_certfile: certs.clientCert,
+      tls_keyfile: certs.clientKey,
+    });
     await withCert.set('mtls', makeCachedValue('yes'));
     assert.equal(((await withCert.get('mtls')) as { payload: unknown }).payload, 'yes');
     await assert.rejects(make({ url: mutualTls.url, tls_enabled: true, tls_cafile: certs.ca }).get('mtls'), BackendUnavailableError);
   });
 
   it('tls_allowed_ciphers is passed to OpenSSL: a usable list works, one it cannot use is a ConfigurationError at once', async () => {
-    const ok = make({ url: plainTls.url, tls_enabled: true, tls_cafile: certs.ca, tls_allowed_ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384' });
+    const ok = make({
+      url: plainTls.url,
+      tls_enabled: true,
+      tls_cafile: certs.ca,
+      tls_allowed_ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384',
+    });
     await ok.set('ciphers', makeCachedValue(1));
     assert.throws(
       () => new PooledMemcachedBackend({ url: plainTls.url, tls_enabled: true, tls_allowed_ciphers: 'NO-SUCH-CIPHER' }),
@@ -101,12 +114,18 @@ describe('memcached over TLS', () => {
   });
 
   it('refuses tls_* files without tls_enabled, an unreadable file, a key without its certificate, and tls_context', () => {
-    assert.throws(() => new PooledMemcachedBackend({ url: '127.0.0.1:1', tls_cafile: certs.ca }), (e: Error) => e instanceof ConfigurationError && /tls_cafile needs tls_enabled/.test(e.message));
+    assert.throws(
+      () => new PooledMemcachedBackend({ url: '127.0.0.1:1', tls_cafile: certs.ca }),
+      (e: Error) => e instanceof ConfigurationError && /tls_cafile needs tls_enabled/.test(e.message),
+    );
     assert.throws(
       () => new PooledMemcachedBackend({ url: '127.0.0.1:1', tls_enabled: true, tls_cafile: '/nonexistent/ca.pem' }),
       (e: Error) => e instanceof ConfigurationError && /tls_cafile: cannot read "\/nonexistent\/ca.pem" \(ENOENT\)/.test(e.message),
     );
-    assert.throws(() => new PooledMemcachedBackend({ url: '127.0.0.1:1', tls_enabled: true, tls_keyfile: certs.clientKey }), /tls_keyfile needs tls_certfile/);
+    assert.throws(
+      () => new PooledMemcachedBackend({ url: '127.0.0.1:1', tls_enabled: true, tls_keyfile: certs.clientKey }),
+      /tls_keyfile needs tls_certfile/,
+    );
     assert.throws(() => new PooledMemcachedBackend({ url: '127.0.0.1:1', tls_context: {} }), /tls_context/);
   });
 });

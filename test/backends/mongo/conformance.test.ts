@@ -11,18 +11,40 @@ import { Decimal128, Long, ObjectId } from 'mongodb';
 import { isNoValue, makeCachedValue, NO_VALUE, type CachedValue } from '../../../src/api.js';
 import { manualClock } from '../../../src/clock.js';
 import { BackendUnavailableError, SerializationError, ValueTooLargeError } from '../../../src/errors.js';
-import { MONGO_WARNING_CHANNEL, MongoBackend, NEVER_EXPIRES, type MongoBackendWarning, type MongoDocumentTransform } from '../../../src/backends/mongo/index.js';
+import {
+  MONGO_WARNING_CHANNEL,
+  MongoBackend,
+  NEVER_EXPIRES,
+  type MongoBackendWarning,
+  type MongoDocumentTransform,
+} from '../../../src/backends/mongo/index.js';
 import { sharedClientCount } from '../../../src/backends/mongo/client-cache.js';
 import { BREAKER_HALF_OPEN_MS } from '../../../src/backends/mongo/backend.js';
 import { runBackendConformance } from '../../../src/testing/index.js';
 import { configureCacheRegion, createRegion, loadOsloConfig } from '../../../src/oslo/index.js';
-import { closeRawClient, collectionName, DB, freePort, isFerretDb, rawCollection, recordCommands, TcpProxy, testServerAddress, url as testUrl } from '../../support/mongo.js';
+import {
+  closeRawClient,
+  collectionName,
+  DB,
+  freePort,
+  isFerretDb,
+  rawCollection,
+  recordCommands,
+  TcpProxy,
+  testServerAddress,
+  url as testUrl,
+} from '../../support/mongo.js';
 
 const runner = { describe, it, before, after };
 const url = testUrl();
 const cv = <T>(payload: T, createdAt?: number): CachedValue<T> => makeCachedValue(payload, createdAt);
 const payloadOf = (value: unknown): unknown => (isNoValue(value) ? NO_VALUE : (value as CachedValue).payload);
-const args = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ db_hosts: url, db_name: DB, cache_collection: collectionName(), ...extra });
+const args = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  db_hosts: url,
+  db_name: DB,
+  cache_collection: collectionName(),
+  ...extra,
+});
 
 /** Backends a test creates, closed after the file so no client outlives the suite. */
 const opened: MongoBackend[] = [];
@@ -38,14 +60,24 @@ after(async () => {
 });
 
 runBackendConformance('MongoBackend', () => new MongoBackend(args()), { mutex: false, bytes: false }, runner);
-runBackendConformance('MongoBackend with distributed_lock and mongo_ttl_seconds', () => new MongoBackend(args({ distributed_lock: true, mongo_ttl_seconds: 60 })), { mutex: true, bytes: false }, runner);
+runBackendConformance(
+  'MongoBackend with distributed_lock and mongo_ttl_seconds',
+  () => new MongoBackend(args({ distributed_lock: true, mongo_ttl_seconds: 60 })),
+  { mutex: true, bytes: false },
+  runner,
+);
 
 /** A transform that stores the payload as JSON text under `json`: shows the son_manipulator hook end to end. */
 const jsonTransform: MongoDocumentTransform = {
   transformIncoming: ({ value, ...rest }) => ({ ...rest, json: JSON.stringify(value === undefined ? null : value) }),
   transformOutgoing: ({ json, ...rest }) => ({ ...rest, value: JSON.parse(String(json)) }) as never,
 };
-runBackendConformance('MongoBackend with a son_manipulator transform', () => new MongoBackend(args({ son_manipulator: jsonTransform })), { mutex: false, bytes: false }, runner);
+runBackendConformance(
+  'MongoBackend with a son_manipulator transform',
+  () => new MongoBackend(args({ son_manipulator: jsonTransform })),
+  { mutex: false, bytes: false },
+  runner,
+);
 
 describe('MongoBackend values through BSON', () => {
   let b: MongoBackend;
@@ -73,12 +105,22 @@ describe('MongoBackend values through BSON', () => {
   });
 
   it('nested objects and arrays, and unusual keys', async () => {
-    const payload = { a: [1, 'x', true, null, { b: 1.5, c: [{ d: [] }, {}] }], n: -42, '': 'empty key', 'spaced key': { deep: { deeper: [1] } } };
+    const payload = {
+      a: [1, 'x', true, null, { b: 1.5, c: [{ d: [] }, {}] }],
+      n: -42,
+      '': 'empty key',
+      'spaced key': { deep: { deeper: [1] } },
+    };
     assert.deepEqual(await roundTrip(payload), payload);
   });
 
   it('arrays of arrays: stored on MongoDB; FerretDB 1.x refuses them (SerializationError)', async () => {
-    const payload = { matrix: [[1, 2], [3, 4]] };
+    const payload = {
+      matrix: [
+        [1, 2],
+        [3, 4],
+      ],
+    };
     if (ferret) await assert.rejects(b.set('nested-arrays', cv(payload)), SerializationError);
     else assert.deepEqual(await roundTrip(payload), payload);
   });
@@ -98,7 +140,13 @@ describe('MongoBackend values through BSON', () => {
   });
 
   it('bigints (64-bit), RegExps and BSON value classes round-trip', async () => {
-    const back = (await roundTrip({ big: 2n ** 62n, neg: -5n, re: /ab+c/gi, oid: new ObjectId('65a1b2c3d4e5f60718293a4b'), long: Long.fromNumber(7) })) as Record<string, unknown>;
+    const back = (await roundTrip({
+      big: 2n ** 62n,
+      neg: -5n,
+      re: /ab+c/gi,
+      oid: new ObjectId('65a1b2c3d4e5f60718293a4b'),
+      long: Long.fromNumber(7),
+    })) as Record<string, unknown>;
     assert.equal(back.big, 2n ** 62n);
     assert.equal(back.neg, -5n);
     assert.ok(back.re instanceof RegExp && back.re.source === 'ab+c' && back.re.flags === 'gi');
@@ -125,7 +173,14 @@ describe('MongoBackend values through BSON', () => {
   });
 
   it('values BSON would change are rejected with SerializationError, and nothing is stored', async () => {
-    for (const bad of [new Set([1]), new Map([['a', 1]]), { f: () => 1 }, { d: new Date(Number.NaN) }, 2n ** 64n, new (class Widget {})()]) {
+    for (const bad of [
+      new Set([1]),
+      new Map([['a', 1]]),
+      { f: () => 1 },
+      { d: new Date(Number.NaN) },
+      2n ** 64n,
+      new (class Widget {})(),
+    ]) {
       await assert.rejects(b.set('bad', cv(bad)), SerializationError);
       await assert.rejects(b.setMulti({ good: cv(1), bad: cv(bad) }), SerializationError);
     }
@@ -137,7 +192,10 @@ describe('MongoBackend values through BSON', () => {
     if (ferret) {
       await assert.rejects(b.set('dollar', cv(payload)), (e: unknown) => e instanceof SerializationError && e.message.includes('refused'));
       // Which other entries of the batch are stored is up to the server (FerretDB stops at the first refusal).
-      await assert.rejects(b.setMulti({ dollar: cv(payload), fine: cv(1) }), (e: unknown) => e instanceof SerializationError && e.message.includes('"dollar"'));
+      await assert.rejects(
+        b.setMulti({ dollar: cv(payload), fine: cv(1) }),
+        (e: unknown) => e instanceof SerializationError && e.message.includes('"dollar"'),
+      );
     } else {
       assert.deepEqual(await roundTrip(payload), payload);
     }
@@ -198,10 +256,20 @@ describe('MongoBackend expiry', () => {
   });
 
   it('asks for a TTL index { doc_date: 1 } with expireAfterSeconds 0 (and one on the locks), once', async () => {
-    const b = backend({ mongo_ttl_seconds: 60, distributed_lock: true, client_options: { monitorCommands: true }, on_warning: () => undefined });
+    const b = backend({
+      mongo_ttl_seconds: 60,
+      distributed_lock: true,
+      client_options: { monitorCommands: true },
+      on_warning: () => undefined,
+    });
     const client = await b.getClient(); // connects, which sends createIndexes before any listener could see it
     const commands = await recordCommands(b);
-    const fresh = backend({ mongo_ttl_seconds: 60, distributed_lock: true, client_options: { monitorCommands: true }, on_warning: () => undefined });
+    const fresh = backend({
+      mongo_ttl_seconds: 60,
+      distributed_lock: true,
+      client_options: { monitorCommands: true },
+      on_warning: () => undefined,
+    });
     assert.equal(await fresh.getClient(), client, 'same settings share the client');
     await fresh.get('x');
     await fresh.get('y');
@@ -209,7 +277,8 @@ describe('MongoBackend expiry', () => {
     const creates = commands.events.filter((e) => e.commandName === 'createIndexes');
     assert.equal(creates.length, 2, 'one per collection, at connect only');
     // The driver sends index keys as Maps (to keep their order); compare them as objects.
-    const plain = (indexes: { key: Map<string, unknown> }[]): unknown[] => indexes.map((index) => ({ ...index, key: Object.fromEntries(index.key) }));
+    const plain = (indexes: { key: Map<string, unknown> }[]): unknown[] =>
+      indexes.map((index) => ({ ...index, key: Object.fromEntries(index.key) }));
     const byCollection = Object.fromEntries(creates.map((e) => [String(e.command.createIndexes), plain(e.command.indexes)]));
     const name = Object.keys(byCollection).find((n) => !n.endsWith('_locks')) as string;
     assert.deepEqual(byCollection[name], [{ key: { doc_date: 1 }, name: 'doc_date_1', expireAfterSeconds: 0 }]);
@@ -233,7 +302,14 @@ describe('MongoBackend expiry', () => {
     try {
       const clock = manualClock(Date.UTC(2030, 0, 1));
       const name = collectionName();
-      const b = backend({ cache_collection: name, mongo_ttl_seconds: 10, distributed_lock: true, sweep_interval: '20ms', clock, on_warning: (w: MongoBackendWarning) => warnings.push(w) });
+      const b = backend({
+        cache_collection: name,
+        mongo_ttl_seconds: 10,
+        distributed_lock: true,
+        sweep_interval: '20ms',
+        clock,
+        on_warning: (w: MongoBackendWarning) => warnings.push(w),
+      });
       await b.setMulti({ old: cv(1), kept: cv(2) });
       clock.advance(5_000);
       await b.set('kept', cv(2));
@@ -302,13 +378,19 @@ describe('MongoBackend round trips', () => {
     commands.stop();
     const writes = commands.events.filter((e) => crud.has(e.commandName));
     if (await isFerretDb()) {
-      assert.deepEqual(writes.map((e) => e.commandName), ['delete', 'insert']);
+      assert.deepEqual(
+        writes.map((e) => e.commandName),
+        ['delete', 'insert'],
+      );
       assert.equal(writes[0]?.command.deletes.length, 1, 'one $in delete');
       assert.equal(writes[1]?.command.ordered, false);
       assert.equal(writes[1]?.command.documents.length, 100);
       return;
     }
-    assert.deepEqual(writes.map((e) => e.commandName), ['update']);
+    assert.deepEqual(
+      writes.map((e) => e.commandName),
+      ['update'],
+    );
     assert.equal(writes[0]?.command.ordered, false);
     assert.equal(writes[0]?.command.updates.length, 100);
     assert.equal(writes[0]?.command.updates[0].upsert, true);
@@ -317,17 +399,28 @@ describe('MongoBackend round trips', () => {
   it('setMulti overwrites hundreds of existing entries, also concurrently (FerretDB 1.x would deadlock on one big update)', async () => {
     const many = keys(150, 'o');
     for (let round = 0; round < 2; round++) await b.setMulti(Object.fromEntries(many.map((k) => [k, cv(round)])));
-    assert.deepEqual((await b.getMulti(many)).map(payloadOf), many.map(() => 1));
-    await Promise.all([0, 1, 2, 3].map((w) => b.setMulti(Object.fromEntries(many.slice(w * 30, w * 30 + 60).map((k) => [k, cv(`w${w}`)])))));
+    assert.deepEqual(
+      (await b.getMulti(many)).map(payloadOf),
+      many.map(() => 1),
+    );
+    await Promise.all(
+      [0, 1, 2, 3].map((w) => b.setMulti(Object.fromEntries(many.slice(w * 30, w * 30 + 60).map((k) => [k, cv(`w${w}`)])))),
+    );
     const got = (await b.getMulti(many.slice(0, 150))).map(payloadOf);
-    assert.ok(got.every((v) => v === 1 || (typeof v === 'string' && v.startsWith('w'))), 'every entry holds one writer\'s value');
+    assert.ok(
+      got.every((v) => v === 1 || (typeof v === 'string' && v.startsWith('w'))),
+      "every entry holds one writer's value",
+    );
   });
 
   it('getMulti(100) and getMulti(250) are one find each (no getMore)', async () => {
     await b.setMulti(Object.fromEntries(keys(250, 'g').map((k, i) => [k, cv(i)])));
     let results: unknown[] = [];
     assert.deepEqual(await counted(async () => (results = await b.getMulti(keys(100, 'g')))), ['find']);
-    assert.deepEqual(results.map(payloadOf), keys(100, 'g').map((_, i) => i));
+    assert.deepEqual(
+      results.map(payloadOf),
+      keys(100, 'g').map((_, i) => i),
+    );
     assert.deepEqual(await counted(async () => (results = await b.getMulti([...keys(250, 'g'), 'missing']))), ['find']);
     assert.equal(results.length, 251);
     assert.equal(results[250], NO_VALUE);
@@ -366,7 +459,11 @@ describe('MongoBackend connections', () => {
     try {
       // Five failures in a row opened the circuit: calls fail at once, without trying the server, with
       // the last failure as the cause, until a probe after BREAKER_HALF_OPEN_MS succeeds.
-      await assert.rejects(b.set('a', cv('refused')), (e: unknown) => e instanceof BackendUnavailableError && /failed 3 calls in a row/.test(e.message) && e.cause instanceof BackendUnavailableError);
+      await assert.rejects(
+        b.set('a', cv('refused')),
+        (e: unknown) =>
+          e instanceof BackendUnavailableError && /failed 3 calls in a row/.test(e.message) && e.cause instanceof BackendUnavailableError,
+      );
       await sleep(BREAKER_HALF_OPEN_MS);
       await b.set('a', cv('after retry'));
       assert.equal(payloadOf(await b.get('a')), 'after retry');
@@ -435,7 +532,14 @@ describe('MongoBackend connections', () => {
     const b = backend({ idle_timeout: 0.2, client_options: { appName: 'idle-check' } });
     await b.set('k', cv(1));
     const first = await b.getClient();
-    const isClosed = (): Promise<boolean> => first.db(DB).command({ ping: 1 }).then(() => false, () => true);
+    const isClosed = (): Promise<boolean> =>
+      first
+        .db(DB)
+        .command({ ping: 1 })
+        .then(
+          () => false,
+          () => true,
+        );
     assert.equal(await isClosed(), false);
     const deadline = Date.now() + 10_000; // generous: the machine is shared
     let closed = false;
@@ -461,7 +565,10 @@ describe('MongoBackend connections', () => {
       await b.get('k');
       process.stdout.write('done');
     `;
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(result.stdout, 'done', result.stderr);
     assert.equal(result.signal, null, 'killed at the 30 s bound: the script did not exit (default idle_timeout is 5 s)');
     assert.equal(result.status, 0, result.stderr);
@@ -480,7 +587,10 @@ describe('MongoBackend connections', () => {
       await b.close();
     `;
     const started = Date.now();
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     assert.equal(result.status, 0, result.stderr);
     assert.ok(Date.now() - started < 20_000);
   });
@@ -533,7 +643,11 @@ describe('MongoBackend distributed lock', () => {
     // Before the fix, acquire filtered on expiresAt <= now, which never matches such a document: the
     // key could never be locked again (a hand-written or foreign document, or a bad Date stored as null).
     const locks = await rawCollection(`${name}_locks`);
-    await locks.insertMany([{ _id: 'no-date', owner: 'someone' }, { _id: 'string-date', owner: 'someone', expiresAt: '2999-01-01' }, { _id: 'null-date', owner: 'someone', expiresAt: null }]);
+    await locks.insertMany([
+      { _id: 'no-date', owner: 'someone' },
+      { _id: 'string-date', owner: 'someone', expiresAt: '2999-01-01' },
+      { _id: 'null-date', owner: 'someone', expiresAt: null },
+    ]);
     for (const key of ['no-date', 'string-date', 'null-date']) {
       const mutex = b.getMutex(key);
       assert.ok(mutex);

@@ -13,7 +13,18 @@ import { MongoBackend } from '../../../src/backends/mongo/index.js';
 import { startControllableFerretDb, type ControllableFerretDb } from '../../support/mongo.js';
 import { BackendUnavailableError, isNoValue, type CachedValue } from '../../../src/index.js';
 import { makeCachedValue } from '../../../src/backend.js';
-import { freePort, guardProcess, maxOf, minOf, percentile, startRestartableFerretDb, timed, withDeadline, type Outcome, type RestartableFerretDb } from '../../support/reliability.js';
+import {
+  freePort,
+  guardProcess,
+  maxOf,
+  minOf,
+  percentile,
+  startRestartableFerretDb,
+  timed,
+  withDeadline,
+  type Outcome,
+  type RestartableFerretDb,
+} from '../../support/reliability.js';
 
 guardProcess();
 
@@ -34,19 +45,41 @@ describe('FerretDB stopped and restarted under load', () => {
     // Before the fix in src/backends/mongo (retryDuplicateUpsert), some of these failed with
     // "E11000 duplicate key error": two upserts of a new _id both insert, and FerretDB 1.x does not retry
     // the loser as MongoDB >= 4.2 does. Found by the load test below.
-    const backend = new MongoBackend({ db_hosts: ferret.url, db_name: 'reliability', cache_collection: `race_${randomUUID().slice(0, 8)}` });
+    const backend = new MongoBackend({
+      db_hosts: ferret.url,
+      db_name: 'reliability',
+      cache_collection: `race_${randomUUID().slice(0, 8)}`,
+    });
     try {
       for (let round = 0; round < 5; round++) {
         const key = `race-${round}`;
-        const results = await withDeadline(Promise.allSettled(Array.from({ length: CONCURRENCY }, (_, i) => backend.set(key, makeCachedValue(`${key}#${i}`)))), 20_000, 'concurrent sets');
+        const results = await withDeadline(
+          Promise.allSettled(Array.from({ length: CONCURRENCY }, (_, i) => backend.set(key, makeCachedValue(`${key}#${i}`)))),
+          20_000,
+          'concurrent sets',
+        );
         const failed = results.filter((r) => r.status === 'rejected');
-        assert.deepEqual(failed.map((r) => String((r as PromiseRejectedResult).reason)).slice(0, 3), [], `${failed.length} of 64 concurrent sets failed`);
+        assert.deepEqual(
+          failed.map((r) => String((r as PromiseRejectedResult).reason)).slice(0, 3),
+          [],
+          `${failed.length} of 64 concurrent sets failed`,
+        );
         const got = await withDeadline(backend.get(key), 5000);
         assert.ok(!isNoValue(got) && new RegExp(`^${key}#\\d+$`).test(String(got.payload)), 'one of the written values');
       }
       // setMulti of a single entry takes the bulkWrite path: the same race.
-      const results = await withDeadline(Promise.allSettled(Array.from({ length: CONCURRENCY }, (_, i) => backend.setMulti({ 'race-multi': makeCachedValue(i) }))), 20_000, 'concurrent setMulti');
-      assert.equal(results.filter((r) => r.status === 'rejected').length, 0, String(results.find((r) => r.status === 'rejected') && (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason));
+      const results = await withDeadline(
+        Promise.allSettled(Array.from({ length: CONCURRENCY }, (_, i) => backend.setMulti({ 'race-multi': makeCachedValue(i) }))),
+        20_000,
+        'concurrent setMulti',
+      );
+      assert.equal(
+        results.filter((r) => r.status === 'rejected').length,
+        0,
+        String(
+          results.find((r) => r.status === 'rejected') && (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason,
+        ),
+      );
     } finally {
       await withDeadline(backend.close(), 10_000, 'close');
     }
@@ -111,11 +144,17 @@ describe('FerretDB stopped and restarted under load', () => {
       );
       assert.ok(failures.length > 0, 'the outage is seen as errors');
       for (const f of failures) assert.ok(f.error instanceof BackendUnavailableError, `${f.op}: ${String(f.error)}`);
-      assert.ok(during.every((r) => r.error !== undefined), 'no call succeeds while the server is down');
+      assert.ok(
+        during.every((r) => r.error !== undefined),
+        'no call succeeds while the server is down',
+      );
       assert.ok(maxOf(ms) < CALL_BOUND_MS, `every call settles within ${CALL_BOUND_MS} ms (max ${maxOf(ms).toFixed(0)})`);
       const tail = records.filter((r) => r.start > recoveredAt + 500);
       assert.ok(tail.length > 50, `calls after recovery (${tail.length})`);
-      assert.ok(tail.every((r) => r.error === undefined), `after recovery every call succeeds: ${String(tail.find((r) => r.error)?.error)}`);
+      assert.ok(
+        tail.every((r) => r.error === undefined),
+        `after recovery every call succeeds: ${String(tail.find((r) => r.error)?.error)}`,
+      );
       for (const r of records) {
         if (r.op !== 'get' || r.error !== undefined || isNoValue(r.value)) continue;
         assert.match(String((r.value as CachedValue).payload), new RegExp(`^${r.key}#\\d+$`));
@@ -211,8 +250,14 @@ function figures(records: readonly Rec[], faultAt: number, endAt: number): strin
   const firstError = failed.length > 0 ? minOf(failed.map((r) => r.end)) - faultAt : Number.NaN;
   const circuit = failed.filter((r) => CIRCUIT.test(String((r.error as Error).message))).length;
   return (
-    `first error ${firstError.toFixed(0)} ms after the fault; ${during.length} calls during it, p50 ${percentile(during.map((r) => r.ms), 50).toFixed(0)} ms, ` +
-    `p99 ${percentile(during.map((r) => r.ms), 99).toFixed(0)} ms, max ${maxOf(during.map((r) => r.ms)).toFixed(0)} ms; ${failed.length} failed (${circuit} at once by the open circuit)`
+    `first error ${firstError.toFixed(0)} ms after the fault; ${during.length} calls during it, p50 ${percentile(
+      during.map((r) => r.ms),
+      50,
+    ).toFixed(0)} ms, ` +
+    `p99 ${percentile(
+      during.map((r) => r.ms),
+      99,
+    ).toFixed(0)} ms, max ${maxOf(during.map((r) => r.ms)).toFixed(0)} ms; ${failed.length} failed (${circuit} at once by the open circuit)`
   );
 }
 
@@ -237,12 +282,18 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
     const closeStart = performance.now();
     await withDeadline(b.close(), BOUND_MS + 10_000, 'close');
     const closeMs = performance.now() - closeStart;
-    t.diagnostic(`down from the start, sequential gets: ${outcomes.map((o) => o.ms.toFixed(0)).join(', ')} ms; close ${closeMs.toFixed(0)} ms`);
+    t.diagnostic(
+      `down from the start, sequential gets: ${outcomes.map((o) => o.ms.toFixed(0)).join(', ')} ms; close ${closeMs.toFixed(0)} ms`,
+    );
     for (const o of outcomes) {
       assert.ok(o.error instanceof BackendUnavailableError, String(o.error));
       assert.ok(o.ms < BOUND_MS, `within ${BOUND_MS} ms (${o.ms.toFixed(0)})`);
     }
-    assert.deepEqual(outcomes.map((o) => CIRCUIT.test((o.error as Error).message)), [false, false, false, true, true, true], 'the circuit opens after 3 failures');
+    assert.deepEqual(
+      outcomes.map((o) => CIRCUIT.test((o.error as Error).message)),
+      [false, false, false, true, true, true],
+      'the circuit opens after 3 failures',
+    );
     assert.ok(closeMs < BOUND_MS);
     assertNoSecret(outcomes.map((o) => o.error));
   });
@@ -269,14 +320,25 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
       await withDeadline(b.close(), BOUND_MS + 10_000, 'close');
       const closeMs = performance.now() - closeStart;
       const records = traffic.records;
-      t.diagnostic(`down: ${figures(records, downAt, restartAt)}; recovered ${(recoveredAt - listeningAt).toFixed(0)} ms after FerretDB listened again; close ${closeMs.toFixed(0)} ms`);
+      t.diagnostic(
+        `down: ${figures(records, downAt, restartAt)}; recovered ${(recoveredAt - listeningAt).toFixed(0)} ms after FerretDB listened again; close ${closeMs.toFixed(0)} ms`,
+      );
       const failures = records.filter((r) => r.error !== undefined);
       errors.push(...failures.map((r) => r.error));
       for (const f of failures) assert.ok(f.error instanceof BackendUnavailableError, `${f.op}: ${String(f.error)}`);
-      assert.ok(failures.some((f) => CIRCUIT.test((f.error as Error).message)), 'the circuit opened');
-      assert.ok(maxOf(records.map((r) => r.ms)) < BOUND_MS, `every call within ${BOUND_MS} ms (max ${maxOf(records.map((r) => r.ms)).toFixed(0)})`);
+      assert.ok(
+        failures.some((f) => CIRCUIT.test((f.error as Error).message)),
+        'the circuit opened',
+      );
+      assert.ok(
+        maxOf(records.map((r) => r.ms)) < BOUND_MS,
+        `every call within ${BOUND_MS} ms (max ${maxOf(records.map((r) => r.ms)).toFixed(0)})`,
+      );
       const tail = records.filter((r) => r.start > recoveredAt + 500);
-      assert.ok(tail.length > 50 && tail.every((r) => r.error === undefined), `after recovery every call succeeds: ${String(tail.find((r) => r.error)?.error)}`);
+      assert.ok(
+        tail.length > 50 && tail.every((r) => r.error === undefined),
+        `after recovery every call succeeds: ${String(tail.find((r) => r.error)?.error)}`,
+      );
       assert.ok(closeMs < BOUND_MS);
     } finally {
       await ferret.start();
@@ -316,16 +378,27 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
       await sleep(1500);
       await traffic.stop();
       const records = traffic.records;
-      t.diagnostic(`hung: ${figures(records, hungAt, resumedAt)}; recovered ${(recoveredAt - resumedAt).toFixed(0)} ms after SIGCONT; close() with a call in flight ${closeMs.toFixed(0)} ms (that call: ${pending.ms.toFixed(0)} ms)`);
+      t.diagnostic(
+        `hung: ${figures(records, hungAt, resumedAt)}; recovered ${(recoveredAt - resumedAt).toFixed(0)} ms after SIGCONT; close() with a call in flight ${closeMs.toFixed(0)} ms (that call: ${pending.ms.toFixed(0)} ms)`,
+      );
       const failures = records.filter((r) => r.error !== undefined);
       for (const f of failures) assert.ok(f.error instanceof BackendUnavailableError, `${f.op}: ${String(f.error)}`);
       assert.ok(failures.length > 0, 'the hang is seen as errors');
-      assert.ok(failures.some((f) => CIRCUIT.test((f.error as Error).message)), 'the circuit opened');
+      assert.ok(
+        failures.some((f) => CIRCUIT.test((f.error as Error).message)),
+        'the circuit opened',
+      );
       assert.ok(pending.error instanceof BackendUnavailableError, String(pending.error));
-      assert.ok(maxOf(records.map((r) => r.ms)) < BOUND_MS, `every call within ${BOUND_MS} ms (max ${maxOf(records.map((r) => r.ms)).toFixed(0)})`);
+      assert.ok(
+        maxOf(records.map((r) => r.ms)) < BOUND_MS,
+        `every call within ${BOUND_MS} ms (max ${maxOf(records.map((r) => r.ms)).toFixed(0)})`,
+      );
       assert.ok(closeMs < BOUND_MS, `close() within ${BOUND_MS} ms (${closeMs.toFixed(0)})`);
       const tail = records.filter((r) => r.start > recoveredAt + 500);
-      assert.ok(tail.length > 50 && tail.every((r) => r.error === undefined), `after recovery every call succeeds: ${String(tail.find((r) => r.error)?.error)}`);
+      assert.ok(
+        tail.length > 50 && tail.every((r) => r.error === undefined),
+        `after recovery every call succeeds: ${String(tail.find((r) => r.error)?.error)}`,
+      );
       assertNoSecret([...errors, ...failures.map((f) => f.error), pending.error]);
     } finally {
       ferret.resume();
@@ -347,11 +420,20 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
       await sleep(1500);
       await traffic.stop();
       const records = traffic.records;
-      t.diagnostic(`restarted: down for ${(listeningAt - killedAt).toFixed(0)} ms; ${figures(records, killedAt, recoveredAt)}; recovered ${(recoveredAt - listeningAt).toFixed(0)} ms after FerretDB listened again`);
-      for (const f of records.filter((r) => r.error !== undefined)) assert.ok(f.error instanceof BackendUnavailableError, `${f.op}: ${String(f.error)}`);
-      assert.ok(maxOf(records.map((r) => r.ms)) < BOUND_MS, `every call within ${BOUND_MS} ms (max ${maxOf(records.map((r) => r.ms)).toFixed(0)})`);
+      t.diagnostic(
+        `restarted: down for ${(listeningAt - killedAt).toFixed(0)} ms; ${figures(records, killedAt, recoveredAt)}; recovered ${(recoveredAt - listeningAt).toFixed(0)} ms after FerretDB listened again`,
+      );
+      for (const f of records.filter((r) => r.error !== undefined))
+        assert.ok(f.error instanceof BackendUnavailableError, `${f.op}: ${String(f.error)}`);
+      assert.ok(
+        maxOf(records.map((r) => r.ms)) < BOUND_MS,
+        `every call within ${BOUND_MS} ms (max ${maxOf(records.map((r) => r.ms)).toFixed(0)})`,
+      );
       const tail = records.filter((r) => r.start > recoveredAt + 500);
-      assert.ok(tail.length > 50 && tail.every((r) => r.error === undefined), `after recovery every call succeeds: ${String(tail.find((r) => r.error)?.error)}`);
+      assert.ok(
+        tail.length > 50 && tail.every((r) => r.error === undefined),
+        `after recovery every call succeeds: ${String(tail.find((r) => r.error)?.error)}`,
+      );
     } finally {
       await withDeadline(b.close(), BOUND_MS + 10_000, 'close');
     }

@@ -7,13 +7,25 @@ import { after, before, describe, it } from 'node:test';
 import { isNoValue, makeCachedValue } from '../../../src/api.js';
 import { BackendUnavailableError, ConfigurationError } from '../../../src/errors.js';
 import { MongoBackend } from '../../../src/backends/mongo/index.js';
-import { makeCertificates, privateFerretDbUnavailable, startPrivateFerretDb, type PrivateFerretDb, type TestCertificates } from '../../support/mongo.js';
+import {
+  makeCertificates,
+  privateFerretDbUnavailable,
+  startPrivateFerretDb,
+  type PrivateFerretDb,
+  type TestCertificates,
+} from '../../support/mongo.js';
 
 const unavailable = privateFerretDbUnavailable(true);
 
 /** Sets then gets one entry; resolves to the payload read back. */
 async function roundTrip(args: Record<string, unknown>): Promise<unknown> {
-  const backend = new MongoBackend({ db_name: 'tls_test', cache_collection: 'c', server_selection_timeout: 1, connect_timeout: 1, ...args });
+  const backend = new MongoBackend({
+    db_name: 'tls_test',
+    cache_collection: 'c',
+    server_selection_timeout: 1,
+    connect_timeout: 1,
+    ...args,
+  });
   try {
     await backend.set('k', makeCachedValue('secure'));
     const got = await backend.get('k');
@@ -26,7 +38,11 @@ async function roundTrip(args: Record<string, unknown>): Promise<unknown> {
 describe('MongoBackend TLS and replica set arguments', () => {
   // Never skipped: without the tools this suite fails and says how to provide them.
   it('has what it needs: a ferretdb binary and openssl', () => {
-    assert.equal(unavailable, null, `${unavailable ?? ''} (scripts/services.mjs builds ferretdb; openssl comes from Debian's openssl package)`);
+    assert.equal(
+      unavailable,
+      null,
+      `${unavailable ?? ''} (scripts/services.mjs builds ferretdb; openssl comes from Debian's openssl package)`,
+    );
   });
 
   let certs: TestCertificates;
@@ -36,7 +52,10 @@ describe('MongoBackend TLS and replica set arguments', () => {
 
   before(async () => {
     certs = makeCertificates();
-    [tlsServer, replServer] = await Promise.all([startPrivateFerretDb({ certificates: certs }), startPrivateFerretDb({ replSetName: 'rs0' })]);
+    [tlsServer, replServer] = await Promise.all([
+      startPrivateFerretDb({ certificates: certs }),
+      startPrivateFerretDb({ replSetName: 'rs0' }),
+    ]);
     tlsHost = tlsServer.tlsAddress as string;
   });
 
@@ -46,11 +65,29 @@ describe('MongoBackend TLS and replica set arguments', () => {
   });
 
   it('ssl with ssl_ca_certs, ssl_certfile and ssl_keyfile connects and verifies the server', async () => {
-    assert.equal(await roundTrip({ db_hosts: tlsHost, ssl: true, ssl_ca_certs: certs.ca, ssl_certfile: certs.clientCert, ssl_keyfile: certs.clientKey }), 'secure');
+    assert.equal(
+      await roundTrip({
+        db_hosts: tlsHost,
+        ssl: true,
+        ssl_ca_certs: certs.ca,
+        ssl_certfile: certs.clientCert,
+        ssl_keyfile: certs.clientKey,
+      }),
+      'secure',
+    );
   });
 
   it('ssl_certfile alone may hold both the certificate and its key (oslo)', async () => {
-    assert.equal(await roundTrip({ db_hosts: tlsHost, ssl: 'true', ssl_ca_certs: certs.ca, ssl_certfile: certs.clientCombined, ssl_cert_reqs: 'OPTIONAL' }), 'secure');
+    assert.equal(
+      await roundTrip({
+        db_hosts: tlsHost,
+        ssl: 'true',
+        ssl_ca_certs: certs.ca,
+        ssl_certfile: certs.clientCombined,
+        ssl_cert_reqs: 'OPTIONAL',
+      }),
+      'secure',
+    );
   });
 
   it('ssl_cert_reqs NONE skips verification of the server certificate', async () => {
@@ -60,7 +97,13 @@ describe('MongoBackend TLS and replica set arguments', () => {
   it('REQUIRED (the default) refuses a server certificate from another CA: BackendUnavailableError with the TLS cause', async () => {
     for (const reqs of [undefined, 'REQUIRED', 'OPTIONAL']) {
       await assert.rejects(
-        roundTrip({ db_hosts: tlsHost, ssl: true, ssl_ca_certs: certs.otherCa, ssl_certfile: certs.clientCombined, ...(reqs === undefined ? {} : { ssl_cert_reqs: reqs }) }),
+        roundTrip({
+          db_hosts: tlsHost,
+          ssl: true,
+          ssl_ca_certs: certs.otherCa,
+          ssl_certfile: certs.clientCombined,
+          ...(reqs === undefined ? {} : { ssl_cert_reqs: reqs }),
+        }),
         (e: unknown) => e instanceof BackendUnavailableError && /certificate/i.test(e.message),
       );
     }
@@ -72,7 +115,13 @@ describe('MongoBackend TLS and replica set arguments', () => {
   });
 
   it('an unreadable certificate file is a ConfigurationError at the first call (not in the constructor)', async () => {
-    const backend = new MongoBackend({ db_hosts: tlsHost, db_name: 'tls_test', cache_collection: 'c', ssl: true, ssl_ca_certs: `${certs.dir}/missing.pem` });
+    const backend = new MongoBackend({
+      db_hosts: tlsHost,
+      db_name: 'tls_test',
+      cache_collection: 'c',
+      ssl: true,
+      ssl_ca_certs: `${certs.dir}/missing.pem`,
+    });
     await assert.rejects(backend.get('k'), (e: unknown) => e instanceof ConfigurationError && e.message.includes('ssl_ca_certs'));
     await backend.close();
   });

@@ -18,12 +18,28 @@ const key = (label = 'k'): string => `${RUN}-${label}-${counter++}`;
 const payloads = (results: unknown[]): unknown[] => results.map((r) => (isNoValue(r) ? NO_VALUE : (r as CachedValue).payload));
 
 runBackendConformance('RedisBackend', () => new RedisBackend({ url: redisUrl() }), { mutex: false, bytes: true }, runner);
-runBackendConformance('RedisBackend with distributed_lock', () => new RedisBackend({ url: redisUrl(), distributed_lock: true, lock_timeout: 10 }), { mutex: true, bytes: true }, runner);
-runBackendConformance('RedisSentinelBackend', () => new RedisSentinelBackend({ sentinels: redisSentinels(), lock_timeout: 10 }), { mutex: true, bytes: true }, runner);
-runBackendConformance('RedisClusterBackend', () => new RedisClusterBackend({ startup_nodes: redisClusterNodes() }), { mutex: false, bytes: true }, runner);
+runBackendConformance(
+  'RedisBackend with distributed_lock',
+  () => new RedisBackend({ url: redisUrl(), distributed_lock: true, lock_timeout: 10 }),
+  { mutex: true, bytes: true },
+  runner,
+);
+runBackendConformance(
+  'RedisSentinelBackend',
+  () => new RedisSentinelBackend({ sentinels: redisSentinels(), lock_timeout: 10 }),
+  { mutex: true, bytes: true },
+  runner,
+);
+runBackendConformance(
+  'RedisClusterBackend',
+  () => new RedisClusterBackend({ startup_nodes: redisClusterNodes() }),
+  { mutex: false, bytes: true },
+  runner,
+);
 runBackendConformance(
   'RedisClusterBackend with distributed_lock and a TTL',
-  () => new RedisClusterBackend({ startup_nodes: redisClusterNodes(), distributed_lock: true, lock_timeout: 10, redis_expiration_time: 60 }),
+  () =>
+    new RedisClusterBackend({ startup_nodes: redisClusterNodes(), distributed_lock: true, lock_timeout: 10, redis_expiration_time: 60 }),
   { mutex: true, bytes: true },
   runner,
 );
@@ -189,7 +205,10 @@ describe('RedisBackend: the distributed lock', () => {
     const first = backend.getMutex(k);
     await first?.acquire();
     let acquired = false;
-    const waiting = backend.getMutex(k)?.acquire().then((ok) => (acquired = ok));
+    const waiting = backend
+      .getMutex(k)
+      ?.acquire()
+      .then((ok) => (acquired = ok));
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(acquired, false);
     await first?.release();
@@ -232,7 +251,10 @@ describe('RedisBackend: connections', () => {
   });
 
   it('calls made while the first connection is being set up wait for it (none fails on a client still connecting)', async () => {
-    for (const backend of [make(new RedisBackend({ url: redisUrl() })), make(new RedisClusterBackend({ startup_nodes: redisClusterNodes() }))]) {
+    for (const backend of [
+      make(new RedisBackend({ url: redisUrl() })),
+      make(new RedisClusterBackend({ startup_nodes: redisClusterNodes() })),
+    ]) {
       // One call per event-loop turn, so that some arrive after the client exists but before it is ready.
       const calls: Promise<unknown>[] = [];
       for (let i = 0; i < 300; i++) {
@@ -240,7 +262,10 @@ describe('RedisBackend: connections', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
       const results = await Promise.allSettled(calls);
-      assert.deepEqual(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)), []);
+      assert.deepEqual(
+        results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
+        [],
+      );
     }
   });
 

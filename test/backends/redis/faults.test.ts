@@ -42,7 +42,10 @@ function load(backend: RedisBackend, keys: string[]): { records: Rec[]; setPhase
     for (let i = 0; !stopped; i++) {
       const key = keys[(id * 7 + i) % keys.length] as string;
       const at = phase;
-      const outcome = i % 3 === 0 ? await timed(() => backend.set(key, makeCachedValue(`${key}#${i}`)), 10_000, 'set') : await timed(() => backend.get(key), 10_000, 'get');
+      const outcome =
+        i % 3 === 0
+          ? await timed(() => backend.set(key, makeCachedValue(`${key}#${i}`)), 10_000, 'set')
+          : await timed(() => backend.get(key), 10_000, 'get');
       records.push({ ...outcome, phase: at });
       if (outcome.error !== undefined) await sleep(10);
     }
@@ -81,7 +84,11 @@ describe('Redis: a server killed and restarted under 64-way load', () => {
       await sleep(1500);
       traffic.setPhase('restarting');
       await server.start();
-      await waitUntil('the backend did not recover', async () => traffic.records.filter((r) => r.phase === 'restarting' && r.error === undefined).length > 100, 15_000);
+      await waitUntil(
+        'the backend did not recover',
+        async () => traffic.records.filter((r) => r.phase === 'restarting' && r.error === undefined).length > 100,
+        15_000,
+      );
       traffic.setPhase('after');
       await sleep(500);
       await traffic.stop();
@@ -90,10 +97,23 @@ describe('Redis: a server killed and restarted under 64-way load', () => {
       // Calls still in flight at the kill fail (maxRetriesPerRequest 0); every call that ended before it succeeded.
       const doneBefore = of('before').filter((r) => r.end < killedAt);
       assert.ok(doneBefore.length >= 200, `${doneBefore.length} calls before the kill`);
-      assert.deepEqual(doneBefore.filter((r) => r.error !== undefined).map((r) => String(r.error)), [], 'all calls succeed before the kill');
-      assert.ok(of('down').some((r) => r.error !== undefined), 'calls fail while the server is down');
+      assert.deepEqual(
+        doneBefore.filter((r) => r.error !== undefined).map((r) => String(r.error)),
+        [],
+        'all calls succeed before the kill',
+      );
+      assert.ok(
+        of('down').some((r) => r.error !== undefined),
+        'calls fail while the server is down',
+      );
       assert.ok(of('after').length > 100, 'calls run after the restart');
-      assert.deepEqual(of('after').filter((r) => r.error !== undefined).map((r) => String(r.error)), [], 'every call succeeds once the server is back');
+      assert.deepEqual(
+        of('after')
+          .filter((r) => r.error !== undefined)
+          .map((r) => String(r.error)),
+        [],
+        'every call succeeds once the server is back',
+      );
       assertTypedAndBounded(records);
     } finally {
       await backend.close();
@@ -108,7 +128,11 @@ describe('Redis: a server killed and restarted under 64-way load', () => {
       assert.ok(first.error instanceof BackendUnavailableError, String(first.error));
       assert.match((first.error as Error).message, /ECONNREFUSED/);
       await server.start();
-      await waitUntil('the backend did not connect after the server started', async () => isNoValue(await backend.get(`late-${run}`)), 15_000);
+      await waitUntil(
+        'the backend did not connect after the server started',
+        async () => isNoValue(await backend.get(`late-${run}`)),
+        15_000,
+      );
     } finally {
       await backend.close();
     }
@@ -121,8 +145,13 @@ describe('Redis: a server killed and restarted under 64-way load', () => {
     try {
       await backend.set(`hung-${run}`, makeCachedValue(1));
       server.signal('SIGSTOP');
-      const outcomes = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => timed(() => backend.get(`hung-${run}-${i}`), 10_000)));
-      assert.ok(outcomes.every((o) => o.error instanceof BackendUnavailableError), String(outcomes.find((o) => !(o.error instanceof BackendUnavailableError))?.error));
+      const outcomes = await Promise.all(
+        Array.from({ length: CONCURRENCY }, (_, i) => timed(() => backend.get(`hung-${run}-${i}`), 10_000)),
+      );
+      assert.ok(
+        outcomes.every((o) => o.error instanceof BackendUnavailableError),
+        String(outcomes.find((o) => !(o.error instanceof BackendUnavailableError))?.error),
+      );
       assert.match(String((outcomes[0]!.error as Error).message), /timed out/i);
       assertTypedAndBounded(outcomes.map((o) => ({ ...o, phase: 'hung' })));
       server.signal('SIGCONT');
@@ -142,12 +171,20 @@ describe('Redis: region error policies with the server down (same as the other b
       const server = await own().server();
       await server.start();
       const region = new CacheRegion({ onBackendError: 'miss' }).configure(
-        new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: SOCKET_TIMEOUT_MS / 1000, distributed_lock: distributedLock, lock_timeout: 10 }),
+        new RedisBackend({
+          host: '127.0.0.1',
+          port: server.port,
+          socket_timeout: SOCKET_TIMEOUT_MS / 1000,
+          distributed_lock: distributedLock,
+          lock_timeout: 10,
+        }),
       );
       try {
         await withDeadline(region.set(`${run}-cached`, 'from cache'), 5000);
         await server.kill();
-        const outcomes = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => timed(() => region.getOrCreate(`${run}-m${i}`, () => `created ${i}`), 10_000)));
+        const outcomes = await Promise.all(
+          Array.from({ length: CONCURRENCY }, (_, i) => timed(() => region.getOrCreate(`${run}-m${i}`, () => `created ${i}`), 10_000)),
+        );
         for (const [i, o] of outcomes.entries()) {
           assert.equal(o.error, undefined, String(o.error));
           assert.equal(o.value, `created ${i}`);
@@ -156,12 +193,22 @@ describe('Redis: region error policies with the server down (same as the other b
         assert.equal(await withDeadline(region.get(`${run}-cached`), 5000), NO_VALUE, 'a read while down is a miss');
         assert.ok(region.stats().errors >= CONCURRENCY, `errors counted: ${region.stats().errors}`);
         await server.start();
-        await waitUntil('the region did not recover', async () => {
-          const before = region.stats().errors;
-          await region.get(`${run}-probe`);
-          return region.stats().errors === before;
-        }, 15_000);
-        assert.equal(await withDeadline(region.getOrCreate(`${run}-after`, () => 'stored'), 5000), 'stored');
+        await waitUntil(
+          'the region did not recover',
+          async () => {
+            const before = region.stats().errors;
+            await region.get(`${run}-probe`);
+            return region.stats().errors === before;
+          },
+          15_000,
+        );
+        assert.equal(
+          await withDeadline(
+            region.getOrCreate(`${run}-after`, () => 'stored'),
+            5000,
+          ),
+          'stored',
+        );
         assert.equal(await withDeadline(region.get(`${run}-after`), 5000), 'stored', 'cached again once the server is back');
       } finally {
         await withDeadline(region.close(), 5000, 'close');
@@ -172,13 +219,20 @@ describe('Redis: region error policies with the server down (same as the other b
   it("onBackendError 'throw' (the default): the outage surfaces as BackendUnavailableError and no creator runs", async () => {
     const server = await own().server();
     await server.start();
-    const region = new CacheRegion().configure(new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: SOCKET_TIMEOUT_MS / 1000 }));
+    const region = new CacheRegion().configure(
+      new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: SOCKET_TIMEOUT_MS / 1000 }),
+    );
     try {
       await withDeadline(region.set(`${run}-t`, 1), 5000);
       await server.kill();
       let created = 0;
-      const outcomes = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => timed(() => region.getOrCreate(`${run}-t${i}`, () => ++created), 10_000)));
-      assert.ok(outcomes.every((o) => o.error instanceof BackendUnavailableError), String(outcomes.find((o) => !(o.error instanceof BackendUnavailableError))?.error));
+      const outcomes = await Promise.all(
+        Array.from({ length: CONCURRENCY }, (_, i) => timed(() => region.getOrCreate(`${run}-t${i}`, () => ++created), 10_000)),
+      );
+      assert.ok(
+        outcomes.every((o) => o.error instanceof BackendUnavailableError),
+        String(outcomes.find((o) => !(o.error instanceof BackendUnavailableError))?.error),
+      );
       assertTypedAndBounded(outcomes.map((o) => ({ ...o, phase: 'down' })));
       assert.equal(created, 0);
     } finally {
@@ -203,20 +257,32 @@ describe('Redis Sentinel: the master killed', () => {
       traffic.setPhase('failover');
       await waitUntil(
         'the sentinels did not promote the replica',
-        async () => (await redisCli(sentinels[0]!.port, ['SENTINEL', 'get-master-addr-by-name', 'mymaster'])).includes(String(replica.port)),
+        async () =>
+          (await redisCli(sentinels[0]!.port, ['SENTINEL', 'get-master-addr-by-name', 'mymaster'])).includes(String(replica.port)),
         30_000,
       );
-      await waitUntil('the backend did not follow the new master', async () => traffic.records.filter((r) => r.phase === 'failover' && r.error === undefined).length > 50, 30_000);
+      await waitUntil(
+        'the backend did not follow the new master',
+        async () => traffic.records.filter((r) => r.phase === 'failover' && r.error === undefined).length > 50,
+        30_000,
+      );
       traffic.setPhase('after');
       await sleep(1000);
       await traffic.stop();
       const after = traffic.records.filter((r) => r.phase === 'after');
       assert.ok(after.length > 50);
-      assert.deepEqual(after.filter((r) => r.error !== undefined).map((r) => String(r.error)), []);
+      assert.deepEqual(
+        after.filter((r) => r.error !== undefined).map((r) => String(r.error)),
+        [],
+      );
       assertTypedAndBounded(traffic.records);
       assert.match(await redisCli(replica.port, ['ROLE']), /^master/);
-      const firstSuccess = Math.min(...traffic.records.filter((r) => r.phase === 'failover' && r.error === undefined && r.start > killedAt).map((r) => r.end));
-      t.diagnostic(`first successful call ${((firstSuccess - killedAt) / 1000).toFixed(1)} s after the master was killed (down-after-milliseconds 1000)`);
+      const firstSuccess = Math.min(
+        ...traffic.records.filter((r) => r.phase === 'failover' && r.error === undefined && r.start > killedAt).map((r) => r.end),
+      );
+      t.diagnostic(
+        `first successful call ${((firstSuccess - killedAt) / 1000).toFixed(1)} s after the master was killed (down-after-milliseconds 1000)`,
+      );
       assert.equal(((await backend.get(`${keys[0]}-kept`)) as CachedValue).payload, 'kept');
     } finally {
       await backend.close();
@@ -246,17 +312,37 @@ describe('Redis Cluster: a node killed', () => {
         ]);
         const liveOutcomes = outcomes.slice(0, Math.min(CONCURRENCY, live.length));
         const deadOutcomes = outcomes.slice(liveOutcomes.length);
-        assert.deepEqual(liveOutcomes.filter((o) => o.error !== undefined).map((o) => String(o.error)), [], `round ${round}: live keys fail`);
-        assert.ok(liveOutcomes.every((o, i) => (o.value as CachedValue).payload === live[i]), `round ${round}: live values`);
-        assert.ok(deadOutcomes.every((o) => o.error instanceof BackendUnavailableError), `round ${round}: ${String(deadOutcomes.find((o) => !(o.error instanceof BackendUnavailableError))?.error ?? deadOutcomes[0]?.value)}`);
+        assert.deepEqual(
+          liveOutcomes.filter((o) => o.error !== undefined).map((o) => String(o.error)),
+          [],
+          `round ${round}: live keys fail`,
+        );
+        assert.ok(
+          liveOutcomes.every((o, i) => (o.value as CachedValue).payload === live[i]),
+          `round ${round}: live values`,
+        );
+        assert.ok(
+          deadOutcomes.every((o) => o.error instanceof BackendUnavailableError),
+          `round ${round}: ${String(deadOutcomes.find((o) => !(o.error instanceof BackendUnavailableError))?.error ?? deadOutcomes[0]?.value)}`,
+        );
         assertTypedAndBounded(outcomes.map((o) => ({ ...o, phase: 'down' })));
         await sleep(300);
       }
       // Multi-operations over live keys only still work; one touching a dead key fails as a whole, typed.
       const liveMulti = await withDeadline(backend.getMulti(live.slice(0, 50)), 10_000, 'getMulti');
-      assert.deepEqual(liveMulti.map((v) => (v as CachedValue).payload), live.slice(0, 50));
-      await withDeadline(backend.setMulti(Object.fromEntries(live.slice(0, 50).map((k) => [k, makeCachedValue('new')]))), 10_000, 'setMulti');
-      await assert.rejects(withDeadline(backend.getMulti([live[0]!, dead[0]!]), 10_000, 'getMulti with a dead key'), BackendUnavailableError);
+      assert.deepEqual(
+        liveMulti.map((v) => (v as CachedValue).payload),
+        live.slice(0, 50),
+      );
+      await withDeadline(
+        backend.setMulti(Object.fromEntries(live.slice(0, 50).map((k) => [k, makeCachedValue('new')]))),
+        10_000,
+        'setMulti',
+      );
+      await assert.rejects(
+        withDeadline(backend.getMulti([live[0]!, dead[0]!]), 10_000, 'getMulti with a dead key'),
+        BackendUnavailableError,
+      );
     } finally {
       await backend.close();
     }

@@ -18,11 +18,16 @@ describe('RedisBackend over TLS (client certificates required)', () => {
     certs = makeTestCertificates();
     tlsPort = await freePort();
     const server = await redis.server([
-      '--tls-port', String(tlsPort),
-      '--tls-cert-file', certs.serverCert,
-      '--tls-key-file', certs.serverKey,
-      '--tls-ca-cert-file', certs.ca,
-      '--tls-auth-clients', 'yes',
+      '--tls-port',
+      String(tlsPort),
+      '--tls-cert-file',
+      certs.serverCert,
+      '--tls-key-file',
+      certs.serverKey,
+      '--tls-ca-cert-file',
+      certs.ca,
+      '--tls-auth-clients',
+      'yes',
     ]);
     await server.start();
   });
@@ -41,21 +46,51 @@ describe('RedisBackend over TLS (client certificates required)', () => {
   };
 
   it('rediss:// with ssl_ca_certs, ssl_certfile and ssl_keyfile', async () => {
-    await roundTrip(new RedisBackend({ url: `rediss://127.0.0.1:${tlsPort}/0`, ssl_ca_certs: certs.ca, ssl_certfile: certs.clientCert, ssl_keyfile: certs.clientKey }));
+    await roundTrip(
+      new RedisBackend({
+        url: `rediss://127.0.0.1:${tlsPort}/0`,
+        ssl_ca_certs: certs.ca,
+        ssl_certfile: certs.clientCert,
+        ssl_keyfile: certs.clientKey,
+      }),
+    );
   });
 
   it('ssl: true with host/port (camelCase names)', async () => {
-    await roundTrip(new RedisBackend({ host: '127.0.0.1', port: tlsPort, ssl: true, sslCaCerts: certs.ca, sslCertfile: certs.clientCert, sslKeyfile: certs.clientKey }));
+    await roundTrip(
+      new RedisBackend({
+        host: '127.0.0.1',
+        port: tlsPort,
+        ssl: true,
+        sslCaCerts: certs.ca,
+        sslCertfile: certs.clientCert,
+        sslKeyfile: certs.clientKey,
+      }),
+    );
   });
 
   it('a CA that did not sign the server certificate: BackendUnavailableError; ssl_cert_reqs "none" skips the check', async () => {
-    const wrongCa = new RedisBackend({ url: `rediss://127.0.0.1:${tlsPort}`, ssl_ca_certs: certs.otherCa, ssl_certfile: certs.clientCert, ssl_keyfile: certs.clientKey, socket_timeout: 2 });
+    const wrongCa = new RedisBackend({
+      url: `rediss://127.0.0.1:${tlsPort}`,
+      ssl_ca_certs: certs.otherCa,
+      ssl_certfile: certs.clientCert,
+      ssl_keyfile: certs.clientKey,
+      socket_timeout: 2,
+    });
     try {
       await assert.rejects(wrongCa.get('tls-key'), BackendUnavailableError);
     } finally {
       await wrongCa.close();
     }
-    await roundTrip(new RedisBackend({ url: `rediss://127.0.0.1:${tlsPort}`, ssl_ca_certs: certs.otherCa, ssl_certfile: certs.clientCert, ssl_keyfile: certs.clientKey, ssl_cert_reqs: 'none' }));
+    await roundTrip(
+      new RedisBackend({
+        url: `rediss://127.0.0.1:${tlsPort}`,
+        ssl_ca_certs: certs.otherCa,
+        ssl_certfile: certs.clientCert,
+        ssl_keyfile: certs.clientKey,
+        ssl_cert_reqs: 'none',
+      }),
+    );
   });
 
   it('without the client certificate the server refuses: BackendUnavailableError', async () => {
@@ -70,7 +105,10 @@ describe('RedisBackend over TLS (client certificates required)', () => {
   it('an unreadable ssl_ca_certs file: ConfigurationError naming the argument', async () => {
     const backend = new RedisBackend({ url: `rediss://127.0.0.1:${tlsPort}`, ssl_ca_certs: '/nonexistent/ca.pem' });
     try {
-      await assert.rejects(backend.get('k'), (error: unknown) => error instanceof ConfigurationError && /ssl_ca_certs/.test((error as Error).message));
+      await assert.rejects(
+        backend.get('k'),
+        (error: unknown) => error instanceof ConfigurationError && /ssl_ca_certs/.test((error as Error).message),
+      );
     } finally {
       await backend.close();
     }

@@ -91,8 +91,12 @@ describe('differential: dogpile.cache 1.1.8 / oslo.cache 3.2 and ours, scenario 
     const doc = readFileSync(MIGRATING, 'utf8');
     for (const scenario of SCENARIOS) {
       if (scenario.deliberate === undefined) continue;
-      assert.ok(doc.includes(`| ${scenario.deliberate.row} |`), `docs/migrating-from-dogpile.md has no row "${scenario.deliberate.row}" (scenario "${scenario.name}")`);
-      for (const step of scenario.deliberate.steps) assert.ok(step >= 0 && step < scenario.steps.length, `${scenario.name}: no step ${step}`);
+      assert.ok(
+        doc.includes(`| ${scenario.deliberate.row} |`),
+        `docs/migrating-from-dogpile.md has no row "${scenario.deliberate.row}" (scenario "${scenario.name}")`,
+      );
+      for (const step of scenario.deliberate.steps)
+        assert.ok(step >= 0 && step < scenario.steps.length, `${scenario.name}: no step ${step}`);
     }
   });
 

@@ -3,7 +3,24 @@
  * region and returns one observation per step, in the same shape interpreter.py returns them for
  * dogpile.cache/oslo.cache. Time is a manual clock starting at the instant the Python side starts at.
  */
-import { CacheRegion, ProxyBackend, functionKeyGenerator, isNoValue, lengthConditionalMangler, manualClock, sha1MangleKey, type AsyncCreationRunner, type BackendResult, type CacheRegionOptions, type CachedValue, type ConfigureOptions, type GetOrCreateOptions, type ManualClock, type Mapping, type NoValue } from '../../../src/index.js';
+import {
+  CacheRegion,
+  ProxyBackend,
+  functionKeyGenerator,
+  isNoValue,
+  lengthConditionalMangler,
+  manualClock,
+  sha1MangleKey,
+  type AsyncCreationRunner,
+  type BackendResult,
+  type CacheRegionOptions,
+  type CachedValue,
+  type ConfigureOptions,
+  type GetOrCreateOptions,
+  type ManualClock,
+  type Mapping,
+  type NoValue,
+} from '../../../src/index.js';
 import { coerceStringConf } from '../../../src/backend.js';
 import { configureCacheRegion, getMemoizationDecorator, loadOsloConfig, type OsloConf } from '../../../src/oslo/index.js';
 import type { CreatorSpec, Json, Mangler, ShouldCache, Step } from './scenarios.js';
@@ -227,7 +244,10 @@ export class ScenarioRun {
     return options;
   }
 
-  readOptions(s: { expiration_time?: number | null; ignore_expiration?: boolean }): { expirationTime?: number | null; ignoreExpiration?: boolean } {
+  readOptions(s: { expiration_time?: number | null; ignore_expiration?: boolean }): {
+    expirationTime?: number | null;
+    ignoreExpiration?: boolean;
+  } {
     return {
       ...(s.expiration_time === undefined ? {} : { expirationTime: s.expiration_time }),
       ...(s.ignore_expiration === true ? { ignoreExpiration: true } : {}),
@@ -299,11 +319,20 @@ export class ScenarioRun {
         const r = this.r;
         if (!r.isConfigured) return { is_configured: false };
         const name = r.actualBackend.constructor.name;
-        return { is_configured: true, expiration_time: r.expirationTime, backend: BACKEND_NAMES[name.replace(/\(.*\)$/, '')] ?? name, mangled: r.keyMangler !== null };
+        return {
+          is_configured: true,
+          expiration_time: r.expirationTime,
+          backend: BACKEND_NAMES[name.replace(/\(.*\)$/, '')] ?? name,
+          mangled: r.keyMangler !== null,
+        };
       }
       case 'coerce': {
         const coerced = coerceStringConf(s.config);
-        return Object.fromEntries(Object.keys(coerced).sort().map((k) => [k, [typeTag(coerced[k]), coerced[k] as Json]]));
+        return Object.fromEntries(
+          Object.keys(coerced)
+            .sort()
+            .map((k) => [k, [typeTag(coerced[k]), coerced[k] as Json]]),
+        );
       }
       case 'advance':
         this.clock.advance(s.seconds * 1000);
@@ -364,7 +393,9 @@ export class ScenarioRun {
           ...(s.should_cache === undefined ? {} : { shouldCacheFn: shouldCacheFn(s.should_cache) as (v: unknown) => boolean }),
         };
         const fn =
-          multi === undefined ? this.r.cacheOnArguments(options)(body) : this.r.cacheMultiOnArguments({ ...options, asDict: multi === 'asdict' })(body);
+          multi === undefined
+            ? this.r.cacheOnArguments(options)(body)
+            : this.r.cacheMultiOnArguments({ ...options, asDict: multi === 'asdict' })(body);
         this.functions.set(s.name, fn as unknown as Fn);
         return 'ok';
       }
@@ -440,7 +471,8 @@ export class ScenarioRun {
       callers.map(async (step) => {
         if (step.delay !== undefined) await sleep(step.delay);
         if (step.op === 'get_or_create') return this.r.getOrCreate(step.key, this.creator(step.creator), this.createOptions(step));
-        if (step.op === 'get_or_create_multi') return this.r.getOrCreateMulti(step.keys, this.multiCreator(step.creator), this.createOptions(step));
+        if (step.op === 'get_or_create_multi')
+          return this.r.getOrCreateMulti(step.keys, this.multiCreator(step.creator), this.createOptions(step));
         if (step.op === 'key_is_locked') return this.r.keyIsLocked(step.key);
         return this.r.get(step.key);
       }),

@@ -34,15 +34,20 @@ function suite(name: string, backend: string, args: () => Record<string, unknown
         let run = 0;
         const prefix = randomUUID().slice(0, 8);
         await fc.assert(
-          fc.asyncProperty(regionExpiration, fc.array(commandArbitrary({ concurrent: true }), { maxLength: 40 }), (expiration, commands) => {
-            const keyPrefix = `model-${prefix}-${run++}-`;
-            return runSequence(
-              (regionOptions, expirationTime) => new CacheRegion({ ...regionOptions, keyMangler: (key) => keyPrefix + key }).configure(shared, { expirationTime }),
-              expiration,
-              commands,
-              { ...options, close: false },
-            );
-          }),
+          fc.asyncProperty(
+            regionExpiration,
+            fc.array(commandArbitrary({ concurrent: true }), { maxLength: 40 }),
+            (expiration, commands) => {
+              const keyPrefix = `model-${prefix}-${run++}-`;
+              return runSequence(
+                (regionOptions, expirationTime) =>
+                  new CacheRegion({ ...regionOptions, keyMangler: (key) => keyPrefix + key }).configure(shared, { expirationTime }),
+                expiration,
+                commands,
+                { ...options, close: false },
+              );
+            },
+          ),
           { numRuns: REMOTE_RUNS, seed: SEED, includeErrorInReport: true },
         );
       });
@@ -56,6 +61,15 @@ const locked = { distributed_lock: true, lock_timeout: 10 };
 suite('memcached', 'memcached', () => ({ url: memcachedServers() }));
 suite('memcached, distributed_lock', 'memcached', () => ({ url: memcachedServers(), ...locked }));
 suite('etcd3', 'etcd3', () => ({ endpoints: etcdEndpoints(), namespace: `model-${randomUUID().slice(0, 8)}/` }));
-suite('etcd3, distributed_lock', 'etcd3', () => ({ endpoints: etcdEndpoints(), namespace: `model-lock-${randomUUID().slice(0, 8)}/`, ...locked }));
+suite('etcd3, distributed_lock', 'etcd3', () => ({
+  endpoints: etcdEndpoints(),
+  namespace: `model-lock-${randomUUID().slice(0, 8)}/`,
+  ...locked,
+}));
 suite('Mongo', 'mongo', () => ({ db_hosts: mongodbUrl(), db_name: 'dogpile_model', cache_collection: `m${randomUUID().slice(0, 8)}` }));
-suite('Mongo, distributed_lock', 'mongo', () => ({ db_hosts: mongodbUrl(), db_name: 'dogpile_model', cache_collection: `l${randomUUID().slice(0, 8)}`, ...locked }));
+suite('Mongo, distributed_lock', 'mongo', () => ({
+  db_hosts: mongodbUrl(),
+  db_name: 'dogpile_model',
+  cache_collection: `l${randomUUID().slice(0, 8)}`,
+  ...locked,
+}));

@@ -125,7 +125,10 @@ export type Step =
   | { op: 'oslo_mangle'; key: string }
   | {
       op: 'concurrent';
-      callers: (Extract<Step, { op: 'get_or_create' | 'get_or_create_multi' | 'get' }> | { op: 'key_is_locked'; key: string; delay?: number })[];
+      callers: (
+        | Extract<Step, { op: 'get_or_create' | 'get_or_create_multi' | 'get' }>
+        | { op: 'key_is_locked'; key: string; delay?: number }
+      )[];
       identity?: boolean;
     };
 
@@ -144,9 +147,16 @@ export interface Scenario {
 // ---------------------------------------------------------------------------- helpers
 
 const memory = (expiration_time?: number | null, extra: Partial<Extract<Step, { op: 'configure' }>> = {}): Step =>
-  expiration_time === undefined ? { op: 'configure', backend: 'dogpile.cache.memory', ...extra } : { op: 'configure', backend: 'dogpile.cache.memory', expiration_time, ...extra };
+  expiration_time === undefined
+    ? { op: 'configure', backend: 'dogpile.cache.memory', ...extra }
+    : { op: 'configure', backend: 'dogpile.cache.memory', expiration_time, ...extra };
 const c = (name: string, extra: Omit<CreatorSpec, 'name'> = {}): CreatorSpec => ({ name, ...extra });
-const goc = (key: string, creator: CreatorSpec, extra: CreateOptions = {}): Extract<Step, { op: 'get_or_create' }> => ({ op: 'get_or_create', key, creator, ...extra });
+const goc = (key: string, creator: CreatorSpec, extra: CreateOptions = {}): Extract<Step, { op: 'get_or_create' }> => ({
+  op: 'get_or_create',
+  key,
+  creator,
+  ...extra,
+});
 const gocm = (keys: string[], creator: CreatorSpec, extra: CreateOptions = {}): Extract<Step, { op: 'get_or_create_multi' }> => ({
   op: 'get_or_create_multi',
   keys,
@@ -164,7 +174,11 @@ const log: Step = { op: 'backend_log' };
 const info: Step = { op: 'info' };
 const call = (fn: string, ...args: Json[]): Step => ({ op: 'call', fn, args });
 const locked = (key: string): Step => ({ op: 'key_is_locked', key });
-const concurrent = (callers: Extract<Step, { op: 'concurrent' }>['callers'], identity = false): Step => ({ op: 'concurrent', callers, ...(identity ? { identity } : {}) });
+const concurrent = (callers: Extract<Step, { op: 'concurrent' }>['callers'], identity = false): Step => ({
+  op: 'concurrent',
+  callers,
+  ...(identity ? { identity } : {}),
+});
 const oslo = (cache: Record<string, Json>, groups?: Record<string, Record<string, Json>>): Step => ({
   op: 'oslo_configure',
   cache,
@@ -193,7 +207,10 @@ export const SCENARIOS: Scenario[] = [
     name: 'expiration seconds: get_or_create regenerates once expired',
     steps: [memory(600), goc('a', c('c')), advance(300), goc('a', c('c')), advance(301), goc('a', c('c')), goc('a', c('c')), calls],
   },
-  { name: 'expiration -1: get_or_create never regenerates', steps: [memory(-1), goc('a', c('c')), advance(1e7), goc('a', c('c')), calls, info] },
+  {
+    name: 'expiration -1: get_or_create never regenerates',
+    steps: [memory(-1), goc('a', c('c')), advance(1e7), goc('a', c('c')), calls, info],
+  },
   {
     name: 'expiration -1: get() (deliberate)',
     steps: [memory(-1), set('a', 1), get('a'), getMulti(['a']), get('a', { ignore_expiration: true })],
@@ -204,11 +221,27 @@ export const SCENARIOS: Scenario[] = [
     steps: [memory(), set('a', 1), get('a', { expiration_time: -1 }), get('a')],
     deliberate: { steps: [2], row: 'region `expiration_time = -1` and `get()`' },
   },
-  { name: 'expiration 0: get() is always a miss', found: ZERO_IS_FRESH, steps: [memory(0), set('a', 1), get('a'), get('a', { ignore_expiration: true })] },
-  { name: 'expiration 0: get_or_create creates on every call', found: ZERO_IS_FRESH, steps: [memory(0), goc('a', c('c')), goc('a', c('c')), goc('a', c('c')), calls] },
+  {
+    name: 'expiration 0: get() is always a miss',
+    found: ZERO_IS_FRESH,
+    steps: [memory(0), set('a', 1), get('a'), get('a', { ignore_expiration: true })],
+  },
+  {
+    name: 'expiration 0: get_or_create creates on every call',
+    found: ZERO_IS_FRESH,
+    steps: [memory(0), goc('a', c('c')), goc('a', c('c')), goc('a', c('c')), calls],
+  },
   {
     name: 'expiration per get() call overrides the region',
-    steps: [memory(), set('a', 1), advance(100), get('a', { expiration_time: 50 }), get('a', { expiration_time: 200 }), get('a'), getMulti(['a', 'b'], { expiration_time: 50 })],
+    steps: [
+      memory(),
+      set('a', 1),
+      advance(100),
+      get('a', { expiration_time: 50 }),
+      get('a', { expiration_time: 200 }),
+      get('a'),
+      getMulti(['a', 'b'], { expiration_time: 50 }),
+    ],
   },
   {
     name: 'expiration per get_or_create call is not stored with the value',
@@ -225,7 +258,14 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'expiration -1 per get_or_create call overrides the region',
-    steps: [memory(10), goc('a', c('c'), { expiration_time: -1 }), advance(100), goc('a', c('c'), { expiration_time: -1 }), goc('a', c('c')), calls],
+    steps: [
+      memory(10),
+      goc('a', c('c'), { expiration_time: -1 }),
+      advance(100),
+      goc('a', c('c'), { expiration_time: -1 }),
+      goc('a', c('c')),
+      calls,
+    ],
   },
   {
     name: 'expiration: get_multi ages each key',
@@ -233,7 +273,17 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'expiration: ignore_expiration returns stale and invalidated values',
-    steps: [memory(10), set('a', 1), advance(100), get('a'), get('a', { ignore_expiration: true }), invalidate(), advance(1), get('a', { ignore_expiration: true }), getMulti(['a'], { ignore_expiration: true })],
+    steps: [
+      memory(10),
+      set('a', 1),
+      advance(100),
+      get('a'),
+      get('a', { ignore_expiration: true }),
+      invalidate(),
+      advance(1),
+      get('a', { ignore_expiration: true }),
+      getMulti(['a'], { ignore_expiration: true }),
+    ],
   },
   {
     name: 'expiration: a creator that takes longer than the expiration time',
@@ -246,7 +296,11 @@ export const SCENARIOS: Scenario[] = [
     steps: [memory(), set('a', 1), advance(1), invalidate(), advance(1), get('a'), set('b', 2), advance(1), getMulti(['a', 'b'])],
   },
   { name: 'hard invalidation in the same instant as set: get misses', known: 1, steps: [memory(), set('a', 1), invalidate(), get('a')] },
-  { name: 'soft invalidation in the same instant as set: get misses', known: 1, steps: [memory(600), set('a', 1), invalidate(false), get('a')] },
+  {
+    name: 'soft invalidation in the same instant as set: get misses',
+    known: 1,
+    steps: [memory(600), set('a', 1), invalidate(false), get('a')],
+  },
   {
     name: 'hard invalidation in the same instant as get_or_create: regenerates',
     known: 1,
@@ -258,7 +312,18 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'soft invalidation: get misses, get_or_create regenerates',
-    steps: [memory(600), goc('a', c('c')), advance(1), invalidate(false), advance(1), get('a'), goc('a', c('c')), goc('a', c('c')), get('a'), calls],
+    steps: [
+      memory(600),
+      goc('a', c('c')),
+      advance(1),
+      invalidate(false),
+      advance(1),
+      get('a'),
+      goc('a', c('c')),
+      goc('a', c('c')),
+      get('a'),
+      calls,
+    ],
   },
   {
     name: 'soft invalidation without an expiration time (deliberate error class)',
@@ -271,7 +336,18 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'invalidation: the last call sets the mode (hard then soft)',
-    steps: [memory(600), set('a', 1), advance(1), invalidate(), advance(1), invalidate(false), advance(1), get('a'), goc('a', c('c')), calls],
+    steps: [
+      memory(600),
+      set('a', 1),
+      advance(1),
+      invalidate(),
+      advance(1),
+      invalidate(false),
+      advance(1),
+      get('a'),
+      goc('a', c('c')),
+      calls,
+    ],
   },
   {
     name: 'invalidation: soft then hard regenerates',
@@ -293,17 +369,44 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'hard invalidation with an async runner blocks and regenerates',
-    steps: [{ op: 'make_region', async_runner: 'inline' }, memory(600), goc('a', c('c')), advance(1), invalidate(), advance(1), goc('a', c('c')), calls],
+    steps: [
+      { op: 'make_region', async_runner: 'inline' },
+      memory(600),
+      goc('a', c('c')),
+      advance(1),
+      invalidate(),
+      advance(1),
+      goc('a', c('c')),
+      calls,
+    ],
   },
   {
     name: 'invalidation: get_or_create_multi regenerates hard-invalidated keys',
-    steps: [memory(), gocm(['a', 'b'], c('m')), advance(1), invalidate(), advance(1), set('b', 'fresh'), advance(1), gocm(['a', 'b'], c('m')), callArgs],
+    steps: [
+      memory(),
+      gocm(['a', 'b'], c('m')),
+      advance(1),
+      invalidate(),
+      advance(1),
+      set('b', 'fresh'),
+      advance(1),
+      gocm(['a', 'b'], c('m')),
+      callArgs,
+    ],
   },
 
   // ------------------------------------------------------------ should_cache_fn
   {
     name: 'should_cache_fn refusing: the value is returned, not stored',
-    steps: [memory(), goc('a', c('c'), { should_cache: 'never' }), get('a'), goc('a', c('c'), { should_cache: 'never' }), goc('a', c('c')), goc('a', c('c')), calls],
+    steps: [
+      memory(),
+      goc('a', c('c'), { should_cache: 'never' }),
+      get('a'),
+      goc('a', c('c'), { should_cache: 'never' }),
+      goc('a', c('c')),
+      goc('a', c('c')),
+      calls,
+    ],
   },
   {
     name: 'should_cache_fn on the value',
@@ -318,15 +421,35 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'should_cache_fn in get_or_create_multi filters per value',
-    steps: [memory(), gocm(['a', 'b'], c('m'), { should_cache: { equals: 'm(a)' } }), getMulti(['a', 'b']), gocm(['a', 'b'], c('m')), callArgs],
+    steps: [
+      memory(),
+      gocm(['a', 'b'], c('m'), { should_cache: { equals: 'm(a)' } }),
+      getMulti(['a', 'b']),
+      gocm(['a', 'b'], c('m')),
+      callArgs,
+    ],
   },
   {
     name: 'should_cache_fn refusing a regenerated value keeps the old one',
-    steps: [memory(10), goc('a', c('c')), advance(20), goc('a', c('d'), { should_cache: 'never' }), get('a', { ignore_expiration: true }), calls],
+    steps: [
+      memory(10),
+      goc('a', c('c')),
+      advance(20),
+      goc('a', c('d'), { should_cache: 'never' }),
+      get('a', { ignore_expiration: true }),
+      calls,
+    ],
   },
   {
     name: 'should_cache_fn of a decorated function',
-    steps: [memory(), { op: 'decorate', name: 'f', should_cache: { not_equals: 'f(1)#1' } }, call('f', 1), call('f', 1), call('f', 1), calls],
+    steps: [
+      memory(),
+      { op: 'decorate', name: 'f', should_cache: { not_equals: 'f(1)#1' } },
+      call('f', 1),
+      call('f', 1),
+      call('f', 1),
+      calls,
+    ],
   },
 
   // ------------------------------------------------------------ creator errors
@@ -336,11 +459,28 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'creator error on a stale value keeps the old value',
-    steps: [memory(10), goc('a', c('c')), advance(20), goc('a', c('bad', { raises: true })), get('a', { ignore_expiration: true }), locked('a'), goc('a', c('c')), calls],
+    steps: [
+      memory(10),
+      goc('a', c('c')),
+      advance(20),
+      goc('a', c('bad', { raises: true })),
+      get('a', { ignore_expiration: true }),
+      locked('a'),
+      goc('a', c('c')),
+      calls,
+    ],
   },
   {
     name: 'creator error in get_or_create_multi: nothing cached, locks released',
-    steps: [memory(), gocm(['a', 'b'], c('bad', { raises: true })), getMulti(['a', 'b']), locked('a'), locked('b'), gocm(['a', 'b'], c('m')), callArgs],
+    steps: [
+      memory(),
+      gocm(['a', 'b'], c('bad', { raises: true })),
+      getMulti(['a', 'b']),
+      locked('a'),
+      locked('b'),
+      gocm(['a', 'b'], c('m')),
+      callArgs,
+    ],
   },
 
   // ------------------------------------------------------------ get_or_create_multi
@@ -348,7 +488,10 @@ export const SCENARIOS: Scenario[] = [
     name: 'get_or_create_multi: one creator call with sorted unique keys, caller order kept',
     steps: [memory(), gocm(['b', 'a', 'b', 'c'], c('m')), gocm(['c', 'a'], c('m')), callArgs],
   },
-  { name: 'get_or_create_multi: only missing keys are created', steps: [memory(), set('a', 'A'), gocm(['a', 'b'], c('m')), getMulti(['a', 'b']), callArgs] },
+  {
+    name: 'get_or_create_multi: only missing keys are created',
+    steps: [memory(), set('a', 'A'), gocm(['a', 'b'], c('m')), getMulti(['a', 'b']), callArgs],
+  },
   {
     name: 'get_or_create_multi: expired keys are regenerated',
     steps: [memory(10), gocm(['a', 'b'], c('m')), advance(6), set('b', 'B'), advance(6), gocm(['a', 'b'], c('m')), callArgs],
@@ -390,11 +533,29 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'cache_on_arguments: .refresh and .original',
-    steps: [memory(), { op: 'decorate', name: 'f' }, call('f', 1), { op: 'fn_refresh', fn: 'f', args: [1] }, call('f', 1), { op: 'fn_original', fn: 'f', args: [1] }, call('f', 1), calls],
+    steps: [
+      memory(),
+      { op: 'decorate', name: 'f' },
+      call('f', 1),
+      { op: 'fn_refresh', fn: 'f', args: [1] },
+      call('f', 1),
+      { op: 'fn_original', fn: 'f', args: [1] },
+      call('f', 1),
+      calls,
+    ],
   },
   {
     name: 'cache_on_arguments: expiration time',
-    steps: [memory(), { op: 'decorate', name: 'f', expiration_time: 10 }, call('f', 1), advance(9), call('f', 1), advance(2), call('f', 1), calls],
+    steps: [
+      memory(),
+      { op: 'decorate', name: 'f', expiration_time: 10 },
+      call('f', 1),
+      advance(9),
+      call('f', 1),
+      advance(2),
+      call('f', 1),
+      calls,
+    ],
   },
   {
     name: 'cache_on_arguments: expiration callable evaluated on every call',
@@ -416,11 +577,21 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'cache_on_arguments: expiration callable returning 0 regenerates every call',
     found: ZERO_IS_FRESH,
-    steps: [memory(), { op: 'set_var', var: 'e', value: 0 }, { op: 'decorate', name: 'f', expiration_time: { from_var: 'e' } }, call('f', 1), call('f', 1), calls],
+    steps: [
+      memory(),
+      { op: 'set_var', var: 'e', value: 0 },
+      { op: 'decorate', name: 'f', expiration_time: { from_var: 'e' } },
+      call('f', 1),
+      call('f', 1),
+      calls,
+    ],
   },
   {
     name: 'cache_on_arguments: the default key (deliberate)',
-    steps: [{ op: 'key_of', name: 'f', args: [1, 2] }, { op: 'key_of', name: 'f', namespace: 'ns', args: ['a'] }],
+    steps: [
+      { op: 'key_of', name: 'f', args: [1, 2] },
+      { op: 'key_of', name: 'f', namespace: 'ns', args: ['a'] },
+    ],
     deliberate: { steps: [0, 1], row: 'default function key' },
   },
   {
@@ -452,13 +623,27 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'cache_multi_on_arguments: expiration time',
-    steps: [memory(), { op: 'decorate', name: 'g', multi: 'list', expiration_time: 10 }, call('g', 1, 2), advance(11), call('g', 2), callArgs],
+    steps: [
+      memory(),
+      { op: 'decorate', name: 'g', multi: 'list', expiration_time: 10 },
+      call('g', 1, 2),
+      advance(11),
+      call('g', 2),
+      callArgs,
+    ],
   },
 
   // ------------------------------------------------------------ key manglers
   {
     name: 'key mangler sha1: backend keys',
-    steps: [{ op: 'make_region', key_mangler: 'sha1' }, memory(undefined, { record: true }), set('some_key', 1), get('some_key'), log, info],
+    steps: [
+      { op: 'make_region', key_mangler: 'sha1' },
+      memory(undefined, { record: true }),
+      set('some_key', 1),
+      get('some_key'),
+      log,
+      info,
+    ],
   },
   {
     name: 'key mangler: every operation mangles',
@@ -476,7 +661,13 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'length_conditional_mangler: only long keys are mangled',
-    steps: [{ op: 'make_region', key_mangler: { length_sha1: 10 } }, memory(undefined, { record: true }), set('short', 1), set('a much longer key', 2), log],
+    steps: [
+      { op: 'make_region', key_mangler: { length_sha1: 10 } },
+      memory(undefined, { record: true }),
+      set('short', 1),
+      set('a much longer key', 2),
+      log,
+    ],
   },
   {
     name: 'length_conditional_mangler counts code points',
@@ -496,18 +687,46 @@ export const SCENARIOS: Scenario[] = [
   // ------------------------------------------------------------ configure, configure_from_config, registry
   {
     name: 'configure_from_config: backend, expiration, arguments',
-    steps: [{ op: 'configure_from_config', config: { 'cache.backend': 'dogpile.cache.memory', 'cache.expiration_time': '600' }, prefix: 'cache.' }, info, set('a', 1), get('a')],
+    steps: [
+      {
+        op: 'configure_from_config',
+        config: { 'cache.backend': 'dogpile.cache.memory', 'cache.expiration_time': '600' },
+        prefix: 'cache.',
+      },
+      info,
+      set('a', 1),
+      get('a'),
+    ],
   },
   {
     name: 'configure_from_config: "None" expiration',
-    steps: [{ op: 'configure_from_config', config: { 'x.backend': 'dogpile.cache.memory', 'x.expiration_time': 'None' }, prefix: 'x.' }, info],
+    steps: [
+      { op: 'configure_from_config', config: { 'x.backend': 'dogpile.cache.memory', 'x.expiration_time': 'None' }, prefix: 'x.' },
+      info,
+    ],
   },
   {
     name: 'coerce_string_conf: numbers, booleans, None, strings',
     steps: [
       {
         op: 'coerce',
-        config: { i: '600', n: '-5', p: '+7', f: '1.5', e: '1e3', d: '.5', t: 'true', F: 'FALSE', none: 'None', lower: 'none', s: 'abc', num: 3, b: true, nul: null, mixed: '1.2.3' },
+        config: {
+          i: '600',
+          n: '-5',
+          p: '+7',
+          f: '1.5',
+          e: '1e3',
+          d: '.5',
+          t: 'true',
+          F: 'FALSE',
+          none: 'None',
+          lower: 'none',
+          s: 'abc',
+          num: 3,
+          b: true,
+          nul: null,
+          mixed: '1.2.3',
+        },
       },
     ],
   },
@@ -545,7 +764,13 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'configure twice, replace_existing_backend',
-    steps: [memory(), { op: 'configure', backend: 'dogpile.cache.null' }, info, { op: 'configure', backend: 'dogpile.cache.null', replace_existing_backend: true }, info],
+    steps: [
+      memory(),
+      { op: 'configure', backend: 'dogpile.cache.null' },
+      info,
+      { op: 'configure', backend: 'dogpile.cache.null', replace_existing_backend: true },
+      info,
+    ],
     deliberate: { steps: [4], row: '`actual_backend` after `replace_existing_backend=True`' },
   },
   { name: 'configure an unknown backend', steps: [{ op: 'configure', backend: 'no.such.backend' }, info] },
@@ -557,19 +782,27 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'registry: dogpile memcached backend names',
     known: 7,
-    steps: ['dogpile.cache.memcached', 'dogpile.cache.pylibmc', 'dogpile.cache.bmemcached', 'dogpile.cache.pymemcache'].flatMap((backend): Step[] => [
-      { op: 'make_region' },
-      { op: 'configure', backend, arguments: { url: ['127.0.0.1:1'] } },
-      info,
-    ]),
+    steps: ['dogpile.cache.memcached', 'dogpile.cache.pylibmc', 'dogpile.cache.bmemcached', 'dogpile.cache.pymemcache'].flatMap(
+      (backend): Step[] => [{ op: 'make_region' }, { op: 'configure', backend, arguments: { url: ['127.0.0.1:1'] } }, info],
+    ),
     deliberate: { steps: [2, 5, 8, 11], row: 'memcached backend configured without a key mangler' },
   },
   {
     name: 'registry: dogpile.cache.memory_pickle',
     known: 7,
-    steps: [{ op: 'configure', backend: 'dogpile.cache.memory_pickle' }, set('a', { x: [1, 2] }), get('a'), goc('b', c('c', { value: { y: 1 } })), get('b')],
+    steps: [
+      { op: 'configure', backend: 'dogpile.cache.memory_pickle' },
+      set('a', { x: [1, 2] }),
+      get('a'),
+      goc('b', c('c', { value: { y: 1 } })),
+      get('b'),
+    ],
   },
-  { name: 'memory backend: a cache_dict argument is the store', known: 13, steps: [memory(undefined, { cache_dict: true }), set('a', 1), set('b', 2), { op: 'cache_dict_keys' }] },
+  {
+    name: 'memory backend: a cache_dict argument is the store',
+    known: 13,
+    steps: [memory(undefined, { cache_dict: true }), set('a', 1), set('b', 2), { op: 'cache_dict_keys' }],
+  },
   {
     name: 'registry: oslo backends configured directly (no server contacted)',
     steps: [
@@ -586,15 +819,37 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'oslo: memcache_pool region keys',
-    steps: [oslo({ enabled: true, backend: 'oslo_cache.memcache_pool', memcache_servers: ['127.0.0.1:1'] }), info, { op: 'oslo_mangle', key: 'hello' }, { op: 'oslo_mangle', key: 'a key with spaces' }],
+    steps: [
+      oslo({ enabled: true, backend: 'oslo_cache.memcache_pool', memcache_servers: ['127.0.0.1:1'] }),
+      info,
+      { op: 'oslo_mangle', key: 'hello' },
+      { op: 'oslo_mangle', key: 'a key with spaces' },
+    ],
   },
   {
     name: 'null backend: nothing is stored',
-    steps: [{ op: 'configure', backend: 'dogpile.cache.null', expiration_time: 60 }, set('a', 1), get('a'), goc('a', c('c')), goc('a', c('c')), gocm(['a', 'b'], c('m')), calls, info],
+    steps: [
+      { op: 'configure', backend: 'dogpile.cache.null', expiration_time: 60 },
+      set('a', 1),
+      get('a'),
+      goc('a', c('c')),
+      goc('a', c('c')),
+      gocm(['a', 'b'], c('m')),
+      calls,
+      info,
+    ],
   },
   {
     name: 'oslo dict backend with the region API',
-    steps: [{ op: 'configure', backend: 'oslo_cache.dict', expiration_time: 60, arguments: { expiration_time: 5 } }, set('a', 1), advance(4), get('a'), advance(2), get('a'), get('a', { ignore_expiration: true })],
+    steps: [
+      { op: 'configure', backend: 'oslo_cache.dict', expiration_time: 60, arguments: { expiration_time: 5 } },
+      set('a', 1),
+      advance(4),
+      get('a'),
+      advance(2),
+      get('a'),
+      get('a', { ignore_expiration: true }),
+    ],
   },
 
   // ------------------------------------------------------------ proxies
@@ -617,7 +872,15 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'proxy with a serializer: values round-trip through the serialized calls',
-    steps: [{ op: 'make_region', serializer: 'json' }, memory(undefined, { record: true }), set('a', { n: [1, 2.5, 'x'], o: { k: null } }), get('a'), log, goc('b', c('c')), get('b')],
+    steps: [
+      { op: 'make_region', serializer: 'json' },
+      memory(undefined, { record: true }),
+      set('a', { n: [1, 2.5, 'x'], o: { k: null } }),
+      get('a'),
+      log,
+      goc('b', c('c')),
+      get('b'),
+    ],
   },
 
   {
@@ -628,7 +891,15 @@ export const SCENARIOS: Scenario[] = [
   // ------------------------------------------------------------ values and edge cases
   {
     name: 'None/null is a value, cached like any other',
-    steps: [memory(), goc('a', c('c', { value: null })), get('a'), goc('a', c('c', { value: null })), set('b', null), getMulti(['a', 'b', 'x']), calls],
+    steps: [
+      memory(),
+      goc('a', c('c', { value: null })),
+      get('a'),
+      goc('a', c('c', { value: null })),
+      set('b', null),
+      getMulti(['a', 'b', 'x']),
+      calls,
+    ],
   },
   {
     name: 'falsy values are values',
@@ -636,11 +907,32 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'fractional expiration times',
-    steps: [memory(1.5), set('a', 1), advance(1.4), get('a'), advance(0.2), get('a'), goc('b', c('c')), advance(1.4), goc('b', c('c')), advance(0.2), goc('b', c('c')), calls],
+    steps: [
+      memory(1.5),
+      set('a', 1),
+      advance(1.4),
+      get('a'),
+      advance(0.2),
+      get('a'),
+      goc('b', c('c')),
+      advance(1.4),
+      goc('b', c('c')),
+      advance(0.2),
+      goc('b', c('c')),
+      calls,
+    ],
   },
   {
     name: 'configure_from_config: a fractional expiration string',
-    steps: [{ op: 'configure_from_config', config: { 'c.backend': 'dogpile.cache.memory', 'c.expiration_time': '2.5' }, prefix: 'c.' }, info, set('a', 1), advance(2.4), get('a'), advance(0.2), get('a')],
+    steps: [
+      { op: 'configure_from_config', config: { 'c.backend': 'dogpile.cache.memory', 'c.expiration_time': '2.5' }, prefix: 'c.' },
+      info,
+      set('a', 1),
+      advance(2.4),
+      get('a'),
+      advance(0.2),
+      get('a'),
+    ],
   },
   {
     name: 'expiration given as a duration string (deliberate)',
@@ -649,12 +941,29 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'get_multi and set_multi edge cases: duplicates, empty',
-    steps: [memory(undefined, { record: true }), { op: 'set_multi', mapping: {} }, set('a', 1), getMulti(['a', 'a', 'b']), { op: 'delete_multi', keys: [] }, getMulti(['a']), log],
+    steps: [
+      memory(undefined, { record: true }),
+      { op: 'set_multi', mapping: {} },
+      set('a', 1),
+      getMulti(['a', 'a', 'b']),
+      { op: 'delete_multi', keys: [] },
+      getMulti(['a']),
+      log,
+    ],
     deliberate: { steps: [6], row: '`delete_multi([])`' },
   },
   {
     name: 'set_multi gives every value one creation time',
-    steps: [memory(10), set('a', 'old'), advance(5), { op: 'set_multi', mapping: { a: 1, b: 2 } }, advance(9), getMulti(['a', 'b']), advance(2), getMulti(['a', 'b'])],
+    steps: [
+      memory(10),
+      set('a', 'old'),
+      advance(5),
+      { op: 'set_multi', mapping: { a: 1, b: 2 } },
+      advance(9),
+      getMulti(['a', 'b']),
+      advance(2),
+      getMulti(['a', 'b']),
+    ],
   },
   {
     name: 'delete then get_or_create creates again',
@@ -662,18 +971,40 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'get_or_create_multi: a creator returning too few values (deliberate error class)',
-    steps: [memory(), gocm(['a', 'b'], c('m', { short: true })), getMulti(['a', 'b']), locked('a'), locked('b'), gocm(['a', 'b'], c('m')), callArgs],
+    steps: [
+      memory(),
+      gocm(['a', 'b'], c('m', { short: true })),
+      getMulti(['a', 'b']),
+      locked('a'),
+      locked('b'),
+      gocm(['a', 'b'], c('m')),
+      callArgs,
+    ],
     // Python caches the values it got before failing (so a is cached and not created again); we cache nothing.
     deliberate: { steps: [1, 2, 6], row: '`get_or_create_multi` creator returning fewer values than keys' },
   },
   {
     name: 'get_or_create_multi with a serializer',
-    steps: [{ op: 'make_region', serializer: 'json' }, memory(undefined, { record: true }), set('a', { x: 1 }), gocm(['a', 'b'], c('m')), getMulti(['a', 'b']), log],
+    steps: [
+      { op: 'make_region', serializer: 'json' },
+      memory(undefined, { record: true }),
+      set('a', { x: 1 }),
+      gocm(['a', 'b'], c('m')),
+      getMulti(['a', 'b']),
+      log,
+    ],
     known: 6,
   },
   {
     name: 'cache_on_arguments: a raising function caches nothing',
-    steps: [memory(), { op: 'decorate', name: 'f' }, { op: 'fn_set', fn: 'f', value: 'kept', args: [2] }, call('f', 2), { op: 'fn_get', fn: 'f', args: [1] }, calls],
+    steps: [
+      memory(),
+      { op: 'decorate', name: 'f' },
+      { op: 'fn_set', fn: 'f', value: 'kept', args: [2] },
+      call('f', 2),
+      { op: 'fn_get', fn: 'f', args: [1] },
+      calls,
+    ],
   },
   {
     name: 'cache_multi_on_arguments: duplicate arguments',
@@ -683,7 +1014,16 @@ export const SCENARIOS: Scenario[] = [
   // ------------------------------------------------------------ the async runner
   {
     name: 'async runner: a stale value is served while regenerating',
-    steps: [{ op: 'make_region', async_runner: 'inline' }, memory(10), goc('a', c('c')), advance(20), goc('a', c('c')), get('a'), locked('a'), calls],
+    steps: [
+      { op: 'make_region', async_runner: 'inline' },
+      memory(10),
+      goc('a', c('c')),
+      advance(20),
+      goc('a', c('c')),
+      get('a'),
+      locked('a'),
+      calls,
+    ],
   },
   {
     name: 'async runner: the first request blocks and creates',
@@ -692,29 +1032,78 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'async runner that raises: the error propagates and the lock is released',
     known: 2,
-    steps: [{ op: 'make_region', async_runner: 'raising' }, memory(10), goc('a', c('c')), advance(20), goc('a', c('c')), locked('a'), goc('a', c('c')), calls],
+    steps: [
+      { op: 'make_region', async_runner: 'raising' },
+      memory(10),
+      goc('a', c('c')),
+      advance(20),
+      goc('a', c('c')),
+      locked('a'),
+      goc('a', c('c')),
+      calls,
+    ],
   },
 
   // ------------------------------------------------------------ oslo.cache
   {
     name: 'oslo: configure_cache_region with the dict backend',
-    steps: [oslo({ ...osloDict, expiration_time: 300 }), info, { op: 'oslo_mangle', key: 'hello' }, set('a', 1), advance(299), get('a'), advance(2), get('a')],
+    steps: [
+      oslo({ ...osloDict, expiration_time: 300 }),
+      info,
+      { op: 'oslo_mangle', key: 'hello' },
+      set('a', 1),
+      advance(299),
+      get('a'),
+      advance(2),
+      get('a'),
+    ],
   },
   {
     name: 'oslo: enabled = false configures the null backend',
-    steps: [oslo({ enabled: false, backend: 'oslo_cache.dict' }, { identity: { caching: true } }), info, { op: 'oslo_memoize', name: 'f', group: 'identity' }, call('f', 1), call('f', 1), calls],
+    steps: [
+      oslo({ enabled: false, backend: 'oslo_cache.dict' }, { identity: { caching: true } }),
+      info,
+      { op: 'oslo_memoize', name: 'f', group: 'identity' },
+      call('f', 1),
+      call('f', 1),
+      calls,
+    ],
   },
   {
     name: 'oslo: memoization decorator with [group] cache_time',
-    steps: [oslo(osloDict, { identity: { caching: true, cache_time: 30 } }), { op: 'oslo_memoize', name: 'f', group: 'identity' }, call('f', 1), advance(29), call('f', 1), advance(2), call('f', 1), calls],
+    steps: [
+      oslo(osloDict, { identity: { caching: true, cache_time: 30 } }),
+      { op: 'oslo_memoize', name: 'f', group: 'identity' },
+      call('f', 1),
+      advance(29),
+      call('f', 1),
+      advance(2),
+      call('f', 1),
+      calls,
+    ],
   },
   {
     name: 'oslo: memoization decorator with caching = false',
-    steps: [oslo(osloDict, { identity: { caching: false } }), { op: 'oslo_memoize', name: 'f', group: 'identity' }, call('f', 1), call('f', 1), calls],
+    steps: [
+      oslo(osloDict, { identity: { caching: false } }),
+      { op: 'oslo_memoize', name: 'f', group: 'identity' },
+      call('f', 1),
+      call('f', 1),
+      calls,
+    ],
   },
   {
     name: 'oslo: memoization decorator without cache_time uses [cache] expiration_time',
-    steps: [oslo({ ...osloDict, expiration_time: 100 }, { identity: {} }), { op: 'oslo_memoize', name: 'f', group: 'identity' }, call('f', 1), advance(99), call('f', 1), advance(2), call('f', 1), calls],
+    steps: [
+      oslo({ ...osloDict, expiration_time: 100 }, { identity: {} }),
+      { op: 'oslo_memoize', name: 'f', group: 'identity' },
+      call('f', 1),
+      advance(99),
+      call('f', 1),
+      advance(2),
+      call('f', 1),
+      calls,
+    ],
   },
   {
     name: 'oslo: caching toggled at run time',
@@ -787,7 +1176,13 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'oslo: enabled = false with a memcache backend and backend_expiration_time',
     known: 4,
-    steps: [oslo({ enabled: false, backend: 'oslo_cache.memcache_pool', expiration_time: 600, backend_expiration_time: 900 }), info, goc('a', c('c')), goc('a', c('c')), calls],
+    steps: [
+      oslo({ enabled: false, backend: 'oslo_cache.memcache_pool', expiration_time: 600, backend_expiration_time: 900 }),
+      info,
+      goc('a', c('c')),
+      goc('a', c('c')),
+      calls,
+    ],
   },
 
   {
@@ -796,11 +1191,22 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'oslo: configure_cache_region twice is a no-op',
-    steps: [oslo({ ...osloDict, expiration_time: 50 }), { op: 'oslo_set', group: 'cache', option: 'expiration_time', value: 70 }, { op: 'oslo_reconfigure' }, info],
+    steps: [
+      oslo({ ...osloDict, expiration_time: 50 }),
+      { op: 'oslo_set', group: 'cache', option: 'expiration_time', value: 70 },
+      { op: 'oslo_reconfigure' },
+      info,
+    ],
   },
   {
     name: 'oslo: debug_cache_backend and the sha1 mangler on non-ASCII keys',
-    steps: [oslo({ ...osloDict, debug_cache_backend: true }), info, { op: 'oslo_mangle', key: 'é😀 key' }, set('é😀 key', 1), get('é😀 key')],
+    steps: [
+      oslo({ ...osloDict, debug_cache_backend: true }),
+      info,
+      { op: 'oslo_mangle', key: 'é😀 key' },
+      set('é😀 key', 1),
+      get('é😀 key'),
+    ],
   },
   {
     name: 'oslo: dogpile.cache.memory with CacheIsolatingProxy copies values',
@@ -869,15 +1275,24 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'oslo: INI syntax accepted by both (colon separator, ; comments, CRLF)',
     steps: [
-      { op: 'oslo_ini', text: '[cache]\r\n; note\r\nenabled: true\r\nbackend: oslo_cache.dict\r\nexpiration_time: 31\r\nnot_an_option = 1\r\n' },
+      {
+        op: 'oslo_ini',
+        text: '[cache]\r\n; note\r\nenabled: true\r\nbackend: oslo_cache.dict\r\nexpiration_time: 31\r\nnot_an_option = 1\r\n',
+      },
       info,
       { op: 'oslo_option', group: 'cache', option: 'expiration_time' },
     ],
   },
   { name: 'oslo: INI, an indented first line is a parse error', steps: [{ op: 'oslo_ini', text: '[cache]\n  enabled = true\n' }] },
   { name: 'oslo: INI, an option before any section is a parse error', steps: [{ op: 'oslo_ini', text: 'enabled = true\n[cache]\n' }] },
-  { name: 'oslo: INI, an inline comment makes an int invalid', steps: [{ op: 'oslo_ini', text: '[cache]\nenabled = true\nbackend = oslo_cache.dict\nexpiration_time = 30 # seconds\n' }] },
-  { name: 'oslo: INI, a bad int', steps: [{ op: 'oslo_ini', text: '[cache]\nenabled = true\nbackend = oslo_cache.dict\nexpiration_time = abc\n' }] },
+  {
+    name: 'oslo: INI, an inline comment makes an int invalid',
+    steps: [{ op: 'oslo_ini', text: '[cache]\nenabled = true\nbackend = oslo_cache.dict\nexpiration_time = 30 # seconds\n' }],
+  },
+  {
+    name: 'oslo: INI, a bad int',
+    steps: [{ op: 'oslo_ini', text: '[cache]\nenabled = true\nbackend = oslo_cache.dict\nexpiration_time = abc\n' }],
+  },
   { name: 'oslo: INI, a bad bool', steps: [{ op: 'oslo_ini', text: '[cache]\nenabled = maybe\nbackend = oslo_cache.dict\n' }] },
   {
     name: 'oslo: INI, an empty int value is None',
@@ -894,12 +1309,18 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'oslo: INI list with empty items',
-    steps: [{ op: 'oslo_ini', text: '[cache]\nmemcache_servers = a:1,,b:2,\n' }, { op: 'oslo_option', group: 'cache', option: 'memcache_servers' }],
+    steps: [
+      { op: 'oslo_ini', text: '[cache]\nmemcache_servers = a:1,,b:2,\n' },
+      { op: 'oslo_option', group: 'cache', option: 'memcache_servers' },
+    ],
   },
   {
     name: 'oslo: INI list in quotes',
     known: 10,
-    steps: [{ op: 'oslo_ini', text: '[cache]\nmemcache_servers = "a:1,b:2"\n' }, { op: 'oslo_option', group: 'cache', option: 'memcache_servers' }],
+    steps: [
+      { op: 'oslo_ini', text: '[cache]\nmemcache_servers = "a:1,b:2"\n' },
+      { op: 'oslo_option', group: 'cache', option: 'memcache_servers' },
+    ],
   },
   {
     name: 'oslo: INI, a negative expiration_time (deliberate)',
@@ -907,9 +1328,9 @@ export const SCENARIOS: Scenario[] = [
     deliberate: { steps: [0, 1], row: 'a negative `expiration_time` other than -1' },
   },
   {
-    name: 'oslo: INI, a backend outside oslo\'s choices (deliberate)',
+    name: "oslo: INI, a backend outside oslo's choices (deliberate)",
     steps: [{ op: 'oslo_ini', text: '[cache]\nenabled = true\nbackend = my.backend\n' }],
-    deliberate: { steps: [0], row: '`[cache] backend` not among oslo\'s choices' },
+    deliberate: { steps: [0], row: "`[cache] backend` not among oslo's choices" },
   },
   {
     name: 'oslo: INI boolean spellings for enabled',
@@ -939,7 +1360,23 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'coerce_string_conf: more number shapes',
-    steps: [{ op: 'coerce', config: { dot: '1.', lead: '007', neg0: '-0', exp: '+.5e-3', hex: '0x10', under: '1_000', inf: 'inf', nan: 'nan', space: '1 2', dots: '.' } }],
+    steps: [
+      {
+        op: 'coerce',
+        config: {
+          dot: '1.',
+          lead: '007',
+          neg0: '-0',
+          exp: '+.5e-3',
+          hex: '0x10',
+          under: '1_000',
+          inf: 'inf',
+          nan: 'nan',
+          space: '1 2',
+          dots: '.',
+        },
+      },
+    ],
   },
   {
     name: 'an empty key (deliberate)',
@@ -953,7 +1390,13 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'cache_multi_on_arguments: should_cache_fn per value',
-    steps: [memory(), { op: 'decorate', name: 'g', multi: 'list', should_cache: { not_equals: 'g(2)#1' } }, call('g', 1, 2), call('g', 1, 2), callArgs],
+    steps: [
+      memory(),
+      { op: 'decorate', name: 'g', multi: 'list', should_cache: { not_equals: 'g(2)#1' } },
+      call('g', 1, 2),
+      call('g', 1, 2),
+      callArgs,
+    ],
   },
   {
     name: 'cache_multi_on_arguments: asdict .refresh and .get',
@@ -981,7 +1424,15 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'cache_on_arguments: expiration callable returning -1 never expires',
-    steps: [memory(5), { op: 'set_var', var: 'e', value: -1 }, { op: 'decorate', name: 'f', expiration_time: { from_var: 'e' } }, call('f', 1), advance(1e6), call('f', 1), calls],
+    steps: [
+      memory(5),
+      { op: 'set_var', var: 'e', value: -1 },
+      { op: 'decorate', name: 'f', expiration_time: { from_var: 'e' } },
+      call('f', 1),
+      advance(1e6),
+      call('f', 1),
+      calls,
+    ],
   },
 
   // ------------------------------------------------------------ a real memcached (oslo_cache.memcache_pool on both sides)
@@ -1039,7 +1490,14 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'concurrent: a stale value is served while one caller regenerates',
-    steps: [memory(10), goc('a', c('c')), advance(20), concurrent([goc('a', c('c', { hold: HOLD })), goc('a', c('c'), { delay: LATER }), goc('a', c('c'), { delay: LATER })]), calls, get('a')],
+    steps: [
+      memory(10),
+      goc('a', c('c')),
+      advance(20),
+      concurrent([goc('a', c('c', { hold: HOLD })), goc('a', c('c'), { delay: LATER }), goc('a', c('c'), { delay: LATER })]),
+      calls,
+      get('a'),
+    ],
   },
   {
     name: 'concurrent: a get while the creator runs misses',
@@ -1047,46 +1505,115 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'concurrent: different keys do not wait for each other',
-    steps: [memory(), concurrent([goc('a', c('a', { hold: HOLD })), goc('b', c('b', { hold: HOLD })), goc('a', c('a', { hold: HOLD }))]), calls],
+    steps: [
+      memory(),
+      concurrent([goc('a', c('a', { hold: HOLD })), goc('b', c('b', { hold: HOLD })), goc('a', c('a', { hold: HOLD }))]),
+      calls,
+    ],
   },
   {
     name: 'concurrent: soft invalidation serves the old value to the others while one regenerates',
-    steps: [memory(600), goc('a', c('c')), advance(1), invalidate(false), advance(1), concurrent([goc('a', c('c', { hold: HOLD })), goc('a', c('c'), { delay: LATER }), goc('a', c('c'), { delay: LATER })]), calls, get('a')],
+    steps: [
+      memory(600),
+      goc('a', c('c')),
+      advance(1),
+      invalidate(false),
+      advance(1),
+      concurrent([goc('a', c('c', { hold: HOLD })), goc('a', c('c'), { delay: LATER }), goc('a', c('c'), { delay: LATER })]),
+      calls,
+      get('a'),
+    ],
   },
   {
     name: 'concurrent: key_is_locked while another caller creates',
-    steps: [memory(), concurrent([goc('a', c('c', { hold: HOLD })), { op: 'key_is_locked', key: 'a', delay: LATER }, { op: 'key_is_locked', key: 'b', delay: LATER }]), locked('a')],
+    steps: [
+      memory(),
+      concurrent([
+        goc('a', c('c', { hold: HOLD })),
+        { op: 'key_is_locked', key: 'a', delay: LATER },
+        { op: 'key_is_locked', key: 'b', delay: LATER },
+      ]),
+      locked('a'),
+    ],
   },
   {
     name: 'concurrent: get_or_create_multi serves stale values whose lock is held',
-    steps: [memory(10), gocm(['a', 'b'], c('m')), advance(20), concurrent([gocm(['a', 'b'], c('n', { hold: HOLD })), gocm(['a'], c('o'), { delay: LATER })]), callArgs, getMulti(['a', 'b'])],
+    steps: [
+      memory(10),
+      gocm(['a', 'b'], c('m')),
+      advance(20),
+      concurrent([gocm(['a', 'b'], c('n', { hold: HOLD })), gocm(['a'], c('o'), { delay: LATER })]),
+      callArgs,
+      getMulti(['a', 'b']),
+    ],
   },
   {
     name: 'concurrent: with an async runner every caller gets the stale value',
-    steps: [{ op: 'make_region', async_runner: 'inline' }, memory(10), goc('a', c('c')), advance(20), concurrent([goc('a', c('c', { hold: HOLD })), goc('a', c('c'), { delay: LATER })]), calls, get('a')],
+    steps: [
+      { op: 'make_region', async_runner: 'inline' },
+      memory(10),
+      goc('a', c('c')),
+      advance(20),
+      concurrent([goc('a', c('c', { hold: HOLD })), goc('a', c('c'), { delay: LATER })]),
+      calls,
+      get('a'),
+    ],
   },
   {
     name: 'concurrent: a creator failing on a stale value, the others get the stale value',
-    steps: [memory(10), goc('a', c('c')), advance(20), concurrent([goc('a', c('bad', { hold: HOLD, raises: true })), goc('a', c('bad', { raises: true }), { delay: LATER })]), calls, get('a', { ignore_expiration: true })],
+    steps: [
+      memory(10),
+      goc('a', c('c')),
+      advance(20),
+      concurrent([goc('a', c('bad', { hold: HOLD, raises: true })), goc('a', c('bad', { raises: true }), { delay: LATER })]),
+      calls,
+      get('a', { ignore_expiration: true }),
+    ],
   },
   {
     name: 'concurrent: with a serializer, each caller gets its own copy',
     known: 3,
-    steps: [{ op: 'make_region', serializer: 'json' }, memory(), concurrent([0, 1, 2].map(() => goc('a', c('c', { hold: HOLD, value: { n: 1 } }))), true), calls],
+    steps: [
+      { op: 'make_region', serializer: 'json' },
+      memory(),
+      concurrent(
+        [0, 1, 2].map(() => goc('a', c('c', { hold: HOLD, value: { n: 1 } }))),
+        true,
+      ),
+      calls,
+    ],
   },
   {
     name: 'concurrent: a caller joining an attempt whose value was not cached runs its own creator',
     known: 5,
-    steps: [memory(), concurrent([goc('a', c('first', { hold: HOLD }), { should_cache: 'never' }), goc('a', c('second'), { delay: LATER })]), calls, get('a')],
+    steps: [
+      memory(),
+      concurrent([goc('a', c('first', { hold: HOLD }), { should_cache: 'never' }), goc('a', c('second'), { delay: LATER })]),
+      calls,
+      get('a'),
+    ],
   },
   {
-    name: 'concurrent: the null backend runs every caller\'s creator',
+    name: "concurrent: the null backend runs every caller's creator",
     known: 8,
-    steps: [{ op: 'configure', backend: 'dogpile.cache.null' }, concurrent([0, 1, 2].map((i) => goc('a', c('c', { hold: HOLD }), { delay: i * LATER }))), calls],
+    steps: [
+      { op: 'configure', backend: 'dogpile.cache.null' },
+      concurrent([0, 1, 2].map((i) => goc('a', c('c', { hold: HOLD }), { delay: i * LATER }))),
+      calls,
+    ],
   },
   {
     name: 'concurrent: a failing creator (deliberate: one shared attempt)',
-    steps: [memory(), concurrent([goc('a', c('bad', { hold: HOLD, raises: true })), goc('a', c('bad', { raises: true }), { delay: LATER }), goc('a', c('bad', { raises: true }), { delay: LATER })]), calls, locked('a')],
+    steps: [
+      memory(),
+      concurrent([
+        goc('a', c('bad', { hold: HOLD, raises: true })),
+        goc('a', c('bad', { raises: true }), { delay: LATER }),
+        goc('a', c('bad', { raises: true }), { delay: LATER }),
+      ]),
+      calls,
+      locked('a'),
+    ],
     deliberate: { steps: [2], row: 'concurrent callers of one process on an absent key' },
   },
   {
