@@ -810,7 +810,7 @@ describe("the backend's lock under the error policy", () => {
     assert.equal(region.stats().unlockedCreates, 0);
   });
 
-  it("a runner of our own under \"miss\" gets a lock handle that answers locked() from the backend's lock", async () => {
+  it('a runner of our own under "miss" gets a lock handle that answers locked() from the backend\'s lock', async () => {
     const clock = manualClock();
     const backend = new FailingLockBackend();
     const seen: boolean[] = [];
