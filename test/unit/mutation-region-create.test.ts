@@ -4,6 +4,7 @@
 // background runners, the backend error policy on reads, writes, deletes and the backend's lock, and the
 // events and counters of each. Written to kill the mutants the region suites left alive.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import {
   CacheRegion,
@@ -423,6 +424,24 @@ describe('create events and counters', () => {
     assert.equal(await leader, 'v');
   });
 
+  it('a joiner leaves no listener on its signal, whether it got the value or gave up', async () => {
+    const region = new CacheRegion().configure('dictionary');
+    const gate = gatedCreator('v');
+    const leader = region.getOrCreate('k', gate.creator);
+    await settle();
+    const longLived = new AbortController().signal;
+    const served = region.getOrCreate('k', () => 'mine', { signal: longLived });
+    const giving = new AbortController();
+    const leaving = region.getOrCreate('k', () => 'mine', { signal: giving.signal });
+    await settle();
+    giving.abort(new Error('gave up'));
+    await assert.rejects(leaving, /gave up/);
+    assert.equal(getEventListeners(giving.signal, 'abort').length, 0);
+    gate.release();
+    assert.deepEqual(await Promise.all([leader, served]), ['v', 'v']);
+    assert.equal(getEventListeners(longLived, 'abort').length, 0);
+  });
+
   it('when the leader gives up (its own signal), a joiner runs its own attempt', async () => {
     const region = new CacheRegion().configure('dictionary');
     const controller = new AbortController();
@@ -789,6 +808,28 @@ describe("the backend's lock under the error policy", () => {
     assert.equal(await region.getOrCreate('k', () => 'v'), 'v');
     assert.deepEqual(operations, ['unlock']);
     assert.equal(region.stats().unlockedCreates, 0);
+  });
+
+  it('a runner of our own under "miss" gets a lock handle that answers locked() from the backend\'s lock', async () => {
+    const clock = manualClock();
+    const backend = new FailingLockBackend();
+    const seen: boolean[] = [];
+    const region = new CacheRegion({
+      clock,
+      onBackendError: 'miss',
+      asyncCreationRunner: async (r, key, creator, mutex) => {
+        seen.push(await mutex.locked());
+        await r.set(key, await creator());
+        await mutex.release();
+        seen.push(await mutex.locked());
+      },
+    }).configure(backend, { expirationTime: 10 });
+    await region.set('k', 'old');
+    clock.advance(10_001);
+    assert.equal(await region.getOrCreate('k', () => 'new'), 'old');
+    await settle();
+    assert.deepEqual(seen, [true, false]);
+    assert.equal(await region.get('k'), 'new');
   });
 
   it('"miss" never hides a programming error from the lock; "throw" propagates a lock failure', async () => {
