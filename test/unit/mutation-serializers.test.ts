@@ -99,7 +99,7 @@ describe('pythonJsonDumps: numbers, objects and arrays as json.dumps writes them
 
   it('separators: ", " between items, ": " after keys, none inside empty containers; omitted properties leave no comma', () => {
     assert.equal(pythonJsonDumps({ a: undefined, b: 1, c: undefined, d: [true, false], e: undefined }), '{"b": 1, "d": [true, false]}');
-    assert.equal(pythonJsonDumps({ only: undefined }), '{}');
+    assert.equal(pythonJsonDumps({ absent: undefined }), '{}');
     assert.equal(pythonJsonDumps([[], {}, [[]]]), '[[], {}, [[]]]');
   });
 
