@@ -591,6 +591,7 @@ export class CacheRegion {
       this.backend,
       serializer === null || this.#compression === null ? serializer : compressingSerializer(serializer, this.#compression),
       (operation, call, onMiss, reading) => this.#guard(operation, call, onMiss, reading),
+      (operation, error, onMiss, reading) => this.#failed(operation, error, onMiss, reading),
       (error) => this.#backendError('deserialize', error),
     );
     this.#readSync = this.#storage.readSync;
@@ -743,7 +744,7 @@ export class CacheRegion {
       await this.#store().write(backendKey, entry);
       return;
     }
-    // An in-process store's write fails only on a programming error, which every error policy throws.
+    // A failure of the in-process store's write meets the error policy as a failed backend set would.
     writeSync(backendKey, entry, this.#sharesClock ? now : NaN);
   }
 
@@ -1400,17 +1401,25 @@ export class CacheRegion {
     try {
       return await call();
     } catch (error) {
-      if (reading && isDogpileCacheError(error, SerializationError.code)) {
-        this.#backendError('deserialize', error);
-        return onMiss;
-      }
-      if (isProgrammingError(error) || isDogpileCacheError(error, SerializationError.code)) throw error;
-      this.#backendError(operation, error);
-      if (this.#onBackendError === 'miss') return onMiss;
-      throw error;
+      return this.#failed(operation, error, onMiss, reading);
     } finally {
       this.#leave(generation);
     }
+  }
+
+  /**
+   * The error policy for a backend call that threw `error`, promise or synchronous (the storage's
+   * synchronous reads and writes come here directly): returns `onMiss` or throws, as {@link #guard} says.
+   */
+  #failed<R>(operation: string, error: unknown, onMiss: R, reading = false): R {
+    if (reading && isDogpileCacheError(error, SerializationError.code)) {
+      this.#backendError('deserialize', error);
+      return onMiss;
+    }
+    if (isProgrammingError(error) || isDogpileCacheError(error, SerializationError.code)) throw error;
+    this.#backendError(operation, error);
+    if (this.#onBackendError === 'miss') return onMiss;
+    throw error;
   }
 }
 

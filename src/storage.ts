@@ -48,6 +48,13 @@ function encode(value: CachedValue, serializer: Serializer): Buffer {
 export type BackendGuard = <R>(operation: string, call: () => Promise<R>, onMiss: R, reading?: boolean) => Promise<R>;
 
 /**
+ * The same error policy for a synchronous call that threw `error`: returns `onMiss` when the policy turns
+ * the failure into a miss (with `reading`, a {@link SerializationError} always does), or throws. The
+ * synchronous reads and writes go through it, so a backend fails the same way on either path.
+ */
+export type SyncFailure = <R>(operation: string, error: unknown, onMiss: R, reading?: boolean) => R;
+
+/**
  * A synchronous read of one entry (an {@link InProcessStore}'s, a {@link LocalCopies}' or the contract's
  * `CacheBackend.getSync`). `now`: a reading of the store's clock taken by the caller, or NaN to let the
  * store read it if it must. `undefined`: this process holds no copy; read through `RegionStorage.read`.
@@ -67,8 +74,8 @@ export const IN_PROCESS_STORE: unique symbol = Symbol.for('dogpile-cache.inProce
 
 /**
  * The synchronous path of an in-process backend, for a region's hit path and `set`: no promise, and no
- * second validation (the region has checked the key and built the value). Neither call may block or
- * fail for a reason other than a programming error: the region's error policy does not see them.
+ * second validation (the region has checked the key and built the value). Neither call may block; a
+ * failure meets the region's error policy as the same failure of `get` or `set` would.
  */
 export interface InProcessStore {
   /**
@@ -92,8 +99,8 @@ export const LOCAL_COPIES: unique symbol = Symbol.for('dogpile-cache.localCopies
 
 /**
  * Copies of some entries held in this process (the local tier), read by the region's hit path with no
- * promise and no network; every other read goes through the backend as usual. No call may block or
- * fail for a reason other than a programming error.
+ * promise and no network; every other read goes through the backend as usual. No call may block; a
+ * failed read meets the region's error policy as a failed `get` of the backend would.
  */
 export interface LocalCopies {
   /**
@@ -151,15 +158,39 @@ export interface RegionStorage {
 
 /**
  * The storage path for `backend` (the outermost proxy when wrapped): bytes with a serializer, values
- * without. `onCorrupt` hears of each entry the serializer could not read (then a miss).
+ * without. `guard` runs the promise calls under the region's error policy and `failed` applies it to the
+ * synchronous ones; `onCorrupt` hears of each entry the serializer could not read (then a miss).
  */
 export function regionStorage(
   backend: CacheBackend,
   serializer: Serializer | null,
   guard: BackendGuard,
+  failed: SyncFailure,
   onCorrupt: (error: unknown) => void,
 ): RegionStorage {
-  return serializer === null ? new ValueStorage(backend, guard) : new ByteStorage(backend, serializer, guard, onCorrupt);
+  return serializer === null ? new ValueStorage(backend, guard, failed) : new ByteStorage(backend, serializer, guard, failed, onCorrupt);
+}
+
+/** `read` with the region's error policy on its failures: a failed synchronous read is a failed `get`. */
+function guardedRead(read: SyncRead, failed: SyncFailure): SyncRead {
+  return (key, now) => {
+    try {
+      return read(key, now);
+    } catch (error) {
+      return failed('get', error, NO_VALUE, true);
+    }
+  };
+}
+
+/** `write` with the region's error policy on its failures: a failed synchronous write is a failed `set`. */
+function guardedWrite(write: SyncWrite, failed: SyncFailure): SyncWrite {
+  return (key, value, now) => {
+    try {
+      write(key, value, now);
+    } catch (error) {
+      failed('set', error, undefined);
+    }
+  };
 }
 
 /** The {@link LocalCopies} the backend declares, as a {@link SyncRead}, or null. */
@@ -174,13 +205,13 @@ class ValueStorage implements RegionStorage {
   readonly #backend: CacheBackend;
   readonly #guard: BackendGuard;
 
-  constructor(backend: CacheBackend, guard: BackendGuard) {
+  constructor(backend: CacheBackend, guard: BackendGuard, failed: SyncFailure) {
     this.#backend = backend;
     this.#guard = guard;
     const store = (backend as DeclaresInProcessStore)[IN_PROCESS_STORE];
     const copies = localCopiesOf(backend);
     const getSync = backend.getSync;
-    this.readSync =
+    const read: SyncRead | null =
       store !== undefined
         ? store.read
         : copies !== null
@@ -188,7 +219,8 @@ class ValueStorage implements RegionStorage {
           : getSync === undefined
             ? null
             : getSync.bind(backend);
-    this.writeSync = store !== undefined ? store.write : null;
+    this.readSync = read === null ? null : guardedRead(read, failed);
+    this.writeSync = store !== undefined ? guardedWrite(store.write, failed) : null;
     this.syncClock = store !== undefined ? store.clock : null;
   }
 
@@ -224,7 +256,13 @@ class ByteStorage implements RegionStorage {
   readonly #onCorrupt: (error: unknown) => void;
   readonly #copies: LocalCopies | null;
 
-  constructor(backend: CacheBackend, serializer: Serializer, guard: BackendGuard, onCorrupt: (error: unknown) => void) {
+  constructor(
+    backend: CacheBackend,
+    serializer: Serializer,
+    guard: BackendGuard,
+    failed: SyncFailure,
+    onCorrupt: (error: unknown) => void,
+  ) {
     this.#backend = backend;
     this.#serializer = serializer;
     this.#guard = guard;
@@ -236,13 +274,16 @@ class ByteStorage implements RegionStorage {
     this.readSync =
       copies === null
         ? null
-        : copies.sharesDecoded
-          ? (key) => copies.read(key, this)
-          : (key) => {
-              // Each hit decodes the kept bytes: every caller its own copy, as without the tier.
-              const bytes = copies.bytes(key);
-              return bytes === undefined ? undefined : this.#parse(bytes);
-            };
+        : guardedRead(
+            copies.sharesDecoded
+              ? (key) => copies.read(key, this)
+              : (key) => {
+                  // Each hit decodes the kept bytes: every caller its own copy, as without the tier.
+                  const bytes = copies.bytes(key);
+                  return bytes === undefined ? undefined : this.#parse(bytes);
+                },
+            failed,
+          );
   }
 
   async read(key: string): Promise<CachedValue | NoValue> {

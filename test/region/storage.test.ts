@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  BackendUnavailableError,
+  CacheBackend,
   CacheRegion,
   DictionaryBackend,
   NO_VALUE,
@@ -8,12 +10,17 @@ import {
   ProxyBackend,
   isNoValue,
   registerBackend,
+  SerializationError,
+  systemClock,
+  ValidationError,
   type BackendResult,
+  type CachedValue,
   type CacheMutex,
   type Mapping,
   type NoValue,
 } from '../../src/index.js';
 import { BytesBackend } from '../../src/backend.js';
+import { IN_PROCESS_STORE, LOCAL_COPIES, type InProcessStore, type LocalCopies } from '../../src/storage.js';
 
 /** A bytes store over a Map, so the bytes path runs in-process; counts the calls the region makes. */
 class MapBytes extends BytesBackend {
@@ -214,5 +221,187 @@ describe('the mutex contract: acquire(wait, signal) and neverBlocks', () => {
     await Promise.all([region.getOrCreate('k', creator), region.getOrCreate('k', creator), region.getOrCreate('k', creator)]);
     assert.equal(runs, 3);
     assert.equal(await region.keyIsLocked('k'), false);
+  });
+});
+
+/** A store of values whose reads all fail with `error` (the promise path; no synchronous read). */
+class FailingReads extends CacheBackend {
+  readonly map = new Map<string, CachedValue>();
+  constructor(readonly error: unknown) {
+    super();
+  }
+  async get(_key: string): Promise<BackendResult> {
+    throw this.error;
+  }
+  async getMulti(_keys: readonly string[]): Promise<BackendResult[]> {
+    throw this.error;
+  }
+  async set(key: string, value: CachedValue): Promise<void> {
+    this.map.set(key, value);
+  }
+  async setMulti(mapping: Mapping<CachedValue>): Promise<void> {
+    for (const [key, value] of mapping instanceof Map ? mapping : Object.entries(mapping)) this.map.set(key, value);
+  }
+  async delete(key: string): Promise<void> {
+    this.map.delete(key);
+  }
+  async deleteMulti(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.map.delete(key);
+  }
+}
+
+/** The same store with the contract's synchronous read, failing as its `get` does (the contract says they agree). */
+class FailingSyncReads extends FailingReads {
+  override getSync(_key: string): BackendResult {
+    throw this.error;
+  }
+}
+
+/** The same store declaring local copies (the local tier's capability) whose synchronous reads fail. */
+class FailingLocalCopies extends FailingReads {
+  readonly [LOCAL_COPIES]: LocalCopies;
+  constructor(error: unknown, sharesDecoded: boolean) {
+    super(error);
+    this[LOCAL_COPIES] = {
+      sharesDecoded,
+      read: () => {
+        throw this.error;
+      },
+      bytes: () => {
+        throw this.error;
+      },
+      decoded: () => {},
+    };
+  }
+}
+
+/** The same store declaring an in-process store (the Dictionary's capability) whose reads and writes fail. */
+class FailingInProcessStore extends FailingReads {
+  readonly [IN_PROCESS_STORE]: InProcessStore;
+  constructor(error: unknown) {
+    super(error);
+    const fail = (): never => {
+      throw this.error;
+    };
+    this[IN_PROCESS_STORE] = { clock: systemClock, read: fail, write: fail };
+  }
+  override async set(_key: string, _value: CachedValue): Promise<void> {
+    throw this.error;
+  }
+}
+
+/** What each read API does on `region`: its result or the error's name, with the error events and count. */
+async function readOutcomes(region: CacheRegion): Promise<unknown[]> {
+  const events: string[] = [];
+  region.on('error', (event) => events.push(`${event.operation}:${(event.error as Error).name}`));
+  const shown = (value: unknown) => (isNoValue(value) ? 'NO_VALUE' : value);
+  const outcome = (promise: Promise<unknown>) =>
+    promise.then(
+      (value) => (Array.isArray(value) ? value.map(shown) : shown(value)),
+      (error: Error) => `rejects ${error.name}`,
+    );
+  return [
+    await outcome(region.get('k')),
+    await outcome(region.has('k')),
+    await outcome(region.getOrCreate('k', () => 'created')),
+    await outcome(region.getMulti(['k'])),
+    await outcome(region.getValueMetadata('k')),
+    events,
+    region.stats().errors,
+  ];
+}
+
+describe('a synchronous read that fails follows the region error policy, as the promise read does', () => {
+  const failures = [
+    () => new BackendUnavailableError('the store is down'),
+    () => new Error('a driver error'),
+    () => new SerializationError('an unreadable entry'),
+    () => new ValidationError('a programming error'),
+  ];
+  for (const onBackendError of ['throw', 'miss'] as const) {
+    for (const failure of failures) {
+      const name = failure().name;
+      it(`${onBackendError}, ${name}: getSync, local copies (values and bytes) and the promise path agree`, async () => {
+        const expected = await readOutcomes(new CacheRegion({ onBackendError }).configure(new FailingReads(failure())));
+        assert.deepEqual(
+          await readOutcomes(new CacheRegion({ onBackendError }).configure(new FailingSyncReads(failure()))),
+          expected,
+          'getSync',
+        );
+        assert.deepEqual(
+          await readOutcomes(new CacheRegion({ onBackendError }).configure(new FailingLocalCopies(failure(), true))),
+          expected,
+          'local copies, values',
+        );
+        assert.deepEqual(
+          await readOutcomes(new CacheRegion({ onBackendError }).configure(new FailingInProcessStore(failure()))),
+          // Its getOrCreate fails to write the created value too (a "set" error, or the rejection).
+          await readOutcomes(new CacheRegion({ onBackendError }).configure(new FailingInProcessStore(failure()), { wrap: [ProxyBackend] })),
+          'in-process store',
+        );
+        // Bytes mode (a serializer): the store of values keeps the payload bytes; the promise path fails as above.
+        const bytesExpected = await readOutcomes(
+          new CacheRegion({ onBackendError, serializer: 'json' }).configure(new FailingReads(failure())),
+        );
+        for (const sharesDecoded of [true, false]) {
+          assert.deepEqual(
+            await readOutcomes(
+              new CacheRegion({ onBackendError, serializer: 'json' }).configure(new FailingLocalCopies(failure(), sharesDecoded)),
+            ),
+            bytesExpected,
+            `local copies, bytes, sharesDecoded ${sharesDecoded}`,
+          );
+        }
+      });
+    }
+  }
+
+  it('the expected outcomes themselves: "miss" turns an unavailable store into misses, "throw" rejects, corrupt data is a miss under both', async () => {
+    const down = await readOutcomes(
+      new CacheRegion({ onBackendError: 'miss' }).configure(new FailingSyncReads(new BackendUnavailableError('down'))),
+    );
+    assert.deepEqual(down.slice(0, 5), ['NO_VALUE', false, 'created', ['NO_VALUE'], null]);
+    // get, has, getOrCreate's read and its re-read under the lock, getMulti, getValueMetadata.
+    assert.deepEqual(
+      down[5],
+      Array(6)
+        .fill('')
+        .map((_, i) => `${i === 4 ? 'getMulti' : 'get'}:BackendUnavailableError`),
+    );
+    assert.equal(down[6], 6);
+    const thrown = await readOutcomes(new CacheRegion().configure(new FailingSyncReads(new BackendUnavailableError('down'))));
+    assert.deepEqual(thrown.slice(0, 5), Array(5).fill('rejects BackendUnavailableError'));
+    assert.equal(thrown[6], 5);
+    const store = await readOutcomes(new CacheRegion({ onBackendError: 'miss' }).configure(new FailingInProcessStore(new Error('full'))));
+    assert.deepEqual(store.slice(0, 5), ['NO_VALUE', false, 'created', ['NO_VALUE'], null]);
+    assert.deepEqual(
+      store[5],
+      ['get', 'get', 'get', 'get', 'set', 'getMulti', 'get'].map((operation) => `${operation}:Error`),
+    );
+    const corrupt = await readOutcomes(new CacheRegion().configure(new FailingSyncReads(new SerializationError('bad'))));
+    assert.deepEqual(corrupt.slice(0, 3), ['NO_VALUE', false, 'created']);
+  });
+
+  it('a failed synchronous write (region.set on an in-process store) follows the policy as a failed backend set does', async () => {
+    for (const onBackendError of ['throw', 'miss'] as const) {
+      const region = new CacheRegion({ onBackendError }).configure(new FailingInProcessStore(new BackendUnavailableError('full')));
+      const wrapped = new CacheRegion({ onBackendError }).configure(new FailingInProcessStore(new BackendUnavailableError('full')), {
+        wrap: [ProxyBackend],
+      });
+      const outcomes: unknown[] = [];
+      for (const r of [region, wrapped]) {
+        const events: string[] = [];
+        r.on('error', (event) => events.push(event.operation));
+        outcomes.push([
+          await r.set('k', 1).then(
+            () => 'stored',
+            (error: Error) => error.name,
+          ),
+          events,
+        ]);
+      }
+      assert.deepEqual(outcomes[0], outcomes[1], onBackendError);
+      assert.deepEqual(outcomes[0], [onBackendError === 'miss' ? 'stored' : 'BackendUnavailableError', ['set']]);
+    }
   });
 });
