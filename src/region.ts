@@ -16,7 +16,7 @@ import {
   type CachedValue,
   type Mapping,
 } from './api.js';
-import { reportUnknownNames, withOsloCommonArguments } from './arguments.js';
+import { keepingOsloScope, reportUnknownNames, withOsloCommonArguments } from './arguments.js';
 import type { ArgumentsFor, BackendArgumentsMap } from './backend-arguments.js';
 import { DeferredBackend } from './backends/deferred.js';
 import { hotClocks, systemClock, type Clock } from './clock.js';
@@ -460,16 +460,29 @@ export class CacheRegion {
       strict: this.#strictArguments,
       strictHint: 'the region option strictArguments: true',
     });
-    // A strict region makes its backend's arguments strict too, unless they say otherwise.
-    const args = options.arguments ?? {};
-    const strictArgs =
-      this.#strictArguments && typeof args === 'object' && args !== null && !('strictArguments' in args) && !('strict_arguments' in args);
+    const args = this.#backendArguments(options.arguments ?? {});
     // A class without fromConfigDict (typed by its constructor only) is still a backend class: only configureFromConfig calls that.
     return this.#configure(
       backend as string | CacheBackend | BackendClass,
       options,
-      (Backend) => new Backend(strictArgs ? { ...args, strictArguments: true } : args),
+      (Backend) => new Backend(args),
+      (loading) => new DeferredBackend(loading, args),
     );
+  }
+
+  /**
+   * The arguments a backend is made with: a strict region makes them strict too, unless they say
+   * otherwise (or are not an object, which the backend refuses itself). Every configuration path (a
+   * backend loaded at once or asynchronously, `configure` or `configureFromConfig`) goes through here.
+   */
+  #backendArguments<A>(args: A): A {
+    return this.#strictArguments &&
+      typeof args === 'object' &&
+      args !== null &&
+      !('strictArguments' in args) &&
+      !('strict_arguments' in args)
+      ? { ...args, strictArguments: true }
+      : args;
   }
 
   /**
@@ -490,19 +503,28 @@ export class CacheRegion {
     };
     const wrap = typed[`${prefix}wrap`];
     if (wrap !== undefined && wrap !== null) options.wrap = wrap as ConfigureOptions['wrap'] & object;
+    // The strictness goes in under the prefix, so a backend's own fromConfigDict reads it as any argument.
+    const strictness = this.#backendArguments(argumentsUnder(typed, argumentPrefix));
+    const strictConfig = 'strictArguments' in strictness ? { ...typed, [`${argumentPrefix}strictArguments`]: true } : typed;
+    // Built from a config dictionary, now or once loaded: oslo's common arguments stay quiet either way.
     return this.#configure(
       backend,
       options,
-      (Backend) => withOsloCommonArguments(() => Backend.fromConfigDict(typed, argumentPrefix)),
-      () => argumentsUnder(typed, argumentPrefix),
+      (Backend) => withOsloCommonArguments(() => Backend.fromConfigDict(strictConfig, argumentPrefix)),
+      (loading) =>
+        withOsloCommonArguments(() => new DeferredBackend(keepingOsloScope(loading), argumentsUnder(strictConfig, argumentPrefix))),
     );
   }
 
+  /**
+   * `construct` makes the backend from a class loaded at once, `defer` from one still loading (a
+   * registered asynchronous loader), with the same arguments.
+   */
   #configure(
     backend: string | CacheBackend | BackendClass,
     options: ConfigureOptions,
     construct: (Backend: BackendClass) => CacheBackend,
-    deferredArgs: () => BackendArguments = () => options.arguments ?? {},
+    defer: (loading: Promise<BackendClass>) => CacheBackend,
   ): this {
     if (typeof options !== 'object' || options === null)
       throw new ValidationError(`configure options must be an object; got ${describe(options)}.`);
@@ -521,7 +543,7 @@ export class CacheRegion {
     else if (isBackendClass(backend)) instance = construct(backend);
     else if (typeof backend === 'string') {
       const loaded = loadBackend(backend);
-      instance = loaded instanceof Promise ? new DeferredBackend(loaded, deferredArgs()) : construct(loaded);
+      instance = loaded instanceof Promise ? defer(loaded) : construct(loaded);
     } else {
       throw new ValidationError(`backend must be a registered name, a CacheBackend class or instance; got ${describe(backend)}.`);
     }
