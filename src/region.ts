@@ -857,7 +857,9 @@ export class CacheRegion {
     if (!isNoValue(value) && value.metadata.v === VALUE_VERSION) {
       const createdAt = value.metadata.ct;
       const own = value.metadata.ttl === undefined ? expiration : (entryTtl(value.metadata) ?? expiration);
+      // A ct of 0 or below is no value to the lock (dogpile's `_has_value`), fresh or not: the lock decides.
       if (
+        createdAt > 0 &&
         (createdAt <= this.#horizon || this.#plausible(createdAt)) &&
         (own === null || (now === now ? now : this.#readClock()) / 1000 - createdAt <= own) &&
         !this.regionInvalidator.isInvalidated(createdAt) &&
@@ -1063,7 +1065,8 @@ export class CacheRegion {
       const toLock = new Map<string, ValueOrRegenerate<T>>();
       for (const key of uniqueKeys) {
         const initial = this.#valueAndCreated<T>(values.get(key) ?? NO_VALUE, expiration);
-        if (initial !== NEED_REGENERATION && isFresh(initial[1], expiration, this.#now)) {
+        // A ct of 0 or below is no value (dogpile's `_has_value`), as the lock below judges it.
+        if (initial !== NEED_REGENERATION && initial[1] > 0 && isFresh(initial[1], expiration, this.#now)) {
           this.#hit(key);
           continue;
         }
@@ -1151,11 +1154,12 @@ export class CacheRegion {
 
   /**
    * The slow half of the corrupt-`ct` check: reads the clock, moves the horizon, and says whether `createdAt`
-   * is a finite time at most a day ahead. NaN compares false everywhere, so it is never plausible.
+   * is at most a day ahead. NaN compares false everywhere, so it is never plausible; a very old `ct` (down
+   * to -Infinity, which JSON's `-1e999` reads as in Python too) is plausible, an old value as any other.
    */
   #plausible(createdAt: number): boolean {
     this.#horizon = this.#clock() / 1000 + MAX_FUTURE_SECONDS;
-    return createdAt <= this.#horizon && createdAt > -Infinity;
+    return createdAt <= this.#horizon;
   }
 
   /** Effective expiration for get-or-create: the call's or the region's; -1 means never. */

@@ -22,8 +22,10 @@ import {
   type BackendResult,
   type CacheMutex,
   type CachedValue,
+  type Mapping,
+  type NoValue,
 } from '../../src/index.js';
-import { VALUE_VERSION } from '../../src/backend.js';
+import { BytesBackend, VALUE_VERSION } from '../../src/backend.js';
 import { DeferredBackend } from '../../src/backends/deferred.js';
 
 function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void } {
@@ -673,5 +675,74 @@ describe('corrupt entries are misses (issue 16.6)', () => {
     const region = new CacheRegion().configure(backend);
     await backend.set('bad', { payload: 'corrupt', metadata: { ct: Date.now() / 1000 + 2 * 86_400, v: VALUE_VERSION } });
     assert.equal(await region.getOrCreate('bad', () => 'regenerated'), 'regenerated');
+  });
+});
+
+describe('a creation time at or below 0 is no value to getOrCreate, as in dogpile (its lock: ct <= 0 means no value)', () => {
+  /** A store of bytes over a Map: it hands back any bytes a dogpile writer could have stored. */
+  class MapBytes extends BytesBackend {
+    readonly map = new Map<string, Buffer>();
+    async getSerialized(key: string): Promise<Buffer | NoValue> {
+      return this.map.get(key) ?? NO_VALUE;
+    }
+    async getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
+      return keys.map((key) => this.map.get(key) ?? NO_VALUE);
+    }
+    async setSerialized(key: string, value: Buffer): Promise<void> {
+      this.map.set(key, value);
+    }
+    async setSerializedMulti(mapping: Mapping<Buffer>): Promise<void> {
+      for (const [key, value] of mapping instanceof Map ? mapping : Object.entries(mapping)) this.map.set(key, value);
+    }
+    async delete(key: string): Promise<void> {
+      this.map.delete(key);
+    }
+    async deleteMulti(keys: readonly string[]): Promise<void> {
+      for (const key of keys) this.map.delete(key);
+    }
+  }
+
+  /** get, getMulti, getOrCreate and getOrCreateMulti on an entry created at `ct` (each on a fresh copy of it). */
+  async function outcomes(ct: number, expirationTime: number | null, serializer: boolean): Promise<unknown[]> {
+    const show = (value: unknown) => (isNoValue(value) ? 'NO_VALUE' : value);
+    const values = new DictionaryBackend();
+    const bytes = new MapBytes();
+    const region = serializer
+      ? new CacheRegion({ serializer: 'json' }).configure(bytes, { expirationTime })
+      : new CacheRegion().configure(values, { expirationTime });
+    const seed = async () => {
+      // JSON has no -Infinity: dogpile's bytes can still hold a ct that reads as one, -1e999.
+      if (serializer) await bytes.setSerialized('k', Buffer.from(`{"ct": ${Object.is(ct, -Infinity) ? '-1e999' : ct}, "v": 2}|"old"`));
+      else await values.set('k', { payload: 'old', metadata: { ct, v: VALUE_VERSION } });
+    };
+    await seed();
+    const got = [show(await region.get('k')), (await region.getMulti(['k'])).map(show), await region.getOrCreate('k', () => 'new')];
+    await seed();
+    got.push(await region.getOrCreateMulti(['k'], (...keys) => keys.map(() => 'new')));
+    return got;
+  }
+
+  // What /usr/bin/python3's dogpile.cache 1.1.8 returns for a memory region holding CachedValue("old", {"ct": ct, "v": 2})
+  // (get, get_multi, get_or_create, get_or_create_multi): get serves any old value when nothing expires it, but
+  // get_or_create regenerates one whose ct is not above 0 (Lock._has_value), with or without an expiration time.
+  const cases: [number, number | null, unknown[]][] = [
+    [0, null, ['old', ['old'], 'new', ['new']]],
+    [-5, null, ['old', ['old'], 'new', ['new']]],
+    [0, 60, ['NO_VALUE', ['NO_VALUE'], 'new', ['new']]],
+    [-5, 60, ['NO_VALUE', ['NO_VALUE'], 'new', ['new']]],
+    // An old value above 0 is a value: served when nothing expires it.
+    [5, null, ['old', ['old'], 'old', ['old']]],
+    [5, 60, ['NO_VALUE', ['NO_VALUE'], 'new', ['new']]],
+  ];
+  for (const [ct, expirationTime, expected] of cases) {
+    it(`ct ${ct}, expiration ${expirationTime}: values and bytes`, async () => {
+      assert.deepEqual(await outcomes(ct, expirationTime, false), expected, 'values');
+      assert.deepEqual(await outcomes(ct, expirationTime, true), expected, 'bytes');
+    });
+  }
+
+  it('ct -Infinity (bytes "-1e999", which Python reads as -inf too) is the oldest value there is', async () => {
+    assert.deepEqual(await outcomes(-Infinity, null, true), ['old', ['old'], 'new', ['new']]);
+    assert.deepEqual(await outcomes(-Infinity, 60, true), ['NO_VALUE', ['NO_VALUE'], 'new', ['new']]);
   });
 });
