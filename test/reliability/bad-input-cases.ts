@@ -1006,6 +1006,18 @@ export const CASES: BadInputCase[] = [
   },
   {
     group: 'Arguments',
+    input: 'a misspelled backend argument `expiration_tme` from a config dictionary, on a region with `strictArguments: true`',
+    call: 'new CacheRegion({ strictArguments: true }).configureFromConfig({ "c.backend": "dictionary", "c.arguments.expiration_tme": "5" }, "c.")',
+    expect: 'ValidationError',
+    note: "the region's strictness reaches its backend on every path, oslo's common arguments such as url staying quiet; without it one warning",
+    run: async () =>
+      new CacheRegion({ strictArguments: true }).configureFromConfig(
+        { 'c.backend': 'dictionary', 'c.arguments.expiration_tme': '5' },
+        'c.',
+      ),
+  },
+  {
+    group: 'Arguments',
     input: '`server_choice: "crc32"`',
     call: 'new PooledMemcachedBackend({ url, server_choice: "crc32" })',
     expect: 'ValidationError',
