@@ -254,6 +254,7 @@ class ByteStorage implements RegionStorage {
   readonly #serializer: Serializer;
   readonly #guard: BackendGuard;
   readonly #onCorrupt: (error: unknown) => void;
+  readonly #failed: SyncFailure;
   readonly #copies: LocalCopies | null;
 
   constructor(
@@ -267,6 +268,7 @@ class ByteStorage implements RegionStorage {
     this.#serializer = serializer;
     this.#guard = guard;
     this.#onCorrupt = onCorrupt;
+    this.#failed = failed;
     const copies = localCopiesOf(backend);
     // Only copies that share decodings are told of ours (the others parse their bytes on each hit).
     this.#copies = copies?.sharesDecoded === true ? copies : null;
@@ -290,7 +292,14 @@ class ByteStorage implements RegionStorage {
     const bytes = await this.#readBytes(key);
     const value = this.#parse(bytes);
     // Local copies that share decodings keep ours, so their next hits cost no parse (and no promise).
-    if (this.#copies !== null && !isNoValue(value)) this.#copies.decoded(key, bytes as Buffer, value, this);
+    if (this.#copies !== null && !isNoValue(value)) {
+      try {
+        this.#copies.decoded(key, bytes as Buffer, value, this);
+      } catch (error) {
+        // Part of this read: the policy decides (under "miss" the value read is still the answer).
+        this.#failed('get', error, undefined);
+      }
+    }
     return value;
   }
 

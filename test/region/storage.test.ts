@@ -404,4 +404,26 @@ describe('a synchronous read that fails follows the region error policy, as the 
       assert.deepEqual(outcomes[0], [onBackendError === 'miss' ? 'stored' : 'BackendUnavailableError', ['set']]);
     }
   });
+
+  it("a failure of the local copies' decoded() after a good read meets the policy too: 'throw' rejects, 'miss' keeps the value read", async () => {
+    /** Bytes read through the backend; the local copies hold none and fail to keep the decoding. */
+    class KeepingFails extends MapBytes {
+      readonly [LOCAL_COPIES]: LocalCopies = {
+        sharesDecoded: true,
+        read: () => undefined,
+        bytes: () => undefined,
+        decoded: () => {
+          throw new BackendUnavailableError('the local tier is full');
+        },
+      };
+    }
+    for (const onBackendError of ['throw', 'miss'] as const) {
+      const region = new CacheRegion({ onBackendError, serializer: 'json' }).configure(new KeepingFails());
+      const events: string[] = [];
+      region.on('error', (event) => events.push(event.operation));
+      await region.set('k', 'v');
+      const got = await region.get('k').catch((error: Error) => error.name);
+      assert.deepEqual([got, events], [onBackendError === 'miss' ? 'v' : 'BackendUnavailableError', ['get']], onBackendError);
+    }
+  });
 });

@@ -61,7 +61,7 @@ describe('buildSerialized with a serializer of its own', () => {
 
   it('bytes are the metadata, "|" and the payload, for a Buffer and a plain Uint8Array alike', () => {
     for (const payload of [Buffer.from([1, 2, 0x7c]), new Uint8Array([1, 2, 0x7c])]) {
-      const raw: Serializer = { name: 'raw', serialize: () => payload, deserialize: (bytes) => bytes };
+      const raw: Serializer = { name: 'raw', serialize: () => payload as Buffer, deserialize: (bytes) => bytes };
       const bytes = buildSerialized(makeCachedValue('ignored', 1_767_225_600_000), raw);
       assert.deepEqual(bytes, Buffer.concat([Buffer.from('{"ct": 1767225600.0, "v": 2}|'), Buffer.from([1, 2, 0x7c])]));
     }
