@@ -28,7 +28,9 @@ export type KeyMangler = (key: string) => string;
  */
 export function sha1MangleKey(key: string): string {
   if (!key.isWellFormed()) {
-    throw new ValidationError('sha1MangleKey: key contains a lone UTF-16 surrogate, which has no UTF-8 encoding; use key.toWellFormed() first.');
+    throw new ValidationError(
+      'sha1MangleKey: key contains a lone UTF-16 surrogate, which has no UTF-8 encoding; use key.toWellFormed() first.',
+    );
   }
   createHash ??= process.getBuiltinModule('node:crypto').createHash;
   return createHash('sha1').update(key, 'utf8').digest('hex');
