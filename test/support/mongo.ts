@@ -12,7 +12,7 @@ import { MongoClient, type Collection, type CommandStartedEvent } from 'mongodb'
 import type { MongoBackend } from '../../src/backends/mongo/index.js';
 import { mongodbUrl } from './servers.js';
 import type { TestCertificates } from './certificates.js';
-import { freePort } from './net.js';
+import { freePort, portOpen } from './net.js';
 import { ferretdbBinary } from './binaries.js';
 
 /** The test server's connection string (MONGODB_URL; read on use, so suites that start their own server need none). */
@@ -205,7 +205,7 @@ export interface ControllableFerretDb {
   /** `mongodb://127.0.0.1:<port>/`, the same across restarts. */
   readonly url: string;
   readonly port: number;
-  /** SIGKILL (a crash; SIGCONT first if paused); resolves once the process has exited. */
+  /** SIGKILL (a crash; SIGCONT first if paused); resolves once the process has exited and its port refuses connections. */
   stop(): Promise<void>;
   /** Starts it again on the same port with the same data; resolves once it listens. */
   start(): Promise<void>;
@@ -253,6 +253,11 @@ export async function startControllableFerretDb(): Promise<ControllableFerretDb>
         running.kill('SIGCONT');
         running.kill('SIGKILL');
         await exited;
+      }
+      const deadline = Date.now() + 5_000;
+      while (await portOpen(port)) {
+        if (Date.now() > deadline) throw new Error(`ferretdb port ${port} still open 5 s after the process exited`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
     async start() {
