@@ -70,7 +70,7 @@ describe('buildSerialized with a serializer of its own', () => {
 
 describe('parseSerialized: the hand-read metadata accepts exactly what JSON.parse reads as {"ct": <number>, "v": 2}', () => {
   it('a ct that is not a JSON number is refused as JSON.parse refuses it (never read as NaN)', () => {
-    for (const ct of ['1x', 'x1', 'a5', '01', '1.x', '1x5', '1.', '.5', '+1', '1e', '--1', 'NaN', 'Infinity', '']) {
+    for (const ct of ['1x', 'x1', 'a5', '01', '1.x', '1x5', '1ex2', '1e+x', '1ex', '1.', '.5', '+1', '1e', '--1', 'NaN', 'Infinity', '']) {
       refuses(() => parseSerialized(Buffer.from(`{"ct": ${ct}, "v": 2}|1`), jsonSerializer), 'Stored metadata is not valid JSON.', ct);
     }
     // JSON numbers in every form read as JSON.parse reads them.
