@@ -402,6 +402,19 @@ describe('a synchronous read that fails follows the region error policy, as the 
       }
       assert.deepEqual(outcomes[0], outcomes[1], onBackendError);
       assert.deepEqual(outcomes[0], [onBackendError === 'miss' ? 'stored' : 'BackendUnavailableError', ['set']]);
+      // A SerializationError from a write is the caller's value that cannot be stored: thrown under every policy, as by set.
+      const refusing = [
+        new FailingInProcessStore(new SerializationError('cannot store')),
+        new FailingInProcessStore(new SerializationError('x')),
+      ];
+      const viaSync = new CacheRegion({ onBackendError }).configure(refusing[0] as FailingInProcessStore);
+      const viaPromise = new CacheRegion({ onBackendError }).configure(refusing[1] as FailingInProcessStore, { wrap: [ProxyBackend] });
+      for (const r of [viaSync, viaPromise]) {
+        const events: string[] = [];
+        r.on('error', (event) => events.push(event.operation));
+        await assert.rejects(r.set('k', 1), SerializationError);
+        assert.deepEqual(events, [], onBackendError);
+      }
     }
   });
 
