@@ -1,5 +1,5 @@
 /**
- * The in-process backend (oslo.cache's `oslo_cache.dict`): a `Map` with an optional time to live and
+ * The in-process backend (oslo.cache's `oslo_cache.dict`): a table of entries with an optional time to live and
  * an optional LRU bound. Values are stored by reference, never serialized or cloned, so a hit costs a
  * map lookup.
  *
@@ -48,22 +48,297 @@ export interface DictionaryBackendArguments {
   cacheDict?: Map<string, CachedValue>;
 }
 
+/** `sizeCalculation`'s type: the size of one entry, `(payload, key) => size`. */
+type SizeOf = (payload: unknown, key: string) => number;
+
+/** How a {@link DictionaryBackend} keeps its entries: its own table, or the caller's `cache_dict` map. */
+interface Entries {
+  /** Number of entries held, expired ones not yet removed included. */
+  readonly size: number;
+  /** Total size under `maxSize`, 0 without it. */
+  readonly calculatedSize: number;
+  /** The live entry for `key`, or NO_VALUE; `now` is a reading of the read clock, or NaN to read it if needed. */
+  read(key: string, now: number): BackendResult;
+  /** Stores `value` under `key`; `now` is a reading of the stamp clock (the entry expires a lifetime after it). */
+  write(key: string, value: CachedValue, now: number): void;
+  remove(key: string): void;
+  clear(): void;
+}
+
+/** The settings an {@link EntryTable} enforces, read and checked by {@link DictionaryBackend}. */
+interface TableSettings {
+  readonly ttlMs: number;
+  readonly maxEntries: number;
+  readonly maxSize: number;
+  readonly sizeOf: SizeOf | undefined;
+  /** The clock reads are judged at (see `hotClocks` in src/clock.ts). */
+  readonly readClock: Clock;
+}
+
+/** The link of no slot: the ends of the list. */
+const NONE = -1;
+/** Slots of a new table; it doubles as it fills (up to one more than `maxEntries`). */
+const INITIAL_SLOTS = 16;
+
 /**
- * An entry with an expiry, used only when `expirationTime > 0` and the expiry cannot be derived from the
- * value's own creation time (see {@link DictionaryBackend}'s `#write`).
+ * The backend's own entries, laid out as lru-cache lays out its own: a `Map` from key to a slot number,
+ * and per slot the key and the value in two arrays, the expiry in a `Float64Array` (no wrapper object per
+ * entry) and the links of a doubly linked list in two `Int32Array`s. Freed slots are reused from a stack.
+ *
+ * The list runs from the oldest entry (head) to the newest (tail). Every entry gets the same lifetime, so
+ * with a TTL the list is also expiry order: a set sweeps expired entries from the head, amortised O(1)
+ * (oslo scans the whole dict on every set). Under a bound (`maxEntries`, `maxSize`) reads and overwrites
+ * move their entry to the tail, and eviction takes the head, the least recently used: a few array writes
+ * where a `Map` would need a delete and a set.
  */
-class ExpiringEntry {
-  constructor(
-    readonly value: CachedValue,
-    readonly expiresAt: number,
-  ) {}
+class EntryTable implements Entries {
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #maxSize: number;
+  readonly #sizeOf: SizeOf | undefined;
+  readonly #readClock: Clock;
+  /** Reads move entries to the tail (a bound by count or size evicts from the head). */
+  readonly #lru: boolean;
+  /** Overwrites move entries to the tail, keeping the list in expiry (or LRU) order. */
+  readonly #ordered: boolean;
+  readonly #slots = new Map<string, number>();
+  /** Key and value of each slot; undefined in a free slot (so a removed value can be collected). */
+  #keys: (string | undefined)[] = [];
+  #values: (CachedValue | undefined)[] = [];
+  /** Expiry of each slot in epoch ms; empty without a TTL. */
+  #expiry: Float64Array;
+  /** Size of each slot (`sizeCalculation`'s); empty without `maxSize`. */
+  #sizes: Float64Array;
+  #prev: Int32Array;
+  #next: Int32Array;
+  /** Free slots below `#keys.length`, reused last freed first. */
+  #free: number[] = [];
+  #head = NONE;
+  #tail = NONE;
+  #totalSize = 0;
+
+  constructor(settings: TableSettings) {
+    this.#ttlMs = settings.ttlMs;
+    this.#maxEntries = settings.maxEntries;
+    this.#maxSize = settings.maxSize;
+    this.#sizeOf = settings.sizeOf;
+    this.#readClock = settings.readClock;
+    this.#lru = this.#maxEntries !== Infinity || this.#maxSize !== Infinity;
+    this.#ordered = this.#lru || this.#ttlMs > 0;
+    this.#prev = new Int32Array(INITIAL_SLOTS);
+    this.#next = new Int32Array(INITIAL_SLOTS);
+    this.#expiry = new Float64Array(this.#ttlMs > 0 ? INITIAL_SLOTS : 0);
+    this.#sizes = new Float64Array(this.#sizeOf === undefined ? 0 : INITIAL_SLOTS);
+  }
+
+  get size(): number {
+    return this.#slots.size;
+  }
+
+  get calculatedSize(): number {
+    return this.#totalSize;
+  }
+
+  read(key: string, now: number): BackendResult {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return NO_VALUE;
+    // NaN is the only value unequal to itself: the caller did not read the clock.
+    if (this.#ttlMs > 0 && (now === now ? now : this.#readClock()) >= (this.#expiry[slot] as number)) {
+      this.#release(slot);
+      return NO_VALUE;
+    }
+    if (this.#lru && slot !== this.#tail) this.#toTail(slot);
+    return this.#values[slot] as CachedValue;
+  }
+
+  write(key: string, value: CachedValue, now: number): void {
+    const sizeOf = this.#sizeOf;
+    let size = 0;
+    if (sizeOf !== undefined) {
+      size = sizeOf(value.payload, key);
+      if (!(Number.isSafeInteger(size) && size > 0)) {
+        throw new ValidationError(
+          `DictionaryBackend size_calculation must return a positive integer; it returned ${describe(size)} for key "${key}". Round the size up and count an empty value as 1.`,
+        );
+      }
+      // Too big on its own: not stored, as lru-cache does, and the key's old entry goes too (never an outdated read).
+      if (size > this.#maxSize) {
+        this.remove(key);
+        return;
+      }
+    }
+    let slot = this.#slots.get(key);
+    if (slot === undefined) {
+      slot = this.#claim();
+      this.#slots.set(key, slot);
+      this.#keys[slot] = key;
+      this.#append(slot);
+      if (sizeOf !== undefined) this.#totalSize += size;
+    } else {
+      // With neither a TTL nor a bound, an overwrite keeps its place, as in dogpile's dict (order is unused).
+      if (this.#ordered && slot !== this.#tail) this.#toTail(slot);
+      if (sizeOf !== undefined) this.#totalSize += size - (this.#sizes[slot] as number);
+    }
+    this.#values[slot] = value;
+    if (sizeOf !== undefined) this.#sizes[slot] = size;
+    if (this.#ttlMs > 0) {
+      this.#expiry[slot] = now + this.#ttlMs;
+      this.#sweep(now);
+    }
+    if (this.#slots.size > this.#maxEntries) this.#release(this.#head);
+    // The size check stops at an empty table too, so a bookkeeping slip could never spin here.
+    if (sizeOf !== undefined) while (this.#totalSize > this.#maxSize && this.#head !== NONE) this.#release(this.#head);
+  }
+
+  remove(key: string): void {
+    const slot = this.#slots.get(key);
+    if (slot !== undefined) this.#release(slot);
+  }
+
+  clear(): void {
+    this.#slots.clear();
+    this.#keys = [];
+    this.#values = [];
+    this.#free = [];
+    this.#head = this.#tail = NONE;
+    this.#totalSize = 0;
+  }
+
+  /** Removes expired entries from the head; stops at the first live one (amortised O(1) per set). */
+  #sweep(now: number): void {
+    const expiry = this.#expiry;
+    for (let head = this.#head; head !== NONE && (expiry[head] as number) <= now; head = this.#head) this.#release(head);
+  }
+
+  /** A free slot: the last one freed, else a new one past the end (growing the typed arrays if full). */
+  #claim(): number {
+    const reused = this.#free.pop();
+    if (reused !== undefined) return reused;
+    const slot = this.#keys.length;
+    this.#keys.push(undefined);
+    this.#values.push(undefined);
+    if (slot === this.#prev.length) this.#grow();
+    return slot;
+  }
+
+  /** Doubles the typed arrays, to at most one slot more than `maxEntries` (a set adds before it evicts). */
+  #grow(): void {
+    const length = Math.min(this.#prev.length * 2, this.#maxEntries + 1);
+    const grown = (old: Float64Array | Int32Array, Kind: Float64ArrayConstructor | Int32ArrayConstructor): never => {
+      const bigger = new Kind(old.length === 0 ? 0 : length);
+      bigger.set(old);
+      return bigger as never;
+    };
+    this.#prev = grown(this.#prev, Int32Array);
+    this.#next = grown(this.#next, Int32Array);
+    this.#expiry = grown(this.#expiry, Float64Array);
+    this.#sizes = grown(this.#sizes, Float64Array);
+  }
+
+  /** Removes the entry in `slot` and frees the slot. */
+  #release(slot: number): void {
+    this.#slots.delete(this.#keys[slot] as string);
+    this.#unlink(slot);
+    this.#keys[slot] = undefined;
+    this.#values[slot] = undefined;
+    if (this.#sizeOf !== undefined) this.#totalSize -= this.#sizes[slot] as number;
+    this.#free.push(slot);
+  }
+
+  #append(slot: number): void {
+    const tail = this.#tail;
+    this.#prev[slot] = tail;
+    this.#next[slot] = NONE;
+    if (tail === NONE) this.#head = slot;
+    else this.#next[tail] = slot;
+    this.#tail = slot;
+  }
+
+  #unlink(slot: number): void {
+    const prev = this.#prev[slot] as number;
+    const next = this.#next[slot] as number;
+    if (prev === NONE) this.#head = next;
+    else this.#next[prev] = next;
+    if (next === NONE) this.#tail = prev;
+    else this.#prev[next] = prev;
+  }
+
+  /** Moves `slot` (not the tail) to the tail: the most recently used, or the latest to expire. */
+  #toTail(slot: number): void {
+    this.#unlink(slot);
+    this.#append(slot);
+  }
+}
+
+/**
+ * Entries kept in a `Map` the caller gave (dogpile's `cache_dict`), which other backends or the caller
+ * may change too: no TTL and no `maxSize` (refused with `cache_dict`), and `maxEntries` enforced on the
+ * map's own insertion order (reads and writes move a key to the back with a delete and a set).
+ */
+class SharedMap implements Entries {
+  readonly #map: Map<string, CachedValue>;
+  readonly #maxEntries: number;
+  // A persistent cursor over the map's insertion order. A fresh iterator per eviction would walk past
+  // every deleted slot V8 keeps at the front of the map (quadratic at a million entries); this skips each once.
+  #evictCursor: Iterator<string> | undefined;
+
+  constructor(map: Map<string, CachedValue>, maxEntries: number) {
+    this.#map = map;
+    this.#maxEntries = maxEntries;
+  }
+
+  get size(): number {
+    return this.#map.size;
+  }
+
+  get calculatedSize(): number {
+    return 0;
+  }
+
+  read(key: string): BackendResult {
+    const value = this.#map.get(key);
+    if (value === undefined) return NO_VALUE;
+    if (this.#maxEntries !== Infinity) {
+      this.#map.delete(key);
+      this.#map.set(key, value);
+    }
+    return value;
+  }
+
+  write(key: string, value: CachedValue): void {
+    // Without a bound an overwrite keeps its place, as in dogpile's dict.
+    if (this.#maxEntries !== Infinity) this.#map.delete(key);
+    this.#map.set(key, value);
+    if (this.#map.size > this.#maxEntries) this.#evictOldest();
+  }
+
+  remove(key: string): void {
+    this.#map.delete(key);
+  }
+
+  clear(): void {
+    this.#map.clear();
+    this.#evictCursor = undefined;
+  }
+
+  /** Deletes the least recently used entry: the oldest in insertion order, since reads move entries to the back. */
+  #evictOldest(): void {
+    this.#evictCursor ??= this.#map.keys();
+    let next = this.#evictCursor.next();
+    if (next.done === true) {
+      // A finished iterator stays finished: start over from the (now compacted) front.
+      this.#evictCursor = this.#map.keys();
+      next = this.#evictCursor.next();
+    }
+    if (next.done !== true) this.#map.delete(next.value);
+  }
 }
 
 /**
  * In-process backend with oslo's semantics: argument `expiration_time` (default 0 = never expire),
  * expired entries read as misses. Unlike oslo, which scans the whole dict on every set, a set is O(1)
- * amortised: every entry gets the same time to live, so the map's insertion order is also expiry
- * order, and expired entries are removed from the front. Registry names: `oslo_cache.dict`,
+ * amortised: every entry gets the same time to live, so the order entries were written in is also expiry
+ * order, and expired entries are removed from the oldest end. Registry names: `oslo_cache.dict`,
  * `dictionary`; `dogpile.cache.memory` is this backend without expiry.
  *
  * @example
@@ -78,80 +353,60 @@ class ExpiringEntry {
  * ```
  */
 export class DictionaryBackend extends CacheBackend {
-  readonly #ttlMs: number;
-  readonly #maxEntries: number;
-  /** Reads move entries to the back (a bound by count or size evicts from the front). */
-  readonly #lru: boolean;
-  readonly #clock: Clock;
-  /** Expiry times of writes, and the time reads are judged at: `clock`'s coarse readings for the system clock (src/clock.ts). */
+  /** Expiry times of writes: `clock`'s coarse readings for the system clock (src/clock.ts). */
   readonly #stampClock: Clock;
-  readonly #readClock: Clock;
-  readonly #entries: Map<string, CachedValue | ExpiringEntry>;
+  readonly #entries: Entries;
   readonly #ownsEntries: boolean;
-  readonly #maxSize: number;
-  readonly #sizeOf: ((payload: unknown, key: string) => number) | undefined;
-  /** Size of each entry, kept only with `maxSize` so other caches pay nothing for it. */
-  readonly #sizes: Map<string, number> | null;
-  #totalSize = 0;
-  // Persistent cursors over the map's insertion order. A fresh iterator per call would walk past every
-  // deleted slot V8 keeps at the front of the map (quadratic at a million entries); these skip each once.
-  #evictCursor: Iterator<string> | undefined;
-  #sweepCursor: Iterator<[string, CachedValue | ExpiringEntry]> | undefined;
-  #sweepFront: [string, CachedValue | ExpiringEntry] | undefined;
-  /**
-   * No live entry expires before this (ms): the front's expiry when last looked at. Entries behind the
-   * front or written since expire later (one lifetime for all), and removals only raise the earliest, so
-   * a set before this instant has nothing to sweep and skips the walk (which cost half of a set).
-   */
-  #sweepAfter = -Infinity;
 
   constructor(args: BackendArguments = {}) {
     super();
     const reader = new ArgumentReader('DictionaryBackend', args);
-    this.#ttlMs = reader.seconds('expirationTime', 0) * 1000;
-    this.#maxEntries = reader.number('maxEntries', Infinity, { min: 1, integer: reader.has('maxEntries') });
-    this.#clock = reader.func<Clock>('clock') ?? systemClock;
-    const hot = hotClocks(this.#clock);
+    const ttlMs = reader.seconds('expirationTime', 0) * 1000;
+    const maxEntries = reader.number('maxEntries', Infinity, { min: 1, integer: reader.has('maxEntries') });
+    const clock = reader.func<Clock>('clock') ?? systemClock;
+    const hot = hotClocks(clock);
     this.#stampClock = hot.stamp;
-    this.#readClock = hot.read;
-    this.#maxSize = reader.number('maxSize', Infinity, { min: 1, integer: reader.has('maxSize') });
-    this.#sizeOf = reader.func<(payload: unknown, key: string) => number>('sizeCalculation');
-    if ((this.#sizeOf === undefined) !== (this.#maxSize === Infinity)) {
+    const maxSize = reader.number('maxSize', Infinity, { min: 1, integer: reader.has('maxSize') });
+    const sizeOf = reader.func<SizeOf>('sizeCalculation');
+    if ((sizeOf === undefined) !== (maxSize === Infinity)) {
       throw new ValidationError(
-        this.#sizeOf === undefined
+        sizeOf === undefined
           ? "DictionaryBackend argument max_size needs size_calculation, a function (payload, key) => size giving each entry's size in the units of max_size."
           : 'DictionaryBackend argument size_calculation does nothing without max_size; give max_size (the largest total size) or drop size_calculation.',
       );
     }
-    this.#sizes = this.#sizeOf === undefined ? null : new Map();
-    this.#lru = this.#maxEntries !== Infinity || this.#maxSize !== Infinity;
     const cacheDict = reader.raw('cacheDict') ?? null;
     if (cacheDict !== null && !(cacheDict instanceof Map)) {
       throw new ValidationError(
         `DictionaryBackend argument cache_dict must be a Map of key -> CachedValue (dogpile's dict); got ${describe(cacheDict)}.`,
       );
     }
-    if (cacheDict !== null && this.#ttlMs > 0) {
+    if (cacheDict !== null && ttlMs > 0) {
       throw new ValidationError(
         "DictionaryBackend argument cache_dict cannot be combined with expiration_time; drop one (the region's expirationTime works with either).",
       );
     }
-    if (cacheDict !== null && this.#sizes !== null) {
+    if (cacheDict !== null && sizeOf !== undefined) {
       throw new ValidationError(
         'DictionaryBackend argument cache_dict cannot be combined with max_size: entries others add to or remove from a shared map have no known size; drop one (max_entries works with cache_dict).',
       );
     }
-    this.#entries = cacheDict ?? new Map();
+    this.#entries =
+      cacheDict === null
+        ? new EntryTable({ ttlMs, maxEntries, maxSize, sizeOf, readClock: hot.read })
+        : new SharedMap(cacheDict as Map<string, CachedValue>, maxEntries);
     this.#ownsEntries = cacheDict === null;
     reader.finish();
     const own = DictionaryBackend.prototype;
+    const entries = this.#entries;
+    const stamp = this.#stampClock;
     this[IN_PROCESS_STORE] =
       this.get === own.get && this.getSync === own.getSync && this.set === own.set
         ? {
-            clock: this.#clock,
-            read: (key, now) => this.#read(key, now),
+            clock,
+            read: (key, now) => entries.read(key, now),
             // NaN is the only value unequal to itself: the caller did not read the clock.
-            write: (key, value, now) => this.#write(key, value, now === now ? now : this.#stampClock()),
+            write: (key, value, now) => entries.write(key, value, now === now ? now : stamp()),
           }
         : undefined;
   }
@@ -163,7 +418,7 @@ export class DictionaryBackend extends CacheBackend {
 
   async get(key: string): Promise<BackendResult> {
     assertKey(key);
-    return this.#read(key);
+    return this.#entries.read(key, NaN);
   }
 
   /**
@@ -172,7 +427,7 @@ export class DictionaryBackend extends CacheBackend {
    */
   override getSync(key: string): BackendResult {
     assertKey(key);
-    return this.#read(key);
+    return this.#entries.read(key, NaN);
   }
 
   /**
@@ -182,184 +437,42 @@ export class DictionaryBackend extends CacheBackend {
    */
   readonly [IN_PROCESS_STORE]: InProcessStore | undefined;
 
-  /** `now`: a reading of the clock, or NaN to read it here when the entry has an expiry to check. */
-  #read(key: string, now = NaN): BackendResult {
-    const stored = this.#entries.get(key);
-    if (stored === undefined) return NO_VALUE;
-    let value: CachedValue;
-    if (this.#ttlMs > 0) {
-      // One class check for both the value and its expiry (#expiryOf inlined: a hit's hottest line).
-      let expiresAt: number;
-      if (stored instanceof ExpiringEntry) {
-        value = stored.value;
-        expiresAt = stored.expiresAt;
-      } else {
-        value = stored;
-        expiresAt = stored.metadata.ct * 1000 + this.#ttlMs;
-      }
-      if ((now === now ? now : this.#readClock()) >= expiresAt) {
-        this.#remove(key);
-        return NO_VALUE;
-      }
-    } else {
-      value = stored as CachedValue;
-    }
-    if (this.#lru) {
-      // Move to the back: the map's order is the eviction order.
-      this.#entries.delete(key);
-      this.#entries.set(key, stored);
-    }
-    return value;
-  }
-
   async getMulti(keys: readonly string[]): Promise<BackendResult[]> {
     assertKeys(keys);
-    return keys.map((key) => this.#read(key));
+    return keys.map((key) => this.#entries.read(key, NaN));
   }
 
   async set(key: string, value: CachedValue): Promise<void> {
     assertKey(key);
     assertCachedValue(value);
-    this.#write(key, value, this.#stampClock());
+    this.#entries.write(key, value, this.#stampClock());
   }
 
   async setMulti(mapping: Mapping<CachedValue>): Promise<void> {
     const entries = mappingEntries(mapping);
     for (const [key, value] of entries) assertCachedValue(value, `mapping["${key}"]`);
     const now = this.#stampClock();
-    for (const [key, value] of entries) this.#write(key, value, now);
-  }
-
-  #write(key: string, value: CachedValue, now: number): void {
-    const sizes = this.#sizes;
-    // Delete first so an overwritten key moves to the back, keeping insertion order = expiry (or LRU)
-    // order. With neither, an overwrite keeps its place, as in dogpile's dict, and costs one map write.
-    if (sizes === null) {
-      if (this.#lru || this.#ttlMs > 0) this.#entries.delete(key);
-    } else if (!this.#sized(key, value, sizes)) return;
-    this.#entries.set(key, this.#ttlMs > 0 ? this.#expiring(value, now + this.#ttlMs) : value);
-    if (this.#ttlMs > 0 && now >= this.#sweepAfter) this.#expireFront(now);
-    if (this.#entries.size > this.#maxEntries) this.#evictOldest();
-    // The size check stops at an empty map too, so a bookkeeping slip could never spin here.
-    if (sizes !== null) while (this.#totalSize > this.#maxSize && this.#entries.size > 0) this.#evictOldest();
-  }
-
-  /**
-   * Removes the key's old entry and books the new one's size; false (nothing to store) when the entry
-   * alone is bigger than `maxSize`, as lru-cache does.
-   * @throws {ValidationError} when `sizeCalculation` does not return a positive integer.
-   */
-  #sized(key: string, value: CachedValue, sizes: Map<string, number>): boolean {
-    const size = (this.#sizeOf as (payload: unknown, key: string) => number)(value.payload, key);
-    if (!(Number.isSafeInteger(size) && size > 0)) {
-      throw new ValidationError(
-        `DictionaryBackend size_calculation must return a positive integer; it returned ${describe(size)} for key "${key}". Round the size up and count an empty value as 1.`,
-      );
-    }
-    this.#remove(key);
-    if (size > this.#maxSize) return false;
-    sizes.set(key, size);
-    this.#totalSize += size;
-    return true;
-  }
-
-  /** Deletes one entry, and its size under `maxSize`. */
-  #remove(key: string): void {
-    this.#entries.delete(key);
-    const sizes = this.#sizes;
-    if (sizes === null) return;
-    const size = sizes.get(key);
-    if (size === undefined) return;
-    sizes.delete(key);
-    this.#totalSize -= size;
-  }
-
-  /**
-   * What to keep for `value` expiring at `expiresAt`: the value itself when its creation time gives that
-   * expiry back (a region's write, whose creation time is the write's own clock reading), which saves an
-   * object per entry (32 bytes, and an allocation per set); a wrapper otherwise (a value created earlier,
-   * or a rounding of `ct * 1000` that does not land on the same millisecond fraction). Values are never
-   * mutated (the region builds a new one per write), so the derived expiry stays put.
-   */
-  #expiring(value: CachedValue, expiresAt: number): CachedValue | ExpiringEntry {
-    return value.metadata.ct * 1000 + this.#ttlMs === expiresAt ? value : new ExpiringEntry(value, expiresAt);
-  }
-
-  /** The expiry of a stored entry, wrapped or derived (see `#expiring`). */
-  #expiryOf(stored: CachedValue | ExpiringEntry): number {
-    return stored instanceof ExpiringEntry ? stored.expiresAt : stored.metadata.ct * 1000 + this.#ttlMs;
-  }
-
-  /** Removes expired entries from the front; stops at the first live one (amortised O(1) per set). */
-  #expireFront(now: number): void {
-    for (;;) {
-      const front = this.#sweepFront ?? this.#nextForSweep();
-      if (front === undefined) {
-        this.#sweepAfter = -Infinity;
-        return;
-      }
-      const [key, stored] = front;
-      // The remembered front may since have been deleted or overwritten (moved to the back).
-      if (this.#entries.get(key) !== stored) {
-        this.#sweepFront = undefined;
-        continue;
-      }
-      const expiresAt = this.#expiryOf(stored);
-      if (expiresAt > now) {
-        this.#sweepFront = front;
-        this.#sweepAfter = expiresAt;
-        return;
-      }
-      this.#remove(key);
-      this.#sweepFront = undefined;
-    }
-  }
-
-  #nextForSweep(): [string, CachedValue | ExpiringEntry] | undefined {
-    this.#sweepCursor ??= this.#entries.entries();
-    let next = this.#sweepCursor.next();
-    if (next.done === true) {
-      // A finished iterator stays finished: start over from the (now compacted) front.
-      this.#sweepCursor = this.#entries.entries();
-      next = this.#sweepCursor.next();
-      if (next.done === true) return undefined;
-    }
-    return next.value;
-  }
-
-  /** Deletes the least recently used entry: the oldest in insertion order, since reads move entries to the back. */
-  #evictOldest(): void {
-    this.#evictCursor ??= this.#entries.keys();
-    let next = this.#evictCursor.next();
-    if (next.done === true) {
-      this.#evictCursor = this.#entries.keys();
-      next = this.#evictCursor.next();
-    }
-    if (next.done !== true) this.#remove(next.value);
+    for (const [key, value] of entries) this.#entries.write(key, value, now);
   }
 
   async delete(key: string): Promise<void> {
     assertKey(key);
-    this.#remove(key);
+    this.#entries.remove(key);
   }
 
   async deleteMulti(keys: readonly string[]): Promise<void> {
     assertKeys(keys);
-    for (const key of keys) this.#remove(key);
+    for (const key of keys) this.#entries.remove(key);
   }
 
   /** Total size of the entries held under `maxSize` (in `sizeCalculation`'s units); 0 without `maxSize`. */
   get calculatedSize(): number {
-    return this.#totalSize;
+    return this.#entries.calculatedSize;
   }
 
   /** Removes every entry. */
   override clear(): void {
     this.#entries.clear();
-    this.#sizes?.clear();
-    this.#totalSize = 0;
-    this.#evictCursor = this.#sweepCursor = this.#sweepFront = undefined;
-    this.#sweepAfter = -Infinity;
   }
 
   override async close(): Promise<void> {
