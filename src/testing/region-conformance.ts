@@ -624,7 +624,7 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
           const o = key('other');
           await other.set(o, 'kept');
           // A backend may declare clear() and refuse it in a configuration where its entries cannot be
-          // told apart (etcd3 and Redis without a namespace): then it must name the fix and remove nothing.
+          // told apart (etcd3 and Redis without a namespace): then it is an UnsupportedOperationError and removes nothing.
           const refusal = await region.clear().then(
             () => null,
             (error: unknown) => error,
