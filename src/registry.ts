@@ -127,6 +127,8 @@ const redis = (name: 'RedisBackend' | 'RedisSentinelBackend' | 'RedisClusterBack
     bytes: true,
     packages: DRIVER_PACKAGES.redis,
     check: (args) => void readRedisArguments(args, topology, name),
+    // Declared always; without a namespace it refuses with its own message naming it (redis/backend.ts).
+    clears: () => true,
     load: () => import('./backends/redis/index.js').then((m) => m[name]),
   });
 const RedisBackend = redis('RedisBackend', 'single');

@@ -623,7 +623,21 @@ export function runRegionConformance(name: string, makeRegion: RegionFactory, ru
         try {
           const o = key('other');
           await other.set(o, 'kept');
-          await region.clear();
+          // A backend may declare clear() and refuse it in a configuration where its entries cannot be
+          // told apart (etcd3 and Redis without a namespace): then it is an UnsupportedOperationError and removes nothing.
+          const refusal = await region.clear().then(
+            () => null,
+            (error: unknown) => error,
+          );
+          if (refusal !== null) {
+            assert.ok(
+              refusal instanceof UnsupportedOperationError && /clear\(\)/.test(refusal.message),
+              `clear() failed: ${String(refusal)}`,
+            );
+            assert.deepEqual(await region.getMulti([a, b]), [1, 2], 'a refused clear removes nothing');
+            assert.equal(await other.get(o), 'kept');
+            return;
+          }
           assert.deepEqual(await region.getMulti([a, b]), [NO_VALUE, NO_VALUE]);
           assert.equal(await other.get(o), 'kept', "another region's entries survive");
           await region.set(a, 'again');

@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { CacheRegion, NO_VALUE, ValidationError } from '../../src/index.js';
+import { CacheRegion, NO_VALUE, UnsupportedOperationError, ValidationError } from '../../src/index.js';
 import { DeferredBackend } from '../../src/backends/deferred.js';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { etcdEndpoints, memcachedServers, mongodbUrl } from '../support/servers.js';
+import { redisClusterNodes } from '../support/redis.js';
 
 describe('lazily loaded remote backends (registry)', () => {
   it('configure() by name reports a bad argument at once, before anything loads', () => {
@@ -67,7 +68,7 @@ describe('lazily loaded remote backends (registry)', () => {
 });
 
 describe('lazily loaded remote backends: clear() is declared before the module loads', () => {
-  it('etcd3 and Mongo always, memcached with a namespace (not without), Redis never; clear() as the very first call works', async () => {
+  it('etcd3, Redis and Mongo always (Redis refusing without a namespace), memcached with a namespace (not without); clear() as the very first call works', async () => {
     const run = randomUUID().slice(0, 8);
     const configure = (name: string, args: Record<string, unknown>): CacheRegion =>
       new CacheRegion().configure(name, { expirationTime: 600, arguments: args });
@@ -75,12 +76,17 @@ describe('lazily loaded remote backends: clear() is declared before the module l
       configure('etcd3', { endpoints: etcdEndpoints(), namespace: `lazy-${run}/` }),
       configure('oslo_cache.mongo', { db_hosts: mongodbUrl(), db_name: 'dogpile_cache_test', cache_collection: `lazy_${run}` }),
       configure('memcached', { url: memcachedServers(), namespace: `lazy${run}` }),
+      configure('dogpile.cache.redis_cluster', { startup_nodes: redisClusterNodes(), namespace: `lazy-${run}` }),
     ];
-    const refusing = [
-      configure('memcached', { url: memcachedServers() }),
-      configure('dogpile.cache.redis', { url: 'redis://127.0.0.1:1' }),
-    ];
+    const refusing = [configure('memcached', { url: memcachedServers() })];
+    // Declared, and refused by the backend itself with a message naming the argument (nothing listens on port 1).
+    const unnamespaced = configure('dogpile.cache.redis', { url: 'redis://127.0.0.1:1' });
     try {
+      assert.equal(typeof unnamespaced.backend.clear, 'function');
+      await assert.rejects(
+        unnamespaced.clear(),
+        (e: Error) => e instanceof UnsupportedOperationError && /RedisBackend\.clear\(\) needs a namespace/.test(e.message),
+      );
       for (const region of clearing)
         assert.equal(typeof region.backend.clear, 'function', `${region.backend.constructor.name} declares clear() before loading`);
       for (const region of refusing)
@@ -92,7 +98,7 @@ describe('lazily loaded remote backends: clear() is declared before the module l
         assert.equal(await region.get('k'), NO_VALUE, region.backend.constructor.name);
       }
     } finally {
-      for (const region of [...clearing, ...refusing]) await region.close();
+      for (const region of [...clearing, ...refusing, unnamespaced]) await region.close();
     }
   });
 });

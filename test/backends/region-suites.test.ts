@@ -51,9 +51,20 @@ suite('Etcd3Backend with distributed_lock', 'etcd3', () => ({
 }));
 suite('RedisBackend', 'dogpile.cache.redis', () => ({ url: redisUrl() }));
 suite('RedisBackend with distributed_lock', 'dogpile.cache.valkey', () => ({ url: redisUrl(), distributed_lock: true, lock_timeout: 10 }));
+// With a namespace, clear() is SCAN + UNLINK of its prefix (and the suite's clear() test runs in full).
+suite('RedisBackend with a namespace', 'dogpile.cache.redis', () => ({
+  url: redisUrl(),
+  namespace: `region-${randomUUID().slice(0, 8)}`,
+  distributed_lock: true,
+  lock_timeout: 10,
+}));
 suite('RedisSentinelBackend', 'dogpile.cache.redis_sentinel', () => ({ sentinels: redisSentinels(), lock_timeout: 10 }));
 suite('RedisClusterBackend', 'dogpile.cache.redis_cluster', () => ({
   startup_nodes: redisClusterNodes(),
   distributed_lock: true,
   lock_timeout: 10,
+}));
+suite('RedisClusterBackend with a namespace', 'dogpile.cache.valkey_cluster', () => ({
+  startup_nodes: redisClusterNodes(),
+  namespace: `region-${randomUUID().slice(0, 8)}`,
 }));

@@ -34,7 +34,7 @@ interface Result {
 }
 
 /** Starts the Python peer; `marker` resolves when it prints CREATING or LOCKED. */
-function startPython(ops: Op[], distributedLock = true): { marker: Promise<void>; results: Promise<Result[]> } {
+function startPython(ops: Op[], distributedLock = true, keyPrefix?: string): { marker: Promise<void>; results: Promise<Result[]> } {
   const child = spawn(PYTHON, [PEER], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
   let stdout = '';
   let stderr = '';
@@ -56,7 +56,7 @@ function startPython(ops: Op[], distributedLock = true): { marker: Promise<void>
       else resolve(JSON.parse(stdout.trimEnd().split('\n').pop() ?? '[]') as Result[]);
     });
   });
-  child.stdin.end(JSON.stringify({ url: redisUrl(), distributed_lock: distributedLock, ops }));
+  child.stdin.end(JSON.stringify({ url: redisUrl(), distributed_lock: distributedLock, key_prefix: keyPrefix, ops }));
   return { marker, results };
 }
 
@@ -170,5 +170,62 @@ describe('interop with Python dogpile.cache.redis', () => {
     const [tried, created] = await py.results;
     assert.equal(tried?.acquired, false, 'Python took the lock we held');
     assert.deepEqual(created, { value: 'from node', repr: "'from node'", created: false });
+  });
+});
+
+describe('interop with Python dogpile.cache.redis, our backend with a namespace', () => {
+  const ns = `redis-interop-ns-${randomUUID().slice(0, 8)}`;
+  let region: CacheRegion;
+
+  before(() => {
+    region = new CacheRegion({ serializer: 'json' }).configure('dogpile.cache.redis', {
+      expirationTime: 600,
+      arguments: { url: redisUrl(), namespace: ns, distributed_lock: true, lock_timeout: 30, lock_sleep: '20ms' },
+    });
+  });
+  after(async () => {
+    await region.clear();
+    await region.close();
+  });
+
+  it('a Python region whose key_mangler adds "<namespace>:" shares entries and locks with ours, and our clear() removes its entries', async () => {
+    const [ours, theirs, held] = ['ours', 'theirs', 'held'];
+    await region.set(ours, { from: 'node' });
+    const [got] = await startPython(
+      [
+        { op: 'get', key: ours, py: "{'from': 'node'}" },
+        { op: 'set', key: theirs, value: 'from python' },
+      ],
+      true,
+      `${ns}:`,
+    ).results;
+    assert.equal(got?.same, true, `Python read ${got?.repr}`);
+    assert.equal(await region.get(theirs), 'from python');
+
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started: () => void = () => {};
+    const creating = new Promise<void>((resolve) => (started = resolve));
+    const creation = region.getOrCreate(held, async () => {
+      started();
+      await gate;
+      return 'from node';
+    });
+    await creating;
+    const [tried] = await startPython([{ op: 'try_lock', key: held }], true, `${ns}:`).results;
+    release();
+    assert.equal(tried?.acquired, false, 'Python took the lock we held: the lock keys differ');
+    assert.equal(await creation, 'from node');
+
+    await region.clear();
+    const after = await startPython(
+      [ours, theirs, held].map((key) => ({ op: 'get', key })),
+      true,
+      `${ns}:`,
+    ).results;
+    assert.deepEqual(
+      after.map((r) => r.found),
+      [false, false, false],
+    );
   });
 });

@@ -111,11 +111,17 @@ describe('region.clear()', () => {
     assert.equal(await region.get('a'), 1);
   });
 
-  it('the memcached and Redis backends declare no clear (no prefix delete without touching other users)', async () => {
+  it('without a namespace, memcached declares no clear and Redis refuses it naming the argument, before any request', async () => {
     const { PooledMemcachedBackend } = await import('../../src/backends/memcached/index.js');
     const { RedisBackend } = await import('../../src/backends/redis/index.js');
     assert.equal(new PooledMemcachedBackend({ url: '127.0.0.1:1' }).clear, undefined);
-    assert.equal(new RedisBackend({ url: 'redis://127.0.0.1:1' }).clear, undefined);
+    // Nothing listens on port 1: a clear that reached the network would be a BackendUnavailableError.
+    const redis = new RedisBackend({ url: 'redis://127.0.0.1:1' });
+    await assert.rejects(
+      async () => redis.clear(),
+      (e: Error) => e instanceof UnsupportedOperationError && /needs a namespace/.test(e.message) && /arguments\.namespace/.test(e.message),
+    );
+    await redis.close();
   });
 });
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { isAscii } from 'node:buffer';
-import type { Cluster } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import {
   BytesBackend,
   NO_VALUE,
@@ -18,7 +18,7 @@ import {
   type NoValue,
 } from '../../api.js';
 import { assertDriversInstalled, DRIVER_PACKAGES } from '../../driver.js';
-import { ValidationError } from '../../errors.js';
+import { UnsupportedOperationError, ValidationError } from '../../errors.js';
 import {
   buildSerialized,
   entryTtlOfMetadata,
@@ -47,6 +47,8 @@ type ChainableCommander = ReturnType<RedisClient['pipeline']>;
  * - Every call is bounded by `socket_timeout` (5 s by default) and fails with
  *   `BackendUnavailableError` when the server is down or slow; the client reconnects by itself.
  * - With `distributed_lock`, `getMutex` returns the lock redis-py's `Lock` implements (see lock.ts).
+ * - With a `namespace`, every key is stored as `"<namespace>:<key>"` and `clear()` removes them all
+ *   (SCAN + UNLINK); without one `clear()` is refused (never a FLUSHDB).
  *
  * ioredis is imported on the first call (a missing package is a `MissingDependencyError`); nothing
  * connects in the constructor. Call {@link close} when done. See docs/backends/redis.md.
@@ -70,6 +72,8 @@ export class RedisBackend extends BytesBackend {
   readonly #connection: RedisConnection;
   readonly #closeSignal = new AbortController();
   readonly #lockStore: LockStore;
+  /** `"<namespace>:"` or `""`: put before every key sent to Redis. */
+  readonly #prefix: string;
   #closing: Promise<void> | undefined;
   readonly #getFailed: (error: unknown) => never;
   readonly #mgetFailed: (error: unknown) => never;
@@ -89,6 +93,7 @@ export class RedisBackend extends BytesBackend {
     super();
     const ctor = new.target as unknown as { topology: RedisTopology; name: string };
     this.settings = readRedisArguments(args as BackendArguments, ctor.topology, ctor.name);
+    this.#prefix = this.settings.keyPrefix;
     // A missing driver fails here, at configure(), not at the first request (resolved, not loaded).
     assertDriversInstalled(DRIVER_PACKAGES.redis, ctor.name);
     this.#connection = new RedisConnection(this.settings);
@@ -121,37 +126,44 @@ export class RedisBackend extends BytesBackend {
   // raw client would (ioredis decodes them without making a Buffer of each value first), and set
   // writes one: the entry is ASCII text then (see parseJsonEntryText and serializedJsonText).
 
+  // Public methods take the caller's keys; the private ones below them take stored keys (with the
+  // namespace's prefix, see #stored), so that no key is prefixed twice.
+
   override get(key: string): Promise<BackendResult> {
+    let stored: string;
     try {
       assertKey(key);
+      stored = this.#prefix + key;
       const client = this.#connection.ready;
       if (client !== null && this.serializer === jsonSerializer) {
         return client
-          .get(key)
-          .then((text) => (text === null ? NO_VALUE : (parseJsonEntryText(text) ?? this.#getBytes(key))), this.#getFailed);
+          .get(stored)
+          .then((text) => (text === null ? NO_VALUE : (parseJsonEntryText(text) ?? this.#getBytes(stored))), this.#getFailed);
       }
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#getBytes(key);
+    return this.#getBytes(stored);
   }
 
   /** GET of the entry's bytes, parsed with the serializer: other serializers, and metadata outside ASCII. */
-  #getBytes(key: string): Promise<BackendResult> {
-    return this.getSerialized(key).then(this.#parseBytes);
+  #getBytes(stored: string): Promise<BackendResult> {
+    return this.#getSerialized(stored).then(this.#parseBytes);
   }
 
   override getMulti(keys: readonly string[]): Promise<BackendResult[]> {
+    let stored: readonly string[];
     try {
       assertKeys(keys);
+      stored = this.#stored(keys);
       const client = this.#connection.ready;
       if (client !== null && !isCluster(client) && keys.length > 0 && this.serializer === jsonSerializer) {
-        return client.mget(keys as string[]).then((texts) => this.#parseTexts(keys, texts), this.#mgetFailed);
+        return client.mget(stored as string[]).then((texts) => this.#parseTexts(stored, texts), this.#mgetFailed);
       }
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.getSerializedMulti(keys).then(this.#parseAll);
+    return this.#getSerializedMulti(stored).then(this.#parseAll);
   }
 
   /** MGET's strings as entries; the few whose metadata is not ASCII are read again as bytes. */
@@ -166,7 +178,7 @@ export class RedisBackend extends BytesBackend {
     }
     if (asBytes === null) return values;
     const indexes = asBytes;
-    return this.getSerializedMulti(indexes.map((i) => keys[i] as string)).then((entries) => {
+    return this.#getSerializedMulti(indexes.map((i) => keys[i] as string)).then((entries) => {
       indexes.forEach((i, j) => {
         values[i] = parseSerialized(entries[j] ?? NO_VALUE, this.serializer);
       });
@@ -180,10 +192,10 @@ export class RedisBackend extends BytesBackend {
       assertCachedValue(value);
       if (this.serializer === jsonSerializer) {
         const ms = serverTtlMsOf(this.settings.expirationMs, entryTtlOfMetadata(value.metadata));
-        return this.#send(key, serializedJsonText(value), ms);
+        return this.#send(this.#prefix + key, serializedJsonText(value), ms);
       }
       const bytes = buildSerialized(value, this.serializer);
-      return this.#send(key, bytes, serverTtlMs(this.settings.expirationMs, bytes));
+      return this.#send(this.#prefix + key, bytes, serverTtlMs(this.settings.expirationMs, bytes));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -192,28 +204,37 @@ export class RedisBackend extends BytesBackend {
   getSerialized(key: string): Promise<Buffer | NoValue> {
     try {
       assertKey(key);
-      const client = this.#connection.ready;
-      if (client !== null) return client.getBuffer(key).then(orNoValue, this.#getFailed);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#connection.call('GET', (c) => c.getBuffer(key)).then(orNoValue);
+    return this.#getSerialized(this.#prefix + key);
+  }
+
+  #getSerialized(stored: string): Promise<Buffer | NoValue> {
+    const client = this.#connection.ready;
+    if (client !== null) return client.getBuffer(stored).then(orNoValue, this.#getFailed);
+    return this.#connection.call('GET', (c) => c.getBuffer(stored)).then(orNoValue);
   }
 
   getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
     try {
       assertKeys(keys);
-      if (keys.length === 0) return Promise.resolve([]);
-      // One server: MGET answers duplicate keys in place, so the keys go as they are.
-      const client = this.#connection.ready;
-      if (client !== null && !isCluster(client)) return client.mgetBuffer(keys as string[]).then(allOrNoValue, this.#mgetFailed);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#getSerializedMulti(keys);
+    return this.#getSerializedMulti(this.#stored(keys));
   }
 
-  async #getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
+  /** MGET of stored keys, aligned with them. */
+  #getSerializedMulti(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    // One server: MGET answers duplicate keys in place, so the keys go as they are.
+    const client = this.#connection.ready;
+    if (client !== null && !isCluster(client)) return client.mgetBuffer(keys as string[]).then(allOrNoValue, this.#mgetFailed);
+    return this.#getSerializedMultiSlow(keys);
+  }
+
+  async #getSerializedMultiSlow(keys: readonly string[]): Promise<(Buffer | NoValue)[]> {
     const unique = [...new Set(keys)];
     const found = new Map<string, Buffer | null>();
     await this.#connection.call('MGET', async (c) => {
@@ -240,7 +261,7 @@ export class RedisBackend extends BytesBackend {
       const ms = serverTtlMs(this.settings.expirationMs, value);
       // ioredis writes a string argument with less work than a Buffer (no Buffer of the whole command):
       // ASCII bytes (dogpile's JSON entries) go as the string of the same bytes.
-      return this.#send(key, value.length <= ASCII_AS_TEXT_MAX && isAscii(value) ? value.toString('latin1') : value, ms);
+      return this.#send(this.#prefix + key, value.length <= ASCII_AS_TEXT_MAX && isAscii(value) ? value.toString('latin1') : value, ms);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -257,7 +278,7 @@ export class RedisBackend extends BytesBackend {
     const entries = new Map<string, Buffer>();
     for (const [key, value] of mappingEntries(mapping)) {
       checkBytes(key, value);
-      entries.set(key, value);
+      entries.set(this.#prefix + key, value);
     }
     if (entries.size === 0) return;
     // Entries with their own TTL get a matching server TTL, each its own.
@@ -294,13 +315,14 @@ export class RedisBackend extends BytesBackend {
 
   async delete(key: string): Promise<void> {
     assertKey(key);
-    await this.#connection.call('DEL', (c) => c.del(key));
+    const stored = this.#prefix + key;
+    await this.#connection.call('DEL', (c) => c.del(stored));
   }
 
   async deleteMulti(keys: readonly string[]): Promise<void> {
     assertKeys(keys);
     if (keys.length === 0) return;
-    const unique = [...new Set(keys)];
+    const unique = [...new Set(this.#stored(keys))];
     await this.#connection.call('DEL', async (c) => {
       if (isCluster(c)) await perNode(c, unique, (pipeline, slotKeys) => pipeline.del(...slotKeys));
       else await c.del(...unique);
@@ -308,13 +330,57 @@ export class RedisBackend extends BytesBackend {
   }
 
   /**
-   * With `distributed_lock`, the Redis lock on `lock_prefix + key` (dogpile's `"_lock" + key`);
-   * otherwise null and the region uses its in-process lock. See lock.ts for the guarantees.
+   * With `distributed_lock`, the Redis lock on `lock_prefix + key` (dogpile's `"_lock" + key`), with a
+   * `namespace` on `lock_prefix + namespace + ":" + key`: the lock key of a Python peer whose key
+   * mangler adds the namespace's prefix, and outside the prefix that `clear()` removes (a clear never
+   * frees a lock another creator holds). Otherwise null and the region uses its in-process lock. See
+   * lock.ts for the guarantees.
    */
   override getMutex(key: string): CacheMutex | null {
     if (!this.settings.distributedLock) return null;
     assertKey(key);
-    return new RedisMutex(this.#lockStore, `${this.settings.lockPrefix}${key}`, this.settings.lockTimeoutMs, this.settings.lockSleepMs);
+    return new RedisMutex(
+      this.#lockStore,
+      `${this.settings.lockPrefix}${this.#prefix}${key}`,
+      this.settings.lockTimeoutMs,
+      this.settings.lockSleepMs,
+    );
+  }
+
+  /**
+   * Removes every entry of this backend's `namespace`: `SCAN MATCH <namespace>:* COUNT 1000` with
+   * `UNLINK` of each batch found, on the server (the current master under Sentinel) or on every master
+   * of a cluster. Other namespaces, keys without a namespace and the lock keys stay. Entries written
+   * while the clear runs may stay (SCAN's guarantee covers the keys present for its whole run); a clear
+   * that fails part way has removed part of the entries: run it again.
+   * @throws {UnsupportedOperationError} without a `namespace`: the entries would be every key in the
+   *   database (this never FLUSHDBs).
+   */
+  override async clear(): Promise<void> {
+    if (this.settings.namespace === null) {
+      throw new UnsupportedOperationError(
+        `${this.settings.backendName}.clear() needs a namespace: without one, this backend's entries cannot be told apart from every other key in the database. ` +
+          'Configure arguments.namespace (e.g. "sessions"; keys become "sessions:<key>"), or use region.invalidate().',
+      );
+    }
+    const pattern = `${globEscape(this.settings.namespace)}:*`;
+    await this.#connection.call('clear (SCAN + UNLINK)', async (c) => {
+      if (!isCluster(c)) {
+        await clearMatching(c, pattern, (keys) => c.unlink(...keys));
+        return;
+      }
+      // Each master holds its own slots' keys: scan them all, and unlink through the cluster client,
+      // which groups the keys by slot (a multi-key command needs one slot) and follows MOVED replies.
+      await Promise.all(
+        c.nodes('master').map((node) => clearMatching(node, pattern, (keys) => perNode(c, keys, (p, slotKeys) => p.unlink(...slotKeys)))),
+      );
+    });
+  }
+
+  /** The stored keys of `keys`: the same array without a namespace. */
+  #stored(keys: readonly string[]): readonly string[] {
+    const prefix = this.#prefix;
+    return prefix === '' ? keys : keys.map((key) => prefix + key);
   }
 
   /**
@@ -368,6 +434,27 @@ export class RedisClusterBackend extends RedisBackend {
   protected static override readonly topology: RedisTopology = 'cluster';
 }
 
+/** Keys per SCAN call (a hint to Redis) and so per UNLINK. @internal */
+export const CLEAR_SCAN_COUNT = 1000;
+
+/**
+ * SCANs one server for `pattern` (as bytes: a key written by another client need not be UTF-8) and
+ * hands each non-empty batch to `unlink` before the next SCAN.
+ */
+async function clearMatching(node: Redis, pattern: string, unlink: (keys: Buffer[]) => Promise<unknown>): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await node.scanBuffer(cursor, 'MATCH', pattern, 'COUNT', CLEAR_SCAN_COUNT);
+    if (keys.length > 0) await unlink(keys);
+    cursor = String(next);
+  } while (cursor !== '0');
+}
+
+/** `text` with Redis's glob characters (`* ? [ ] \`) escaped, for SCAN MATCH. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
 function isCluster(client: RedisClient): client is Cluster {
   return (client as Cluster).isCluster === true;
 }
@@ -377,19 +464,19 @@ function isCluster(client: RedisClient): client is Cluster {
  * (one `op` per slot, since a command's keys must share a slot) and returns each slot's keys with its
  * reply. Slots whose node is not known yet get a pipeline each, which ioredis routes itself.
  */
-async function perNode(
+async function perNode<K extends string | Buffer>(
   client: Cluster,
-  keys: readonly string[],
-  op: (pipeline: ChainableCommander, slotKeys: string[]) => void,
-): Promise<[string[], unknown][]> {
-  const bySlot = new Map<number, string[]>();
+  keys: readonly K[],
+  op: (pipeline: ChainableCommander, slotKeys: K[]) => void,
+): Promise<[K[], unknown][]> {
+  const bySlot = new Map<number, K[]>();
   for (const key of keys) {
     const slot = keySlot(key);
     const list = bySlot.get(slot);
     if (list === undefined) bySlot.set(slot, [key]);
     else list.push(key);
   }
-  const byNode = new Map<string, string[][]>();
+  const byNode = new Map<string, K[][]>();
   for (const [slot, slotKeys] of bySlot) {
     const node = client.slots[slot]?.[0] ?? `slot ${slot}`;
     const groups = byNode.get(node);
@@ -402,7 +489,7 @@ async function perNode(
       for (const slotKeys of groups) op(pipeline, slotKeys);
       const replies = checkReplies(await pipeline.exec());
       // With a TTL, setMulti queues one SET per key rather than one command per slot.
-      return replies.length === groups.length ? groups.map((g, i) => [g, replies[i]] as [string[], unknown]) : [];
+      return replies.length === groups.length ? groups.map((g, i) => [g, replies[i]] as [K[], unknown]) : [];
     }),
   );
   return results.flat();

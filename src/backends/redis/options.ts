@@ -81,6 +81,13 @@ export interface RedisBackendArguments {
   lock_prefix?: string;
   /** Accepted and ignored: our lock token is per mutex, never per thread. */
   thread_local_lock?: boolean | string;
+  /**
+   * Keeps this backend's entries under the key prefix `"<namespace>:"` and makes `region.clear()` work
+   * (SCAN + UNLINK of that prefix). No `":"`. Default none: keys as given (what a Python peer reads),
+   * and `clear()` raises `UnsupportedOperationError`. A Python peer sharing the entries needs a
+   * `key_mangler` that adds the same prefix. See docs/backends/redis.md, "clear() and namespace".
+   */
+  namespace?: string;
   /** Extra ioredis options, applied over ours. */
   connection_kwargs?: Record<string, unknown>;
   /** An existing ioredis client (Redis or Cluster) to share; the backend never closes it. */
@@ -135,6 +142,10 @@ export interface RedisSettings {
   lockTimeoutMs: number;
   lockSleepMs: number;
   lockPrefix: string;
+  /** `namespace`, or null for none (keys as given, no `clear()`). */
+  namespace: string | null;
+  /** What goes before every key this backend writes: `"<namespace>:"`, or `""` without a namespace. */
+  keyPrefix: string;
   connectionKwargs: Record<string, unknown>;
   connectionPool: unknown;
   tls: TlsFiles | null;
@@ -174,6 +185,12 @@ export function readRedisArguments(args: BackendArguments, topology: RedisTopolo
   if (!LOCK_PREFIX.test(lockPrefix))
     fail(`lock_prefix must be 2 to 10 letters, digits or "_-.:" (dogpile's rule); got ${describe(lockPrefix)}.`);
   reader.boolean('threadLocalLock', true); // accepted for dogpile compatibility; see the docs
+  const namespace = readNamespace(reader, fail);
+  // Only a lock_prefix with ":" can do it: "a:" + "a" + ":" + key is under namespace "a"'s prefix.
+  if (namespace !== null && `${lockPrefix}${namespace}:`.startsWith(`${namespace}:`))
+    fail(
+      `lock_prefix ${describe(lockPrefix)} puts the lock keys under the namespace's prefix "${namespace}:", so clear() would remove held locks; choose another lock_prefix (default "_lock").`,
+    );
 
   const connectionKwargs = readObject(reader, 'connectionKwargs', fail);
   const connectionPool = reader.raw('connectionPool') ?? null;
@@ -204,6 +221,8 @@ export function readRedisArguments(args: BackendArguments, topology: RedisTopolo
     lockTimeoutMs: Math.ceil(lockTimeout * 1000),
     lockSleepMs: lockSleep * 1000,
     lockPrefix,
+    namespace,
+    keyPrefix: namespace === null ? '' : `${namespace}:`,
     connectionKwargs,
     connectionPool,
     tls: readTls(reader, url, fail),
@@ -230,6 +249,20 @@ function describeTarget(s: RedisSettings): string {
   if (s.topology === 'sentinel') return `service "${s.serviceName}" via sentinels ${list(s.sentinels)}`;
   if (s.topology === 'cluster') return `cluster ${list(s.startupNodes)}`;
   return s.url !== null ? redactUrl(s.url) : `${s.host}:${s.port}`;
+}
+
+/**
+ * `namespace`: any non-empty string without `":"`, so that no namespace's prefix `"<namespace>:"` starts
+ * another's (`"app"` would otherwise clear `"app:admin"`'s entries). An empty string is none, as for
+ * memcached (oslo writes unset options as "").
+ */
+function readNamespace(reader: ArgumentReader, fail: (m: string) => never): string | null {
+  const namespace = reader.string('namespace') ?? '';
+  if (namespace.includes(':'))
+    fail(
+      `namespace must not contain ":" (keys become "<namespace>:<key>", and "app" would then clear "app:admin"'s entries); use another separator, e.g. "app.admin"; got ${describe(namespace)}.`,
+    );
+  return namespace === '' ? null : namespace;
 }
 
 function readPort(reader: ArgumentReader, name: string, fallback: number, fail: (m: string) => never): number {

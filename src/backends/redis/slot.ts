@@ -23,7 +23,7 @@ function crc16(bytes: Uint8Array, start: number, end: number): number {
 }
 
 /**
- * The slot of `key` (UTF-8 bytes); only the part between the first `{` and the next `}` counts when it is non-empty.
+ * The slot of `key` (a string's UTF-8 bytes, or the bytes given); only the part between the first `{` and the next `}` counts when it is non-empty.
  *
  * @example
  * ```ts
@@ -32,8 +32,8 @@ function crc16(bytes: Uint8Array, start: number, end: number): number {
  * keySlot('{user:1}:profile') === keySlot('{user:1}:settings'); // true: only the {hash tag} counts
  * ```
  */
-export function keySlot(key: string): number {
-  const bytes = Buffer.from(key, 'utf8');
+export function keySlot(key: string | Uint8Array): number {
+  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
   const open = bytes.indexOf(0x7b);
   if (open !== -1) {
     const close = bytes.indexOf(0x7d, open + 1);

@@ -93,6 +93,31 @@ describe('Redis backend arguments', () => {
       assert.throws(() => settings({ sentinels: bad }, 'sentinel'), ValidationError, JSON.stringify(bad));
   });
 
+  it('namespace: keys get the prefix "<namespace>:" (glob characters allowed); "" is none; ":" is refused, naming the fix', () => {
+    assert.deepEqual([settings({}).namespace, settings({}).keyPrefix], [null, '']);
+    assert.deepEqual([settings({ namespace: '' }).namespace, settings({ namespace: '' }).keyPrefix], [null, '']);
+    assert.equal(settings({ namespace: 'sessions' }).keyPrefix, 'sessions:');
+    assert.equal(settings({ namespace: 'a*b?[c]\\d {x}' }).keyPrefix, 'a*b?[c]\\d {x}:');
+    for (const topology of ['single', 'sentinel', 'cluster'] as const) {
+      const base = topology === 'sentinel' ? { sentinels: ['h:1'] } : topology === 'cluster' ? { startup_nodes: ['h:1'] } : {};
+      assert.equal(settings({ ...base, namespace: 'n' }, topology).keyPrefix, 'n:', topology);
+    }
+    assert.throws(
+      () => settings({ namespace: 'app:admin' }),
+      (e: Error) => e instanceof ValidationError && /namespace must not contain ":"/.test(e.message) && /"app\.admin"/.test(e.message),
+    );
+    assert.throws(
+      () => settings({ namespace: 5 }),
+      (e: Error) => e instanceof ValidationError && /namespace/.test(e.message),
+    );
+    assert.throws(
+      () => settings({ namespace: 'a', lock_prefix: 'a:' }),
+      /lock_prefix "a:" puts the lock keys under the namespace's prefix "a:"/,
+      'a clear() would remove held locks',
+    );
+    assert.equal(settings({ namespace: 'a', lock_prefix: 'b:' }).lockPrefix, 'b:');
+  });
+
   it('cluster: url (one or several) or startup_nodes', () => {
     assert.deepEqual(settings({ url: 'redis://u:p@10.0.0.1:7000,redis://10.0.0.2' }, 'cluster').startupNodes, [
       { host: '10.0.0.1', port: 7000 },

@@ -1,9 +1,10 @@
 """A Python service's dogpile.cache region on Redis, driven by test/interop/redis.test.ts.
 
 Reads one JSON request on stdin:
-    {"url": "redis://host:port/0", "distributed_lock": bool, "ops": [...]}
+    {"url": "redis://host:port/0", "distributed_lock": bool, "key_prefix": str (optional), "ops": [...]}
 configures make_region().configure('dogpile.cache.redis', ...) with dogpile's byte format and a JSON
-serializer (b'{"ct": ..., "v": 2}|<json payload>'), runs the operations in order and prints one JSON
+serializer (and, with "key_prefix", a key_mangler that puts it before every key, as a Python peer of a
+Node backend with a namespace does) (b'{"ct": ..., "v": 2}|<json payload>'), runs the operations in order and prints one JSON
 list with a result per operation on stdout.
 
 Operations (a value is "value" (JSON) or "py" (a Python literal)):
@@ -28,7 +29,9 @@ import time
 def make_region(request):
     from dogpile.cache import make_region as dogpile_make_region
 
+    prefix = request.get('key_prefix')
     region = dogpile_make_region(
+        key_mangler=(lambda key: prefix + key) if prefix else None,
         serializer=lambda value: json.dumps(value).encode('utf-8'),
         deserializer=lambda data: json.loads(data.decode('utf-8')),
     )
@@ -53,6 +56,8 @@ def run(region, op):
     from dogpile.cache.api import NO_VALUE
 
     key = op.get('key')
+    # What the region sends to the backend (dogpile mangles the key before get_mutex and the backend).
+    mangled = region.key_mangler(key) if region.key_mangler and key is not None else key
     kind = op['op']
     if kind == 'set':
         region.set(key, value_of(op))
@@ -61,8 +66,8 @@ def run(region, op):
         value = region.get(key)
         if value is NO_VALUE:
             return {'found': False}
-        cached = region._get_from_backend(key)
-        raw = region.backend.reader_client.get(key)
+        cached = region._get_from_backend(mangled)
+        raw = region.backend.reader_client.get(mangled)
         return {
             'found': True,
             'value': value,
@@ -86,16 +91,16 @@ def run(region, op):
         value = region.get_or_create(key, creator)
         return {'value': value, 'repr': repr(value), 'created': bool(created)}
     if kind == 'hold_lock':
-        mutex = region.backend.get_mutex(key)
+        mutex = region.backend.get_mutex(mangled)
         mutex.acquire()
-        token = region.backend.writer_client.get('_lock' + key)
+        token = region.backend.writer_client.get('_lock' + mangled)
         sys.stdout.write('LOCKED\n')
         sys.stdout.flush()
         time.sleep(op['hold'])
         mutex.release()
         return {'token': token.decode('latin-1') if token else None}
     if kind == 'try_lock':
-        mutex = region.backend.get_mutex(key)
+        mutex = region.backend.get_mutex(mangled)
         acquired = mutex.acquire(False)
         if acquired:
             mutex.release()
