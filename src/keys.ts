@@ -15,6 +15,10 @@ export type KeyMangler = (key: string) => string;
  * default mangler, so Python and Node regions compute the same backend keys.
  * `sha1MangleKey("some_key") === "53def077a4264bd3183d4eb21b1f56f883e1b572"`.
  *
+ * A key with a lone UTF-16 surrogate is refused with a {@link ValidationError}, as Python refuses to
+ * encode it: hashing its UTF-8 replacement character instead would give `"a\ud800"` and `"a\ufffd"`
+ * the same digest.
+ *
  * @example
  * ```ts
  * import { CacheRegion, sha1MangleKey } from 'dogpile-cache';
@@ -23,6 +27,11 @@ export type KeyMangler = (key: string) => string;
  * ```
  */
 export function sha1MangleKey(key: string): string {
+  if (!key.isWellFormed()) {
+    throw new ValidationError(
+      'sha1MangleKey: key contains a lone UTF-16 surrogate, which has no UTF-8 encoding; use key.toWellFormed() first.',
+    );
+  }
   createHash ??= process.getBuiltinModule('node:crypto').createHash;
   return createHash('sha1').update(key, 'utf8').digest('hex');
 }

@@ -25,15 +25,8 @@ import { CacheRegion, DictionaryBackend, NO_VALUE, isNoValue, type CacheBackend 
 import { startPrivateEtcd, type PrivateEtcd } from '../support/etcd3.js';
 import { PrivateMemcached } from '../support/memcached.js';
 import { PrivateRedis } from '../support/redis.js';
-import {
-  guardProcess,
-  maxOf,
-  percentile,
-  soakSeconds,
-  startRestartableFerretDb,
-  withDeadline,
-  type RestartableFerretDb,
-} from '../support/reliability.js';
+import { guardProcess, maxOf, percentile, soakSeconds, withDeadline } from '../support/reliability.js';
+import { startControllableFerretDb, type ControllableFerretDb } from '../support/mongo.js';
 
 guardProcess();
 
@@ -211,10 +204,10 @@ describe(`soak: 64 clients per backend (SOAK_SECONDS=${soakSeconds()})`, () => {
   const seconds = soakSeconds();
   const memcached: PrivateMemcached[] = [];
   let etcd: PrivateEtcd | undefined;
-  let ferret: RestartableFerretDb | undefined;
+  let ferret: ControllableFerretDb | undefined;
   before(async () => {
     memcached.push(...(await Promise.all([PrivateMemcached.start(), PrivateMemcached.start(), PrivateMemcached.start()])));
-    [etcd, ferret] = await Promise.all([startPrivateEtcd(), startRestartableFerretDb()]);
+    [etcd, ferret] = await Promise.all([startPrivateEtcd(), startControllableFerretDb()]);
   });
   after(async () => {
     for (const server of memcached) await server.kill();

@@ -12,7 +12,7 @@ import { MongoClient, type Collection, type CommandStartedEvent } from 'mongodb'
 import type { MongoBackend } from '../../src/backends/mongo/index.js';
 import { mongodbUrl } from './servers.js';
 import type { TestCertificates } from './certificates.js';
-import { freePort } from './net.js';
+import { freePort, portOpen } from './net.js';
 import { ferretdbBinary } from './binaries.js';
 
 /** The test server's connection string (MONGODB_URL; read on use, so suites that start their own server need none). */
@@ -152,13 +152,9 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
   throw new Error(`ferretdb did not listen on ${port} within ${timeoutMs} ms`);
 }
 
-/** Starts a FerretDB on free ports, with a replica set name and/or a TLS listener. */
-export async function startPrivateFerretDb(options: { replSetName?: string; certificates?: TestCertificates }): Promise<PrivateFerretDb> {
-  const binary = ferretdbBinary();
-  if (binary === null) throw new Error('no ferretdb binary');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dogpile-ferretdb-'));
-  const [port, debugPort, tlsPort] = [await freePort(), await freePort(), await freePort()];
-  const args = [
+/** FerretDB's command line for an SQLite store in `dir`, listening on 127.0.0.1:`port`. */
+function ferretDbArgs(dir: string, port: number, debugPort: number): string[] {
+  return [
     '--handler=sqlite',
     `--sqlite-url=${pathToFileURL(dir).href}/`,
     `--listen-addr=127.0.0.1:${port}`,
@@ -167,6 +163,20 @@ export async function startPrivateFerretDb(options: { replSetName?: string; cert
     `--state-dir=${dir}`,
     '--log-level=error',
   ];
+}
+
+/** This process's environment without FERRETDB_* variables, which would override the command line. */
+function ferretDbEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FERRETDB_')));
+}
+
+/** Starts a FerretDB on free ports, with a replica set name and/or a TLS listener. */
+export async function startPrivateFerretDb(options: { replSetName?: string; certificates?: TestCertificates }): Promise<PrivateFerretDb> {
+  const binary = ferretdbBinary();
+  if (binary === null) throw new Error('no ferretdb binary');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dogpile-ferretdb-'));
+  const [port, debugPort, tlsPort] = [await freePort(), await freePort(), await freePort()];
+  const args = ferretDbArgs(dir, port, debugPort);
   if (options.replSetName !== undefined) args.push(`--repl-set-name=${options.replSetName}`);
   const certs = options.certificates;
   if (certs !== undefined) {
@@ -177,7 +187,7 @@ export async function startPrivateFerretDb(options: { replSetName?: string; cert
       `--listen-tls-ca-file=${certs.ca}`,
     );
   }
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FERRETDB_')));
+  const env = ferretDbEnv();
   const child = spawn(binary, args, { stdio: 'ignore', env });
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -205,7 +215,7 @@ export interface ControllableFerretDb {
   /** `mongodb://127.0.0.1:<port>/`, the same across restarts. */
   readonly url: string;
   readonly port: number;
-  /** SIGKILL (a crash; SIGCONT first if paused); resolves once the process has exited. */
+  /** SIGKILL (a crash; SIGCONT first if paused); resolves once the process has exited and its port refuses connections. */
   stop(): Promise<void>;
   /** Starts it again on the same port with the same data; resolves once it listens. */
   start(): Promise<void>;
@@ -229,16 +239,8 @@ export async function startControllableFerretDb(): Promise<ControllableFerretDb>
   if (binary === null) throw new Error('no ferretdb binary (set FERRETDB_BIN or run node scripts/services.mjs install)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dogpile-mongo-faults-'));
   const [port, debugPort] = [await freePort(), await freePort()];
-  const args = [
-    '--handler=sqlite',
-    `--sqlite-url=${pathToFileURL(dir).href}/`,
-    `--listen-addr=127.0.0.1:${port}`,
-    `--debug-addr=127.0.0.1:${debugPort}`,
-    '--telemetry=disable',
-    `--state-dir=${dir}`,
-    '--log-level=error',
-  ];
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FERRETDB_')));
+  const args = ferretDbArgs(dir, port, debugPort);
+  const env = ferretDbEnv();
   let child: ChildProcess | null = null;
   const db: ControllableFerretDb = {
     url: `mongodb://127.0.0.1:${port}/`,
@@ -253,6 +255,11 @@ export async function startControllableFerretDb(): Promise<ControllableFerretDb>
         running.kill('SIGCONT');
         running.kill('SIGKILL');
         await exited;
+      }
+      const deadline = Date.now() + 5_000;
+      while (await portOpen(port)) {
+        if (Date.now() > deadline) throw new Error(`ferretdb port ${port} still open 5 s after the process exited`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
     async start() {

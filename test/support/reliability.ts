@@ -7,20 +7,18 @@
 //   not patched; console.log/info/debug are, which covers library code that would print.
 // - withDeadline(): every await on the code under test goes through it, so a hung promise fails the
 //   test with a message instead of stalling the run.
-// - Private servers the fault tests may kill: a three-member etcd cluster, a restartable FerretDB.
+// - Private servers the fault tests may kill: a three-member etcd cluster (the restartable FerretDB is
+//   startControllableFerretDb in mongo.ts).
 //   The shared servers (test/support/servers.ts) are never stopped from this folder.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { freePort } from './net.js';
-import { ferretdbBinary } from './binaries.js';
 
 // ------------------------------------------------------------------ process noise
 
@@ -126,25 +124,6 @@ export function soakSeconds(): number {
   const value = raw === undefined || raw === '' ? 10 : Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`SOAK_SECONDS must be a positive number of seconds; got ${raw}`);
   return value;
-}
-
-// ------------------------------------------------------------------ ports
-
-async function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const timer = setTimeout(() => socket.destroy(), 300);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-  });
 }
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -290,68 +269,6 @@ export async function startPrivateEtcdCluster(): Promise<PrivateEtcdCluster> {
     throw error;
   }
   return cluster;
-}
-
-// ------------------------------------------------------------------ a restartable private FerretDB
-
-export interface RestartableFerretDb {
-  readonly url: string;
-  /** Stops the process (SIGKILL: a crash) and waits until the port refuses connections. */
-  stop(): Promise<void>;
-  /** Starts it again on the same port with the same data. */
-  start(): Promise<void>;
-  dispose(): Promise<void>;
-}
-
-/** A FerretDB (SQLite handler) on a free port, ours to stop and restart. */
-export async function startRestartableFerretDb(): Promise<RestartableFerretDb> {
-  const binary = ferretdbBinary();
-  if (binary === null) throw new Error('no ferretdb binary (set FERRETDB_BIN or run node scripts/services.mjs install)');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dogpile-rel-ferretdb-'));
-  dirs.add(dir);
-  const [port, debugPort] = [await freePort(), await freePort()];
-  const args = [
-    '--handler=sqlite',
-    `--sqlite-url=${pathToFileURL(dir).href}/`,
-    `--listen-addr=127.0.0.1:${port}`,
-    `--debug-addr=127.0.0.1:${debugPort}`,
-    '--telemetry=disable',
-    `--state-dir=${dir}`,
-    '--log-level=error',
-  ];
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FERRETDB_')));
-  let child: ChildProcess | null = null;
-  const db: RestartableFerretDb = {
-    url: `mongodb://127.0.0.1:${port}/`,
-    async stop() {
-      const running = child;
-      child = null;
-      await killChild(running);
-      await waitUntil('ferretdb port still open', async () => !(await portOpen(port)), 5_000);
-    },
-    async start() {
-      if (child !== null) return;
-      const started = spawn(binary, args, { stdio: 'ignore', env });
-      started.on('error', () => undefined);
-      children.add(started);
-      child = started;
-      await waitUntil(
-        `ferretdb did not listen on ${port}`,
-        async () => {
-          if (started.exitCode !== null) throw new Error(`ferretdb exited with code ${started.exitCode}`);
-          return portOpen(port);
-        },
-        15_000,
-      );
-    },
-    async dispose() {
-      await db.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-      dirs.delete(dir);
-    },
-  };
-  await db.start();
-  return db;
 }
 
 /** Largest of `values` (no argument spreading: safe for any length); -Infinity when empty. */

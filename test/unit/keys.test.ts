@@ -21,6 +21,14 @@ describe('key manglers', () => {
     assert.equal(sha1MangleKey('x'.repeat(300)), '02fd68253071f895718c8d41f7ff665abe1a6290');
   });
 
+  it('sha1MangleKey refuses a lone surrogate, as Python cannot encode it (UnicodeEncodeError)', () => {
+    // Hashing U+FFFD in its place would make 'a\ud800' and 'a\ufffd' one key.
+    assert.throws(() => sha1MangleKey('a\ud800'), { name: 'ValidationError', message: /lone UTF-16 surrogate.*toWellFormed/ });
+    assert.throws(() => sha1MangleKey('\udc00b'), ValidationError);
+    assert.equal(sha1MangleKey('\ud83d\ude00'), sha1MangleKey('😀'), 'a surrogate pair is one code point');
+    assert.equal(sha1MangleKey(''), 'da39a3ee5e6b4b0d3255bfef95601890afd80709', 'empty key hashes, as in Python');
+  });
+
   it('lengthConditionalMangler mangles only keys at least that long', () => {
     const mangle = lengthConditionalMangler(10, sha1MangleKey);
     assert.equal(mangle('short'), 'short');

@@ -13,18 +13,7 @@ import { MongoBackend } from '../../../src/backends/mongo/index.js';
 import { startControllableFerretDb, type ControllableFerretDb } from '../../support/mongo.js';
 import { BackendUnavailableError, isNoValue, type CachedValue } from '../../../src/index.js';
 import { makeCachedValue } from '../../../src/backend.js';
-import {
-  freePort,
-  guardProcess,
-  maxOf,
-  minOf,
-  percentile,
-  startRestartableFerretDb,
-  timed,
-  withDeadline,
-  type Outcome,
-  type RestartableFerretDb,
-} from '../../support/reliability.js';
+import { freePort, guardProcess, maxOf, minOf, percentile, timed, withDeadline, type Outcome } from '../../support/reliability.js';
 
 guardProcess();
 
@@ -33,9 +22,9 @@ const CONCURRENCY = 64;
 const CALL_BOUND_MS = 1000 + 2000 + 1500;
 
 describe('FerretDB stopped and restarted under load', () => {
-  let ferret: RestartableFerretDb;
+  let ferret: ControllableFerretDb;
   before(async () => {
-    ferret = await startRestartableFerretDb();
+    ferret = await startControllableFerretDb();
   });
   after(async () => {
     await ferret?.dispose();
