@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { bundle } from './build-bundle.mjs';
 
@@ -34,3 +34,21 @@ const declarations = ['tsconfig.build.json', 'tsconfig.cjs.json'].map((project) 
   }),
 );
 await Promise.all([...declarations, bundle(root, entries)]);
+
+// A bundling mistake (a chunk missing a name another file imports) fails at link time: load every entry
+// point of both builds once, in a fresh process, so `npm run build` itself reports it.
+const files = Object.keys(entries).map((out) => `${out}.js`);
+const check = `
+  for (const file of ${JSON.stringify(files)}) {
+    await import(${JSON.stringify(pathToFileURL(join(root, 'dist', 'esm')).href)} + '/' + file);
+    require(${JSON.stringify(join(root, 'dist', 'cjs'))} + '/' + file);
+  }`;
+await promisify(execFile)(
+  process.execPath,
+  ['--input-type=module', '-e', `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);${check}`],
+  {
+    cwd: root,
+  },
+).catch((error) => {
+  throw new Error(`a built entry point does not load:\n${error.stderr}`);
+});
