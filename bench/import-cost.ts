@@ -1,9 +1,11 @@
 /**
- * Import cost (issue 20.3): how long `import()` of each entry point takes in a fresh Node process,
- * measured inside that process around the import (Node's own start-up is not counted). Uses the
- * built package (dist/esm, built first when missing) as a user gets it, with lru-cache as a peer
- * figure. Subjects are interleaved round by round so machine noise spreads evenly over them. The goal
- * is the root at most 1.2x the Dictionary subpath.
+ * Import cost (issue 20.3): how long `import()` (ES build) and `require()` (CommonJS build) of each
+ * entry point take in a fresh Node process, measured inside that process around the import (Node's own
+ * start-up is not counted). Uses the built package (dist/, built first when missing) as a user gets it,
+ * with lru-cache as a peer figure. Subjects are interleaved round by round so machine noise spreads
+ * evenly over them. The goal is the root at most 1.2x the Dictionary subpath. The note also gives the
+ * ratio of the CPU time the imports took: on a loaded machine the wall time includes waiting for a
+ * core, the CPU time much less so.
  *
  *   node --import tsx bench/import-cost.ts      (BENCH_IMPORT_ROUNDS, default 15)
  */
@@ -16,21 +18,32 @@ import { figureOf, type Section } from './lib.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const ESM = path.join(ROOT, 'dist', 'esm');
+const CJS = path.join(ROOT, 'dist', 'cjs');
 
-const subjects: [name: string, specifier: string][] = [
-  ['dogpile-cache (root)', pathToFileURL(path.join(ESM, 'index.js')).href],
-  ['dogpile-cache/backends/dictionary', pathToFileURL(path.join(ESM, 'backends', 'dictionary.js')).href],
-  ['dogpile-cache/backends/null', pathToFileURL(path.join(ESM, 'backends', 'null.js')).href],
-  ['dogpile-cache/backends/memcached', pathToFileURL(path.join(ESM, 'backends', 'memcached', 'index.js')).href],
-  ['dogpile-cache/oslo', pathToFileURL(path.join(ESM, 'oslo', 'index.js')).href],
+/** Name, then the file under dist/esm and dist/cjs (or a package name). */
+const entries: [name: string, file: string][] = [
+  ['dogpile-cache (root)', 'index.js'],
+  ['dogpile-cache/backends/dictionary', 'backends/dictionary.js'],
+  ['dogpile-cache/backends/null', 'backends/null.js'],
+  ['dogpile-cache/backends/memcached', 'backends/memcached/index.js'],
+  ['dogpile-cache/oslo', 'oslo/index.js'],
   ['lru-cache', 'lru-cache'],
 ];
+type Format = 'esm' | 'cjs';
+const specifierOf = (file: string, format: Format): string =>
+  !file.endsWith('.js') ? file : format === 'esm' ? pathToFileURL(path.join(ESM, file)).href : path.join(CJS, file);
 
-function importMs(specifier: string): number {
-  const script = `const t = performance.now(); await import(${JSON.stringify(specifier)}); console.log(performance.now() - t);`;
+/** Wall and CPU milliseconds of one import()/require() in a fresh process. */
+function importMs(specifier: string, format: Format): { wall: number; cpu: number } {
+  const load = format === 'esm' ? `await import(${JSON.stringify(specifier)})` : `require(${JSON.stringify(specifier)})`;
+  const script = `const t = performance.now(); const c = process.cpuUsage(); ${load}; const d = process.cpuUsage(c); console.log(performance.now() - t, (d.user + d.system) / 1000);`;
   // From bench/, so lru-cache resolves from bench/node_modules (bench/package.json) or the root's.
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: path.join(ROOT, 'bench'), encoding: 'utf8' });
-  return Number(out.trim());
+  const args = format === 'esm' ? ['--input-type=module', '-e', script] : ['-e', script];
+  const [wall, cpu] = execFileSync(process.execPath, args, { cwd: path.join(ROOT, 'bench'), encoding: 'utf8' })
+    .trim()
+    .split(' ')
+    .map(Number);
+  return { wall: wall ?? NaN, cpu: cpu ?? NaN };
 }
 
 // Counts what an import loads, in a process of its own (the hook would slow the timed imports): the
@@ -58,32 +71,43 @@ function importFootprint(specifier: string): { files: number; builtins: number }
   return JSON.parse(out.trim()) as { files: number; builtins: number };
 }
 
-/** Measures every subject in fresh processes; returns one section (milliseconds, lower is better). */
+/** Measures every subject in fresh processes; returns one section per build (milliseconds, lower is better). */
 export async function runImportCost(): Promise<Section[]> {
   if (!fs.existsSync(path.join(ESM, 'index.js'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
   const rounds = Number(process.env.BENCH_IMPORT_ROUNDS ?? 15);
-  const samples = new Map(subjects.map(([name]) => [name, [] as number[]]));
+  const formats: Format[] = ['esm', 'cjs'];
+  const wall = new Map(formats.flatMap((format) => entries.map(([name]) => [`${format} ${name}`, [] as number[]])));
+  const cpu = new Map([...wall.keys()].map((key) => [key, [] as number[]]));
+  const start = os.loadavg();
   for (let round = 0; round < rounds; round++) {
-    for (const [name, specifier] of subjects) samples.get(name)?.push(importMs(specifier));
+    for (const format of formats) {
+      for (const [name, file] of entries) {
+        const measured = importMs(specifierOf(file, format), format);
+        wall.get(`${format} ${name}`)?.push(measured.wall);
+        cpu.get(`${format} ${name}`)?.push(measured.cpu);
+      }
+    }
   }
   const load = os.loadavg();
-  const figures = subjects.map(([name]) => figureOf(name, samples.get(name) ?? [], 'ms'));
-  const footprint = subjects.slice(0, 2).map(([name, specifier]) => {
-    const { files, builtins } = importFootprint(specifier);
+  const footprint = entries.slice(0, 2).map(([name, file]) => {
+    const { files, builtins } = importFootprint(specifierOf(file, 'esm'));
     return `${name} loads ${files} files and ${builtins} built-in modules`;
   });
-  const root = figures[0]?.median ?? NaN;
-  const dictionary = figures[1]?.median ?? NaN;
-  return [
-    {
-      id: 'import-cost',
-      title: 'Import cost: import() of an entry point in a fresh process (ms, median)',
+  const loads = `load average ${start.map((l) => l.toFixed(2)).join(' / ')} at the start, ${load.map((l) => l.toFixed(2)).join(' / ')} at the end`;
+  return formats.map((format) => {
+    const figures = entries.map(([name]) => figureOf(name, wall.get(`${format} ${name}`) ?? [], 'ms'));
+    const cpuOf = (index: number): number => figureOf('', cpu.get(`${format} ${entries[index]?.[0]}`) ?? [], 'ms').median;
+    const ratio = (figures[0]?.median ?? NaN) / (figures[1]?.median ?? NaN);
+    const how = format === 'esm' ? 'import()' : 'require()';
+    return {
+      id: format === 'esm' ? 'import-cost' : 'import-cost-cjs',
+      title: `Import cost: ${how} of an entry point in a fresh process (ms, median)`,
       figures,
       baseline: 'dogpile-cache/backends/dictionary',
       lowerIsBetter: true,
-      note: `${rounds} fresh processes per entry point, built package (dist/esm), load average ${load.map((l) => l.toFixed(2)).join(' / ')} at the end. Root / Dictionary subpath = ${(root / dictionary).toFixed(2)} (goal: at most 1.2). ${footprint.join('; ')}.`,
-    },
-  ];
+      note: `${rounds} fresh processes per entry point, built package (dist/${format}), ${loads}. Root / Dictionary subpath = ${ratio.toFixed(2)} (goal: at most 1.2); in CPU time ${cpuOf(0).toFixed(1)} / ${cpuOf(1).toFixed(1)} ms = ${(cpuOf(0) / cpuOf(1)).toFixed(2)}.${format === 'esm' ? ` ${footprint.join('; ')}.` : ''}`,
+    };
+  });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

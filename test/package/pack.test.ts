@@ -3,6 +3,8 @@
  * none of the optional drivers. ESM import and CommonJS require of the core and every subpath work,
  * types resolve for both module systems (`tsc --noEmit`), importing loads no driver, and a backend
  * whose driver is absent is refused at construction (configure()) with MissingDependencyError.
+ * The JavaScript is bundled into chunks shared by the entry points (scripts/build-bundle.mjs), so it
+ * also checks that every value keeps one identity across the root and every subpath, in each build.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -122,6 +124,55 @@ describe('the npm package', () => {
     assert.equal(run(process.execPath, ['-e', cjs]).trim(), 'etcd3,mongodb');
   });
 
+  // Issue 20.3: the entry points share bundled chunks. A class or value bundled into two files would
+  // exist twice, and `instanceof` or a NO_VALUE check between subpaths would fail; each build must
+  // hold every one once. `load` is `await import(…)` or `require(…)`; the body runs in an async function.
+  const identity = (load: (specifier: string) => string): string => `
+      const subpaths = ${JSON.stringify(subpaths)};
+      const modules = {};
+      for (const subpath of subpaths) modules[subpath] = ${load('subpath')};
+      const root = modules['dogpile-cache'];
+      const backend = modules['dogpile-cache/backend'];
+      const problems = [];
+      const check = (ok, what) => { if (!ok) problems.push(what); };
+      const first = new Map();
+      let shared = 0;
+      for (const [subpath, exported] of Object.entries(modules)) {
+        for (const [name, value] of Object.entries(exported)) {
+          if (!first.has(name)) { first.set(name, [subpath, value]); continue; }
+          shared++;
+          check(first.get(name)[1] === value, name + ' differs between ' + first.get(name)[0] + ' and ' + subpath);
+        }
+      }
+      check(shared >= 30, 'only ' + shared + ' names are exported by two entry points');
+      const memory = new modules['dogpile-cache/backends/dictionary'].MemoryBackend();
+      check(memory instanceof root.CacheBackend && memory instanceof backend.CacheBackend, 'MemoryBackend is a CacheBackend');
+      check(new modules['dogpile-cache/backends/null'].NullBackend() instanceof root.CacheBackend, 'NullBackend is a CacheBackend');
+      check(modules['dogpile-cache/backends/memcached'].PooledMemcachedBackend.prototype instanceof backend.BytesBackend, 'PooledMemcachedBackend is a BytesBackend');
+      check(modules['dogpile-cache/backends/redis'].RedisBackend.prototype instanceof backend.BytesBackend, 'RedisBackend is a BytesBackend');
+      check(modules['dogpile-cache/backends/mongo'].MongoBackend.prototype instanceof root.CacheBackend, 'MongoBackend is a CacheBackend');
+      check(modules['dogpile-cache/backends/etcd3'].Etcd3Backend.prototype instanceof root.CacheBackend, 'Etcd3Backend is a CacheBackend');
+      check(modules['dogpile-cache/oslo'].createRegion() instanceof root.CacheRegion, 'oslo createRegion() is a CacheRegion');
+      const absent = await memory.get('absent');
+      check(absent === root.NO_VALUE && absent === backend.NO_VALUE && root.isNoValue(absent), 'a miss is the one NO_VALUE');
+      try {
+        new modules['dogpile-cache/backends/dictionary'].MemoryBackend({ strict_arguments: true, no_such_argument: 1 });
+        problems.push('no error for an unknown argument');
+      } catch (error) {
+        check(error instanceof root.ValidationError && error instanceof backend.ValidationError, 'a subpath throws the root ValidationError');
+      }
+      console.log(problems.length ? problems.join('; ') : 'ok ' + shared);`;
+
+  it('every value has one identity across the root and every subpath, in the ES build and in the CommonJS build', () => {
+    const esm = run(process.execPath, ['--input-type=module', '-e', identity((s) => `await import(${s})`)]).trim();
+    const cjs = run(process.execPath, [
+      '-e',
+      `(async () => { ${identity((s) => `require(${s})`)} })().catch((e) => { console.log(String(e)); });`,
+    ]).trim();
+    assert.match(esm, /^ok \d+$/);
+    assert.equal(cjs, esm);
+  });
+
   it('the root, backend and oslo entry points load no remote backend module (they load on first use)', () => {
     const script = `
       require('dogpile-cache'); require('dogpile-cache/backend'); require('dogpile-cache/oslo');
@@ -227,5 +278,35 @@ describe('the npm package', () => {
       'backends-esm.mts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport { PooledMemcachedBackend } from 'dogpile-cache/backends/memcached';\nimport { MongoBackend } from 'dogpile-cache/backends/mongo';\nimport { Etcd3Backend } from 'dogpile-cache/backends/etcd3';\nimport { RedisBackend } from 'dogpile-cache/backends/redis';\nexport const backends = [PooledMemcachedBackend, MongoBackend, Etcd3Backend, RedisBackend];${usage}`,
       'backends-cjs.cts': `import { CacheRegion, NO_VALUE, isNoValue } from 'dogpile-cache';\nimport memcached = require('dogpile-cache/backends/memcached');\nimport mongo = require('dogpile-cache/backends/mongo');\nimport etcd3 = require('dogpile-cache/backends/etcd3');\nimport redis = require('dogpile-cache/backends/redis');\nexport const backends = [memcached.PooledMemcachedBackend, mongo.MongoBackend, etcd3.Etcd3Backend, redis.RedisBackend];${usage}`,
     });
+  });
+
+  // Runs after the test above, which installs the drivers. The registry's memcached backend loads its
+  // module (backends/memcached/index.js) on first use; the class it loads is the subpath's, its errors
+  // are the root's classes, and its distributed lock is the backend's own. No server is needed: the
+  // request goes to a closed port and must fail with BackendUnavailableError.
+  const lazyRemote = (load: (specifier: string) => string): string => `
+      const root = ${load('"dogpile-cache"')};
+      const { PooledMemcachedBackend } = ${load('"dogpile-cache/backends/memcached"')};
+      const { BytesBackend } = ${load('"dogpile-cache/backend"')};
+      const results = [];
+      for (const name of ['dictionary', 'dogpile.cache.null']) {
+        const region = new root.CacheRegion().configure(name);
+        await region.set('k', 1);
+        results.push(name + '=' + String(root.isNoValue(await region.get('k')) ? 'miss' : await region.get('k')));
+      }
+      const region = new root.CacheRegion().configure('oslo_cache.memcache_pool', { arguments: { url: '127.0.0.1:1', distributed_lock: true, lock_timeout: 30, socket_timeout: 1 } });
+      const real = await region.backend.ready();
+      results.push(real instanceof PooledMemcachedBackend && real instanceof BytesBackend && real instanceof root.CacheBackend);
+      results.push(region.backend.getMutex('k')?.constructor.name);
+      try { await region.get('k'); results.push('no error'); }
+      catch (error) { results.push(error instanceof root.BackendUnavailableError ? 'BackendUnavailableError' : String(error)); }
+      await region.close();
+      console.log(results.join(','));`;
+
+  it('a remote backend configured by name through the root registry loads lazily and shares the root classes (ES and CommonJS)', () => {
+    const expected = 'dictionary=1,dogpile.cache.null=miss,true,MemcachedMutex,BackendUnavailableError';
+    assert.equal(run(process.execPath, ['--input-type=module', '-e', lazyRemote((s) => `await import(${s})`)]).trim(), expected);
+    const cjs = `(async () => { ${lazyRemote((s) => `require(${s})`)} })().catch((e) => { console.log(String(e)); });`;
+    assert.equal(run(process.execPath, ['-e', cjs]).trim(), expected);
   });
 });
