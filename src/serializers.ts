@@ -215,16 +215,10 @@ export function pythonFloatRepr(value: number): string {
   const exponent = Number(exponentText);
   const negative = mantissa.startsWith('-');
   const digits = mantissa.replace('-', '').replace('.', '');
-  const sign = negative ? '-' : '';
-  if (exponent < -4 || exponent >= 16) {
-    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    const e = Math.abs(exponent).toString().padStart(2, '0');
-    return `${sign}${m}e${exponent < 0 ? '-' : '+'}${e}`;
-  }
-  if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
-  const intPart = digits.slice(0, exponent + 1).padEnd(exponent + 1, '0');
-  const fraction = digits.slice(exponent + 1);
-  return `${sign}${intPart}.${fraction === '' ? '0' : fraction}`;
+  // Only exponents below -4 or from 16 up get here (the fast path above has the rest): exponent notation.
+  const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+  const e = Math.abs(exponent).toString().padStart(2, '0');
+  return `${negative ? '-' : ''}${m}e${exponent < 0 ? '-' : '+'}${e}`;
 }
 
 const ESCAPES: Readonly<Record<string, string>> = {
