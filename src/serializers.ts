@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isUtf8 } from 'node:buffer';
 import { types } from 'node:util';
 import * as v8 from 'node:v8';
 import type { CachedValue } from './api.js';
@@ -397,16 +398,29 @@ export function parseSerialized(bytes: Buffer | NoValue, serializer: Serializer)
   }
   const bar = bytes.indexOf(PIPE);
   if (bar < 0) throw notDogpileFormat();
-  const metadata = readMetadata(bytes.toString('latin1', 0, bar));
+  const metadata = readMetadata(metadataText(bytes, bar));
   return { payload: serializer.deserialize(bytes.subarray(bar + 1)), metadata };
+}
+
+/**
+ * The metadata bytes (before the first `|`) as text, decoded as UTF-8 as Python's `json.loads` decodes
+ * them; bytes that are not UTF-8 are refused, as Python refuses them (`UnicodeDecodeError`). Python and
+ * this library write ASCII metadata, so only another writer's entries reach the check.
+ */
+function metadataText(bytes: Buffer, end: number): string {
+  const text = bytes.toString('utf8', 0, end);
+  if (text.includes('\ufffd') && !isUtf8(bytes.subarray(0, end))) {
+    throw new SerializationError('Stored metadata is not valid UTF-8; the entry was not written by dogpile.cache or this library.');
+  }
+  return text;
 }
 
 /**
  * {@link parseSerialized} with the JSON serializer, from the entry's bytes decoded as UTF-8 (for clients
  * that read strings). The first "|" of the text is the first 0x7c byte (UTF-8 never hides an ASCII byte
  * in another character), and when the metadata before it is ASCII the text holds the entry exactly:
- * then the value, else null, and the caller parses the bytes (metadata bytes outside ASCII are read as
- * latin1, which the text cannot give back). Throws {@link SerializationError} as parseSerialized does.
+ * then the value, else null, and the caller parses the bytes (metadata outside ASCII is checked to be
+ * UTF-8 there, which the decoded text can no longer show). Throws {@link SerializationError} as parseSerialized does.
  */
 export function parseJsonEntryText(text: string): CachedValue | null {
   const bar = text.indexOf('|');

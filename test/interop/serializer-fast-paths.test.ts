@@ -7,7 +7,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { SerializationError, jsonSerializer, v8Serializer, type Serializer } from '../../src/index.js';
-import { buildSerialized, makeCachedValue, parseSerialized, pythonFloatRepr, pythonJsonDumps } from '../../src/backend.js';
+import {
+  type CachedValue,
+  buildSerialized,
+  makeCachedValue,
+  parseSerialized,
+  pythonFloatRepr,
+  pythonJsonDumps,
+} from '../../src/backend.js';
 import { PYTHON } from './python.js';
 
 /** Runs `script` with the JSON of `input` on stdin and returns the JSON it prints. */
@@ -67,13 +74,16 @@ describe('byte-format fast paths agree with Python', () => {
   });
 });
 
-/** What parseSerialized did before its fast paths: JSON.parse of the latin1 metadata, then the payload. */
+/**
+ * What parseSerialized did before its fast paths: JSON.parse of the metadata, then the payload. The metadata
+ * is decoded as Python's json.loads decodes bytes: UTF-8, refusing bytes that are not UTF-8.
+ */
 function reference(bytes: Buffer, serializer: Serializer): unknown {
   const bar = bytes.indexOf(0x7c);
   if (bar < 0) throw new SerializationError('format');
   let metadata: unknown;
   try {
-    metadata = JSON.parse(bytes.subarray(0, bar).toString('latin1'));
+    metadata = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, bar)));
   } catch {
     throw new SerializationError('metadata');
   }
@@ -132,7 +142,20 @@ describe('parseSerialized reads what it read before its fast paths', () => {
     });
   }
 
-  it('metadata bytes outside ASCII are read as latin1, as before (UTF-8 and not)', () => {
+  it('metadata bytes outside ASCII are read as UTF-8 and bytes that are not UTF-8 refused, as Python json.loads does', () => {
+    // Python: json.loads(b'{"ct": 1.5, "v": 2, "tags": ["\xc3\xa9"]}') gives 'é'; a lone 0xe9 raises UnicodeDecodeError.
+    const utf8 = Buffer.concat([Buffer.from('{"ct": 1.5, "v": 2, "tags": ["'), Buffer.from('é', 'utf8'), Buffer.from('"]}|{"a": "é"}')]);
+    assert.deepEqual((parseSerialized(utf8, jsonSerializer) as CachedValue).metadata, { ct: 1.5, v: 2, tags: ['é'] });
+    for (const inside of [Buffer.from([0xe9]), Buffer.from([0xff, 0x7c])]) {
+      const bytes = Buffer.concat([Buffer.from('{"ct": 1.5, "v": 2, "tags": ["'), inside, Buffer.from('"]}|{"a": "é"}')]);
+      assert.throws(
+        () => parseSerialized(bytes, jsonSerializer),
+        (e: Error) => e instanceof SerializationError && /not valid UTF-8/.test(e.message),
+      );
+    }
+  });
+
+  it('metadata outside ASCII: the fast paths agree with the reference (UTF-8 and not)', () => {
     for (const inside of [Buffer.from('é', 'utf8'), Buffer.from([0xe9]), Buffer.from([0xff, 0x7c])]) {
       const bytes = Buffer.concat([Buffer.from('{"ct": 1.5, "v": 2, "tags": ["'), inside, Buffer.from('"]}|{"a": "é"}')]);
       assert.deepEqual(

@@ -84,14 +84,17 @@ function decodeJsonArray(bytes: Buffer, key: string, nowMs: number): CachedValue
   return { payload: parsed[0], metadata: checkMetadata(parsed[1], key, nowMs) };
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function decodeDogpileBytes(bytes: Buffer, key: string, nowMs: number): CachedValue {
   const bar = bytes.indexOf(PIPE);
   if (bar < 0) throw corrupt(key, 'dogpile bytes lack the "|" between metadata and payload');
   let metadata: unknown;
   try {
-    metadata = JSON.parse(bytes.subarray(0, bar).toString('latin1'));
+    // UTF-8, refusing bytes that are not, as Python's json.loads reads them.
+    metadata = JSON.parse(STRICT_UTF8.decode(bytes.subarray(0, bar)));
   } catch (error) {
-    throw corrupt(key, 'its metadata is not valid JSON', error);
+    throw corrupt(key, 'its metadata is not valid UTF-8 JSON', error);
   }
   // A copy: the payload must not pin the gRPC response buffer it was cut from.
   return { payload: Buffer.from(bytes.subarray(bar + 1)), metadata: checkMetadata(metadata, key, nowMs) };

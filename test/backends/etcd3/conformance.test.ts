@@ -132,6 +132,16 @@ describe('Etcd3Backend: oslo value format', () => {
     assert.throws(() => decodeOsloValue(Buffer.from('{"ct": 1}'), 'k'), SerializationError);
   });
 
+  it('dogpile-bytes metadata is read as UTF-8 and bytes that are not UTF-8 are refused, as Python json.loads does', () => {
+    const head = (inside: Buffer) => Buffer.concat([Buffer.from('{"ct": 1.5, "v": 2, "t": "'), inside, Buffer.from('"}|x')]);
+    const value = decodeOsloValue(head(Buffer.from('é', 'utf8')), 'k', 2000) as { metadata: unknown };
+    assert.deepEqual(value.metadata, { ct: 1.5, v: 2, t: 'é' });
+    assert.throws(
+      () => decodeOsloValue(head(Buffer.from([0xe9])), 'k', 2000),
+      (e: Error) => e instanceof SerializationError && /UTF-8/.test(e.message),
+    );
+  });
+
   for (const [label, raw] of [
     ['truncated JSON', '["value", {"ct": 17955'],
     ['metadata without ct', '["value", {"v": 2}]'],
