@@ -27,16 +27,16 @@ export interface RedisClientSource {
 
 /** The part of an ioredis `Redis` / `Cluster` client this transport uses. */
 interface PubSubClient {
+  readonly isCluster?: boolean;
   publish(channel: string, message: string): Promise<unknown>;
-  duplicate(): SubscriberClient;
+  /** ioredis `Redis#duplicate(override)`; a `Cluster`'s takes other arguments and is called without. */
+  duplicate(override?: { connectionName: string }): SubscriberClient;
 }
 
 interface SubscriberClient {
   readonly status: string;
-  readonly isCluster?: boolean;
   on(event: string, listener: (...args: never[]) => void): unknown;
   connect(): Promise<void>;
-  client(subcommand: 'SETNAME', name: string): Promise<unknown>;
   subscribe(channel: string): Promise<unknown>;
   disconnect(): void;
 }
@@ -79,7 +79,10 @@ export class RedisNotifications implements NotificationTransport {
   async subscribe(channel: string, listener: NotificationListener): Promise<NotificationSubscription> {
     let subscriber: SubscriberClient;
     try {
-      subscriber = ((await this.#source.getClient()) as PubSubClient).duplicate();
+      const client = (await this.#source.getClient()) as PubSubClient;
+      // Named on every connect, reconnects included, so an operator (or a fault test) can tell these
+      // connections apart in CLIENT LIST. A Cluster client would name one random node: left unnamed there.
+      subscriber = client.isCluster === true ? client.duplicate() : client.duplicate({ connectionName: SUBSCRIBER_NAME });
     } catch (error) {
       throw unavailable('subscribe', error);
     }
@@ -105,9 +108,6 @@ export class RedisNotifications implements NotificationTransport {
     let ready = false;
     try {
       if (subscriber.status === 'wait') await subscriber.connect();
-      // Named so an operator (or a fault test) can tell these connections apart in CLIENT LIST. A
-      // Cluster client would send CLIENT SETNAME to one random node: skip it there.
-      if (subscriber.isCluster !== true) await subscriber.client('SETNAME', SUBSCRIBER_NAME);
       await subscriber.subscribe(channel);
     } catch (error) {
       subscriber.disconnect();

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { RedisBackend } from '../../../src/backends/redis/index.js';
+import { SUBSCRIBER_NAME } from '../../../src/backends/redis/notifications.js';
 import { RedisNotifications } from '../../../src/tier/index.js';
 import { PrivateRedis, redisCli, waitUntil } from '../../support/redis.js';
 
@@ -44,6 +45,9 @@ describe('RedisNotifications after a dropped subscriber connection', () => {
           async () => received.includes(`after-up-${round}`),
           5_000,
         );
+        // The reconnected subscriber still carries its name, so CLIENT LIST can tell it apart.
+        const clients = await redisCli(server.port, ['CLIENT', 'LIST', 'TYPE', 'pubsub']);
+        assert.match(clients, new RegExp(`name=${SUBSCRIBER_NAME} `), `after reconnect ${round}: ${clients}`);
       }
       // And nothing arrives twice because of the extra SUBSCRIBE.
       await publisher.publish('channel', 'last');
