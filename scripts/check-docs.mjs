@@ -4,6 +4,9 @@
 // uses. The placeholders the prose stands for (your `db`, a `logger`, a configured `region`...) are
 // declared once in PLACEHOLDERS below, as globals that a block's own declarations shadow.
 //
+// It also refuses a table row whose code span holds an unescaped "|": GitHub and TypeDoc split the cell
+// there (write `a\|b` inside the backticks).
+//
 //   node scripts/check-docs.mjs            check every block
 //   node scripts/check-docs.mjs --list     print where the blocks are
 import { spawnSync } from 'node:child_process';
@@ -43,6 +46,24 @@ for (const file of files) {
     i = end;
   }
 }
+// A "|" inside a code span of a table row ends the cell on GitHub and in TypeDoc: it must be written "\|".
+const brokenRows = [];
+for (const file of files) {
+  let fenced = false;
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (/^\s*```/.test(line)) fenced = !fenced;
+      if (fenced || !line.trimStart().startsWith('|')) return;
+      const cells = line.replaceAll('\\|', '').split('|');
+      if (cells.some((cell) => (cell.match(/`/g) ?? []).length % 2 === 1)) brokenRows.push(`${relative(root, file)}:${i + 1}`);
+    });
+}
+if (brokenRows.length > 0) {
+  console.error(`A table cell's code span holds an unescaped "|" (write \\| inside the backticks):\n  ${brokenRows.join('\n  ')}`);
+  process.exit(1);
+}
+
 if (process.argv.includes('--list')) {
   for (const block of blocks) console.log(`${block.file}:${block.line}`);
   process.exit(0);
