@@ -102,6 +102,20 @@ describe('parseSerialized: the hand-read metadata accepts exactly what JSON.pars
     assert.equal((value.metadata as unknown as { x: string }).x, '\u00e9');
   });
 
+  it('metadata bytes that are not UTF-8 are refused, as Python json.loads refuses them; a real U+FFFD is read', () => {
+    // Python: json.loads(b'{"ct": 1.5, "v": 2, "x": "\xe9"}') raises UnicodeDecodeError.
+    for (const serializer of [jsonSerializer, v8Serializer]) {
+      const bad = Buffer.concat([Buffer.from('{"ct": 1.5, "v": 2, "x": "'), Buffer.from([0xe9]), Buffer.from('"}|"a"')]);
+      refuses(
+        () => parseSerialized(bad, serializer),
+        'Stored metadata is not valid UTF-8; the entry was not written by dogpile.cache or this library.',
+      );
+    }
+    // U+FFFD written as UTF-8 is a character like any other (only undecodable bytes decode to it as well).
+    const replacement = parseSerialized(Buffer.from('{"ct": 1.5, "v": 2, "x": "\ufffd"}|"a"', 'utf8'), jsonSerializer);
+    assert.equal((replacement as unknown as { metadata: { x: string } }).metadata.x, '\ufffd');
+  });
+
   it('with another serializer: bytes without "|" are not dogpile bytes, an empty metadata part is not JSON', () => {
     refuses(
       () => parseSerialized(Buffer.from('garbage'), v8Serializer),
