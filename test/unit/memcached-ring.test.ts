@@ -159,6 +159,25 @@ describe('HashRing', () => {
     assert.throws(() => new HashRing(THREE, 1.5), { message: 'digestsPerNode must be a positive integer (or one per node); got 1.5' });
   });
 
+  it('digestsPerNode as a list (libketama weights): one count per node, each a positive integer', () => {
+    // The same count for every node, given as a list, is the same ring as the number.
+    const listed = new HashRing(THREE, [DIGESTS_PER_NODE, DIGESTS_PER_NODE, DIGESTS_PER_NODE]);
+    assert.equal(placements(listed), placements(new HashRing(THREE)));
+    // Each node gets its own count of points (4 per digest).
+    assert.equal(new HashRing(THREE, [1, 2, 3]).pointCount, (1 + 2 + 3) * 4);
+    for (const bad of [
+      [1, 2],
+      [1, 0, 1],
+      [1, 1.5, 1],
+      [2, 2, 2, 2],
+    ]) {
+      assert.throws(() => new HashRing(THREE, bad), {
+        name: 'RangeError',
+        message: `digestsPerNode must be a positive integer (or one per node); got ${String(bad)}`,
+      });
+    }
+  });
+
   it('equal points are ordered by server index, so a server listed twice gets none of the keys', () => {
     // Two names that hash alike give equal points; the documented tie rule puts the first listed
     // server first, which every client building the same list must agree on.

@@ -90,6 +90,18 @@ describe('cacheOnArguments', () => {
     const multi = region.cacheMultiOnArguments({ namespace: 'm' }) as unknown as (fn: unknown, context?: unknown) => unknown;
     assert.throws(() => multi(() => [], { kind: 'field', name: 'x' }), ValidationError);
   });
+
+  it('options that are not an object are refused, naming which memoizer they were for', () => {
+    const { region } = regionWith(null);
+    assert.throws(() => region.cacheOnArguments(5 as never), {
+      name: 'ValidationError',
+      message: /^cacheOnArguments options must be an object; got number 5/,
+    });
+    assert.throws(() => region.cacheMultiOnArguments('x' as never), {
+      name: 'ValidationError',
+      message: /^cacheMultiOnArguments options must be an object; got "x"/,
+    });
+  });
 });
 
 describe('cacheMultiOnArguments with asDict', () => {
