@@ -91,6 +91,27 @@ describe('cacheOnArguments', () => {
     assert.throws(() => multi(() => [], { kind: 'field', name: 'x' }), ValidationError);
   });
 
+  it('the legacy convention (prototype, name, descriptor) refuses a descriptor that is not a method', () => {
+    const { region } = regionWith(null);
+    const legacy = region.cacheOnArguments({ namespace: 'n' }) as unknown as (target: object, name: string, descriptor: unknown) => unknown;
+    const notMethods: unknown[] = [
+      { get: () => 1 }, // an accessor: no value
+      { value: 42 },
+      null,
+      Object.assign(() => undefined, { value: () => 1 }), // a function, not a property descriptor
+    ];
+    for (const descriptor of notMethods) {
+      assert.throws(
+        () => legacy({}, 'total', descriptor),
+        { name: 'ValidationError', message: /decorates methods; total is not a method/ },
+        String(descriptor),
+      );
+    }
+    const decorated = legacy({}, 'total', { value: () => 1, writable: true }) as PropertyDescriptor;
+    assert.equal(typeof decorated.value, 'function');
+    assert.equal(decorated.writable, true, 'the other descriptor fields are kept');
+  });
+
   it('options that are not an object are refused, naming which memoizer they were for', () => {
     const { region } = regionWith(null);
     assert.throws(() => region.cacheOnArguments(5 as never), {
