@@ -270,6 +270,11 @@ interface GetOrCreateCall<T> {
   /** The creator timeout in milliseconds, or null. */
   timeoutMs: number | null;
   options: GetOrCreateOptions<T> | undefined;
+  /**
+   * Called once this attempt holds the value it will return (found on the re-read under the lock, or
+   * made by the creator): its flight then takes no more joiners (see #lockedGetOrCreate).
+   */
+  settled?: () => void;
 }
 
 /** How an attempt shared by concurrent callers ended. */
@@ -910,9 +915,15 @@ export class CacheRegion {
     }
     const flight = new Flight();
     this.#flights.set(backendKey, flight);
+    // Once the leader holds its value, a newcomer must not join: the value may be replaced or deleted
+    // before the leader's write and release complete, and a caller that began after that change would get
+    // it back. A newcomer then takes the lock itself and re-reads, as every waiter does in dogpile.
+    const settled = (): void => {
+      if (this.#flights.get(backendKey) === flight) this.#flights.delete(backendKey);
+    };
     let outcome: FlightOutcome | undefined;
     try {
-      const created = await this.#runDogpileLock(call, mutex);
+      const created = await this.#runDogpileLock({ ...call, settled }, mutex);
       const serializer = this.serializer;
       let bytes: Buffer | undefined;
       const copy =
@@ -972,7 +983,9 @@ export class CacheRegion {
         valueAndCreated: async () => {
           const read = await this.#store().read(backendKey);
           await this.#refreshTags([read]);
-          return this.#valueAndCreated<T>(read, expiration);
+          const found = this.#valueAndCreated<T>(read, expiration);
+          if (found !== NEED_REGENERATION) call.settled?.();
+          return found;
         },
         creator: async () => {
           let payload: T;
@@ -982,8 +995,10 @@ export class CacheRegion {
             const fallback = this.#staleOnError(key, stale, expiration, error);
             if (fallback === undefined) throw error;
             cached = false;
+            call.settled?.();
             return [fallback.payload as T, fallback.metadata.ct] as const;
           }
+          call.settled?.();
           const value = makeCachedValue(payload, this.#clock(), ttl, tags);
           if (expiration === null && this.regionInvalidator.wasSoftInvalidated()) throw new ConfigurationError(SOFT_NEEDS_EXPIRATION);
           if (shouldCacheFn === undefined || shouldCacheFn(payload)) await this.#store().write(backendKey, value);

@@ -1151,3 +1151,76 @@ describe('stale values, and which values may stand in for a failed creator', () 
     assert.equal(await waiting, 'ours');
   });
 });
+
+describe('getOrCreate: a caller that begins after a change never gets the value from before it', () => {
+  /** A server-style lock whose acquire and release wait for the test, like round trips to a server. */
+  class GatedLock extends DictionaryBackend {
+    acquireGate = deferred();
+    releaseGate = deferred();
+    held = false;
+    override getMutex(): CacheMutex {
+      return {
+        acquire: async () => {
+          await this.acquireGate.promise;
+          if (this.held) return false;
+          this.held = true;
+          return true;
+        },
+        release: async () => {
+          await this.releaseGate.promise;
+          this.held = false;
+        },
+        locked: async () => this.held,
+      };
+    }
+  }
+
+  it('found on the re-read: a newcomer after a delete does not join the attempt that read the deleted value', async () => {
+    // Seen in the Redis soak with the distributed lock: a getOrCreate that began after a delete had
+    // completed returned the deleted value, taken from an attempt whose re-read ran before the delete.
+    const backend = new GatedLock();
+    const region = new CacheRegion().configure(backend);
+    const leader = region.getOrCreate('k', () => 'leader created');
+    await settle(); // the leader missed and waits for the lock
+    await region.set('k', 'v1');
+    backend.acquireGate.resolve(); // it takes the lock and its re-read finds v1; its release waits
+    await settle();
+    await region.delete('k');
+    const newcomer = region.getOrCreate('k', () => 'made after the delete');
+    await settle();
+    backend.releaseGate.resolve();
+    assert.equal(await leader, 'v1');
+    assert.equal(await newcomer, 'made after the delete', 'v1 was deleted before the newcomer began');
+  });
+
+  it('made by the creator: a newcomer after a delete does not get the deleted value', async () => {
+    const backend = new GatedLock();
+    backend.acquireGate.resolve();
+    const region = new CacheRegion().configure(backend);
+    const leader = region.getOrCreate('k', () => 'first');
+    await settle(); // created and written; the release waits
+    assert.equal(await region.get('k'), 'first');
+    await region.delete('k');
+    const newcomer = region.getOrCreate('k', () => 'second');
+    await settle();
+    backend.releaseGate.resolve();
+    assert.equal(await leader, 'first');
+    assert.equal(await newcomer, 'second', 'first was deleted before the newcomer began');
+  });
+
+  it('callers that missed while the leader worked still share its one attempt', async () => {
+    const backend = new GatedLock();
+    const region = new CacheRegion().configure(backend);
+    let calls = 0;
+    const creator = async () => {
+      calls++;
+      return 'once';
+    };
+    const callers = Array.from({ length: 20 }, () => region.getOrCreate('k', creator));
+    await settle();
+    backend.acquireGate.resolve();
+    backend.releaseGate.resolve();
+    assert.deepEqual(await Promise.all(callers), Array(20).fill('once'));
+    assert.equal(calls, 1);
+  });
+});

@@ -20,6 +20,10 @@ const entries: Record<string, Buffer> = {
   utf8Payload: Buffer.from('{"ct": 1700000000.0, "v": 2}|"caf\u00e9 \u{1d11e}"', 'utf8'),
   withTtlAndTags: Buffer.from('{"ct": 1700000000.5, "v": 2, "ttl": 60, "tags": ["a"]}|[1, 2]'),
   utf8Metadata: Buffer.from('{"ct": 1.5, "v": 2, "tags": ["\u00e9"]}|1', 'utf8'),
+};
+
+/** Metadata bytes that are not UTF-8: refused, as Python's json.loads refuses them (UnicodeDecodeError). */
+const notUtf8: Record<string, Buffer> = {
   notUtf8Metadata: Buffer.concat([Buffer.from('{"ct": 1.5, "v": 2, "tags": ["'), Buffer.from([0xff, 0xfe]), Buffer.from('"]}|{"a": 1}')]),
   latin1Metadata: Buffer.concat([Buffer.from('{"ct": 2.5, "v": 2, "tags": ["'), Buffer.from([0xe9]), Buffer.from('"]}|"x"')]),
 };
@@ -30,11 +34,11 @@ describe('RedisBackend reads: strings, and bytes when the metadata is not ASCII'
   before(async () => {
     raw = new Redis(redisUrl());
     backend = new RedisBackend({ url: redisUrl() });
-    for (const [name, bytes] of Object.entries(entries)) await raw.set(prefix + name, bytes);
+    for (const [name, bytes] of Object.entries({ ...entries, ...notUtf8 })) await raw.set(prefix + name, bytes);
     await raw.set(`${prefix}corrupt`, 'no bar here');
   });
   after(async () => {
-    await raw.del(...Object.keys(entries).map((name) => prefix + name), `${prefix}corrupt`);
+    await raw.del(...Object.keys({ ...entries, ...notUtf8 }).map((name) => prefix + name), `${prefix}corrupt`);
     await backend.close();
     await raw.quit();
   });
@@ -46,12 +50,21 @@ describe('RedisBackend reads: strings, and bytes when the metadata is not ASCII'
   });
 
   it('getMulti too, aligned with the keys, with misses and repeated keys', async () => {
-    const names = [...Object.keys(entries), 'missing', 'plain', 'notUtf8Metadata'];
+    const names = [...Object.keys(entries), 'missing', 'plain', 'utf8Metadata'];
     const got = await backend.getMulti(names.map((name) => prefix + name));
     assert.deepEqual(
       got,
       names.map((name) => (name === 'missing' ? NO_VALUE : parseSerialized(entries[name] as Buffer, jsonSerializer))),
     );
+  });
+
+  it('metadata bytes that are not UTF-8 are a SerializationError from get and getMulti, as from parseSerialized', async () => {
+    const notUtf8Error = (error: unknown) => error instanceof SerializationError && /not valid UTF-8/.test(error.message);
+    for (const [name, bytes] of Object.entries(notUtf8)) {
+      assert.throws(() => parseSerialized(bytes, jsonSerializer), notUtf8Error, name);
+      await assert.rejects(backend.get(prefix + name), notUtf8Error, name);
+      await assert.rejects(backend.getMulti([`${prefix}plain`, prefix + name]), notUtf8Error, name);
+    }
   });
 
   it('a corrupt entry is a SerializationError from get and getMulti', async () => {
