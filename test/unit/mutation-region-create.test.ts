@@ -1158,12 +1158,15 @@ describe('getOrCreate: a caller that begins after a change never gets the value 
     acquireGate = deferred();
     releaseGate = deferred();
     held = false;
+    /** Acquisitions that succeeded: one per caller that went through the lock itself. */
+    granted = 0;
     override getMutex(): CacheMutex {
       return {
         acquire: async () => {
           await this.acquireGate.promise;
           if (this.held) return false;
           this.held = true;
+          this.granted++;
           return true;
         },
         release: async () => {
@@ -1206,6 +1209,26 @@ describe('getOrCreate: a caller that begins after a change never gets the value 
     backend.releaseGate.resolve();
     assert.equal(await leader, 'first');
     assert.equal(await newcomer, 'second', 'first was deleted before the newcomer began');
+  });
+
+  it("a settled leader finishing later leaves the newcomer's attempt open to the callers after it", async () => {
+    const backend = new GatedLock();
+    backend.acquireGate.resolve();
+    const region = new CacheRegion().configure(backend);
+    const leader = region.getOrCreate('k', () => 'first');
+    await settle(); // created and written; the release waits
+    await region.delete('k');
+    const newcomer = region.getOrCreate('k', () => 'second'); // its own attempt, waiting for the lock
+    await settle();
+    const releaseOfLeader = backend.releaseGate;
+    backend.releaseGate = deferred();
+    releaseOfLeader.resolve(); // the leader finishes; the newcomer's attempt must stay the key's attempt
+    assert.equal(await leader, 'first');
+    const third = region.getOrCreate('k', () => 'third'); // misses: joins the newcomer's attempt
+    await settle();
+    backend.releaseGate.resolve();
+    assert.deepEqual(await Promise.all([newcomer, third]), ['second', 'second']);
+    assert.equal(backend.granted, 2, "the third caller shared the newcomer's attempt instead of taking the lock");
   });
 
   it('callers that missed while the leader worked still share its one attempt', async () => {
