@@ -473,6 +473,14 @@ export const CASES: BadInputCase[] = [
   },
   {
     group: 'Arguments',
+    input: '`namespace: "a\\ud800"`',
+    call: 'new PooledMemcachedBackend({ url, namespace: "a\\ud800" })',
+    expect: 'ValidationError',
+    note: 'a lone surrogate is sent as U+FFFD: two namespaces would share keys',
+    run: async () => memcached({ namespace: 'a\ud800' }).close(),
+  },
+  {
+    group: 'Arguments',
     input: '`generation_check_interval: 1` without `namespace`',
     call: 'new PooledMemcachedBackend({ url, generation_check_interval: 1 })',
     expect: 'ConfigurationError',
@@ -590,6 +598,14 @@ export const CASES: BadInputCase[] = [
     call: 'new RedisClusterBackend({ startup_nodes, namespace: 5 })',
     expect: 'ValidationError',
     run: async () => new RedisClusterBackend({ startup_nodes: [NOWHERE], namespace: 5 as never }).close(),
+  },
+  {
+    group: 'Arguments',
+    input: '`namespace: "a\\ud800"`',
+    call: 'new RedisBackend({ namespace: "a\\ud800" })',
+    expect: 'ValidationError',
+    note: 'a lone surrogate is sent as U+FFFD: two namespaces would share keys',
+    run: async () => new RedisBackend({ namespace: 'a\ud800' }).close(),
   },
   {
     group: 'Arguments',

@@ -335,6 +335,10 @@ function readNamespace(reader: ArgumentReader): Pick<MemcachedSettings, 'namespa
       `${BACKEND} argument namespace must be 1 to ${NAMESPACE_MAX_BYTES} bytes without ":", spaces or control characters (it becomes part of every memcached key); got ${describe(namespace)}.`,
     );
   }
+  // Sent as UTF-8, a lone surrogate becomes U+FFFD: "a\ud800" and "a\ufffd" would share keys.
+  if (namespace !== undefined && !namespace.isWellFormed()) {
+    throw new ValidationError(`${BACKEND} argument namespace contains a lone UTF-16 surrogate; use namespace.toWellFormed().`);
+  }
   if (namespace === undefined && reader.has('generationCheckInterval')) {
     throw new ConfigurationError(
       `${BACKEND} argument generation_check_interval needs a namespace (without one there is no generation to check); set namespace or remove it.`,

@@ -252,7 +252,7 @@ function describeTarget(s: RedisSettings): string {
 }
 
 /**
- * `namespace`: any non-empty string without `":"`, so that no namespace's prefix `"<namespace>:"` starts
+ * `namespace`: any non-empty, well-formed string without `":"`, so that no namespace's prefix `"<namespace>:"` starts
  * another's (`"app"` would otherwise clear `"app:admin"`'s entries). An empty string is none, as for
  * memcached (oslo writes unset options as "").
  */
@@ -262,6 +262,8 @@ function readNamespace(reader: ArgumentReader, fail: (m: string) => never): stri
     fail(
       `namespace must not contain ":" (keys become "<namespace>:<key>", and "app" would then clear "app:admin"'s entries); use another separator, e.g. "app.admin"; got ${describe(namespace)}.`,
     );
+  // Sent as UTF-8, a lone surrogate becomes U+FFFD: "a\ud800" and "a\ufffd" would share keys.
+  if (!namespace.isWellFormed()) fail('namespace contains a lone UTF-16 surrogate; use namespace.toWellFormed().');
   return namespace === '' ? null : namespace;
 }
 
