@@ -678,14 +678,15 @@ export class CacheRegion {
     const now = this.#sharesClock && typeof expiration === 'number' && expiration !== -1 ? this.#readClock() : NaN;
     // A synchronous read answers undefined for what it does not hold (a local tier's miss).
     const raw = (readSync === null ? undefined : readSync(backendKey, now)) ?? (await this.#store().read(backendKey));
+    // Read before any user code (an invalidation strategy, a listener) runs: a synchronous read may lend its value.
+    const payload = isNoValue(raw) ? undefined : raw.payload;
     if (!isNoValue(raw) && raw.metadata.tags !== undefined) await this.#refreshTags([raw]);
-    const value = this.#unexpired(raw, expiration, now);
-    if (isNoValue(value)) {
+    if (isNoValue(this.#unexpired(raw, expiration, now))) {
       this.#miss(key);
       return NO_VALUE;
     }
     this.#hit(key);
-    return value.payload as T;
+    return payload as T;
   }
 
   /** Values for `keys`, aligned with them ({@link NO_VALUE} for each miss, including unreadable entries). */
@@ -856,23 +857,31 @@ export class CacheRegion {
     const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
     const readSync = this.#readSync;
     const now = this.#sharesClock && expiration !== null ? this.#readClock() : NaN;
-    const value = (readSync === null ? undefined : readSync(backendKey, now)) ?? (await this.#store().read(backendKey));
-    if (!isNoValue(value) && value.metadata.tags !== undefined) await this.#refreshTags([value]);
-    // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock at most once.
-    if (!isNoValue(value) && value.metadata.v === VALUE_VERSION) {
-      const createdAt = value.metadata.ct;
-      const own = value.metadata.ttl === undefined ? expiration : (entryTtl(value.metadata) ?? expiration);
-      // A ct of 0 or below is no value to the lock (dogpile's `_has_value`), fresh or not: the lock decides.
-      if (
-        createdAt > 0 &&
-        (createdAt <= this.#horizon || this.#plausible(createdAt)) &&
-        (own === null || (now === now ? now : this.#readClock()) / 1000 - createdAt <= own) &&
-        !this.regionInvalidator.isInvalidated(createdAt) &&
-        (value.metadata.tags === undefined || this.#tags.verdict(value.metadata) === null)
-      ) {
-        this.#hit(key);
-        return value.payload as T;
+    const lent = readSync === null ? undefined : readSync(backendKey, now);
+    let value = lent ?? (await this.#store().read(backendKey));
+    if (!isNoValue(value)) {
+      // Read before any user code (an invalidation strategy, a listener) runs: a synchronous read may lend its value.
+      const payload = value.payload;
+      const metadata = value.metadata;
+      const createdAt = metadata.ct;
+      if (metadata.tags !== undefined) await this.#refreshTags([value]);
+      // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock at most once.
+      if (metadata.v === VALUE_VERSION) {
+        const own = metadata.ttl === undefined ? expiration : (entryTtl(metadata) ?? expiration);
+        // A ct of 0 or below is no value to the lock (dogpile's `_has_value`), fresh or not: the lock decides.
+        if (
+          createdAt > 0 &&
+          (createdAt <= this.#horizon || this.#plausible(createdAt)) &&
+          (own === null || (now === now ? now : this.#readClock()) / 1000 - createdAt <= own) &&
+          !this.regionInvalidator.isInvalidated(createdAt) &&
+          (metadata.tags === undefined || this.#tags.verdict(metadata) === null)
+        ) {
+          this.#hit(key);
+          return payload as T;
+        }
       }
+      // Kept past this call's awaits as the stale value: a value of its own, never a lent one.
+      if (lent !== undefined) value = { payload, metadata: { ...metadata, ct: createdAt } };
     }
     const initial = this.#valueAndCreated<T>(value, expiration);
     const stale = initial === NEED_REGENERATION ? undefined : (value as CachedValue);

@@ -58,6 +58,7 @@ export type SyncFailure = <R>(operation: string, error: unknown, onMiss: R, read
  * A synchronous read of one entry (an {@link InProcessStore}'s, a {@link LocalCopies}' or the contract's
  * `CacheBackend.getSync`). `now`: a reading of the store's clock taken by the caller, or NaN to let the
  * store read it if it must. `undefined`: this process holds no copy; read through `RegionStorage.read`.
+ * The CachedValue may be lent (see {@link InProcessStore.read}): read it at once, copy it to keep it.
  */
 export type SyncRead = (key: string, now: number) => CachedValue | NoValue | undefined;
 
@@ -83,7 +84,12 @@ export interface InProcessStore {
    * passes the reading on, instead of both reading it (a clock read costs as much as the map lookup).
    */
   readonly clock: Clock;
-  /** The entry for `key` (a valid key), or NO_VALUE; `now` is a reading of `clock`, or NaN. */
+  /**
+   * The entry for `key` (a valid key), or NO_VALUE; `now` is a reading of `clock`, or NaN. The
+   * CachedValue may be lent: the store may refill that same object on its next read, so a hit allocates
+   * nothing. The caller reads the payload and metadata it needs at once, before any other code runs, and
+   * copies it to keep it.
+   */
   read(key: string, now: number): CachedValue | NoValue;
   /** Stores `value` (a CachedValue the region built) under `key` (a valid key); `now` as in `read`. */
   write(key: string, value: CachedValue, now: number): void;

@@ -5,7 +5,16 @@
  *
  * @module
  */
-import { NO_VALUE, CacheBackend, type BackendArguments, type BackendResult, type CachedValue, type Mapping } from '../api.js';
+import {
+  NO_VALUE,
+  VALUE_VERSION,
+  CacheBackend,
+  type BackendArguments,
+  type BackendResult,
+  type CachedValue,
+  type CachedValueMetadata,
+  type Mapping,
+} from '../api.js';
 import { ArgumentReader } from '../arguments.js';
 import { hotClocks, systemClock, type Clock } from '../clock.js';
 import { ValidationError } from '../errors.js';
@@ -57,8 +66,16 @@ interface Entries {
   readonly size: number;
   /** Total size under `maxSize`, 0 without it. */
   readonly calculatedSize: number;
-  /** The live entry for `key`, or NO_VALUE; `now` is a reading of the read clock, or NaN to read it if needed. */
+  /**
+   * The live entry for `key` as a CachedValue of the caller's own, or NO_VALUE; `now` is a reading of the
+   * read clock, or NaN to read it if needed.
+   */
   read(key: string, now: number): BackendResult;
+  /**
+   * {@link Entries.read} for the region's hit path: the CachedValue may be lent, valid only until the next
+   * call on these entries (see `InProcessStore.read`), so a hit allocates nothing.
+   */
+  lend(key: string, now: number): BackendResult;
   /** Stores `value` under `key`; `now` is a reading of the stamp clock (the entry expires a lifetime after it). */
   write(key: string, value: CachedValue, now: number): void;
   remove(key: string): void;
@@ -75,6 +92,22 @@ interface TableSettings {
   readonly readClock: Clock;
 }
 
+/**
+ * Whether `value` is a region's plain entry, metadata exactly `{ ct, v: 2 }` as `makeCachedValue` builds
+ * it (no TTL, no tags, nothing else): then `ct` alone rebuilds an equal one, and the table keeps no object.
+ * A payload of bytes is kept whole: it comes from a region with a serializer, and the contract's
+ * `getSerialized` hands back the very bytes it was stored from only for that same CachedValue.
+ */
+function isCompact(value: CachedValue): boolean {
+  const metadata: CachedValueMetadata = value.metadata;
+  if (metadata.v !== VALUE_VERSION || metadata.ttl !== undefined || metadata.tags !== undefined) return false;
+  if (ArrayBuffer.isView(value.payload)) return false;
+  if (Object.getPrototypeOf(metadata) !== Object.prototype) return false;
+  let keys = 0;
+  for (const _ in metadata) keys++;
+  return keys === 2;
+}
+
 /** The link of no slot: the ends of the list. */
 const NONE = -1;
 /** Slots of a new table; it doubles as it fills (up to one more than `maxEntries`). */
@@ -84,6 +117,12 @@ const INITIAL_SLOTS = 16;
  * The backend's own entries, laid out as lru-cache lays out its own: a `Map` from key to a slot number,
  * and per slot the key and the value in two arrays, the expiry in a `Float64Array` (no wrapper object per
  * entry) and the links of a doubly linked list in two `Int32Array`s. Freed slots are reused from a stack.
+ *
+ * An entry whose metadata is exactly what a region writes (`{ ct, v: 2 }`, no TTL or tags of its own) is
+ * kept compact: its payload in the value array and its creation time in a `Float64Array`, with no
+ * CachedValue or metadata object (about 90 bytes per entry). Reads build the CachedValue: a new one for
+ * `get`, or, for the region's hit path, one lent object refilled on each read. Any other entry is kept as
+ * the CachedValue it was given.
  *
  * The list runs from the oldest entry (head) to the newest (tail). Every entry gets the same lifetime, so
  * with a TTL the list is also expiry order: a set sweeps expired entries from the head, amortised O(1)
@@ -102,9 +141,18 @@ class EntryTable implements Entries {
   /** Overwrites move entries to the tail, keeping the list in expiry (or LRU) order. */
   readonly #ordered: boolean;
   readonly #slots = new Map<string, number>();
-  /** Key and value of each slot; undefined in a free slot (so a removed value can be collected). */
+  /**
+   * Key and value of each slot; undefined in a free slot (so a removed value can be collected). The value
+   * is the payload of a compact entry (see {@link EntryTable.#compact}), else the CachedValue itself.
+   */
   #keys: (string | undefined)[] = [];
-  #values: (CachedValue | undefined)[] = [];
+  #values: unknown[] = [];
+  /** 1 where the slot holds a compact entry. */
+  #compact: Uint8Array;
+  /** Creation time (`ct`, epoch seconds) of a compact entry. */
+  #created: Float64Array;
+  /** The CachedValue {@link EntryTable.lend} refills: one per table, its shape never changes. */
+  readonly #lent: { payload: unknown; metadata: { ct: number; v: number } } = { payload: undefined, metadata: { ct: 0, v: VALUE_VERSION } };
   /** Expiry of each slot in epoch ms; empty without a TTL. */
   #expiry: Float64Array;
   /** Size of each slot (`sizeCalculation`'s); empty without `maxSize`. */
@@ -127,6 +175,8 @@ class EntryTable implements Entries {
     this.#ordered = this.#lru || this.#ttlMs > 0;
     this.#prev = new Int32Array(INITIAL_SLOTS);
     this.#next = new Int32Array(INITIAL_SLOTS);
+    this.#compact = new Uint8Array(INITIAL_SLOTS);
+    this.#created = new Float64Array(INITIAL_SLOTS);
     this.#expiry = new Float64Array(this.#ttlMs > 0 ? INITIAL_SLOTS : 0);
     this.#sizes = new Float64Array(this.#sizeOf === undefined ? 0 : INITIAL_SLOTS);
   }
@@ -140,15 +190,41 @@ class EntryTable implements Entries {
   }
 
   read(key: string, now: number): BackendResult {
+    const slot = this.#find(key, now);
+    if (slot === NONE) return NO_VALUE;
+    const value = this.#values[slot];
+    if (this.#compact[slot] === 0) return value as CachedValue;
+    return { payload: value, metadata: { ct: this.#created[slot] as number, v: VALUE_VERSION } };
+  }
+
+  lend(key: string, now: number): BackendResult {
+    // #find's lines, repeated: the region's hit path pays for no second call.
     const slot = this.#slots.get(key);
     if (slot === undefined) return NO_VALUE;
-    // NaN is the only value unequal to itself: the caller did not read the clock.
     if (this.#ttlMs > 0 && (now === now ? now : this.#readClock()) >= (this.#expiry[slot] as number)) {
       this.#release(slot);
       return NO_VALUE;
     }
     if (this.#lru && slot !== this.#tail) this.#toTail(slot);
-    return this.#values[slot] as CachedValue;
+    const value = this.#values[slot];
+    if (this.#compact[slot] === 0) return value as CachedValue;
+    const lent = this.#lent;
+    lent.payload = value;
+    lent.metadata.ct = this.#created[slot] as number;
+    return lent;
+  }
+
+  /** The slot of `key`'s live entry (counted as a use), or NONE; an expired entry is removed. */
+  #find(key: string, now: number): number {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return NONE;
+    // NaN is the only value unequal to itself: the caller did not read the clock.
+    if (this.#ttlMs > 0 && (now === now ? now : this.#readClock()) >= (this.#expiry[slot] as number)) {
+      this.#release(slot);
+      return NONE;
+    }
+    if (this.#lru && slot !== this.#tail) this.#toTail(slot);
+    return slot;
   }
 
   write(key: string, value: CachedValue, now: number): void {
@@ -179,7 +255,14 @@ class EntryTable implements Entries {
       if (this.#ordered && slot !== this.#tail) this.#toTail(slot);
       if (sizeOf !== undefined) this.#totalSize += size - (this.#sizes[slot] as number);
     }
-    this.#values[slot] = value;
+    if (isCompact(value)) {
+      this.#values[slot] = value.payload;
+      this.#created[slot] = value.metadata.ct;
+      this.#compact[slot] = 1;
+    } else {
+      this.#values[slot] = value;
+      this.#compact[slot] = 0;
+    }
     if (sizeOf !== undefined) this.#sizes[slot] = size;
     if (this.#ttlMs > 0) {
       this.#expiry[slot] = now + this.#ttlMs;
@@ -224,13 +307,18 @@ class EntryTable implements Entries {
   /** Doubles the typed arrays, to at most one slot more than `maxEntries` (a set adds before it evicts). */
   #grow(): void {
     const length = Math.min(this.#prev.length * 2, this.#maxEntries + 1);
-    const grown = (old: Float64Array | Int32Array, Kind: Float64ArrayConstructor | Int32ArrayConstructor): never => {
+    const grown = (
+      old: Float64Array | Int32Array | Uint8Array,
+      Kind: Float64ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor,
+    ): never => {
       const bigger = new Kind(old.length === 0 ? 0 : length);
       bigger.set(old);
       return bigger as never;
     };
     this.#prev = grown(this.#prev, Int32Array);
     this.#next = grown(this.#next, Int32Array);
+    this.#compact = grown(this.#compact, Uint8Array);
+    this.#created = grown(this.#created, Float64Array);
     this.#expiry = grown(this.#expiry, Float64Array);
     this.#sizes = grown(this.#sizes, Float64Array);
   }
@@ -303,6 +391,11 @@ class SharedMap implements Entries {
       this.#map.set(key, value);
     }
     return value;
+  }
+
+  /** The map's own CachedValue (the caller's, whom a lent copy would not protect). */
+  lend(key: string): BackendResult {
+    return this.read(key);
   }
 
   write(key: string, value: CachedValue): void {
@@ -404,7 +497,7 @@ export class DictionaryBackend extends CacheBackend {
       this.get === own.get && this.getSync === own.getSync && this.set === own.set
         ? {
             clock,
-            read: (key, now) => entries.read(key, now),
+            read: (key, now) => entries.lend(key, now),
             // NaN is the only value unequal to itself: the caller did not read the clock.
             write: (key, value, now) => entries.write(key, value, now === now ? now : stamp()),
           }

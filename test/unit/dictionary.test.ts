@@ -19,7 +19,7 @@ describe('DictionaryBackend (oslo test_dict_backend)', () => {
     const backend = new DictionaryBackend({ expiration_time: 0.5 });
     assert.equal(await backend.get('k'), NO_VALUE);
     await backend.set('k', value);
-    assert.equal(await backend.get('k'), value);
+    assert.deepEqual(await backend.get('k'), value);
     await backend.delete('k');
     assert.equal(await backend.get('k'), NO_VALUE);
   });
@@ -29,7 +29,7 @@ describe('DictionaryBackend (oslo test_dict_backend)', () => {
     const backend = new DictionaryBackend({ expiration_time: 0.5, clock });
     await backend.set('k', value);
     clock.advance(499);
-    assert.equal(await backend.get('k'), value);
+    assert.deepEqual(await backend.get('k'), value);
     clock.advance(1);
     assert.equal(await backend.get('k'), NO_VALUE);
     assert.equal(backend.size, 0, 'an expired entry is removed when read');
@@ -40,7 +40,7 @@ describe('DictionaryBackend (oslo test_dict_backend)', () => {
     const backend = new DictionaryBackend({ expiration_time: 0, clock });
     await backend.set('k', value);
     clock.advance(10 * 365 * 86_400_000);
-    assert.equal(await backend.get('k'), value);
+    assert.deepEqual(await backend.get('k'), value);
   });
 
   it('a set removes entries that have expired (multi keys)', async () => {
@@ -75,8 +75,8 @@ describe('DictionaryBackend (oslo test_dict_backend)', () => {
     await backend.get('a'); // a is now the most recently used
     await backend.set('c', value);
     assert.equal(await backend.get('b'), NO_VALUE);
-    assert.equal(await backend.get('a'), value);
-    assert.equal(await backend.get('c'), value);
+    assert.deepEqual(await backend.get('a'), value);
+    assert.deepEqual(await backend.get('c'), value);
   });
 
   it('validates its arguments', () => {

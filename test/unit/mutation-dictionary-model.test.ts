@@ -4,7 +4,9 @@
 // last set, a miss from the instant it expires, expired entries removed by the read that finds them and
 // swept from the oldest end by every set, and under a bound (`maxEntries`, `maxSize`) reads and
 // overwrites make an entry the most recently used and eviction takes the least recently used. Every
-// result is compared (the very object stored), and `size` and `calculatedSize` after every step.
+// result is compared (the very payload stored, each entry's payload its own object, and equal metadata;
+// entries with their own TTL, which the table keeps whole, beside plain ones, which it keeps compact), and
+// `size` and `calculatedSize` after every step.
 // Named mutation-dictionary-* so `npm run mutation -- dictionary` runs it too.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -15,6 +17,22 @@ import { IN_PROCESS_STORE } from '../../src/storage.js';
 import { SEED } from '../support/model-harness.js';
 
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f'];
+
+/** A payload: its size for `sizeCalculation`, and an id that makes it the only one of its kind. */
+interface Payload {
+  size: number;
+  id: number;
+}
+
+/** `got` is the entry `expected` stands for: NO_VALUE for NO_VALUE, else the same payload object and equal metadata. */
+function assertEntry(got: CachedValue | typeof NO_VALUE, expected: CachedValue | typeof NO_VALUE, where: string): void {
+  if (expected === NO_VALUE || got === NO_VALUE) {
+    assert.equal(got, expected, where);
+    return;
+  }
+  assert.equal(got.payload, expected.payload, where);
+  assert.deepEqual(got.metadata, expected.metadata, where);
+}
 
 /** The backend's settings for one sequence (seconds, entries, size units). */
 interface Settings {
@@ -93,7 +111,7 @@ class Model {
   }
 
   write(key: string, value: CachedValue, now: number): void {
-    const size = (value.payload as string).length;
+    const size = (value.payload as Payload).size;
     if (this.s.maxSize !== undefined && size > this.s.maxSize) {
       this.remove(key);
       return;
@@ -138,14 +156,19 @@ async function runSequence(s: Settings, commands: Command[]): Promise<void> {
     clock,
     ...(s.ttl > 0 ? { expirationTime: s.ttl } : {}),
     ...(s.maxEntries !== undefined ? { maxEntries: s.maxEntries } : {}),
-    ...(s.maxSize !== undefined ? { maxSize: s.maxSize, sizeCalculation: (payload: unknown) => (payload as string).length } : {}),
+    ...(s.maxSize !== undefined ? { maxSize: s.maxSize, sizeCalculation: (payload: unknown) => (payload as Payload).size } : {}),
   };
   const backend = s.shared ? new MemoryBackend({ ...args, cacheDict }) : new DictionaryBackend(args);
   const store = backend[IN_PROCESS_STORE];
   assert.ok(store !== undefined, 'the backend declares its in-process store');
   const model = new Model(s);
   let n = 0;
-  const entry = (len: number): CachedValue => makeCachedValue('x'.repeat(len), clock() - 5, null);
+  let made = 0;
+  // Every third entry carries its own TTL (kept whole by the table), the others are plain (kept compact).
+  const entry = (size: number): CachedValue => {
+    made++;
+    return makeCachedValue({ size, id: made }, clock() - 5, made % 3 === 0 ? 60 : null);
+  };
   for (const [step, c] of commands.entries()) {
     const where = `step ${step} ${JSON.stringify(c)}`;
     const now = clock();
@@ -163,7 +186,7 @@ async function runSequence(s: Settings, commands: Command[]): Promise<void> {
         break;
       }
       case 'get':
-        assert.equal(await backend.get(c.key), model.read(c.key, now), where);
+        assertEntry(await backend.get(c.key), model.read(c.key, now), where);
         break;
       case 'getMulti':
         assert.deepEqual(
@@ -173,7 +196,7 @@ async function runSequence(s: Settings, commands: Command[]): Promise<void> {
         );
         break;
       case 'storeRead':
-        assert.equal(store.read(c.key, c.passNow ? now : Number.NaN), model.read(c.key, now), where);
+        assertEntry(store.read(c.key, c.passNow ? now : Number.NaN), model.read(c.key, now), where);
         break;
       case 'storeWrite': {
         const value = entry(c.length);

@@ -13,6 +13,7 @@ import {
   type CachedValue,
 } from '../../src/index.js';
 import { makeCachedValue } from '../../src/backend.js';
+import { IN_PROCESS_STORE } from '../../src/storage.js';
 
 const entry = (payload: unknown): CachedValue => makeCachedValue(payload);
 const payloadOf = (got: unknown): unknown => (got === NO_VALUE ? got : (got as CachedValue).payload);
@@ -24,17 +25,56 @@ const invalid =
     error instanceof ValidationError && words.every((word) => error.message.includes(word));
 
 describe('DictionaryBackend: reads', () => {
-  it('getSync: the stored object itself, NO_VALUE on a miss, and a miss from the instant the entry expires', () => {
+  it("getSync: the stored payload itself in a CachedValue of the caller's own, NO_VALUE on a miss, and a miss from the instant the entry expires", () => {
     const clock = manualClock();
     const backend = new DictionaryBackend({ expirationTime: 2, clock });
     const value = entry({ a: 1 });
     assert.equal(backend.getSync('k'), NO_VALUE);
     void backend.set('k', value);
     clock.advance(1999);
-    assert.equal(backend.getSync('k'), value);
+    const got = backend.getSync('k') as CachedValue;
+    assert.equal(got.payload, value.payload, 'the payload is kept by reference');
+    assert.deepEqual(got.metadata, value.metadata);
+    // The plain entry is kept compact (no CachedValue): each read builds one, so changing it changes no later read.
+    got.metadata.ct = 0;
+    got.payload = 'changed';
+    assert.deepEqual(backend.getSync('k'), value);
+    assert.notEqual(backend.getSync('k'), backend.getSync('k'));
     clock.advance(1);
     assert.equal(backend.getSync('k'), NO_VALUE);
     assert.equal(backend.size, 0, 'the expired entry was removed by the read');
+  });
+
+  it('entries with more than a plain { ct, v } are kept whole: the very CachedValue comes back', async () => {
+    const backend = new DictionaryBackend();
+    const withTtl = makeCachedValue('t', Date.now(), 60);
+    const withTags = makeCachedValue('g', Date.now(), null, ['a']);
+    const foreign = { payload: 'f', metadata: { ct: 1, v: 1 } };
+    const extra = { payload: 'x', metadata: { ct: 1, v: 2, source: 'python' } };
+    for (const [k, v] of Object.entries({ withTtl, withTags, foreign, extra })) await backend.set(k, v);
+    for (const [k, v] of Object.entries({ withTtl, withTags, foreign, extra })) assert.equal(await backend.get(k), v, k);
+  });
+
+  it('a payload of bytes (a region with a serializer) is kept whole, so getSerialized returns the very bytes stored', async () => {
+    const backend = new DictionaryBackend();
+    const bytes = Buffer.from('{"ct": 1767225600.5, "v": 2}|payload');
+    await backend.setSerialized('k', bytes);
+    assert.equal(await backend.getSerialized('k'), bytes);
+    assert.equal((await backend.getSerializedMulti(['k']))[0], bytes);
+  });
+
+  it('the lent CachedValue of the in-process store is refilled by the next read; get and getSync build their own', async () => {
+    const backend = new DictionaryBackend();
+    const store = backend[IN_PROCESS_STORE];
+    assert.ok(store !== undefined);
+    await backend.set('a', makeCachedValue('A', 1000));
+    await backend.set('b', makeCachedValue('B', 2000));
+    const first = store.read('a', Number.NaN) as CachedValue;
+    assert.deepEqual(first, { payload: 'A', metadata: { ct: 1, v: 2 } });
+    const second = store.read('b', Number.NaN) as CachedValue;
+    assert.equal(second, first, 'one lent object');
+    assert.deepEqual(first, { payload: 'B', metadata: { ct: 2, v: 2 } });
+    assert.notEqual(await backend.get('a'), await backend.get('a'));
   });
 
   it('getMulti: one result per key in order, hits, misses and expired entries (removed) alike', async () => {

@@ -14,6 +14,7 @@ import {
   manualClock,
   type BackendResult,
   type ManualClock,
+  type RegionInvalidationStrategy,
 } from '../../src/index.js';
 import { VALUE_VERSION } from '../../src/backend.js';
 
@@ -250,5 +251,66 @@ describe('set and setMulti', () => {
       assert.equal(full?.metadata.ttl, 60);
       assert.deepEqual(full?.metadata.tags, ['x', 'y']);
     }
+  });
+});
+
+// The Dictionary lends the region one CachedValue on its synchronous hit path, refilled by the next read
+// (src/storage.ts, InProcessStore.read). User code that runs during a read (a hit listener, an invalidation
+// strategy) may read again; each call must still return its own key's value, fresh or stale.
+describe('CacheRegion: reads that run user code in the middle keep their own value', () => {
+  /** A strategy that reads `other` (synchronously, through the same store) whenever it is asked. */
+  function readingStrategy(read: () => void, soft: () => boolean): RegionInvalidationStrategy {
+    const readThen = (answer: () => boolean) => (): boolean => {
+      read();
+      return answer();
+    };
+    return {
+      invalidate() {},
+      isHardInvalidated: readThen(() => false),
+      isSoftInvalidated: readThen(soft),
+      isInvalidated: readThen(soft),
+      wasHardInvalidated: () => false,
+      wasSoftInvalidated: () => soft(),
+    };
+  }
+
+  it('a hit listener that reads another key: get and getOrCreate return the key they were asked for', async () => {
+    const region = new CacheRegion().configure(new DictionaryBackend());
+    await region.set('a', { name: 'A' });
+    await region.set('b', { name: 'B' });
+    region.on('hit', ({ key }) => {
+      if (key === 'a') void region.get('b');
+    });
+    assert.deepEqual(await region.get('a'), { name: 'A' });
+    assert.deepEqual(await region.getOrCreate('a', () => ({ name: 'created' })), { name: 'A' });
+  });
+
+  it('an invalidation strategy that reads another key: fresh and stale values stay their own', async () => {
+    const clock = manualClock();
+    let soft = false;
+    const region = new CacheRegion({ clock });
+    region.configure(new DictionaryBackend({ clock }), {
+      expirationTime: 60,
+      regionInvalidator: readingStrategy(
+        () => void region.get('b'),
+        () => soft,
+      ),
+    });
+    await region.set('a', 'A');
+    await region.set('b', 'B');
+    assert.equal(await region.get('a'), 'A');
+    assert.equal(await region.has('a'), true);
+    assert.equal(await region.getOrCreate('a', () => 'created'), 'A');
+    // Soft-invalidated: the first caller regenerates while a second is served the stale value it read.
+    soft = true;
+    let finish: (value: string) => void = () => {};
+    const regenerating = region.getOrCreate('a', () => new Promise<string>((resolve) => (finish = resolve)));
+    await new Promise((resolve) => setImmediate(resolve));
+    const stale = await region.getOrCreate('a', () => 'second creator');
+    assert.equal(stale, 'A', 'the stale value of a, not the b read in between');
+    soft = false;
+    finish('new A');
+    assert.equal(await regenerating, 'new A');
+    assert.equal(await region.get('a'), 'new A');
   });
 });
