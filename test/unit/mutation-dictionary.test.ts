@@ -51,8 +51,18 @@ describe('DictionaryBackend: reads', () => {
     const withTags = makeCachedValue('g', Date.now(), null, ['a']);
     const foreign = { payload: 'f', metadata: { ct: 1, v: 1 } };
     const extra = { payload: 'x', metadata: { ct: 1, v: 2, source: 'python' } };
-    for (const [k, v] of Object.entries({ withTtl, withTags, foreign, extra })) await backend.set(k, v);
-    for (const [k, v] of Object.entries({ withTtl, withTags, foreign, extra })) assert.equal(await backend.get(k), v, k);
+    // { ct, v: 2 } and nothing else, but not a plain object: a copy would lose its prototype.
+    const bare = { payload: 'n', metadata: Object.assign(Object.create(null) as { ct: number; v: number }, { ct: 1, v: 2 }) };
+    class Metadata {
+      constructor(
+        readonly ct: number,
+        readonly v: number,
+      ) {}
+    }
+    const instance = { payload: 'i', metadata: new Metadata(1, 2) };
+    const all = { withTtl, withTags, foreign, extra, bare, instance };
+    for (const [k, v] of Object.entries(all)) await backend.set(k, v);
+    for (const [k, v] of Object.entries(all)) assert.equal(await backend.get(k), v, k);
   });
 
   it('a payload of bytes (a region with a serializer) is kept whole, so getSerialized returns the very bytes stored', async () => {
