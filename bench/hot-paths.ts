@@ -290,8 +290,8 @@ async function hotPathSections(): Promise<Section[]> {
  * Every hot-path section, measured in a fresh Node process of its own; `npm run bench` runs it as the
  * `hot-paths` part. In the runner's process the parts before it leave their regions, backends and
  * garbage behind: there lru-cache ran at 40 % of its speed alone, and our bounded and unbounded regions,
- * whose code the earlier parts had made polymorphic, at 0.72× and 1.16× of it, where alone both run
- * within a few per cent of each other. A fresh process gives every contender the same start, and the
+ * whose code the earlier parts had made polymorphic, at 0.72× and 1.16× of it, where alone they run
+ * within about 10 % of each other. A fresh process gives every contender the same start, and the
  * figures `node bench/hot-paths.ts` reproduces.
  */
 export async function runHotPaths(): Promise<Section[]> {
