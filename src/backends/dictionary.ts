@@ -198,14 +198,8 @@ class EntryTable implements Entries {
   }
 
   lend(key: string, now: number): BackendResult {
-    // #find's lines, repeated: the region's hit path pays for no second call.
-    const slot = this.#slots.get(key);
-    if (slot === undefined) return NO_VALUE;
-    if (this.#ttlMs > 0 && (now === now ? now : this.#readClock()) >= (this.#expiry[slot] as number)) {
-      this.#release(slot);
-      return NO_VALUE;
-    }
-    if (this.#lru && slot !== this.#tail) this.#toTail(slot);
+    const slot = this.#find(key, now);
+    if (slot === NONE) return NO_VALUE;
     const value = this.#values[slot];
     if (this.#compact[slot] === 0) return value as CachedValue;
     const lent = this.#lent;
