@@ -26,7 +26,9 @@ describe('memcachedKeyMangler', () => {
     assert.equal(memcachedKeyMangler('user:1'), 'user:1');
     assert.equal(memcachedKeyMangler('session:1'), 'session:1', 'a key starting with "s" that is not "sha1:" stays');
     assert.equal(memcachedKeyMangler('_private'), '_private', 'a key starting with "_" outside the reserved prefixes stays');
-    for (const key of ['_lockk', '_dogpile_ns:x', 'sha1:abc', 'a b', 'a\tb', 'a\x7fb', 'x'.repeat(251), 'é'.repeat(126)]) {
+    // Unsafe characters first, last and alone too: the scan reads the first character before its loop.
+    const edges = [' user:1', 'user:1 ', '\x7fuser', 'user\x7f', '\x00', ' ', '\x7f', `${'x'.repeat(82)} `];
+    for (const key of ['_lockk', '_dogpile_ns:x', 'sha1:abc', 'a b', 'a\tb', 'a\x7fb', 'x'.repeat(251), 'é'.repeat(126), ...edges]) {
       assert.equal(memcachedKeyMangler(key), `sha1:${sha1MangleKey(key)}`, JSON.stringify(key));
     }
   });

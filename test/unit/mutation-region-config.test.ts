@@ -529,6 +529,20 @@ describe('keys', () => {
     await assert.rejects(region.get('k'), (e: Error) => e instanceof ValidationError && /the key mangler result/.test(e.message));
   });
 
+  it('every result other than the key itself is checked: not a string, or a lone surrogate; the key unchanged is used', async () => {
+    for (const mangler of [() => 42, (key: string) => `${key}\ud800`]) {
+      const region = new CacheRegion({ keyMangler: mangler as never }).configure('dictionary');
+      await assert.rejects(region.set('k', 1), (e: Error) => e instanceof ValidationError && /the key mangler result/.test(e.message));
+    }
+    const unchanged = new CacheRegion({ keyMangler: (key) => key }).configure('dictionary');
+    await unchanged.set('k', 1);
+    assert.equal(await unchanged.get('k'), 1);
+    await assert.rejects(
+      unchanged.get('\ud800'),
+      (e: Error) => e instanceof ValidationError && /^key contains a lone UTF-16 surrogate/.test(e.message),
+    );
+  });
+
   it('user keys may not use the tag prefix; tags still work', async () => {
     const region = new CacheRegion({ keyMangler: (key) => `m:${key}` }).configure('dictionary');
     await assert.rejects(
