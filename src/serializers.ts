@@ -206,8 +206,8 @@ function unserializable(path: string, what: string, why: string): SerializationE
  * ```
  */
 export function pythonFloatRepr(value: number): string {
-  // Between 1e-4 and 1e16 both languages write the same shortest round-trip digits in fixed notation
-  // (JS up to 1e21); only Python's ".0" on whole numbers differs. Creation times always land here.
+  // Creation times have a faster path of their own. Between 1e-4 and 1e16 both languages write the same
+  // shortest round-trip digits in fixed notation (JS up to 1e21); only Python's ".0" on whole numbers differs.
   if (value >= EPOCH_LOW && value < EPOCH_HIGH) return epochSecondsRepr(value);
   const magnitude = Math.abs(value);
   if (magnitude >= 1e-4 && magnitude < 1e16) return Number.isInteger(value) ? `${value}.0` : String(value);
@@ -513,8 +513,8 @@ function plainMetadata(text: string, bar: number): CachedValue['metadata'] | und
  * `Number(text.slice(start, end))` when that text is a creation time as {@link epochSecondsRepr} and
  * Python write it: a whole number in [2^30, 2^34) without leading zero, ".", 1 to 7 decimals. Otherwise
  * -1 (the caller then checks the text against JSON's grammar and reads it with Number()). The double
- * nearest to whole + decimals / 10^n (ties to even), computed exactly with integers: V8's general
- * text-to-double conversion is slower on the 16 or 17 digits a microsecond clock gives.
+ * nearest to whole + decimals / 10^n, computed exactly with integers: V8's general text-to-double
+ * conversion is slower on the 16 or 17 digits a microsecond clock gives.
  */
 function epochSecondsOfText(text: string, start: number, end: number): number {
   const point = text.indexOf('.', start);
