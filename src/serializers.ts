@@ -242,10 +242,10 @@ function epochSecondsRepr(value: number): string {
   // value = whole + units / unitsPerOne exactly: the subtraction is exact (both in the same binade).
   const unitsPerOne = value < 2 ** 31 ? 2 ** 22 : value < 2 ** 32 ? 2 ** 21 : value < 2 ** 33 ? 2 ** 20 : 2 ** 19;
   const units = (value - whole) * unitsPerOne;
-  // 17 significant digits always suffice: 7 decimals with 10 digits before the point, 6 with 11. Then
-  // fewer, down to the shortest: when d decimals read back as value, so do d + 1. It ends by 0 decimals
-  // at the latest (value is not a whole number).
-  let decimals = whole < 1e10 ? 7 : 6;
+  // 7 decimals always read back (17 significant digits with 10 before the point; 11 before it need only
+  // 6). Then fewer, down to the shortest: when d decimals read back as value, so do d + 1. It ends by 0
+  // decimals at the latest (value is not a whole number).
+  let decimals = 7;
   let digits = decimalsNear(units, unitsPerOne, decimals);
   for (;;) {
     const shorter = decimalsNear(units, unitsPerOne, decimals - 1);
