@@ -25,9 +25,11 @@ export function describe(value: unknown): string {
 
 /** Throws unless `key` is a non-empty, well-formed string. */
 export function assertKey(key: unknown, name = 'key'): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0 || !key.isWellFormed()) {
-    throw new ValidationError(badKeyMessage(key, name));
-  }
+  if (!isValidKey(key)) throw new ValidationError(badKeyMessage(key, name));
+}
+
+function isValidKey(key: unknown): key is string {
+  return typeof key === 'string' && key.length !== 0 && key.isWellFormed();
 }
 
 function badKeyMessage(key: unknown, name: string): string {
@@ -39,7 +41,11 @@ function badKeyMessage(key: unknown, name: string): string {
 /** Throws unless `keys` is an array of valid keys. */
 export function assertKeys(keys: unknown, name = 'keys'): asserts keys is readonly string[] {
   if (!Array.isArray(keys)) throw new ValidationError(`${name} must be an array of strings; got ${describe(keys)}.`);
-  for (let i = 0; i < keys.length; i++) assertKey(keys[i], `${name}[${i}]`);
+  // The name of a bad key ("keys[3]") is built only when one is found: getMulti checks every key of every call.
+  for (let i = 0; i < keys.length; i++) {
+    const key: unknown = keys[i];
+    if (!isValidKey(key)) throw new ValidationError(badKeyMessage(key, `${name}[${i}]`));
+  }
 }
 
 /** Throws unless `value` is a {@link CachedValue}: `{ payload, metadata: { ct: number, v: number } }`. */
