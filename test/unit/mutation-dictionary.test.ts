@@ -25,7 +25,7 @@ const invalid =
     error instanceof ValidationError && words.every((word) => error.message.includes(word));
 
 describe('DictionaryBackend: reads', () => {
-  it("getSync: the stored payload itself in a CachedValue of the caller's own, NO_VALUE on a miss, and a miss from the instant the entry expires", () => {
+  it('getSync: the stored payload in a CachedValue equal to the one set, kept from the first read on, NO_VALUE on a miss, and a miss from the instant the entry expires', async () => {
     const clock = manualClock();
     const backend = new DictionaryBackend({ expirationTime: 2, clock });
     const value = entry({ a: 1 });
@@ -35,11 +35,10 @@ describe('DictionaryBackend: reads', () => {
     const got = backend.getSync('k') as CachedValue;
     assert.equal(got.payload, value.payload, 'the payload is kept by reference');
     assert.deepEqual(got.metadata, value.metadata);
-    // The plain entry is kept compact (no CachedValue): each read builds one, so changing it changes no later read.
-    got.metadata.ct = 0;
-    got.payload = 'changed';
-    assert.deepEqual(backend.getSync('k'), value);
-    assert.notEqual(backend.getSync('k'), backend.getSync('k'));
+    // The plain entry was kept compact (no CachedValue); the first read built one, which the table keeps.
+    assert.notEqual(got, value);
+    assert.equal(backend.getSync('k'), got);
+    assert.equal(await backend.get('k'), got);
     clock.advance(1);
     assert.equal(backend.getSync('k'), NO_VALUE);
     assert.equal(backend.size, 0, 'the expired entry was removed by the read');
@@ -73,7 +72,7 @@ describe('DictionaryBackend: reads', () => {
     assert.equal((await backend.getSerializedMulti(['k']))[0], bytes);
   });
 
-  it('the lent CachedValue of the in-process store is refilled by the next read; get and getSync build their own', async () => {
+  it('the lent CachedValue of the in-process store is refilled by the next read; get builds one it keeps, which the store then serves', async () => {
     const backend = new DictionaryBackend();
     const store = backend[IN_PROCESS_STORE];
     assert.ok(store !== undefined);
@@ -84,7 +83,11 @@ describe('DictionaryBackend: reads', () => {
     const second = store.read('b', Number.NaN) as CachedValue;
     assert.equal(second, first, 'one lent object');
     assert.deepEqual(first, { payload: 'B', metadata: { ct: 2, v: 2 } });
-    assert.notEqual(await backend.get('a'), await backend.get('a'));
+    const kept = await backend.get('a');
+    assert.deepEqual(kept, { payload: 'A', metadata: { ct: 1, v: 2 } });
+    assert.equal(await backend.get('a'), kept);
+    assert.equal(store.read('a', Number.NaN), kept, 'kept whole: the store serves that object, no longer the lent one');
+    assert.deepEqual(first, { payload: 'B', metadata: { ct: 2, v: 2 } }, 'and the lent one was not refilled');
   });
 
   it('getMulti: one result per key in order, hits, misses and expired entries (removed) alike', async () => {
