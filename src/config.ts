@@ -7,10 +7,22 @@ import { isSecretOption } from './secrets.js';
 
 // Python's `\d` on a str is any Unicode decimal digit (category Nd), and int()/float() read them all:
 // dogpile's regexes below, with `\p{Nd}` for `\d`, so "１２" and "١٢٣" are numbers on both sides.
-const INTEGER = /^[-+]?\p{Nd}+$/u;
-const FLOAT = /^[-+]?(?:\p{Nd}+(?:\.\p{Nd}*)?|\.\p{Nd}+)(?:[eE][-+]?\p{Nd}+)?$/u;
-const DECIMAL_DIGIT = /\p{Nd}/u;
-const DECIMAL_DIGITS = /\p{Nd}/gu;
+// Compiled on first use: a `\p{Nd}` pattern costs about 0.1 ms to build, and the root entry point
+// imports this module (issue 20.3).
+interface DigitPatterns {
+  readonly integer: RegExp;
+  readonly float: RegExp;
+  readonly digit: RegExp;
+  readonly digits: RegExp;
+}
+let digitPatterns: DigitPatterns | undefined;
+const patterns = (): DigitPatterns =>
+  (digitPatterns ??= {
+    integer: /^[-+]?\p{Nd}+$/u,
+    float: /^[-+]?(?:\p{Nd}+(?:\.\p{Nd}*)?|\.\p{Nd}+)(?:[eE][-+]?\p{Nd}+)?$/u,
+    digit: /\p{Nd}/u,
+    digits: /\p{Nd}/gu,
+  });
 
 /**
  * Types string values as dogpile's `coerce_string_conf` does: each string is trimmed, then integers
@@ -42,7 +54,8 @@ export function coerceStringConf(config: Readonly<Record<string, unknown>>): Rec
 /** Types one string value as {@link coerceStringConf} does (the value trimmed first). */
 export function coerceString(value: string): unknown {
   const text = value.trim();
-  if (INTEGER.test(text) || FLOAT.test(text)) return Number(asciiDigits(text));
+  const { integer, float } = patterns();
+  if (integer.test(text) || float.test(text)) return Number(asciiDigits(text));
   const lower = text.toLowerCase();
   if (lower === 'true' || lower === 'false') return lower === 'true';
   if (text === 'None') return null;
@@ -54,12 +67,13 @@ export function coerceString(value: string): unknown {
  * `Number()` reads what Python's `int()` and `float()` read. Other characters are kept.
  */
 export function asciiDigits(text: string): string {
-  return text.replace(DECIMAL_DIGITS, (digit) => {
+  const { digit: oneDigit, digits } = patterns();
+  return text.replace(digits, (digit) => {
     // Unicode encodes every Nd digit in runs of ten, 0 to 9 in order (a stability guarantee), and
     // adjacent runs (the mathematical digits) are whole runs too: the digit's value is its distance
     // from the start of its run, modulo 10.
     let start = digit.codePointAt(0) as number;
-    while (DECIMAL_DIGIT.test(String.fromCodePoint(start - 1))) start -= 1;
+    while (oneDigit.test(String.fromCodePoint(start - 1))) start -= 1;
     return String(((digit.codePointAt(0) as number) - start) % 10);
   });
 }

@@ -14,7 +14,15 @@ const SHIFTS = Int32Array.from([
   7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11,
   16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
 ]);
-const SINES = Int32Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) | 0);
+// MD5's constants, floor(|sin(i + 1)| * 2^32): built on the first digest, not at import (the root
+// entry point imports this module; issue 20.3).
+let sines: Int32Array | undefined;
+
+function buildSines(): Int32Array {
+  const table = new Int32Array(64);
+  for (let i = 0; i < 64; i++) table[i] = Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) | 0;
+  return table;
+}
 
 // Room for every legal memcached key (250 bytes) plus MD5 padding, reused across calls.
 const SCRATCH_BYTES = new Uint8Array(320);
@@ -50,6 +58,8 @@ function utf8Padded(key: string): [Uint8Array, number] {
  * point of `key` on a ketama ring (libketama's `ketama_hashi`).
  */
 export function md5FirstWord(key: string): number {
+  sines ??= buildSines();
+  const sineTable = sines;
   const [bytes, length] = utf8Padded(key);
   const blocks = ((length + 8) >>> 6) + 1;
   const total = blocks * 64;
@@ -95,7 +105,7 @@ export function md5FirstWord(key: string): number {
         f = c ^ (b | ~d);
         g = (7 * i) & 15;
       }
-      f = (f + a + (SINES[i] as number) + (WORDS[g] as number)) | 0;
+      f = (f + a + (sineTable[i] as number) + (WORDS[g] as number)) | 0;
       a = d;
       d = c;
       c = b;

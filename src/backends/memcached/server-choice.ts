@@ -67,16 +67,25 @@ function ketamaDigests(weights: readonly number[]): number[] {
 
 // ------------------------------------------------------------------ python-memcached
 
-const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
+// Built on the first use, not at import: the root entry point imports this module (issue 20.3).
+let crcTable: Uint32Array | undefined;
+
+function buildCrcTable(): Uint32Array {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+}
 
 /** zlib's CRC-32 (Python's `binascii.crc32`) of `bytes`, unsigned. */
 export function crc32(bytes: Uint8Array): number {
+  crcTable ??= buildCrcTable();
+  const table = crcTable;
   let crc = 0xffffffff;
-  for (const byte of bytes) crc = (CRC_TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
+  for (const byte of bytes) crc = (table[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 
