@@ -74,8 +74,8 @@ export type SyncWrite = (key: string, value: CachedValue, now: number) => void;
 export const IN_PROCESS_STORE: unique symbol = Symbol.for('dogpile-cache.inProcessStore') as never;
 
 /**
- * The synchronous path of an in-process backend, for a region's hit path and `set`: no promise, and no
- * second validation (the region has checked the key and built the value). Neither call may block; a
+ * The synchronous path of an in-process backend, for a region's hit path, `getMulti` and `set`: no promise
+ * per key, and no second validation (the region has checked the key and built the value). Neither call may block; a
  * failure meets the region's error policy as the same failure of `get` or `set` would.
  */
 export interface InProcessStore {
@@ -199,6 +199,11 @@ function guardedWrite(write: SyncWrite, failed: SyncFailure): SyncWrite {
   };
 }
 
+/** A CachedValue of the caller's own for one that may be lent (see {@link InProcessStore.read}). */
+function ownCopy(value: CachedValue | NoValue): CachedValue | NoValue {
+  return isNoValue(value) ? value : { payload: value.payload, metadata: { ...value.metadata } };
+}
+
 /** The {@link LocalCopies} the backend declares, as a {@link SyncRead}, or null. */
 function localCopiesOf(backend: CacheBackend): LocalCopies | null {
   return (backend as DeclaresInProcessStore)[LOCAL_COPIES] ?? null;
@@ -210,11 +215,13 @@ class ValueStorage implements RegionStorage {
   readonly syncClock: Clock | null;
   readonly #backend: CacheBackend;
   readonly #guard: BackendGuard;
+  readonly #store: InProcessStore | undefined;
 
   constructor(backend: CacheBackend, guard: BackendGuard, failed: SyncFailure) {
     this.#backend = backend;
     this.#guard = guard;
     const store = (backend as DeclaresInProcessStore)[IN_PROCESS_STORE];
+    this.#store = store;
     const copies = localCopiesOf(backend);
     const getSync = backend.getSync;
     const read: SyncRead | null =
@@ -235,6 +242,19 @@ class ValueStorage implements RegionStorage {
   }
 
   readMulti(keys: readonly string[]): Promise<(CachedValue | NoValue)[]> {
+    const store = this.#store;
+    if (store !== undefined) {
+      // Through the store's own read, as the hit path does, so a compact Dictionary entry stays compact
+      // (its backend getMulti would keep it whole); each value copied, since it may be lent and the
+      // region keeps these past awaits.
+      const readOne = (key: string): CachedValue | NoValue => ownCopy(store.read(key, NaN));
+      return readEach(
+        keys,
+        this.#guard,
+        async (all) => all.map(readOne),
+        (key) => this.#guard('get', async () => readOne(key), NO_VALUE, true),
+      );
+    }
     return readEach(
       keys,
       this.#guard,

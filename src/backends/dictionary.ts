@@ -493,7 +493,7 @@ export class DictionaryBackend extends CacheBackend {
     const entries = this.#entries;
     const stamp = this.#stampClock;
     this[IN_PROCESS_STORE] =
-      this.get === own.get && this.getSync === own.getSync && this.set === own.set
+      this.get === own.get && this.getSync === own.getSync && this.getMulti === own.getMulti && this.set === own.set
         ? {
             clock,
             read: (key, now) => entries.lend(key, now),
@@ -525,7 +525,7 @@ export class DictionaryBackend extends CacheBackend {
   /**
    * The region's synchronous path (declared, see `IN_PROCESS_STORE`): reads and writes with no
    * promise and no second validation, since the region has already checked the key and built the value.
-   * Not declared by a subclass that overrides `get`, `getSync` or `set`, whose override the region must call.
+   * Not declared by a subclass that overrides `get`, `getSync`, `getMulti` or `set`, whose override the region must call.
    */
   readonly [IN_PROCESS_STORE]: InProcessStore | undefined;
 

@@ -458,6 +458,58 @@ describe('DictionaryBackend under a region', () => {
     assert.deepEqual(calls, ['getSync k', 'getSync k']);
   });
 
+  it("a region's getMulti and getOrCreateMulti read it through the synchronous path, each value its own (the lent one is refilled per key)", async () => {
+    const backend = new DictionaryBackend();
+    const region = new CacheRegion().configure(backend);
+    await region.set('a', { name: 'A' });
+    await region.set('b', { name: 'B' });
+    // Set after construction, so the synchronous path stays declared: the region must not need the backend's getMulti.
+    backend.getMulti = () => Promise.reject(new Error('the region read through the backend getMulti'));
+    assert.deepEqual(await region.getMulti(['a', 'b', 'missing']), [{ name: 'A' }, { name: 'B' }, NO_VALUE]);
+    assert.deepEqual(await region.getOrCreateMulti(['a', 'b', 'c'], (...keys) => keys.map((key) => ({ name: key.toUpperCase() }))), [
+      { name: 'A' },
+      { name: 'B' },
+      { name: 'C' },
+    ]);
+  });
+
+  it("a region's getOrCreateMulti keeps stale values of its own: a caller that finds the lock held gets each key's own", async () => {
+    const region = new CacheRegion().configure(new DictionaryBackend(), { expirationTime: 60 });
+    await region.set('a', 'A');
+    await region.set('b', 'B');
+    region.invalidate(false);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const first = region.getOrCreateMulti(['a', 'b'], async (...keys) => {
+      await gate;
+      return keys.map((key) => `${key}2`);
+    });
+    // The first caller holds the lock while it regenerates: this one is served the stale values.
+    const second = await region.getOrCreateMulti(['a', 'b'], (...keys) => keys.map(() => 'not called'));
+    assert.deepEqual(second, ['A', 'B']);
+    release();
+    assert.deepEqual(await first, ['a2', 'b2']);
+    assert.deepEqual(await region.getMulti(['a', 'b']), ['a2', 'b2']);
+  });
+
+  it('a region reads a subclass that overrides getMulti through that getMulti (the synchronous path is not declared)', async () => {
+    const calls: string[] = [];
+    class Logged extends DictionaryBackend {
+      override async getMulti(keys: readonly string[]): ReturnType<DictionaryBackend['getMulti']> {
+        calls.push(`getMulti ${keys.join(',')}`);
+        return super.getMulti(keys);
+      }
+    }
+    const backend = new Logged();
+    assert.equal(backend[IN_PROCESS_STORE], undefined);
+    const region = new CacheRegion().configure(backend);
+    await region.set('k', 1);
+    assert.deepEqual(await region.getMulti(['k', 'x']), [1, NO_VALUE]);
+    assert.deepEqual(calls, ['getMulti k,x']);
+  });
+
   it('a region reads and writes it (synchronous path), with the backend TTL and the LRU bound applied', async () => {
     const clock = manualClock();
     const backend = new DictionaryBackend({ expirationTime: 10, maxEntries: 2, clock });
