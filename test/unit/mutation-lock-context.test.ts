@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, it } from 'node:test';
 import { CacheRegion, ReentrantCreateError } from '../../src/index.js';
+import { holdsLock, runHoldingLocks } from '../../src/lock.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve: () => void = () => {};
@@ -76,6 +77,31 @@ describe('the record of the locks a creator holds', () => {
         ReentrantCreateError,
       );
       assert.equal(disabled, 4, 'a re-entrant call is still detected, and the record switched off after it');
+    } finally {
+      AsyncLocalStorage.prototype.disable = disable;
+    }
+  });
+
+  it('a creator function that throws at once leaves no record behind', async () => {
+    const disable = AsyncLocalStorage.prototype.disable;
+    let disabled = 0;
+    AsyncLocalStorage.prototype.disable = function (this: AsyncLocalStorage<unknown>) {
+      disabled++;
+      return disable.call(this);
+    };
+    try {
+      const owner = {};
+      assert.throws(
+        () =>
+          runHoldingLocks(owner, ['k'], () => {
+            throw new Error('thrown at once');
+          }),
+        /thrown at once/,
+      );
+      assert.equal(disabled, 1, 'switched off: no creator runs');
+      assert.equal(holdsLock(owner, 'k'), false);
+      assert.equal(await runHoldingLocks(owner, ['k'], async () => holdsLock(owner, 'k')), true, 'held inside a running creator');
+      assert.equal(disabled, 2);
     } finally {
       AsyncLocalStorage.prototype.disable = disable;
     }
