@@ -93,19 +93,23 @@ interface TableSettings {
 }
 
 /**
- * Whether `value` is a region's plain entry, metadata exactly `{ ct, v: 2 }` as `makeCachedValue` builds
- * it (no TTL, no tags, nothing else): then `ct` alone rebuilds an equal one, and the table keeps no object.
- * A payload of bytes is kept whole: it comes from a region with a serializer, and the contract's
- * `getSerialized` hands back the very bytes it was stored from only for that same CachedValue.
+ * Whether `value` is a region's plain entry, `{ payload, metadata: { ct, v: 2 } }` as `makeCachedValue`
+ * builds it (no TTL, no tags, nothing else on either object, both plain objects): then the payload and `ct`
+ * alone rebuild an equal one, and the table keeps no object. A CachedValue with properties of its own (or
+ * of a class) is kept whole: a rebuilt one would drop them. A payload of bytes is kept whole too: it comes
+ * from a region with a serializer, and the contract's `getSerialized` hands back the very bytes it was
+ * stored from only for that same CachedValue. Keys are counted with `for...in` (enumerable string keys):
+ * `Reflect.ownKeys` would also see symbol-keyed and hidden properties, but cost 25 times as much per set.
  */
 function isCompact(value: CachedValue): boolean {
   const metadata: CachedValueMetadata = value.metadata;
   if (metadata.v !== VALUE_VERSION || metadata.ttl !== undefined || metadata.tags !== undefined) return false;
   if (ArrayBuffer.isView(value.payload)) return false;
-  if (Object.getPrototypeOf(metadata) !== Object.prototype) return false;
+  if (Object.getPrototypeOf(metadata) !== Object.prototype || Object.getPrototypeOf(value) !== Object.prototype) return false;
   let keys = 0;
   for (const _ in metadata) keys++;
-  return keys === 2;
+  for (const _ in value) keys++;
+  return keys === 4;
 }
 
 /** The link of no slot: the ends of the list. */

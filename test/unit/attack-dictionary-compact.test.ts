@@ -1,0 +1,89 @@
+// Adversarial tests of the Dictionary backend's compact entries (src/backends/dictionary.ts, `isCompact`,
+// `EntryTable.read`/`lend`), written apart from the code's own tests. The contract (docs/backends/dictionary.md):
+// a plain entry, metadata exactly `{ ct, v: 2 }`, is kept without its CachedValue, and a backend read returns
+// a CachedValue *equal to the one set*; any other entry is kept and returned as set. So whatever compaction
+// cannot rebuild (an enumerable property of the CachedValue itself, a class instance) must keep the entry
+// whole. Symbol-keyed and non-enumerable properties are not looked at (documented: seeing them would cost
+// every set 25 times what the check costs).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CacheRegion, DictionaryBackend, manualClock, type CachedValue } from '../../src/index.js';
+import { makeCachedValue } from '../../src/backend.js';
+import { IN_PROCESS_STORE } from '../../src/storage.js';
+
+const tag = Symbol('tag');
+
+/** CachedValues a backend's caller may set whose extra parts compaction would drop. */
+function almostPlain(): [string, CachedValue][] {
+  class Entry {
+    payload = { id: 'class' };
+    metadata = { ct: 1_767_225_600.5, v: 2 };
+  }
+  return [
+    ['an own property of the CachedValue', { payload: { id: 1 }, metadata: { ct: 1_767_225_600.5, v: 2 }, source: 'db' } as CachedValue],
+    ['a CachedValue of a class', new Entry()],
+  ];
+}
+
+describe('DictionaryBackend compact entries: what compaction cannot rebuild keeps the entry whole', () => {
+  for (const [what, value] of almostPlain()) {
+    it(`${what}: get, getSync, getMulti and the in-process read return the very CachedValue set`, async () => {
+      const backend = new DictionaryBackend();
+      await backend.set('k', value);
+      assert.equal(backend.getSync('k'), value);
+      assert.equal(await backend.get('k'), value);
+      assert.deepEqual(await backend.getMulti(['k', 'k']), [value, value]);
+      assert.equal(backend[IN_PROCESS_STORE]?.read('k', Number.NaN), value);
+      // Through a region's synchronous write too.
+      backend[IN_PROCESS_STORE]?.write('w', value, Number.NaN);
+      assert.equal(backend[IN_PROCESS_STORE]?.read('w', Number.NaN), value);
+      assert.equal(backend.getSync('w'), value);
+    });
+  }
+
+  it('a region value made by makeCachedValue is still kept compact (the contract for plain entries holds)', async () => {
+    const backend = new DictionaryBackend();
+    const value = makeCachedValue({ id: 9 }, 1_767_225_600_500);
+    await backend.set('k', value);
+    const got = backend.getSync('k') as CachedValue;
+    assert.notEqual(got, value, 'rebuilt, so the entry was compact');
+    assert.deepStrictEqual(got, value);
+  });
+});
+
+describe('DictionaryBackend compact entries: edge payloads and creation times', () => {
+  const payloads: [string, unknown][] = [
+    ['undefined', undefined],
+    ['null', null],
+    ['0', 0],
+    ['-0', -0],
+    ['NaN', Number.NaN],
+    ['""', ''],
+    ['false', false],
+    ['an ArrayBuffer', new ArrayBuffer(3)],
+    ['a function', () => 1],
+    ['a symbol', tag],
+  ];
+  for (const [what, payload] of payloads) {
+    it(`payload ${what} round-trips through the region's hit path and the backend's reads`, async () => {
+      const clock = manualClock();
+      const backend = new DictionaryBackend({ clock, expirationTime: 10 });
+      const region = new CacheRegion({ clock }).configure(backend, { expirationTime: 5 });
+      await region.set('k', payload);
+      assert.ok(Object.is(await region.get('k'), payload));
+      assert.ok(Object.is(await region.getOrCreate('k', () => 'created'), payload));
+      assert.ok(Object.is(((await backend.get('k')) as CachedValue).payload, payload));
+      assert.ok(Object.is(await region.get('k'), payload), 'the entry kept whole serves the same payload');
+    });
+  }
+
+  it('a ct of -0, a huge ct and a subnormal ct come back as set (Float64Array keeps every double)', async () => {
+    const backend = new DictionaryBackend();
+    for (const ct of [-0, 1.7976931348623157e308, 5e-324, 2 ** 53 + 2, 1_767_225_600.000001]) {
+      await backend.set('k', { payload: 1, metadata: { ct, v: 2 } });
+      const lent = backend[IN_PROCESS_STORE]?.read('k', Number.NaN) as CachedValue;
+      assert.ok(Object.is(lent.metadata.ct, ct), `lent ct ${ct}`);
+      assert.ok(Object.is((backend.getSync('k') as CachedValue).metadata.ct, ct), `read ct ${ct}`);
+    }
+  });
+});
