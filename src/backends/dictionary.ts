@@ -254,6 +254,8 @@ class EntryTable implements Entries {
       this.#append(slot);
       if (sizeOf !== undefined) this.#totalSize += size;
     } else {
+      // The old payload leaves the table: the lent value must not keep it alive (see #release).
+      this.#lent.payload = undefined;
       // With neither a TTL nor a bound, an overwrite keeps its place, as in dogpile's dict (order is unused).
       if (this.#ordered && slot !== this.#tail) this.#toTail(slot);
       if (sizeOf !== undefined) this.#totalSize += size - (this.#sizes[slot] as number);
@@ -285,6 +287,7 @@ class EntryTable implements Entries {
     this.#slots.clear();
     this.#keys = [];
     this.#values = [];
+    this.#lent.payload = undefined;
     this.#free = [];
     this.#head = this.#tail = NONE;
     this.#totalSize = 0;
@@ -326,12 +329,17 @@ class EntryTable implements Entries {
     this.#sizes = grown(this.#sizes, Float64Array);
   }
 
-  /** Removes the entry in `slot` and frees the slot. */
+  /**
+   * Removes the entry in `slot` and frees the slot. The lent value lets go of its payload too: it would
+   * otherwise keep the last payload a hit read alive after a delete, an eviction or an expiry, until the
+   * next hit (a large value the application dropped from the cache, still not collectable).
+   */
   #release(slot: number): void {
     this.#slots.delete(this.#keys[slot] as string);
     this.#unlink(slot);
     this.#keys[slot] = undefined;
     this.#values[slot] = undefined;
+    this.#lent.payload = undefined;
     if (this.#sizeOf !== undefined) this.#totalSize -= this.#sizes[slot] as number;
     this.#free.push(slot);
   }

@@ -7,7 +7,9 @@
 // every set 25 times what the check costs).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CacheRegion, DictionaryBackend, manualClock, type CachedValue } from '../../src/index.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { CacheRegion, DictionaryBackend, NO_VALUE, manualClock, type CachedValue, type ManualClock } from '../../src/index.js';
 import { makeCachedValue } from '../../src/backend.js';
 import { IN_PROCESS_STORE } from '../../src/storage.js';
 
@@ -86,4 +88,63 @@ describe('DictionaryBackend compact entries: edge payloads and creation times', 
       assert.ok(Object.is((backend.getSync('k') as CachedValue).metadata.ct, ct), `read ct ${ct}`);
     }
   });
+});
+
+describe('DictionaryBackend compact entries: the lent value keeps nothing the table let go of', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+
+  /** Whether a payload a hit read, then `drop` removed from the table, can be collected. */
+  async function collectable(
+    args: Record<string, unknown>,
+    drop: (region: CacheRegion, backend: DictionaryBackend, clock: ManualClock) => Promise<void>,
+  ): Promise<boolean> {
+    const clock = manualClock();
+    const backend = new DictionaryBackend({ clock, ...args });
+    const region = new CacheRegion({ clock }).configure(backend);
+    // Made inside a function of its own, so that nothing of this test's frame holds the payload.
+    const ref = await (async () => {
+      const big = { rows: new Array(1000).fill(1) };
+      await region.set('k', big);
+      await region.set('other', { small: true });
+      assert.equal(await region.get('k'), big, 'a hit through the lent value');
+      await drop(region, backend, clock);
+      return new WeakRef(big);
+    })();
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      gc();
+    }
+    return ref.deref() === undefined;
+  }
+
+  const drops: [string, Record<string, unknown>, (region: CacheRegion, backend: DictionaryBackend, clock: ManualClock) => Promise<void>][] =
+    [
+      ['delete', {}, (region) => region.delete('k')],
+      ['an overwrite', {}, (region) => region.set('k', { replaced: true })],
+      ['clear()', {}, async (_region, backend) => backend.clear()],
+      [
+        'an eviction',
+        { maxEntries: 2 },
+        async (region) => {
+          // The hit made k the most recently used: the second write evicts it.
+          await region.set('third', 3);
+          await region.set('fourth', 4);
+          assert.equal(await region.get('k'), NO_VALUE);
+        },
+      ],
+      [
+        'an expiry found by a read',
+        { expirationTime: 1 },
+        async (region, _backend, clock) => {
+          clock.advance(1000);
+          assert.equal(await region.get('k'), NO_VALUE);
+        },
+      ],
+    ];
+  for (const [what, args, drop] of drops) {
+    it(`a payload removed by ${what} after a hit can be collected`, async () => {
+      assert.ok(await collectable(args, drop));
+    });
+  }
 });
