@@ -148,3 +148,18 @@ describe('DictionaryBackend compact entries: the lent value keeps nothing the ta
     });
   }
 });
+
+describe('DictionaryBackend compact entries: the lent value written back', () => {
+  it('a lent CachedValue written under another key is copied, so the next hit, which refills it, leaves that entry alone', () => {
+    const backend = new DictionaryBackend();
+    const store = backend[IN_PROCESS_STORE];
+    assert.ok(store !== undefined);
+    store.write('a', makeCachedValue({ id: 'a' }, 1_767_225_600_000), Number.NaN);
+    store.write('b', makeCachedValue({ id: 'b' }, 1_767_225_601_000), Number.NaN);
+    const lent = store.read('a', Number.NaN) as CachedValue;
+    store.write('copy', lent, Number.NaN);
+    store.read('b', Number.NaN); // refills the lent value with b
+    assert.deepEqual((backend.getSync('copy') as CachedValue).payload, { id: 'a' });
+    assert.equal((backend.getSync('copy') as CachedValue).metadata.ct, 1_767_225_600);
+  });
+});
