@@ -28,6 +28,8 @@ type Reentry = 'none' | 'readOther' | 'writeOther' | 'writeSame' | 'deleteSame' 
 
 type Command =
   | { op: 'set'; key: string }
+  | { op: 'setOwnTtl'; key: string }
+  | { op: 'getOrCreateMulti'; keys: string[] }
   | { op: 'get'; key: string; hook: Reentry; where: 'listener' | 'strategy' }
   | { op: 'getOrCreate'; key: string; hook: Reentry; where: 'listener' | 'strategy' }
   | { op: 'has'; key: string; hook: Reentry }
@@ -43,6 +45,8 @@ const hook = fc.constantFrom<Reentry>('none', 'readOther', 'writeOther', 'writeS
 const where = fc.constantFrom<'listener' | 'strategy'>('listener', 'strategy');
 const command: fc.Arbitrary<Command> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('set' as const), key }), weight: 4 },
+  fc.record({ op: fc.constant('setOwnTtl' as const), key }),
+  fc.record({ op: fc.constant('getOrCreateMulti' as const), keys: fc.uniqueArray(key, { minLength: 1, maxLength: 3 }) }),
   { arbitrary: fc.record({ op: fc.constant('get' as const), key, hook, where }), weight: 4 },
   { arbitrary: fc.record({ op: fc.constant('getOrCreate' as const), key, hook, where }), weight: 4 },
   fc.record({ op: fc.constant('has' as const), key, hook }),
@@ -151,6 +155,15 @@ async function runOn(world: World, clock: ManualClock, commands: Command[]): Pro
     switch (c.op) {
       case 'set':
         await world.region.set(c.key, { id: `set-${step}` });
+        break;
+      case 'setOwnTtl':
+        // An entry with its own TTL is kept whole: the key's entry changes kind (compact, whole, compact).
+        await world.region.set(c.key, { id: `ttl-${step}` }, { expirationTime: 1.5 });
+        break;
+      case 'getOrCreateMulti':
+        answer = (await world.region.getOrCreateMulti(c.keys, (...ks) => ks.map((k) => ({ id: `multi-${step}-${k}` }))))
+          .map(idOf)
+          .join(',');
         break;
       case 'get':
         world.arm(c.hook, c.key, step, c.where);
