@@ -61,6 +61,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 interface Settings {
   backendTtl: number;
   maxEntries: number | undefined;
+  maxSize: number | undefined;
   regionExpiration: number;
 }
 
@@ -83,6 +84,10 @@ class World {
       clock,
       ...(s.backendTtl > 0 ? { expirationTime: s.backendTtl } : {}),
       ...(s.maxEntries === undefined ? {} : { maxEntries: s.maxEntries }),
+      // Sizes 1 to 3 from the payload's id, the same in both worlds.
+      ...(s.maxSize === undefined
+        ? {}
+        : { maxSize: s.maxSize, sizeCalculation: (payload: unknown) => ((payload as Payload).id.length % 3) + 1 }),
     });
     const inner = new DefaultInvalidationStrategy(clock);
     const strategy: RegionInvalidationStrategy = {
@@ -215,6 +220,7 @@ async function runOn(world: World, clock: ManualClock, commands: Command[]): Pro
 const settings: fc.Arbitrary<Settings> = fc.record({
   backendTtl: fc.constantFrom(0, 1, 3),
   maxEntries: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+  maxSize: fc.option(fc.integer({ min: 2, max: 6 }), { nil: undefined }),
   regionExpiration: fc.constantFrom(1, 2),
 });
 
