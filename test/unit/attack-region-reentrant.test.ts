@@ -301,3 +301,33 @@ describe('region hit paths with reentrant user code: the lending path answers as
     assert.equal(idOf(await first), 'k-new');
   });
 });
+
+describe('region #backendKey: what a key mangler returns', () => {
+  const region = (keyMangler: (key: string) => string): CacheRegion => new CacheRegion({ keyMangler }).configure(new DictionaryBackend());
+
+  it('a new string equal to the key is the key (get, set, getOrCreate, getMulti agree)', async () => {
+    const r = region((key) => ['', key].join(''));
+    await r.set('k', { id: 'v' });
+    assert.equal(idOf(await r.get('k')), 'v');
+    assert.equal(idOf(await r.getOrCreate('k', () => ({ id: 'never' }))), 'v');
+    assert.deepEqual((await r.getMulti(['k'])).map(idOf), ['v']);
+  });
+
+  it('every changed result that is no valid key is refused, on every path, before the backend is touched', async () => {
+    for (const bad of ['', 'k\ud800', '\udc00', 42, null, new String('k')]) {
+      const backend = new DictionaryBackend();
+      const r = new CacheRegion({ keyMangler: () => bad as string }).configure(backend);
+      const refused = (error: unknown): boolean => error instanceof Error && error.message.includes('the key mangler result');
+      await assert.rejects(r.get('k'), refused, String(bad));
+      await assert.rejects(r.set('k', 1), refused, String(bad));
+      await assert.rejects(
+        r.getOrCreate('k', () => 1),
+        refused,
+        String(bad),
+      );
+      await assert.rejects(r.getMulti(['k']), refused, String(bad));
+      await assert.rejects(r.delete('k'), refused, String(bad));
+      assert.equal(backend.size, 0);
+    }
+  });
+});
