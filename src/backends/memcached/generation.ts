@@ -44,6 +44,9 @@ import type { CasValue, Connection } from './connection.js';
 import { NAMESPACE_PREFIX, lockKeyFor } from './keys.js';
 import { Opcode } from './protocol.js';
 
+/** What a hashed key's item name has after the generation, and what a user key may not have there. */
+const HASHED_PREFIX = 'sha1:';
+
 /** The servers as the generation needs them: one request on each live server. */
 export interface GenerationServers {
   /**
@@ -128,9 +131,15 @@ export class NamespaceGeneration {
   /** The item key of `key` (already checked: at most 250 bytes, no spaces) in `generation`. */
   entryKey(key: string, generation: number): string {
     const item = `${this.#entryPrefix}${generation}:${key}`;
-    if (item.length * 3 <= MEMCACHED_MAX_KEY_BYTES || Buffer.byteLength(item, 'utf8') <= MEMCACHED_MAX_KEY_BYTES) return item;
+    // A key that itself starts with "sha1:" is hashed too (as memcachedSafeMangler does): kept as it is, the
+    // key "sha1:" + sha1(k) would name the item of a key k hashed below, and the two would share one entry.
+    if (
+      (item.length * 3 <= MEMCACHED_MAX_KEY_BYTES || Buffer.byteLength(item, 'utf8') <= MEMCACHED_MAX_KEY_BYTES) &&
+      !key.startsWith(HASHED_PREFIX)
+    )
+      return item;
     // Too long with the prefix: hashed, as the region's default mangler hashes keys too long for memcached.
-    return `${this.#entryPrefix}${generation}:sha1:${sha1MangleKey(key)}`;
+    return `${this.#entryPrefix}${generation}:${HASHED_PREFIX}${sha1MangleKey(key)}`;
   }
 
   /** The lock item of `key`: in the namespace (so namespaces do not lock each other), not in a generation. */
