@@ -14,6 +14,7 @@ import {
   type BackendClass,
   type CacheMutex,
   type CachedValue,
+  type CachedValueMetadata,
   type Mapping,
 } from './api.js';
 import { keepingOsloScope, reportUnknownNames, withOsloCommonArguments } from './arguments.js';
@@ -253,6 +254,11 @@ export interface RegionStats {
 
 /** A `ct` more than this many seconds ahead of now is corrupt (clock skew between hosts stays far below). */
 const MAX_FUTURE_SECONDS = 86_400;
+
+/** A getOrCreate call's checked arguments, and its clock reading (NaN: none), before its value is judged. */
+interface GetOrCreateRead<T> extends Omit<GetOrCreateCall<T>, 'initial' | 'stale' | 'settled'> {
+  now: number;
+}
 
 /** One getOrCreate call past its fresh-value check (the miss path). */
 interface GetOrCreateCall<T> {
@@ -670,17 +676,54 @@ export class CacheRegion {
    * expiration time), invalidated or unreadable (corrupt bytes, a creation time that is not a number
    * or is more than a day ahead: a miss with an `error` event, never a failure).
    */
-  async get<T = unknown>(key: string, options?: GetOptions): Promise<T | NoValue> {
-    const backendKey = this.#backendKey(key);
-    const expiration = this.#readExpiration(options);
-    const readSync = this.#readSync;
-    // One clock reading for the store's expiry and the region's, when both need it (NaN: not read).
-    const now = this.#sharesClock && typeof expiration === 'number' && expiration !== -1 ? this.#readClock() : NaN;
-    // A synchronous read answers undefined for what it does not hold (a local tier's miss).
-    const raw = (readSync === null ? undefined : readSync(backendKey, now)) ?? (await this.#store().read(backendKey));
+  get<T = unknown>(key: string, options?: GetOptions): Promise<T | NoValue> {
+    // Not async: a value found synchronously (an in-process store, a local tier) is answered without an
+    // async function's frame, and this code stays the same whatever other regions in the process await
+    // (V8 compiled the suspending path of every region into it). Errors still reject, never throw.
+    try {
+      const backendKey = this.#backendKey(key);
+      const expiration = this.#readExpiration(options);
+      const readSync = this.#readSync;
+      // One clock reading for the store's expiry and the region's, when both need it (NaN: not read).
+      const now = this.#sharesClock && typeof expiration === 'number' && expiration !== -1 ? this.#readClock() : NaN;
+      // A synchronous read answers undefined for what it does not hold (a local tier's miss).
+      const raw = readSync === null ? undefined : readSync(backendKey, now);
+      if (raw === undefined) return this.#getAsync(key, backendKey, expiration, now);
+      if (isNoValue(raw)) {
+        this.#miss(key);
+        return Promise.resolve(NO_VALUE);
+      }
+      // Tagged entries are checked after their tags' times are read (a round trip, maybe).
+      if (raw.metadata.tags !== undefined) return this.#getAsync(key, backendKey, expiration, now, raw);
+      // Read before any user code (an invalidation strategy, a listener) runs: a synchronous read may lend its value.
+      const payload = raw.payload;
+      if (isNoValue(this.#unexpired(raw, expiration, now))) {
+        this.#miss(key);
+        return Promise.resolve(NO_VALUE);
+      }
+      this.#hit(key);
+      return Promise.resolve(payload as T);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** {@link get} for a value the backend reads asynchronously, or (`found`) one whose tags must be read first. */
+  async #getAsync<T>(
+    key: string,
+    backendKey: string,
+    expiration: number | null | undefined,
+    now: number,
+    found?: CachedValue,
+  ): Promise<T | NoValue> {
+    const raw = found ?? (await this.#store().read(backendKey));
+    if (isNoValue(raw)) {
+      this.#miss(key);
+      return NO_VALUE;
+    }
     // Read before any user code (an invalidation strategy, a listener) runs: a synchronous read may lend its value.
-    const payload = isNoValue(raw) ? undefined : raw.payload;
-    if (!isNoValue(raw) && raw.metadata.tags !== undefined) await this.#refreshTags([raw]);
+    const payload = raw.payload;
+    if (raw.metadata.tags !== undefined) await this.#refreshTags([raw]);
     if (isNoValue(this.#unexpired(raw, expiration, now))) {
       this.#miss(key);
       return NO_VALUE;
@@ -846,45 +889,82 @@ export class CacheRegion {
    * @throws {ReentrantCreateError} when a creator asks for its own key (which has no value).
    * @throws {CreatorTimeoutError} when the creator outlives `creatorTimeout` and there is no stale value.
    */
-  async getOrCreate<T>(key: string, creator: () => T | Promise<T>, options?: GetOrCreateOptions<T>): Promise<T> {
-    const backendKey = this.#backendKey(key);
-    if (typeof creator !== 'function')
-      throw new ValidationError(`creator must be a function returning the value; got ${describe(creator)}.`);
-    const expiration = this.#createExpiration(options?.expirationTime);
-    const ttl = options?.entryExpirationTime === undefined ? null : entryTtlOption(options.entryExpirationTime, 'entryExpirationTime');
-    const tags = options?.tags === undefined ? undefined : readTags(options.tags);
-    // Checked before the read, so a bad option fails on a hit too.
-    const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
-    const readSync = this.#readSync;
-    const now = this.#sharesClock && expiration !== null ? this.#readClock() : NaN;
-    const lent = readSync === null ? undefined : readSync(backendKey, now);
-    let value = lent ?? (await this.#store().read(backendKey));
+  getOrCreate<T>(key: string, creator: () => T | Promise<T>, options?: GetOrCreateOptions<T>): Promise<T> {
+    // Not async, as get: a fresh value found synchronously is answered without an async function's frame.
+    try {
+      const backendKey = this.#backendKey(key);
+      if (typeof creator !== 'function')
+        throw new ValidationError(`creator must be a function returning the value; got ${describe(creator)}.`);
+      const expiration = this.#createExpiration(options?.expirationTime);
+      const ttl = options?.entryExpirationTime === undefined ? null : entryTtlOption(options.entryExpirationTime, 'entryExpirationTime');
+      const tags = options?.tags === undefined ? undefined : readTags(options.tags);
+      // Checked before the read, so a bad option fails on a hit too.
+      const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
+      const readSync = this.#readSync;
+      const now = this.#sharesClock && expiration !== null ? this.#readClock() : NaN;
+      const lent = readSync === null ? undefined : readSync(backendKey, now);
+      // Not found synchronously, or tagged (its tags' times are read first): the asynchronous path.
+      if (lent === undefined || isNoValue(lent) || lent.metadata.tags !== undefined) {
+        return this.#getOrCreateFound({ key, backendKey, creator, expiration, ttl, tags, timeoutMs, options, now }, lent);
+      }
+      // Read before any user code (an invalidation strategy, a listener) runs: a synchronous read may lend its value.
+      const payload = lent.payload;
+      const metadata = lent.metadata;
+      const createdAt = metadata.ct;
+      // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock at most once.
+      if (this.#isFresh(metadata, createdAt, expiration, now)) {
+        this.#hit(key);
+        return Promise.resolve(payload as T);
+      }
+      // Kept past this call's awaits as the stale value: a value of its own, never a lent one.
+      const own: CachedValue = { payload, metadata: { ...metadata, ct: createdAt } };
+      return this.#lockedFrom({ key, backendKey, creator, expiration, ttl, tags, timeoutMs, options, now }, own);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * {@link getOrCreate} for a value `found` by the synchronous read (it may be lent) or, when undefined,
+   * read now: a fresh one is the answer, anything else goes to the lock.
+   */
+  async #getOrCreateFound<T>(call: GetOrCreateRead<T>, found: CachedValue | NoValue | undefined): Promise<T> {
+    let value = found ?? (await this.#store().read(call.backendKey));
     if (!isNoValue(value)) {
       // Read before any user code (an invalidation strategy, a listener) runs: a synchronous read may lend its value.
       const payload = value.payload;
       const metadata = value.metadata;
       const createdAt = metadata.ct;
       if (metadata.tags !== undefined) await this.#refreshTags([value]);
-      // The hot path: a fresh, valid value takes no lock, allocates nothing, and reads the clock at most once.
-      if (metadata.v === VALUE_VERSION) {
-        const own = metadata.ttl === undefined ? expiration : (entryTtl(metadata) ?? expiration);
-        // A ct of 0 or below is no value to the lock (dogpile's `_has_value`), fresh or not: the lock decides.
-        if (
-          createdAt > 0 &&
-          (createdAt <= this.#horizon || this.#plausible(createdAt)) &&
-          (own === null || (now === now ? now : this.#readClock()) / 1000 - createdAt <= own) &&
-          !this.regionInvalidator.isInvalidated(createdAt) &&
-          (metadata.tags === undefined || this.#tags.verdict(metadata) === null)
-        ) {
-          this.#hit(key);
-          return payload as T;
-        }
+      if (this.#isFresh(metadata, createdAt, call.expiration, call.now)) {
+        this.#hit(call.key);
+        return payload as T;
       }
       // Kept past this call's awaits as the stale value: a value of its own, never a lent one.
-      if (lent !== undefined) value = { payload, metadata: { ...metadata, ct: createdAt } };
+      if (found !== undefined) value = { payload, metadata: { ...metadata, ct: createdAt } };
     }
-    const initial = this.#valueAndCreated<T>(value, expiration);
+    return this.#lockedFrom(call, value);
+  }
+
+  /** True when a value with `metadata` (created at `createdAt`, read before any user code ran) is fresh and valid for getOrCreate. */
+  #isFresh(metadata: CachedValueMetadata, createdAt: number, expiration: number | null, now: number): boolean {
+    if (metadata.v !== VALUE_VERSION) return false;
+    const own = metadata.ttl === undefined ? expiration : (entryTtl(metadata) ?? expiration);
+    // A ct of 0 or below is no value to the lock (dogpile's `_has_value`), fresh or not: the lock decides.
+    return (
+      createdAt > 0 &&
+      (createdAt <= this.#horizon || this.#plausible(createdAt)) &&
+      (own === null || (now === now ? now : this.#readClock()) / 1000 - createdAt <= own) &&
+      !this.regionInvalidator.isInvalidated(createdAt) &&
+      (metadata.tags === undefined || this.#tags.verdict(metadata) === null)
+    );
+  }
+
+  /** The lock path of {@link getOrCreate} for `value`, a value of this call's own (or NO_VALUE) that is not fresh. */
+  #lockedFrom<T>(call: GetOrCreateRead<T>, value: CachedValue | NoValue): Promise<T> {
+    const initial = this.#valueAndCreated<T>(value, call.expiration);
     const stale = initial === NEED_REGENERATION ? undefined : (value as CachedValue);
+    const { key, backendKey, creator, expiration, ttl, tags, timeoutMs, options } = call;
     return this.#lockedGetOrCreate({ key, backendKey, creator, expiration, ttl, tags, initial, stale, timeoutMs, options });
   }
 

@@ -314,3 +314,48 @@ describe('CacheRegion: reads that run user code in the middle keep their own val
     assert.equal(await region.get('a'), 'new A');
   });
 });
+
+describe('get and getOrCreate answer with a promise, never a synchronous throw', () => {
+  // Both return their promise themselves (not async functions, for the hit path): every failure must
+  // still reach the caller as a rejection, whatever path it happens on.
+  const rejection = (call: () => Promise<unknown>): Promise<string> => {
+    let promise: Promise<unknown>;
+    try {
+      promise = call();
+    } catch (error) {
+      return Promise.resolve(`threw ${(error as Error).name}`);
+    }
+    return promise.then(
+      () => 'resolved',
+      (error: Error) => `rejected ${error.name}`,
+    );
+  };
+
+  it('bad input, an unconfigured region, and an invalidation strategy that throws on the synchronous hit path', async () => {
+    const region = new CacheRegion().configure(new DictionaryBackend(), { expirationTime: 60 });
+    await region.set('k', 'v');
+    assert.equal(await rejection(() => region.get(1 as never)), 'rejected ValidationError');
+    assert.equal(await rejection(() => region.get('k', { expirationTime: 'soon' } as never)), 'rejected ValidationError');
+    assert.equal(await rejection(() => region.getOrCreate(1 as never, () => 1)), 'rejected ValidationError');
+    assert.equal(await rejection(() => region.getOrCreate('k', 'v' as never)), 'rejected ValidationError');
+    assert.equal(await rejection(() => new CacheRegion().get('k')), 'rejected RegionNotConfiguredError');
+    assert.equal(await rejection(() => new CacheRegion().getOrCreate('k', () => 1)), 'rejected RegionNotConfiguredError');
+    const failing = (): boolean => {
+      throw new RangeError('a strategy failed');
+    };
+    const strict = new CacheRegion().configure(new DictionaryBackend(), {
+      expirationTime: 60,
+      regionInvalidator: {
+        invalidate() {},
+        isHardInvalidated: failing,
+        isSoftInvalidated: failing,
+        isInvalidated: failing,
+        wasHardInvalidated: () => false,
+        wasSoftInvalidated: () => false,
+      },
+    });
+    await strict.set('k', 'v');
+    assert.equal(await rejection(() => strict.get('k')), 'rejected RangeError');
+    assert.equal(await rejection(() => strict.getOrCreate('k', () => 'new')), 'rejected RangeError');
+  });
+});
