@@ -26,7 +26,7 @@ const FIRST_CAPACITY = 64;
 
 /** A command waiting for its reply or its deadline, whichever comes first. */
 interface Pending {
-  /** `performance.now()` after which the command is overdue. */
+  /** The clock reading (ms) from which the command is overdue. */
   readonly deadline: number;
   /** The operation named in the timeout error. */
   readonly what: string;
