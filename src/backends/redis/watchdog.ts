@@ -1,7 +1,7 @@
 /**
  * One timer that bounds every command of a Redis backend by `socket_timeout`, instead of ioredis's
- * `commandTimeout` (a `setTimeout` started and cleared per command, about a tenth of a raw GET's time
- * in bench/redis.ts).
+ * `commandTimeout` (a `setTimeout` started and cleared per command: 0.3-0.5 µs of CPU per command,
+ * 5-9 % of a raw GET's, in bench/redis.ts; the watchdog costs about 0.1 µs).
  *
  * Every command of a connection has the same timeout, so deadlines come in the order the commands are
  * sent: they go in a FIFO queue, and the timer only ever looks at its head. A completed command is
