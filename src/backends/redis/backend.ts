@@ -126,9 +126,9 @@ export class RedisBackend extends BytesBackend {
 
   // The single-key calls and MGET are written without async functions: on a connected client each is
   // the driver's promise plus the watchdog's (connection.watch), which is most of what separates them
-  // from a raw ioredis call (bench/redis.ts, the CPU table). With the JSON serializer, get/getMulti read strings, as a
-  // raw client would (ioredis decodes them without making a Buffer of each value first), and set
-  // writes one: the entry is ASCII text then (see parseJsonEntryText and serializedJsonText).
+  // from a raw ioredis call (bench/redis.ts, the CPU table). With the JSON serializer, get/getMulti
+  // read strings, as a raw client would (ioredis decodes them without making a Buffer of each value
+  // first), and set writes one: the entry is ASCII text then (see parseJsonEntryText and serializedJsonText).
 
   // Public methods take the caller's keys; the private ones below them take stored keys (with the
   // namespace's prefix, see #stored), so that no key is prefixed twice.

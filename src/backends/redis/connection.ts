@@ -62,11 +62,6 @@ export class RedisConnection {
     this.#watchdog = new CommandWatchdog(settings.commandTimeoutMs, (what, error) => this.wrap(what, error));
   }
 
-  /** The watchdog bounding this connection's commands (tests read its `pending` and `timerActive`). */
-  get watchdog(): CommandWatchdog {
-    return this.#watchdog;
-  }
-
   /** True once {@link close} was called. */
   get closed(): boolean {
     return this.#closed;

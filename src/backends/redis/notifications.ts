@@ -1,7 +1,8 @@
 /**
  * Redis pub/sub as a {@link NotificationTransport} for the local tier and shared invalidation
- * (issue 18). Messages are published through the backend's own client; each subscription uses its own connection (a subscribed Redis connection can run
- * no other command), a duplicate of the backend's client with the same settings. ioredis reconnects
+ * (issue 18). Messages are published through the backend's own client; each subscription uses its own
+ * connection (a subscribed Redis connection can run no other command), a duplicate of the backend's
+ * client with the same settings. ioredis reconnects
  * and resubscribes by itself; the listener is told `down()` when the connection drops and `up()` when
  * it is ready again, so its user can drop what it may have missed. Pub/sub is at most once: a message
  * published while a subscriber is disconnected never reaches it. The publish, and a subscription's

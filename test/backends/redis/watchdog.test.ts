@@ -125,6 +125,17 @@ describe('Redis watchdog: a hung server (SIGSTOP)', () => {
     }
   });
 
+  it('boundedCall: a command of your own gets the same bound', async () => {
+    const backend = new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: SOCKET_TIMEOUT_MS / 1000 });
+    try {
+      assert.equal(await backend.boundedCall('PING', (c) => c.ping()), 'PONG');
+      assertTimedOut(await whileHung(() => backend.boundedCall('EXPIRE', (c) => c.expire('wd-own', 60))), /Redis EXPIRE failed/);
+      await waitUntil('no answer after SIGCONT', async () => (await backend.boundedCall('PING', (c) => c.ping())) === 'PONG', 15_000);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('RedisNotifications.publish is bounded by the backend', async () => {
     const backend = new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: SOCKET_TIMEOUT_MS / 1000 });
     const notifications = new RedisNotifications(backend);
