@@ -75,9 +75,6 @@ export class RedisBackend extends BytesBackend {
   /** `"<namespace>:"` or `""`: put before every key sent to Redis. */
   readonly #prefix: string;
   #closing: Promise<void> | undefined;
-  readonly #getFailed: (error: unknown) => never;
-  readonly #mgetFailed: (error: unknown) => never;
-  readonly #setFailed: (error: unknown) => never;
   // Arrow functions made once, passed to `then` on every call (this.serializer may be replaced).
   readonly #parseBytes = (bytes: Buffer | NoValue): BackendResult => parseSerialized(bytes, this.serializer);
   readonly #parseAll = (values: (Buffer | NoValue)[]): BackendResult[] => {
@@ -97,9 +94,6 @@ export class RedisBackend extends BytesBackend {
     // A missing driver fails here, at configure(), not at the first request (resolved, not loaded).
     assertDriversInstalled(DRIVER_PACKAGES.redis, ctor.name);
     this.#connection = new RedisConnection(this.settings);
-    this.#getFailed = this.#connection.failure('GET');
-    this.#mgetFailed = this.#connection.failure('MGET');
-    this.#setFailed = this.#connection.failure('SET');
     this.#lockStore = {
       setIfAbsent: (key, token, ttlMs) =>
         this.#connection
@@ -120,11 +114,21 @@ export class RedisBackend extends BytesBackend {
     return this.#connection.client();
   }
 
+  /**
+   * Runs `fn` on the client (connected first if needed), bounded by `socket_timeout` like every command
+   * of this backend; a failure or timeout rejects with `BackendUnavailableError` naming `what`. For
+   * what this backend does not wrap (`RedisNotifications` publishes through it): `fn` sends one
+   * command, one pipeline, or commands in parallel, not commands one after another.
+   */
+  boundedCall<T>(what: string, fn: (client: RedisClient) => Promise<T>): Promise<T> {
+    return this.#connection.call(what, fn);
+  }
+
   // The single-key calls and MGET are written without async functions: on a connected client each is
-  // the driver's promise plus one `then`, which is most of what separates them from a raw ioredis
-  // call (bench/redis.ts, the CPU table). With the JSON serializer, get/getMulti read strings, as a
-  // raw client would (ioredis decodes them without making a Buffer of each value first), and set
-  // writes one: the entry is ASCII text then (see parseJsonEntryText and serializedJsonText).
+  // the driver's promise plus the watchdog's (connection.watch), which is most of what separates them
+  // from a raw ioredis call (bench/redis.ts, the CPU table). With the JSON serializer, get/getMulti
+  // read strings, as a raw client would (ioredis decodes them without making a Buffer of each value
+  // first), and set writes one: the entry is ASCII text then (see parseJsonEntryText and serializedJsonText).
 
   // Public methods take the caller's keys; the private ones below them take stored keys (with the
   // namespace's prefix, see #stored), so that no key is prefixed twice.
@@ -136,9 +140,9 @@ export class RedisBackend extends BytesBackend {
       stored = this.#prefix + key;
       const client = this.#connection.ready;
       if (client !== null && this.serializer === jsonSerializer) {
-        return client
-          .get(stored)
-          .then((text) => (text === null ? NO_VALUE : (parseJsonEntryText(text) ?? this.#getBytes(stored))), this.#getFailed);
+        return this.#connection.watch('GET', client.get(stored), (text) =>
+          text === null ? NO_VALUE : (parseJsonEntryText(text) ?? this.#getBytes(stored)),
+        );
       }
     } catch (error) {
       return Promise.reject(error);
@@ -158,7 +162,7 @@ export class RedisBackend extends BytesBackend {
       stored = this.#stored(keys);
       const client = this.#connection.ready;
       if (client !== null && !isCluster(client) && keys.length > 0 && this.serializer === jsonSerializer) {
-        return client.mget(stored as string[]).then((texts) => this.#parseTexts(stored, texts), this.#mgetFailed);
+        return this.#connection.watch('MGET', client.mget(stored as string[]), (texts) => this.#parseTexts(stored, texts));
       }
     } catch (error) {
       return Promise.reject(error);
@@ -212,7 +216,7 @@ export class RedisBackend extends BytesBackend {
 
   #getSerialized(stored: string): Promise<Buffer | NoValue> {
     const client = this.#connection.ready;
-    if (client !== null) return client.getBuffer(stored).then(orNoValue, this.#getFailed);
+    if (client !== null) return this.#connection.watch('GET', client.getBuffer(stored), orNoValue);
     return this.#connection.call('GET', (c) => c.getBuffer(stored)).then(orNoValue);
   }
 
@@ -230,7 +234,7 @@ export class RedisBackend extends BytesBackend {
     if (keys.length === 0) return Promise.resolve([]);
     // One server: MGET answers duplicate keys in place, so the keys go as they are.
     const client = this.#connection.ready;
-    if (client !== null && !isCluster(client)) return client.mgetBuffer(keys as string[]).then(allOrNoValue, this.#mgetFailed);
+    if (client !== null && !isCluster(client)) return this.#connection.watch('MGET', client.mgetBuffer(keys as string[]), allOrNoValue);
     return this.#getSerializedMultiSlow(keys);
   }
 
@@ -270,7 +274,7 @@ export class RedisBackend extends BytesBackend {
   /** SET of an entry's bytes (or their ASCII text), with a server TTL of `ms` (EX when whole seconds, 0 for none). */
   #send(key: string, value: Buffer | string, ms: number): Promise<void> {
     const client = this.#connection.ready;
-    if (client !== null) return sendSet(client, key, value, ms).then(toVoid, this.#setFailed);
+    if (client !== null) return this.#connection.watch('SET', sendSet(client, key, value, ms), toVoid);
     return this.#connection.call('SET', (c) => sendSet(c, key, value, ms)).then(toVoid);
   }
 
@@ -364,17 +368,21 @@ export class RedisBackend extends BytesBackend {
       );
     }
     const pattern = `${globEscape(this.settings.namespace)}:*`;
-    await this.#connection.call('clear (SCAN + UNLINK)', async (c) => {
-      if (!isCluster(c)) {
-        await clearMatching(c, pattern, (keys) => c.unlink(...keys));
-        return;
-      }
-      // Each master holds its own slots' keys: scan them all, and unlink through the cluster client,
-      // which groups the keys by slot (a multi-key command needs one slot) and follows MOVED replies.
-      await Promise.all(
-        c.nodes('master').map((node) => clearMatching(node, pattern, (keys) => perNode(c, keys, (p, slotKeys) => p.unlink(...slotKeys)))),
-      );
-    });
+    const what = 'clear (SCAN + UNLINK)';
+    // Commands one after another: each is bounded by socket_timeout on its own, not the whole clear.
+    const c = await this.#connection.call(what, async (client) => client);
+    const bounded = <T>(command: Promise<T>): Promise<T> => this.#connection.watch(what, command);
+    if (!isCluster(c)) {
+      await clearMatching(c, pattern, bounded, (keys) => c.unlink(...keys));
+      return;
+    }
+    // Each master holds its own slots' keys: scan them all, and unlink through the cluster client,
+    // which groups the keys by slot (a multi-key command needs one slot) and follows MOVED replies.
+    await Promise.all(
+      c
+        .nodes('master')
+        .map((node) => clearMatching(node, pattern, bounded, (keys) => perNode(c, keys, (p, slotKeys) => p.unlink(...slotKeys)))),
+    );
   }
 
   /** The stored keys of `keys`: the same array without a namespace. */
@@ -439,13 +447,18 @@ export const CLEAR_SCAN_COUNT = 1000;
 
 /**
  * SCANs one server for `pattern` (as bytes: a key written by another client need not be UTF-8) and
- * hands each non-empty batch to `unlink` before the next SCAN.
+ * hands each non-empty batch to `unlink` before the next SCAN; every command goes through `bounded`.
  */
-async function clearMatching(node: Redis, pattern: string, unlink: (keys: Buffer[]) => Promise<unknown>): Promise<void> {
+async function clearMatching(
+  node: Redis,
+  pattern: string,
+  bounded: <T>(command: Promise<T>) => Promise<T>,
+  unlink: (keys: Buffer[]) => Promise<unknown>,
+): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await node.scanBuffer(cursor, 'MATCH', pattern, 'COUNT', CLEAR_SCAN_COUNT);
-    if (keys.length > 0) await unlink(keys);
+    const [next, keys] = await bounded(node.scanBuffer(cursor, 'MATCH', pattern, 'COUNT', CLEAR_SCAN_COUNT));
+    if (keys.length > 0) await bounded(unlink(keys));
     cursor = String(next);
   } while (cursor !== '0');
 }

@@ -2,19 +2,26 @@
  * The ioredis client of one Redis backend, created on the first call, and the settings that keep
  * every call bounded:
  *
+ * - Every command is bounded by `socket_timeout` through one {@link CommandWatchdog} per connection
+ *   (watchdog.ts), not by ioredis's `commandTimeout` (a timer started and cleared per command): a
+ *   server that takes a command and never answers fails it between `socket_timeout` and
+ *   `socket_timeout` plus a tick (a tenth of it, at least 5 ms) after it was sent, with a
+ *   `BackendUnavailableError` ("Command timed out"). This bounds a client shared through
+ *   `connection_pool` too, whatever its own options. Every command goes through {@link RedisConnection.call}
+ *   or {@link RedisConnection.watch}.
  * - `enableOfflineQueue: false`: while the connection is down (a restart, a failover) a command fails
  *   at once instead of waiting in ioredis's unbounded queue. The first connection is awaited (within
  *   `socket_connect_timeout` + `socket_timeout`) so that calls made before it is ready do not fail.
  * - `maxRetriesPerRequest: 0` and `autoResendUnfulfilledCommands: false`: a command in flight when the
  *   connection drops fails instead of being resent later; a resent `SET NX` of the lock would find its
  *   own earlier write and wait for itself.
- * - `commandTimeout = socket_timeout`: a server that accepts the command but never answers.
  * - `retryStrategy`: reconnects in the background forever (50 ms growing to 500 ms), so the backend
  *   recovers by itself once the server is back.
  * - Sentinel: `sentinelRetryStrategy` gives up after 3 rounds so a connection attempt with every
- *   sentinel down ends (and the next round starts from the retryStrategy).
+ *   sentinel down ends (and the next round starts from the retryStrategy); `sentinelCommandTimeout`
+ *   is `socket_timeout`.
  * - Cluster: the same options on every node connection; a node that is down fails its keys' commands
- *   at once, the keys on live nodes keep working.
+ *   at once, the keys on live nodes keep working. `slotsRefreshTimeout` is `socket_timeout`.
  * - Auto-pipelining is off (ioredis's default); `connection_kwargs: { enableAutoPipelining: true }` turns it on.
  *
  * @module
@@ -25,6 +32,7 @@ import { loadDriver } from '../../driver.js';
 import { BackendUnavailableError, ConfigurationError, DogpileCacheError } from '../../errors.js';
 import { redactUrl } from '../../secrets.js';
 import { KEEPALIVE_DELAY_MS, type RedisSettings } from './options.js';
+import { CommandWatchdog } from './watchdog.js';
 
 /** A single-server or Sentinel client, or a Cluster client. */
 export type RedisClient = Redis | Cluster;
@@ -37,9 +45,10 @@ interface IoredisModule {
 const NOT_CONNECTED = /Connection is closed|Stream isn't writeable|Cluster isn't ready|None of startup nodes/;
 const reconnectDelay = (attempt: number): number => Math.min(50 * attempt, 500);
 
-/** Owns the client of one backend; every command goes through {@link call}. */
+/** Owns the client of one backend; every command goes through {@link call} or {@link watch}. */
 export class RedisConnection {
   readonly #settings: RedisSettings;
+  readonly #watchdog: CommandWatchdog;
   #client: RedisClient | null = null;
   #connecting: Promise<RedisClient> | null = null;
   #owned = true;
@@ -50,6 +59,7 @@ export class RedisConnection {
 
   constructor(settings: RedisSettings) {
     this.#settings = settings;
+    this.#watchdog = new CommandWatchdog(settings.commandTimeoutMs, (what, error) => this.wrap(what, error));
   }
 
   /** True once {@link close} was called. */
@@ -59,18 +69,19 @@ export class RedisConnection {
 
   /**
    * The client when it is connected and the backend is open, else null (then use {@link call}, which
-   * connects or rejects). For hot paths that send a command themselves and pass its failure through
-   * {@link failure}: one promise fewer than {@link call}.
+   * connects or rejects). For hot paths that send a command themselves and pass it to {@link watch}.
    */
   get ready(): RedisClient | null {
     return this.#closed ? null : this.#client;
   }
 
-  /** A rejection handler that throws {@link wrap}'s error for `what`; create it once and reuse it. */
-  failure(what: string): (error: unknown) => never {
-    return (error) => {
-      throw this.wrap(what, error);
-    };
+  /**
+   * `command`, sent just now for `what`, bounded by `socket_timeout` (see the module comment): resolves
+   * with `then(reply)` (or the reply), rejects with a {@link BackendUnavailableError} naming `what` and
+   * the server when the command fails or gets no reply in time. The one place a command's bound starts.
+   */
+  watch<T, R = T>(what: string, command: Promise<T>, then?: (value: T) => R | PromiseLike<R>): Promise<R> {
+    return this.#watchdog.watch(what, command, then);
   }
 
   /** The client, created (and ioredis imported) on first use and connected once. */
@@ -83,22 +94,23 @@ export class RedisConnection {
   }
 
   /**
-   * Runs `fn` on the client; a driver failure becomes a {@link BackendUnavailableError} naming the
-   * operation and the server (never its credentials), with the driver error as `cause`.
+   * Runs `fn` on the client (connecting first if needed) and bounds what it returns by
+   * `socket_timeout` from when `fn` ran: `fn` sends one command, or one pipeline, or commands in
+   * parallel (one per cluster node), never commands one after another (each of those goes through
+   * {@link watch}). A driver failure becomes a {@link BackendUnavailableError} naming the operation and
+   * the server (never its credentials), with the driver error as `cause`.
    */
   call<T>(what: string, fn: (client: RedisClient) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new BackendUnavailableError(`${this.#settings.backendName} is closed; ${what} was not sent.`));
-    // Not async: on the hot path (connected) a call costs the driver's promise plus one catch handler.
     const client = this.#client;
-    let result: Promise<T>;
-    try {
-      result = client !== null ? fn(client) : this.client().then(fn);
-    } catch (error) {
-      result = Promise.reject(error);
-    }
-    return result.catch((error: unknown) => {
-      throw this.wrap(what, error);
-    });
+    if (client !== null) return this.#watchdog.watch(what, sent(fn, client));
+    // The connect has its own deadline (#connect); the command's starts when it is sent.
+    return this.client().then(
+      (c) => this.#watchdog.watch(what, sent(fn, c)),
+      (error: unknown) => {
+        throw this.wrap(what, error);
+      },
+    );
   }
 
   /** Our error for a driver failure (ours pass through). */
@@ -171,7 +183,7 @@ export class RedisConnection {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
-      commandTimeout: s.commandTimeoutMs,
+      // No commandTimeout: the watchdog bounds every command with one timer (see the module comment).
       connectTimeout: s.connectTimeoutMs,
       retryStrategy: reconnectDelay,
       keepAlive: s.keepAlive ? KEEPALIVE_DELAY_MS : 0,
@@ -225,6 +237,15 @@ export class RedisConnection {
       ]);
     }
     client.disconnect();
+  }
+}
+
+/** `fn(client)`, with a synchronous throw turned into a rejection. */
+function sent<T>(fn: (client: RedisClient) => Promise<T>, client: RedisClient): Promise<T> {
+  try {
+    return fn(client);
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

@@ -1,11 +1,12 @@
 /**
  * Redis pub/sub as a {@link NotificationTransport} for the local tier and shared invalidation
- * (issue 18). Messages are published through the backend's own client (bounded by its
- * `socket_timeout`); each subscription uses its own connection (a subscribed Redis connection can run
- * no other command), a duplicate of the backend's client with the same settings. ioredis reconnects
+ * (issue 18). Messages are published through the backend's own client; each subscription uses its own
+ * connection (a subscribed Redis connection can run no other command), a duplicate of the backend's
+ * client with the same settings. ioredis reconnects
  * and resubscribes by itself; the listener is told `down()` when the connection drops and `up()` when
  * it is ready again, so its user can drop what it may have missed. Pub/sub is at most once: a message
- * published while a subscriber is disconnected never reaches it.
+ * published while a subscriber is disconnected never reaches it. The publish, and a subscription's
+ * connect and SUBSCRIBE, are bounded by the backend's `socket_timeout` (its `boundedCall`).
  *
  * @module
  */
@@ -23,6 +24,13 @@ export const SUBSCRIBER_NAME = 'dogpile-cache:notifications';
  */
 export interface RedisClientSource {
   getClient(): Promise<unknown>;
+  /**
+   * Runs `fn` (one command, or one step such as a connect) on the source's client, bounded as the
+   * source bounds its own commands (a `RedisBackend`: `socket_timeout`), its failure wrapped in a
+   * `BackendUnavailableError`. A source without it bounds notifications' commands only by its client's
+   * own options.
+   */
+  boundedCall?<T>(what: string, fn: (client: unknown) => Promise<T>): Promise<T>;
 }
 
 /** The part of an ioredis `Redis` / `Cluster` client this transport uses. */
@@ -69,8 +77,7 @@ export class RedisNotifications implements NotificationTransport {
 
   async publish(channel: string, text: string): Promise<void> {
     try {
-      const client = (await this.#source.getClient()) as PubSubClient;
-      await client.publish(channel, text);
+      await this.#bounded('PUBLISH', (client) => (client as PubSubClient).publish(channel, text));
     } catch (error) {
       throw unavailable('publish', error);
     }
@@ -107,8 +114,8 @@ export class RedisNotifications implements NotificationTransport {
     });
     let ready = false;
     try {
-      if (subscriber.status === 'wait') await subscriber.connect();
-      await subscriber.subscribe(channel);
+      if (subscriber.status === 'wait') await this.#bounded('connect (subscriber)', () => subscriber.connect());
+      await this.#bounded('SUBSCRIBE', () => subscriber.subscribe(channel));
     } catch (error) {
       subscriber.disconnect();
       throw unavailable('subscribe', error);
@@ -122,6 +129,13 @@ export class RedisNotifications implements NotificationTransport {
         subscriber.disconnect();
       },
     };
+  }
+
+  /** `fn` on the source's client, through its `boundedCall` when it has one. */
+  async #bounded<T>(what: string, fn: (client: unknown) => Promise<T>): Promise<T> {
+    const source = this.#source;
+    if (typeof source.boundedCall === 'function') return source.boundedCall(what, fn);
+    return fn(await source.getClient());
   }
 }
 

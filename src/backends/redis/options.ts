@@ -63,7 +63,11 @@ export interface RedisBackendArguments {
   db?: number | string;
   username?: string;
   password?: string;
-  /** Deadline of every command, seconds. Default 5 (dogpile: none). */
+  /**
+   * Deadline of every command, seconds. Default 5 (dogpile: none). A command without a reply fails with
+   * `BackendUnavailableError` between `socket_timeout` and `socket_timeout` plus a tenth of it (at least
+   * 5 ms) after it was sent, also over a client shared through `connection_pool`.
+   */
   socket_timeout?: number | string;
   /** Deadline of a connection attempt, seconds. Default `socket_timeout`. */
   socket_connect_timeout?: number | string;

@@ -1,0 +1,150 @@
+// The watchdog (src/backends/redis/watchdog.ts) against a real hung server: a private redis-server
+// SIGSTOPped by this test (never a shared one). Every kind of call fails with BackendUnavailableError
+// naming the operation, within socket_timeout + a tick (plus scheduling slack), including calls over a
+// user's own client shared through connection_pool that has no commandTimeout of its own.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { RedisBackend } from '../../../src/backends/redis/index.js';
+import { RedisNotifications } from '../../../src/tier/index.js';
+import { BackendUnavailableError, isNoValue } from '../../../src/index.js';
+import { makeCachedValue } from '../../../src/backend.js';
+import { PrivateRedis, type RedisProcess, waitUntil } from '../../support/redis.js';
+import { guardProcess } from '../../support/reliability.js';
+
+guardProcess();
+
+const SOCKET_TIMEOUT_MS = 300;
+const TICK_MS = 30; // a tenth of socket_timeout
+// The upper bound is socket_timeout + tick; the slack is for a loaded 2-core machine (the timer runs late,
+// never early). The lower bound is exact: no call fails before its socket_timeout.
+const SLACK_MS = 1500;
+
+const privates = new PrivateRedis();
+let server: RedisProcess;
+before(async () => {
+  server = await privates.server();
+  await server.start();
+});
+after(async () => {
+  server.signal('SIGCONT');
+  await privates.dispose();
+});
+
+/** Runs `call` with the server hung; returns its error and how long it took. */
+async function whileHung(call: () => Promise<unknown>): Promise<{ error: Error; ms: number }> {
+  server.signal('SIGSTOP');
+  // The stop takes effect when the kernel next schedules the server: give it that moment, so the call
+  // below is not answered just before.
+  await sleep(100);
+  try {
+    const started = performance.now();
+    const error = await call().then(
+      (value) => assert.fail(`resolved with ${String(value)} while the server was hung`),
+      (e: unknown) => e as Error,
+    );
+    return { error, ms: performance.now() - started };
+  } finally {
+    server.signal('SIGCONT');
+  }
+}
+
+function assertTimedOut({ error, ms }: { error: Error; ms: number }, what: RegExp): void {
+  assert.ok(error instanceof BackendUnavailableError, `untyped: ${String(error)}`);
+  assert.match(error.message, what);
+  assert.match(error.message, /Command timed out \(no reply within socket_timeout, 300 ms\)/);
+  assert.ok(ms >= SOCKET_TIMEOUT_MS - 1, `failed after ${ms.toFixed(0)} ms, before socket_timeout`);
+  assert.ok(ms < SOCKET_TIMEOUT_MS + TICK_MS + SLACK_MS, `failed after ${ms.toFixed(0)} ms`);
+}
+
+describe('Redis watchdog: a hung server (SIGSTOP)', () => {
+  it('get, getMulti, set, setMulti, delete and the lock fail typed within socket_timeout + a tick, then work after SIGCONT', async () => {
+    const backend = new RedisBackend({
+      host: '127.0.0.1',
+      port: server.port,
+      socket_timeout: SOCKET_TIMEOUT_MS / 1000,
+      distributed_lock: true,
+      lock_timeout: 5,
+    });
+    try {
+      await backend.set('wd-k', makeCachedValue(1));
+      const client = (await backend.getClient()) as Redis;
+      assert.equal(client.options.commandTimeout, undefined, 'no ioredis timer per command');
+      assertTimedOut(await whileHung(() => backend.get('wd-k')), /Redis GET failed on 127\.0\.0\.1:\d+/);
+      assertTimedOut(await whileHung(() => backend.getMulti(['wd-k', 'wd-j'])), /Redis MGET failed/);
+      assertTimedOut(await whileHung(() => backend.set('wd-k', makeCachedValue(2))), /Redis SET failed/);
+      assertTimedOut(await whileHung(() => backend.setMulti({ a: makeCachedValue(1), b: makeCachedValue(2) })), /Redis MSET failed/);
+      assertTimedOut(await whileHung(() => backend.delete('wd-k')), /Redis DEL failed/);
+      const mutex = backend.getMutex('wd-lock');
+      assert.ok(mutex !== null);
+      assertTimedOut(await whileHung(() => mutex.acquire(false)), /Redis lock acquire failed/);
+      // The commands that timed out still ran after SIGCONT (the DEL too): only an answer is expected.
+      await waitUntil('no answer after SIGCONT', async () => isNoValue(await backend.get('wd-k')), 15_000);
+      // So did the SET NX of the acquire that failed: the lock is held by nobody's token until lock_timeout.
+      assert.equal(await mutex.locked(), true);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('64 calls in flight all fail within the bound, and the watchdog is empty afterwards', async () => {
+    const backend = new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: SOCKET_TIMEOUT_MS / 1000 });
+    try {
+      await backend.get('wd-warm');
+      const outcomes = await whileHung(async () => {
+        const results = await Promise.allSettled(Array.from({ length: 64 }, (_, i) => backend.get(`wd-${i}`)));
+        throw results;
+      });
+      const results = outcomes.error as unknown as PromiseSettledResult<unknown>[];
+      for (const r of results) {
+        assert.equal(r.status, 'rejected');
+        assertTimedOut({ error: (r as PromiseRejectedResult).reason as Error, ms: outcomes.ms }, /Redis GET failed/);
+      }
+      await waitUntil('no answer after SIGCONT', async () => isNoValue(await backend.get('wd-after')), 15_000);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("connection_pool: a user's client without commandTimeout (and with its offline queue) is bounded too", async () => {
+    const shared = new Redis({ host: '127.0.0.1', port: server.port });
+    await shared.ping();
+    assert.equal(shared.options.commandTimeout, undefined);
+    const backend = new RedisBackend({ connection_pool: shared, socket_timeout: SOCKET_TIMEOUT_MS / 1000 });
+    try {
+      await backend.set('wd-shared', makeCachedValue('x'));
+      assertTimedOut(await whileHung(() => backend.get('wd-shared')), /Redis GET failed on a shared ioredis client/);
+      assertTimedOut(await whileHung(() => backend.getMulti(['wd-shared'])), /Redis MGET failed/);
+      assertTimedOut(await whileHung(() => backend.set('wd-shared', makeCachedValue('y'))), /Redis SET failed/);
+      await waitUntil('no answer after SIGCONT', async () => !isNoValue(await backend.get('wd-shared')), 15_000);
+    } finally {
+      await backend.close();
+      assert.equal(shared.status, 'ready', 'the shared client is left open');
+      await shared.quit();
+    }
+  });
+
+  it('boundedCall: a command of your own gets the same bound', async () => {
+    const backend = new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: SOCKET_TIMEOUT_MS / 1000 });
+    try {
+      assert.equal(await backend.boundedCall('PING', (c) => c.ping()), 'PONG');
+      assertTimedOut(await whileHung(() => backend.boundedCall('EXPIRE', (c) => c.expire('wd-own', 60))), /Redis EXPIRE failed/);
+      await waitUntil('no answer after SIGCONT', async () => (await backend.boundedCall('PING', (c) => c.ping())) === 'PONG', 15_000);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('RedisNotifications.publish is bounded by the backend', async () => {
+    const backend = new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: SOCKET_TIMEOUT_MS / 1000 });
+    const notifications = new RedisNotifications(backend);
+    try {
+      await notifications.publish('wd-channel', 'warm');
+      const outcome = await whileHung(() => notifications.publish('wd-channel', 'm'));
+      assertTimedOut(outcome, /Redis PUBLISH failed/);
+    } finally {
+      await backend.close();
+    }
+  });
+});
