@@ -47,6 +47,7 @@ const MODULES = {
     tests: [
       'test/unit/mutation-region-reads.test.ts',
       'test/unit/mutation-region-create.test.ts',
+      'test/unit/attack-region-reentrant.test.ts',
       'test/unit/mutation-region-config.test.ts',
       'test/unit/mutation-region-edges.test.ts',
       'test/region/region-suite.test.ts',
@@ -69,7 +70,13 @@ const MODULES = {
   serializers: { mutate: 'src/serializers.ts', tests: ['test/unit/serializers.test.ts', 'test/unit/core.test.ts', BAD_INPUT] },
   dictionary: {
     mutate: 'src/backends/dictionary.ts',
-    tests: ['test/unit/dictionary.test.ts', 'test/unit/dictionary-size.test.ts', 'test/conformance/in-process.test.ts', BAD_INPUT],
+    tests: [
+      'test/unit/dictionary.test.ts',
+      'test/unit/dictionary-size.test.ts',
+      'test/unit/attack-dictionary-compact.test.ts',
+      'test/conformance/in-process.test.ts',
+      BAD_INPUT,
+    ],
   },
 };
 

@@ -1247,3 +1247,49 @@ describe('getOrCreate: a caller that begins after a change never gets the value 
     assert.equal(calls, 1);
   });
 });
+
+describe('getOrCreate: a fresh value takes no lock', () => {
+  /** A Dictionary whose lock counts its acquisitions (getMutex overridden: the synchronous read path stays). */
+  class CountingLock extends DictionaryBackend {
+    acquired = 0;
+    override getMutex(): CacheMutex {
+      let held = false;
+      return {
+        acquire: async () => {
+          this.acquired++;
+          if (held) return false;
+          held = true;
+          return true;
+        },
+        release: async () => {
+          held = false;
+        },
+        locked: async () => held,
+      };
+    }
+  }
+
+  it('with no expiration time, however old; with one, while younger than it; a plain value and a tagged one: a hit', async () => {
+    const clock = manualClock();
+    const backend = new CountingLock({ clock });
+    const forever = new CacheRegion({ clock }).configure(backend);
+    await forever.set('old', 'kept');
+    clock.advance(10 * 365 * 86_400_000);
+    assert.equal(await forever.getOrCreate('old', () => 'created'), 'kept');
+    assert.equal(backend.acquired, 0, 'no lock taken for a value with no expiration time');
+    assert.deepEqual([forever.stats().hits, forever.stats().misses], [1, 0], 'counted as a hit');
+    const timed = new CacheRegion({ clock }).configure(backend, { expirationTime: 60 });
+    await timed.set('plain', 'p');
+    await timed.getOrCreate('tagged', () => 't', { tags: ['t1'] });
+    const afterCreate = backend.acquired;
+    clock.advance(30_000);
+    assert.equal(await timed.getOrCreate('plain', () => 'created'), 'p');
+    assert.equal(await timed.getOrCreate('tagged', () => 'created', { tags: ['t1'] }), 't');
+    assert.equal(backend.acquired, afterCreate, 'no lock taken for a fresh value');
+    assert.deepEqual([timed.stats().hits, timed.stats().misses], [2, 1], 'two hits; the one miss was the creation');
+    assert.equal(afterCreate, 1, 'the one creation took it once');
+    clock.advance(31_000);
+    assert.equal(await timed.getOrCreate('plain', () => 'created'), 'created');
+    assert.equal(backend.acquired, afterCreate + 1, 'an expired one takes it');
+  });
+});
