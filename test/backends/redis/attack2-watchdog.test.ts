@@ -124,6 +124,53 @@ describe('attack2: Redis watchdog on a private server', () => {
     }
   });
 
+  it('close() while commands are pending on a hung server: each rejects typed, once, and close() returns', async () => {
+    const backend = new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: 0.5 });
+    try {
+      await backend.set('a2-close', makeCachedValue(1));
+      server.signal('SIGSTOP');
+      await sleep(100);
+      const pending = Array.from({ length: 500 }, (_, i) =>
+        (i % 2 ? backend.get('a2-close') : backend.delete('a2-close')).then(String, (e: unknown) => e),
+      );
+      const started = performance.now();
+      await withDeadline(backend.close(), 5_000, 'close');
+      assert.ok(performance.now() - started < 3_000);
+      const results = await withDeadline(Promise.all(pending), 5_000, 'pending');
+      assert.ok(
+        results.every((r) => r instanceof BackendUnavailableError),
+        String(results.find((r) => !(r instanceof BackendUnavailableError))),
+      );
+      await assert.rejects(backend.get('a2-close'), BackendUnavailableError);
+    } finally {
+      server.signal('SIGCONT');
+      await backend.close();
+    }
+  });
+
+  it('socket_timeout at the bottom of its range (1 ms): every call settles, answered or typed, and the watchdog empties', async () => {
+    const backend = new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: 0.001 });
+    try {
+      const results = await withDeadline(
+        Promise.all(
+          Array.from({ length: 2000 }, (_, i) =>
+            backend.get(`a2-tiny-${i % 10}`).then(
+              () => 'ok',
+              (e: unknown) => e,
+            ),
+          ),
+        ),
+        10_000,
+        'tiny timeouts',
+      );
+      assert.ok(
+        results.every((r) => r === 'ok' || (r instanceof BackendUnavailableError && /Command timed out|not connected/.test(r.message))),
+      );
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('the watchdog timer does not keep a process alive (socket_timeout 60 s, process exits at once after close)', async () => {
     const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'attack2-exit-child.ts');
     const started = performance.now();
