@@ -1342,7 +1342,10 @@ export class CacheRegion {
     const report = (error: unknown): void => this.#backendError('asyncCreationRunner', error);
     if (typeof runner === 'function') {
       const handle = releaseOnce(mutex);
-      const result = runner(this, key, async () => creator(), handle);
+      // The creator runs holding the key's lock (the runner's mutex), as under 'background': a request
+      // of its own for the key, once gone, must be a ReentrantCreateError, not a wait for itself.
+      const run = (): Promise<unknown> => runHoldingLocks(this, [backendKey], () => Promise.resolve().then(creator));
+      const result = runner(this, key, run, handle);
       Promise.resolve(result).catch((error: unknown) => {
         report(error);
         return handle.release().catch(report);

@@ -103,9 +103,37 @@ describe('attack2: re-entrant creators are refused, concurrent callers never are
         return 'new';
       });
     });
-    await settleWithin(done);
+    await settleWithin(done, 4000);
     assert.equal(inner, 'reentrant');
   });
+  it('a runner of your own (asyncCreationRunner function): its creator asking for a missing key of its own is refused', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const region = new CacheRegion({
+      clock: () => now,
+      asyncCreationRunner: async (r, key, creator, mutex) => {
+        try {
+          await r.set(key, await creator());
+        } finally {
+          await mutex.release();
+        }
+      },
+    }).configure('dictionary', { expirationTime: 1 });
+    await region.set('own', 'old');
+    now += 5000;
+    let inner = '';
+    const done = new Promise<void>((resolve) => {
+      void region.getOrCreate('own', async () => {
+        // The runner holds the key's lock; with the entry gone, asking for it again would wait for ourselves.
+        await region.delete('own');
+        inner = await settleWithin(region.getOrCreate('own', () => 'cycle'));
+        resolve();
+        return 'new';
+      });
+    });
+    await settleWithin(done, 4000);
+    assert.equal(inner, 'reentrant');
+  });
+
   it('a creator that never settles keeps its record: its late request for its own key is refused', async () => {
     const region = dict();
     let later: Promise<string> | undefined;
