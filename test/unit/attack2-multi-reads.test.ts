@@ -56,7 +56,7 @@ class World {
       expirationTime: 2,
     });
     for (const event of ['hit', 'miss', 'stale', 'create'] as const)
-      this.region.on(event, (e) => this.events.push(`${event} ${'key' in e ? e.key : (e as { keys: string[] }).keys.join(',')}`));
+      this.region.on(event, (e) => this.events.push(`${event} ${'key' in e ? e.key : (e as { keys: readonly string[] }).keys.join(',')}`));
   }
 
   async run(c: Command, step: number): Promise<unknown> {
