@@ -765,7 +765,8 @@ export class CacheRegion {
    * miss too): `undefined` to ignore expiration and invalidation, `null` for never.
    */
   #readExpiration(options: GetOptions | undefined): number | null | undefined {
-    if (options === undefined) return this.expirationTime;
+    // null as none, as getOrCreate reads its options (a JavaScript caller's "no options").
+    if (options === undefined || options === null) return this.expirationTime;
     const override = options.expirationTime;
     const expiration =
       override === undefined || override === null ? this.expirationTime : toSeconds(override, 'expirationTime', { allowMinusOne: true });

@@ -167,3 +167,17 @@ describe('attack2: region reads fail by rejecting, the same on the synchronous a
     }
   });
 });
+
+describe('attack2: null options', () => {
+  it('get, getMulti and has take null options as none, as getOrCreate does (they failed with a TypeError)', async () => {
+    for (const proxied of [false, true]) {
+      const backend = new DictionaryBackend();
+      const region = new CacheRegion().configure(proxied ? new ProxyBackend().wrap(backend) : backend);
+      await region.set('k', 'v');
+      assert.equal(await region.get('k', null as never), 'v');
+      assert.deepEqual(await region.getMulti(['k'], null as never), ['v']);
+      assert.equal(await region.has('k', null as never), true);
+      assert.equal(await region.getOrCreate('k', () => 'new', null as never), 'v');
+    }
+  });
+});
