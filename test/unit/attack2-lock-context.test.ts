@@ -134,6 +134,29 @@ describe('attack2: re-entrant creators are refused, concurrent callers never are
     assert.equal(inner, 'reentrant');
   });
 
+  it('a creator timed out (creatorTimeout) or abandoned (signal) while still running: outside callers are not refused', async () => {
+    const region = dict();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow = async (): Promise<string> => {
+      await gate;
+      return 'slow';
+    };
+    const timedOut = region.getOrCreate('t', slow, { creatorTimeout: 0.02 });
+    assert.match(await settleWithin(timedOut), /CreatorTimeoutError/);
+    const ac = new AbortController();
+    const aborted = region.getOrCreate('s', slow, { signal: ac.signal });
+    await sleep(5);
+    ac.abort();
+    assert.match(await settleWithin(aborted), /AbortError/);
+    // Both creators still run (their records too); callers from outside run creators of their own.
+    assert.equal(await settleWithin(region.getOrCreate('t', () => 'next')), 'ok next');
+    assert.equal(await settleWithin(region.getOrCreate('s', () => 'next')), 'ok next');
+    release();
+  });
+
   it('a creator that never settles keeps its record: its late request for its own key is refused', async () => {
     const region = dict();
     let later: Promise<string> | undefined;
