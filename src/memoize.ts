@@ -106,6 +106,17 @@ function bothConventions(memoize: (fn: AnyFunction, context?: ClassMethodDecorat
   };
 }
 
+/** `fn`, with a synchronous throw (a key generator refusing an argument) turned into a rejection. */
+function rejecting<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return (...args) => {
+    try {
+      return fn(...args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+}
+
 function expirationOf(option: ExpirationOption | undefined): () => Duration | null | undefined {
   if (typeof option === 'function') return option;
   return () => option;
@@ -143,13 +154,19 @@ export function cacheOnArguments(region: CacheRegion, userOptions: CacheOnArgume
   return bothConventions((fn: AnyFunction, context?: ClassMethodDecoratorContext) => {
     const keyFor: FunctionKeyGenerator = factory(options.namespace, targetName(fn, context), ...(options.toStr ? [options.toStr] : []));
     const call = (self: unknown, args: unknown[]): Promise<unknown> => Promise.resolve(fn.apply(self, args as never[]));
+    // Not async (a hit stays on getOrCreate's synchronous path), but failing as if it were: an argument
+    // the key generator refuses, or an expirationTime function that throws, rejects.
     const cached = function (this: unknown, ...args: unknown[]): Promise<unknown> {
-      return region.getOrCreate(keyFor(...args), () => call(this, args), callOptions(expiration, shouldCacheFn));
+      try {
+        return region.getOrCreate(keyFor(...args), () => call(this, args), callOptions(expiration, shouldCacheFn));
+      } catch (error) {
+        return Promise.reject(error);
+      }
     };
     Object.assign(cached, {
-      set: (value: unknown, ...args: unknown[]) => region.set(keyFor(...args), value),
-      get: (...args: unknown[]) => region.get(keyFor(...args), {}),
-      invalidate: (...args: unknown[]) => region.delete(keyFor(...args)),
+      set: rejecting((value: unknown, ...args: unknown[]) => region.set(keyFor(...args), value)),
+      get: rejecting((...args: unknown[]) => region.get(keyFor(...args), {})),
+      invalidate: rejecting((...args: unknown[]) => region.delete(keyFor(...args))),
       refresh: async function (this: unknown, ...args: unknown[]) {
         const value = await call(this, args);
         await region.set(keyFor(...args), value);
@@ -226,13 +243,27 @@ export function cacheMultiOnArguments(region: CacheRegion, userOptions: CacheMul
       return shape(args, values);
     };
     Object.assign(cached, {
-      set: (mapping: Readonly<Record<string, unknown>> | ReadonlyMap<unknown, unknown>) => {
+      set: rejecting((mapping: Readonly<Record<string, unknown>> | ReadonlyMap<unknown, unknown>) => {
         const entries = mapping instanceof Map ? [...mapping.entries()] : Object.entries(mapping);
         const keys = keysFor(entries.map(([arg]) => arg));
         return region.setMulti(new Map(keys.map((key, i) => [key, (entries[i] as [unknown, unknown])[1]])));
+      }),
+      // Written out rather than through rejecting(): a second spread of up to MAX_SPREAD_ARGUMENTS
+      // arguments would overflow the stack.
+      get: (...args: unknown[]) => {
+        try {
+          return region.getMulti(keysFor(args));
+        } catch (error) {
+          return Promise.reject(error);
+        }
       },
-      get: (...args: unknown[]) => region.getMulti(keysFor(args)),
-      invalidate: (...args: unknown[]) => region.deleteMulti(keysFor(args)),
+      invalidate: (...args: unknown[]) => {
+        try {
+          return region.deleteMulti(keysFor(args));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
       refresh: async function (this: unknown, ...args: unknown[]) {
         const values = await compute(this, args);
         const keys = keysFor(args);

@@ -765,7 +765,8 @@ export class CacheRegion {
    * miss too): `undefined` to ignore expiration and invalidation, `null` for never.
    */
   #readExpiration(options: GetOptions | undefined): number | null | undefined {
-    if (options === undefined) return this.expirationTime;
+    // null as none, as getOrCreate reads its options (a JavaScript caller's "no options").
+    if (options === undefined || options === null) return this.expirationTime;
     const override = options.expirationTime;
     const expiration =
       override === undefined || override === null ? this.expirationTime : toSeconds(override, 'expirationTime', { allowMinusOne: true });
@@ -1342,7 +1343,10 @@ export class CacheRegion {
     const report = (error: unknown): void => this.#backendError('asyncCreationRunner', error);
     if (typeof runner === 'function') {
       const handle = releaseOnce(mutex);
-      const result = runner(this, key, async () => creator(), handle);
+      // The creator runs holding the key's lock (the runner's mutex), as under 'background': a request
+      // of its own for the key, once gone, must be a ReentrantCreateError, not a wait for itself.
+      const run = (): Promise<unknown> => runHoldingLocks(this, [backendKey], () => Promise.resolve().then(creator));
+      const result = runner(this, key, run, handle);
       Promise.resolve(result).catch((error: unknown) => {
         report(error);
         return handle.release().catch(report);

@@ -29,6 +29,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { loadDriver } from '../../driver.js';
+import { MAX_TIMER_SECONDS } from '../../duration.js';
 import { BackendUnavailableError, ConfigurationError, DogpileCacheError } from '../../errors.js';
 import { redactUrl } from '../../secrets.js';
 import { KEEPALIVE_DELAY_MS, type RedisSettings } from './options.js';
@@ -155,7 +156,8 @@ export class RedisConnection {
     client.on('ready', () => {
       this.#lastError = null;
     });
-    const deadline = s.connectTimeoutMs + s.commandTimeoutMs;
+    // Each is at most MAX_TIMER_SECONDS, their sum may not be: past 2^31-1 ms setTimeout fires after 1 ms.
+    const deadline = Math.min(s.connectTimeoutMs + s.commandTimeoutMs, MAX_TIMER_SECONDS * 1000);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
