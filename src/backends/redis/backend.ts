@@ -95,10 +95,27 @@ export class RedisBackend extends BytesBackend {
     assertDriversInstalled(DRIVER_PACKAGES.redis, ctor.name);
     this.#connection = new RedisConnection(this.settings);
     this.#lockStore = {
-      setIfAbsent: (key, token, ttlMs) =>
-        this.#connection
-          .call('lock acquire', (c) => (ttlMs > 0 ? c.set(key, token, 'PX', ttlMs, 'NX') : c.set(key, token, 'NX')))
-          .then((reply) => reply === 'OK'),
+      setIfAbsent: (key, token, ttlMs) => {
+        let sent: Promise<unknown> | undefined;
+        return this.#connection
+          .call('lock acquire', (c) => {
+            sent = ttlMs > 0 ? c.set(key, token, 'PX', ttlMs, 'NX') : c.set(key, token, 'NX');
+            return sent;
+          })
+          .then(
+            (reply) => reply === 'OK',
+            (error: unknown) => {
+              // Timed out here, but a hung server still runs the SET once it resumes: a late OK would hold
+              // the lock under a token nobody owns (for ever without lock_timeout), so it is released then,
+              // by its token only. Best effort: the acquire has already failed either way.
+              void sent?.then(
+                (reply) => (reply === 'OK' ? this.#lockStore.deleteIfToken(key, token).catch(() => false) : false),
+                () => false,
+              );
+              throw error;
+            },
+          );
+      },
       deleteIfToken: (key, token) =>
         this.#connection.call('lock release', (c) => c.eval(RELEASE_SCRIPT, 1, key, token)).then((n) => n === 1),
       exists: (key) => this.#connection.call('lock check', (c) => c.exists(key)).then((n) => n > 0),

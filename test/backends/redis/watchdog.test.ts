@@ -81,8 +81,32 @@ describe('Redis watchdog: a hung server (SIGSTOP)', () => {
       assertTimedOut(await whileHung(() => mutex.acquire(false)), /Redis lock acquire failed/);
       // The commands that timed out still ran after SIGCONT (the DEL too): only an answer is expected.
       await waitUntil('no answer after SIGCONT', async () => isNoValue(await backend.get('wd-k')), 15_000);
-      // So did the SET NX of the acquire that failed: the lock is held by nobody's token until lock_timeout.
-      assert.equal(await mutex.locked(), true);
+      // So did the SET NX of the acquire that failed, and its late OK was released by its token: no lock
+      // is left held by nobody (without lock_timeout it would stay for ever).
+      await waitUntil('the stray lock released', async () => !(await mutex.locked()), 15_000);
+      assert.equal(await mutex.acquire(false), true, 'free for the next caller');
+      await mutex.release();
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('a lock acquire that timed out and succeeded late on the server leaves no lock behind, even without lock_timeout', async () => {
+    const backend = new RedisBackend({
+      host: '127.0.0.1',
+      port: server.port,
+      socket_timeout: SOCKET_TIMEOUT_MS / 1000,
+      distributed_lock: true,
+    });
+    try {
+      const mutex = backend.getMutex('wd-stray');
+      assert.ok(mutex !== null);
+      assert.equal(await mutex.locked(), false);
+      assertTimedOut(await whileHung(() => mutex.acquire(false)), /Redis lock acquire failed/);
+      // The SET NX ran once the server resumed; without lock_timeout its lock would never expire.
+      await waitUntil('the stray lock released', async () => !(await mutex.locked()), 3000);
+      assert.equal(await mutex.acquire(false), true);
+      await mutex.release();
     } finally {
       await backend.close();
     }
