@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CacheRegion, DictionaryBackend, NO_VALUE, ProxyBackend } from '../../src/index.js';
 import { SEED } from '../support/model-harness.js';
+import { recordEvents } from '../support/region-events.js';
 
 const KEYS = ['a', 'b', 'c'];
 type Command =
@@ -55,8 +56,7 @@ class World {
     this.region = new CacheRegion({ clock }).configure(proxied ? new ProxyBackend().wrap(this.backend) : this.backend, {
       expirationTime: 2,
     });
-    for (const event of ['hit', 'miss', 'stale', 'create'] as const)
-      this.region.on(event, (e) => this.events.push(`${event} ${'key' in e ? e.key : (e as { keys: readonly string[] }).keys.join(',')}`));
+    recordEvents(this.region, this.events);
   }
 
   async run(c: Command, step: number): Promise<unknown> {

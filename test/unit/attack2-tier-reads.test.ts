@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { CacheRegion, DictionaryBackend, NO_VALUE, ProxyBackend } from '../../src/index.js';
 import { LocalTier } from '../../src/tier/index.js';
 import { SEED } from '../support/model-harness.js';
+import { recordEvents } from '../support/region-events.js';
 
 const KEYS = ['a', 'b', 'c'];
 type Command =
@@ -48,8 +49,7 @@ class World {
       new DictionaryBackend({ clock } as never),
       { expirationTime: 2, wrap: proxied ? [new ProxyBackend(), tier] : [tier] },
     );
-    for (const event of ['hit', 'miss', 'stale', 'create'] as const)
-      this.region.on(event, (e) => this.events.push(`${event} ${'key' in e ? e.key : (e as { keys: readonly string[] }).keys.join(',')}`));
+    recordEvents(this.region, this.events);
   }
 
   async run(c: Command, step: number): Promise<unknown> {

@@ -15,6 +15,25 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
+/**
+ * Counts calls of AsyncLocalStorage.prototype.disable (a spy, not a mock: switching the hooks off has no
+ * other effect a test can see). Call `restore()` when done.
+ */
+function spyOnDisable(): { count(): number; restore(): void } {
+  const disable = AsyncLocalStorage.prototype.disable;
+  let calls = 0;
+  AsyncLocalStorage.prototype.disable = function (this: AsyncLocalStorage<unknown>) {
+    calls++;
+    return disable.call(this);
+  };
+  return {
+    count: () => calls,
+    restore: () => {
+      AsyncLocalStorage.prototype.disable = disable;
+    },
+  };
+}
+
 describe('the record of the locks a creator holds', () => {
   it('work a creator left running asks for the same key after the creator settled: an ordinary caller, not a re-entrant one', async () => {
     const region = new CacheRegion().configure('dictionary');
@@ -42,17 +61,11 @@ describe('the record of the locks a creator holds', () => {
   });
 
   it('the async context record is switched off once no creator runs (it keeps promise hooks on in the whole process before Node 24)', async () => {
-    // A spy on AsyncLocalStorage.prototype.disable: switching the hooks off has no other effect a test can see.
-    const disable = AsyncLocalStorage.prototype.disable;
-    let disabled = 0;
-    AsyncLocalStorage.prototype.disable = function (this: AsyncLocalStorage<unknown>) {
-      disabled++;
-      return disable.call(this);
-    };
+    const disables = spyOnDisable();
     try {
       const region = new CacheRegion().configure('dictionary');
       assert.equal(await region.getOrCreate('a', () => 1), 1);
-      assert.equal(disabled, 1, 'off after a lone creator');
+      assert.equal(disables.count(), 1, 'off after a lone creator');
       const gate = deferred();
       const first = region.getOrCreate('b', async () => {
         await gate.promise;
@@ -61,34 +74,29 @@ describe('the record of the locks a creator holds', () => {
       // A nested creator, and a second concurrent one that finishes first: still on while the first runs.
       const second = region.getOrCreate('c', () => region.getOrCreate('d', () => 3));
       assert.equal(await second, 3);
-      assert.equal(disabled, 1, 'on while a creator still runs');
+      assert.equal(disables.count(), 1, 'on while a creator still runs');
       gate.resolve();
       assert.equal(await first, 2);
-      assert.equal(disabled, 2, 'off once the last one settled');
+      assert.equal(disables.count(), 2, 'off once the last one settled');
       await assert.rejects(
         region.getOrCreate('e', () => {
           throw new Error('creator failed');
         }),
         /creator failed/,
       );
-      assert.equal(disabled, 3, 'off after a creator that threw');
+      assert.equal(disables.count(), 3, 'off after a creator that threw');
       await assert.rejects(
         region.getOrCreate('self', () => region.getOrCreate('self', () => 1)),
         ReentrantCreateError,
       );
-      assert.equal(disabled, 4, 'a re-entrant call is still detected, and the record switched off after it');
+      assert.equal(disables.count(), 4, 'a re-entrant call is still detected, and the record switched off after it');
     } finally {
-      AsyncLocalStorage.prototype.disable = disable;
+      disables.restore();
     }
   });
 
   it('a creator function that throws at once leaves no record behind', async () => {
-    const disable = AsyncLocalStorage.prototype.disable;
-    let disabled = 0;
-    AsyncLocalStorage.prototype.disable = function (this: AsyncLocalStorage<unknown>) {
-      disabled++;
-      return disable.call(this);
-    };
+    const disables = spyOnDisable();
     try {
       const owner = {};
       assert.throws(
@@ -98,12 +106,12 @@ describe('the record of the locks a creator holds', () => {
           }),
         /thrown at once/,
       );
-      assert.equal(disabled, 1, 'switched off: no creator runs');
+      assert.equal(disables.count(), 1, 'switched off: no creator runs');
       assert.equal(holdsLock(owner, 'k'), false);
       assert.equal(await runHoldingLocks(owner, ['k'], async () => holdsLock(owner, 'k')), true, 'held inside a running creator');
-      assert.equal(disabled, 2);
+      assert.equal(disables.count(), 2);
     } finally {
-      AsyncLocalStorage.prototype.disable = disable;
+      disables.restore();
     }
   });
 });
