@@ -26,6 +26,20 @@ export interface RegionInvalidationStrategy {
   wasHardInvalidated(): boolean;
 }
 
+/** Where a {@link DefaultInvalidationStrategy} keeps the time {@link validSince} reads (not part of its API). */
+const VALID_SINCE = Symbol('validSince');
+
+/**
+ * The creation time (epoch seconds) from which values are valid under `strategy`: -Infinity when it
+ * never invalidated, NaN when it is not a {@link DefaultInvalidationStrategy} or overrides
+ * `isInvalidated` (then only its own `isInvalidated` can tell). A value is valid exactly when its
+ * creation time is at least this, as the default `isInvalidated` decides; the region's hit path
+ * compares it in the store, without a call per hit.
+ */
+export function validSince(strategy: RegionInvalidationStrategy): number {
+  return strategy.isInvalidated === defaultIsInvalidated ? ((strategy as DefaultInvalidationStrategy)[VALID_SINCE] ?? NaN) : NaN;
+}
+
 /**
  * dogpile's `DefaultInvalidationStrategy`: the last invalidation's time and mode, kept in memory.
  *
@@ -42,6 +56,8 @@ export class DefaultInvalidationStrategy implements RegionInvalidationStrategy {
   #hard: boolean | null = null;
   #invalidatedAt: number | null = null;
   readonly #clock: Clock;
+  /** `#invalidatedAt`, or -Infinity before any invalidation: see {@link validSince}. */
+  [VALID_SINCE] = -Infinity;
 
   /** @param clock time source in epoch milliseconds (default `Date.now`). */
   constructor(clock: Clock = systemClock) {
@@ -51,6 +67,7 @@ export class DefaultInvalidationStrategy implements RegionInvalidationStrategy {
   invalidate(hard = true): void {
     this.#hard = hard;
     this.#invalidatedAt = this.#clock() / 1000;
+    this[VALID_SINCE] = this.#invalidatedAt;
   }
 
   isInvalidated(createdAt: number): boolean {
@@ -73,3 +90,5 @@ export class DefaultInvalidationStrategy implements RegionInvalidationStrategy {
     return this.wasSoftInvalidated() && this.isInvalidated(createdAt);
   }
 }
+
+const defaultIsInvalidated = DefaultInvalidationStrategy.prototype.isInvalidated;

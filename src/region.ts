@@ -38,7 +38,7 @@ import {
   isDogpileCacheError,
 } from './errors.js';
 import { RegionEvents, type RegionEventMap, type RegionEventName } from './events.js';
-import { DefaultInvalidationStrategy, type RegionInvalidationStrategy } from './invalidation.js';
+import { DefaultInvalidationStrategy, validSince, type RegionInvalidationStrategy } from './invalidation.js';
 import {
   functionKeyGenerator as defaultFunctionKeyGenerator,
   functionMultiKeyGenerator as defaultFunctionMultiKeyGenerator,
@@ -67,7 +67,7 @@ import { isBackendClass, loadBackend } from './registry.js';
 import { resolveSerializer, type Serializer } from './serializers.js';
 import { compressingSerializer, readCompression, type CompressionOptions } from './compression.js';
 import { DEFAULT_TAG_CHECK_SECONDS, TAG_KEY_PREFIX, TagInvalidations, readTags } from './tags.js';
-import { regionStorage, type RegionStorage, type SyncRead, type SyncWrite } from './storage.js';
+import { NOT_FRESH, regionStorage, type FreshRead, type RegionStorage, type SyncRead, type SyncWrite } from './storage.js';
 import { MAX_SPREAD_ARGUMENTS, assertKey, assertKeys, describe, mappingEntries, ownOptions } from './validate.js';
 
 /** Makes the key generator of a decorated function (dogpile's `function_key_generator` signature). */
@@ -386,6 +386,8 @@ export class CacheRegion {
   #storage: RegionStorage | undefined;
   /** The storage's synchronous read, when it has one (the in-memory hot path). */
   #readSync: SyncRead | null = null;
+  /** The store's own freshness check (see `FreshRead`), when the store shares the region's clock; else null. */
+  #readFresh: FreshRead | null = null;
   #writeSync: SyncWrite | null = null;
   /** The sync store reads the region's own clock: one reading per call serves both (see InProcessStore.clock). */
   #sharesClock = false;
@@ -630,6 +632,7 @@ export class CacheRegion {
     this.#readSync = this.#storage.readSync;
     this.#writeSync = this.#storage.writeSync;
     this.#sharesClock = this.#storage.syncClock === this.#clock;
+    this.#readFresh = this.#sharesClock ? this.#storage.readFresh : null;
   }
 
   /** The storage path. @throws {RegionNotConfiguredError} before `configure()`. */
@@ -683,9 +686,19 @@ export class CacheRegion {
     try {
       const backendKey = this.#backendKey(key);
       const expiration = this.#readExpiration(options);
-      const readSync = this.#readSync;
+      const checksAge = typeof expiration === 'number' && expiration !== -1;
       // One clock reading for the store's expiry and the region's, when both need it (NaN: not read).
-      const now = this.#sharesClock && typeof expiration === 'number' && expiration !== -1 ? this.#readClock() : NaN;
+      const now = this.#sharesClock && checksAge ? this.#readClock() : NaN;
+      const fresh = this.#readFresh;
+      if (fresh !== null && (checksAge || expiration === null)) {
+        // The store judges its entry by the region's rules (#unexpired's); what it cannot vouch for is read below.
+        const payload = fresh(backendKey, now, expiration ?? Infinity, validSince(this.regionInvalidator), this.#horizon);
+        if (payload !== NOT_FRESH) {
+          this.#hit(key);
+          return Promise.resolve(payload as T);
+        }
+      }
+      const readSync = this.#readSync;
       // A synchronous read answers undefined for what it does not hold (a local tier's miss).
       const raw = readSync === null ? undefined : readSync(backendKey, now);
       if (raw === undefined) return this.#getAsync(key, backendKey, expiration, now);
@@ -901,8 +914,23 @@ export class CacheRegion {
       const tags = options?.tags === undefined ? undefined : readTags(options.tags);
       // Checked before the read, so a bad option fails on a hit too.
       const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
-      const readSync = this.#readSync;
       const now = this.#sharesClock && expiration !== null ? this.#readClock() : NaN;
+      const fresh = this.#readFresh;
+      if (fresh !== null) {
+        // #isFresh's rules, judged by the store; a creation time of 0 or below is no value (above MIN_VALUE).
+        const payload = fresh(
+          backendKey,
+          now,
+          expiration ?? Infinity,
+          Math.max(validSince(this.regionInvalidator), Number.MIN_VALUE),
+          this.#horizon,
+        );
+        if (payload !== NOT_FRESH) {
+          this.#hit(key);
+          return Promise.resolve(payload as T);
+        }
+      }
+      const readSync = this.#readSync;
       const lent = readSync === null ? undefined : readSync(backendKey, now);
       // Not found synchronously, or tagged (its tags' times are read first): the asynchronous path.
       if (lent === undefined || isNoValue(lent) || lent.metadata.tags !== undefined) {

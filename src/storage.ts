@@ -62,6 +62,24 @@ export type SyncFailure = <R>(operation: string, error: unknown, onMiss: R, read
  */
 export type SyncRead = (key: string, now: number) => CachedValue | NoValue | undefined;
 
+/**
+ * What a {@link FreshRead} answers for an entry it cannot vouch for: absent, expired, invalidated, or
+ * one it keeps with more than a creation time (an entry TTL, tags). The region then reads it the general
+ * way, which decides (and counts) the miss.
+ */
+export const NOT_FRESH: unique symbol = Symbol('dogpile-cache.notFresh') as never;
+
+/**
+ * The payload of `key`'s entry when the store can tell on its own that it is fresh for the region: live
+ * in the store, created at or after `oldest` and at or before `newest` (epoch seconds), and, unless
+ * `expiration` is Infinity, `now / 1000 - created <= expiration` (seconds; `now` as in {@link SyncRead},
+ * never NaN when `expiration` is finite). Anything else is {@link NOT_FRESH}, as is an entry whose
+ * store expiry needs a clock reading when `now` is NaN. Counted as a use of the entry (an LRU bound
+ * keeps it), as a hit. Never throws and never reads a clock: whatever could (an expired entry's
+ * removal, the store's own clock) is left to the general read.
+ */
+export type FreshRead = (key: string, now: number, expiration: number, oldest: number, newest: number) => unknown;
+
 /** A synchronous write of one entry, already validated by the region; `now` as in {@link SyncRead}. */
 export type SyncWrite = (key: string, value: CachedValue, now: number) => void;
 
@@ -93,6 +111,11 @@ export interface InProcessStore {
   read(key: string, now: number): CachedValue | NoValue;
   /** Stores `value` (a CachedValue the region built) under `key` (a valid key); `now` as in `read`. */
   write(key: string, value: CachedValue, now: number): void;
+  /**
+   * The region's fastest hit: the payload alone when the store can judge the entry fresh itself, so
+   * that no CachedValue is read or lent (optional; see {@link FreshRead}).
+   */
+  readonly fresh?: FreshRead;
 }
 
 /**
@@ -148,6 +171,11 @@ export interface RegionStorage {
    * (as do the reads it answers with undefined).
    */
   readonly readSync: SyncRead | null;
+  /**
+   * The store's own freshness check for the hit path (see {@link FreshRead}), or null. It never throws:
+   * what could fail (a clock reading, a removal) is left to the general read that follows.
+   */
+  readonly readFresh: FreshRead | null;
   /** The synchronous write for `set`, or null when writes go through {@link RegionStorage.write}. */
   readonly writeSync: SyncWrite | null;
   /** The clock whose readings {@link RegionStorage.readSync} and `writeSync` take, or null when they take none. */
@@ -211,6 +239,7 @@ function localCopiesOf(backend: CacheBackend): LocalCopies | null {
 
 class ValueStorage implements RegionStorage {
   readonly readSync: SyncRead | null;
+  readonly readFresh: FreshRead | null;
   readonly writeSync: SyncWrite | null;
   readonly syncClock: Clock | null;
   readonly #backend: CacheBackend;
@@ -233,6 +262,7 @@ class ValueStorage implements RegionStorage {
             ? null
             : getSync.bind(backend);
     this.readSync = read === null ? null : guardedRead(read, failed);
+    this.readFresh = store?.fresh ?? null;
     this.writeSync = store !== undefined ? guardedWrite(store.write, failed) : null;
     this.syncClock = store !== undefined ? store.clock : null;
   }
@@ -274,6 +304,7 @@ class ValueStorage implements RegionStorage {
 
 class ByteStorage implements RegionStorage {
   readonly readSync: SyncRead | null;
+  readonly readFresh = null;
   readonly writeSync = null;
   readonly syncClock = null;
   readonly #backend: CacheBackend;

@@ -19,7 +19,7 @@ import { ArgumentReader } from '../arguments.js';
 import { hotClocks, systemClock, type Clock } from '../clock.js';
 import { ValidationError } from '../errors.js';
 import { v8Serializer, type Serializer } from '../serializers.js';
-import { IN_PROCESS_STORE, type InProcessStore } from '../storage.js';
+import { IN_PROCESS_STORE, NOT_FRESH, type InProcessStore } from '../storage.js';
 import { assertCachedValue, assertKey, assertKeys, describe, mappingEntries } from '../validate.js';
 
 /** Arguments of {@link DictionaryBackend} (snake_case names are accepted too). */
@@ -217,6 +217,21 @@ class EntryTable implements Entries {
     this.#values[slot] = whole;
     this.#compact[slot] = 0;
     return whole;
+  }
+
+  /** See `FreshRead` (src/storage.ts): only compact entries, whose creation time is all their metadata. */
+  fresh(key: string, now: number, expiration: number, oldest: number, newest: number): unknown {
+    const slot = this.#slots.get(key);
+    if (slot === undefined || this.#compact[slot] === 0) return NOT_FRESH;
+    // No clock read and no removal here (so nothing here can throw): without a reading (NaN), or past its
+    // expiry, the entry is left to the region's general read, which removes it.
+    if (this.#ttlMs > 0 && !(now < (this.#expiry[slot] as number))) return NOT_FRESH;
+    const createdAt = this.#created[slot] as number;
+    // The region's own tests, written the same way, so that a boundary falls on the same side.
+    if (!(createdAt >= oldest && createdAt <= newest)) return NOT_FRESH;
+    if (expiration !== Infinity && !(now / 1000 - createdAt <= expiration)) return NOT_FRESH;
+    if (this.#lru && slot !== this.#tail) this.#toTail(slot);
+    return this.#values[slot];
   }
 
   lend(key: string, now: number): BackendResult {
@@ -522,6 +537,12 @@ export class DictionaryBackend extends CacheBackend {
         ? {
             clock,
             read: (key, now) => entries.lend(key, now),
+            ...(entries instanceof EntryTable
+              ? {
+                  fresh: (key: string, now: number, expiration: number, oldest: number, newest: number) =>
+                    entries.fresh(key, now, expiration, oldest, newest),
+                }
+              : {}),
             // NaN is the only value unequal to itself: the caller did not read the clock.
             write: (key, value, now) => entries.write(key, value, now === now ? now : stamp(), false),
           }

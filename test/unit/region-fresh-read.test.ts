@@ -1,0 +1,119 @@
+// The region's fastest hit (src/storage.ts FreshRead, DictionaryBackend's EntryTable.fresh): the store
+// judges a compact entry fresh by the region's own rules, with the invalidation time the region reads
+// from its DefaultInvalidationStrategy (src/invalidation.ts validSince). Each test here holds for the
+// general read too; what it guards is that the shortcut decides exactly as that read does: an LRU bound
+// still sees the hit, an invalidation strategy that overrides isInvalidated still decides, and a direct
+// strategy.invalidate() (not through the region) still counts.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CacheRegion, DefaultInvalidationStrategy, DictionaryBackend, NO_VALUE, manualClock, type ManualClock } from '../../src/index.js';
+
+/** A region over a Dictionary that shares its manual clock (the shortcut's condition), one hit already served. */
+async function warmRegion(
+  args: { maxEntries?: number; expirationTime?: number } = {},
+  expirationTime: number | null = 60,
+): Promise<{ region: CacheRegion; backend: DictionaryBackend; clock: ManualClock }> {
+  const clock = manualClock();
+  const backend = new DictionaryBackend({ clock, ...args });
+  const region = new CacheRegion({ clock, name: 'fresh' }).configure(backend, { expirationTime });
+  // The first hit goes the general way (it learns the bound on creation times); later ones take the shortcut.
+  await region.set('warm', 0);
+  assert.equal(await region.get('warm'), 0);
+  return { region, backend, clock };
+}
+
+describe('the store-judged hit (FreshRead)', () => {
+  for (const read of ['get', 'getOrCreate'] as const) {
+    const hit = (region: CacheRegion, key: string): Promise<unknown> =>
+      read === 'get' ? region.get(key) : region.getOrCreate(key, () => 'created');
+
+    it(`${read}: a hit counts as a use for the LRU bound (the key read is not the one evicted)`, async () => {
+      const { region, backend } = await warmRegion({ maxEntries: 3 });
+      await region.set('a', 'A');
+      await region.set('b', 'B');
+      // LRU order now: warm, a, b. Reading a and warm leaves b the least recently used.
+      assert.equal(await hit(region, 'a'), 'A');
+      assert.equal(await hit(region, 'warm'), 0);
+      await region.set('c', 'C');
+      assert.equal(backend.getSync('b'), NO_VALUE, 'b, the least recently used, is evicted');
+      assert.notEqual(backend.getSync('a'), NO_VALUE, 'a was read: kept');
+      assert.notEqual(backend.getSync('warm'), NO_VALUE, 'warm was read: kept');
+    });
+
+    it(`${read}: a strategy that overrides isInvalidated decides, even one never invalidated`, async () => {
+      const { region } = await warmRegion();
+      // Everything hard-invalidated, as this strategy tells it (getOrCreate's lock asks wasHardInvalidated too).
+      class AlwaysInvalid extends DefaultInvalidationStrategy {
+        override isInvalidated(): boolean {
+          return true;
+        }
+        override wasHardInvalidated(): boolean {
+          return true;
+        }
+      }
+      await region.set('k', 'v');
+      region.regionInvalidator = new AlwaysInvalid();
+      const answer = await hit(region, 'k');
+      assert.equal(answer, read === 'get' ? NO_VALUE : 'created');
+    });
+
+    it(`${read}: a subclass that keeps the default isInvalidated is judged by its invalidation time`, async () => {
+      const { region, clock } = await warmRegion();
+      class Counting extends DefaultInvalidationStrategy {
+        calls = 0;
+        override invalidate(hard = true): void {
+          this.calls++;
+          super.invalidate(hard);
+        }
+      }
+      const strategy = new Counting(clock);
+      region.regionInvalidator = strategy;
+      await region.set('k', 'v');
+      assert.equal(await hit(region, 'k'), 'v');
+      clock.advance(1000);
+      region.invalidate();
+      assert.equal(strategy.calls, 1);
+      assert.equal(await hit(region, 'k'), read === 'get' ? NO_VALUE : 'created');
+    });
+
+    it(`${read}: strategy.invalidate() called directly, not through the region, still invalidates`, async () => {
+      const { region, clock } = await warmRegion();
+      await region.set('k', 'v');
+      assert.equal(await hit(region, 'k'), 'v');
+      clock.advance(1000);
+      region.regionInvalidator.invalidate(true);
+      assert.equal(await hit(region, 'k'), read === 'get' ? NO_VALUE : 'created');
+      // A value created after the invalidation is fresh again.
+      await region.set('k', 'again');
+      assert.equal(await hit(region, 'k'), 'again');
+    });
+
+    it(`${read}: a value created exactly at the invalidation time is valid (dogpile: invalid when ct < invalidated)`, async () => {
+      const { region } = await warmRegion();
+      region.invalidate();
+      // The manual clock has not moved: this value's ct equals the invalidation time.
+      await region.set('k', 'v');
+      assert.equal(await hit(region, 'k'), 'v');
+    });
+
+    it(`${read}: the store's own TTL ends a hit exactly at its expiry, as the general read does`, async () => {
+      const { region, clock } = await warmRegion({ expirationTime: 5 }, null);
+      await region.set('k', 'v');
+      clock.advance(4999);
+      assert.equal(await hit(region, 'k'), 'v');
+      clock.advance(1);
+      assert.equal(await hit(region, 'k'), read === 'get' ? NO_VALUE : 'created');
+    });
+  }
+
+  it('getOrCreate: a value with a creation time of 0 is no value (dogpile _has_value), though fresh by age', async () => {
+    const clock = manualClock(0);
+    const backend = new DictionaryBackend({ clock });
+    const region = new CacheRegion({ clock, name: 'zero' }).configure(backend, { expirationTime: 60 });
+    await region.set('warm', 1);
+    await region.get('warm');
+    await region.set('k', 'at zero');
+    assert.equal(await region.get('k'), 'at zero', 'get serves it: only getOrCreate asks for a value');
+    assert.equal(await region.getOrCreate('k', () => 'created'), 'created');
+  });
+});
