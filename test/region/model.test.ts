@@ -6,10 +6,16 @@
  */
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CacheRegion } from '../../src/index.js';
+import { CacheRegion, DictionaryBackend } from '../../src/index.js';
 import { SEED, commandArbitrary, regionExpiration, runSequence, type RegionFactory } from '../support/model-harness.js';
 
 const dictionary: RegionFactory = (options, expirationTime) => new CacheRegion(options).configure('dictionary', { expirationTime });
+// A Dictionary on the region's own clock: the hit path then lets the store judge freshness itself
+// (InProcessStore.fresh), which the registry-made one above, with a clock of its own, never does.
+const sharedClockDictionary: RegionFactory = (options, expirationTime) =>
+  new CacheRegion(options).configure(new DictionaryBackend({ clock: options.clock }), { expirationTime });
+const boundedSharedClockDictionary: RegionFactory = (options, expirationTime) =>
+  new CacheRegion(options).configure(new DictionaryBackend({ clock: options.clock, maxEntries: 1000 }), { expirationTime });
 
 describe('the region against the model of dogpile rules (Dictionary backend)', () => {
   it('random sequences with concurrent callers (through a proxy: every read is async)', async () => {
@@ -29,6 +35,29 @@ describe('the region against the model of dogpile rules (Dictionary backend)', (
       { numRuns: 200, seed: SEED, includeErrorInReport: true },
     );
   });
+
+  for (const [name, factory] of [
+    ['sharing the region clock', sharedClockDictionary],
+    ['sharing the region clock, bounded (maxEntries)', boundedSharedClockDictionary],
+  ] as const) {
+    it(`random sequences on the in-memory fast path, the store ${name} (it judges hits itself)`, async () => {
+      await fc.assert(
+        fc.asyncProperty(regionExpiration, fc.array(commandArbitrary({ concurrent: false }), { maxLength: 40 }), (expiration, commands) =>
+          runSequence(factory, expiration, commands, { countReads: false }),
+        ),
+        { numRuns: 200, seed: SEED, includeErrorInReport: true },
+      );
+    });
+
+    it(`same-instant invalidation, the store ${name}`, async () => {
+      await fc.assert(
+        fc.asyncProperty(regionExpiration, fc.array(commandArbitrary({ concurrent: false }), { maxLength: 40 }), (expiration, commands) =>
+          runSequence(factory, expiration, commands, { countReads: false, sameInstantInvalidation: true }),
+        ),
+        { numRuns: 200, seed: SEED, includeErrorInReport: true },
+      );
+    });
+  }
 
   it('random sequences with the background creation runner (stale values served while regenerating)', async () => {
     await fc.assert(
