@@ -69,6 +69,17 @@ function warnLockWithoutTimeout(): void {
   );
 }
 
+/** The error for a key in a reserved prefix (keys.ts): its item could be a lock's or a namespace's. */
+function reservedKeyError(key: string): ValidationError {
+  const [prefix, what] = key.startsWith(LOCK_PREFIX)
+    ? [LOCK_PREFIX, 'its distributed lock items (a cache entry there could block or break a lock)']
+    : [NAMESPACE_PREFIX, "namespaces' generations and entries (a cache entry there could undo a clear() or read another namespace)"];
+  return new ValidationError(
+    `The key ${describe(key)} starts with "${prefix}", which this backend reserves for ${what}. ` +
+      "Keep the region's default key mangler (this backend's keyMangler hashes such keys) or give the key another prefix.",
+  );
+}
+
 /**
  * A memcached backend for the dogpile byte format: keys spread over the servers by a ketama-style
  * consistent-hash ring, shared pipelined connections pooled by generic-pool, a real multi-get (one
@@ -293,14 +304,16 @@ export class PooledMemcachedBackend extends BytesBackend {
   }
 
   /**
-   * With `distributed_lock`, a lock on the item `"_lock" + key` (dogpile's name; `"_locksha1:" +
-   * sha1(key)` when that is too long for memcached) that expires after `lock_timeout`; otherwise null,
-   * and the region uses its in-process lock. Guarantees and limits: docs/backends/memcached.md,
-   * "The distributed lock".
+   * With `distributed_lock`, a lock on the item `"_lock" + key` (dogpile's name; `"_lock_lock:sha1:" +
+   * sha1(key)` when that is too long for memcached, see `lockKeyFor`) that expires after `lock_timeout`;
+   * otherwise null, and the region uses its in-process lock. Throws `ValidationError` for a key in a
+   * reserved prefix (`_lock`, `_dogpile_ns:`), as every other operation does: its lock could be another
+   * key's. Guarantees and limits: docs/backends/memcached.md, "The distributed lock".
    */
   override getMutex(key: string): CacheMutex | null {
     if (!this.#settings.distributedLock) return null;
     assertKey(key);
+    if (isReservedKey(key)) throw reservedKeyError(key);
     const lockKey = this.#generation === undefined ? lockKeyFor(key) : this.#generation.lockKey(key);
     return new MemcachedMutex(this.#lockStore, lockKey, this.#settings.lockTimeoutSeconds);
   }
@@ -324,15 +337,7 @@ export class PooledMemcachedBackend extends BytesBackend {
   #checkKey(key: string): void {
     assertKey(key);
     if (key.length * 3 <= MEMCACHED_MAX_KEY_BYTES && !UNSAFE_KEY.test(key) && !isReservedKey(key)) return;
-    if (isReservedKey(key)) {
-      const [prefix, what] = key.startsWith(LOCK_PREFIX)
-        ? [LOCK_PREFIX, 'its distributed lock items (a cache entry there could block or break a lock)']
-        : [NAMESPACE_PREFIX, "namespaces' generations and entries (a cache entry there could undo a clear() or read another namespace)"];
-      throw new ValidationError(
-        `The key ${describe(key)} starts with "${prefix}", which this backend reserves for ${what}. ` +
-          "Keep the region's default key mangler (this backend's keyMangler hashes such keys) or give the key another prefix.",
-      );
-    }
+    if (isReservedKey(key)) throw reservedKeyError(key);
     const bytes = Buffer.byteLength(key, 'utf8');
     if (bytes > MEMCACHED_MAX_KEY_BYTES || UNSAFE_KEY.test(key)) {
       throw new ValidationError(
