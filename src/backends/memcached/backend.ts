@@ -29,7 +29,7 @@ import { readMemcachedArguments, type MemcachedSettings, type PooledMemcachedBac
 import { PROBE_INTERVAL_MS } from './breaker.js';
 import { ServerPool, isNeverSent, type ServerPoolStats } from './pool.js';
 import { ITEM_OVERHEAD_BYTES, MAX_RELATIVE_EXPTIME, Opcode, toExptime } from './protocol.js';
-import type { ServerChooser } from './server-choice.js';
+import { makeServerChooser, type ServerChooser } from './server-choice.js';
 
 // Spaces and control characters end a key in memcached's text protocol, so text-protocol clients
 // (python-memcached, oslo) could never address such an item.
@@ -145,7 +145,7 @@ export class PooledMemcachedBackend extends BytesBackend {
     // A missing driver fails here, at configure(), not at the first request (resolved, not loaded).
     assertDriversInstalled(DRIVER_PACKAGES.memcached, 'PooledMemcachedBackend');
     if (this.#settings.distributedLock && this.#settings.lockTimeoutSeconds === 0) warnLockWithoutTimeout();
-    this.#ring = this.#settings.chooser;
+    this.#ring = makeServerChooser(this.#settings.serverChoice, this.#settings.servers);
     this.#lockStore = {
       add: (key, value, ttlSeconds) => this.#run(key, (c) => c.store(Opcode.ADD, key, value, toExptime(ttlSeconds, Date.now()))),
       getWithCas: (key) => this.#run(key, (c) => c.getWithCas(key)),
