@@ -29,7 +29,7 @@ import { readMemcachedArguments, type MemcachedSettings, type PooledMemcachedBac
 import { PROBE_INTERVAL_MS } from './breaker.js';
 import { ServerPool, isNeverSent, type ServerPoolStats } from './pool.js';
 import { ITEM_OVERHEAD_BYTES, MAX_RELATIVE_EXPTIME, Opcode, toExptime } from './protocol.js';
-import type { ServerChooser } from './server-choice.js';
+import { makeServerChooser, type ServerChooser } from './server-choice.js';
 
 // Spaces and control characters end a key in memcached's text protocol, so text-protocol clients
 // (python-memcached, oslo) could never address such an item.
@@ -66,6 +66,17 @@ function warnLockWithoutTimeout(): void {
       'a process that crashes while holding a lock leaves its key locked until the item is deleted or evicted. ' +
       'Set lock_timeout a little above your slowest creator, e.g. lock_timeout: 30.',
     { code: LOCK_WITHOUT_TIMEOUT_WARNING },
+  );
+}
+
+/** The error for a key in a reserved prefix (keys.ts): its item could be a lock's or a namespace's. */
+function reservedKeyError(key: string): ValidationError {
+  const [prefix, what] = key.startsWith(LOCK_PREFIX)
+    ? [LOCK_PREFIX, 'its distributed lock items (a cache entry there could block or break a lock)']
+    : [NAMESPACE_PREFIX, "namespaces' generations and entries (a cache entry there could undo a clear() or read another namespace)"];
+  return new ValidationError(
+    `The key ${describe(key)} starts with "${prefix}", which this backend reserves for ${what}. ` +
+      "Keep the region's default key mangler (this backend's keyMangler hashes such keys) or give the key another prefix.",
   );
 }
 
@@ -134,7 +145,7 @@ export class PooledMemcachedBackend extends BytesBackend {
     // A missing driver fails here, at configure(), not at the first request (resolved, not loaded).
     assertDriversInstalled(DRIVER_PACKAGES.memcached, 'PooledMemcachedBackend');
     if (this.#settings.distributedLock && this.#settings.lockTimeoutSeconds === 0) warnLockWithoutTimeout();
-    this.#ring = this.#settings.chooser;
+    this.#ring = makeServerChooser(this.#settings.serverChoice, this.#settings.servers);
     this.#lockStore = {
       add: (key, value, ttlSeconds) => this.#run(key, (c) => c.store(Opcode.ADD, key, value, toExptime(ttlSeconds, Date.now()))),
       getWithCas: (key) => this.#run(key, (c) => c.getWithCas(key)),
@@ -293,14 +304,16 @@ export class PooledMemcachedBackend extends BytesBackend {
   }
 
   /**
-   * With `distributed_lock`, a lock on the item `"_lock" + key` (dogpile's name; `"_locksha1:" +
-   * sha1(key)` when that is too long for memcached) that expires after `lock_timeout`; otherwise null,
-   * and the region uses its in-process lock. Guarantees and limits: docs/backends/memcached.md,
-   * "The distributed lock".
+   * With `distributed_lock`, a lock on the item `"_lock" + key` (dogpile's name; `"_lock_lock:sha1:" +
+   * sha1(key)` when that is too long for memcached, see `lockKeyFor`) that expires after `lock_timeout`;
+   * otherwise null, and the region uses its in-process lock. Throws `ValidationError` for a key in a
+   * reserved prefix (`_lock`, `_dogpile_ns:`), as every other operation does: its lock could be another
+   * key's. Guarantees and limits: docs/backends/memcached.md, "The distributed lock".
    */
   override getMutex(key: string): CacheMutex | null {
     if (!this.#settings.distributedLock) return null;
     assertKey(key);
+    if (isReservedKey(key)) throw reservedKeyError(key);
     const lockKey = this.#generation === undefined ? lockKeyFor(key) : this.#generation.lockKey(key);
     return new MemcachedMutex(this.#lockStore, lockKey, this.#settings.lockTimeoutSeconds);
   }
@@ -324,15 +337,7 @@ export class PooledMemcachedBackend extends BytesBackend {
   #checkKey(key: string): void {
     assertKey(key);
     if (key.length * 3 <= MEMCACHED_MAX_KEY_BYTES && !UNSAFE_KEY.test(key) && !isReservedKey(key)) return;
-    if (isReservedKey(key)) {
-      const [prefix, what] = key.startsWith(LOCK_PREFIX)
-        ? [LOCK_PREFIX, 'its distributed lock items (a cache entry there could block or break a lock)']
-        : [NAMESPACE_PREFIX, "namespaces' generations and entries (a cache entry there could undo a clear() or read another namespace)"];
-      throw new ValidationError(
-        `The key ${describe(key)} starts with "${prefix}", which this backend reserves for ${what}. ` +
-          "Keep the region's default key mangler (this backend's keyMangler hashes such keys) or give the key another prefix.",
-      );
-    }
+    if (isReservedKey(key)) throw reservedKeyError(key);
     const bytes = Buffer.byteLength(key, 'utf8');
     if (bytes > MEMCACHED_MAX_KEY_BYTES || UNSAFE_KEY.test(key)) {
       throw new ValidationError(

@@ -8,7 +8,8 @@
  * holder then never released. So the prefix is reserved: this backend's key mangler hashes user keys
  * that start with it (like too-long keys, to `"sha1:" + sha1(key)`), and a key that reaches the
  * backend still starting with it is a `ValidationError`. Every lock item starts with the prefix,
- * and no user key does after mangling.
+ * and no user key does after mangling. A lock name memcached cannot hold is hashed into a part of the
+ * prefix no `"_lock" + key` reaches (see {@link lockKeyFor}), so distinct keys never share a lock.
  *
  * @module
  */
@@ -71,13 +72,28 @@ function mangleOtherKey(key: string): string {
 }
 
 /**
- * The lock item of cache key `key`: `"_lock" + key` (dogpile's name, so Python and Node lock each
- * other out), or `"_locksha1:" + sha1(key)` when that is too long for memcached or has spaces or
- * control characters (dogpile would fail there; the prefix keeps the item in the lock namespace).
+ * The prefix of the lock item of a key whose dogpile lock name, `"_lock" + key`, memcached cannot hold:
+ * `"_lock_lock:sha1:"`, then the key's SHA-1. It starts with the lock prefix twice, and no key may start
+ * with the lock prefix (the backend rejects such keys and its mangler hashes them), so no `"_lock" + key`
+ * has this name. The name used before, `"_locksha1:" + sha1(key)`, was also the lock of the key
+ * `"sha1:" + sha1(key)` (locked by its own dogpile name), so two keys could share one lock: a 248-byte key
+ * and a Python region's key `"sha1:<its sha1>"`, or a namespaced backend's long key and the key
+ * `"_dogpile_ns:<namespace>:" + key` of a backend without a namespace, which the mangler hashes.
+ */
+export const HASHED_LOCK_PREFIX = `${LOCK_PREFIX}${LOCK_PREFIX}:sha1:`;
+
+/**
+ * The lock item of cache key `key` (a namespaced backend passes its namespace's item prefix + key):
+ * `"_lock" + key` (dogpile's name, so Python and Node lock each other out) whenever memcached can hold
+ * that name, which is every key Python's dogpile can lock (its `MemcachedLock` raises on a longer name);
+ * else `"_lock_lock:sha1:" + sha1(key)` ({@link HASHED_LOCK_PREFIX}): keys of 246 to 250 bytes, whose
+ * entry memcached holds as it is but whose lock name would be over 250 bytes, and keys with spaces or
+ * control characters (only a direct caller can lock those). One-to-one for keys that do not start with
+ * {@link LOCK_PREFIX}, short of a SHA-1 collision; the backend never locks a key that does.
  */
 export function lockKeyFor(key: string): string {
   const plain = `${LOCK_PREFIX}${key}`;
   if (plain.length * 3 <= MEMCACHED_MAX_KEY_BYTES && !UNSAFE.test(plain)) return plain;
   if (Buffer.byteLength(plain, 'utf8') <= MEMCACHED_MAX_KEY_BYTES && !UNSAFE.test(plain)) return plain;
-  return `${LOCK_PREFIX}sha1:${sha1MangleKey(key)}`;
+  return `${HASHED_LOCK_PREFIX}${sha1MangleKey(key)}`;
 }

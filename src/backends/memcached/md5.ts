@@ -14,8 +14,8 @@ const SHIFTS = Int32Array.from([
   7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11,
   16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
 ]);
-// MD5's constants, floor(|sin(i + 1)| * 2^32): built on the first digest, not at import (the root
-// entry point imports this module; issue 20.3).
+// MD5's constants, floor(|sin(i + 1)| * 2^32): built on the first digest, not at import, so that
+// importing the backend costs little (issue 20.3; the root entry point no longer loads this module).
 let sines: Int32Array | undefined;
 
 function buildSines(): Int32Array {

@@ -12,7 +12,9 @@ import { MAX_TIMER_SECONDS, type Duration } from '../../duration.js';
 import { ConfigurationError, ValidationError } from '../../errors.js';
 import { redactUrl } from '../../secrets.js';
 import { describe } from '../../validate.js';
-import { SERVER_CHOICES, makeServerChooser, type ServerChoice, type ServerChooser } from './server-choice.js';
+// Only the names: the choosers (server-choice.ts, with the ketama ring and MD5) are built by the backend
+// when its module loads, so they stay out of the root entry point, which checks arguments with this module.
+import { SERVER_CHOICES, assertRingNodeCount, type ServerChoice } from './server-choice-names.js';
 
 /**
  * Arguments of `PooledMemcachedBackend`. Each is accepted under its oslo/dogpile snake_case name
@@ -118,8 +120,8 @@ export interface ServerAddress {
 /** The checked settings, in the units the backend uses. */
 export interface MemcachedSettings {
   servers: ServerAddress[];
-  /** `serverChoice`, built over `servers`. */
-  chooser: ServerChooser;
+  /** `serverChoice`, checked against `servers` (the backend builds its chooser with `makeServerChooser`). */
+  serverChoice: ServerChoice;
   poolMaxsize: number;
   poolUnusedTimeoutMs: number;
   poolConnectionGetTimeoutMs: number;
@@ -300,9 +302,11 @@ export function readMemcachedArguments(args: BackendArguments): MemcachedSetting
       `${BACKEND}: server_choice "pymemcache" has no server weights (pymemcache's HashClient has none); remove the weights or pick "python_memcached" or "ketama".`,
     );
   }
+  // What makeServerChooser would throw, here so that configure() throws it before the backend loads.
+  if (choice === 'ketama') assertRingNodeCount(servers.length);
   const settings: MemcachedSettings = {
     servers,
-    chooser: makeServerChooser(choice as ServerChoice, servers),
+    serverChoice: choice as ServerChoice,
     poolMaxsize: reader.number('poolMaxsize', 10, { min: 1, integer: true }),
     poolUnusedTimeoutMs: timerMs(reader, 'poolUnusedTimeout', 60),
     poolConnectionGetTimeoutMs: timerMs(reader, 'poolConnectionGetTimeout', 10),

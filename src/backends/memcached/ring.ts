@@ -10,8 +10,10 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import { md5FirstWord } from './md5.js';
 import type { ServerChooser } from './server-choice.js';
+import { assertRingNodeCount } from './server-choice-names.js';
 
 /** Digests per node; each gives four points (libketama's default for equal weights). */
 export const DIGESTS_PER_NODE = 40;
@@ -31,7 +33,7 @@ export class HashRing implements ServerChooser {
    * Throws `RangeError` for an empty list or more than 65535 nodes.
    */
   constructor(nodes: readonly string[], digestsPerNode: number | readonly number[] = DIGESTS_PER_NODE) {
-    if (nodes.length === 0 || nodes.length > 0xffff) throw new RangeError(`a ring needs 1 to 65535 nodes; got ${nodes.length}`);
+    assertRingNodeCount(nodes.length);
     const digests = typeof digestsPerNode === 'number' ? nodes.map(() => digestsPerNode) : [...digestsPerNode];
     if (digests.length !== nodes.length || digests.some((d) => !Number.isInteger(d) || d < 1)) {
       throw new RangeError(`digestsPerNode must be a positive integer (or one per node); got ${String(digestsPerNode)}`);
@@ -39,9 +41,6 @@ export class HashRing implements ServerChooser {
     this.nodes = [...nodes];
     const count = digests.reduce((sum, d) => sum + d * 4, 0);
     const entries: { point: number; owner: number }[] = [];
-    // Fetched here rather than imported: this module is loaded with the root entry point (the registry
-    // checks memcached arguments at configure()), and node:crypto costs more to load than the root itself.
-    const { createHash } = process.getBuiltinModule('node:crypto');
     nodes.forEach((name, owner) => {
       for (let i = 0; i < (digests[owner] as number); i++) {
         const digest = createHash('md5').update(`${name}-${i}`, 'utf8').digest();

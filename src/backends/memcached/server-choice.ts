@@ -16,12 +16,10 @@
  * @module
  */
 import { HashRing } from './ring.js';
+import type { ServerChoice } from './server-choice-names.js';
 
-/** The `server_choice` values. */
-export type ServerChoice = 'ketama' | 'python_memcached' | 'pymemcache';
-
-/** Every `server_choice` value, for validation messages. */
-export const SERVER_CHOICES: readonly ServerChoice[] = ['ketama', 'python_memcached', 'pymemcache'];
+// The names live in a module of their own, which the argument reader (part of the root entry point) uses.
+export { SERVER_CHOICES, type ServerChoice } from './server-choice-names.js';
 
 /** Picks a server index for a key. */
 export interface ServerChooser {
@@ -67,7 +65,7 @@ function ketamaDigests(weights: readonly number[]): number[] {
 
 // ------------------------------------------------------------------ python-memcached
 
-// Built on the first use, not at import: the root entry point imports this module (issue 20.3).
+// Built on the first use, not at import: only python_memcached needs it (issue 20.3).
 let crcTable: Uint32Array | undefined;
 
 function buildCrcTable(): Uint32Array {

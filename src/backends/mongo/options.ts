@@ -14,7 +14,8 @@ import { debug } from '../../log.js';
 import { describe } from '../../validate.js';
 import type { MongoBackendWarning } from './expiry.js';
 import { connectionString, hasAuthSource } from './hosts.js';
-import { resolveTransform, type MongoDocumentTransform, type MongoDocumentTransformClass } from './transform.js';
+import { resolveTransform } from './son-manipulator.js';
+import type { MongoDocumentTransform, MongoDocumentTransformClass } from './transform.js';
 
 /**
  * Arguments of `MongoBackend`. Each is accepted under its oslo snake_case name (shown first in the

@@ -9,9 +9,13 @@
  * @module
  */
 import type { BackendResult, CachedValue, CachedValueMetadata } from '../../api.js';
-import { ConfigurationError, SerializationError } from '../../errors.js';
+import { SerializationError } from '../../errors.js';
 import { describe } from '../../validate.js';
 import { assertStorable } from './storable.js';
+
+// The argument's check lives in son-manipulator.ts, so that the root entry point (which checks arguments at
+// configure()) does not load this module; re-exported for the callers that import it from here.
+export { resolveTransform } from './son-manipulator.js';
 
 /**
  * One cache entry as stored: `{ _id: key, value: payload, meta: metadata, doc_date: expiry }`.
@@ -39,37 +43,8 @@ export interface MongoDocumentTransform {
   transformOutgoing(doc: Record<string, unknown>): MongoCacheDocument;
 }
 
-/** oslo's default manipulator, accepted by name as "the default transform". */
-const OSLO_BASE_TRANSFORM = 'oslo_cache.backends.mongo.BaseTransform';
-
 /** The class form of a transform: instantiated once, with no arguments. */
 export type MongoDocumentTransformClass = new () => MongoDocumentTransform;
-
-/**
- * Checks a `son_manipulator` argument: a {@link MongoDocumentTransform} object, a class building one,
- * or nothing / oslo's `"oslo_cache.backends.mongo.BaseTransform"` (the default: payload and metadata
- * stored as `value` and `meta` unchanged). Other class paths are a {@link ConfigurationError}.
- */
-export function resolveTransform(value: unknown): MongoDocumentTransform | null {
-  // oslo's own default, named in a config file, is our default.
-  if (value === undefined || value === null || value === '' || value === OSLO_BASE_TRANSFORM) return null;
-  let candidate: unknown = value;
-  if (typeof value === 'function') {
-    try {
-      candidate = new (value as MongoDocumentTransformClass)();
-    } catch (error) {
-      throw new ConfigurationError('MongoBackend argument son_manipulator: constructing the transform class failed.', { cause: error });
-    }
-  }
-  const t = candidate as Partial<MongoDocumentTransform> | null;
-  if (typeof t !== 'object' || t === null || typeof t.transformIncoming !== 'function' || typeof t.transformOutgoing !== 'function') {
-    throw new ConfigurationError(
-      'MongoBackend argument son_manipulator must be an object (or a class) with transformIncoming(doc) and ' +
-        `transformOutgoing(doc) methods; got ${describe(value)}. oslo's dotted class paths are not supported: import the class and pass it.`,
-    );
-  }
-  return t as MongoDocumentTransform;
-}
 
 /**
  * Builds the document to write for `key`, runs the transform and checks that BSON stores every value

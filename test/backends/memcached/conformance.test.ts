@@ -400,7 +400,8 @@ describe('PooledMemcachedBackend distributed lock', () => {
     assert.ok(mutex);
     assert.equal(await mutex.acquire(false), true);
     assert.equal(await mutex.locked(), true);
-    const lockKey = `_locksha1:${createHash('sha1').update(k).digest('hex')}`;
+    // Hashed into a part of the lock prefix no "_lock" + key reaches (keys.ts, lockKeyFor; lock-names.test.ts).
+    const lockKey = `_lock_lock:sha1:${createHash('sha1').update(k).digest('hex')}`;
     assert.ok((await remainingTtl(backend.serverFor(lockKey), lockKey)) !== null, `no item ${lockKey}`);
     await mutex.release();
   });
