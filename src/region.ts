@@ -684,6 +684,13 @@ export class CacheRegion {
     // async function's frame, and this code stays the same whatever other regions in the process await
     // (V8 compiled the suspending path of every region into it). Errors still reject, never throw.
     try {
+      if (this.#readFresh !== null && options === undefined && this.#mayBeStoredAsIs(key)) {
+        const payload = this.#freshInStore(key, this.expirationTime, -Infinity);
+        if (payload !== NOT_FRESH) {
+          this.#hit(key);
+          return Promise.resolve(payload as T);
+        }
+      }
       const backendKey = this.#backendKey(key);
       const expiration = this.#readExpiration(options);
       const checksAge = typeof expiration === 'number' && expiration !== -1;
@@ -906,6 +913,15 @@ export class CacheRegion {
   getOrCreate<T>(key: string, creator: () => T | Promise<T>, options?: GetOrCreateOptions<T>): Promise<T> {
     // Not async, as get: a fresh value found synchronously is answered without an async function's frame.
     try {
+      if (this.#readFresh !== null && options === undefined && typeof creator === 'function' && this.#mayBeStoredAsIs(key)) {
+        // #isFresh's rules; a creation time of 0 or below is no value (dogpile's _has_value): at least MIN_VALUE.
+        const expiration = this.expirationTime === -1 ? null : this.expirationTime;
+        const payload = this.#freshInStore(key, expiration, Number.MIN_VALUE);
+        if (payload !== NOT_FRESH) {
+          this.#hit(key);
+          return Promise.resolve(payload as T);
+        }
+      }
       const backendKey = this.#backendKey(key);
       if (typeof creator !== 'function')
         throw new ValidationError(`creator must be a function returning the value; got ${describe(creator)}.`);
@@ -973,6 +989,34 @@ export class CacheRegion {
       if (found !== undefined) value = { payload, metadata: { ...metadata, ct: createdAt } };
     }
     return this.#lockedFrom(call, value);
+  }
+
+  /**
+   * True when `key` may be looked up in the store as it is, before it is validated: a string the region
+   * does not mangle, outside the tag entries' prefix. A key that is not valid (empty, a lone surrogate) was
+   * never stored (every write validates its key), so it cannot be found, and the general path that
+   * follows a miss validates it and rejects: the hit path of valid keys skips the validation.
+   */
+  #mayBeStoredAsIs(key: unknown): key is string {
+    return typeof key === 'string' && this.keyMangler === null && !key.startsWith(TAG_KEY_PREFIX);
+  }
+
+  /**
+   * The payload of `key`'s entry when the in-process store judges it fresh under `expiration` (the
+   * region's, seconds or null) and the region's invalidation, created at or after `oldest`; else
+   * NOT_FRESH (including an expiration of -1 or a non-number, left to the general path).
+   */
+  #freshInStore(key: string, expiration: number | null, oldest: number): unknown {
+    const fresh = this.#readFresh as FreshRead;
+    const checksAge = typeof expiration === 'number' && expiration !== -1;
+    if (!checksAge && expiration !== null) return NOT_FRESH;
+    return fresh(
+      key,
+      checksAge ? this.#readClock() : NaN,
+      expiration ?? Infinity,
+      Math.max(validSince(this.regionInvalidator), oldest),
+      this.#horizon,
+    );
   }
 
   /** True when a value with `metadata` (created at `createdAt`, read before any user code ran) is fresh and valid for getOrCreate. */

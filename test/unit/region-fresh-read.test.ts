@@ -106,6 +106,39 @@ describe('the store-judged hit (FreshRead)', () => {
     });
   }
 
+  // The shortcut looks a key up before validating it (a key that is not valid was never stored): every key
+  // the general path rejects must still be rejected, including one whose entry the store does hold.
+  for (const read of ['get', 'getOrCreate'] as const) {
+    const call = (region: CacheRegion, key: unknown): Promise<unknown> =>
+      read === 'get' ? region.get(key as string) : region.getOrCreate(key as string, () => 'created');
+
+    it(`${read}: keys that are not valid are still rejected, before and after the store holds values`, async () => {
+      const { region } = await warmRegion();
+      for (const key of ['', 'lone \ud800 surrogate', 42, null, undefined, { toString: () => 'warm' }]) {
+        await assert.rejects(call(region, key), { name: 'ValidationError' }, `key ${String(key)}`);
+      }
+    });
+
+    it(`${read}: a key in the tag entries' prefix is rejected even when that tag entry exists`, async () => {
+      const { region } = await warmRegion();
+      await region.set('tagged', 'v', { tags: ['t'] });
+      await region.invalidateTags(['t']);
+      await assert.rejects(call(region, 'dogpile-cache:tag:t'), { name: 'ValidationError', message: /dogpile-cache:tag:/ });
+      // Checked after: a backend read keeps the entry whole, which the shortcut would then not serve.
+      assert.notEqual(region.backend.getSync?.('dogpile-cache:tag:t'), NO_VALUE, 'the region keeps the tag time under that key (premise)');
+    });
+  }
+
+  it('a region with a key mangler reads the mangled key, not the caller key, on the shortcut', async () => {
+    const clock = manualClock();
+    const backend = new DictionaryBackend({ clock });
+    const region = new CacheRegion({ clock, keyMangler: (key) => `m:${key}` }).configure(backend, { expirationTime: 60 });
+    await region.set('k', 'mangled');
+    await backend.set('k', { payload: 'raw', metadata: { ct: clock() / 1000, v: 2 } });
+    for (let i = 0; i < 2; i++) assert.equal(await region.get('k'), 'mangled');
+    assert.equal(await region.getOrCreate('k', () => 'created'), 'mangled');
+  });
+
   it('getOrCreate: a value with a creation time of 0 is no value (dogpile _has_value), though fresh by age', async () => {
     const clock = manualClock(0);
     const backend = new DictionaryBackend({ clock });
