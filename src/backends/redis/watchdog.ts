@@ -15,6 +15,15 @@
  * keeps the process alive) and runs only while commands are pending: it is started by the first
  * command, aimed at the head's deadline, and not restarted by a run that finds the queue empty.
  *
+ * A blocked event loop: Node runs expired timers before it reads the sockets in each turn of its loop.
+ * When the application blocks the loop (a long synchronous task) past a deadline, the reply may already
+ * wait unread in the socket when the timer runs, and rejecting then would fail a command that was
+ * answered. So a timer that runs after its due time (the loop was busy: an idle loop waits for I/O and
+ * reads each reply as it comes, and runs the timer on time) rejects nothing itself: it defers the
+ * rejections to a `setImmediate`, which runs after that turn's reads, so a reply that arrived meanwhile
+ * settles its command first. A timer on time rejects at once. On a hung server the bound is unchanged
+ * but for that one loop turn when the loop was late anyway.
+ *
  * @module
  */
 
@@ -60,7 +69,15 @@ export class CommandWatchdog {
   #head = 0;
   #size = 0;
   #timer: NodeJS.Timeout | null = null;
-  readonly #onTimer = (): void => this.#expire();
+  /** When the timer is due (clock ms): a run later than this finds the loop was busy. */
+  #due = 0;
+  /** The deferred run of a late timer (see the module comment); the timer is not scheduled meanwhile. */
+  #deferred: NodeJS.Immediate | null = null;
+  readonly #onTimer = (): void => this.#onTime();
+  readonly #onDeferred = (): void => {
+    this.#deferred = null;
+    this.#expire(this.#now());
+  };
 
   /**
    * @param timeoutMs every command's timeout, ms.
@@ -82,7 +99,7 @@ export class CommandWatchdog {
 
   /** True while the timer is scheduled: while commands are pending, and until its next run after the last one settled. */
   get timerActive(): boolean {
-    return this.#timer !== null;
+    return this.#timer !== null || this.#deferred !== null;
   }
 
   /**
@@ -96,7 +113,7 @@ export class CommandWatchdog {
     const result = new Promise<R>(capture as (resolve: (value: R) => void, reject: (error: unknown) => void) => void);
     capturing = null;
     this.#push(pending);
-    if (this.#timer === null) this.#schedule(this.timeoutMs);
+    if (this.#timer === null && this.#deferred === null) this.#schedule(this.timeoutMs, pending.deadline - this.timeoutMs);
     command.then(
       (value) => {
         if (pending.settled) return;
@@ -155,10 +172,36 @@ export class CommandWatchdog {
     this.#size = size;
   }
 
-  /** The timer: rejects the overdue commands at the head, then waits for the next head's deadline (at least a tick). */
-  #expire(): void {
+  /**
+   * The timer. On time, it expires the overdue commands at once. Late (the loop was blocked), and with
+   * an overdue command at the head, it defers that to a `setImmediate`: the replies that came while the
+   * loop was blocked are read first (Node reads sockets after the timers and before the immediates).
+   */
+  #onTime(): void {
     this.#timer = null;
     const now = this.#now();
+    if (now > this.#due && this.#overdue(now)) {
+      // Not unref'd: an unref'd immediate lets the loop's poll phase wait for I/O that may never come
+      // (a hung server), for as long as no other timer is due. It keeps the process for one turn only.
+      this.#deferred = setImmediate(this.#onDeferred);
+      return;
+    }
+    this.#expire(now);
+  }
+
+  /** True when an unsettled command at the head of the queue is past its deadline at `now`. */
+  #overdue(now: number): boolean {
+    const queue = this.#queue;
+    const mask = queue.length - 1;
+    for (let i = 0; i < this.#size; i++) {
+      const pending = queue[(this.#head + i) & mask] as Pending;
+      if (!pending.settled) return pending.deadline <= now;
+    }
+    return false;
+  }
+
+  /** Rejects the commands overdue at `now` at the head, then waits for the next head's deadline (at least a tick). */
+  #expire(now: number): void {
     const queue = this.#queue;
     const mask = queue.length - 1;
     for (let i = 0; i < this.#size; i++) {
@@ -170,11 +213,14 @@ export class CommandWatchdog {
     }
     this.#dropSettled();
     const next = this.#size > 0 ? (queue[this.#head] as Pending) : null;
-    if (next !== null) this.#schedule(Math.max(next.deadline - now, this.tickMs));
+    if (next !== null) this.#schedule(Math.max(next.deadline - now, this.tickMs), now);
   }
 
-  #schedule(ms: number): void {
-    this.#timer = setTimeout(this.#onTimer, Math.ceil(ms));
+  /** Starts the timer `ms` from `now` (the clock's reading just taken). */
+  #schedule(ms: number, now: number): void {
+    const delay = Math.ceil(ms);
+    this.#due = now + delay;
+    this.#timer = setTimeout(this.#onTimer, delay);
     this.#timer.unref();
   }
 }

@@ -172,3 +172,66 @@ describe('Redis watchdog: a hung server (SIGSTOP)', () => {
     }
   });
 });
+
+/** Blocks the event loop for `ms`, as a long synchronous task of the application would. */
+function blockLoop(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy: no timer, no I/O callback runs meanwhile
+  }
+}
+
+describe('Redis watchdog: the event loop blocked past socket_timeout', () => {
+  // Node runs expired timers before it reads the sockets: without the deferral in watchdog.ts, the timer
+  // that runs when the block ends rejects commands whose replies already wait in the socket.
+  it('a command sent just before a block of 2 × socket_timeout resolves with its reply, from any phase of the loop', async () => {
+    const backend = new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: SOCKET_TIMEOUT_MS / 1000 });
+    try {
+      await backend.set('wd-blocked', makeCachedValue('answered'));
+      await backend.setMulti({ 'wd-blocked-a': makeCachedValue('a'), 'wd-blocked-b': makeCachedValue('b') });
+      // The block starts in a continuation of an I/O callback, of a timer, and of an immediate.
+      const phases: [string, () => Promise<unknown>][] = [
+        ['after a reply', () => backend.get('wd-warm')],
+        ['after a timer', () => sleep(5)],
+        ['after an immediate', () => new Promise((resolve) => setImmediate(resolve))],
+      ];
+      for (const [phase, before] of phases) {
+        await before();
+        const get = backend.get('wd-blocked');
+        const getMulti = backend.getMulti(['wd-blocked-a', 'wd-blocked-b']);
+        const set = backend.set('wd-blocked-set', makeCachedValue(phase));
+        const many = Array.from({ length: 64 }, () => backend.get('wd-blocked'));
+        blockLoop(2 * SOCKET_TIMEOUT_MS);
+        const outcomes = await Promise.allSettled([get, getMulti, set, ...many]);
+        const failed = outcomes.find((o) => o.status === 'rejected');
+        assert.equal(failed, undefined, `${phase}: ${String((failed as PromiseRejectedResult | undefined)?.reason)}`);
+        assert.equal(((await get) as { payload: unknown }).payload, 'answered', phase);
+        assert.deepEqual(
+          (await getMulti).map((v) => (v as { payload: unknown }).payload),
+          ['a', 'b'],
+          phase,
+        );
+        assert.equal(((await backend.get('wd-blocked-set')) as { payload: unknown }).payload, phase);
+      }
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('a hung server and a blocked loop: the call still fails, at the end of the block (not a timeout later)', async () => {
+    const backend = new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: SOCKET_TIMEOUT_MS / 1000 });
+    try {
+      await backend.set('wd-k', makeCachedValue(1));
+      const outcome = await whileHung(async () => {
+        const get = backend.get('wd-k');
+        blockLoop(2 * SOCKET_TIMEOUT_MS);
+        return get;
+      });
+      assertTimedOut(outcome, /Redis GET failed/);
+      assert.ok(outcome.ms < 2 * SOCKET_TIMEOUT_MS + TICK_MS + SLACK_MS, `failed after ${outcome.ms.toFixed(0)} ms`);
+      await waitUntil('an answer after SIGCONT', async () => !isNoValue(await backend.get('wd-k')), 15_000);
+    } finally {
+      await backend.close();
+    }
+  });
+});
