@@ -74,13 +74,13 @@ export class RedisMutex implements CacheMutex {
   /**
    * Takes the lock. With `wait` false, resolves false at once when it is held; otherwise retries every
    * `lock_sleep` until it is free. Rejects with `BackendUnavailableError` when Redis fails or the
-   * backend is closed while waiting, and with `signal.reason` as soon as `signal` aborts (as the
-   * memcached mutex does): a wait whose callers have all left stops sending `SET NX` at once instead
-   * of going on until the lock frees. A `SET NX` in flight when `signal` aborts is not waited for; if
-   * it takes the lock, that lock is released by its token (never another holder's).
+   * backend is closed while waiting. When `signal` aborts, resolves false at once (never granted, as
+   * {@link CacheMutex.acquire} says) and sends no more `SET NX`: a wait whose caller has left does not
+   * go on polling until the lock frees. A `SET NX` in flight at that moment is not waited for; if it
+   * takes the lock, that lock is released by its token (never another holder's).
    */
   async acquire(wait = true, signal?: AbortSignal): Promise<boolean> {
-    signal?.throwIfAborted();
+    if (signal?.aborted === true) return false;
     const closed = this.#store.closed;
     const stop = signal === undefined ? closed : AbortSignal.any([closed, signal]);
     // redis-py's token is uuid1().hex: 32 hex digits. Ours has the same shape, from a random source.
@@ -93,39 +93,32 @@ export class RedisMutex implements CacheMutex {
         // Aborted between the reply and here: the caller has left, so the lock goes back at once.
         if (signal?.aborted === true) {
           await this.release().catch(() => undefined);
-          throw signal.reason;
+          return false;
         }
         return true;
       }
-      if (!wait) return false;
+      if (!wait || signal?.aborted === true) return false;
       try {
         await sleep(this.#sleepMs, undefined, { signal: stop });
       } catch {
-        if (signal?.aborted === true) throw signal.reason;
+        if (signal?.aborted === true) return false;
         throw closedError();
       }
     }
   }
 
   /**
-   * `attempt` (a `SET NX` with `token`), or a rejection with `signal.reason` as soon as `signal` aborts;
-   * a lock the attempt takes after that is released by its token, so an abandoned acquire leaves none.
+   * `attempt` (a `SET NX` with `token`), or false as soon as `signal` aborts; a lock the attempt takes
+   * after that is released by its token, so an abandoned acquire leaves none behind.
    */
   #unlessAborted(attempt: Promise<boolean>, token: string, signal: AbortSignal): Promise<boolean> {
-    const abandon = (): void => {
-      void attempt.then(
-        (acquired) => (acquired ? this.#store.deleteIfToken(this.#key, token).catch(() => false) : false),
-        () => false,
-      );
-    };
-    if (signal.aborted) {
-      abandon();
-      return Promise.reject(signal.reason);
-    }
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
-        abandon();
-        reject(signal.reason);
+        void attempt.then(
+          (acquired) => (acquired ? this.#store.deleteIfToken(this.#key, token).catch(() => false) : false),
+          () => false,
+        );
+        resolve(false);
       };
       signal.addEventListener('abort', onAbort, { once: true });
       attempt.then(
