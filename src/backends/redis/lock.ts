@@ -80,7 +80,9 @@ export class RedisMutex implements CacheMutex {
    * takes the lock, that lock is released by its token (never another holder's).
    */
   async acquire(wait = true, signal?: AbortSignal): Promise<boolean> {
-    if (signal?.aborted === true) return false;
+    // A function, not `signal?.aborted` itself: TypeScript would keep its narrowing from the first check across the awaits.
+    const aborted = (): boolean => signal?.aborted === true;
+    if (aborted()) return false;
     const closed = this.#store.closed;
     const stop = signal === undefined ? closed : AbortSignal.any([closed, signal]);
     // redis-py's token is uuid1().hex: 32 hex digits. Ours has the same shape, from a random source.
@@ -91,17 +93,17 @@ export class RedisMutex implements CacheMutex {
       if (await (signal === undefined ? attempt : this.#unlessAborted(attempt, token, signal))) {
         this.#token = token;
         // Aborted between the reply and here: the caller has left, so the lock goes back at once.
-        if (signal?.aborted === true) {
+        if (aborted()) {
           await this.release().catch(() => undefined);
           return false;
         }
         return true;
       }
-      if (!wait || signal?.aborted === true) return false;
+      if (!wait || aborted()) return false;
       try {
         await sleep(this.#sleepMs, undefined, { signal: stop });
       } catch {
-        if (signal?.aborted === true) return false;
+        if (aborted()) return false;
         throw closedError();
       }
     }
