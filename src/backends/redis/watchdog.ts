@@ -17,18 +17,24 @@
  *
  * A blocked event loop: Node runs expired timers before it reads the sockets in each turn of its loop.
  * When the application blocks the loop (a long synchronous task) past a deadline, the reply may already
- * wait unread in the socket when the timer runs, and rejecting then would fail a command that was
- * answered. So a timer that runs after its due time (the loop was busy: an idle loop waits for I/O and
- * reads each reply as it comes, and runs the timer on time) rejects nothing itself: it defers the
- * rejections to a `setImmediate`, which runs after that turn's reads, so a reply that arrived meanwhile
- * settles its command first. A timer on time rejects at once. On a hung server the bound is unchanged
- * but for that one loop turn when the loop was late anyway.
+ * wait unread in the socket when the timer runs, or (a write coalesced to the end of the tick, see
+ * connection.ts) the command may have left only when the block ended; rejecting then would fail a
+ * command that was, or is being, answered. So a timer run later than {@link LATE_MS} after its due time
+ * (the loop was busy or the process descheduled: an idle loop waits for I/O, reads each reply as it
+ * comes, and runs the timer on time) rejects nothing: it gives the overdue commands a grace of one tick
+ * to read their replies. The grace run rejects what is still overdue; if it too runs late (blocked
+ * again), it first lets one `setImmediate` pass, which runs after that turn's reads. A command is given
+ * one grace at most, so a hung server is failed whatever the loop does: within `timeoutMs + tickMs` of
+ * the send with a loop on time (as before), and within a tick (and one loop turn) of the end of a block.
  *
  * @module
  */
 
 /** The smallest batching window of the timer, ms. */
 export const MIN_TICK_MS = 5;
+
+/** How late (ms) a timer run may be and still count as on time; later, the loop was busy (see the module comment). */
+export const LATE_MS = 1;
 
 /** The queue's first capacity (a power of two); it doubles when full and never shrinks. */
 const FIRST_CAPACITY = 64;
@@ -69,9 +75,11 @@ export class CommandWatchdog {
   #head = 0;
   #size = 0;
   #timer: NodeJS.Timeout | null = null;
-  /** When the timer is due (clock ms): a run later than this finds the loop was busy. */
+  /** When the timer is due (clock ms): a run later than {@link LATE_MS} after it finds the loop was busy. */
   #due = 0;
-  /** The deferred run of a late timer (see the module comment); the timer is not scheduled meanwhile. */
+  /** True while the timer is a grace run (see the module comment): it rejects what is overdue, with no second grace. */
+  #grace = false;
+  /** The deferred expiry of a grace run that ran late; the timer is not scheduled meanwhile. */
   #deferred: NodeJS.Immediate | null = null;
   readonly #onTimer = (): void => this.#onTime();
   readonly #onDeferred = (): void => {
@@ -173,17 +181,26 @@ export class CommandWatchdog {
   }
 
   /**
-   * The timer. On time, it expires the overdue commands at once. Late (the loop was blocked), and with
-   * an overdue command at the head, it defers that to a `setImmediate`: the replies that came while the
-   * loop was blocked are read first (Node reads sockets after the timers and before the immediates).
+   * The timer. On time, it expires the overdue commands at once. Late (the loop was blocked), with an
+   * overdue command at the head, it gives them a grace of one tick; the grace run then expires them, or,
+   * itself late, lets one `setImmediate` pass first (Node reads sockets after the timers and before the
+   * immediates). See the module comment.
    */
   #onTime(): void {
     this.#timer = null;
     const now = this.#now();
-    if (now > this.#due && this.#overdue(now)) {
-      // Not unref'd: an unref'd immediate lets the loop's poll phase wait for I/O that may never come
-      // (a hung server), for as long as no other timer is due. It keeps the process for one turn only.
-      this.#deferred = setImmediate(this.#onDeferred);
+    const late = now - this.#due > LATE_MS;
+    if (this.#grace) {
+      this.#grace = false;
+      if (late) {
+        // Not unref'd: an unref'd immediate lets the loop's poll phase wait for I/O that may never come
+        // (a hung server), for as long as no other timer is due. It keeps the process for one turn only.
+        this.#deferred = setImmediate(this.#onDeferred);
+        return;
+      }
+    } else if (late && this.#overdue(now)) {
+      this.#grace = true;
+      this.#schedule(this.tickMs, now);
       return;
     }
     this.#expire(now);
