@@ -14,7 +14,6 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheMutex } from '../../api.js';
 import { BackendUnavailableError } from '../../errors.js';
 
@@ -84,7 +83,6 @@ export class RedisMutex implements CacheMutex {
     const aborted = (): boolean => signal?.aborted === true;
     if (aborted()) return false;
     const closed = this.#store.closed;
-    const stop = signal === undefined ? closed : AbortSignal.any([closed, signal]);
     // redis-py's token is uuid1().hex: 32 hex digits. Ours has the same shape, from a random source.
     const token = randomBytes(16).toString('hex');
     for (;;) {
@@ -100,12 +98,9 @@ export class RedisMutex implements CacheMutex {
         return true;
       }
       if (!wait || aborted()) return false;
-      try {
-        await sleep(this.#sleepMs, undefined, { signal: stop });
-      } catch {
-        if (aborted()) return false;
-        throw closedError();
-      }
+      await pause(this.#sleepMs, closed, signal);
+      if (closed.aborted) throw closedError();
+      if (aborted()) return false;
     }
   }
 
@@ -148,6 +143,25 @@ export class RedisMutex implements CacheMutex {
   locked(): Promise<boolean> {
     return this.#store.exists(this.#key);
   }
+}
+
+/**
+ * Waits `ms`, or until `closed` or `signal` aborts. Listeners on both, removed when it ends; not
+ * `AbortSignal.any([closed, signal])`, which on Node 20 keeps every composite signal alive as long as the
+ * backend's `closed` (about 55 MB per million acquires with a signal, measured).
+ */
+function pause(ms: number, closed: AbortSignal, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      closed.removeEventListener('abort', done);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    closed.addEventListener('abort', done, { once: true });
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 function closedError(): BackendUnavailableError {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisBackend, RedisMutex } from '../../../src/backends/redis/index.js';
-import { CacheRegion } from '../../../src/index.js';
+import { BackendUnavailableError, CacheRegion } from '../../../src/index.js';
 import { PrivateRedis, type RedisProcess, redisCli, waitUntil } from '../../support/redis.js';
 import { guardProcess, withDeadline } from '../../support/reliability.js';
 
@@ -187,6 +187,41 @@ describe('RedisMutex.acquire(wait, signal)', () => {
     } finally {
       await region.close();
       await holding.close();
+    }
+  });
+
+  it('24 acquires waiting on one backend: no MaxListenersExceededWarning; aborted ones resolve false, close() rejects the rest', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    const [holding, waiting] = pair({ lock_timeout: 30 });
+    try {
+      const keys = Array.from({ length: 24 }, (_, i) => `lk-many-${i}`);
+      const holders = keys.map((k) => mutexOf(holding, k));
+      for (const holder of holders) assert.equal(await holder.acquire(false), true);
+      // A signal per caller (more than 10 listeners on one signal of the caller's would be the caller's warning).
+      const controllers = keys.map(() => new AbortController());
+      const waits = keys.map((k, i) =>
+        mutexOf(waiting, k)
+          .acquire(true, i % 2 === 0 ? controllers[i]?.signal : undefined)
+          .then(String, (e: unknown) => e),
+      );
+      await sleep(200); // every wait has slept on the backend's close signal a few times
+      for (const controller of controllers) controller.abort();
+      await sleep(50);
+      await waiting.close();
+      const results = await withDeadline(Promise.all(waits), 2_000, 'the waits');
+      results.forEach((r, i) => {
+        if (i % 2 === 0) assert.equal(r, 'false', `wait ${i} with the aborted signal`);
+        else assert.ok(r instanceof BackendUnavailableError && /closed while waiting/.test(r.message), `wait ${i}: ${String(r)}`);
+      });
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      assert.deepEqual(warnings, []);
+      for (const holder of holders) await holder.release();
+    } finally {
+      process.off('warning', onWarning);
+      await holding.close();
+      await waiting.close();
     }
   });
 });
