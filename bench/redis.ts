@@ -32,6 +32,7 @@ let raw: Redis;
 let rawAuto: Redis;
 let rawBounded: Redis;
 let backend: RedisBackend;
+let backendPlain: RedisBackend;
 let keyv: Keyv;
 let cache: Cache;
 
@@ -77,6 +78,11 @@ async function gets(): Promise<Figure[]> {
       name: 'RedisBackend.get',
       ops: IN_FLIGHT * PER_WORKER,
       batch: inFlight(async (i) => check(!isNoValue(await backend.get(prefix + key(i))), 'get must hit')),
+    },
+    {
+      name: 'RedisBackend.get, coalesce_writes: false',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: inFlight(async (i) => check(!isNoValue(await backendPlain.get(prefix + key(i))), 'get must hit')),
     },
     {
       name: 'RedisBackend.getSerialized (bytes, no decode)',
@@ -178,6 +184,11 @@ async function sets(): Promise<Figure[]> {
       batch: inFlight((i) => raw.set(`${prefix}rawset/${i}`, JSON.stringify(payload), 'PX', ttlMs)),
     },
     {
+      name: 'raw ioredis SET PX (auto-pipelining)',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: inFlight((i) => rawAuto.set(`${prefix}rawset/${i}`, JSON.stringify(payload), 'PX', ttlMs)),
+    },
+    {
       name: 'raw ioredis SET PX, commandTimeout 5 s',
       ops: IN_FLIGHT * PER_WORKER,
       batch: inFlight((i) => rawBounded.set(`${prefix}rawset/${i}`, JSON.stringify(payload), 'PX', ttlMs)),
@@ -186,6 +197,11 @@ async function sets(): Promise<Figure[]> {
       name: 'RedisBackend.set, redis_expiration_time 300',
       ops: IN_FLIGHT * PER_WORKER,
       batch: inFlight((i) => backend.set(`${prefix}set/${i}`, makeCachedValue(payload))),
+    },
+    {
+      name: 'RedisBackend.set, coalesce_writes: false',
+      ops: IN_FLIGHT * PER_WORKER,
+      batch: inFlight((i) => backendPlain.set(`${prefix}set/${i}`, makeCachedValue(payload))),
     },
     {
       name: 'RedisBackend.setSerialized (bytes, no encode)',
@@ -228,12 +244,16 @@ async function cpuPerCall(): Promise<Figure[]> {
   const variants: [string, () => Promise<unknown>, number?][] = [
     ['raw ioredis GET + JSON.parse', async () => JSON.parse((await raw.get(rawKey)) ?? 'null')],
     ['raw ioredis GET + JSON.parse, commandTimeout 5 s', async () => JSON.parse((await rawBounded.get(rawKey)) ?? 'null')],
+    ['raw ioredis GET + JSON.parse (auto-pipelining)', async () => JSON.parse((await rawAuto.get(rawKey)) ?? 'null')],
     ['RedisBackend.get', () => backend.get(ourKey)],
+    ['RedisBackend.get, coalesce_writes: false', () => backendPlain.get(ourKey)],
     ['raw ioredis GET (bytes)', () => raw.getBuffer(rawKey)],
     ['RedisBackend.getSerialized (bytes)', () => backend.getSerialized(ourKey)],
     ['raw ioredis SET PX', () => raw.set(rawKey, JSON.stringify(payload), 'PX', TTL_SECONDS * 1000)],
     ['raw ioredis SET PX, commandTimeout 5 s', () => rawBounded.set(rawKey, JSON.stringify(payload), 'PX', TTL_SECONDS * 1000)],
+    ['raw ioredis SET PX (auto-pipelining)', () => rawAuto.set(rawKey, JSON.stringify(payload), 'PX', TTL_SECONDS * 1000)],
     ['RedisBackend.set, redis_expiration_time 300', () => backend.set(ourKey, makeCachedValue(payload))],
+    ['RedisBackend.set, coalesce_writes: false', () => backendPlain.set(ourKey, makeCachedValue(payload))],
     ['RedisBackend.setSerialized (bytes)', () => backend.setSerialized(ourKey, bytes)],
     ['raw ioredis MGET (100 keys) + JSON.parse, per key', async () => (await raw.mget(rawKeys)).map((v) => JSON.parse(v ?? 'null')), 100],
     ['RedisBackend.getMulti(100), per key', () => backend.getMulti(ourKeys), 100],
@@ -269,6 +289,8 @@ export async function runRedis(url: string = defaultUrl): Promise<Section[]> {
   });
   await rawBounded.connect();
   backend = new RedisBackend({ url, redis_expiration_time: TTL_SECONDS });
+  // Each command written at once, one socket write each: the backend before coalesced writes.
+  backendPlain = new RedisBackend({ url, redis_expiration_time: TTL_SECONDS, coalesce_writes: false });
   keyv = new Keyv({ store: new KeyvRedis(url), namespace: `${prefix}keyv` });
   cache = createCache({ stores: [new Keyv({ store: new KeyvRedis(url), namespace: `${prefix}cm` })] });
   try {
@@ -285,7 +307,8 @@ export async function runRedis(url: string = defaultUrl): Promise<Section[]> {
         `${about} The raw rows GET a string and JSON.parse it; "commandTimeout 5 s" is the same with ioredis's bound per command (a timer ` +
         "each) and RedisBackend's other client options (no offline queue; no retries). RedisBackend bounds every call by socket_timeout (5 s) " +
         'with one watchdog timer per connection instead. RedisBackend.get GETs the entry as a string and parses ' +
-        "dogpile's metadata and the payload; the (bytes) row GETs a Buffer and parses nothing. RedisBackend leaves ioredis auto-pipelining off (its default).",
+        "dogpile's metadata and the payload; the (bytes) row GETs a Buffer and parses nothing. RedisBackend leaves ioredis auto-pipelining off (its default) and coalesces its writes instead: the commands sent in one tick " +
+        'after its first leave in one socket write (coalesce_writes, on by default; the "coalesce_writes: false" row writes each command at once).',
     });
     sections.push({
       id: 'redis-getmulti',
@@ -303,9 +326,9 @@ export async function runRedis(url: string = defaultUrl): Promise<Section[]> {
       figures: await sets(),
       baseline: 'raw ioredis SET PX',
       note:
-        'The raw rows write JSON.stringify(payload) with a PX TTL ("commandTimeout 5 s": as in the get table); ' +
+        'The raw rows write JSON.stringify(payload) with a PX TTL ("commandTimeout 5 s" and "auto-pipelining": as in the get table); ' +
         "RedisBackend.set builds dogpile's entry (a creation time, metadata, the payload as Python's json.dumps writes it, checked to read back the same) " +
-        'and writes it with EX; the (bytes) row writes prebuilt bytes.',
+        'and writes it with EX; the (bytes) row writes prebuilt bytes; "coalesce_writes: false" writes each command at once (one socket write each).',
     });
     sections.push({
       id: 'redis-cpu',
@@ -320,6 +343,7 @@ export async function runRedis(url: string = defaultUrl): Promise<Section[]> {
     return sections;
   } finally {
     await backend.close();
+    await backendPlain.close();
     await keyv.disconnect().catch(() => undefined);
     await cache.disconnect().catch(() => undefined);
     const keys = await raw.keys(`*${prefix}*`);

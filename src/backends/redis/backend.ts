@@ -6,6 +6,7 @@
  * @module
  */
 import { isAscii } from 'node:buffer';
+import { setMaxListeners } from 'node:events';
 import type { Cluster, Redis } from 'ioredis';
 import {
   BytesBackend,
@@ -94,6 +95,9 @@ export class RedisBackend extends BytesBackend {
     // A missing driver fails here, at configure(), not at the first request (resolved, not loaded).
     assertDriversInstalled(DRIVER_PACKAGES.redis, ctor.name);
     this.#connection = new RedisConnection(this.settings);
+    // Every lock acquire waiting on this backend listens to it: more than Node's 10 per signal is normal
+    // (one per key being regenerated), not a leak, and must not print a MaxListenersExceededWarning.
+    setMaxListeners(0, this.#closeSignal.signal);
     this.#lockStore = {
       setIfAbsent: (key, token, ttlMs) => {
         let sent: Promise<unknown> | undefined;

@@ -14,7 +14,6 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheMutex } from '../../api.js';
 import { BackendUnavailableError } from '../../errors.js';
 
@@ -74,24 +73,62 @@ export class RedisMutex implements CacheMutex {
   /**
    * Takes the lock. With `wait` false, resolves false at once when it is held; otherwise retries every
    * `lock_sleep` until it is free. Rejects with `BackendUnavailableError` when Redis fails or the
-   * backend is closed while waiting.
+   * backend is closed while waiting. When `signal` aborts, resolves false at once (never granted, as
+   * {@link CacheMutex.acquire} says) and sends no more `SET NX`: a wait whose caller has left does not
+   * go on polling until the lock frees. A `SET NX` in flight at that moment is not waited for; if it
+   * takes the lock, that lock is released by its token (never another holder's).
    */
-  async acquire(wait = true): Promise<boolean> {
+  async acquire(wait = true, signal?: AbortSignal): Promise<boolean> {
+    // A function, not `signal?.aborted` itself: TypeScript would keep its narrowing from the first check across the awaits.
+    const aborted = (): boolean => signal?.aborted === true;
+    if (aborted()) return false;
+    const closed = this.#store.closed;
     // redis-py's token is uuid1().hex: 32 hex digits. Ours has the same shape, from a random source.
     const token = randomBytes(16).toString('hex');
     for (;;) {
-      if (this.#store.closed.aborted) throw closedError();
-      if (await this.#store.setIfAbsent(this.#key, token, this.#ttlMs)) {
+      if (closed.aborted) throw closedError();
+      const attempt = this.#store.setIfAbsent(this.#key, token, this.#ttlMs);
+      if (await (signal === undefined ? attempt : this.#unlessAborted(attempt, token, signal))) {
         this.#token = token;
+        // Aborted between the reply and here: the caller has left, so the lock goes back at once.
+        if (aborted()) {
+          await this.release().catch(() => undefined);
+          return false;
+        }
         return true;
       }
-      if (!wait) return false;
-      try {
-        await sleep(this.#sleepMs, undefined, { signal: this.#store.closed });
-      } catch {
-        throw closedError();
-      }
+      if (!wait || aborted()) return false;
+      await pause(this.#sleepMs, closed, signal);
+      if (closed.aborted) throw closedError();
+      if (aborted()) return false;
     }
+  }
+
+  /**
+   * `attempt` (a `SET NX` with `token`), or false as soon as `signal` aborts; a lock the attempt takes
+   * after that is released by its token, so an abandoned acquire leaves none behind.
+   */
+  #unlessAborted(attempt: Promise<boolean>, token: string, signal: AbortSignal): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        void attempt.then(
+          (acquired) => (acquired ? this.#store.deleteIfToken(this.#key, token).catch(() => false) : false),
+          () => false,
+        );
+        resolve(false);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      attempt.then(
+        (acquired) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(acquired);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Releases the lock if this mutex holds it and it is still ours; otherwise does nothing. */
@@ -106,6 +143,25 @@ export class RedisMutex implements CacheMutex {
   locked(): Promise<boolean> {
     return this.#store.exists(this.#key);
   }
+}
+
+/**
+ * Waits `ms`, or until `closed` or `signal` aborts. Listeners on both, removed when it ends; not
+ * `AbortSignal.any([closed, signal])`, which on Node 20 keeps every composite signal alive as long as the
+ * backend's `closed` (about 55 MB per million acquires with a signal, measured).
+ */
+function pause(ms: number, closed: AbortSignal, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      closed.removeEventListener('abort', done);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    closed.addEventListener('abort', done, { once: true });
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 function closedError(): BackendUnavailableError {

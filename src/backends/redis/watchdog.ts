@@ -15,11 +15,26 @@
  * keeps the process alive) and runs only while commands are pending: it is started by the first
  * command, aimed at the head's deadline, and not restarted by a run that finds the queue empty.
  *
+ * A blocked event loop: Node runs expired timers before it reads the sockets in each turn of its loop.
+ * When the application blocks the loop (a long synchronous task) past a deadline, the reply may already
+ * wait unread in the socket when the timer runs, or (a write coalesced to the end of the tick, see
+ * connection.ts) the command may have left only when the block ended; rejecting then would fail a
+ * command that was, or is being, answered. So a timer run later than {@link LATE_MS} after its due time
+ * (the loop was busy or the process descheduled: an idle loop waits for I/O, reads each reply as it
+ * comes, and runs the timer on time) rejects nothing: it gives the overdue commands a grace of one tick
+ * to read their replies. The grace run rejects what is still overdue; if it too runs late (blocked
+ * again), it first lets one `setImmediate` pass, which runs after that turn's reads. A command is given
+ * one grace at most, so a hung server is failed whatever the loop does: within `timeoutMs + tickMs` of
+ * the send with a loop on time (as before), and within a tick (and one loop turn) of the end of a block.
+ *
  * @module
  */
 
 /** The smallest batching window of the timer, ms. */
 export const MIN_TICK_MS = 5;
+
+/** How late (ms) a timer run may be and still count as on time; later, the loop was busy (see the module comment). */
+export const LATE_MS = 1;
 
 /** The queue's first capacity (a power of two); it doubles when full and never shrinks. */
 const FIRST_CAPACITY = 64;
@@ -60,7 +75,17 @@ export class CommandWatchdog {
   #head = 0;
   #size = 0;
   #timer: NodeJS.Timeout | null = null;
-  readonly #onTimer = (): void => this.#expire();
+  /** When the timer is due (clock ms): a run later than {@link LATE_MS} after it finds the loop was busy. */
+  #due = 0;
+  /** True while the timer is a grace run (see the module comment): it rejects what is overdue, with no second grace. */
+  #grace = false;
+  /** The deferred expiry of a grace run that ran late; the timer is not scheduled meanwhile. */
+  #deferred: NodeJS.Immediate | null = null;
+  readonly #onTimer = (): void => this.#onTime();
+  readonly #onDeferred = (): void => {
+    this.#deferred = null;
+    this.#expire(this.#now());
+  };
 
   /**
    * @param timeoutMs every command's timeout, ms.
@@ -82,7 +107,7 @@ export class CommandWatchdog {
 
   /** True while the timer is scheduled: while commands are pending, and until its next run after the last one settled. */
   get timerActive(): boolean {
-    return this.#timer !== null;
+    return this.#timer !== null || this.#deferred !== null;
   }
 
   /**
@@ -96,7 +121,7 @@ export class CommandWatchdog {
     const result = new Promise<R>(capture as (resolve: (value: R) => void, reject: (error: unknown) => void) => void);
     capturing = null;
     this.#push(pending);
-    if (this.#timer === null) this.#schedule(this.timeoutMs);
+    if (this.#timer === null && this.#deferred === null) this.#schedule(this.timeoutMs, pending.deadline - this.timeoutMs);
     command.then(
       (value) => {
         if (pending.settled) return;
@@ -155,10 +180,45 @@ export class CommandWatchdog {
     this.#size = size;
   }
 
-  /** The timer: rejects the overdue commands at the head, then waits for the next head's deadline (at least a tick). */
-  #expire(): void {
+  /**
+   * The timer. On time, it expires the overdue commands at once. Late (the loop was blocked), with an
+   * overdue command at the head, it gives them a grace of one tick; the grace run then expires them, or,
+   * itself late, lets one `setImmediate` pass first (Node reads sockets after the timers and before the
+   * immediates). See the module comment.
+   */
+  #onTime(): void {
     this.#timer = null;
     const now = this.#now();
+    const late = now - this.#due > LATE_MS;
+    if (this.#grace) {
+      this.#grace = false;
+      if (late) {
+        // Not unref'd: an unref'd immediate lets the loop's poll phase wait for I/O that may never come
+        // (a hung server), for as long as no other timer is due. It keeps the process for one turn only.
+        this.#deferred = setImmediate(this.#onDeferred);
+        return;
+      }
+    } else if (late && this.#overdue(now)) {
+      this.#grace = true;
+      this.#schedule(this.tickMs, now);
+      return;
+    }
+    this.#expire(now);
+  }
+
+  /** True when an unsettled command at the head of the queue is past its deadline at `now`. */
+  #overdue(now: number): boolean {
+    const queue = this.#queue;
+    const mask = queue.length - 1;
+    for (let i = 0; i < this.#size; i++) {
+      const pending = queue[(this.#head + i) & mask] as Pending;
+      if (!pending.settled) return pending.deadline <= now;
+    }
+    return false;
+  }
+
+  /** Rejects the commands overdue at `now` at the head, then waits for the next head's deadline (at least a tick). */
+  #expire(now: number): void {
     const queue = this.#queue;
     const mask = queue.length - 1;
     for (let i = 0; i < this.#size; i++) {
@@ -170,11 +230,14 @@ export class CommandWatchdog {
     }
     this.#dropSettled();
     const next = this.#size > 0 ? (queue[this.#head] as Pending) : null;
-    if (next !== null) this.#schedule(Math.max(next.deadline - now, this.tickMs));
+    if (next !== null) this.#schedule(Math.max(next.deadline - now, this.tickMs), now);
   }
 
-  #schedule(ms: number): void {
-    this.#timer = setTimeout(this.#onTimer, Math.ceil(ms));
+  /** Starts the timer `ms` from `now` (the clock's reading just taken). */
+  #schedule(ms: number, now: number): void {
+    const delay = Math.ceil(ms);
+    this.#due = now + delay;
+    this.#timer = setTimeout(this.#onTimer, delay);
     this.#timer.unref();
   }
 }

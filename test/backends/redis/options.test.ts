@@ -175,6 +175,17 @@ describe('Redis backend arguments', () => {
     }
   });
 
+  it('coalesce_writes: on by default; false, "false" and camelCase accepted; anything else refused, naming it', () => {
+    assert.equal(settings({}).coalesceWrites, true);
+    assert.equal(settings({ coalesce_writes: false }).coalesceWrites, false);
+    assert.equal(settings({ coalesce_writes: 'false' }).coalesceWrites, false);
+    assert.equal(settings({ coalesceWrites: false }).coalesceWrites, false);
+    assert.throws(
+      () => settings({ coalesce_writes: 'sometimes' }),
+      (e: Error) => e instanceof ValidationError && /coalesce_writes|coalesceWrites/.test(e.message),
+    );
+  });
+
   it('connection_pool must be an ioredis client', () => {
     assert.throws(() => new RedisBackend({ connection_pool: {} }), /connection_pool must be an ioredis client/);
   });

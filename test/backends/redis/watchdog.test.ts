@@ -1,7 +1,9 @@
 // The watchdog (src/backends/redis/watchdog.ts) against a real hung server: a private redis-server
 // SIGSTOPped by this test (never a shared one). Every kind of call fails with BackendUnavailableError
 // naming the operation, within socket_timeout + a tick (plus scheduling slack), including calls over a
-// user's own client shared through connection_pool that has no commandTimeout of its own.
+// user's own client shared through connection_pool that has no commandTimeout of its own. The backend's own
+// client coalesces its writes (coalesce_writes, the default) in all of them. A command sent just before the
+// event loop is blocked past its deadline resolves with its reply; on a hung server it still fails.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,6 +73,9 @@ describe('Redis watchdog: a hung server (SIGSTOP)', () => {
       await backend.set('wd-k', makeCachedValue(1));
       const client = (await backend.getClient()) as Redis;
       assert.equal(client.options.commandTimeout, undefined, 'no ioredis timer per command');
+      const probe = backend.get('wd-k');
+      assert.equal(client.stream.writableCorked, 1, 'coalesced writes (the default) are on in these tests');
+      await probe;
       assertTimedOut(await whileHung(() => backend.get('wd-k')), /Redis GET failed on 127\.0\.0\.1:\d+/);
       assertTimedOut(await whileHung(() => backend.getMulti(['wd-k', 'wd-j'])), /Redis MGET failed/);
       assertTimedOut(await whileHung(() => backend.set('wd-k', makeCachedValue(2))), /Redis SET failed/);
@@ -167,6 +172,77 @@ describe('Redis watchdog: a hung server (SIGSTOP)', () => {
       await notifications.publish('wd-channel', 'warm');
       const outcome = await whileHung(() => notifications.publish('wd-channel', 'm'));
       assertTimedOut(outcome, /Redis PUBLISH failed/);
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
+/** Blocks the event loop for `ms`, as a long synchronous task of the application would. */
+function blockLoop(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy: no timer, no I/O callback runs meanwhile
+  }
+}
+
+describe('Redis watchdog: the event loop blocked past socket_timeout', () => {
+  // Node runs expired timers before it reads the sockets: without the grace in watchdog.ts, the timer that
+  // runs when the block ends rejects commands whose replies already wait in the socket or, with coalesced
+  // writes (the default), that left only when the block ended.
+  for (const coalesce of [true, false]) {
+    it(`a command sent just before a block of 2 × socket_timeout resolves with its reply, from any phase of the loop (coalesce_writes: ${coalesce})`, async () => {
+      const backend = new RedisBackend({
+        host: '127.0.0.1',
+        port: server.port,
+        socket_timeout: SOCKET_TIMEOUT_MS / 1000,
+        coalesce_writes: coalesce,
+      });
+      try {
+        await backend.set('wd-blocked', makeCachedValue('answered'));
+        await backend.setMulti({ 'wd-blocked-a': makeCachedValue('a'), 'wd-blocked-b': makeCachedValue('b') });
+        // The block starts in a continuation of an I/O callback, of a timer, and of an immediate.
+        const phases: [string, () => Promise<unknown>][] = [
+          ['after a reply', () => backend.get('wd-warm')],
+          ['after a timer', () => sleep(5)],
+          ['after an immediate', () => new Promise((resolve) => setImmediate(resolve))],
+        ];
+        for (const [phase, before] of phases) {
+          await before();
+          const get = backend.get('wd-blocked');
+          const getMulti = backend.getMulti(['wd-blocked-a', 'wd-blocked-b']);
+          const set = backend.set('wd-blocked-set', makeCachedValue(phase));
+          const many = Array.from({ length: 64 }, () => backend.get('wd-blocked'));
+          blockLoop(2 * SOCKET_TIMEOUT_MS);
+          const outcomes = await Promise.allSettled([get, getMulti, set, ...many]);
+          const failed = outcomes.find((o) => o.status === 'rejected');
+          assert.equal(failed, undefined, `${phase}: ${String((failed as PromiseRejectedResult | undefined)?.reason)}`);
+          assert.equal(((await get) as { payload: unknown }).payload, 'answered', phase);
+          assert.deepEqual(
+            (await getMulti).map((v) => (v as { payload: unknown }).payload),
+            ['a', 'b'],
+            phase,
+          );
+          assert.equal(((await backend.get('wd-blocked-set')) as { payload: unknown }).payload, phase);
+        }
+      } finally {
+        await backend.close();
+      }
+    });
+  }
+
+  it('a hung server and a blocked loop: the call still fails, at the end of the block (not a timeout later)', async () => {
+    const backend = new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: SOCKET_TIMEOUT_MS / 1000 });
+    try {
+      await backend.set('wd-k', makeCachedValue(1));
+      const outcome = await whileHung(async () => {
+        const get = backend.get('wd-k');
+        blockLoop(2 * SOCKET_TIMEOUT_MS);
+        return get;
+      });
+      assertTimedOut(outcome, /Redis GET failed/);
+      assert.ok(outcome.ms < 2 * SOCKET_TIMEOUT_MS + TICK_MS + SLACK_MS, `failed after ${outcome.ms.toFixed(0)} ms`);
+      await waitUntil('an answer after SIGCONT', async () => !isNoValue(await backend.get('wd-k')), 15_000);
     } finally {
       await backend.close();
     }
