@@ -1460,6 +1460,9 @@ export class CacheRegion {
           return await remote.acquire(wait, signal);
         } catch (error) {
           if (isProgrammingError(error)) throw error;
+          // The caller gave up: nothing was granted (a mutex that rejects then, rather than resolving false
+          // as the contract says, did not fail), so no lock error and no unlocked create for a caller who left.
+          if (signal?.aborted === true) return false;
           this.#backendError('lock', error);
           this.#stats.unlockedCreates++;
           return true;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import {
   BytesBackend,
   NO_VALUE,
@@ -146,6 +147,9 @@ export class PooledMemcachedBackend extends BytesBackend {
     assertDriversInstalled(DRIVER_PACKAGES.memcached, 'PooledMemcachedBackend');
     if (this.#settings.distributedLock && this.#settings.lockTimeoutSeconds === 0) warnLockWithoutTimeout();
     this.#ring = makeServerChooser(this.#settings.serverChoice, this.#settings.servers);
+    // Every lock acquire waiting on this backend listens to it: more than Node's 10 per signal is normal
+    // (one per key being regenerated), not a leak, and must not print a MaxListenersExceededWarning.
+    setMaxListeners(0, this.#closeSignal.signal);
     this.#lockStore = {
       add: (key, value, ttlSeconds) => this.#run(key, (c) => c.store(Opcode.ADD, key, value, toExptime(ttlSeconds, Date.now()))),
       getWithCas: (key) => this.#run(key, (c) => c.getWithCas(key)),

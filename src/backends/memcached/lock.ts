@@ -14,7 +14,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { lockPause } from '../lock-pause.js';
 import type { CacheMutex } from '../../api.js';
 import { BackendUnavailableError } from '../../errors.js';
 import type { CasValue } from './connection.js';
@@ -58,34 +58,32 @@ export class MemcachedMutex implements CacheMutex {
   /**
    * Takes the lock (an ADD of the lock key). With `wait` false, resolves false at once when it is
    * held; otherwise retries until it is free. Rejects with `BackendUnavailableError` when the
-   * server fails or the backend is closed while waiting, and with `signal.reason` when `signal`
-   * aborts: a wait whose callers have all left stops polling the server (about 13 ADDs a second)
-   * instead of going on until the lock frees. A lock taken by an ADD that was in flight when
-   * `signal` aborted is released before the rejection.
+   * server fails or the backend is closed while waiting. Resolves false (never granted, the
+   * `CacheMutex` contract) when `signal` aborts: a wait whose callers have all left stops polling the
+   * server (about 13 ADDs a second) instead of going on until the lock frees. A lock taken by an ADD
+   * that was in flight when `signal` aborted is released first.
    */
   async acquire(wait = true, signal?: AbortSignal): Promise<boolean> {
-    signal?.throwIfAborted();
-    const stop = signal === undefined ? this.#store.closed : AbortSignal.any([this.#store.closed, signal]);
+    // A function, not `signal?.aborted` itself: TypeScript would keep its narrowing from the first check across the awaits.
+    const aborted = (): boolean => signal?.aborted === true;
+    if (aborted()) return false;
+    const closed = this.#store.closed;
     let delay = LOCK_RETRY_INITIAL_MS;
     for (;;) {
-      if (this.#store.closed.aborted) throw closedError();
+      if (closed.aborted) throw closedError();
       const token = Buffer.from(`dogpile-cache:${process.pid}:${randomUUID()}`, 'latin1');
       if (await this.#store.add(this.#key, token, this.#ttlSeconds)) {
         this.#token = token;
-        if (signal?.aborted === true) {
+        if (aborted()) {
           await this.release();
-          throw signal.reason;
+          return false;
         }
         return true;
       }
       if (!wait) return false;
-      try {
-        await sleep(delay * (0.5 + Math.random() / 2), undefined, { signal: stop });
-      } catch {
-        if (signal?.aborted === true) throw signal.reason;
-        throw closedError();
-      }
-      if (signal?.aborted === true) throw signal.reason;
+      await lockPause(delay * (0.5 + Math.random() / 2), closed, signal);
+      if (aborted()) return false;
+      if (closed.aborted) throw closedError();
       delay = Math.min(delay * 2, LOCK_RETRY_MAX_MS);
     }
   }
