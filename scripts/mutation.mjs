@@ -27,7 +27,11 @@ const BAD_INPUT = 'test/reliability/bad-input.test.ts';
 // needs no edit here.
 const MODULES = {
   ring: { mutate: 'src/backends/memcached/ring.ts', tests: ['test/unit/memcached-ring.test.ts'] },
-  invalidation: { mutate: 'src/invalidation.ts', tests: ['test/region/region.test.ts', 'test/region/region-suite.test.ts'] },
+  invalidation: {
+    mutate: 'src/invalidation.ts',
+    // mutation-region-fresh: validSince, the invalidation time the store's freshness check reads.
+    tests: ['test/region/region.test.ts', 'test/region/region-suite.test.ts', 'test/unit/mutation-region-fresh.test.ts'],
+  },
   memoize: {
     mutate: 'src/memoize.ts',
     // decorators.test.ts: the legacy (experimentalDecorators) calling convention.
@@ -74,6 +78,8 @@ const MODULES = {
       'test/unit/dictionary.test.ts',
       'test/unit/dictionary-size.test.ts',
       'test/unit/attack-dictionary-compact.test.ts',
+      // The store's freshness check (EntryTable.fresh), which only a region calls.
+      'test/unit/mutation-region-fresh.test.ts',
       'test/conformance/in-process.test.ts',
       BAD_INPUT,
     ],
