@@ -24,10 +24,10 @@ class SameRule extends DefaultInvalidationStrategy {
 }
 
 type Op =
-  | { op: 'set'; key: string; ttl?: number; tags?: boolean }
+  | { op: 'set'; key: string; ttl?: number | undefined; tags?: boolean | undefined }
   | { op: 'raw'; key: string; aheadSeconds: number }
-  | { op: 'get'; key: string; expiration?: number; ignore?: boolean }
-  | { op: 'goc'; key: string; expiration?: number }
+  | { op: 'get'; key: string; expiration?: number | undefined; ignore?: boolean | undefined }
+  | { op: 'goc'; key: string; expiration?: number | undefined }
   | { op: 'delete'; key: string }
   | { op: 'invalidate'; hard: boolean }
   | { op: 'invalidateTag'; hard: boolean }
