@@ -684,8 +684,11 @@ export class CacheRegion {
     // async function's frame, and this code stays the same whatever other regions in the process await
     // (V8 compiled the suspending path of every region into it). Errors still reject, never throw.
     try {
+      // The clock reading the early lookup took (NaN: none), which the general path below reuses.
+      let early = NaN;
       if (this.#readFresh !== null && options === undefined && this.#mayBeStoredAsIs(key)) {
-        const payload = this.#freshInStore(key, this.expirationTime, -Infinity);
+        early = this.#earlyReading(this.expirationTime);
+        const payload = this.#freshInStore(key, this.expirationTime, -Infinity, early);
         if (payload !== NOT_FRESH) {
           this.#hit(key);
           return Promise.resolve(payload as T);
@@ -695,7 +698,7 @@ export class CacheRegion {
       const expiration = this.#readExpiration(options);
       const checksAge = typeof expiration === 'number' && expiration !== -1;
       // One clock reading for the store's expiry and the region's, when both need it (NaN: not read).
-      const now = this.#sharesClock && checksAge ? this.#readClock() : NaN;
+      const now = this.#sharesClock && checksAge ? (early === early ? early : this.#readClock()) : NaN;
       const fresh = this.#readFresh;
       if (fresh !== null && (checksAge || expiration === null)) {
         // The store judges its entry by the region's rules (#unexpired's); what it cannot vouch for is read below.
@@ -913,10 +916,13 @@ export class CacheRegion {
   getOrCreate<T>(key: string, creator: () => T | Promise<T>, options?: GetOrCreateOptions<T>): Promise<T> {
     // Not async, as get: a fresh value found synchronously is answered without an async function's frame.
     try {
+      // The clock reading the early lookup took (NaN: none), which the general path below reuses.
+      let early = NaN;
       if (this.#readFresh !== null && options === undefined && typeof creator === 'function' && this.#mayBeStoredAsIs(key)) {
         // #isFresh's rules; a creation time of 0 or below is no value (dogpile's _has_value): at least MIN_VALUE.
         const expiration = this.expirationTime === -1 ? null : this.expirationTime;
-        const payload = this.#freshInStore(key, expiration, Number.MIN_VALUE);
+        early = this.#earlyReading(expiration);
+        const payload = this.#freshInStore(key, expiration, Number.MIN_VALUE, early);
         if (payload !== NOT_FRESH) {
           this.#hit(key);
           return Promise.resolve(payload as T);
@@ -930,7 +936,7 @@ export class CacheRegion {
       const tags = options?.tags === undefined ? undefined : readTags(options.tags);
       // Checked before the read, so a bad option fails on a hit too.
       const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
-      const now = this.#sharesClock && expiration !== null ? this.#readClock() : NaN;
+      const now = this.#sharesClock && expiration !== null ? (early === early ? early : this.#readClock()) : NaN;
       const fresh = this.#readFresh;
       if (fresh !== null) {
         // #isFresh's rules, judged by the store; a creation time of 0 or below is no value (above MIN_VALUE).
@@ -1006,17 +1012,26 @@ export class CacheRegion {
    * region's, seconds or null) and the region's invalidation, created at or after `oldest`; else
    * NOT_FRESH (including an expiration of -1 or a non-number, left to the general path).
    */
-  #freshInStore(key: string, expiration: number | null, oldest: number): unknown {
+  #freshInStore(key: string, expiration: number | null, oldest: number, now: number): unknown {
     const fresh = this.#readFresh as FreshRead;
     const checksAge = typeof expiration === 'number' && expiration !== -1;
     if (!checksAge && expiration !== null) return NOT_FRESH;
-    return fresh(
-      key,
-      checksAge ? this.#readClock() : NaN,
-      expiration ?? Infinity,
-      Math.max(validSince(this.regionInvalidator), oldest),
-      this.#horizon,
-    );
+    const since = Math.max(validSince(this.regionInvalidator), oldest);
+    // A strategy the store cannot read (NaN): only the general path can tell, and no reading was taken.
+    if (since !== since) return NOT_FRESH;
+    return fresh(key, now, expiration ?? Infinity, since, this.#horizon);
+  }
+
+  /**
+   * The clock reading {@link #freshInStore} judges at under `expiration` (the region's): NaN, without
+   * reading the clock, when it needs none or cannot vouch for any entry (a strategy that overrides
+   * `isInvalidated`). The caller's general path reuses it, so a call that the early lookup does not
+   * answer (a miss, an entry with a TTL or tags, a custom strategy) still reads the clock once.
+   */
+  #earlyReading(expiration: number | null): number {
+    return typeof expiration === 'number' && expiration !== -1 && !Number.isNaN(validSince(this.regionInvalidator))
+      ? this.#readClock()
+      : NaN;
   }
 
   /** True when a value with `metadata` (created at `createdAt`, read before any user code ran) is fresh and valid for getOrCreate. */

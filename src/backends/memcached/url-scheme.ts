@@ -13,9 +13,13 @@ import { describe } from '../../validate.js';
 
 const SCHEME = /^\s*([a-z][a-z0-9+.-]*):\/\//i;
 
-/** `args` with every `url` entry's `memcached://` scheme (and one trailing `/`) removed; `args` itself is never changed. */
+/**
+ * `args` with every `url` entry's `memcached://` scheme (and one trailing `/`) removed; `args` itself is never changed.
+ * A `url` with a login (`user:pass@host`) is refused first, before any message quotes part of it.
+ */
 export function withoutUrlSchemes(args: BackendArguments): BackendArguments {
   const url = args.url;
+  refuseLogin(url);
   if (typeof url === 'string') {
     const stripped = url.split(',').map(stripScheme).join(',');
     return stripped === url ? args : { ...args, url: stripped };
@@ -36,4 +40,20 @@ function stripScheme(entry: string): string {
     );
   }
   return entry.slice(match[0].length).trim().replace(/\/$/, '');
+}
+
+/**
+ * Throws the `ValidationError` for a `url` (a string, or a list of strings and `[server, weight]` pairs)
+ * that holds a login, showing only what follows its last `@`. A password pasted raw may hold `/`, `@`,
+ * `,` or spaces, which stop `redactUrl`'s pattern (it quoted `"user:pa/ss@host"` whole), and a `,` splits
+ * the string into "servers" quoted on their own: so the check runs on the whole value, before any split.
+ */
+function refuseLogin(url: unknown): void {
+  const entries: unknown[] = Array.isArray(url) ? url.map((entry: unknown) => (Array.isArray(entry) ? entry[0] : entry)) : [url];
+  for (const entry of entries) {
+    if (typeof entry !== 'string' || !entry.includes('@')) continue;
+    throw new ValidationError(
+      `PooledMemcachedBackend argument url: a server is "host:port", without a login; give SASL credentials as the username and password arguments; got ${describe(`***@${entry.slice(entry.lastIndexOf('@') + 1).trim()}`)}.`,
+    );
+  }
 }

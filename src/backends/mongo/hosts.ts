@@ -12,6 +12,18 @@ import { describe } from '../../validate.js';
 const URI_PATTERN = /^(mongodb(?:\+srv)?):\/\/(?:([^@/?]*)@)?([^/?]*)(.*)$/i;
 const SCHEME_PATTERN = /^[a-z][a-z0-9+.-]*:\/\//i;
 
+/**
+ * `item` as a message may quote it: everything between its scheme and its last `@` (the login) replaced
+ * by `***`. redactUrl's pattern stops at a `,`, `@` or `/` a raw password may hold, leaving part of the
+ * password, and the scrub that replaces the collected passwords (redact.ts) then no longer finds them whole.
+ */
+function hideLogin(item: string): string {
+  const at = item.lastIndexOf('@');
+  if (at < 0) return item;
+  const scheme = /^\s*[a-z][a-z0-9+.-]*:\/+/i.exec(item)?.[0] ?? '';
+  return `${scheme}***${item.slice(at)}`;
+}
+
 interface ParsedUri {
   scheme: string;
   userinfo: string;
@@ -24,14 +36,14 @@ function parseUri(uri: string): ParsedUri {
   const match = URI_PATTERN.exec(uri);
   if (match === null) {
     throw new ConfigurationError(
-      `MongoBackend argument db_hosts: "${redactUrl(uri)}" is not a mongodb:// or mongodb+srv:// connection string.`,
+      `MongoBackend argument db_hosts: "${hideLogin(uri)}" is not a mongodb:// or mongodb+srv:// connection string.`,
     );
   }
   const hosts = (match[3] ?? '')
     .split(',')
     .map((h) => h.trim())
     .filter((h) => h.length > 0);
-  if (hosts.length === 0) throw new ConfigurationError(`MongoBackend argument db_hosts: "${redactUrl(uri)}" names no host.`);
+  if (hosts.length === 0) throw new ConfigurationError(`MongoBackend argument db_hosts: "${hideLogin(uri)}" names no host.`);
   if (hosts.some((host) => host.includes('@'))) {
     throw new ConfigurationError(
       'MongoBackend argument db_hosts: the credentials in the connection string hold an unescaped "@"; %-encode the user name and password (encodeURIComponent).',
@@ -46,7 +58,7 @@ function parseSeed(seed: string): string {
   if (seed.startsWith('/') && seed.endsWith('.sock')) return encodeURIComponent(seed);
   if (/[\s/@?#,]/.test(seed) || SCHEME_PATTERN.test(seed)) {
     throw new ConfigurationError(
-      `MongoBackend argument db_hosts: "${redactUrl(seed)}" is neither "host", "host:port" nor a mongodb:// connection string.`,
+      `MongoBackend argument db_hosts: "${hideLogin(seed)}" is neither "host", "host:port" nor a mongodb:// connection string.`,
     );
   }
   return seed;

@@ -53,11 +53,14 @@ export function collectSecrets(dbHosts: unknown, password: unknown): string[] {
   return [...secrets].sort((a, b) => b.length - a.length);
 }
 
-/** `text` with URL userinfo redacted and every secret replaced by `***`. */
+/**
+ * `text` with every secret replaced by `***` and URL userinfo redacted. The secrets first: redacting
+ * first cuts a password holding a `,` (`u:pa,ss@h` becomes `u:pa,***@h`), which is then not found whole.
+ */
 export function scrubText(text: string, secrets: readonly string[]): string {
-  let out = redactUrl(text);
+  let out = text;
   for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(MASK);
-  return out;
+  return redactUrl(out);
 }
 
 /**
