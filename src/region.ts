@@ -686,9 +686,12 @@ export class CacheRegion {
     try {
       // The clock reading the early lookup took (NaN: none), which the general path below reuses.
       let early = NaN;
-      if (this.#readFresh !== null && options === undefined && this.#mayBeStoredAsIs(key)) {
+      // NaN since: a strategy the store cannot read (it overrides isInvalidated); only the general path can tell.
+      const since =
+        this.#readFresh !== null && options === undefined && this.#mayBeStoredAsIs(key) ? validSince(this.regionInvalidator) : NaN;
+      if (since === since) {
         early = this.#earlyReading(this.expirationTime);
-        const payload = this.#freshInStore(key, this.expirationTime, -Infinity, early);
+        const payload = this.#freshInStore(key, this.expirationTime, since, early);
         if (payload !== NOT_FRESH) {
           this.#hit(key);
           return Promise.resolve(payload as T);
@@ -918,11 +921,16 @@ export class CacheRegion {
     try {
       // The clock reading the early lookup took (NaN: none), which the general path below reuses.
       let early = NaN;
-      if (this.#readFresh !== null && options === undefined && typeof creator === 'function' && this.#mayBeStoredAsIs(key)) {
+      // NaN since: a strategy the store cannot read (it overrides isInvalidated); only the general path can tell.
+      const since =
+        this.#readFresh !== null && options === undefined && typeof creator === 'function' && this.#mayBeStoredAsIs(key)
+          ? validSince(this.regionInvalidator)
+          : NaN;
+      if (since === since) {
         // #isFresh's rules; a creation time of 0 or below is no value (dogpile's _has_value): at least MIN_VALUE.
         const expiration = this.expirationTime === -1 ? null : this.expirationTime;
         early = this.#earlyReading(expiration);
-        const payload = this.#freshInStore(key, expiration, Number.MIN_VALUE, early);
+        const payload = this.#freshInStore(key, expiration, Math.max(since, Number.MIN_VALUE), early);
         if (payload !== NOT_FRESH) {
           this.#hit(key);
           return Promise.resolve(payload as T);
@@ -1016,22 +1024,17 @@ export class CacheRegion {
     const fresh = this.#readFresh as FreshRead;
     const checksAge = typeof expiration === 'number' && expiration !== -1;
     if (!checksAge && expiration !== null) return NOT_FRESH;
-    const since = Math.max(validSince(this.regionInvalidator), oldest);
-    // A strategy the store cannot read (NaN): only the general path can tell, and no reading was taken.
-    if (since !== since) return NOT_FRESH;
-    return fresh(key, now, expiration ?? Infinity, since, this.#horizon);
+    return fresh(key, now, expiration ?? Infinity, oldest, this.#horizon);
   }
 
   /**
    * The clock reading {@link #freshInStore} judges at under `expiration` (the region's): NaN, without
-   * reading the clock, when it needs none or cannot vouch for any entry (a strategy that overrides
-   * `isInvalidated`). The caller's general path reuses it, so a call that the early lookup does not
-   * answer (a miss, an entry with a TTL or tags, a custom strategy) still reads the clock once.
+   * reading the clock, when it needs none. The caller's general path reuses it, so a call that the early
+   * lookup does not answer (a miss, an entry with a TTL or tags) still reads the clock once; a strategy the
+   * store cannot read skips the lookup, and so the reading, altogether.
    */
   #earlyReading(expiration: number | null): number {
-    return typeof expiration === 'number' && expiration !== -1 && !Number.isNaN(validSince(this.regionInvalidator))
-      ? this.#readClock()
-      : NaN;
+    return typeof expiration === 'number' && expiration !== -1 ? this.#readClock() : NaN;
   }
 
   /** True when a value with `metadata` (created at `createdAt`, read before any user code ran) is fresh and valid for getOrCreate. */
