@@ -129,6 +129,48 @@ describe('the store-judged hit (FreshRead)', () => {
     });
   }
 
+  // Per-call options on entries the store keeps compact (no getValueMetadata or backend read first: those keep
+  // an entry whole, and the store then vouches for none of its hits).
+  it('get: a per-call expirationTime or ignoreExpiration decides on the shortcut too, shorter and longer', async () => {
+    const { region, clock } = await warmRegion({}, 10);
+    await region.set('k', 'v');
+    clock.advance(5000);
+    assert.equal(await region.get('k', { expirationTime: 4 }), NO_VALUE, 'shorter: expired');
+    assert.equal(await region.get('k'), 'v', "the region's 10 s: fresh");
+    assert.equal(await region.get('k', { expirationTime: 5 }), 'v', 'exactly its age: fresh');
+    clock.advance(6000);
+    assert.equal(await region.get('k'), NO_VALUE, "11 s > the region's 10 s");
+    assert.equal(await region.get('k', { expirationTime: 20 }), 'v', 'longer: fresh');
+    assert.equal(await region.get('k', { expirationTime: -1 }), 'v', '-1: never expires');
+    assert.equal(await region.get('k', { ignoreExpiration: true }), 'v');
+    region.invalidate();
+    assert.equal(await region.get('k', { expirationTime: 20 }), NO_VALUE, 'invalidated, whatever the expiration');
+    assert.equal(await region.get('k', { ignoreExpiration: true }), 'v', 'ignoreExpiration ignores invalidation too');
+  });
+
+  it('getOrCreate: a per-call expirationTime decides on the shortcut too', async () => {
+    const { region, clock } = await warmRegion({}, 10);
+    await region.set('k', 'v');
+    clock.advance(5000);
+    assert.equal(await region.getOrCreate('k', () => 'created', { expirationTime: 20 }), 'v');
+    assert.equal(await region.getOrCreate('k', () => 'shorter', { expirationTime: 4 }), 'shorter');
+    clock.advance(11_000);
+    assert.equal(await region.getOrCreate('k', () => 'region', {}), 'region', "empty options: the region's 10 s");
+  });
+
+  for (const expirationTime of [null, -1] as const) {
+    it(`a region with expirationTime ${expirationTime} over a Dictionary without a TTL: hits, and an invalidation still counts`, async () => {
+      const { region, clock } = await warmRegion({}, expirationTime);
+      await region.set('k', 'v');
+      clock.advance(86_400_000);
+      assert.equal(await region.get('k'), 'v');
+      assert.equal(await region.getOrCreate('k', () => 'created'), 'v');
+      region.invalidate();
+      assert.equal(await region.get('k'), NO_VALUE);
+      assert.equal(await region.getOrCreate('k', () => 'created'), 'created');
+    });
+  }
+
   it('a region with a key mangler reads the mangled key, not the caller key, on the shortcut', async () => {
     const clock = manualClock();
     const backend = new DictionaryBackend({ clock });
