@@ -235,3 +235,26 @@ async function portIsFree(port: number): Promise<boolean> {
     server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
+
+/**
+ * One private redis-server for a test file, which its tests may stop (SIGSTOP), resume and kill: started in
+ * `before`, handed to `use`, and resumed and killed in `after` (with every other process of its set).
+ * Returns the set, for files that start more processes of their own.
+ */
+export function usePrivateRedisServer(
+  hooks: { before(fn: () => Promise<void>): unknown; after(fn: () => Promise<void>): unknown },
+  use: (server: RedisProcess) => void,
+): PrivateRedis {
+  const privates = new PrivateRedis();
+  let started: RedisProcess | undefined;
+  hooks.before(async () => {
+    started = await privates.server();
+    await started.start();
+    use(started);
+  });
+  hooks.after(async () => {
+    started?.signal('SIGCONT');
+    await privates.dispose();
+  });
+  return privates;
+}

@@ -15,20 +15,14 @@ import { RedisBackend, RedisClusterBackend } from '../../../src/backends/redis/i
 import { BackendUnavailableError, type CachedValue, isNoValue, MAX_TIMER_SECONDS } from '../../../src/index.js';
 import { makeCachedValue } from '../../../src/backend.js';
 import { keySlot } from '../../../src/backends/redis/slot.js';
-import { PrivateRedis, type RedisProcess, waitUntil } from '../../support/redis.js';
+import { PrivateRedis, type RedisProcess, waitUntil, usePrivateRedisServer } from '../../support/redis.js';
 import { guardProcess, withDeadline } from '../../support/reliability.js';
 
 guardProcess();
 
-const privates = new PrivateRedis();
 let server: RedisProcess;
-before(async () => {
-  server = await privates.server();
-  await server.start();
-});
-after(async () => {
-  server.signal('SIGCONT');
-  await privates.dispose();
+usePrivateRedisServer({ before, after }, (started) => {
+  server = started;
 });
 
 const payloadOf = (v: unknown): unknown => (v as CachedValue).payload;

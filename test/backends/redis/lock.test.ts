@@ -8,20 +8,14 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisBackend, RedisMutex } from '../../../src/backends/redis/index.js';
 import { BackendUnavailableError, CacheRegion } from '../../../src/index.js';
-import { PrivateRedis, type RedisProcess, redisCli, waitUntil } from '../../support/redis.js';
+import { type RedisProcess, redisCli, waitUntil, usePrivateRedisServer } from '../../support/redis.js';
 import { guardProcess, withDeadline } from '../../support/reliability.js';
 
 guardProcess();
 
-const privates = new PrivateRedis();
 let server: RedisProcess;
-before(async () => {
-  server = await privates.server();
-  await server.start();
-});
-after(async () => {
-  server.signal('SIGCONT');
-  await privates.dispose();
+usePrivateRedisServer({ before, after }, (started) => {
+  server = started;
 });
 
 /** SET commands the server has run so far (INFO commandstats). */

@@ -12,7 +12,7 @@ import { RedisBackend } from '../../../src/backends/redis/index.js';
 import { RedisNotifications } from '../../../src/tier/index.js';
 import { BackendUnavailableError, isNoValue } from '../../../src/index.js';
 import { makeCachedValue } from '../../../src/backend.js';
-import { PrivateRedis, type RedisProcess, waitUntil } from '../../support/redis.js';
+import { type RedisProcess, waitUntil, usePrivateRedisServer } from '../../support/redis.js';
 import { guardProcess } from '../../support/reliability.js';
 
 guardProcess();
@@ -23,15 +23,9 @@ const TICK_MS = 30; // a tenth of socket_timeout
 // never early). The lower bound is exact: no call fails before its socket_timeout.
 const SLACK_MS = 1500;
 
-const privates = new PrivateRedis();
 let server: RedisProcess;
-before(async () => {
-  server = await privates.server();
-  await server.start();
-});
-after(async () => {
-  server.signal('SIGCONT');
-  await privates.dispose();
+usePrivateRedisServer({ before, after }, (started) => {
+  server = started;
 });
 
 /** Runs `call` with the server hung; returns its error and how long it took. */
