@@ -56,7 +56,10 @@ export class DefaultInvalidationStrategy implements RegionInvalidationStrategy {
   #hard: boolean | null = null;
   #invalidatedAt: number | null = null;
   readonly #clock: Clock;
-  /** `#invalidatedAt`, or -Infinity before any invalidation: see {@link validSince}. */
+  /**
+   * `#invalidatedAt`, or -Infinity before any invalidation, for the region's hit path (`validSince`).
+   * @internal
+   */
   [VALID_SINCE] = -Infinity;
 
   /** @param clock time source in epoch milliseconds (default `Date.now`). */
