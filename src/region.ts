@@ -703,7 +703,8 @@ export class CacheRegion {
       // One clock reading for the store's expiry and the region's, when both need it (NaN: not read).
       const now = this.#sharesClock && checksAge ? (early === early ? early : this.#readClock()) : NaN;
       const fresh = this.#readFresh;
-      if (fresh !== null && (checksAge || expiration === null)) {
+      // Not again when the early lookup above already asked the store (with these very rules: no options).
+      if (fresh !== null && since !== since && (checksAge || expiration === null)) {
         // The store judges its entry by the region's rules (#unexpired's); what it cannot vouch for is read below.
         const payload = fresh(backendKey, now, expiration ?? Infinity, validSince(this.regionInvalidator), this.#horizon);
         if (payload !== NOT_FRESH) {
@@ -946,7 +947,8 @@ export class CacheRegion {
       const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
       const now = this.#sharesClock && expiration !== null ? (early === early ? early : this.#readClock()) : NaN;
       const fresh = this.#readFresh;
-      if (fresh !== null) {
+      // Not again when the early lookup above already asked the store (with these very rules: no options).
+      if (fresh !== null && since !== since) {
         // #isFresh's rules, judged by the store; a creation time of 0 or below is no value (above MIN_VALUE).
         const payload = fresh(
           backendKey,
