@@ -67,6 +67,9 @@ import { isBackendClass, loadBackend } from './registry.js';
 import { resolveSerializer, type Serializer } from './serializers.js';
 import { compressingSerializer, readCompression, type CompressionOptions } from './compression.js';
 import { DEFAULT_TAG_CHECK_SECONDS, TAG_KEY_PREFIX, TagInvalidations, readTags } from './tags.js';
+
+/** The first UTF-16 code of {@link TAG_KEY_PREFIX}: a key that does not start with it is not in the prefix. */
+const TAG_KEY_FIRST_CODE = TAG_KEY_PREFIX.charCodeAt(0);
 import { NOT_FRESH, regionStorage, type FreshRead, type RegionStorage, type SyncRead, type SyncWrite } from './storage.js';
 import { MAX_SPREAD_ARGUMENTS, assertKey, assertKeys, describe, mappingEntries, ownOptions } from './validate.js';
 
@@ -691,10 +694,10 @@ export class CacheRegion {
         this.#readFresh !== null && options === undefined && this.#mayBeStoredAsIs(key) ? validSince(this.regionInvalidator) : NaN;
       if (since === since) {
         early = this.#earlyReading(this.expirationTime);
-        const payload = this.#freshInStore(key, this.expirationTime, since, early);
-        if (payload !== NOT_FRESH) {
+        const settled = this.#freshInStore(key, this.expirationTime, since, early);
+        if (settled !== NOT_FRESH) {
           this.#hit(key);
-          return Promise.resolve(payload as T);
+          return settled as Promise<T>;
         }
       }
       const backendKey = this.#backendKey(key);
@@ -706,10 +709,10 @@ export class CacheRegion {
       // Not again when the early lookup above already asked the store (with these very rules: no options).
       if (fresh !== null && since !== since && (checksAge || expiration === null)) {
         // The store judges its entry by the region's rules (#unexpired's); what it cannot vouch for is read below.
-        const payload = fresh(backendKey, now, expiration ?? Infinity, validSince(this.regionInvalidator), this.#horizon);
-        if (payload !== NOT_FRESH) {
+        const settled = fresh(backendKey, now, expiration ?? Infinity, validSince(this.regionInvalidator), this.#horizon);
+        if (settled !== NOT_FRESH) {
           this.#hit(key);
-          return Promise.resolve(payload as T);
+          return settled as Promise<T>;
         }
       }
       const readSync = this.#readSync;
@@ -931,10 +934,10 @@ export class CacheRegion {
         // #isFresh's rules; a creation time of 0 or below is no value (dogpile's _has_value): at least MIN_VALUE.
         const expiration = this.expirationTime === -1 ? null : this.expirationTime;
         early = this.#earlyReading(expiration);
-        const payload = this.#freshInStore(key, expiration, Math.max(since, Number.MIN_VALUE), early);
-        if (payload !== NOT_FRESH) {
+        const settled = this.#freshInStore(key, expiration, Math.max(since, Number.MIN_VALUE), early);
+        if (settled !== NOT_FRESH) {
           this.#hit(key);
-          return Promise.resolve(payload as T);
+          return settled as Promise<T>;
         }
       }
       const backendKey = this.#backendKey(key);
@@ -950,16 +953,16 @@ export class CacheRegion {
       // Not again when the early lookup above already asked the store (with these very rules: no options).
       if (fresh !== null && since !== since) {
         // #isFresh's rules, judged by the store; a creation time of 0 or below is no value (above MIN_VALUE).
-        const payload = fresh(
+        const settled = fresh(
           backendKey,
           now,
           expiration ?? Infinity,
           Math.max(validSince(this.regionInvalidator), Number.MIN_VALUE),
           this.#horizon,
         );
-        if (payload !== NOT_FRESH) {
+        if (settled !== NOT_FRESH) {
           this.#hit(key);
-          return Promise.resolve(payload as T);
+          return settled as Promise<T>;
         }
       }
       const readSync = this.#readSync;
@@ -1014,15 +1017,18 @@ export class CacheRegion {
    * follows a miss validates it and rejects: the hit path of valid keys skips the validation.
    */
   #mayBeStoredAsIs(key: unknown): key is string {
-    return typeof key === 'string' && this.keyMangler === null && !key.startsWith(TAG_KEY_PREFIX);
+    // The first character decides for nearly every key (startsWith costs more than the rest of this check).
+    return (
+      typeof key === 'string' && this.keyMangler === null && (key.charCodeAt(0) !== TAG_KEY_FIRST_CODE || !key.startsWith(TAG_KEY_PREFIX))
+    );
   }
 
   /**
-   * The payload of `key`'s entry when the in-process store judges it fresh under `expiration` (the
+   * A promise of the payload of `key`'s entry when the in-process store judges it fresh under `expiration` (the
    * region's, seconds or null) and the region's invalidation, created at or after `oldest`; else
    * NOT_FRESH (including an expiration of -1 or a non-number, left to the general path).
    */
-  #freshInStore(key: string, expiration: number | null, oldest: number, now: number): unknown {
+  #freshInStore(key: string, expiration: number | null, oldest: number, now: number): Promise<unknown> | typeof NOT_FRESH {
     const fresh = this.#readFresh as FreshRead;
     const checksAge = typeof expiration === 'number' && expiration !== -1;
     if (!checksAge && expiration !== null) return NOT_FRESH;

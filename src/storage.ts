@@ -70,15 +70,22 @@ export type SyncRead = (key: string, now: number) => CachedValue | NoValue | und
 export const NOT_FRESH: unique symbol = Symbol('dogpile-cache.notFresh') as never;
 
 /**
- * The payload of `key`'s entry when the store can tell on its own that it is fresh for the region: live
- * in the store, created at or after `oldest` and at or before `newest` (epoch seconds), and, unless
- * `expiration` is Infinity, `now / 1000 - created <= expiration` (seconds; `now` as in {@link SyncRead},
- * never NaN when `expiration` is finite). Anything else is {@link NOT_FRESH}, as is an entry whose
- * store expiry needs a clock reading when `now` is NaN. Counted as a use of the entry (an LRU bound
- * keeps it), as a hit. Never throws and never reads a clock: whatever could (an expired entry's
- * removal, the store's own clock) is left to the general read.
+ * A promise fulfilled with the payload of `key`'s entry when the store can tell on its own that it is
+ * fresh for the region: live in the store, created at or after `oldest` and at or before `newest` (epoch
+ * seconds), and, unless `expiration` is Infinity, `now / 1000 - created <= expiration` (seconds; `now` as
+ * in {@link SyncRead}, never NaN when `expiration` is finite). Anything else is {@link NOT_FRESH}, as is
+ * an entry whose store expiry needs a clock reading when `now` is NaN. Counted as a use of the entry (an
+ * LRU bound keeps it), as a hit. Never throws and never reads a clock: whatever could (an expired entry's
+ * removal, the store's own clock) is left to the general read. The region returns the promise as it is,
+ * so a store may hand out the same settled promise for every hit on an unchanged entry.
  */
-export type FreshRead = (key: string, now: number, expiration: number, oldest: number, newest: number) => unknown;
+export type FreshRead = (
+  key: string,
+  now: number,
+  expiration: number,
+  oldest: number,
+  newest: number,
+) => Promise<unknown> | typeof NOT_FRESH;
 
 /** A synchronous write of one entry, already validated by the region; `now` as in {@link SyncRead}. */
 export type SyncWrite = (key: string, value: CachedValue, now: number) => void;
@@ -112,8 +119,8 @@ export interface InProcessStore {
   /** Stores `value` (a CachedValue the region built) under `key` (a valid key); `now` as in `read`. */
   write(key: string, value: CachedValue, now: number): void;
   /**
-   * The region's fastest hit: the payload alone when the store can judge the entry fresh itself, so
-   * that no CachedValue is read or lent (optional; see {@link FreshRead}).
+   * The region's fastest hit: a promise of the payload alone when the store can judge the entry fresh
+   * itself, so that no CachedValue is read or lent (optional; see {@link FreshRead}).
    */
   readonly fresh?: FreshRead;
 }

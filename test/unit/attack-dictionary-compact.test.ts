@@ -89,7 +89,7 @@ describe('DictionaryBackend compact entries: edge payloads and creation times', 
   });
 });
 
-describe('DictionaryBackend compact entries: the lent value keeps nothing the table let go of', () => {
+describe('DictionaryBackend compact entries: the lent value and the settled promises keep nothing the table let go of', () => {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
 
@@ -107,6 +107,9 @@ describe('DictionaryBackend compact entries: the lent value keeps nothing the ta
       await region.set('k', big);
       await region.set('other', { small: true });
       assert.equal(await region.get('k'), big, 'a hit through the lent value');
+      // Hits the store judges itself keep a settled promise of the payload (EntryTable.fresh): it must go too.
+      assert.equal(await region.get('k'), big, 'a hit through the settled promise');
+      assert.equal(await region.getOrCreate('k', () => 'created'), big, 'a get-or-create hit through the settled promise');
       await drop(region, backend, clock);
       return new WeakRef(big);
     })();
