@@ -492,6 +492,14 @@ function notDogpileFormat(): SerializationError {
 const NON_ASCII = /[^\0-\x7f]/;
 const CT_OPEN = '{"ct": ';
 const V2_CLOSE = ', "v": 2}';
+const CT_OPEN_CODES = Array.from(CT_OPEN, (c) => c.charCodeAt(0));
+const V2_CLOSE_CODES = Array.from(V2_CLOSE, (c) => c.charCodeAt(0));
+
+/** True when `text` holds the characters `codes` from `at` on (`startsWith`, without its cost: read for every entry). */
+function holds(text: string, at: number, codes: readonly number[]): boolean {
+  for (let i = 0; i < codes.length; i++) if (text.charCodeAt(at + i) !== codes[i]) return false;
+  return true;
+}
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /**
@@ -502,7 +510,7 @@ const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
  */
 function plainMetadata(text: string, bar: number): CachedValue['metadata'] | undefined {
   const end = bar - V2_CLOSE.length;
-  if (end <= CT_OPEN.length || !text.startsWith(CT_OPEN) || !text.startsWith(V2_CLOSE, end)) return undefined;
+  if (end <= CT_OPEN.length || !holds(text, 0, CT_OPEN_CODES) || !holds(text, end, V2_CLOSE_CODES)) return undefined;
   const epochSeconds = epochSecondsOfText(text, CT_OPEN.length, end);
   if (epochSeconds >= 0) return { ct: epochSeconds, v: 2 };
   const ct = text.slice(CT_OPEN.length, end);

@@ -15,7 +15,7 @@ import {
   resolveSerializer,
   type Serializer,
 } from '../../src/backend.js';
-import { entryTtlOfSerialized, serverTtlSeconds } from '../../src/serializers.js';
+import { entryTtlOfSerialized, parseJsonEntryText, serverTtlSeconds } from '../../src/serializers.js';
 
 /** Asserts that `run` throws a SerializationError whose message contains every fragment. */
 function refuses(run: () => unknown, ...fragments: string[]): void {
@@ -419,4 +419,47 @@ describe('the entry TTL in dogpile bytes, and the server TTL it gives', () => {
     assert.equal(serverTtlSeconds(300, 30), 300);
     assert.equal(serverTtlSeconds(300, 600), 600);
   });
+});
+
+describe("the hand-read metadata layout: one character off is not dogpile's plain layout", () => {
+  // parseJsonEntryText reads `{"ct": <number>, "v": 2}` by hand, character by character (the common case,
+  // without a JSON.parse); every other metadata goes through JSON.parse. Each character of that fixed
+  // layout, replaced, makes the metadata something else: invalid JSON, refused as JSON.parse refuses it, or
+  // (the "v" key renamed) valid JSON without a version 2; never read as version 2 with a creation time.
+  const open = '{"ct": ';
+  const close = ', "v": 2}';
+  const ct = '1767225600.5';
+  const entryWith = (head: string): string => `${head}|{"id": 1}`;
+  /** Refused, or read as JSON.parse reads it: in neither case as the plain layout's `{ ct, v: 2 }`. */
+  const notPlain = (read: () => unknown): void => {
+    let value: unknown;
+    try {
+      value = read();
+    } catch (error) {
+      assert.ok(error instanceof SerializationError, `a SerializationError, not ${String(error)}`);
+      return;
+    }
+    const metadata = (value as { metadata: Record<string, unknown> }).metadata;
+    assert.notEqual(metadata.v, 2, `read as version 2: ${JSON.stringify(metadata)}`);
+  };
+  it('the plain layout itself reads (the control)', () => {
+    assert.deepEqual(parseJsonEntryText(entryWith(`${open}${ct}${close}`)), {
+      payload: { id: 1 },
+      metadata: { ct: 1_767_225_600.5, v: 2 },
+    });
+  });
+  for (let i = 0; i < open.length; i++) {
+    const head = `${open.slice(0, i)}X${open.slice(i + 1)}${ct}${close}`;
+    it(`opening character ${i} replaced: ${head}`, () => {
+      notPlain(() => parseJsonEntryText(entryWith(head)));
+      notPlain(() => parseSerialized(Buffer.from(entryWith(head)), jsonSerializer));
+    });
+  }
+  for (let i = 0; i < close.length; i++) {
+    const head = `${open}${ct}${close.slice(0, i)}X${close.slice(i + 1)}`;
+    it(`closing character ${i} replaced: ${head}`, () => {
+      notPlain(() => parseJsonEntryText(entryWith(head)));
+      notPlain(() => parseSerialized(Buffer.from(entryWith(head)), jsonSerializer));
+    });
+  }
 });
