@@ -165,7 +165,8 @@ async function runOne(name) {
   const started = Date.now();
   const stryker = new Stryker({
     ...base,
-    mutate: [mutate],
+    // MUTATE narrows a run to some lines ("file:from-to", comma-separated), as Stryker's --mutate does.
+    mutate: process.env.MUTATE ? process.env.MUTATE.split(',') : [mutate],
     tap: { ...base.tap, testFiles },
     tempDirName: `.stryker-tmp/${name}-${process.pid}`,
     htmlReporter: { fileName: join(out, 'index.html') },

@@ -26,18 +26,44 @@ export interface RegionInvalidationStrategy {
   wasHardInvalidated(): boolean;
 }
 
-/** Where a {@link DefaultInvalidationStrategy} keeps the time {@link validSince} reads (not part of its API). */
-const VALID_SINCE = Symbol('validSince');
+/**
+ * Where a strategy that declares it (see {@link declareValidSince}) keeps the time {@link validSince}
+ * reads: the creation time from which its `isInvalidated` holds values valid. Not part of any API.
+ * @internal
+ */
+export const VALID_SINCE = Symbol('validSince');
+/** The `isInvalidated` method whose answers a strategy's {@link VALID_SINCE} describes (on its prototype). */
+const DESCRIBES = Symbol('validSinceDescribes');
+
+/** A strategy as {@link validSince} reads it. */
+interface DeclaresValidSince {
+  readonly [VALID_SINCE]?: number;
+  readonly [DESCRIBES]?: unknown;
+  readonly isInvalidated: unknown;
+}
+
+/**
+ * Declares that instances of the class of `prototype` keep {@link VALID_SINCE} current: a value created
+ * at `ct` is invalidated exactly when `ct < this[VALID_SINCE]` (-Infinity before any invalidation), as
+ * the prototype's own `isInvalidated` decides. A subclass that overrides `isInvalidated` is no longer
+ * described (its method is another function), so {@link validSince} answers NaN for it.
+ * @internal
+ */
+export function declareValidSince(prototype: RegionInvalidationStrategy): void {
+  Object.defineProperty(prototype, DESCRIBES, { value: prototype.isInvalidated });
+}
 
 /**
  * The creation time (epoch seconds) from which values are valid under `strategy`: -Infinity when it
- * never invalidated, NaN when it is not a {@link DefaultInvalidationStrategy} or overrides
+ * never invalidated, NaN when it does not declare this time ({@link declareValidSince}: the
+ * {@link DefaultInvalidationStrategy} and the tier's `SharedInvalidationStrategy` do) or overrides
  * `isInvalidated` (then only its own `isInvalidated` can tell). A value is valid exactly when its
- * creation time is at least this, as the default `isInvalidated` decides; the region's hit path
- * compares it in the store, without a call per hit.
+ * creation time is at least this, as that `isInvalidated` decides; the region's hit path compares it in
+ * the store, without a call per hit.
  */
 export function validSince(strategy: RegionInvalidationStrategy): number {
-  return strategy.isInvalidated === defaultIsInvalidated ? ((strategy as DefaultInvalidationStrategy)[VALID_SINCE] ?? NaN) : NaN;
+  const declared = strategy as unknown as DeclaresValidSince;
+  return declared[DESCRIBES] === declared.isInvalidated ? (declared[VALID_SINCE] ?? NaN) : NaN;
 }
 
 /**
@@ -94,4 +120,4 @@ export class DefaultInvalidationStrategy implements RegionInvalidationStrategy {
   }
 }
 
-const defaultIsInvalidated = DefaultInvalidationStrategy.prototype.isInvalidated;
+declareValidSince(DefaultInvalidationStrategy.prototype);

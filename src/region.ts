@@ -635,7 +635,8 @@ export class CacheRegion {
     this.#readSync = this.#storage.readSync;
     this.#writeSync = this.#storage.writeSync;
     this.#sharesClock = this.#storage.syncClock === this.#clock;
-    this.#readFresh = this.#sharesClock ? this.#storage.readFresh : null;
+    const freshClock = this.#storage.freshClock;
+    this.#readFresh = freshClock === null || freshClock === this.#clock ? this.#storage.readFresh : null;
   }
 
   /** The storage path. @throws {RegionNotConfiguredError} before `configure()`. */
@@ -704,7 +705,8 @@ export class CacheRegion {
       const expiration = this.#readExpiration(options);
       const checksAge = typeof expiration === 'number' && expiration !== -1;
       // One clock reading for the store's expiry and the region's, when both need it (NaN: not read).
-      const now = this.#sharesClock && checksAge ? (early === early ? early : this.#readClock()) : NaN;
+      // Read here too for a store-judged hit (its rules need the reading), which #unexpired then reuses.
+      const now = (this.#sharesClock || this.#readFresh !== null) && checksAge ? (early === early ? early : this.#readClock()) : NaN;
       const fresh = this.#readFresh;
       // Not again when the early lookup above already asked the store (with these very rules: no options).
       if (fresh !== null && since !== since && (checksAge || expiration === null)) {
@@ -948,7 +950,8 @@ export class CacheRegion {
       const tags = options?.tags === undefined ? undefined : readTags(options.tags);
       // Checked before the read, so a bad option fails on a hit too.
       const timeoutMs = options?.creatorTimeout === undefined ? this.#creatorTimeoutMs : creatorTimeoutMs(options.creatorTimeout);
-      const now = this.#sharesClock && expiration !== null ? (early === early ? early : this.#readClock()) : NaN;
+      const now =
+        (this.#sharesClock || this.#readFresh !== null) && expiration !== null ? (early === early ? early : this.#readClock()) : NaN;
       const fresh = this.#readFresh;
       // Not again when the early lookup above already asked the store (with these very rules: no options).
       if (fresh !== null && since !== since) {
@@ -1615,7 +1618,7 @@ export class CacheRegion {
 
   #backendKey(key: string, internal = false): string {
     assertKey(key);
-    if (!internal && key.startsWith(TAG_KEY_PREFIX)) {
+    if (!internal && key.charCodeAt(0) === TAG_KEY_FIRST_CODE && key.startsWith(TAG_KEY_PREFIX)) {
       throw new ValidationError(
         `key must not start with "${TAG_KEY_PREFIX}": the region keeps tag invalidation times under that prefix; got ${describe(key)}.`,
       );

@@ -87,6 +87,18 @@ export type FreshRead = (
   newest: number,
 ) => Promise<unknown> | typeof NOT_FRESH;
 
+/**
+ * True when `value` has a callable `then`: a promise, or any thenable that `Promise.resolve` adopts. A
+ * store that keeps a settled promise of a payload for later hits (see {@link FreshRead}) keeps none of a
+ * thenable, which every read adopts anew, as an `async` function returning it would.
+ */
+export function isThenable(value: unknown): boolean {
+  return (
+    ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
 /** A synchronous write of one entry, already validated by the region; `now` as in {@link SyncRead}. */
 export type SyncWrite = (key: string, value: CachedValue, now: number) => void;
 
@@ -163,6 +175,26 @@ export interface LocalCopies {
    * changed decodes again). Every such hit returns this same object, as a Dictionary hit does.
    */
   decoded(key: string, bytes: Buffer, value: CachedValue, decoder: object): void;
+  /**
+   * The region's fastest hit on a local copy: {@link FreshRead} for the copy {@link LocalCopies.read} would
+   * serve to `decoder` (optional). `now` is a reading of {@link LocalCopies.clock} (a region with another
+   * clock does not call this), or NaN, and then the copies read their clock themselves for their local
+   * TTL. A copy it cannot vouch for (none, not decoded by `decoder`, past its local TTL, an entry TTL,
+   * tags, another version) is {@link NOT_FRESH}, left to `read`.
+   */
+  fresh?(
+    key: string,
+    decoder: object,
+    now: number,
+    expiration: number,
+    oldest: number,
+    newest: number,
+  ): Promise<unknown> | typeof NOT_FRESH;
+  /**
+   * The clock the copies' local TTL is judged by: a region whose clock is this one may call
+   * {@link LocalCopies.fresh} (without it, none does).
+   */
+  readonly clock?: Clock;
 }
 
 /** A backend that declares an {@link InProcessStore} or {@link LocalCopies}. */
@@ -183,6 +215,11 @@ export interface RegionStorage {
    * what could fail (a clock reading, a removal) is left to the general read that follows.
    */
   readonly readFresh: FreshRead | null;
+  /**
+   * The clock whose readings {@link RegionStorage.readFresh} judges the store's own expiry by: a region
+   * with another clock does not use it (null: any region may).
+   */
+  readonly freshClock: Clock | null;
   /** The synchronous write for `set`, or null when writes go through {@link RegionStorage.write}. */
   readonly writeSync: SyncWrite | null;
   /** The clock whose readings {@link RegionStorage.readSync} and `writeSync` take, or null when they take none. */
@@ -239,6 +276,13 @@ function ownCopy(value: CachedValue | NoValue): CachedValue | NoValue {
   return isNoValue(value) ? value : { payload: value.payload, metadata: { ...value.metadata } };
 }
 
+/** `copies`' {@link LocalCopies.fresh} for the copies `decoder` reads, as a {@link FreshRead}, or null when it has none. */
+function freshCopies(copies: LocalCopies, decoder: object): FreshRead | null {
+  if (copies.fresh === undefined || copies.clock === undefined) return null;
+  return (key, now, expiration, oldest, newest) =>
+    (copies.fresh as NonNullable<LocalCopies['fresh']>)(key, decoder, now, expiration, oldest, newest);
+}
+
 /** The {@link LocalCopies} the backend declares, as a {@link SyncRead}, or null. */
 function localCopiesOf(backend: CacheBackend): LocalCopies | null {
   return (backend as DeclaresInProcessStore)[LOCAL_COPIES] ?? null;
@@ -247,6 +291,7 @@ function localCopiesOf(backend: CacheBackend): LocalCopies | null {
 class ValueStorage implements RegionStorage {
   readonly readSync: SyncRead | null;
   readonly readFresh: FreshRead | null;
+  readonly freshClock: Clock | null;
   readonly writeSync: SyncWrite | null;
   readonly syncClock: Clock | null;
   readonly #backend: CacheBackend;
@@ -269,7 +314,8 @@ class ValueStorage implements RegionStorage {
             ? null
             : getSync.bind(backend);
     this.readSync = read === null ? null : guardedRead(read, failed);
-    this.readFresh = store?.fresh ?? null;
+    this.readFresh = store?.fresh ?? (copies === null ? null : freshCopies(copies, this));
+    this.freshClock = store !== undefined ? store.clock : (copies?.clock ?? null);
     this.writeSync = store !== undefined ? guardedWrite(store.write, failed) : null;
     this.syncClock = store !== undefined ? store.clock : null;
   }
@@ -311,7 +357,8 @@ class ValueStorage implements RegionStorage {
 
 class ByteStorage implements RegionStorage {
   readonly readSync: SyncRead | null;
-  readonly readFresh = null;
+  readonly readFresh: FreshRead | null;
+  readonly freshClock: Clock | null;
   readonly writeSync = null;
   readonly syncClock = null;
   readonly #backend: CacheBackend;
@@ -337,6 +384,8 @@ class ByteStorage implements RegionStorage {
     // Only copies that share decodings are told of ours (the others parse their bytes on each hit).
     this.#copies = copies?.sharesDecoded === true ? copies : null;
     // This storage (one per serializer) is the decoder: a decoding by another serializer is never served.
+    this.readFresh = this.#copies === null ? null : freshCopies(this.#copies, this);
+    this.freshClock = this.#copies?.clock ?? null;
     this.readSync =
       copies === null
         ? null

@@ -19,7 +19,7 @@ import { ArgumentReader } from '../arguments.js';
 import { hotClocks, systemClock, type Clock } from '../clock.js';
 import { ValidationError } from '../errors.js';
 import { v8Serializer, type Serializer } from '../serializers.js';
-import { IN_PROCESS_STORE, NOT_FRESH, type InProcessStore } from '../storage.js';
+import { IN_PROCESS_STORE, NOT_FRESH, isThenable, type InProcessStore } from '../storage.js';
 import { assertCachedValue, assertKey, assertKeys, describe, mappingEntries } from '../validate.js';
 
 /** Arguments of {@link DictionaryBackend} (snake_case names are accepted too). */
@@ -93,14 +93,6 @@ interface TableSettings {
   readonly sizeOf: SizeOf | undefined;
   /** The clock reads are judged at (see `hotClocks` in src/clock.ts). */
   readonly readClock: Clock;
-}
-
-/** True when `value` has a callable `then`: a promise, or any thenable that `Promise.resolve` adopts. */
-function isThenable(value: unknown): boolean {
-  return (
-    ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 /**

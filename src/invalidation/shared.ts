@@ -23,7 +23,7 @@ import { isNoValue, makeCachedValue, type BackendResult, type CachedValue, type 
 import { systemClock, type Clock } from '../clock.js';
 import { MAX_TIMER_SECONDS, toSeconds, type Duration } from '../duration.js';
 import { ValidationError } from '../errors.js';
-import type { RegionInvalidationStrategy } from '../invalidation.js';
+import { VALID_SINCE, declareValidSince, type RegionInvalidationStrategy } from '../invalidation.js';
 import { debug } from '../log.js';
 import type { NoValue } from '../no-value.js';
 import { ProxyBackend } from '../proxy.js';
@@ -104,6 +104,11 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
   readonly #clock: Clock;
   readonly #onError: NonNullable<SharedInvalidationOptions['onError']>;
   #stamp: Stamp | null = null;
+  /**
+   * The time of `#stamp`, or -Infinity before any invalidation, for the region's hit path (`validSince`).
+   * @internal
+   */
+  [VALID_SINCE] = -Infinity;
   #unwritten: Stamp | null = null;
   #writing: Promise<void> = Promise.resolve();
   #ready: Promise<void> | null = null;
@@ -235,7 +240,10 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
 
   /** Keeps the latest invalidation: an older one read or received late never undoes a newer one. */
   #merge(stamp: Stamp): void {
-    if (this.#stamp === null || stamp.at > this.#stamp.at) this.#stamp = { at: stamp.at, hard: stamp.hard };
+    if (this.#stamp === null || stamp.at > this.#stamp.at) {
+      this.#stamp = { at: stamp.at, hard: stamp.hard };
+      this[VALID_SINCE] = stamp.at;
+    }
   }
 
   // One poll at a time: over a slow backend, ticks would otherwise pile reads up behind each other.
@@ -307,6 +315,7 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
   invalidate(hard = true): void {
     const stamp = { at: this.#clock() / 1000, hard };
     this.#stamp = stamp;
+    this[VALID_SINCE] = stamp.at;
     this.#unwritten = stamp;
     if (this.#ready !== null) void this.#write();
   }
@@ -413,3 +422,6 @@ export class SharedInvalidationStrategy extends ProxyBackend implements RegionIn
     await super.close();
   }
 }
+
+// Its VALID_SINCE field follows #stamp: the region judges hits against it without a call (see validSince).
+declareValidSince(SharedInvalidationStrategy.prototype);

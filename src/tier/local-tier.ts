@@ -23,14 +23,22 @@
  *
  * @module
  */
-import { type CacheBackend, isNoValue, type BackendResult, type CacheMutex, type CachedValue, type Mapping } from '../api.js';
+import {
+  type CacheBackend,
+  isNoValue,
+  VALUE_VERSION,
+  type BackendResult,
+  type CacheMutex,
+  type CachedValue,
+  type Mapping,
+} from '../api.js';
 import { hotClocks, systemClock, type Clock } from '../clock.js';
 import { MAX_TIMER_SECONDS, toSeconds, type Duration } from '../duration.js';
 import { UnsupportedOperationError, ValidationError } from '../errors.js';
 import { debug } from '../log.js';
 import type { NoValue } from '../no-value.js';
 import { ProxyBackend } from '../proxy.js';
-import { LOCAL_COPIES, type LocalCopies } from '../storage.js';
+import { LOCAL_COPIES, NOT_FRESH, isThenable, type LocalCopies } from '../storage.js';
 import { describe } from '../validate.js';
 import { isNotificationTransport, type NotificationSubscription, type NotificationTransport } from './transport.js';
 import { randomUUID } from 'node:crypto';
@@ -99,6 +107,13 @@ class Entry {
     readonly expiresAt: number,
     readonly size: number,
   ) {}
+
+  /**
+   * A promise fulfilled with `decoded`'s payload, made by the first store-judged hit (`LocalCopies.fresh`)
+   * and returned to every later one, so such a hit allocates nothing; dropped when `decoded` changes.
+   * Never one of a thenable payload, which each read adopts anew.
+   */
+  settled: Promise<unknown> | undefined = undefined;
 }
 
 /** Counters of one tier, for tests and metrics. */
@@ -229,7 +244,10 @@ export class LocalTier extends ProxyBackend {
               if (entry === undefined || entry.value !== bytes) return;
               entry.decoded = value;
               entry.decoder = decoder;
+              entry.settled = undefined;
             },
+            fresh: (key, decoder, now, expiration, oldest, newest) => this.#fresh(key, decoder, now, expiration, oldest, newest),
+            clock: this.#clock,
           }
         : undefined;
   }
@@ -378,6 +396,46 @@ export class LocalTier extends ProxyBackend {
     await this.#transport
       .publish(this.#channel, JSON.stringify({ o: this.#origin, k: keys }))
       .catch((error: unknown) => this.#onError(error, 'publish'));
+  }
+
+  /**
+   * See `LocalCopies.fresh` (src/storage.ts): the region's rules, written as the region's own tests (as the
+   * Dictionary's `EntryTable.fresh` writes them), on a copy whose metadata is exactly a creation time and
+   * version 2. `now` is a reading of this tier's clock (the region's is the same), or NaN: then the clock is
+   * read here. Never throws: a clock that throws, like an expired copy, is left to `read`, which drops it.
+   */
+  #fresh(
+    key: string,
+    decoder: object,
+    now: number,
+    expiration: number,
+    oldest: number,
+    newest: number,
+  ): Promise<unknown> | typeof NOT_FRESH {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return NOT_FRESH;
+    const value = entry.decoded;
+    if (value === undefined || (entry.decoder !== null && entry.decoder !== decoder)) return NOT_FRESH;
+    const metadata = value.metadata;
+    if (metadata.v !== VALUE_VERSION || metadata.ttl !== undefined || metadata.tags !== undefined) return NOT_FRESH;
+    const createdAt = metadata.ct;
+    if (!(createdAt >= oldest && createdAt <= newest)) return NOT_FRESH;
+    if (expiration !== Infinity && !(now / 1000 - createdAt <= expiration)) return NOT_FRESH;
+    try {
+      if (!(entry.expiresAt > (now === now ? now : this.#readClock()))) return NOT_FRESH;
+    } catch {
+      return NOT_FRESH;
+    }
+    if (entry !== this.#newest) {
+      this.#unlink(entry);
+      this.#append(entry);
+    }
+    this.#hits++;
+    if (entry.settled !== undefined) return entry.settled;
+    const payload = value.payload;
+    const settled = Promise.resolve(payload);
+    if (!isThenable(payload)) entry.settled = settled;
+    return settled;
   }
 
   /** The live local copy of `key`, or undefined (expired copies are dropped here). */

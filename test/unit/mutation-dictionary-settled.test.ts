@@ -92,6 +92,27 @@ describe('the settled promise of a store-judged hit', () => {
     });
   }
 
+  it('an entry the table keeps whole (read through the backend, or with a TTL of its own) is never served as a payload', async () => {
+    // The store-judged hit serves compact entries only: a whole entry's slot holds the CachedValue, and its
+    // creation-time cell may still hold the time it had while compact. A region with no expiration time and
+    // one with one, so that neither the age check nor its absence can hide a CachedValue served as payload.
+    for (const expirationTime of [null, 60]) {
+      const clock = manualClock();
+      const backend = new DictionaryBackend({ clock });
+      const region = new CacheRegion({ clock }).configure(backend, { expirationTime });
+      await region.set('warm', 0);
+      assert.equal(await region.get('warm'), 0);
+      await region.set('read whole', 'payload 1');
+      assert.equal(await region.get('read whole'), 'payload 1');
+      await backend.get('read whole'); // the backend's own read keeps the entry whole from now on
+      assert.equal(await region.get('read whole'), 'payload 1', `expirationTime ${expirationTime}`);
+      assert.equal(await region.getOrCreate('read whole', () => 'created'), 'payload 1', `expirationTime ${expirationTime}`);
+      await region.set('own ttl', 'payload 2', { expirationTime: 30 });
+      assert.equal(await region.get('own ttl'), 'payload 2', `expirationTime ${expirationTime}`);
+      assert.equal(await region.getOrCreate('own ttl', () => 'created'), 'payload 2', `expirationTime ${expirationTime}`);
+    }
+  });
+
   it('two slots that share a cell each read their own value, in any order, after overwrites', async () => {
     const { region } = await warmRegion();
     // warm holds slot 0; key i holds slot i + 1, so key:0 and key:4096 are CELLS slots apart.
