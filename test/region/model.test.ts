@@ -7,6 +7,7 @@
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CacheRegion, DictionaryBackend } from '../../src/index.js';
+import { LocalTier, SharedInvalidationStrategy } from '../../src/tier/index.js';
 import { SEED, commandArbitrary, regionExpiration, runSequence, type RegionFactory } from '../support/model-harness.js';
 
 const dictionary: RegionFactory = (options, expirationTime) => new CacheRegion(options).configure('dictionary', { expirationTime });
@@ -16,6 +17,27 @@ const sharedClockDictionary: RegionFactory = (options, expirationTime) =>
   new CacheRegion(options).configure(new DictionaryBackend({ clock: options.clock }), { expirationTime });
 const boundedSharedClockDictionary: RegionFactory = (options, expirationTime) =>
   new CacheRegion(options).configure(new DictionaryBackend({ clock: options.clock, maxEntries: 1000 }), { expirationTime });
+
+// A local tier on the region's clock in front of a Dictionary (the tier then judges its copies' hits
+// itself, LocalCopies.fresh), with the default strategy or a SharedInvalidationStrategy (whose invalidation
+// time the tier's judgement reads). The copies' local TTL outlives every run: a copy is dropped by the
+// writes and deletes of the run, as in one process.
+const tierOverDictionary: RegionFactory = (options, expirationTime) =>
+  new CacheRegion(options).configure(new DictionaryBackend(), {
+    expirationTime,
+    wrap: [new LocalTier({ clock: options.clock, ttl: 86_400 })],
+  });
+let sharedNames = 0;
+const tierWithSharedStrategy: RegionFactory = async (options, expirationTime) => {
+  const strategy = new SharedInvalidationStrategy({ name: `model-${sharedNames++}`, clock: options.clock });
+  const region = new CacheRegion(options).configure(new DictionaryBackend(), {
+    expirationTime,
+    wrap: [new LocalTier({ clock: options.clock, ttl: 86_400 }), strategy],
+    regionInvalidator: strategy,
+  });
+  await strategy.ready();
+  return region;
+};
 
 describe('the region against the model of dogpile rules (Dictionary backend)', () => {
   it('random sequences with concurrent callers (through a proxy: every read is async)', async () => {
@@ -39,6 +61,8 @@ describe('the region against the model of dogpile rules (Dictionary backend)', (
   for (const [name, factory] of [
     ['sharing the region clock', sharedClockDictionary],
     ['sharing the region clock, bounded (maxEntries)', boundedSharedClockDictionary],
+    ['behind a local tier on the region clock', tierOverDictionary],
+    ['behind a local tier, with a SharedInvalidationStrategy', tierWithSharedStrategy],
   ] as const) {
     it(`random sequences on the in-memory fast path, the store ${name} (it judges hits itself)`, async () => {
       await fc.assert(
