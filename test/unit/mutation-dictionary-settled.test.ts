@@ -133,6 +133,7 @@ describe('the settled promise of a store-judged hit', () => {
     const { region } = await warmRegion();
     let calls = 0;
     const thenable = {
+      // biome-ignore lint/suspicious/noThenProperty: a thenable payload is what this test stores
       then(resolve: (value: unknown) => void): void {
         calls++;
         resolve(`outcome ${calls}`);

@@ -187,6 +187,7 @@ describe('the store-judged hit on a local tier copy', () => {
     const s = await setup();
     let calls = 0;
     const thenable = {
+      // biome-ignore lint/suspicious/noThenProperty: a thenable payload is what this test stores
       then(resolve: (value: unknown) => void): void {
         calls++;
         resolve(`outcome ${calls}`);
