@@ -11,6 +11,21 @@ import { describe, isBuiltinPrototype } from './validate.js';
 export type KeyMangler = (key: string) => string;
 
 /**
+ * Where a key mangler may declare the keys it leaves unchanged: a function of the key, true only for
+ * keys the mangler returns as they are (false says nothing), which never throws and has no effect on
+ * anything (it runs on keys not yet validated). The region's hit path looks such keys up as they are,
+ * before validating and mangling them, as it does for a region without a mangler. `Symbol.for`, so the
+ * ESM and CJS builds agree on it.
+ * @internal
+ */
+export const KEEPS_KEY: unique symbol = Symbol.for('dogpile-cache.keyManglerKeepsKey') as never;
+
+/** A key mangler that may declare {@link KEEPS_KEY}. */
+export interface MayKeepKeys {
+  readonly [KEEPS_KEY]?: (key: string) => boolean;
+}
+
+/**
  * SHA-1 hex digest of the UTF-8 key: byte-identical to dogpile's `sha1_mangle_key` and oslo's
  * default mangler, so Python and Node regions compute the same backend keys.
  * `sha1MangleKey("some_key") === "53def077a4264bd3183d4eb21b1f56f883e1b572"`.

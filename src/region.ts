@@ -42,6 +42,8 @@ import { DefaultInvalidationStrategy, validSince, type RegionInvalidationStrateg
 import {
   functionKeyGenerator as defaultFunctionKeyGenerator,
   functionMultiKeyGenerator as defaultFunctionMultiKeyGenerator,
+  KEEPS_KEY,
+  type MayKeepKeys,
   type FunctionKeyGenerator,
   type FunctionMultiKeyGenerator,
   type KeyMangler,
@@ -1015,15 +1017,21 @@ export class CacheRegion {
 
   /**
    * True when `key` may be looked up in the store as it is, before it is validated: a string the region
-   * does not mangle, outside the tag entries' prefix. A key that is not valid (empty, a lone surrogate) was
-   * never stored (every write validates its key), so it cannot be found, and the general path that
-   * follows a miss validates it and rejects: the hit path of valid keys skips the validation.
+   * does not mangle (no key mangler, or one that declares it keeps this key: {@link KEEPS_KEY}), outside
+   * the tag entries' prefix. A key that is not valid (empty, a lone surrogate) was never stored (every
+   * write validates its key, and a mangler keeps no invalid key another key is mangled into), so it cannot
+   * be found, and the general path that follows a miss validates it and rejects: the hit path of valid
+   * keys skips the validation and the mangling.
    */
   #mayBeStoredAsIs(key: unknown): key is string {
+    if (typeof key !== 'string') return false;
+    const mangler = this.keyMangler;
+    if (mangler !== null) {
+      const keeps = (mangler as MayKeepKeys)[KEEPS_KEY];
+      if (keeps === undefined || !keeps(key)) return false;
+    }
     // The first character decides for nearly every key (startsWith costs more than the rest of this check).
-    return (
-      typeof key === 'string' && this.keyMangler === null && (key.charCodeAt(0) !== TAG_KEY_FIRST_CODE || !key.startsWith(TAG_KEY_PREFIX))
-    );
+    return key.charCodeAt(0) !== TAG_KEY_FIRST_CODE || !key.startsWith(TAG_KEY_PREFIX);
   }
 
   /**

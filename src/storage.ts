@@ -176,23 +176,16 @@ export interface LocalCopies {
    */
   decoded(key: string, bytes: Buffer, value: CachedValue, decoder: object): void;
   /**
-   * The region's fastest hit on a local copy: {@link FreshRead} for the copy {@link LocalCopies.read} would
-   * serve to `decoder` (optional). `now` is a reading of {@link LocalCopies.clock} (a region with another
-   * clock does not call this), or NaN, and then the copies read their clock themselves for their local
-   * TTL. A copy it cannot vouch for (none, not decoded by `decoder`, past its local TTL, an entry TTL,
-   * tags, another version) is {@link NOT_FRESH}, left to `read`.
+   * The region's fastest hit on a local copy (optional): a {@link FreshRead} for the copies
+   * {@link LocalCopies.read} would serve to `decoder`, made once per decoder. Its `now` is a reading of
+   * {@link LocalCopies.clock} (a region with another clock does not use it), or NaN, and then the copies
+   * read their clock themselves for their local TTL. A copy it cannot vouch for (none, not decoded by
+   * `decoder`, past its local TTL, an entry TTL, tags, another version) is {@link NOT_FRESH}, left to `read`.
    */
-  fresh?(
-    key: string,
-    decoder: object,
-    now: number,
-    expiration: number,
-    oldest: number,
-    newest: number,
-  ): Promise<unknown> | typeof NOT_FRESH;
+  freshFor?(decoder: object): FreshRead;
   /**
-   * The clock the copies' local TTL is judged by: a region whose clock is this one may call
-   * {@link LocalCopies.fresh} (without it, none does).
+   * The clock the copies' local TTL is judged by: a region whose clock is this one may use
+   * {@link LocalCopies.freshFor} (without it, none does).
    */
   readonly clock?: Clock;
 }
@@ -276,11 +269,9 @@ function ownCopy(value: CachedValue | NoValue): CachedValue | NoValue {
   return isNoValue(value) ? value : { payload: value.payload, metadata: { ...value.metadata } };
 }
 
-/** `copies`' {@link LocalCopies.fresh} for the copies `decoder` reads, as a {@link FreshRead}, or null when it has none. */
+/** `copies`' {@link LocalCopies.freshFor} the copies `decoder` reads, or null when they declare none. */
 function freshCopies(copies: LocalCopies, decoder: object): FreshRead | null {
-  if (copies.fresh === undefined || copies.clock === undefined) return null;
-  return (key, now, expiration, oldest, newest) =>
-    (copies.fresh as NonNullable<LocalCopies['fresh']>)(key, decoder, now, expiration, oldest, newest);
+  return copies.freshFor === undefined || copies.clock === undefined ? null : copies.freshFor(decoder);
 }
 
 /** The {@link LocalCopies} the backend declares, as a {@link SyncRead}, or null. */

@@ -109,7 +109,7 @@ class Entry {
   ) {}
 
   /**
-   * A promise fulfilled with `decoded`'s payload, made by the first store-judged hit (`LocalCopies.fresh`)
+   * A promise fulfilled with `decoded`'s payload, made by the first store-judged hit (`LocalCopies.freshFor`)
    * and returned to every later one, so such a hit allocates nothing; dropped when `decoded` changes.
    * Never one of a thenable payload, which each read adopts anew.
    */
@@ -246,7 +246,7 @@ export class LocalTier extends ProxyBackend {
               entry.decoder = decoder;
               entry.settled = undefined;
             },
-            fresh: (key, decoder, now, expiration, oldest, newest) => this.#fresh(key, decoder, now, expiration, oldest, newest),
+            freshFor: (decoder) => (key, now, expiration, oldest, newest) => this.#fresh(key, decoder, now, expiration, oldest, newest),
             clock: this.#clock,
           }
         : undefined;
@@ -399,7 +399,7 @@ export class LocalTier extends ProxyBackend {
   }
 
   /**
-   * See `LocalCopies.fresh` (src/storage.ts): the region's rules, written as the region's own tests (as the
+   * See `LocalCopies.freshFor` (src/storage.ts): the region's rules, written as the region's own tests (as the
    * Dictionary's `EntryTable.fresh` writes them), on a copy whose metadata is exactly a creation time and
    * version 2. `now` is a reading of this tier's clock (the region's is the same), or NaN: then the clock is
    * read here. Never throws: a clock that throws, like an expired copy, is left to `read`, which drops it.

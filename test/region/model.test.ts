@@ -19,7 +19,7 @@ const boundedSharedClockDictionary: RegionFactory = (options, expirationTime) =>
   new CacheRegion(options).configure(new DictionaryBackend({ clock: options.clock, maxEntries: 1000 }), { expirationTime });
 
 // A local tier on the region's clock in front of a Dictionary (the tier then judges its copies' hits
-// itself, LocalCopies.fresh), with the default strategy or a SharedInvalidationStrategy (whose invalidation
+// itself, LocalCopies.freshFor), with the default strategy or a SharedInvalidationStrategy (whose invalidation
 // time the tier's judgement reads). The copies' local TTL outlives every run: a copy is dropped by the
 // writes and deletes of the run, as in one process.
 const tierOverDictionary: RegionFactory = (options, expirationTime) =>

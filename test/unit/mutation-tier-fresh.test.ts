@@ -1,5 +1,5 @@
 // The store-judged hit on a local tier's copies (src/tier/local-tier.ts LocalTier.#fresh, declared through
-// LocalCopies.fresh in src/storage.ts) and the invalidation time a SharedInvalidationStrategy keeps for it
+// LocalCopies.freshFor in src/storage.ts) and the invalidation time a SharedInvalidationStrategy keeps for it
 // (src/invalidation.ts validSince). Each test holds for the general read too; what it guards is that the
 // shortcut decides exactly as that read does: the copy's local TTL (by the tier's clock, which the region
 // shares or not), the region's expiration, an invalidation made here or read from another process, the

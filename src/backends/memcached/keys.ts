@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { MEMCACHED_MAX_KEY_BYTES, memcachedSafeMangler, sha1MangleKey } from '../../keys.js';
+import { KEEPS_KEY, MEMCACHED_MAX_KEY_BYTES, memcachedSafeMangler, sha1MangleKey } from '../../keys.js';
 
 /** The prefix of every lock item, as dogpile names them (`"_lock" + key`). Reserved: no user key may start with it. */
 export const LOCK_PREFIX = '_lock';
@@ -65,6 +65,10 @@ function isPlainKey(key: string): boolean {
     code = key.charCodeAt(i);
   }
 }
+
+// The keys the mangler returns as they are, declared for the region's hit path (see KEEPS_KEY): isPlainKey
+// is a pure scan of the key's characters, safe on any string.
+Object.defineProperty(memcachedKeyMangler, KEEPS_KEY, { value: isPlainKey });
 
 /** The general rules, for the keys {@link isPlainKey} does not vouch for. */
 function mangleOtherKey(key: string): string {
