@@ -69,11 +69,11 @@ import { isBackendClass, loadBackend } from './registry.js';
 import { resolveSerializer, type Serializer } from './serializers.js';
 import { compressingSerializer, readCompression, type CompressionOptions } from './compression.js';
 import { DEFAULT_TAG_CHECK_SECONDS, TAG_KEY_PREFIX, TagInvalidations, readTags } from './tags.js';
+import { NOT_FRESH, regionStorage, type FreshRead, type RegionStorage, type SyncRead, type SyncWrite } from './storage.js';
+import { MAX_SPREAD_ARGUMENTS, assertKey, assertKeys, describe, mappingEntries, ownOptions } from './validate.js';
 
 /** The first UTF-16 code of {@link TAG_KEY_PREFIX}: a key that does not start with it is not in the prefix. */
 const TAG_KEY_FIRST_CODE = TAG_KEY_PREFIX.charCodeAt(0);
-import { NOT_FRESH, regionStorage, type FreshRead, type RegionStorage, type SyncRead, type SyncWrite } from './storage.js';
-import { MAX_SPREAD_ARGUMENTS, assertKey, assertKeys, describe, mappingEntries, ownOptions } from './validate.js';
 
 /** Makes the key generator of a decorated function (dogpile's `function_key_generator` signature). */
 export type FunctionKeyGeneratorFactory = (namespace: string | undefined, fn: { name: string }, toStr?: ToStr) => FunctionKeyGenerator;
