@@ -112,6 +112,27 @@ export async function timed<T>(call: () => Promise<T>, deadlineMs: number, what 
   }
 }
 
+/**
+ * Waits until at least `count` of `records` started after `since` (a performance.now() reading), failing
+ * after `timeoutMs`. A recovery check judges the calls made well after the first success; on a loaded
+ * machine a fixed pause can hold too few of them (a server just restarted answers slowly at first).
+ */
+export async function untilCallsAfter(
+  records: readonly { start: number }[],
+  since: number,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const made = records.filter((r) => r.start > since).length;
+    if (made >= count) return;
+    if (performance.now() > deadline)
+      throw new Error(`only ${made} calls of the ${count} wanted were made within ${timeoutMs} ms of the recovery`);
+    await sleep(50);
+  }
+}
+
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);

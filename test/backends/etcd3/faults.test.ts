@@ -25,6 +25,7 @@ import {
   percentile,
   startPrivateEtcdCluster,
   timed,
+  untilCallsAfter,
   withDeadline,
   type Outcome,
   type PrivateEtcdCluster,
@@ -166,6 +167,7 @@ describe('etcd: the single member stopped under load', () => {
       }
       const recoveredAt = performance.now();
       await sleep(1500);
+      await untilCallsAfter(traffic.records, recoveredAt + 500, 60);
       await traffic.stop();
 
       const records = traffic.records;
@@ -184,7 +186,10 @@ describe('etcd: the single member stopped under load', () => {
       assert.ok(down.length > 0 && down.every((r) => r.error !== undefined), 'every operation fails while etcd is down');
       assert.ok(maxOf(records.map((r) => r.ms)) < TIMEOUT_S * 1000 + SLACK_MS, 'no operation waits past the timeout');
       const tail = records.filter((r) => r.start > recoveredAt + 500);
-      assert.ok(tail.length > 50 && tail.every((r) => r.error === undefined), 'after recovery every operation succeeds');
+      assert.ok(
+        tail.length > 50 && tail.every((r) => r.error === undefined),
+        `after recovery every operation succeeds (${tail.length} calls, more than 50 wanted)`,
+      );
       checkValues(records);
     } finally {
       await withDeadline(backend.close(), 10_000, 'close');

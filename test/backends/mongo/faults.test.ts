@@ -13,7 +13,17 @@ import { MongoBackend } from '../../../src/backends/mongo/index.js';
 import { startControllableFerretDb, type ControllableFerretDb } from '../../support/mongo.js';
 import { BackendUnavailableError, isNoValue, type CachedValue } from '../../../src/index.js';
 import { makeCachedValue } from '../../../src/backend.js';
-import { freePort, guardProcess, maxOf, minOf, percentile, timed, withDeadline, type Outcome } from '../../support/reliability.js';
+import {
+  freePort,
+  guardProcess,
+  maxOf,
+  minOf,
+  percentile,
+  timed,
+  untilCallsAfter,
+  withDeadline,
+  type Outcome,
+} from '../../support/reliability.js';
 
 guardProcess();
 
@@ -119,6 +129,7 @@ describe('FerretDB stopped and restarted under load', () => {
       }
       const recoveredAt = performance.now();
       await sleep(1500);
+      await untilCallsAfter(records, recoveredAt + 500, 60);
       stopping = true;
       await withDeadline(Promise.all(workers), CALL_BOUND_MS + 10_000, 'the load workers (a hung promise)');
 
@@ -142,7 +153,7 @@ describe('FerretDB stopped and restarted under load', () => {
       assert.ok(tail.length > 50, `calls after recovery (${tail.length})`);
       assert.ok(
         tail.every((r) => r.error === undefined),
-        `after recovery every call succeeds: ${String(tail.find((r) => r.error)?.error)}`,
+        `after recovery every call succeeds (${tail.length} calls, more than 50 wanted): ${String(tail.find((r) => r.error)?.error)}`,
       );
       for (const r of records) {
         if (r.op !== 'get' || r.error !== undefined || isNoValue(r.value)) continue;
@@ -304,6 +315,7 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
       const listeningAt = performance.now();
       const recoveredAt = await firstSuccessAfter(traffic.records, listeningAt, 'after the restart');
       await sleep(1500);
+      await untilCallsAfter(traffic.records, recoveredAt + 500, 60);
       await traffic.stop();
       const closeStart = performance.now();
       await withDeadline(b.close(), BOUND_MS + 10_000, 'close');
@@ -326,7 +338,7 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
       const tail = records.filter((r) => r.start > recoveredAt + 500);
       assert.ok(
         tail.length > 50 && tail.every((r) => r.error === undefined),
-        `after recovery every call succeeds: ${String(tail.find((r) => r.error)?.error)}`,
+        `after recovery every call succeeds (${tail.length} calls, more than 50 wanted): ${String(tail.find((r) => r.error)?.error)}`,
       );
       assert.ok(closeMs < BOUND_MS);
     } finally {
@@ -365,6 +377,7 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
       ferret.resume();
       const recoveredAt = await firstSuccessAfter(traffic.records, resumedAt, 'after SIGCONT');
       await sleep(1500);
+      await untilCallsAfter(traffic.records, recoveredAt + 500, 60);
       await traffic.stop();
       const records = traffic.records;
       t.diagnostic(
@@ -386,7 +399,7 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
       const tail = records.filter((r) => r.start > recoveredAt + 500);
       assert.ok(
         tail.length > 50 && tail.every((r) => r.error === undefined),
-        `after recovery every call succeeds: ${String(tail.find((r) => r.error)?.error)}`,
+        `after recovery every call succeeds (${tail.length} calls, more than 50 wanted): ${String(tail.find((r) => r.error)?.error)}`,
       );
       assertNoSecret([...errors, ...failures.map((f) => f.error), pending.error]);
     } finally {
@@ -407,6 +420,7 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
       const listeningAt = performance.now();
       const recoveredAt = await firstSuccessAfter(traffic.records, listeningAt, 'after the restart');
       await sleep(1500);
+      await untilCallsAfter(traffic.records, recoveredAt + 500, 60);
       await traffic.stop();
       const records = traffic.records;
       t.diagnostic(
@@ -421,7 +435,7 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
       const tail = records.filter((r) => r.start > recoveredAt + 500);
       assert.ok(
         tail.length > 50 && tail.every((r) => r.error === undefined),
-        `after recovery every call succeeds: ${String(tail.find((r) => r.error)?.error)}`,
+        `after recovery every call succeeds (${tail.length} calls, more than 50 wanted): ${String(tail.find((r) => r.error)?.error)}`,
       );
     } finally {
       await withDeadline(b.close(), BOUND_MS + 10_000, 'close');
