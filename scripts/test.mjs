@@ -6,7 +6,8 @@
 //   npm test -- test/unit             only files under the given paths
 //   npm run test:unit                 only suites that need no server
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -50,10 +51,23 @@ if (files.some(needsServers)) {
   }
 }
 
-const nodeArgs = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...files];
+// The usual reporter (spec on a terminal, TAP otherwise) as it runs, and a list of the failed tests, printed
+// at the very end so that the last lines of a long log say what failed (scripts/failures-reporter.mjs).
+const failuresDir = mkdtempSync(join(tmpdir(), 'dogpile-test-'));
+const failuresFile = join(failuresDir, 'failures.txt');
+const reporters = [
+  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+  '--test-reporter-destination=stdout',
+  `--test-reporter=${pathToFileURL(join(root, 'scripts', 'failures-reporter.mjs')).href}`,
+  `--test-reporter-destination=${failuresFile}`,
+];
+const nodeArgs = ['--import', 'tsx', '--test', ...reporters, '--test-concurrency=2', '--test-timeout=180000', ...files];
 const child = spawn(process.execPath, nodeArgs, { cwd: root, env, stdio: 'inherit' });
 const stopChild = (signal) => child.kill(signal);
 process.on('SIGINT', stopChild).on('SIGTERM', stopChild);
 const code = await new Promise((done) => child.on('exit', (status, signal) => done(status ?? (signal ? 1 : 0))));
+const failures = existsSync(failuresFile) ? readFileSync(failuresFile, 'utf8') : '';
+if (failures.trim() !== '') process.stdout.write(failures);
+rmSync(failuresDir, { recursive: true, force: true });
 if (services) await services.stopServices().catch((error) => console.error(`Stopping test servers failed: ${error.message}`));
 process.exit(code);
