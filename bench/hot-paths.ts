@@ -287,31 +287,18 @@ async function hotPathSections(): Promise<Section[]> {
 }
 
 /**
- * Every hot-path section, measured in a fresh Node process of its own; `npm run bench` runs it as the
- * `hot-paths` part. In the runner's process the parts before it leave their regions, backends and
- * garbage behind: there lru-cache ran at 40 % of its speed alone, and our bounded and unbounded regions,
- * whose code the earlier parts had made polymorphic, at 0.72× and 1.16× of it, where alone they run
- * within about 10 % of each other. A fresh process gives every contender the same start, and the
- * figures `node bench/hot-paths.ts` reproduces.
+ * Every hot-path section; `npm run bench` runs it as the `hot-paths` part, in a process of its own
+ * (bench/run.ts). In a process where other parts ran first, lru-cache ran at 40 % of its speed alone, and
+ * our bounded and unbounded regions, whose code the earlier parts had made polymorphic, at 0.72× and 1.16×
+ * of it, where alone they run within about 10 % of each other.
  */
 export async function runHotPaths(): Promise<Section[]> {
-  const { execFileSync } = await import('node:child_process');
-  const out = execFileSync(process.execPath, [...process.execArgv, import.meta.filename], {
-    env: { ...process.env, BENCH_HOT_JSON: '1' },
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const last = out.trim().split('\n').pop() ?? '';
-  return JSON.parse(last) as Section[];
+  return hotPathSections();
 }
 
 const heapOne = process.env.BENCH_HOT_HEAP_ONE;
 if (heapOne !== undefined && isMain(import.meta.url)) {
   console.log(await heapOfOne(heapOne));
-  process.exit(0);
-} else if (process.env.BENCH_HOT_JSON !== undefined && isMain(import.meta.url)) {
-  console.log(JSON.stringify(await hotPathSections()));
   process.exit(0);
 } else if (isMain(import.meta.url)) {
   printMachine('dogpile-cache hot paths (issue 19)');

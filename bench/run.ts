@@ -9,7 +9,12 @@
  *   BENCH_NO_WRITE=1 npm run bench     print only
  *   BENCH_REPORT_ONLY=1 npm run bench  rebuild docs/benchmarks.md from docs/bench/results.json (the last
  *                                      run's figures), e.g. after changing the report; measures nothing
+ *
+ * Each part runs in a process of its own (this script again, with BENCH_PART_OUT set), one after the
+ * other: a part's figures then do not depend on the code the parts before it made V8 compile (a call site
+ * that has seen five backends runs slower than one that has seen one, and only our side would pay for it).
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +51,15 @@ if (process.env.BENCH_REPORT_ONLY) {
   process.exit(0);
 }
 
+// In a part's own process: run it on the servers the parent passed, write its sections, exit.
+const partOut = process.env.BENCH_PART_OUT;
+if (partOut !== undefined) {
+  const [name] = parts;
+  const got = await runPart(name as string, process.env);
+  fs.writeFileSync(partOut, JSON.stringify(got));
+  process.exit(0);
+}
+
 const header = ['# dogpile-cache benchmarks', ...machineLines()];
 console.log(`${header.join('\n')}\n`);
 const load = os.loadavg();
@@ -71,34 +85,13 @@ try {
   } else if (needsServers) {
     console.log(`servers from the environment: memcached ${env.MEMCACHED_SERVERS}, etcd ${env.ETCD_ENDPOINTS}, mongo ${env.MONGODB_URL}\n`);
   }
-  const memcached = (env.MEMCACHED_SERVERS as string | undefined)?.split(',') ?? [];
-  const run = async (name: string, fn: () => Promise<Section[]>): Promise<void> => {
-    if (!parts.includes(name)) return;
+  for (const name of ALL.filter((part) => parts.includes(part))) {
     const started = performance.now();
-    const got = await fn();
+    const got = await runInOwnProcess(name, env);
     for (const section of got) console.log(tableText(section));
     console.log(`(${name}: ${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
     sections.push(...got);
-  };
-  await run('import-cost', runImportCost);
-  await run('in-process', runInProcess);
-  await run('hot-paths', runHotPaths);
-  await run('herd', runHerd);
-  await run('memcached', () => runMemcached(memcached));
-  await run('etcd', () => runEtcd((env.ETCD_ENDPOINTS as string).split(',')));
-  await run('mongo', () => runMongo(env.MONGODB_URL as string));
-  await run('redis', () => runRedis(env.REDIS_URL as string));
-  await run('locks', () =>
-    runLocks({ memcached: env.MEMCACHED_SERVERS as string, etcd: env.ETCD_ENDPOINTS as string, mongo: env.MONGODB_URL as string }),
-  );
-  await run('tier', () =>
-    runTier({
-      memcached: env.MEMCACHED_SERVERS as string,
-      etcd: env.ETCD_ENDPOINTS as string,
-      mongo: env.MONGODB_URL as string,
-      redis: env.REDIS_URL as string,
-    }),
-  );
+  }
 } catch (error) {
   failed = true;
   console.error(error);
@@ -115,3 +108,54 @@ if (!failed && !process.env.BENCH_NO_WRITE) {
   console.log(`wrote ${path.relative(ROOT, file)} and ${sections.length} charts in docs/bench/`);
 }
 process.exit(failed ? 1 : 0);
+
+/** Runs part `name` in a new process of this script, with the same Node flags, and returns its sections. */
+async function runInOwnProcess(name: string, env: Record<string, string | undefined>): Promise<Section[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dogpile-bench-'));
+  const out = path.join(dir, 'sections.json');
+  try {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string], {
+      env: { ...env, BENCH_PARTS: name, BENCH_PART_OUT: out },
+      stdio: 'inherit',
+    });
+    const code = await new Promise<number>((done) => child.on('exit', (status, signal) => done(status ?? (signal ? 1 : 0))));
+    if (code !== 0 || !fs.existsSync(out)) throw new Error(`bench part ${name} failed (exit code ${code}); its output is above`);
+    return JSON.parse(fs.readFileSync(out, 'utf8')) as Section[];
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs one part in this process against the servers named in `env`. */
+async function runPart(name: string, env: Record<string, string | undefined>): Promise<Section[]> {
+  const servers = {
+    memcached: env.MEMCACHED_SERVERS as string,
+    etcd: env.ETCD_ENDPOINTS as string,
+    mongo: env.MONGODB_URL as string,
+    redis: env.REDIS_URL as string,
+  };
+  switch (name) {
+    case 'import-cost':
+      return runImportCost();
+    case 'in-process':
+      return runInProcess();
+    case 'hot-paths':
+      return runHotPaths();
+    case 'herd':
+      return runHerd();
+    case 'memcached':
+      return runMemcached(servers.memcached?.split(',') ?? []);
+    case 'etcd':
+      return runEtcd(servers.etcd.split(','));
+    case 'mongo':
+      return runMongo(servers.mongo);
+    case 'redis':
+      return runRedis(servers.redis);
+    case 'locks':
+      return runLocks({ memcached: servers.memcached, etcd: servers.etcd, mongo: servers.mongo });
+    case 'tier':
+      return runTier(servers);
+    default:
+      throw new Error(`unknown bench part ${name}: one of ${ALL.join(', ')}`);
+  }
+}
