@@ -1,6 +1,7 @@
 // A Node test reporter that prints nothing while the suites run and, at the end, every failed test with
 // its file, its place in the suite tree and its error. scripts/test.mjs adds it after the TAP reporter so
 // that a log cut to its last lines (a CI page) still says which test failed and why.
+import { inspect } from 'node:util';
 
 /** Each failed test's line, made as the events arrive, printed once the run is over. */
 export default async function* failuresReporter(source) {
@@ -31,9 +32,15 @@ export default async function* failuresReporter(source) {
   yield `# ${failures.length} failed (listed above)\n`;
 }
 
+/** The error's text, never throwing: the errors of a test file's own process arrive as plain objects. */
 function describe(error) {
   if (error === undefined || error === null) return '(no error recorded)';
   const cause = error.cause ?? error;
-  const text = cause instanceof Error ? (cause.stack ?? `${cause.name}: ${cause.message}`) : String(cause);
+  let text;
+  try {
+    text = typeof cause?.stack === 'string' ? cause.stack : inspect(cause, { depth: 4 });
+  } catch {
+    text = '(an error that cannot be printed)';
+  }
   return error.failureType && error.failureType !== 'testCodeFailure' ? `${error.failureType}: ${text}` : text;
 }
