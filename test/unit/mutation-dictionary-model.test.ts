@@ -86,14 +86,43 @@ const settings: fc.Arbitrary<Settings> = fc.oneof(
   }),
 );
 
-/** The rules, on a Map whose insertion order is the backend's order: oldest (next to expire or evict) first. */
+/**
+ * The rules, on a Map whose insertion order is the backend's list: oldest (next to expire or evict) first.
+ * Under a bound the list is in write order while the table is small (at most half `maxEntries`, at most
+ * 16,384 entries, and at most half `maxSize`), each read or write numbering its entry's use; the first set
+ * that takes it past that (and so any eviction) puts the list in order of use, and from then on, until
+ * `clear()`, reads and writes move their entry to the newest end.
+ */
 class Model {
   readonly entries = new Map<string, { value: CachedValue; expiresAt: number; size: number }>();
   total = 0;
   readonly #lru: boolean;
+  #inWriteOrder: boolean;
+  readonly #lastUse = new Map<string, number>();
+  #uses = 0;
 
   constructor(readonly s: Settings) {
     this.#lru = s.maxEntries !== undefined || s.maxSize !== undefined;
+    // A cache_dict Map is kept in order of use throughout (a read or write deletes and re-sets its key).
+    this.#inWriteOrder = this.#lru && !s.shared;
+  }
+
+  /** A read or write of `key` under a bound: the most recently used from now on. */
+  #use(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    if (this.#inWriteOrder) this.#lastUse.set(key, ++this.#uses);
+    else {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
+  }
+
+  #orderByUse(): void {
+    const byUse = [...this.entries].sort(([a], [b]) => (this.#lastUse.get(a) as number) - (this.#lastUse.get(b) as number));
+    this.entries.clear();
+    for (const [k, entry] of byUse) this.entries.set(k, entry);
+    this.#inWriteOrder = false;
   }
 
   read(key: string, now: number): CachedValue | typeof NO_VALUE {
@@ -103,10 +132,7 @@ class Model {
       this.remove(key);
       return NO_VALUE;
     }
-    if (this.#lru) {
-      this.entries.delete(key);
-      this.entries.set(key, entry);
-    }
+    if (this.#lru) this.#use(key);
     return entry.value;
   }
 
@@ -121,12 +147,16 @@ class Model {
     else if (this.entries.has(key)) this.total -= this.entries.get(key)?.size ?? 0;
     this.entries.set(key, { value, expiresAt: now + this.s.ttl * 1000, size });
     this.total += size;
+    if (this.#lru) this.#use(key);
     if (this.s.ttl > 0) {
       for (const [k, entry] of this.entries) {
         if (entry.expiresAt > now) break;
         this.remove(k);
       }
     }
+    const smallUpTo = Math.min(Math.floor((this.s.maxEntries ?? Number.POSITIVE_INFINITY) / 2), 16_384);
+    if (this.#inWriteOrder && (this.entries.size > smallUpTo || 2 * this.total > (this.s.maxSize ?? Number.POSITIVE_INFINITY)))
+      this.#orderByUse();
     if (this.s.maxEntries !== undefined && this.entries.size > this.s.maxEntries) this.removeOldest();
     if (this.s.maxSize !== undefined) while (this.total > this.s.maxSize) this.removeOldest();
   }
@@ -146,6 +176,7 @@ class Model {
   clear(): void {
     this.entries.clear();
     this.total = 0;
+    this.#inWriteOrder = this.#lru && !this.s.shared;
   }
 }
 
