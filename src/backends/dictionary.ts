@@ -186,7 +186,7 @@ class EntryTable implements Entries {
   #reads: number;
   /** The most entries kept in write order under a bound: half `maxEntries`, at most STAMPED_ENTRIES. */
   readonly #stampedUpTo: number;
-  /** Each slot's last use (a read or a write), while hits stamp; empty without a bound. */
+  /** Each slot's last use (a read or a write), while hits stamp; empty without a bound, and once hits move. */
   #used: Float64Array;
   /** The last use number handed out (a count of uses; far from 2^53 in any table's life). */
   #uses = 0;
@@ -397,7 +397,10 @@ class EntryTable implements Entries {
     this.#free = [];
     this.#head = this.#tail = NONE;
     this.#totalSize = 0;
-    if (this.#lru) this.#reads = READS_STAMP;
+    if (this.#lru) {
+      this.#reads = READS_STAMP;
+      if (this.#used.length !== this.#compact.length) this.#used = new Float64Array(this.#compact.length);
+    }
     this.#uses = 0;
   }
 
@@ -421,6 +424,8 @@ class EntryTable implements Entries {
     this.#head = this.#tail = NONE;
     for (const slot of listed) this.#append(slot);
     this.#reads = READS_MOVE;
+    // Not read again until clear(); a large table would otherwise keep 8 bytes per slot for nothing.
+    this.#used = new Float64Array(0);
   }
 
   /** Removes expired entries from the head; stops at the first live one (amortised O(1) per set). */

@@ -71,6 +71,18 @@ describe('DictionaryBackend under a bound: write order while small, order of use
     assert.equal(await sweepAfterReadingTheOlder(backend, clock), 2);
   });
 
+  it('after clear() from order of use, reads are numbered again: the next reorder follows them', async () => {
+    const clock = manualClock();
+    const backend = new DictionaryBackend({ maxEntries: 4, clock });
+    for (const key of ['x', 'y', 'z']) await backend.set(key, makeCachedValue(key, clock() / 1000)); // z reorders
+    backend.clear();
+    for (const key of ['a', 'b']) await backend.set(key, makeCachedValue(key, clock() / 1000));
+    await backend.get('a'); // use order: b, a
+    for (const key of ['c', 'd', 'e']) await backend.set(key, makeCachedValue(key, clock() / 1000)); // c reorders, e evicts
+    assert.equal(await backend.get('b'), NO_VALUE);
+    assert.notEqual(await backend.get('a'), NO_VALUE);
+  });
+
   it('the reorder keeps the order of use: the least recently used is evicted first, across it', async () => {
     const clock = manualClock();
     // maxEntries 6: write order up to 3 entries; the 4th set reorders them by the reads before it.
