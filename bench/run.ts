@@ -19,18 +19,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { runEtcd } from './etcd3.js';
-import { runHerd } from './herd.js';
-import { runHotPaths } from './hot-paths.js';
-import { runImportCost } from './import-cost.js';
-import { runInProcess } from './in-process.js';
 import { machineLines, tableText, type Section } from './lib.js';
-import { runLocks } from './locks.js';
-import { runMemcached } from './memcached.js';
-import { runMongo } from './mongo.js';
-import { runRedis } from './redis.js';
 import { writeReport } from './report.js';
-import { runTier } from './tier.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const ALL = ['import-cost', 'in-process', 'hot-paths', 'herd', 'memcached', 'etcd', 'mongo', 'redis', 'locks', 'tier'];
@@ -126,7 +116,10 @@ async function runInOwnProcess(name: string, env: Record<string, string | undefi
   }
 }
 
-/** Runs one part in this process against the servers named in `env`. */
+/**
+ * Runs one part in this process against the servers named in `env`. Only that part's module is loaded:
+ * a process that had loaded every part (the drivers, the peers) ran the hot paths about a third slower.
+ */
 async function runPart(name: string, env: Record<string, string | undefined>): Promise<Section[]> {
   const servers = {
     memcached: env.MEMCACHED_SERVERS as string,
@@ -136,25 +129,25 @@ async function runPart(name: string, env: Record<string, string | undefined>): P
   };
   switch (name) {
     case 'import-cost':
-      return runImportCost();
+      return (await import('./import-cost.js')).runImportCost();
     case 'in-process':
-      return runInProcess();
+      return (await import('./in-process.js')).runInProcess();
     case 'hot-paths':
-      return runHotPaths();
+      return (await import('./hot-paths.js')).runHotPaths();
     case 'herd':
-      return runHerd();
+      return (await import('./herd.js')).runHerd();
     case 'memcached':
-      return runMemcached(servers.memcached?.split(',') ?? []);
+      return (await import('./memcached.js')).runMemcached(servers.memcached?.split(',') ?? []);
     case 'etcd':
-      return runEtcd(servers.etcd.split(','));
+      return (await import('./etcd3.js')).runEtcd(servers.etcd.split(','));
     case 'mongo':
-      return runMongo(servers.mongo);
+      return (await import('./mongo.js')).runMongo(servers.mongo);
     case 'redis':
-      return runRedis(servers.redis);
+      return (await import('./redis.js')).runRedis(servers.redis);
     case 'locks':
-      return runLocks({ memcached: servers.memcached, etcd: servers.etcd, mongo: servers.mongo });
+      return (await import('./locks.js')).runLocks({ memcached: servers.memcached, etcd: servers.etcd, mongo: servers.mongo });
     case 'tier':
-      return runTier(servers);
+      return (await import('./tier.js')).runTier(servers);
     default:
       throw new Error(`unknown bench part ${name}: one of ${ALL.join(', ')}`);
   }
