@@ -277,7 +277,7 @@ class EntryTable implements Entries {
     // The region's own tests, written the same way, so that a boundary falls on the same side.
     if (!(createdAt >= oldest && createdAt <= newest)) return NOT_FRESH;
     if (expiration !== Infinity && !(now / 1000 - createdAt <= expiration)) return NOT_FRESH;
-    if (this.#reads !== READS_KEEP_ORDER) this.#use(slot);
+    this.#use(slot);
     const cell = slot & (SETTLED_CELLS - 1);
     const owners = this.#settledSlot;
     if (owners !== null && owners[cell] === slot) return this.#settled[cell] as Promise<unknown>;
@@ -327,7 +327,7 @@ class EntryTable implements Entries {
       this.#release(slot);
       return NONE;
     }
-    if (this.#reads !== READS_KEEP_ORDER) this.#use(slot);
+    this.#use(slot);
     return slot;
   }
 
@@ -404,10 +404,11 @@ class EntryTable implements Entries {
     this.#uses = 0;
   }
 
-  /** Makes `slot` the most recently used entry of a bounded table (see {@link EntryTable.#reads}). */
+  /** Counts a hit on `slot` as a use: under a bound it becomes the most recently used (see {@link EntryTable.#reads}). */
   #use(slot: number): void {
-    if (this.#reads === READS_STAMP) this.#used[slot] = ++this.#uses;
-    else if (slot !== this.#tail) this.#toTail(slot);
+    const reads = this.#reads;
+    if (reads === READS_STAMP) this.#used[slot] = ++this.#uses;
+    else if (reads === READS_MOVE && slot !== this.#tail) this.#toTail(slot);
   }
 
   /**
