@@ -82,6 +82,11 @@ export class RedisProcess {
     return this.#child !== null;
   }
 
+  /** Its process id while it runs (for a signal sent by another process, when this one's loop is blocked). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** Starts it and waits for PING. */
   async start(): Promise<void> {
     if (this.#child !== null) return;

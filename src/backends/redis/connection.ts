@@ -71,10 +71,13 @@ export class RedisConnection {
   /** The socket corked for this tick, uncorked by the next `process.nextTick` (see {@link ready}). */
   #corked: Writable | null = null;
   readonly #coalesce: boolean;
+  /** The watchdog's mark of the first command corked this tick (see {@link CommandWatchdog.leftNow}). */
+  #corkMark = 0;
   readonly #uncork = (): void => {
     const stream = this.#corked;
     this.#corked = null;
     stream?.uncork();
+    this.#watchdog.leftNow(this.#corkMark);
   };
 
   constructor(settings: RedisSettings) {
@@ -105,19 +108,22 @@ export class RedisConnection {
    * and where the socket is corked for the rest of the tick (coalesced writes, see the module comment).
    */
   watch<T, R = T>(what: string, command: Promise<T>, then?: (value: T) => R | PromiseLike<R>): Promise<R> {
+    const watched = this.#watchdog.watch(what, command, then);
     if (this.#corked === null && this.#coalesce) this.#cork();
-    return this.#watchdog.watch(what, command, then);
+    return watched;
   }
 
   /**
    * Corks the client's socket until the end of this tick, after the tick's first command (which has
-   * left already): the commands sent after it in this tick leave together in one write.
+   * left already): the commands sent after it in this tick leave together in one write, and their
+   * timeouts count from then (the loop may be blocked before it: see watchdog.ts).
    */
   #cork(): void {
     const stream = (this.#client as Redis | null)?.stream;
     if (stream === undefined || stream === null) return;
     stream.cork();
     this.#corked = stream;
+    this.#corkMark = this.#watchdog.mark();
     process.nextTick(this.#uncork);
   }
 

@@ -17,15 +17,19 @@
  *
  * A blocked event loop: Node runs expired timers before it reads the sockets in each turn of its loop.
  * When the application blocks the loop (a long synchronous task) past a deadline, the reply may already
- * wait unread in the socket when the timer runs, or (a write coalesced to the end of the tick, see
- * connection.ts) the command may have left only when the block ended; rejecting then would fail a
- * command that was, or is being, answered. So a timer run later than {@link LATE_MS} after its due time
- * (the loop was busy or the process descheduled: an idle loop waits for I/O, reads each reply as it
- * comes, and runs the timer on time) rejects nothing: it gives the overdue commands a grace of one tick
- * to read their replies. The grace run rejects what is still overdue; if it too runs late (blocked
- * again), it first lets one `setImmediate` pass, which runs after that turn's reads. A command is given
- * one grace at most, so a hung server is failed whatever the loop does: within `timeoutMs + tickMs` of
- * the send with a loop on time (as before), and within a tick (and one loop turn) of the end of a block.
+ * wait unread in the socket when the timer runs; rejecting then would fail a command that was answered.
+ * So a timer run later than {@link LATE_MS} after its due time (the loop was busy or the process
+ * descheduled: an idle loop waits for I/O, reads each reply as it comes, and runs the timer on time)
+ * rejects nothing: it gives the overdue commands a grace of one tick to read their replies. The grace
+ * run rejects what is still overdue; if it too runs late (blocked again), it first lets one
+ * `setImmediate` pass, which runs after that turn's reads. A command is given one grace at most, so a
+ * hung server is failed whatever the loop does: within `timeoutMs + tickMs` of the send with a loop on
+ * time (as before), and within a tick (and one loop turn) of the end of a block.
+ *
+ * A command whose write was coalesced to the end of its tick (connection.ts) leaves the process only
+ * then: when the loop was blocked before that, its deadline counts from when it left ({@link leftNow}),
+ * so the server always has the whole timeout to answer it. One tick's grace was not enough for that on
+ * a loaded machine: the reply to a write that had just left could take longer than the tick.
  *
  * @module
  */
@@ -41,8 +45,8 @@ const FIRST_CAPACITY = 64;
 
 /** A command waiting for its reply or its deadline, whichever comes first. */
 interface Pending {
-  /** The clock reading (ms) from which the command is overdue. */
-  readonly deadline: number;
+  /** The clock reading (ms) from which the command is overdue (moved later by {@link CommandWatchdog.leftNow}). */
+  deadline: number;
   /** The operation named in the timeout error. */
   readonly what: string;
   settled: boolean;
@@ -74,6 +78,8 @@ export class CommandWatchdog {
   #queue: (Pending | null)[] = new Array<Pending | null>(FIRST_CAPACITY).fill(null);
   #head = 0;
   #size = 0;
+  /** Commands watched so far: the marks of {@link mark} and {@link leftNow}. */
+  #watched = 0;
   #timer: NodeJS.Timeout | null = null;
   /** When the timer is due (clock ms): a run later than {@link LATE_MS} after it finds the loop was busy. */
   #due = 0;
@@ -110,6 +116,31 @@ export class CommandWatchdog {
     return this.#timer !== null || this.#deferred !== null;
   }
 
+  /** A mark of the commands watched from now on, for {@link leftNow}. */
+  mark(): number {
+    return this.#watched;
+  }
+
+  /**
+   * The commands watched since `mark` leave the process only now (a coalesced write, flushed at the end
+   * of a tick): their deadlines count from now when that is later than from their {@link watch}. Costs
+   * one clock reading; a deadline moves only when the tick took more than {@link LATE_MS} (the event
+   * loop was blocked before the write left, see the module comment).
+   */
+  leftNow(mark: number): void {
+    const count = Math.min(this.#watched - mark, this.#size);
+    if (count <= 0) return;
+    const queue = this.#queue;
+    const mask = queue.length - 1;
+    const first = this.#head + this.#size - count;
+    const deadline = this.#now() + this.timeoutMs;
+    if ((queue[first & mask] as Pending).deadline >= deadline - LATE_MS) return;
+    for (let i = first; i < this.#head + this.#size; i++) {
+      const pending = queue[i & mask] as Pending;
+      if (pending.deadline < deadline) pending.deadline = deadline;
+    }
+  }
+
   /**
    * `command` (sent just now, by `what`) bounded by the timeout: resolves with `then(reply)` (or the
    * reply), rejects with `wrap(what, error)` when the command fails, or with `timedOut(what, …)` when
@@ -121,6 +152,7 @@ export class CommandWatchdog {
     const result = new Promise<R>(capture as (resolve: (value: R) => void, reject: (error: unknown) => void) => void);
     capturing = null;
     this.#push(pending);
+    this.#watched++;
     if (this.#timer === null && this.#deferred === null) this.#schedule(this.timeoutMs, pending.deadline - this.timeoutMs);
     command.then(
       (value) => {

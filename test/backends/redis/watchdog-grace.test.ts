@@ -3,6 +3,7 @@
 // nothing and gives the overdue commands one tick to get their replies; the grace run rejects what is still
 // overdue, after one setImmediate when it too runs late; no command gets a second grace, so a hung server
 // is failed however the loop behaves. A timer on time rejects at once, as before (test/unit/redis-watchdog.test.ts).
+// Commands whose coalesced write leaves only when a block ends (leftNow) count their timeout from then.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { CommandWatchdog, LATE_MS } from '../../../src/backends/redis/watchdog.js';
@@ -136,5 +137,100 @@ describe('CommandWatchdog: a blocked event loop', () => {
     await run(2 * TIMEOUT);
     assert.equal(w.pending, 0);
     assert.equal(w.timerActive, false);
+  });
+});
+
+describe('CommandWatchdog.leftNow: a coalesced write that leaves only after a block', () => {
+  beforeEach(() => {
+    clock = 0;
+    mock.timers.enable({ apis: ['setTimeout'] });
+  });
+  afterEach(() => {
+    mock.timers.reset();
+  });
+
+  /** The loop is blocked for `ms`; when it ends, the tick's corked write leaves (nextTick), then the timers run. */
+  async function blockThenLeave(w: CommandWatchdog, mark: number, ms: number): Promise<void> {
+    clock += ms;
+    w.leftNow(mark);
+    mock.timers.tick(ms);
+    await flush();
+  }
+
+  it('the commands watched since the mark get the whole timeout from when they leave; the one before keeps its deadline', async () => {
+    const w = watchdog();
+    const firstBox = track(w.watch('GET', command().promise)); // written at once, before the mark
+    const mark = w.mark();
+    const corked = track(w.watch('MGET', command().promise));
+    const alsoCorked = track(w.watch('SET', command().promise));
+    await blockThenLeave(w, mark, 2 * TIMEOUT);
+    await run(TICK);
+    assert.match(String(firstBox.outcome?.error), /GET: Command timed out/, 'the first command gets one grace');
+    assert.equal(firstBox.outcome?.at, 2 * TIMEOUT + TICK);
+    assert.equal(pendingOutcome(corked), null, 'not failed with it');
+    await run(TIMEOUT - TICK - 1);
+    assert.equal(pendingOutcome(corked), null, 'not before the timeout, counted from when it left');
+    assert.equal(pendingOutcome(alsoCorked), null);
+    await run(1 + TICK);
+    assert.match(String(corked.outcome?.error), /MGET: Command timed out/);
+    assert.match(String(alsoCorked.outcome?.error), /SET: Command timed out/);
+    assert.ok((corked.outcome?.at ?? 0) >= 3 * TIMEOUT && (corked.outcome?.at ?? 0) <= 3 * TIMEOUT + TICK);
+    assert.equal(w.pending, 0);
+  });
+
+  it('a reply to a command that left late resolves it', async () => {
+    const w = watchdog();
+    const mark = w.mark();
+    const c = command();
+    const box = track(w.watch('GET', c.promise));
+    await blockThenLeave(w, mark, 2 * TIMEOUT);
+    await run(3 * TICK); // past the one-tick grace the late timer would give
+    c.resolve('answered');
+    await flush();
+    assert.deepEqual(box.outcome, { at: 2 * TIMEOUT + 3 * TICK, value: 'answered' });
+  });
+
+  it(`a write that leaves within LATE_MS (${LATE_MS} ms) keeps its deadline; later, the deadline moves`, async () => {
+    const w = watchdog();
+    let mark = w.mark();
+    const onTime = track(w.watch('GET', command().promise));
+    clock += LATE_MS;
+    w.leftNow(mark);
+    mock.timers.tick(LATE_MS);
+    await run(TIMEOUT - LATE_MS);
+    assert.match(String(onTime.outcome?.error), /timed out/);
+    assert.equal(onTime.outcome?.at, TIMEOUT, 'rejected at its own deadline');
+
+    const start = clock;
+    mark = w.mark();
+    const moved = track(w.watch('GET', command().promise));
+    clock += LATE_MS + 1;
+    w.leftNow(mark);
+    mock.timers.tick(LATE_MS + 1);
+    await run(TIMEOUT - LATE_MS - 1);
+    assert.equal(pendingOutcome(moved), null, 'its deadline counts from when it left');
+    await run(LATE_MS + 1 + TICK);
+    assert.match(String(moved.outcome?.error), /timed out/);
+    assert.ok((moved.outcome?.at ?? 0) > start + TIMEOUT);
+  });
+
+  it('settled commands, a head already dropped and a mark with nothing after it are handled', async () => {
+    const w = watchdog();
+    w.leftNow(w.mark()); // nothing watched: no-op on an empty queue
+    const mark = w.mark();
+    const answered = command();
+    const answeredBox = track(w.watch('GET', answered.promise));
+    const hung = track(w.watch('GET', command().promise));
+    answered.resolve('v'); // settled and dropped from the head before the write "leaves"
+    await flush();
+    assert.equal(w.pending, 1);
+    await blockThenLeave(w, mark, 2 * TIMEOUT);
+    assert.equal(answeredBox.outcome?.value, 'v');
+    await run(TIMEOUT - 1);
+    assert.equal(pendingOutcome(hung), null, 'moved although the mark counts a command no longer queued');
+    await run(1 + TICK);
+    assert.match(String(hung.outcome?.error), /timed out/);
+    w.leftNow(mark); // a stale mark after everything settled: no-op
+    assert.equal(w.pending, 0);
   });
 });

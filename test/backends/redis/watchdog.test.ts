@@ -6,6 +6,8 @@
 // event loop is blocked past its deadline resolves with its reply; on a hung server it still fails.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { RedisBackend } from '../../../src/backends/redis/index.js';
@@ -224,6 +226,55 @@ describe('Redis watchdog: the event loop blocked past socket_timeout', () => {
       }
     });
   }
+
+  it('commands coalesced behind a block get the whole socket_timeout from when they leave: a server that answers only after the grace still answers them', async () => {
+    // The CI failure this pins: a write coalesced to the end of a tick that blocked leaves only when the block
+    // ends, and a loaded machine's server took longer than the one-tick grace to answer it. Here the server is
+    // stopped for that time on purpose: a process of its own resumes it (this one's loop is blocked), 0.3 s
+    // after the block ends, past the grace (0.1 s) and well within the timeout (1 s) counted from the write.
+    const timeoutMs = 1000;
+    const backend = new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: timeoutMs / 1000 });
+    try {
+      await backend.set('wd-late', makeCachedValue('answered'));
+      await backend.setMulti({ 'wd-late-a': makeCachedValue('a'), 'wd-late-b': makeCachedValue('b') });
+      const pid = server.pid;
+      assert.ok(pid !== undefined);
+      server.signal('SIGSTOP');
+      await sleep(100);
+      const resumer = spawn('sh', ['-c', `sleep 1.8; kill -CONT ${pid}`], { stdio: 'ignore' });
+      const resumed = once(resumer, 'exit');
+      try {
+        const started = performance.now();
+        const first = backend.get('wd-late'); // the tick's first command: written at once, before the block
+        const firstFailedAt = first.then(
+          () => null,
+          () => performance.now() - started,
+        );
+        const getMulti = backend.getMulti(['wd-late-a', 'wd-late-b']); // corked until the block ends
+        const set = backend.set('wd-late-set', makeCachedValue('late'));
+        const many = Array.from({ length: 16 }, () => backend.get('wd-late'));
+        blockLoop(1500);
+        const outcomes = await Promise.allSettled([getMulti, set, ...many]);
+        const failed = outcomes.find((o) => o.status === 'rejected');
+        assert.equal(failed, undefined, String((failed as PromiseRejectedResult | undefined)?.reason));
+        assert.deepEqual(
+          (await getMulti).map((v) => (v as { payload: unknown }).payload),
+          ['a', 'b'],
+        );
+        // The first command had its whole timeout before the block, on a stopped server: it still fails at
+        // the end of the grace, before the server resumed.
+        const failedAt = await firstFailedAt;
+        assert.ok(failedAt !== null, 'the command sent before the block was answered by a stopped server');
+        assert.ok(failedAt < 1800, `the command sent before the block failed after ${failedAt.toFixed(0)} ms`);
+      } finally {
+        await resumed;
+        server.signal('SIGCONT');
+      }
+      assert.equal(((await backend.get('wd-late-set')) as { payload: unknown }).payload, 'late');
+    } finally {
+      await backend.close();
+    }
+  });
 
   it('a hung server and a blocked loop: the call still fails, at the end of the block (not a timeout later)', async () => {
     const backend = new RedisBackend({ host: '127.0.0.1', port: server.port, socket_timeout: SOCKET_TIMEOUT_MS / 1000 });
