@@ -90,13 +90,17 @@ export type FreshRead = (
 /**
  * True when `value` has a callable `then`: a promise, or any thenable that `Promise.resolve` adopts. A
  * store that keeps a settled promise of a payload for later hits (see {@link FreshRead}) keeps none of a
- * thenable, which every read adopts anew, as an `async` function returning it would.
+ * thenable, which every read adopts anew, as an `async` function returning it would. Never throws: a
+ * `then` getter that throws (or a proxy's trap) counts as a thenable, so every read rejects with its
+ * error, as `Promise.resolve` of it does on the region's general read.
  */
 export function isThenable(value: unknown): boolean {
-  return (
-    ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
+  if ((typeof value !== 'object' || value === null) && typeof value !== 'function') return false;
+  try {
+    return typeof (value as { then?: unknown }).then === 'function';
+  } catch {
+    return true;
+  }
 }
 
 /** A synchronous write of one entry, already validated by the region; `now` as in {@link SyncRead}. */
