@@ -10,18 +10,29 @@
 import { LRUCache } from 'lru-cache';
 import { CacheRegion, DictionaryBackend, isNoValue } from '../src/index.js';
 import { makeCachedValue } from '../src/backend.js';
-import { check, figureOf, interleaved, isMain, printMachine, printSections, type Figure, type Section, type Variant } from './lib.js';
+import {
+  check,
+  figureOf,
+  interleaved,
+  isMain,
+  printMachine,
+  printSections,
+  type Figure,
+  type Section,
+  type Variant,
+  envNumber,
+} from './lib.js';
 
 const HOT = 1000;
 const KEYS = Array.from({ length: HOT }, (_, i) => `key:${i}`);
 const HOUR_S = 3600;
 const HOUR_MS = HOUR_S * 1000;
-const LIVE = Number(process.env.BENCH_HOT_LIVE ?? 1_000_000);
+const LIVE = envNumber('BENCH_HOT_LIVE', 1_000_000, { integer: true });
 /** Bound of the bounded variants and of lru-cache (which needs one): above every workload, so nothing is evicted. */
 const MAX = LIVE + 100_000;
 // Eleven interleaved rounds: with seven, the median ratio of one run to the next moved by up to 15 % here.
-const RUNS = Number(process.env.BENCH_HOT_RUNS ?? 11);
-const MS = Number(process.env.BENCH_HOT_MS ?? 500);
+const RUNS = envNumber('BENCH_HOT_RUNS', 11, { integer: true });
+const MS = envNumber('BENCH_HOT_MS', 500);
 const payloadOf = (i: number): { id: number; name: string } => ({ id: i, name: `user ${i}` });
 const LRU = 'lru-cache';
 

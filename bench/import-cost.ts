@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { figureOf, type Section } from './lib.js';
+import { figureOf, type Section, envNumber } from './lib.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const ESM = path.join(ROOT, 'dist', 'esm');
@@ -74,7 +74,7 @@ function importFootprint(specifier: string): { files: number; builtins: number }
 /** Measures every subject in fresh processes; returns one section per build (milliseconds, lower is better). */
 export async function runImportCost(): Promise<Section[]> {
   if (!fs.existsSync(path.join(ESM, 'index.js'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-  const rounds = Number(process.env.BENCH_IMPORT_ROUNDS ?? 15);
+  const rounds = envNumber('BENCH_IMPORT_ROUNDS', 15, { integer: true });
   const formats: Format[] = ['esm', 'cjs'];
   const wall = new Map(formats.flatMap((format) => entries.map(([name]) => [`${format} ${name}`, [] as number[]])));
   const cpu = new Map([...wall.keys()].map((key) => [key, [] as number[]]));

@@ -21,15 +21,27 @@
 import { execFile, fork } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { check, figureOf, interleaved, isMain, printMachine, printSections, type Figure, type Section, type Variant } from './lib.js';
+import {
+  check,
+  figureOf,
+  interleaved,
+  isMain,
+  printMachine,
+  printSections,
+  type Figure,
+  type Section,
+  type Variant,
+  envNumber,
+  envNumbers,
+} from './lib.js';
 import { BATCH, HEAP_BASELINE, fill, payloadFrom, type WorkerTask } from './in-process-shared.js';
 import { contenders, type Contender } from './peers.js';
 
 const KEYS = Array.from({ length: BATCH }, (_, i) => `key:${i}`);
 const FLOOR = 'await Map (floor)';
-const SIZES = (process.env.BENCH_SIZES ?? '1000,100000,1000000').split(',').map(Number);
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const MS = Number(process.env.BENCH_MS ?? 400);
+const SIZES = envNumbers('BENCH_SIZES', [1000, 100_000, 1_000_000]);
+const RUNS = envNumber('BENCH_RUNS', 5, { integer: true });
+const MS = envNumber('BENCH_MS', 400);
 const ROOT = path.resolve(import.meta.dirname, '..');
 const WORKER = path.join(import.meta.dirname, 'in-process-worker.ts');
 const WORKER_ARGS = ['--expose-gc', '--import', 'tsx'];

@@ -173,3 +173,33 @@ export class CorrectnessError extends Error {}
 export function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new CorrectnessError(`correctness check failed: ${message}`);
 }
+
+/**
+ * A number from the environment variable `name` (a benchmark's knob), or `fallback` when it is unset or empty.
+ * A value that is not a positive number stops the run with a message naming the variable: a mistyped knob
+ * gave empty figures before.
+ */
+export function envNumber(name: string, fallback: number, { integer = false } = {}): number {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value)))
+    throw new Error(
+      `${name}=${JSON.stringify(text)} is not a positive ${integer ? 'whole number' : 'number'}: set it to one (default ${fallback}) or unset it`,
+    );
+  return value;
+}
+
+/** A comma-separated list of numbers from `name` (see {@link envNumber}), or `fallback`. */
+export function envNumbers(name: string, fallback: number[]): number[] {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === '') return fallback;
+  return text.split(',').map((part, i) => {
+    const value = Number(part);
+    if (part.trim() === '' || !Number.isInteger(value) || value <= 0)
+      throw new Error(
+        `${name}=${JSON.stringify(text)}: item ${i + 1} is not a positive whole number: set a list such as ${fallback.join(',')} or unset it`,
+      );
+    return value;
+  });
+}

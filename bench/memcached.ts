@@ -16,13 +16,13 @@ import { PooledMemcachedBackend } from '../src/backends/memcached/index.js';
 import { HashRing } from '../src/backends/memcached/ring.js';
 import { isNoValue, jsonSerializer } from '../src/index.js';
 import { makeCachedValue, buildSerialized } from '../src/backend.js';
-import { isMain, printMachine, printSections, type Figure, type Section } from './lib.js';
+import { isMain, printMachine, printSections, type Figure, type Section, envNumber } from './lib.js';
 
 const SERVERS = (process.env.MEMCACHED_SERVERS ?? '127.0.0.1:21211')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
-const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const SCALE = envNumber('BENCH_SCALE', 1);
 const RUNS = 5;
 const KEYS = 1000;
 const silent = { log: () => {} };

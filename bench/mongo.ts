@@ -16,10 +16,10 @@ import { Collection, MongoClient, type CommandStartedEvent, type Document } from
 import { MongoBackend } from '../src/backends/mongo/index.js';
 import { isNoValue, type CachedValue } from '../src/index.js';
 import { makeCachedValue } from '../src/backend.js';
-import { check, isMain, measure, printMachine, printSections, type Figure, type Section } from './lib.js';
+import { check, isMain, measure, printMachine, printSections, type Figure, type Section, envNumber } from './lib.js';
 
 const DEFAULT_URL = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27117/';
-const MS = Number(process.env.BENCH_MS ?? 400);
+const MS = envNumber('BENCH_MS', 400);
 const DB = 'dogpile_cache_bench';
 const BATCH = 100;
 const BEST = 'driver, one $in / bulk write';

@@ -32,7 +32,7 @@ import { RedisBackend } from '../src/backends/redis/index.js';
 import { Etcd3Backend } from '../src/backends/etcd3/index.js';
 import { PooledMemcachedBackend } from '../src/backends/memcached/index.js';
 import { MongoBackend } from '../src/backends/mongo/index.js';
-import { figureOf, interleaved, printMachine, tableText, type Section } from './lib.js';
+import { figureOf, interleaved, printMachine, tableText, type Section, envNumber } from './lib.js';
 
 export interface TierServers {
   memcached: string;
@@ -43,7 +43,7 @@ export interface TierServers {
 
 type Kind = 'memcached' | 'etcd3' | 'mongo' | 'redis';
 const KINDS: Kind[] = ['memcached', 'etcd3', 'mongo', 'redis'];
-const TRIALS = Number(process.env.BENCH_TIER_TRIALS ?? 100);
+const TRIALS = envNumber('BENCH_TIER_TRIALS', 100, { integer: true });
 // Polling backends are measured with a 100 ms interval so 100 trials take seconds, not minutes; the
 // staleness of polling scales with the interval (uniform over [0, interval] plus one read).
 const POLL_INTERVAL = 0.1;
