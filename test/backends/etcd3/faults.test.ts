@@ -89,10 +89,12 @@ describe('etcd: the leader of a three-member cluster killed under load', () => {
       lease_ttl: 60,
     });
     const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
+    // Stopped in finally too: workers left running after a failed assertion keep the file alive until the runner's timeout.
+    let traffic: ReturnType<typeof load> | undefined;
     try {
       await withDeadline(backend.setMulti(Object.fromEntries(keys.map((k) => [k, makeCachedValue(`${k}#0`)]))), 10_000, 'warm-up');
       const leader = await cluster.leader();
-      const traffic = load(backend, keys);
+      traffic = load(backend, keys);
       await sleep(1000);
       const killedAt = performance.now();
       await cluster.kill(leader);
@@ -127,6 +129,7 @@ describe('etcd: the leader of a three-member cluster killed under load', () => {
       checkValues(records);
       await cluster.restart(leader);
     } finally {
+      await traffic?.stop().catch(() => undefined);
       await withDeadline(backend.close(), 10_000, 'close');
     }
   });
@@ -149,9 +152,11 @@ describe('etcd: the single member stopped under load', () => {
       lease_ttl: 60,
     });
     const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
+    // Stopped in finally too: workers left running after a failed assertion keep the file alive until the runner's timeout.
+    let traffic: ReturnType<typeof load> | undefined;
     try {
       await withDeadline(backend.set('warm', makeCachedValue(0)), 10_000, 'warm-up');
-      const traffic = load(backend, keys);
+      traffic = load(backend, keys);
       await sleep(500);
       const killedAt = performance.now();
       await etcd.kill();
@@ -192,6 +197,7 @@ describe('etcd: the single member stopped under load', () => {
       );
       checkValues(records);
     } finally {
+      await traffic?.stop().catch(() => undefined);
       await withDeadline(backend.close(), 10_000, 'close');
     }
   });

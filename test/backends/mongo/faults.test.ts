@@ -302,9 +302,11 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
     const b = defaults('down');
     const secrets = secretBackends(ferret.url);
     const errors: unknown[] = await secretErrors(secrets);
+    // Stopped in finally too: workers left running after a failed assertion keep the file alive until the runner's timeout.
+    let traffic: ReturnType<typeof load> | undefined;
     try {
       await withDeadline(b.set('warm', makeCachedValue(0)), 15_000, 'warm-up');
-      const traffic = load(b);
+      traffic = load(b);
       await sleep(1000);
       const downAt = performance.now();
       await ferret.stop();
@@ -342,6 +344,7 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
       );
       assert.ok(closeMs < BOUND_MS);
     } finally {
+      await traffic?.stop().catch(() => undefined);
       await ferret.start();
       await Promise.all([b, ...secrets].map((x) => withDeadline(x.close(), BOUND_MS + 10_000, 'close')));
     }
@@ -356,9 +359,11 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
     // A second client (another appName), so that close() here releases a client with a call in flight.
     const c = defaults('hung-close', { client_options: { appName: 'close-check' } });
     const secrets = secretBackends(ferret.url);
+    // Stopped in finally too: workers left running after a failed assertion keep the file alive until the runner's timeout.
+    let traffic: ReturnType<typeof load> | undefined;
     try {
       await withDeadline(Promise.all([b.set('warm', makeCachedValue(0)), c.set('warm', makeCachedValue(0))]), 15_000, 'warm-up');
-      const traffic = load(b);
+      traffic = load(b);
       await sleep(1000);
       const hungAt = performance.now();
       ferret.pause();
@@ -404,15 +409,18 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
       assertNoSecret([...errors, ...failures.map((f) => f.error), pending.error]);
     } finally {
       ferret.resume();
+      await traffic?.stop().catch(() => undefined);
       await Promise.all([b, c, ...secrets].map((x) => withDeadline(x.close(), BOUND_MS + 10_000, 'close')));
     }
   });
 
   it('restarted (killed and started again at once) under load: a short burst of errors, then recovery', async (t) => {
     const b = defaults('restart');
+    // Stopped in finally too: workers left running after a failed assertion keep the file alive until the runner's timeout.
+    let traffic: ReturnType<typeof load> | undefined;
     try {
       await withDeadline(b.set('warm', makeCachedValue(0)), 15_000, 'warm-up');
-      const traffic = load(b);
+      traffic = load(b);
       await sleep(1000);
       const killedAt = performance.now();
       await ferret.stop();
@@ -438,6 +446,7 @@ describe('MongoDB down, hung and restarted, with the default timeouts', () => {
         `after recovery every call succeeds (${tail.length} calls, more than 50 wanted): ${String(tail.find((r) => r.error)?.error)}`,
       );
     } finally {
+      await traffic?.stop().catch(() => undefined);
       await withDeadline(b.close(), BOUND_MS + 10_000, 'close');
     }
   });
