@@ -103,6 +103,21 @@ export function isThenable(value: unknown): boolean {
   }
 }
 
+/**
+ * The backend's `getSync` (the contract's optional synchronous read), bound, or null: none, or one that a
+ * subclass's `get` overrides (a method or a class field defined below the class that defines `getSync`).
+ * That inherited `getSync` knows nothing of the override, and the region must call the override.
+ */
+function syncGetOf(backend: CacheBackend): SyncRead | null {
+  const getSync = backend.getSync;
+  if (getSync === undefined) return null;
+  for (let owner: object | null = backend; owner !== null; owner = Object.getPrototypeOf(owner) as object | null) {
+    if (Object.hasOwn(owner, 'getSync')) break;
+    if (Object.hasOwn(owner, 'get')) return null;
+  }
+  return getSync.bind(backend);
+}
+
 /** A synchronous write of one entry, already validated by the region; `now` as in {@link SyncRead}. */
 export type SyncWrite = (key: string, value: CachedValue, now: number) => void;
 
@@ -299,15 +314,7 @@ class ValueStorage implements RegionStorage {
     const store = (backend as DeclaresInProcessStore)[IN_PROCESS_STORE];
     this.#store = store;
     const copies = localCopiesOf(backend);
-    const getSync = backend.getSync;
-    const read: SyncRead | null =
-      store !== undefined
-        ? store.read
-        : copies !== null
-          ? (key) => copies.read(key, this)
-          : getSync === undefined
-            ? null
-            : getSync.bind(backend);
+    const read: SyncRead | null = store !== undefined ? store.read : copies !== null ? (key) => copies.read(key, this) : syncGetOf(backend);
     this.readSync = read === null ? null : guardedRead(read, failed);
     this.readFresh = store?.fresh ?? (copies === null ? null : freshCopies(copies, this));
     this.freshClock = store !== undefined ? store.clock : (copies?.clock ?? null);

@@ -613,6 +613,9 @@ export class DictionaryBackend extends CacheBackend {
   readonly #stampClock: Clock;
   readonly #entries: Entries;
   readonly #ownsEntries: boolean;
+  readonly #clock: Clock;
+  /** The declared store once decided (see {@link IN_PROCESS_STORE}'s getter); null until then. */
+  #store: InProcessStore | undefined | null = null;
 
   constructor(args: BackendArguments = {}) {
     super();
@@ -653,24 +656,31 @@ export class DictionaryBackend extends CacheBackend {
         : new SharedMap(cacheDict as Map<string, CachedValue>, maxEntries);
     this.#ownsEntries = cacheDict === null;
     reader.finish();
+    this.#clock = clock;
+  }
+
+  /**
+   * The store {@link IN_PROCESS_STORE} declares, or undefined for a subclass whose override of `get`,
+   * `getSync`, `getMulti` or `set` the region must call. Decided on first use (when a region is
+   * configured), not in the constructor: a subclass's class-field overrides are set only after it.
+   */
+  #declaredStore(): InProcessStore | undefined {
     const own = DictionaryBackend.prototype;
+    if (this.get !== own.get || this.getSync !== own.getSync || this.getMulti !== own.getMulti || this.set !== own.set) return undefined;
     const entries = this.#entries;
     const stamp = this.#stampClock;
-    this[IN_PROCESS_STORE] =
-      this.get === own.get && this.getSync === own.getSync && this.getMulti === own.getMulti && this.set === own.set
+    return {
+      clock: this.#clock,
+      read: (key, now) => entries.lend(key, now),
+      ...(entries instanceof EntryTable
         ? {
-            clock,
-            read: (key, now) => entries.lend(key, now),
-            ...(entries instanceof EntryTable
-              ? {
-                  fresh: (key: string, now: number, expiration: number, oldest: number, newest: number) =>
-                    entries.fresh(key, now, expiration, oldest, newest),
-                }
-              : {}),
-            // NaN is the only value unequal to itself: the caller did not read the clock.
-            write: (key, value, now) => entries.write(key, value, now === now ? now : stamp(), false),
+            fresh: (key: string, now: number, expiration: number, oldest: number, newest: number) =>
+              entries.fresh(key, now, expiration, oldest, newest),
           }
-        : undefined;
+        : {}),
+      // NaN is the only value unequal to itself: the caller did not read the clock.
+      write: (key, value, now) => entries.write(key, value, now === now ? now : stamp(), false),
+    };
   }
 
   /** Number of entries held, expired ones not yet removed included. */
@@ -695,9 +705,13 @@ export class DictionaryBackend extends CacheBackend {
   /**
    * The region's synchronous path (declared, see `IN_PROCESS_STORE`): reads and writes with no
    * promise and no second validation, since the region has already checked the key and built the value.
-   * Not declared by a subclass that overrides `get`, `getSync`, `getMulti` or `set`, whose override the region must call.
+   * Not declared by a subclass that overrides `get`, `getSync`, `getMulti` or `set` (as a method or a
+   * class field), whose override the region must call. Decided when first read, then kept.
    */
-  readonly [IN_PROCESS_STORE]: InProcessStore | undefined;
+  get [IN_PROCESS_STORE](): InProcessStore | undefined {
+    if (this.#store === null) this.#store = this.#declaredStore();
+    return this.#store;
+  }
 
   async getMulti(keys: readonly string[]): Promise<BackendResult[]> {
     assertKeys(keys);

@@ -41,14 +41,15 @@ class Boom extends Error {
  */
 function failingDictionary(failing: () => boolean): DictionaryBackend {
   const backend = new DictionaryBackend();
+  // Read before the methods are patched: the Dictionary decides its store on first use, and declares none
+  // once its get is not its own.
+  const store = (backend as unknown as Record<symbol, InProcessStore | undefined>)[IN_PROCESS_STORE];
+  assert.ok(store !== undefined, 'the Dictionary declares its in-process store');
   const get = backend.get.bind(backend);
   const getMulti = backend.getMulti.bind(backend);
   backend.get = (key) => (failing() ? Promise.reject(new Boom('get')) : get(key));
   backend.getMulti = (keys) => (failing() ? Promise.reject(new Boom('getMulti')) : getMulti(keys));
-  const declared = backend as unknown as Record<symbol, InProcessStore | undefined>;
-  const store = declared[IN_PROCESS_STORE];
-  assert.ok(store !== undefined, 'the Dictionary declares its in-process store');
-  declared[IN_PROCESS_STORE] = {
+  const failingStore: InProcessStore = {
     clock: store.clock,
     read: (key, now) => {
       if (failing()) throw new Boom('store read');
@@ -56,6 +57,7 @@ function failingDictionary(failing: () => boolean): DictionaryBackend {
     },
     write: store.write,
   };
+  Object.defineProperty(backend, IN_PROCESS_STORE, { value: failingStore });
   return backend;
 }
 

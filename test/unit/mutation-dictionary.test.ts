@@ -463,7 +463,7 @@ describe('DictionaryBackend under a region', () => {
     const region = new CacheRegion().configure(backend);
     await region.set('a', { name: 'A' });
     await region.set('b', { name: 'B' });
-    // Set after construction, so the synchronous path stays declared: the region must not need the backend's getMulti.
+    // Set after the region was configured (the Dictionary decides its store then), so the synchronous path stays declared: the region must not need the backend's getMulti.
     backend.getMulti = () => Promise.reject(new Error('the region read through the backend getMulti'));
     assert.deepEqual(await region.getMulti(['a', 'b', 'missing']), [{ name: 'A' }, { name: 'B' }, NO_VALUE]);
     assert.deepEqual(await region.getOrCreateMulti(['a', 'b', 'c'], (...keys) => keys.map((key) => ({ name: key.toUpperCase() }))), [
@@ -508,6 +508,58 @@ describe('DictionaryBackend under a region', () => {
     await region.set('k', 1);
     assert.deepEqual(await region.getMulti(['k', 'x']), [1, NO_VALUE]);
     assert.deepEqual(calls, ['getMulti k,x']);
+  });
+
+  it('a region reads a subclass that overrides only get (a method) through that get, not the inherited getSync', async () => {
+    const calls: string[] = [];
+    class Logged extends DictionaryBackend {
+      override async get(key: string): ReturnType<DictionaryBackend['get']> {
+        calls.push(`get ${key}`);
+        return super.get(key);
+      }
+    }
+    class Both extends Logged {
+      override getSync(key: string): ReturnType<DictionaryBackend['getSync']> {
+        calls.push(`getSync ${key}`);
+        return super.getSync(key);
+      }
+    }
+    const region = new CacheRegion().configure(new Logged());
+    await region.set('k', 1);
+    assert.equal(await region.get('k'), 1);
+    assert.equal(await region.getOrCreate('k', () => 2), 1);
+    assert.deepEqual(calls, ['get k', 'get k']);
+    // A getSync defined below (or beside) the get it goes with is the synchronous read again.
+    calls.length = 0;
+    const both = new CacheRegion().configure(new Both());
+    await both.set('k', 1);
+    assert.equal(await both.get('k'), 1);
+    assert.deepEqual(calls, ['getSync k']);
+  });
+
+  it('a region calls get and set overridden as class fields (set after the constructor: the store is decided on first use)', async () => {
+    const calls: string[] = [];
+    class Fields extends DictionaryBackend {
+      override get = async (key: string): ReturnType<DictionaryBackend['get']> => {
+        calls.push(`get ${key}`);
+        return super.get(key);
+      };
+      override set = async (key: string, value: Parameters<DictionaryBackend['set']>[1]): Promise<void> => {
+        calls.push(`set ${key}`);
+        return super.set(key, value);
+      };
+    }
+    const backend = new Fields();
+    assert.equal(backend[IN_PROCESS_STORE], undefined);
+    const region = new CacheRegion().configure(backend);
+    await region.set('k', 1);
+    assert.equal(await region.get('k'), 1);
+    assert.equal(await region.getOrCreate('k', () => 2), 1);
+    assert.deepEqual(calls, ['set k', 'get k', 'get k']);
+    // A plain Dictionary still declares it, once, and the same object on every read.
+    const plain = new DictionaryBackend();
+    assert.ok(plain[IN_PROCESS_STORE] !== undefined);
+    assert.equal(plain[IN_PROCESS_STORE], plain[IN_PROCESS_STORE]);
   });
 
   it('a region reads and writes it (synchronous path), with the backend TTL and the LRU bound applied', async () => {
