@@ -86,6 +86,16 @@ const MODULES = {
       BAD_INPUT,
     ],
   },
+  'redis-watchdog': {
+    mutate: 'src/backends/redis/watchdog.ts',
+    // The command bound on mocked timers and a clock of the tests' own: no server (the grace file lives
+    // with the Redis suites, beside watchdog.test.ts, which needs one and is not listed).
+    tests: [
+      'test/unit/redis-watchdog.test.ts',
+      'test/unit/attack2-redis-watchdog-model.test.ts',
+      'test/backends/redis/watchdog-grace.test.ts',
+    ],
+  },
 };
 
 function testFilesOf(name) {

@@ -234,3 +234,82 @@ describe('CommandWatchdog.leftNow: a coalesced write that leaves only after a bl
     assert.equal(w.pending, 0);
   });
 });
+
+describe('CommandWatchdog: what its mutation run found untested', () => {
+  beforeEach(() => {
+    clock = 0;
+    mock.timers.enable({ apis: ['setTimeout'] });
+  });
+  afterEach(() => {
+    mock.timers.reset();
+  });
+
+  it('a reply after the deadline is ignored: the then callback never runs for a command that timed out', async () => {
+    const w = watchdog();
+    const c = command();
+    let thenCalls = 0;
+    const box = track(
+      w.watch('GET', c.promise, (value) => {
+        thenCalls++;
+        return value;
+      }),
+    );
+    await run(TIMEOUT);
+    assert.match(String(box.outcome?.error), /timed out/);
+    c.resolve('late');
+    await flush();
+    assert.equal(thenCalls, 0);
+  });
+
+  it('a command gets a grace of its own after an earlier command used one', async () => {
+    const w = watchdog();
+    const first = track(w.watch('GET', command().promise));
+    await block(2 * TIMEOUT);
+    await run(TICK);
+    assert.match(String(first.outcome?.error), /timed out/, 'the first used its grace (a hung server)');
+    const second = command();
+    const secondBox = track(w.watch('GET', second.promise));
+    await block(2 * TIMEOUT); // blocked again: this late run must give the second its own grace
+    // A turn of the real loop passes (a grace run that ran late would expire the command in it).
+    await new Promise((resolve) => setImmediate(resolve));
+    await run(1);
+    second.resolve('answered');
+    await flush();
+    assert.deepEqual(secondBox.outcome, { at: 4 * TIMEOUT + TICK + 1, value: 'answered' });
+  });
+
+  it('a command that fails after it timed out is wrapped once: its late error is ignored', async () => {
+    let wraps = 0;
+    const w = new CommandWatchdog(
+      TIMEOUT,
+      (what, error) => {
+        wraps++;
+        return new Error(`${what}: ${(error as Error).message}`);
+      },
+      () => clock,
+    );
+    let fail!: (error: Error) => void;
+    const box = track(w.watch('GET', new Promise<string>((_, reject) => (fail = reject))));
+    await run(TIMEOUT);
+    assert.match(String(box.outcome?.error), /timed out/);
+    fail(new Error('connection reset'));
+    await flush();
+    assert.equal(wraps, 1);
+    assert.match(String(box.outcome?.error), /timed out/);
+  });
+
+  it('a late run after the head moved on (earlier commands answered) judges the command now at the head', async () => {
+    const w = watchdog();
+    const answered = [command(), command(), command()];
+    for (const c of answered) track(w.watch('GET', c.promise));
+    const hung = track(w.watch('GET', command().promise));
+    for (const c of answered) c.resolve('v');
+    await flush();
+    assert.equal(w.pending, 1);
+    await block(2 * TIMEOUT);
+    assert.equal(pendingOutcome(hung), null, 'a grace');
+    await run(TICK);
+    assert.match(String(hung.outcome?.error), /timed out/);
+    assert.equal(w.pending, 0);
+  });
+});
