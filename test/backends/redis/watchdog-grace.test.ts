@@ -53,7 +53,8 @@ function track(promise: Promise<unknown>): { outcome: { at: number; value?: unkn
   return box;
 }
 
-describe('CommandWatchdog: a blocked event loop', () => {
+/** Each test of the enclosing describe starts at clock 0 with setTimeout mocked. */
+function useMockedTimers(): void {
   beforeEach(() => {
     clock = 0;
     // setImmediate stays real: the deferred expiry of a late grace run is one, queued behind nothing else.
@@ -62,6 +63,10 @@ describe('CommandWatchdog: a blocked event loop', () => {
   afterEach(() => {
     mock.timers.reset();
   });
+}
+
+describe('CommandWatchdog: a blocked event loop', () => {
+  useMockedTimers();
 
   it('a timer run late rejects nothing; a reply within the next tick resolves its command', async () => {
     const w = watchdog();
@@ -141,13 +146,7 @@ describe('CommandWatchdog: a blocked event loop', () => {
 });
 
 describe('CommandWatchdog.leftNow: a coalesced write that leaves only after a block', () => {
-  beforeEach(() => {
-    clock = 0;
-    mock.timers.enable({ apis: ['setTimeout'] });
-  });
-  afterEach(() => {
-    mock.timers.reset();
-  });
+  useMockedTimers();
 
   /** The loop is blocked for `ms`; when it ends, the tick's corked write leaves (nextTick), then the timers run. */
   async function blockThenLeave(w: CommandWatchdog, mark: number, ms: number): Promise<void> {
@@ -236,13 +235,7 @@ describe('CommandWatchdog.leftNow: a coalesced write that leaves only after a bl
 });
 
 describe('CommandWatchdog: what its mutation run found untested', () => {
-  beforeEach(() => {
-    clock = 0;
-    mock.timers.enable({ apis: ['setTimeout'] });
-  });
-  afterEach(() => {
-    mock.timers.reset();
-  });
+  useMockedTimers();
 
   it('a reply after the deadline is ignored: the then callback never runs for a command that timed out', async () => {
     const w = watchdog();
