@@ -709,6 +709,12 @@ export class DictionaryBackend extends CacheBackend {
    * class field), whose override the region must call. Decided when first read, then kept.
    */
   get [IN_PROCESS_STORE](): InProcessStore | undefined {
+    // Read by the region's configure: the place to say that a JavaScript Proxy cannot stand in for it.
+    if (!(#store in this)) {
+      throw new ValidationError(
+        'A DictionaryBackend cannot be used through a JavaScript Proxy: its entries are private fields, which a Proxy cannot reach. Wrap it in a ProxyBackend instead (configure(backend, { wrap: [yourProxyBackend] })).',
+      );
+    }
     if (this.#store === null) this.#store = this.#declaredStore();
     return this.#store;
   }

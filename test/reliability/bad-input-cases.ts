@@ -9,7 +9,7 @@
 import { Etcd3Backend } from '../../src/backends/etcd3/index.js';
 import { PooledMemcachedBackend } from '../../src/backends/memcached/index.js';
 import { MongoBackend } from '../../src/backends/mongo/index.js';
-import { CacheRegion, MemoryBackend, uniqueFunctionKeyGenerator, type CacheBackend } from '../../src/index.js';
+import { CacheRegion, DictionaryBackend, MemoryBackend, uniqueFunctionKeyGenerator, type CacheBackend } from '../../src/index.js';
 import { makeCachedValue } from '../../src/backend.js';
 import { configureCacheRegion, createRegion, loadOsloConfig } from '../../src/oslo/index.js';
 import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from '../../src/backends/redis/index.js';
@@ -425,6 +425,14 @@ export const CASES: BadInputCase[] = [
     run: async () => new MongoBackend({ db_hosts: NOWHERE, db_name: 'x', cache_collection: 'c', mongo_ttl_seconds: 1e13 }).close(),
   },
   // ---------------------------------------------------------------- arguments
+  {
+    group: 'Arguments',
+    input: 'a JavaScript `Proxy` around a `DictionaryBackend`',
+    call: 'region.configure(new Proxy(new DictionaryBackend(), {}))',
+    expect: 'ValidationError',
+    note: "its private fields are out of a Proxy's reach: wrap a ProxyBackend around it instead",
+    run: async () => new CacheRegion().configure(new Proxy(new DictionaryBackend(), {})),
+  },
   {
     group: 'Arguments',
     input: 'an unknown argument `bogus_arg`',

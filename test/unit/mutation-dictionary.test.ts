@@ -562,6 +562,14 @@ describe('DictionaryBackend under a region', () => {
     assert.equal(plain[IN_PROCESS_STORE], plain[IN_PROCESS_STORE]);
   });
 
+  it('a DictionaryBackend behind a JavaScript Proxy is refused at configure with a ValidationError that names the fix', () => {
+    const proxied = new Proxy(new DictionaryBackend(), {});
+    assert.throws(
+      () => new CacheRegion().configure(proxied),
+      (error: unknown) => error instanceof ValidationError && /JavaScript Proxy/.test(error.message) && /ProxyBackend/.test(error.message),
+    );
+  });
+
   it('a region reads and writes it (synchronous path), with the backend TTL and the LRU bound applied', async () => {
     const clock = manualClock();
     const backend = new DictionaryBackend({ expirationTime: 10, maxEntries: 2, clock });
