@@ -129,10 +129,24 @@ export interface PrivateFerretDb {
   stop(): Promise<void>;
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** Where a private FerretDB in `dir` writes its output (errors only: --log-level=error), for the message of a failed start. */
+function ferretDbLog(dir: string): { fd: number; tail(): string } {
+  const file = path.join(dir, 'ferretdb.log');
+  const fd = fs.openSync(file, 'a');
+  return {
+    fd,
+    tail: () => {
+      const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
+      return text === '' ? '(it printed nothing)' : `its last output: ${text.split('\n').slice(-5).join(' | ')}`;
+    },
+  };
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number, log?: { tail(): string }): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`ferretdb exited with code ${child.exitCode}`);
+    if (child.exitCode !== null)
+      throw new Error(`ferretdb exited with code ${child.exitCode}${log === undefined ? '' : `; ${log.tail()}`}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, '127.0.0.1');
       const timer = setTimeout(() => socket.destroy(), 200);
@@ -241,6 +255,7 @@ export async function startControllableFerretDb(): Promise<ControllableFerretDb>
   const [port, debugPort] = [await freePort(), await freePort()];
   const args = ferretDbArgs(dir, port, debugPort);
   const env = ferretDbEnv();
+  const log = ferretDbLog(dir);
   let child: ChildProcess | null = null;
   const db: ControllableFerretDb = {
     url: `mongodb://127.0.0.1:${port}/`,
@@ -264,11 +279,11 @@ export async function startControllableFerretDb(): Promise<ControllableFerretDb>
     },
     async start() {
       if (child !== null) return;
-      const started = spawn(binary, args, { stdio: 'ignore', env });
+      const started = spawn(binary, args, { stdio: ['ignore', log.fd, log.fd], env });
       started.on('error', () => undefined);
       controlled.add(started);
       child = started;
-      await waitForPort(port, started, 15_000);
+      await waitForPort(port, started, 15_000, log);
     },
     pause() {
       child?.kill('SIGSTOP');
@@ -278,6 +293,7 @@ export async function startControllableFerretDb(): Promise<ControllableFerretDb>
     },
     async dispose() {
       await db.stop();
+      fs.closeSync(log.fd);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './net.js';
+import { canListen, freePort } from './net.js';
 
 const HOW_TO =
   'Run `npm test` (which starts the Redis servers via scripts/services.mjs), or set it to your own server (see docs/testing.md).';
@@ -128,7 +128,7 @@ export class PrivateRedis {
   async server(extra: string[] = [], { cluster = false } = {}): Promise<RedisProcess> {
     // A cluster node also binds port + 10000 (its bus): pick a port whose bus port is free too.
     let port = await freePort();
-    while (cluster && (port > 55535 || !(await portIsFree(port + 10000)))) port = await freePort();
+    while (cluster && (port > 55535 || !(await canListen(port + 10000)))) port = await freePort();
     const dir = path.join(this.dir, String(port));
     fs.mkdirSync(dir);
     const proc = new RedisProcess(
@@ -230,15 +230,6 @@ export class PrivateRedis {
     await Promise.all(this.processes.map((p) => p.kill()));
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-async function portIsFree(port: number): Promise<boolean> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
-  });
 }
 
 /**
